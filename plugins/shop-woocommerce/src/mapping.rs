@@ -1,0 +1,391 @@
+//! WooCommerce JSON → Patchbay's normalized orders and products.
+
+use patchbay_sdk::prelude::*;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// The provider name in `provider-meta`.
+pub const PROVIDER: &str = "woocommerce";
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct WcAddress {
+    first_name: String,
+    last_name: String,
+    company: String,
+    address_1: String,
+    address_2: String,
+    city: String,
+    state: String,
+    postcode: String,
+    country: String,
+    email: Option<String>,
+    phone: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct WcLineItem {
+    id: u64,
+    name: String,
+    product_id: u64,
+    variation_id: u64,
+    quantity: Value,
+    sku: Option<String>,
+    price: Value,
+    subtotal: String,
+    subtotal_tax: String,
+    total: String,
+    total_tax: String,
+    tax_class: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct WcOrder {
+    id: u64,
+    number: String,
+    status: String,
+    currency: String,
+    total: String,
+    total_tax: String,
+    shipping_total: String,
+    discount_total: String,
+    date_created_gmt: Option<String>,
+    date_modified_gmt: Option<String>,
+    date_paid_gmt: Option<String>,
+    customer_id: u64,
+    customer_note: String,
+    payment_method: String,
+    payment_method_title: String,
+    transaction_id: String,
+    billing: Option<WcAddress>,
+    shipping: Option<WcAddress>,
+    line_items: Vec<WcLineItem>,
+}
+
+/// WooCommerce's order status → the normalized one.
+pub fn order_status(raw: &str) -> OrderStatus {
+    match raw {
+        "processing" => OrderStatus::Processing,
+        "completed" => OrderStatus::Delivered,
+        "cancelled" | "failed" | "trash" => OrderStatus::Cancelled,
+        "refunded" => OrderStatus::Refunded,
+        // pending, on-hold, checkout-draft and statuses added by other plugins.
+        _ => OrderStatus::Pending,
+    }
+}
+
+/// The normalized order status → WooCommerce's, where one exists.
+pub fn wc_status(status: OrderStatus) -> Result<&'static str> {
+    Ok(match status {
+        OrderStatus::Pending => "pending",
+        OrderStatus::Accepted | OrderStatus::Processing => "processing",
+        OrderStatus::Shipped | OrderStatus::Delivered => "completed",
+        OrderStatus::Cancelled => "cancelled",
+        OrderStatus::Refunded => "refunded",
+        OrderStatus::Returned => {
+            return Err(Error::Validation(
+                "WooCommerce has no \"returned\" order status; use \"refunded\" or \"cancelled\"".into(),
+            ));
+        }
+    })
+}
+
+fn payment_status(order: &WcOrder) -> PaymentStatus {
+    match order.status.as_str() {
+        "refunded" => PaymentStatus::Refunded,
+        "failed" => PaymentStatus::Failed,
+        _ if order.date_paid_gmt.as_deref().is_some_and(|d| !d.is_empty()) => PaymentStatus::Paid,
+        "processing" | "completed" => PaymentStatus::Paid,
+        _ => PaymentStatus::Unpaid,
+    }
+}
+
+fn payment_type(method: &str) -> Option<PaymentType> {
+    match method {
+        "" => None,
+        "cod" => Some(PaymentType::CashOnDelivery),
+        "bacs" => Some(PaymentType::BankTransfer),
+        "cheque" => Some(PaymentType::PaymentOrder),
+        m if m.contains("stripe") || m.contains("paypal") || m.contains("ppcp") || m == "woocommerce_payments" => {
+            Some(PaymentType::OnlineCard)
+        }
+        _ => Some(PaymentType::Other),
+    }
+}
+
+/// WooCommerce's `..._gmt` dates have no zone; they are UTC.
+pub fn gmt_timestamp(value: Option<&str>) -> Option<String> {
+    let value = value?.trim();
+    if value.is_empty() {
+        return None;
+    }
+    let has_zone = value.ends_with('Z') || value.get(19..).is_some_and(|rest| rest.contains('+') || rest.contains('-'));
+    Some(if has_zone { value.to_string() } else { format!("{value}Z") })
+}
+
+/// A JSON number or string as a decimal string.
+fn decimal(value: &Value) -> String {
+    match value {
+        Value::Number(n) => n.to_string(),
+        Value::String(s) if !s.is_empty() => s.clone(),
+        _ => "0".into(),
+    }
+}
+
+fn non_empty(value: &str) -> Option<String> {
+    (!value.trim().is_empty()).then(|| value.to_string())
+}
+
+fn contact(address: &WcAddress) -> Contact {
+    let name = format!("{} {}", address.first_name.trim(), address.last_name.trim()).trim().to_string();
+    let street = [address.address_1.trim(), address.address_2.trim()]
+        .into_iter()
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n");
+    Contact {
+        name,
+        company_name: address.company.clone(),
+        vat_id: String::new(),
+        email: address.email.clone().unwrap_or_default(),
+        phone: address.phone.clone().unwrap_or_default(),
+        address: Some(Address {
+            street,
+            city: address.city.clone(),
+            region: address.state.clone(),
+            postal_code: address.postcode.clone(),
+            country: address.country.clone(),
+            extra: "{}".into(),
+        }),
+        extra: "{}".into(),
+    }
+}
+
+fn is_blank(address: &WcAddress) -> bool {
+    [&address.first_name, &address.last_name, &address.company, &address.address_1, &address.city, &address.country]
+        .iter()
+        .all(|field| field.trim().is_empty())
+}
+
+fn order_item(item: &WcLineItem, currency: &str) -> OrderItem {
+    let product_id = if item.variation_id != 0 { item.variation_id } else { item.product_id };
+    OrderItem {
+        item_id: item.id.to_string(),
+        product_id: product_id.to_string(),
+        sku: item.sku.clone().unwrap_or_default(),
+        name: item.name.clone(),
+        quantity: decimal(&item.quantity),
+        unit_price: decimal(&item.price),
+        currency: currency.to_string(),
+        tax_rate: None,
+        discount: None,
+        extra: json!({
+            "parent_product_id": item.product_id,
+            "variation_id": item.variation_id,
+            "subtotal": item.subtotal,
+            "subtotal_tax": item.subtotal_tax,
+            "total": item.total,
+            "total_tax": item.total_tax,
+            "tax_class": item.tax_class,
+        })
+        .to_string(),
+    }
+}
+
+/// Maps one order; `site` is the shop's URL, for the back-office link.
+pub fn order(raw: &Value, site: &str) -> Result<Order> {
+    let wc = WcOrder::deserialize(raw).or_permanent("WooCommerce sent an order that cannot be read")?;
+    let billing = wc.billing.as_ref().filter(|a| !is_blank(a)).map(contact);
+    let shipping = wc.shipping.as_ref().filter(|a| !is_blank(a)).map(contact);
+    let shipping_address = shipping.as_ref().and_then(|c| c.address.clone());
+    Ok(Order {
+        order_id: wc.id.to_string(),
+        external_id: non_empty(&wc.number).filter(|n| *n != wc.id.to_string()),
+        status: order_status(&wc.status),
+        raw_status: wc.status.clone(),
+        payment_status: payment_status(&wc),
+        payment_type: payment_type(&wc.payment_method),
+        currency: wc.currency.clone(),
+        items: wc.line_items.iter().map(|item| order_item(item, &wc.currency)).collect(),
+        billing,
+        shipping,
+        shipping_address,
+        total: if wc.total.is_empty() { "0".into() } else { wc.total.clone() },
+        created_at: gmt_timestamp(wc.date_created_gmt.as_deref()),
+        updated_at: gmt_timestamp(wc.date_modified_gmt.as_deref()),
+        external_url: format!("{site}/wp-admin/post.php?post={}&action=edit", wc.id),
+        customer_note: wc.customer_note.clone(),
+        extra: json!({
+            "number": wc.number,
+            "customer_id": wc.customer_id,
+            "payment_method": wc.payment_method,
+            "payment_method_title": wc.payment_method_title,
+            "transaction_id": wc.transaction_id,
+            "total_tax": wc.total_tax,
+            "shipping_total": wc.shipping_total,
+            "discount_total": wc.discount_total,
+        })
+        .to_string(),
+        provider_meta: ProviderMeta { provider: PROVIDER.into(), raw_id: wc.id.to_string(), raw_payload: raw.to_string() },
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct WcNamed {
+    name: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct WcImage {
+    src: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct WcAttribute {
+    name: String,
+    options: Vec<String>,
+    option: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct WcProduct {
+    id: u64,
+    name: String,
+    #[serde(rename = "type")]
+    kind: String,
+    status: String,
+    permalink: String,
+    description: String,
+    short_description: String,
+    sku: String,
+    price: Value,
+    regular_price: String,
+    sale_price: String,
+    manage_stock: Value,
+    stock_quantity: Option<i64>,
+    stock_status: String,
+    global_unique_id: Option<String>,
+    categories: Vec<WcNamed>,
+    tags: Vec<WcNamed>,
+    images: Vec<WcImage>,
+    attributes: Vec<WcAttribute>,
+    variations: Vec<u64>,
+    date_modified_gmt: Option<String>,
+}
+
+/// Maps one product; `currency` is the store's (products carry none).
+pub fn product(raw: &Value, currency: &str) -> Result<Product> {
+    let wc = WcProduct::deserialize(raw).or_permanent("WooCommerce sent a product that cannot be read")?;
+    let price = match decimal(&wc.price) {
+        p if p == "0" && wc.regular_price.is_empty() => None,
+        p => Some(p),
+    };
+    let attributes = wc
+        .attributes
+        .iter()
+        .map(|a| ProductAttribute {
+            name: a.name.clone(),
+            value: a.option.clone().unwrap_or_else(|| a.options.join(", ")),
+        })
+        .collect();
+    Ok(Product {
+        product_id: wc.id.to_string(),
+        sku: non_empty(&wc.sku),
+        barcode: wc.global_unique_id.as_deref().and_then(non_empty),
+        name: wc.name.clone(),
+        description: if wc.description.is_empty() { wc.short_description.clone() } else { wc.description.clone() },
+        url: wc.permalink.clone(),
+        price,
+        currency: currency.to_string(),
+        stock: wc.stock_quantity,
+        active: wc.status == "publish",
+        categories: wc.categories.iter().map(|c| c.name.clone()).collect(),
+        photos: wc.images.iter().map(|i| i.src.clone()).filter(|s| !s.is_empty()).collect(),
+        attributes,
+        variants: Vec::new(),
+        extra: json!({
+            "type": wc.kind,
+            "status": wc.status,
+            "regular_price": wc.regular_price,
+            "sale_price": wc.sale_price,
+            "manage_stock": wc.manage_stock,
+            "stock_status": wc.stock_status,
+            "tags": wc.tags.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
+            "variation_ids": wc.variations,
+            "date_modified": gmt_timestamp(wc.date_modified_gmt.as_deref()),
+        })
+        .to_string(),
+        provider_meta: ProviderMeta { provider: PROVIDER.into(), raw_id: wc.id.to_string(), raw_payload: raw.to_string() },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample_order() -> Value {
+        json!({
+            "id": 727, "number": "727", "status": "processing", "currency": "RON",
+            "total": "119.00", "total_tax": "19.00", "shipping_total": "10.00", "discount_total": "0.00",
+            "date_created_gmt": "2026-01-31T09:30:00", "date_modified_gmt": "2026-02-01T10:00:00",
+            "date_paid_gmt": "2026-01-31T09:31:00", "customer_id": 5, "customer_note": "ring twice",
+            "payment_method": "cod", "payment_method_title": "Cash on delivery", "transaction_id": "",
+            "billing": {"first_name": "Ana", "last_name": "Pop", "company": "", "address_1": "Str. Lunga 1",
+                        "address_2": "Ap. 2", "city": "Cluj", "state": "CJ", "postcode": "400000",
+                        "country": "RO", "email": "ana@example.com", "phone": "+40700000000"},
+            "shipping": {"first_name": "", "last_name": "", "company": "", "address_1": "", "address_2": "",
+                         "city": "", "state": "", "postcode": "", "country": ""},
+            "line_items": [{"id": 1, "name": "Mug", "product_id": 93, "variation_id": 0, "quantity": 2,
+                            "sku": "MUG-1", "price": 54.5, "subtotal": "109.00", "subtotal_tax": "0.00",
+                            "total": "109.00", "total_tax": "0.00", "tax_class": ""}]
+        })
+    }
+
+    #[test]
+    fn maps_an_order_field_by_field() {
+        let raw = sample_order();
+        let order = order(&raw, "https://shop.example").unwrap();
+        assert_eq!(order.order_id, "727");
+        assert_eq!(order.external_id, None);
+        assert_eq!(order.status, OrderStatus::Processing);
+        assert_eq!(order.payment_status, PaymentStatus::Paid);
+        assert_eq!(order.payment_type, Some(PaymentType::CashOnDelivery));
+        assert_eq!(order.total, "119.00");
+        assert_eq!(order.created_at.as_deref(), Some("2026-01-31T09:30:00Z"));
+        let billing = order.billing.unwrap();
+        assert_eq!(billing.name, "Ana Pop");
+        assert_eq!(billing.address.unwrap().street, "Str. Lunga 1\nAp. 2");
+        assert!(order.shipping.is_none(), "a blank shipping address is no address");
+        assert_eq!(order.items[0].quantity, "2");
+        assert_eq!(order.items[0].unit_price, "54.5");
+        assert_eq!(order.external_url, "https://shop.example/wp-admin/post.php?post=727&action=edit");
+        assert_eq!(serde_json::from_str::<Value>(&order.provider_meta.raw_payload).unwrap(), raw);
+    }
+
+    #[test]
+    fn statuses_map_both_ways() {
+        assert_eq!(order_status("on-hold"), OrderStatus::Pending);
+        assert_eq!(order_status("completed"), OrderStatus::Delivered);
+        assert_eq!(order_status("failed"), OrderStatus::Cancelled);
+        assert_eq!(wc_status(OrderStatus::Shipped).unwrap(), "completed");
+        assert!(matches!(wc_status(OrderStatus::Returned), Err(Error::Validation(_))));
+    }
+
+    #[test]
+    fn dates_with_a_zone_are_kept() {
+        assert_eq!(gmt_timestamp(Some("2026-01-31T09:30:00+02:00")).as_deref(), Some("2026-01-31T09:30:00+02:00"));
+        assert_eq!(gmt_timestamp(Some("")), None);
+    }
+
+    #[test]
+    fn an_unreadable_order_is_a_permanent_error() {
+        let err = order(&json!({"id": "not a number"}), "https://s").unwrap_err();
+        assert!(matches!(err, Error::Permanent(_)), "{err:?}");
+    }
+}

@@ -1,0 +1,35 @@
+//! Signing and verification with secrets the plugin cannot read.
+
+use crate::bindings::imports::patchbay::connector::crypto as wit;
+use crate::{Error, Result};
+
+pub use wit::HashAlgorithm;
+
+fn from_crypto_error(error: wit::CryptoError) -> Error {
+    match error {
+        wit::CryptoError::UnknownSecret(field) => {
+            Error::Config(format!("the secret credential {field:?} is not set"))
+        }
+    }
+}
+
+/// HMAC of `message` keyed by the credential `secret_field`.
+pub fn hmac(algorithm: HashAlgorithm, secret_field: &str, message: &[u8]) -> Result<Vec<u8>> {
+    wit::hmac(algorithm, secret_field, message).map_err(from_crypto_error)
+}
+
+/// Checks in constant time that `signature` is the HMAC of `message`
+/// keyed by `secret_field`.
+pub fn verify_hmac(algorithm: HashAlgorithm, secret_field: &str, message: &[u8], signature: &[u8]) -> Result<bool> {
+    wit::verify_hmac(algorithm, secret_field, message, signature).map_err(from_crypto_error)
+}
+
+/// Checks in constant time that `candidate` equals the credential `secret_field`.
+pub fn verify_secret(secret_field: &str, candidate: &str) -> Result<bool> {
+    wit::verify_secret(secret_field, candidate).map_err(from_crypto_error)
+}
+
+/// A digest of `data`.
+pub fn digest(algorithm: HashAlgorithm, data: &[u8]) -> Vec<u8> {
+    wit::digest(algorithm, data)
+}

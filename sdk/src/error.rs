@@ -1,0 +1,84 @@
+//! The error every operation returns, and the one HTTP status mapping that
+//! every plugin shares.
+
+use crate::bindings::imports::patchbay::connector::types::{ConnectorError, ProviderFailure};
+
+/// The error type of every port and capability operation.
+///
+/// Variants: `Auth`, `Config`, `Validation`, `RateLimited(retry_after_secs)`,
+/// `Provider` (retryable), `Permanent`, `Unsupported`, `WebhookVerification`,
+/// `NotFound`.
+pub type Error = ConnectorError;
+
+/// `Result` with [`Error`] as its default error.
+pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+impl ConnectorError {
+    /// Maps an HTTP error status the way every Patchbay plugin does:
+    /// 401/403 `Auth`, 404 `NotFound`, 429 `RateLimited`, other 4xx
+    /// `Permanent`, 5xx (and anything else) `Provider`.
+    ///
+    /// ```
+    /// use patchbay_sdk::Error;
+    /// assert!(matches!(Error::from_status(401, "bad key", None), Error::Auth(_)));
+    /// assert!(matches!(Error::from_status(429, "slow down", Some(3)), Error::RateLimited(Some(3))));
+    /// assert!(matches!(Error::from_status(422, "bad sku", None), Error::Permanent(_)));
+    /// assert!(matches!(Error::from_status(503, "down", None), Error::Provider(_)));
+    /// ```
+    pub fn from_status(status: u16, message: impl Into<String>, retry_after: Option<u32>) -> Self {
+        let message = message.into();
+        match status {
+            401 | 403 => Self::Auth(message),
+            404 => Self::NotFound(message),
+            429 => Self::RateLimited(retry_after),
+            400..=499 => Self::Permanent(ProviderFailure { status: Some(status), message }),
+            _ => Self::Provider(ProviderFailure { status: Some(status), message }),
+        }
+    }
+
+    /// A transient provider failure without an HTTP status.
+    pub fn provider(message: impl Into<String>) -> Self {
+        Self::Provider(ProviderFailure { status: None, message: message.into() })
+    }
+
+    /// A failure that retrying will not fix, without an HTTP status.
+    pub fn permanent(message: impl Into<String>) -> Self {
+        Self::Permanent(ProviderFailure { status: None, message: message.into() })
+    }
+
+    /// Whether trying again later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::RateLimited(_) | Self::Provider(_))
+    }
+
+    /// The HTTP status behind the error, when there is one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Provider(f) | Self::Permanent(f) => f.status,
+            Self::RateLimited(_) => Some(429),
+            _ => None,
+        }
+    }
+}
+
+/// Turns any displayable error into an [`Error`] with a word of context.
+pub trait ErrorExt<T> {
+    /// The input of the operation was invalid: `Validation`.
+    fn or_validation(self, context: &str) -> Result<T>;
+    /// The provider sent something unusable: `Permanent`.
+    fn or_permanent(self, context: &str) -> Result<T>;
+    /// The connection's configuration is unusable: `Config`.
+    fn or_config(self, context: &str) -> Result<T>;
+}
+
+impl<T, E: core::fmt::Display> ErrorExt<T> for core::result::Result<T, E> {
+    fn or_validation(self, context: &str) -> Result<T> {
+        self.map_err(|e| Error::Validation(format!("{context}: {e}")))
+    }
+    fn or_permanent(self, context: &str) -> Result<T> {
+        self.map_err(|e| Error::permanent(format!("{context}: {e}")))
+    }
+    fn or_config(self, context: &str) -> Result<T> {
+        self.map_err(|e| Error::Config(format!("{context}: {e}")))
+    }
+}

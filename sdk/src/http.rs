@@ -1,0 +1,291 @@
+//! Outbound HTTP through the host.
+//!
+//! Build a [`Request`], name the credentials it needs (the host fills them
+//! in; the plugin never sees them), [`send`](Request::send) it, then turn the
+//! [`Response`] into data with [`Response::error_for_status`] and
+//! [`Response::json`].
+
+use crate::bindings::imports::patchbay::connector::http as wit;
+use crate::bindings::imports::patchbay::connector::types::Header;
+use crate::{Error, Result};
+
+pub use wit::Method;
+
+/// An outbound request under construction.
+#[derive(Debug, Clone)]
+pub struct Request {
+    inner: wit::Request,
+}
+
+impl Request {
+    /// A request with any method.
+    pub fn new(method: Method, url: impl Into<String>) -> Self {
+        Self {
+            inner: wit::Request {
+                method,
+                url: url.into(),
+                headers: Vec::new(),
+                body: None,
+                auth: None,
+                options: None,
+            },
+        }
+    }
+
+    /// A GET request.
+    pub fn get(url: impl Into<String>) -> Self {
+        Self::new(Method::Get, url)
+    }
+
+    /// A POST request.
+    pub fn post(url: impl Into<String>) -> Self {
+        Self::new(Method::Post, url)
+    }
+
+    /// A PUT request.
+    pub fn put(url: impl Into<String>) -> Self {
+        Self::new(Method::Put, url)
+    }
+
+    /// A PATCH request.
+    pub fn patch(url: impl Into<String>) -> Self {
+        Self::new(Method::Patch, url)
+    }
+
+    /// A DELETE request.
+    pub fn delete(url: impl Into<String>) -> Self {
+        Self::new(Method::Delete, url)
+    }
+
+    /// Appends a query parameter, percent-encoding name and value.
+    pub fn query(mut self, name: &str, value: impl AsRef<str>) -> Self {
+        let pair = form_urlencoded::Serializer::new(String::new())
+            .append_pair(name, value.as_ref())
+            .finish();
+        let url = &mut self.inner.url;
+        let separator = if url.contains('?') { '&' } else { '?' };
+        url.push(separator);
+        url.push_str(&pair);
+        self
+    }
+
+    /// Appends a query parameter when `value` is `Some`.
+    pub fn query_opt(self, name: &str, value: Option<impl AsRef<str>>) -> Self {
+        match value {
+            Some(value) => self.query(name, value),
+            None => self,
+        }
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.inner.headers.push(Header { name: name.into(), value: value.into() });
+        self
+    }
+
+    /// Sets a raw body.
+    pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
+        self.inner.body = Some(body.into());
+        self
+    }
+
+    /// Sets a JSON body and `Content-Type: application/json`.
+    pub fn json<T: serde::Serialize + ?Sized>(self, body: &T) -> Result<Self> {
+        let bytes = serde_json::to_vec(body)
+            .map_err(|e| Error::Validation(format!("cannot encode the request body as JSON: {e}")))?;
+        Ok(self.header("content-type", "application/json").body(bytes))
+    }
+
+    /// Sets a form body (`application/x-www-form-urlencoded`).
+    pub fn form<'a>(self, pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+        self.header("content-type", "application/x-www-form-urlencoded").body(body)
+    }
+
+    /// HTTP Basic authentication from two credential fields.
+    pub fn basic_auth(self, user_field: &str, password_field: &str) -> Self {
+        self.auth(wit::Auth::Basic(wit::BasicAuth {
+            user_field: user_field.into(),
+            password_field: password_field.into(),
+        }))
+    }
+
+    /// `Authorization: Bearer` with the value of a credential field.
+    pub fn bearer_auth(self, field: &str) -> Self {
+        self.auth(wit::Auth::Bearer(field.into()))
+    }
+
+    /// A header carrying a credential field, with an optional prefix
+    /// (`"Bot "` for Discord).
+    pub fn header_auth(self, name: &str, field: &str, prefix: Option<&str>) -> Self {
+        self.auth(wit::Auth::Header(wit::HeaderAuth {
+            name: name.into(),
+            field: field.into(),
+            prefix: prefix.map(Into::into),
+        }))
+    }
+
+    /// A query parameter carrying a credential field.
+    pub fn query_auth(self, param: &str, field: &str) -> Self {
+        self.auth(wit::Auth::Query(wit::QueryAuth { param: param.into(), field: field.into() }))
+    }
+
+    /// The connection's OAuth2 access token, managed by the host.
+    pub fn oauth2(self) -> Self {
+        self.auth(wit::Auth::Oauth2)
+    }
+
+    /// AWS Signature Version 4 from credential fields.
+    pub fn aws_sigv4(self, service: &str, region: &str, key_id_field: &str, secret_field: &str) -> Self {
+        self.auth(wit::Auth::AwsSigv4(wit::Sigv4Auth {
+            service: service.into(),
+            region: region.into(),
+            key_id_field: key_id_field.into(),
+            secret_field: secret_field.into(),
+            session_token_field: None,
+        }))
+    }
+
+    fn auth(mut self, auth: wit::Auth) -> Self {
+        self.inner.auth = Some(auth);
+        self
+    }
+
+    fn options(&mut self) -> &mut wit::RequestOptions {
+        self.inner.options.get_or_insert(wit::RequestOptions {
+            timeout_ms: None,
+            retry: wit::RetryMode::Automatic,
+            idempotency_key: None,
+        })
+    }
+
+    /// Limits this request to `ms` milliseconds (never beyond the call's deadline).
+    pub fn timeout_ms(mut self, ms: u32) -> Self {
+        self.options().timeout_ms = Some(ms);
+        self
+    }
+
+    /// Asks the host never to retry this request.
+    pub fn no_retry(mut self) -> Self {
+        self.options().retry = wit::RetryMode::Never;
+        self
+    }
+
+    /// Sends `Idempotency-Key: key`, which also makes a POST safe to retry.
+    pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
+        self.options().idempotency_key = Some(key.into());
+        self
+    }
+
+    /// The URL as built so far.
+    pub fn url(&self) -> &str {
+        &self.inner.url
+    }
+
+    /// Sends the request through the host. Any HTTP status is a success
+    /// here; use [`Response::error_for_status`] to map error statuses.
+    pub fn send(self) -> Result<Response> {
+        wit::send(&self.inner).map(Response::from).map_err(from_http_error)
+    }
+}
+
+/// Maps why the host could not get a response to the plugin's error.
+fn from_http_error(error: wit::HttpError) -> Error {
+    match error {
+        wit::HttpError::Denied(why) => Error::permanent(format!("denied by host policy: {why}")),
+        wit::HttpError::Timeout(why) => Error::provider(format!("timed out: {why}")),
+        wit::HttpError::Connection(why) => Error::provider(format!("connection failed: {why}")),
+        wit::HttpError::TooLarge(limit) => {
+            Error::permanent(format!("response larger than the host's limit of {limit} bytes"))
+        }
+        wit::HttpError::RateLimited(after) => Error::RateLimited(after),
+        wit::HttpError::CircuitOpen(why) => Error::provider(format!("circuit open: {why}")),
+        wit::HttpError::InvalidRequest(why) => Error::Validation(format!("invalid request: {why}")),
+    }
+}
+
+/// A response from the provider.
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// The HTTP status.
+    pub status: u16,
+    /// The headers.
+    pub headers: Vec<Header>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl From<wit::Response> for Response {
+    fn from(r: wit::Response) -> Self {
+        Self { status: r.status, headers: r.headers, body: r.body }
+    }
+}
+
+impl Response {
+    /// The first value of a header, compared case-insensitively.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| h.value.as_str())
+    }
+
+    /// Whether the status is 2xx.
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The body as text (invalid UTF-8 replaced).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// Decodes the body as JSON.
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
+        serde_json::from_slice(&self.body).map_err(|e| {
+            Error::permanent(format!("the provider's response is not the expected JSON: {e}"))
+        })
+    }
+
+    /// `Retry-After` in seconds, when it is given as a number of seconds.
+    /// (The host itself also honours the HTTP-date form when retrying.)
+    pub fn retry_after(&self) -> Option<u32> {
+        self.header("retry-after")?.trim().parse().ok()
+    }
+
+    /// Passes 2xx through; maps any other status with
+    /// [`Error::from_status`], using the provider's own message when the
+    /// body has one.
+    pub fn error_for_status(self) -> Result<Self> {
+        if self.is_success() {
+            return Ok(self);
+        }
+        Err(Error::from_status(self.status, self.error_message(), self.retry_after()))
+    }
+
+    /// The provider's error message: common JSON shapes (`message`,
+    /// `error.message`, `error_description`, `error`, `errors[0].message`),
+    /// else the start of the body.
+    pub fn error_message(&self) -> String {
+        let text = self.text();
+        if let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) {
+            let candidates = [
+                value.pointer("/message"),
+                value.pointer("/error/message"),
+                value.pointer("/error_description"),
+                value.pointer("/error"),
+                value.pointer("/errors/0/message"),
+                value.pointer("/description"),
+            ];
+            if let Some(message) = candidates.into_iter().flatten().find_map(|v| v.as_str()) {
+                return format!("HTTP {}: {message}", self.status);
+            }
+        }
+        let snippet: String = text.chars().take(300).collect();
+        if snippet.trim().is_empty() {
+            format!("HTTP {}", self.status)
+        } else {
+            format!("HTTP {}: {}", self.status, snippet.trim())
+        }
+    }
+}
