@@ -1,0 +1,128 @@
+//! One call into a plugin: a fresh instance from the plugin's `InstancePre`,
+//! a deadline, and the guest's stdout/stderr turned into log records.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use wasmtime::component::Instance;
+use wasmtime::{Store, UpdateDeadline};
+
+use crate::bindings::patchbay::connector::log::Level;
+use crate::connection::ConnectionShared;
+use crate::error::CallError;
+use crate::plugin::Plugin;
+use crate::runtime::{CallContext, CallState};
+use crate::services::Services;
+
+/// A live instance for the duration of one call.
+pub(crate) struct Call {
+    pub store: Store<CallState>,
+    pub instance: Instance,
+    timeout: Duration,
+}
+
+fn new_call_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!("{:x}-{n}", std::process::id())
+}
+
+/// The message of a trap or host fault, without the wasm backtrace.
+pub(crate) fn fault_message(error: &wasmtime::Error) -> String {
+    if let Some(exit) = error.downcast_ref::<wasmtime_wasi::I32Exit>() {
+        return format!("the plugin called exit({})", exit.0);
+    }
+    if let Some(trap) = error.downcast_ref::<wasmtime::Trap>() {
+        return trap.to_string();
+    }
+    let text = format!("{error:#}");
+    text.lines().next().unwrap_or_default().to_string()
+}
+
+impl Call {
+    /// Instantiates `plugin` for one call on `connection` (none while the
+    /// host reads a manifest).
+    pub async fn start(
+        plugin: &Plugin,
+        connection: Option<Arc<ConnectionShared>>,
+        services: &Arc<Services>,
+    ) -> Result<Self, CallError> {
+        let limits = &services.limits;
+        let timeout = limits.call_timeout;
+        let ctx = CallContext {
+            provider: plugin.key_arc(),
+            call_id: new_call_id(),
+            connection,
+            services: Arc::clone(services),
+            deadline: Instant::now() + timeout,
+            http_requests: 0,
+            log_records: 0,
+            stream: None,
+        };
+        let mut store = Store::new(plugin.pre.engine(), CallState::new(ctx, limits));
+        store.limiter(|state| &mut state.limits);
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(|_| Ok(UpdateDeadline::Yield(1)));
+        let instance = tokio::time::timeout(timeout, plugin.pre.instantiate_async(&mut store))
+            .await
+            .map_err(|_| CallError::Deadline(timeout))?
+            .map_err(|e| CallError::Fault(format!("cannot instantiate the plugin: {}", fault_message(&e))))?;
+        Ok(Self { store, instance, timeout })
+    }
+
+    /// Routes streamed chunks of this call to `sink`.
+    pub fn stream_to(&mut self, sink: tokio::sync::mpsc::UnboundedSender<crate::types::StreamChunk>) {
+        self.store.data_mut().ctx.stream = Some(sink);
+    }
+
+    /// The call's deadline budget.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// Writes the guest's stdout/stderr to the log; returns the last line of
+    /// stderr, which often says why a guest panicked.
+    pub fn finish(mut self) -> Option<String> {
+        let (stdout, stderr) = self.store.data().take_output();
+        let state = self.store.data_mut();
+        for line in String::from_utf8_lossy(&stdout).lines().filter(|l| !l.trim().is_empty()) {
+            state.guest_log(Level::Info, line, &[]);
+        }
+        let stderr = String::from_utf8_lossy(&stderr).into_owned();
+        for line in stderr.lines().filter(|l| !l.trim().is_empty()) {
+            state.guest_log(Level::Warn, line, &[]);
+        }
+        let last = stderr.lines().rev().find(|l| !l.trim().is_empty())?;
+        Some(match &state.ctx.connection {
+            Some(connection) => connection.redactor.scrub(last),
+            None => last.to_string(),
+        })
+    }
+}
+
+/// Runs a guest call under a deadline and flattens its outcome.
+pub(crate) async fn within<T>(
+    timeout: Duration,
+    future: impl Future<Output = wasmtime::Result<T>>,
+) -> Result<T, CallError> {
+    match tokio::time::timeout(timeout, future).await {
+        Err(_) => Err(CallError::Deadline(timeout)),
+        Ok(Err(error)) => Err(CallError::Fault(fault_message(&error))),
+        Ok(Ok(value)) => Ok(value),
+    }
+}
+
+/// Finishes a call: logs its output and adds the guest's last stderr line
+/// to a fault.
+pub(crate) fn conclude<T>(call: Call, outcome: Result<T, CallError>) -> Result<T, CallError> {
+    let last_stderr = call.finish();
+    match outcome {
+        Err(CallError::Fault(message)) => Err(CallError::Fault(match last_stderr {
+            Some(line) => format!("{message} (plugin stderr: {line})"),
+            None => message,
+        })),
+        other => other,
+    }
+}

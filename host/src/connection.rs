@@ -1,0 +1,326 @@
+//! A connection: one plugin with one set of credentials and settings.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use wasmtime::component::{Type, Val};
+
+use crate::bridge::{self, BridgeError};
+use crate::call::{Call, conclude, within};
+use crate::credentials::{Credentials, Settings};
+use crate::error::{CallError, ConnectError};
+use crate::interfaces::Interface;
+use crate::outbound::{HostGrant, HostPattern};
+use crate::plugin::Plugin;
+use crate::redact::Redactor;
+use crate::services::Services;
+use crate::types::{ConnectionTest, ConnectorError, ProviderFailure, SettingType};
+
+/// What calls of a connection share.
+pub(crate) struct ConnectionShared {
+    pub id: String,
+    pub kv_namespace: String,
+    pub settings: Settings,
+    pub credentials: Arc<Credentials>,
+    pub secret_fields: BTreeSet<String>,
+    pub grant: Arc<HostGrant>,
+    pub redactor: Redactor,
+}
+
+/// A connection to a provider, ready for calls. Cheap to clone.
+#[derive(Clone)]
+pub struct Connection {
+    pub(crate) plugin: Arc<Plugin>,
+    pub(crate) shared: Arc<ConnectionShared>,
+    pub(crate) services: Arc<Services>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection").field("provider", &self.plugin.key()).field("id", &self.shared.id).finish()
+    }
+}
+
+/// Options of a new connection.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectOptions {
+    /// A stable id; derived from the provider and settings when `None`.
+    /// The connection's `kv` data lives under its id.
+    pub id: Option<String>,
+}
+
+fn check_setting(provider: &str, name: &str, kind: SettingType, choices: &[String], value: &str) -> Result<(), ConnectError> {
+    let invalid = |reason: String| ConnectError::Invalid { provider: provider.to_string(), reason };
+    match kind {
+        SettingType::Number if value.trim().parse::<f64>().is_err() => {
+            return Err(invalid(format!("setting {name:?} must be a number, not {value:?}")));
+        }
+        SettingType::Boolean if !matches!(value.trim(), "true" | "false") => {
+            return Err(invalid(format!("setting {name:?} must be true or false, not {value:?}")));
+        }
+        SettingType::Url => {
+            let candidate = if value.contains("://") { value.to_string() } else { format!("https://{value}") };
+            if url::Url::parse(&candidate).map(|u| u.host_str().is_none()).unwrap_or(true) {
+                return Err(invalid(format!("setting {name:?} must be a URL such as https://example.com, not {value:?}")));
+            }
+        }
+        _ => {}
+    }
+    if !choices.is_empty() && !choices.iter().any(|c| c == value) {
+        return Err(invalid(format!("setting {name:?} must be one of {}, not {value:?}", choices.join(", "))));
+    }
+    Ok(())
+}
+
+impl Connection {
+    /// Validates credentials and settings against the plugin's manifest.
+    pub(crate) fn new(
+        plugin: Arc<Plugin>,
+        mut credentials: Credentials,
+        mut settings: Settings,
+        operator_hosts: Option<Vec<HostPattern>>,
+        options: ConnectOptions,
+        services: Arc<Services>,
+    ) -> Result<Self, ConnectError> {
+        let provider = plugin.key().to_string();
+        let manifest = plugin.manifest();
+        let invalid = |reason: String| ConnectError::Invalid { provider: provider.clone(), reason };
+        let declared_creds: Vec<&str> = manifest.credentials.iter().map(|c| c.name.as_str()).collect();
+        if let Some(unknown) = credentials.names().find(|n| !declared_creds.contains(n)) {
+            return Err(invalid(format!(
+                "unknown credential field {unknown:?}; the plugin declares: {}",
+                if declared_creds.is_empty() { "none".to_string() } else { declared_creds.join(", ") }
+            )));
+        }
+        let declared_settings: Vec<&str> = manifest.settings.iter().map(|s| s.name.as_str()).collect();
+        if let Some(unknown) = settings.keys().find(|n| !declared_settings.contains(&n.as_str())) {
+            return Err(invalid(format!(
+                "unknown setting {unknown:?}; the plugin declares: {}",
+                if declared_settings.is_empty() { "none".to_string() } else { declared_settings.join(", ") }
+            )));
+        }
+        for field in &manifest.credentials {
+            if let Some(default) = field.default.as_deref().filter(|_| !field.secret) {
+                credentials.set_default(&field.name, default);
+            }
+            let present = credentials.get(&field.name).is_some_and(|v| !v.is_empty());
+            if field.required && !present {
+                return Err(invalid(format!("the credential {:?} ({}) is required", field.name, field.label)));
+            }
+            if present && !field.choices.is_empty() && !field.choices.iter().any(|c| Some(c.as_str()) == credentials.get(&field.name)) {
+                return Err(invalid(format!("credential {:?} must be one of {}", field.name, field.choices.join(", "))));
+            }
+        }
+        for field in &manifest.settings {
+            if let Some(default) = &field.default {
+                settings.entry(field.name.clone()).or_insert_with(|| default.clone());
+            }
+            match settings.get(&field.name).filter(|v| !v.trim().is_empty()) {
+                Some(value) => check_setting(&provider, &field.name, field.type_, &field.choices, value)?,
+                None if field.required => {
+                    return Err(invalid(format!("the setting {:?} ({}) is required", field.name, field.label)));
+                }
+                None => {}
+            }
+        }
+        let declared = plugin.declared_hosts(&settings).map_err(|e| invalid(e))?;
+        let grant = Arc::new(HostGrant::new(declared, operator_hosts));
+        let id = options.id.unwrap_or_else(|| {
+            let mut hash = Sha256::new();
+            hash.update(provider.as_bytes());
+            for (name, value) in &settings {
+                hash.update([0]);
+                hash.update(name.as_bytes());
+                hash.update([0]);
+                hash.update(value.as_bytes());
+            }
+            format!("{}-{}", provider.replace('/', "-"), &hex::encode(hash.finalize())[..12])
+        });
+        let secret_fields = manifest.credentials.iter().filter(|c| c.secret).map(|c| c.name.clone()).collect();
+        let redactor = Redactor::new(credentials.values());
+        let shared = ConnectionShared {
+            kv_namespace: format!("conn:{id}"),
+            id,
+            settings,
+            credentials: Arc::new(credentials),
+            secret_fields,
+            grant,
+            redactor,
+        };
+        Ok(Self { plugin, shared: Arc::new(shared), services })
+    }
+
+    /// The connection's id.
+    pub fn id(&self) -> &str {
+        &self.shared.id
+    }
+
+    /// The plugin behind it.
+    pub fn plugin(&self) -> &Plugin {
+        &self.plugin
+    }
+
+    /// Whether the plugin exports `interface` (a port or a capability).
+    pub fn supports(&self, interface: Interface) -> bool {
+        self.plugin.exports(interface)
+    }
+
+    /// Starts a call on this connection.
+    pub(crate) async fn start(&self) -> Result<Call, CallError> {
+        Call::start(&self.plugin, Some(Arc::clone(&self.shared)), &self.services).await
+    }
+
+    /// Checks the credentials with the provider (`connector.test-connection`).
+    pub async fn test(&self) -> Result<ConnectionTest, CallError> {
+        let indices = self.plugin.guests.connector.as_ref().expect("every plugin exports connector");
+        let mut call = self.start().await?;
+        let timeout = call.timeout();
+        let (store, instance) = (&mut call.store, &call.instance);
+        let outcome = async {
+            let guest = indices.load(&mut *store, instance).map_err(|e| CallError::Fault(e.to_string()))?;
+            within(timeout, guest.call_test_connection(&mut *store)).await
+        }
+        .await;
+        conclude(call, outcome).and_then(|r| r.map_err(CallError::Connector))
+    }
+
+    /// Calls `interface.function` (e.g. `shop.get-orders`) with JSON
+    /// arguments keyed by parameter name, and returns the result as JSON.
+    /// A `result` whose error is the plugin's `connector-error` becomes
+    /// [`CallError::Connector`].
+    pub async fn call_json(&self, target: &str, input: &Value) -> Result<Value, CallError> {
+        let (interface, function) = target.split_once('.').ok_or_else(|| {
+            CallError::Unsupported(format!("{target:?} is not of the form port.function, e.g. shop.get-orders"))
+        })?;
+        let interface = Interface::from_name(interface)
+            .ok_or_else(|| CallError::Unsupported(format!("{interface:?} is not an interface of the contract")))?;
+        if !self.plugin.exports(interface) {
+            return Err(CallError::Unsupported(format!("{} does not export `{interface}`", self.plugin.key())));
+        }
+        let index = self.plugin.func_index(interface, function)?;
+        let mut call = self.start().await?;
+        let timeout = call.timeout();
+        let (store, instance) = (&mut call.store, &call.instance);
+        let outcome = async {
+            let func = instance
+                .get_func(&mut *store, &index)
+                .ok_or_else(|| CallError::Unsupported(format!("`{interface}.{function}` is not a function")))?;
+            let ty = func.ty(&*store);
+            let params = arguments(ty.params().map(|(n, t)| (n.to_string(), t)).collect(), input)?;
+            let result_types: Vec<Type> = ty.results().collect();
+            let mut results = vec![Val::Bool(false); result_types.len()];
+            within(timeout, func.call_async(&mut *store, &params, &mut results)).await?;
+            Ok((result_types, results))
+        }
+        .await;
+        let (types, results) = conclude(call, outcome)?;
+        match (types.first(), results.first()) {
+            (None, _) | (_, None) => Ok(Value::Null),
+            (Some(Type::Result(result_ty)), Some(Val::Result(outcome))) if is_connector_error(result_ty.err()) => match outcome {
+                Ok(ok) => Ok(match (result_ty.ok(), ok) {
+                    (Some(t), Some(v)) => bridge::from_val(&t, v),
+                    _ => Value::Null,
+                }),
+                Err(err) => Err(CallError::Connector(connector_error(err.as_deref()))),
+            },
+            (Some(ty), Some(val)) => Ok(bridge::from_val(ty, val)),
+        }
+    }
+}
+
+/// Converts a JSON object of named arguments into parameter values.
+fn arguments(params: Vec<(String, Type)>, input: &Value) -> Result<Vec<Val>, BridgeError> {
+    let empty = serde_json::Map::new();
+    let object = match input {
+        Value::Object(object) => object,
+        Value::Null => &empty,
+        other => {
+            return Err(BridgeError {
+                path: "input".into(),
+                message: format!(
+                    "expected an object of arguments ({}), found {}",
+                    params.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", "),
+                    if other.is_array() { "an array" } else { "a scalar" }
+                ),
+            });
+        }
+    };
+    if let Some(unknown) = object.keys().find(|k| !params.iter().any(|(n, _)| n == *k)) {
+        return Err(BridgeError {
+            path: unknown.clone(),
+            message: format!(
+                "is not a parameter; the parameters are {}",
+                if params.is_empty() { "none".to_string() } else { params.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ") }
+            ),
+        });
+    }
+    params
+        .iter()
+        .map(|(name, ty)| {
+            let value = object.get(name).unwrap_or(&Value::Null);
+            if value.is_null() && !matches!(ty, Type::Option(_)) {
+                return Err(BridgeError { path: name.clone(), message: "is required".into() });
+            }
+            bridge::to_val(ty, value, name)
+        })
+        .collect()
+}
+
+fn is_connector_error(ty: Option<Type>) -> bool {
+    match ty {
+        Some(Type::Variant(v)) => {
+            let names: Vec<&str> = v.cases().map(|c| c.name).collect();
+            names.contains(&"auth") && names.contains(&"provider") && names.contains(&"not-found")
+        }
+        _ => false,
+    }
+}
+
+/// Rebuilds the typed connector error from its component value.
+fn connector_error(val: Option<&Val>) -> ConnectorError {
+    let text = |v: Option<&Val>| match v {
+        Some(Val::String(s)) => s.clone(),
+        _ => String::new(),
+    };
+    let failure = |v: Option<&Val>| {
+        let mut failure = ProviderFailure { status: None, message: String::new() };
+        if let Some(Val::Record(fields)) = v {
+            for (name, value) in fields {
+                match (name.as_str(), value) {
+                    ("status", Val::Option(Some(s))) => {
+                        if let Val::U16(code) = **s {
+                            failure.status = Some(code);
+                        }
+                    }
+                    ("message", Val::String(m)) => failure.message = m.clone(),
+                    _ => {}
+                }
+            }
+        }
+        failure
+    };
+    let Some(Val::Variant(case, payload)) = val else {
+        return ConnectorError::Provider(ProviderFailure { status: None, message: "the plugin returned a malformed error".into() });
+    };
+    let payload = payload.as_deref();
+    match case.as_str() {
+        "auth" => ConnectorError::Auth(text(payload)),
+        "config" => ConnectorError::Config(text(payload)),
+        "validation" => ConnectorError::Validation(text(payload)),
+        "rate-limited" => ConnectorError::RateLimited(match payload {
+            Some(Val::Option(Some(v))) => match **v {
+                Val::U32(s) => Some(s),
+                _ => None,
+            },
+            _ => None,
+        }),
+        "provider" => ConnectorError::Provider(failure(payload)),
+        "permanent" => ConnectorError::Permanent(failure(payload)),
+        "unsupported" => ConnectorError::Unsupported(text(payload)),
+        "webhook-verification" => ConnectorError::WebhookVerification(text(payload)),
+        "not-found" => ConnectorError::NotFound(text(payload)),
+        other => ConnectorError::Provider(ProviderFailure { status: None, message: format!("unknown error case {other:?}") }),
+    }
+}

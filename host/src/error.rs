@@ -1,0 +1,124 @@
+//! The host library's error types.
+
+use std::path::PathBuf;
+
+use crate::bridge::BridgeError;
+use crate::types::{ConnectorError, describe_error};
+
+/// Why a plugin file was not loaded. Every variant names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("{path}: cannot read: {reason}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        reason: String,
+    },
+    /// The file is not a valid WebAssembly component.
+    #[error("{path}: {reason}")]
+    NotAComponent {
+        /// The file.
+        path: PathBuf,
+        /// What it is instead.
+        reason: String,
+    },
+    /// The component imports something the host does not grant.
+    #[error("{path}: imports `{import}`, which the host does not provide{hint}")]
+    UnsupportedImport {
+        /// The file.
+        path: PathBuf,
+        /// The import's name.
+        import: String,
+        /// Extra guidance.
+        hint: String,
+    },
+    /// The component targets a contract version this host does not serve.
+    #[error("{path}: targets contract version {found}; this host serves {supported}")]
+    ContractVersion {
+        /// The file.
+        path: PathBuf,
+        /// The version it targets.
+        found: String,
+        /// The versions this host serves.
+        supported: String,
+    },
+    /// The component is not a Patchbay plugin, or exports the contract wrongly.
+    #[error("{path}: {reason}")]
+    NotAPlugin {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The plugin's manifest is invalid.
+    #[error("{path}: invalid manifest: {reason}")]
+    Manifest {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Another file already provides this provider.
+    #[error("{path}: provider {provider} is already provided by {existing}")]
+    Duplicate {
+        /// The file.
+        path: PathBuf,
+        /// `family/name`.
+        provider: String,
+        /// The file that won.
+        existing: PathBuf,
+    },
+}
+
+/// Why a connection could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// No plugin provides this provider.
+    #[error("no plugin provides {provider:?}; loaded providers: {available}")]
+    UnknownProvider {
+        /// What was asked for.
+        provider: String,
+        /// What is loaded, comma-separated.
+        available: String,
+    },
+    /// The credentials or settings do not fit the manifest.
+    #[error("{provider}: {reason}")]
+    Invalid {
+        /// `family/name`.
+        provider: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// Why a call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    /// The plugin returned its typed error.
+    #[error("{}", describe_error(.0))]
+    Connector(ConnectorError),
+    /// The plugin does not export the interface or function.
+    #[error("{0}")]
+    Unsupported(String),
+    /// The JSON input does not fit the function's parameters.
+    #[error("invalid input: {0}")]
+    Input(#[from] BridgeError),
+    /// The call ran past its deadline and was stopped.
+    #[error("the call exceeded its time limit of {0:?} and was stopped")]
+    Deadline(std::time::Duration),
+    /// The plugin trapped or broke a limit; the call was ended.
+    #[error("plugin fault: {0}")]
+    Fault(String),
+}
+
+impl CallError {
+    /// The connector error, when the plugin returned one.
+    pub fn connector_error(&self) -> Option<&ConnectorError> {
+        match self {
+            Self::Connector(e) => Some(e),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,272 @@
+//! The host: engine, plugins, state, and the outbound policy.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use wasmtime::Engine;
+use wasmtime::component::Linker;
+
+use crate::connection::{ConnectOptions, Connection};
+use crate::credentials::{Credentials, Settings};
+use crate::error::{ConnectError, LoadError};
+use crate::limits::Limits;
+use crate::outbound::{HostPattern, HttpLimits, OutboundPolicy, PatternError, Pipeline};
+use crate::plugin::Plugin;
+use crate::registry::PluginRegistry;
+use crate::runtime::{self, CallState, EpochTicker};
+use crate::services::Services;
+use crate::store::{KvLimits, KvStore, SqliteStore, StoreError};
+
+/// Why a host could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    /// The WebAssembly engine could not be configured.
+    #[error("cannot start the WebAssembly engine: {0}")]
+    Engine(String),
+    /// The state store could not be opened.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The plugins directory could not be read.
+    #[error("cannot read the plugins directory {path}: {reason}")]
+    PluginsDir {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// An operator host pattern is invalid.
+    #[error(transparent)]
+    Pattern(#[from] PatternError),
+    /// The HTTP client could not be built.
+    #[error("cannot build the HTTP client: {0}")]
+    Http(String),
+}
+
+enum Database {
+    Memory,
+    File(PathBuf),
+}
+
+/// Configures a [`Host`].
+pub struct HostBuilder {
+    plugins_dir: Option<PathBuf>,
+    database: Database,
+    limits: Limits,
+    http_limits: HttpLimits,
+    kv_limits: KvLimits,
+    operator_hosts: BTreeMap<String, Vec<String>>,
+    outbound: Option<Arc<dyn OutboundPolicy>>,
+    pooling: bool,
+}
+
+impl HostBuilder {
+    /// Loads every `*.wasm` of `dir` at build time.
+    pub fn plugins_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.plugins_dir = Some(dir.into());
+        self
+    }
+
+    /// Keeps state in this SQLite file (created when missing).
+    pub fn database(mut self, path: impl Into<PathBuf>) -> Self {
+        self.database = Database::File(path.into());
+        self
+    }
+
+    /// Keeps state in memory only (the default).
+    pub fn in_memory_database(mut self) -> Self {
+        self.database = Database::Memory;
+        self
+    }
+
+    /// Per-call limits.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Limits of the outbound HTTP pipeline.
+    pub fn http_limits(mut self, limits: HttpLimits) -> Self {
+        self.http_limits = limits;
+        self
+    }
+
+    /// Quotas of the per-connection key-value store.
+    pub fn kv_limits(mut self, limits: KvLimits) -> Self {
+        self.kv_limits = limits;
+        self
+    }
+
+    /// Narrows the hosts a provider may reach to these patterns (the grant
+    /// is what the plugin declares ∩ what is allowed here).
+    pub fn restrict_hosts<I, S>(mut self, provider: impl Into<String>, patterns: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.operator_hosts.insert(provider.into(), patterns.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Replaces the outbound policy (the standard [`Pipeline`] by default).
+    pub fn outbound_policy(mut self, policy: Arc<dyn OutboundPolicy>) -> Self {
+        self.outbound = Some(policy);
+        self
+    }
+
+    /// Uses the pooling instance allocator (default) or allocates on demand.
+    pub fn pooling(mut self, enabled: bool) -> Self {
+        self.pooling = enabled;
+        self
+    }
+
+    /// Builds the host and loads the plugins directory. A bad plugin file is
+    /// reported in [`Host::load_failures`] and skipped, never fatal.
+    pub async fn build(self) -> Result<Host, HostError> {
+        let engine = runtime::engine(&self.limits, self.pooling).map_err(|e| HostError::Engine(format!("{e:#}")))?;
+        let linker = runtime::linker(&engine).map_err(|e| HostError::Engine(format!("{e:#}")))?;
+        let kv: Arc<dyn KvStore> = Arc::new(match &self.database {
+            Database::Memory => SqliteStore::in_memory()?,
+            Database::File(path) => SqliteStore::open(path)?,
+        });
+        let outbound = match self.outbound {
+            Some(policy) => policy,
+            None => Arc::new(Pipeline::new(self.http_limits).map_err(|e| HostError::Http(e.to_string()))?),
+        };
+        let mut operator_hosts = BTreeMap::new();
+        for (provider, patterns) in self.operator_hosts {
+            let parsed = patterns.iter().map(|p| HostPattern::parse(p)).collect::<Result<Vec<_>, _>>()?;
+            operator_hosts.insert(provider, parsed);
+        }
+        let services = Arc::new(Services { kv, kv_limits: self.kv_limits, outbound, limits: self.limits });
+        let ticker = EpochTicker::start(&engine);
+        let host = Host {
+            inner: Arc::new(HostInner {
+                engine,
+                linker,
+                services,
+                operator_hosts,
+                registry: std::sync::RwLock::new(PluginRegistry::default()),
+                _ticker: ticker,
+            }),
+        };
+        if let Some(dir) = &self.plugins_dir {
+            host.load_dir(dir).await?;
+        }
+        Ok(host)
+    }
+}
+
+struct HostInner {
+    engine: Engine,
+    linker: Linker<CallState>,
+    services: Arc<Services>,
+    operator_hosts: BTreeMap<String, Vec<HostPattern>>,
+    registry: std::sync::RwLock<PluginRegistry>,
+    _ticker: EpochTicker,
+}
+
+/// The Patchbay host. Cheap to clone; share it across tasks.
+///
+/// ```no_run
+/// # async fn demo() -> anyhow::Result<()> {
+/// use patchbay::{Credentials, Host, Settings};
+/// use patchbay::types::OrderQuery;
+///
+/// let host = Host::builder().plugins_dir("target/plugins").database("patchbay.db").build().await?;
+/// let conn = host.connect(
+///     "shop/woocommerce",
+///     Credentials::from([("consumer_key", "ck_..."), ("consumer_secret", "cs_...")]),
+///     Settings::from([("domain".to_string(), "https://shop.example.com".to_string())]),
+/// )?;
+/// let page = conn.shop()?.get_orders(&OrderQuery { since: None, cursor: None, limit: Some(50) }).await?;
+/// println!("{} orders", page.items.len());
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Host {
+    inner: Arc<HostInner>,
+}
+
+impl std::fmt::Debug for Host {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Host").finish_non_exhaustive()
+    }
+}
+
+impl Host {
+    /// Starts configuring a host: in-memory state, no plugins, default limits.
+    pub fn builder() -> HostBuilder {
+        HostBuilder {
+            plugins_dir: None,
+            database: Database::Memory,
+            limits: Limits::default(),
+            http_limits: HttpLimits::default(),
+            kv_limits: KvLimits::default(),
+            operator_hosts: BTreeMap::new(),
+            outbound: None,
+            pooling: true,
+        }
+    }
+
+    /// Loads every `*.wasm` file of `dir` into the registry.
+    pub async fn load_dir(&self, dir: &Path) -> Result<(), HostError> {
+        let files = PluginRegistry::wasm_files(dir)
+            .map_err(|e| HostError::PluginsDir { path: dir.to_path_buf(), reason: e.to_string() })?;
+        for file in files {
+            let outcome = self.load_file(&file).await;
+            self.inner.registry.write().expect("registry lock").record(&file, outcome);
+        }
+        Ok(())
+    }
+
+    /// Loads and checks one plugin file without registering it.
+    pub async fn load_file(&self, path: &Path) -> Result<Plugin, LoadError> {
+        Plugin::load(&self.inner.engine, &self.inner.linker, &self.inner.services, path).await
+    }
+
+    /// Loaded providers, by key.
+    pub fn providers(&self) -> Vec<Arc<Plugin>> {
+        self.inner.registry.read().expect("registry lock").providers().cloned().collect()
+    }
+
+    /// A loaded provider.
+    pub fn provider(&self, key: &str) -> Option<Arc<Plugin>> {
+        self.inner.registry.read().expect("registry lock").get(key).cloned()
+    }
+
+    /// Why files of the plugins directory were skipped.
+    pub fn load_failures(&self) -> Vec<String> {
+        self.inner.registry.read().expect("registry lock").failures().iter().map(ToString::to_string).collect()
+    }
+
+    /// Connects to a provider with credentials and settings; they are checked
+    /// against the plugin's manifest.
+    pub fn connect(&self, provider: &str, credentials: Credentials, settings: Settings) -> Result<Connection, ConnectError> {
+        self.connect_with(provider, credentials, settings, ConnectOptions::default())
+    }
+
+    /// [`connect`](Self::connect) with options.
+    pub fn connect_with(
+        &self,
+        provider: &str,
+        credentials: Credentials,
+        settings: Settings,
+        options: ConnectOptions,
+    ) -> Result<Connection, ConnectError> {
+        let plugin = self.provider(provider).ok_or_else(|| {
+            let available = self.providers().iter().map(|p| p.key().to_string()).collect::<Vec<_>>();
+            ConnectError::UnknownProvider {
+                provider: provider.to_string(),
+                available: if available.is_empty() { "none".to_string() } else { available.join(", ") },
+            }
+        })?;
+        let operator = self.inner.operator_hosts.get(provider).cloned();
+        Connection::new(plugin, credentials, settings, operator, options, Arc::clone(&self.inner.services))
+    }
+
+    /// The WebAssembly engine.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+}

@@ -1,0 +1,147 @@
+//! `http`: the guest's door to the outbound pipeline.
+
+use url::Url;
+
+use crate::bindings::patchbay::connector::http::{self as wit, HttpError, Method, Request, Response};
+use crate::bindings::patchbay::connector::types::Header;
+use crate::outbound::{AuthScheme, OutboundError, OutboundRequest, RequestContext, RetryMode};
+use crate::runtime::CallState;
+
+fn method(method: &Method) -> Result<reqwest::Method, HttpError> {
+    Ok(match method {
+        Method::Get => reqwest::Method::GET,
+        Method::Head => reqwest::Method::HEAD,
+        Method::Post => reqwest::Method::POST,
+        Method::Put => reqwest::Method::PUT,
+        Method::Patch => reqwest::Method::PATCH,
+        Method::Delete => reqwest::Method::DELETE,
+        Method::Options => reqwest::Method::OPTIONS,
+        Method::Other(name) => reqwest::Method::from_bytes(name.as_bytes())
+            .map_err(|_| HttpError::InvalidRequest(format!("{name:?} is not a valid HTTP method")))?,
+    })
+}
+
+fn auth(auth: wit::Auth) -> AuthScheme {
+    match auth {
+        wit::Auth::Basic(b) => AuthScheme::Basic { user_field: b.user_field, password_field: b.password_field },
+        wit::Auth::Bearer(field) => AuthScheme::Bearer { field },
+        wit::Auth::Header(h) => AuthScheme::Header { name: h.name, field: h.field, prefix: h.prefix },
+        wit::Auth::Query(q) => AuthScheme::Query { param: q.param, field: q.field },
+        wit::Auth::Oauth2 => AuthScheme::OAuth2,
+        wit::Auth::AwsSigv4(s) => AuthScheme::AwsSigV4 {
+            service: s.service,
+            region: s.region,
+            key_id_field: s.key_id_field,
+            secret_field: s.secret_field,
+            session_token_field: s.session_token_field,
+        },
+    }
+}
+
+/// Converts the guest's request, checking what can be checked without policy.
+fn outbound_request(request: Request) -> Result<OutboundRequest, HttpError> {
+    let url = Url::parse(&request.url)
+        .map_err(|e| HttpError::InvalidRequest(format!("{:?} is not an absolute URL: {e}", request.url)))?;
+    for header in &request.headers {
+        if reqwest::header::HeaderName::from_bytes(header.name.as_bytes()).is_err() {
+            return Err(HttpError::InvalidRequest(format!("{:?} is not a valid header name", header.name)));
+        }
+        if header.value.contains(['\r', '\n', '\0']) {
+            return Err(HttpError::InvalidRequest(format!("the value of header {:?} contains a line break", header.name)));
+        }
+    }
+    let options = request.options;
+    Ok(OutboundRequest {
+        method: method(&request.method)?,
+        url,
+        headers: request.headers.into_iter().map(|h| (h.name, h.value)).collect(),
+        body: request.body,
+        auth: request.auth.map(auth),
+        timeout_ms: options.as_ref().and_then(|o| o.timeout_ms),
+        retry: match options.as_ref().map(|o| o.retry) {
+            Some(wit::RetryMode::Never) => RetryMode::Never,
+            _ => RetryMode::Automatic,
+        },
+        idempotency_key: options.and_then(|o| o.idempotency_key),
+    })
+}
+
+fn guest_error(error: OutboundError) -> HttpError {
+    match error {
+        OutboundError::Denied(m) => HttpError::Denied(m),
+        OutboundError::Timeout(m) => HttpError::Timeout(m),
+        OutboundError::Connection(m) => HttpError::Connection(m),
+        OutboundError::TooLarge(n) => HttpError::TooLarge(n),
+        OutboundError::RateLimited(s) => HttpError::RateLimited(s),
+        OutboundError::CircuitOpen(m) => HttpError::CircuitOpen(m),
+        OutboundError::InvalidRequest(m) => HttpError::InvalidRequest(m),
+    }
+}
+
+impl wit::Host for CallState {
+    async fn send(&mut self, request: Request) -> wasmtime::Result<Result<Response, HttpError>> {
+        let ctx = &mut self.ctx;
+        let Some(connection) = ctx.connection.clone() else {
+            return Ok(Err(HttpError::Denied("no connection: plugins may not send requests while describing themselves".into())));
+        };
+        let limit = ctx.services.limits.max_http_requests_per_call;
+        if ctx.http_requests >= limit {
+            return Ok(Err(HttpError::Denied(format!("this call already sent {limit} requests, the limit per call"))));
+        }
+        ctx.http_requests += 1;
+        let outbound = match outbound_request(request) {
+            Ok(outbound) => outbound,
+            Err(error) => return Ok(Err(error)),
+        };
+        let (method, path) = (outbound.method.clone(), outbound.url.path().to_string());
+        let host = outbound.url.host_str().unwrap_or_default().to_string();
+        let request_ctx = RequestContext {
+            provider: ctx.provider.to_string(),
+            connection_id: connection.id.clone(),
+            call_id: ctx.call_id.clone(),
+            grant: connection.grant.clone(),
+            credentials: connection.credentials.clone(),
+            deadline: ctx.deadline,
+        };
+        let started = std::time::Instant::now();
+        let result = ctx.services.outbound.send(&request_ctx, outbound).await;
+        let redact = |text: &str| connection.redactor.scrub(text);
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        match &result {
+            Ok(response) => tracing::debug!(
+                provider = %ctx.provider, connection = %connection.id, call = %ctx.call_id,
+                %method, host = %host, path = %redact(&path), status = response.status, elapsed_ms,
+                "outbound request"
+            ),
+            Err(OutboundError::Denied(why)) => tracing::warn!(
+                provider = %ctx.provider, connection = %connection.id, call = %ctx.call_id,
+                %method, host = %host, path = %redact(&path), reason = %redact(why),
+                "outbound request denied"
+            ),
+            Err(error) => tracing::info!(
+                provider = %ctx.provider, connection = %connection.id, call = %ctx.call_id,
+                %method, host = %host, path = %redact(&path), error = %redact(&error.to_string()), elapsed_ms,
+                "outbound request failed"
+            ),
+        }
+        Ok(result
+            .map(|r| Response {
+                status: r.status,
+                headers: r.headers.into_iter().map(|(name, value)| Header { name, value }).collect(),
+                body: r.body,
+            })
+            .map_err(|e| guest_error(scrub_error(e, &connection.redactor))))
+    }
+}
+
+/// Error messages can echo URLs and headers: never hand a secret back.
+fn scrub_error(error: OutboundError, redactor: &crate::redact::Redactor) -> OutboundError {
+    match error {
+        OutboundError::Denied(m) => OutboundError::Denied(redactor.scrub(&m)),
+        OutboundError::Timeout(m) => OutboundError::Timeout(redactor.scrub(&m)),
+        OutboundError::Connection(m) => OutboundError::Connection(redactor.scrub(&m)),
+        OutboundError::CircuitOpen(m) => OutboundError::CircuitOpen(redactor.scrub(&m)),
+        OutboundError::InvalidRequest(m) => OutboundError::InvalidRequest(redactor.scrub(&m)),
+        other => other,
+    }
+}

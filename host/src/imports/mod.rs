@@ -1,0 +1,25 @@
+//! The host side of the contract's imports, one file per interface. Each
+//! implements the generated `Host` trait on the call's state.
+//!
+//! Guest-visible failures (a denied request, a full quota) are returned as
+//! the interface's typed errors; only host faults trap.
+
+mod config;
+mod crypto;
+mod http;
+mod kv;
+mod log;
+mod stream_sink;
+
+use crate::bindings::patchbay::connector as wit;
+use crate::runtime::CallState;
+
+// Interfaces that only define types have nothing to implement.
+impl wit::types::Host for CallState {}
+impl wit::shop_types::Host for CallState {}
+impl wit::courier_types::Host for CallState {}
+impl wit::payment_types::Host for CallState {}
+impl wit::messaging_types::Host for CallState {}
+impl wit::storage_types::Host for CallState {}
+impl wit::llm_types::Host for CallState {}
+impl wit::feed_types::Host for CallState {}

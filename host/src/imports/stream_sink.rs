@@ -1,0 +1,15 @@
+//! `stream-sink`: streamed LLM chunks, handed to the caller in order.
+
+use crate::bindings::patchbay::connector::llm_types::StreamChunk;
+use crate::bindings::patchbay::connector::stream_sink as wit;
+use crate::runtime::CallState;
+
+impl wit::Host for CallState {
+    async fn emit(&mut self, chunk: StreamChunk) -> wasmtime::Result<()> {
+        if let Some(sink) = &self.ctx.stream {
+            // A caller that stopped listening does not fail the call.
+            let _ = sink.send(chunk);
+        }
+        Ok(())
+    }
+}

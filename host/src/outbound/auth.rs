@@ -1,0 +1,206 @@
+//! Credential injection: auth schemes and `{{secret.NAME}}` placeholders,
+//! applied by the host after the allowlist check.
+
+use base64::Engine as _;
+use url::Url;
+
+use crate::credentials::Credentials;
+
+/// How the host authenticates a request; the plugin names credential
+/// fields and never sees their values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthScheme {
+    /// HTTP Basic from two fields.
+    Basic {
+        /// Field holding the user name.
+        user_field: String,
+        /// Field holding the password.
+        password_field: String,
+    },
+    /// `Authorization: Bearer <field>`.
+    Bearer {
+        /// Field holding the token.
+        field: String,
+    },
+    /// A header carrying a field, with an optional prefix.
+    Header {
+        /// Header name.
+        name: String,
+        /// Field holding the value.
+        field: String,
+        /// Text before the value.
+        prefix: Option<String>,
+    },
+    /// A query parameter carrying a field.
+    Query {
+        /// Parameter name.
+        param: String,
+        /// Field holding the value.
+        field: String,
+    },
+    /// The connection's OAuth2 access token.
+    OAuth2,
+    /// AWS Signature Version 4.
+    AwsSigV4 {
+        /// Service name, e.g. `s3`.
+        service: String,
+        /// Region.
+        region: String,
+        /// Field holding the access key id.
+        key_id_field: String,
+        /// Field holding the secret access key.
+        secret_field: String,
+        /// Field holding a session token, if any.
+        session_token_field: Option<String>,
+    },
+}
+
+/// Why credentials could not be applied; the request is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    /// The request names a credential field the connection does not have.
+    #[error("the request names the credential field {0:?}, which this connection does not have")]
+    MissingField(String),
+    /// The scheme cannot be used by this host or connection.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+fn field<'a>(credentials: &'a Credentials, name: &str) -> Result<&'a str, AuthError> {
+    credentials
+        .get(name)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| AuthError::MissingField(name.to_string()))
+}
+
+/// Replaces every `{{secret.NAME}}` in `text` with the credential `NAME`.
+pub fn substitute_placeholders(text: &str, credentials: &Credentials) -> Result<String, AuthError> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("{{secret.") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + "{{secret.".len()..];
+        let end = after.find("}}").ok_or_else(|| {
+            AuthError::Unavailable("unterminated {{secret.NAME}} placeholder".to_string())
+        })?;
+        out.push_str(field(credentials, after[..end].trim())?);
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Whether `text` holds a `{{secret.NAME}}` placeholder.
+pub fn has_placeholder(text: &str) -> bool {
+    text.contains("{{secret.")
+}
+
+/// Substitutes placeholders in a URL. Placeholders may sit in the path or
+/// the query (Telegram puts its token in the path); the host part was
+/// checked against the allowlist before this runs, with placeholders intact.
+pub fn substitute_url(url: &Url, credentials: &Credentials) -> Result<Url, AuthError> {
+    let raw = url.as_str();
+    // The URL parser percent-encodes braces in paths and queries.
+    let decoded = raw.replace("%7B%7Bsecret.", "{{secret.").replace("%7D%7D", "}}");
+    if !has_placeholder(&decoded) {
+        return Ok(url.clone());
+    }
+    let substituted = substitute_placeholders(&decoded, credentials)?;
+    let result = Url::parse(&substituted)
+        .map_err(|_| AuthError::Unavailable("the URL is invalid once credentials are filled in".into()))?;
+    if result.origin() != url.origin() {
+        return Err(AuthError::Unavailable(
+            "a {{secret.NAME}} placeholder may not change the URL's origin".into(),
+        ));
+    }
+    Ok(result)
+}
+
+/// Headers and query parameters an auth scheme adds.
+#[derive(Debug, Default)]
+pub struct AppliedAuth {
+    /// Headers to set (replacing any of the same name).
+    pub headers: Vec<(String, String)>,
+    /// Query parameters to append.
+    pub query: Vec<(String, String)>,
+}
+
+/// Computes what an auth scheme adds to a request. OAuth2 and SigV4 are
+/// resolved by the pipeline, which owns tokens and the final request.
+pub fn apply(scheme: &AuthScheme, credentials: &Credentials) -> Result<AppliedAuth, AuthError> {
+    let mut applied = AppliedAuth::default();
+    match scheme {
+        AuthScheme::Basic { user_field, password_field } => {
+            let user = field(credentials, user_field)?;
+            // An empty password is legitimate for Basic (PrestaShop keys).
+            let password = credentials.get(password_field).ok_or_else(|| AuthError::MissingField(password_field.clone()))?;
+            let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+            applied.headers.push(("authorization".into(), format!("Basic {token}")));
+        }
+        AuthScheme::Bearer { field: name } => {
+            applied.headers.push(("authorization".into(), format!("Bearer {}", field(credentials, name)?)));
+        }
+        AuthScheme::Header { name, field: value_field, prefix } => {
+            let value = field(credentials, value_field)?;
+            applied.headers.push((name.to_ascii_lowercase(), format!("{}{value}", prefix.as_deref().unwrap_or(""))));
+        }
+        AuthScheme::Query { param, field: value_field } => {
+            applied.query.push((param.clone(), field(credentials, value_field)?.to_string()));
+        }
+        AuthScheme::OAuth2 => {
+            return Err(AuthError::Unavailable(
+                "this connection has no OAuth2 authorization: authorize it before using the oauth2 scheme".into(),
+            ));
+        }
+        AuthScheme::AwsSigV4 { .. } => {
+            return Err(AuthError::Unavailable("AWS SigV4 signing is applied by the pipeline".into()));
+        }
+    }
+    Ok(applied)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn creds() -> Credentials {
+        Credentials::from([("key", "ck_1"), ("secret", "cs_2"), ("token", "123:ABC")])
+    }
+
+    #[test]
+    fn basic_auth_is_base64_of_both_fields() {
+        let applied = apply(
+            &AuthScheme::Basic { user_field: "key".into(), password_field: "secret".into() },
+            &creds(),
+        )
+        .unwrap();
+        assert_eq!(applied.headers, vec![("authorization".to_string(), "Basic Y2tfMTpjc18y".to_string())]);
+    }
+
+    #[test]
+    fn header_and_query_schemes() {
+        let header = AuthScheme::Header { name: "Authorization".into(), field: "token".into(), prefix: Some("Bot ".into()) };
+        assert_eq!(apply(&header, &creds()).unwrap().headers[0].1, "Bot 123:ABC");
+        let query = AuthScheme::Query { param: "key".into(), field: "key".into() };
+        assert_eq!(apply(&query, &creds()).unwrap().query, vec![("key".to_string(), "ck_1".to_string())]);
+    }
+
+    #[test]
+    fn unknown_fields_are_refused_by_name() {
+        let err = apply(&AuthScheme::Bearer { field: "nope".into() }, &creds()).unwrap_err();
+        assert_eq!(err, AuthError::MissingField("nope".into()));
+    }
+
+    #[test]
+    fn placeholders_fill_paths_but_never_change_the_origin() {
+        let url = Url::parse("https://api.telegram.org/bot{{secret.token}}/sendMessage").unwrap();
+        let filled = substitute_url(&url, &creds()).unwrap();
+        assert_eq!(filled.as_str(), "https://api.telegram.org/bot123:ABC/sendMessage");
+        let sneaky = Url::parse("https://api.telegram.org/{{secret.token}}").unwrap();
+        let creds_with_at = Credentials::from([("token", "@evil.example.com")]);
+        // Whatever the value, the origin was checked with the placeholder intact.
+        if let Ok(u) = substitute_url(&sneaky, &creds_with_at) {
+            assert_eq!(u.origin(), sneaky.origin());
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! The outbound HTTP pipeline: the one place where every plugin's requests
+//! are checked, authenticated and sent.
+//!
+//! The `http` import turns a guest request into an [`OutboundRequest`] and
+//! hands it to the host's [`OutboundPolicy`]. [`Pipeline`] is the production
+//! implementation (allowlist, credentials, redirects re-checked hop by hop,
+//! timeouts, size limits); tests and embedders may supply their own.
+
+pub mod allowlist;
+pub mod auth;
+mod pipeline;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use url::Url;
+
+pub use allowlist::{HostGrant, HostPattern, PatternError};
+pub use auth::AuthScheme;
+pub use pipeline::{HttpLimits, Pipeline};
+
+use crate::credentials::Credentials;
+
+/// An HTTP method.
+pub type Method = reqwest::Method;
+
+/// When the pipeline may retry a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RetryMode {
+    /// Idempotent methods, and others with an idempotency key.
+    #[default]
+    Automatic,
+    /// Never.
+    Never,
+}
+
+/// A request as the plugin asked for it, before policy.
+#[derive(Debug, Clone)]
+pub struct OutboundRequest {
+    /// Method.
+    pub method: Method,
+    /// Absolute URL; may hold `{{secret.NAME}}` placeholders.
+    pub url: Url,
+    /// Headers; values may hold placeholders.
+    pub headers: Vec<(String, String)>,
+    /// Body.
+    pub body: Option<Vec<u8>>,
+    /// How to authenticate.
+    pub auth: Option<AuthScheme>,
+    /// Per-request timeout asked by the plugin, in milliseconds.
+    pub timeout_ms: Option<u32>,
+    /// Retry behaviour.
+    pub retry: RetryMode,
+    /// Idempotency key, sent as `Idempotency-Key`.
+    pub idempotency_key: Option<String>,
+}
+
+/// The final response.
+#[derive(Debug, Clone)]
+pub struct OutboundResponse {
+    /// Status code.
+    pub status: u16,
+    /// Headers.
+    pub headers: Vec<(String, String)>,
+    /// Body.
+    pub body: Vec<u8>,
+}
+
+/// Why no response was obtained; each variant reaches the guest as the
+/// matching `http-error` case.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OutboundError {
+    /// Refused by policy; nothing was sent.
+    #[error("denied: {0}")]
+    Denied(String),
+    /// Timed out.
+    #[error("timeout: {0}")]
+    Timeout(String),
+    /// Connection failure.
+    #[error("connection failed: {0}")]
+    Connection(String),
+    /// Body over the limit, in bytes.
+    #[error("response body exceeds {0} bytes")]
+    TooLarge(u64),
+    /// Rate limited by the host; seconds to wait, when known.
+    #[error("rate limited")]
+    RateLimited(Option<u32>),
+    /// The connection's circuit breaker is open.
+    #[error("circuit open: {0}")]
+    CircuitOpen(String),
+    /// Malformed request.
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+}
+
+/// Everything the pipeline knows about the caller of a request.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    /// `family/name` of the plugin.
+    pub provider: String,
+    /// The connection's id.
+    pub connection_id: String,
+    /// The call's id.
+    pub call_id: String,
+    /// Hosts the connection may reach.
+    pub grant: Arc<HostGrant>,
+    /// The connection's credentials.
+    pub credentials: Arc<Credentials>,
+    /// When the call must be over.
+    pub deadline: Instant,
+}
+
+/// The outbound policy hook: every request of every plugin goes through one.
+#[async_trait::async_trait]
+pub trait OutboundPolicy: Send + Sync + 'static {
+    /// Sends a request on behalf of a plugin, applying the policy.
+    async fn send(&self, ctx: &RequestContext, request: OutboundRequest) -> Result<OutboundResponse, OutboundError>;
+}

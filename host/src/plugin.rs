@@ -1,0 +1,404 @@
+//! A loaded plugin: a checked, compiled component with its manifest.
+//!
+//! Loading checks, in order: the file is a component; every import is
+//! granted; it exports `connector` at a supported contract version; every
+//! exported contract interface has the contract's shape; its manifest is
+//! valid and its family's port is exported.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use wasmtime::Engine;
+use wasmtime::component::types::ComponentItem;
+use wasmtime::component::{Component, InstancePre, Linker, Val};
+
+use crate::bindings::exports::patchbay::connector as exports;
+use crate::bridge;
+use crate::call::{Call, conclude, within};
+use crate::error::{CallError, LoadError};
+use crate::interfaces::{self, CONTRACT_PACKAGE, HOST_IMPORTS, Interface, SUPPORTED_CONTRACT_VERSIONS};
+use crate::outbound::{HostPattern, allowlist};
+use crate::runtime::{CallState, GRANTED_WASI};
+use crate::services::Services;
+use crate::types::PluginManifest;
+
+macro_rules! guests {
+    ($($field:ident: $variant:ident => $module:ident),* $(,)?) => {
+        /// Pre-resolved export indices of each contract interface the plugin exports.
+        pub(crate) struct Guests {
+            $(pub $field: Option<exports::$module::GuestIndices>,)*
+        }
+
+        impl Guests {
+            fn resolve(pre: &InstancePre<CallState>, exported: &BTreeSet<Interface>) -> Result<Self, String> {
+                Ok(Self {
+                    $($field: if exported.contains(&Interface::$variant) {
+                        Some(exports::$module::GuestIndices::new(pre).map_err(|e| {
+                            format!("its `{}` export does not match the contract: {e}", Interface::$variant)
+                        })?)
+                    } else {
+                        None
+                    },)*
+                })
+            }
+        }
+    };
+}
+
+guests! {
+    connector: Connector => connector,
+    shop: Shop => shop,
+    courier: Courier => courier,
+    payment: Payment => payment,
+    messaging: Messaging => messaging,
+    storage: Storage => storage,
+    llm: Llm => llm,
+    feed: Feed => feed,
+    actions: Actions => actions,
+    webhooks: Webhooks => webhooks,
+    oauth: OAuth => oauth,
+    bulk_update: BulkUpdate => bulk_update,
+    invoice_attachment: InvoiceAttachment => invoice_attachment,
+    product_feed: ProductFeed => product_feed,
+    embedding: Embedding => embedding,
+    transcription: Transcription => transcription,
+    streaming: Streaming => streaming,
+    image_generation: ImageGeneration => image_generation,
+}
+
+/// A plugin, ready to be instantiated for calls.
+pub struct Plugin {
+    key: Arc<str>,
+    path: PathBuf,
+    sha256: String,
+    size: u64,
+    contract_version: String,
+    manifest: PluginManifest,
+    manifest_json: Value,
+    port: Interface,
+    exports: BTreeSet<Interface>,
+    imports: Vec<String>,
+    pub(crate) component: Component,
+    pub(crate) pre: InstancePre<CallState>,
+    pub(crate) guests: Guests,
+}
+
+impl std::fmt::Debug for Plugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plugin").field("key", &self.key).field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+fn not_a_component(path: &Path, bytes: &[u8], error: &wasmtime::Error) -> LoadError {
+    let reason = if !bytes.starts_with(b"\0asm") {
+        "not a WebAssembly file".to_string()
+    } else if bytes.get(4..8) == Some(&[1, 0, 0, 0]) {
+        "a core WebAssembly module, not a component: build it for wasm32-wasip2 (or componentize it)".to_string()
+    } else {
+        format!("not a valid WebAssembly component: {}", error.root_cause())
+    };
+    LoadError::NotAComponent { path: path.to_path_buf(), reason }
+}
+
+/// Checks one import name against what the host grants.
+fn check_import(path: &Path, name: &str) -> Result<(), LoadError> {
+    let (base, version) = interfaces::split_version(name);
+    let refuse = |hint: &str| LoadError::UnsupportedImport { path: path.to_path_buf(), import: name.to_string(), hint: hint.to_string() };
+    if let Some(interface) = base.strip_prefix(CONTRACT_PACKAGE).and_then(|rest| rest.strip_prefix('/')) {
+        if !HOST_IMPORTS.contains(&interface) {
+            return Err(refuse(" (it is not a host interface of the contract)"));
+        }
+        return match version {
+            Some(v) if SUPPORTED_CONTRACT_VERSIONS.contains(&v) => Ok(()),
+            _ => Err(LoadError::ContractVersion {
+                path: path.to_path_buf(),
+                found: version.unwrap_or("(unversioned)").to_string(),
+                supported: SUPPORTED_CONTRACT_VERSIONS.join(", "),
+            }),
+        };
+    }
+    if GRANTED_WASI.contains(&base) {
+        return Ok(());
+    }
+    if base.starts_with("wasi:filesystem/") || base.starts_with("wasi:sockets/") {
+        return Err(refuse(": plugins get no filesystem or sockets; use the `http` and `kv` imports"));
+    }
+    Err(refuse(""))
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
+/// Checks the manifest against the component and itself.
+fn validate_manifest(manifest: &PluginManifest, exported: &BTreeSet<Interface>, contract_version: &str) -> Result<(), String> {
+    if !valid_name(&manifest.name) {
+        return Err(format!("name {:?} must be 1-64 characters of a-z, 0-9, '-' or '_'", manifest.name));
+    }
+    let port = Interface::port_of(manifest.family);
+    if !exported.contains(&port) {
+        return Err(format!(
+            "family `{}` needs the `{port}` port, which the component does not export",
+            interfaces::family_name(manifest.family)
+        ));
+    }
+    if manifest.contract_version != contract_version {
+        return Err(format!(
+            "declares contract version {:?} but exports the contract at {contract_version}",
+            manifest.contract_version
+        ));
+    }
+    let mut seen = BTreeSet::new();
+    for name in manifest.credentials.iter().map(|c| &c.name).chain(manifest.settings.iter().map(|s| &s.name)) {
+        if !valid_name(name) {
+            return Err(format!("field name {name:?} must be of a-z, 0-9, '-' or '_'"));
+        }
+        if !seen.insert(name.as_str()) {
+            return Err(format!("field {name:?} is declared twice"));
+        }
+    }
+    for pattern in &manifest.allowed_hosts {
+        let text = pattern.trim();
+        if let Some(setting) = text.strip_prefix("{{setting.").and_then(|r| r.strip_suffix("}}")) {
+            if !manifest.settings.iter().any(|s| s.name == setting.trim()) {
+                return Err(format!("allowed host {pattern:?} names a setting the manifest does not declare"));
+            }
+        } else {
+            HostPattern::parse(text).map_err(|e| e.to_string())?;
+        }
+    }
+    if let Some(hint) = &manifest.rate_limit
+        && !(hint.requests_per_second.is_finite() && hint.requests_per_second > 0.0)
+    {
+        return Err(format!("rate limit of {} requests per second is not a positive number", hint.requests_per_second));
+    }
+    Ok(())
+}
+
+impl Plugin {
+    /// Loads and checks a component file.
+    pub(crate) async fn load(
+        engine: &Engine,
+        linker: &Linker<CallState>,
+        services: &Arc<Services>,
+        path: &Path,
+    ) -> Result<Self, LoadError> {
+        let bytes = std::fs::read(path).map_err(|e| LoadError::Read { path: path.to_path_buf(), reason: e.to_string() })?;
+        let component = Component::new(engine, &bytes).map_err(|e| not_a_component(path, &bytes, &e))?;
+        let ty = component.component_type();
+        let mut imports = Vec::new();
+        for (name, _) in ty.imports(engine) {
+            check_import(path, name)?;
+            imports.push(name.to_string());
+        }
+        let not_a_plugin = |reason: String| LoadError::NotAPlugin { path: path.to_path_buf(), reason };
+        let mut contract_version = None;
+        let mut exported = BTreeSet::new();
+        for (name, item) in ty.exports(engine) {
+            let (base, version) = interfaces::split_version(name);
+            let Some(interface) = base.strip_prefix(CONTRACT_PACKAGE).and_then(|r| r.strip_prefix('/')) else {
+                continue; // toolchain extras such as `init`
+            };
+            let Some(interface) = Interface::from_name(interface) else {
+                return Err(not_a_plugin(format!("exports `{name}`, which is not an interface of the contract")));
+            };
+            if !matches!(item.ty, ComponentItem::ComponentInstance(_)) {
+                return Err(not_a_plugin(format!("exports `{name}` as something other than an interface")));
+            }
+            let version = version.unwrap_or("(unversioned)").to_string();
+            if interface == Interface::Connector {
+                contract_version = Some(version.clone());
+            }
+            exported.insert(interface);
+            if let Some(v) = &contract_version
+                && *v != version
+            {
+                return Err(not_a_plugin(format!("exports contract versions {v} and {version} at once")));
+            }
+        }
+        let contract_version = contract_version.ok_or_else(|| {
+            not_a_plugin(format!("exports no `{CONTRACT_PACKAGE}/connector` interface: not a Patchbay plugin"))
+        })?;
+        if !SUPPORTED_CONTRACT_VERSIONS.contains(&contract_version.as_str()) {
+            return Err(LoadError::ContractVersion {
+                path: path.to_path_buf(),
+                found: contract_version,
+                supported: SUPPORTED_CONTRACT_VERSIONS.join(", "),
+            });
+        }
+        let pre = linker
+            .instantiate_pre(&component)
+            .map_err(|e| not_a_plugin(format!("cannot be linked: {}", e.root_cause())))?;
+        let guests = Guests::resolve(&pre, &exported).map_err(not_a_plugin)?;
+        let mut plugin = Self {
+            key: Arc::from(path.display().to_string()),
+            path: path.to_path_buf(),
+            sha256: hex::encode(Sha256::digest(&bytes)),
+            size: bytes.len() as u64,
+            contract_version,
+            manifest: placeholder_manifest(),
+            manifest_json: Value::Null,
+            port: Interface::Connector,
+            exports: exported,
+            imports,
+            component,
+            pre,
+            guests,
+        };
+        let (manifest, manifest_json) = plugin
+            .read_manifest(services)
+            .await
+            .map_err(|e| LoadError::Manifest { path: path.to_path_buf(), reason: format!("calling manifest() failed: {e}") })?;
+        validate_manifest(&manifest, &plugin.exports, &plugin.contract_version)
+            .map_err(|reason| LoadError::Manifest { path: path.to_path_buf(), reason })?;
+        plugin.key = Arc::from(format!("{}/{}", interfaces::family_name(manifest.family), manifest.name));
+        plugin.port = Interface::port_of(manifest.family);
+        plugin.manifest = manifest;
+        plugin.manifest_json = manifest_json;
+        Ok(plugin)
+    }
+
+    /// Calls `manifest()` twice in one instance: typed, and through the
+    /// JSON bridge for display.
+    async fn read_manifest(&self, services: &Arc<Services>) -> Result<(PluginManifest, Value), CallError> {
+        let indices = self.guests.connector.as_ref().expect("connector is required to load");
+        let mut call = Call::start(self, None, services).await?;
+        let timeout = call.timeout();
+        let outcome = async {
+            let guest = indices.load(&mut call.store, &call.instance).map_err(|e| CallError::Fault(e.to_string()))?;
+            let manifest = within(timeout, guest.call_manifest(&mut call.store)).await?;
+            let func = call
+                .instance
+                .get_func(&mut call.store, self.func_index(Interface::Connector, "manifest")?)
+                .ok_or_else(|| CallError::Unsupported("manifest() is missing".into()))?;
+            let result_ty = func.ty(&call.store).results().next().ok_or_else(|| CallError::Fault("manifest() returns nothing".into()))?;
+            let mut results = vec![Val::Bool(false)];
+            within(timeout, func.call_async(&mut call.store, &[], &mut results)).await?;
+            Ok((manifest, bridge::from_val(&result_ty, &results[0])))
+        }
+        .await;
+        conclude(call, outcome)
+    }
+
+    /// The export index of `interface.function`.
+    pub(crate) fn func_index(&self, interface: Interface, function: &str) -> Result<wasmtime::component::ComponentExportIndex, CallError> {
+        let name = format!("{CONTRACT_PACKAGE}/{}@{}", interface.name(), self.contract_version);
+        let instance = self
+            .component
+            .get_export_index(None, &name)
+            .ok_or_else(|| CallError::Unsupported(format!("{} does not export `{}`", self.key, interface)))?;
+        self.component
+            .get_export_index(Some(&instance), function)
+            .ok_or_else(|| CallError::Unsupported(format!("`{interface}` has no function `{function}`")))
+    }
+
+    /// The functions of an exported interface, with their WIT types.
+    pub fn functions(&self, engine: &Engine, interface: Interface) -> Vec<(String, wasmtime::component::types::ComponentFunc)> {
+        let name = format!("{CONTRACT_PACKAGE}/{}@{}", interface.name(), self.contract_version);
+        let ty = self.component.component_type();
+        let Some(ComponentItem::ComponentInstance(instance)) = ty.get_export(engine, &name).map(|e| e.ty) else { return Vec::new() };
+        instance
+            .exports(engine)
+            .filter_map(|(name, item)| match item.ty {
+                ComponentItem::ComponentFunc(f) => Some((name.to_string(), f)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// `family/name`, e.g. `shop/woocommerce`.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    pub(crate) fn key_arc(&self) -> Arc<str> {
+        Arc::clone(&self.key)
+    }
+
+    /// The file it was loaded from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// SHA-256 of the file, hex.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+
+    /// Size of the file in bytes.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The contract version it targets.
+    pub fn contract_version(&self) -> &str {
+        &self.contract_version
+    }
+
+    /// Its manifest.
+    pub fn manifest(&self) -> &PluginManifest {
+        &self.manifest
+    }
+
+    /// Its manifest as JSON (the bridge's shape).
+    pub fn manifest_json(&self) -> &Value {
+        &self.manifest_json
+    }
+
+    /// Its family's port.
+    pub fn port(&self) -> Interface {
+        self.port
+    }
+
+    /// Exported capabilities: everything beyond `connector` and the port.
+    pub fn capabilities(&self) -> Vec<Interface> {
+        self.exports.iter().copied().filter(|i| *i != Interface::Connector && *i != self.port).collect()
+    }
+
+    /// Whether it exports `interface`.
+    pub fn exports(&self, interface: Interface) -> bool {
+        self.exports.contains(&interface)
+    }
+
+    /// Every import, as named by the component.
+    pub fn imports(&self) -> &[String] {
+        &self.imports
+    }
+
+    /// Resolves the manifest's allowed-host patterns for given settings.
+    pub(crate) fn declared_hosts(&self, settings: &crate::credentials::Settings) -> Result<Vec<HostPattern>, String> {
+        self.manifest
+            .allowed_hosts
+            .iter()
+            .map(|p| {
+                let resolved = allowlist::resolve_pattern(p, settings).map_err(|e| e.to_string())?;
+                HostPattern::parse(&resolved).map_err(|e| e.to_string())
+            })
+            .collect()
+    }
+}
+
+/// Stands in until the real manifest is read during loading.
+fn placeholder_manifest() -> PluginManifest {
+    use crate::types::{AuthSpec, AuthStrategy, Family};
+    PluginManifest {
+        name: String::new(),
+        family: Family::Other,
+        display_name: String::new(),
+        description: String::new(),
+        version: String::new(),
+        contract_version: String::new(),
+        credentials: Vec::new(),
+        settings: Vec::new(),
+        auth: AuthSpec { strategy: AuthStrategy::None, oauth2: None },
+        allowed_hosts: Vec::new(),
+        rate_limit: None,
+        retry: None,
+        webhooks: None,
+    }
+}

@@ -1,0 +1,292 @@
+//! Typed handles for every port and capability: `conn.shop()?.get_orders(..)`.
+
+use crate::bindings::exports::patchbay::connector as exports;
+use crate::call::{conclude, within};
+use crate::connection::Connection;
+use crate::error::CallError;
+use crate::interfaces::Interface;
+use crate::types::*;
+
+/// Runs one typed guest function in a fresh instance of the connection.
+macro_rules! invoke {
+    ($self:ident, $call:ident ( $($arg:expr),* )) => {{
+        let mut call = $self.conn.start().await?;
+        let timeout = call.timeout();
+        let (store, instance) = (&mut call.store, &call.instance);
+        let outcome = async {
+            let guest = $self.guest.load(&mut *store, instance).map_err(|e| CallError::Fault(e.to_string()))?;
+            within(timeout, guest.$call(&mut *store, $($arg),*)).await
+        }
+        .await;
+        conclude(call, outcome)
+    }};
+}
+
+macro_rules! handle {
+    (
+        $(#[$doc:meta])*
+        $handle:ident, $accessor:ident, $field:ident, $variant:ident, $module:ident {
+            $(
+                $(#[$mdoc:meta])*
+                fn $method:ident => $call:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty $( [$infallible:ident] )?;
+            )*
+        }
+    ) => {
+        $(#[$doc])*
+        pub struct $handle<'a> {
+            conn: &'a Connection,
+            guest: &'a exports::$module::GuestIndices,
+        }
+
+        impl Connection {
+            #[doc = concat!("The `", stringify!($module), "` interface, when the plugin exports it.")]
+            pub fn $accessor(&self) -> Result<$handle<'_>, CallError> {
+                match self.plugin.guests.$field.as_ref() {
+                    Some(guest) => Ok($handle { conn: self, guest }),
+                    None => Err(CallError::Unsupported(format!(
+                        "{} does not export `{}`",
+                        self.plugin.key(),
+                        Interface::$variant
+                    ))),
+                }
+            }
+        }
+
+        impl $handle<'_> {
+            $(
+                $(#[$mdoc])*
+                pub async fn $method(&self, $($arg: $ty),*) -> Result<$ret, CallError> {
+                    handle!(@finish invoke!(self, $call($($arg),*)) $(, $infallible)?)
+                }
+            )*
+        }
+    };
+    (@finish $e:expr, infallible) => { $e };
+    (@finish $e:expr) => { $e.and_then(|r| r.map_err(CallError::Connector)) };
+}
+
+handle! {
+    /// The shop port.
+    ShopPort, shop, shop, Shop, shop {
+        /// Lists orders.
+        fn get_orders => call_get_orders(query: &OrderQuery) -> OrderPage;
+        /// Fetches one order.
+        fn get_order => call_get_order(order_id: &str) -> Order;
+        /// Lists products.
+        fn get_products => call_get_products(query: &ProductQuery) -> ProductPage;
+        /// Sets a product's stock.
+        fn update_product_stock => call_update_product_stock(product_id: &str, quantity: i64) -> ();
+        /// Sets a product's price.
+        fn update_product_price => call_update_product_price(product_id: &str, price: &String, currency: &str) -> ();
+        /// Moves an order to a new status.
+        fn update_order_status => call_update_order_status(order_id: &str, status: OrderStatus) -> Order;
+    }
+}
+
+handle! {
+    /// The courier port.
+    CourierPort, courier, courier, Courier, courier {
+        /// Creates a shipment.
+        fn generate_awb => call_generate_awb(request: &ShipmentRequest) -> AwbLabel;
+        /// Tracks a shipment.
+        fn get_tracking => call_get_tracking(tracking_number: &str) -> Shipment;
+        /// Cancels a shipment.
+        fn cancel_shipment => call_cancel_shipment(tracking_number: &str) -> ();
+        /// Lists shipments.
+        fn get_shipments => call_get_shipments(query: &ShipmentQuery) -> ShipmentPage;
+    }
+}
+
+handle! {
+    /// The payment port.
+    PaymentPort, payment, payment, Payment, payment {
+        /// Creates a hosted checkout.
+        fn create_checkout_session => call_create_checkout_session(request: &CheckoutRequest) -> CheckoutSession;
+        /// Fetches a payment.
+        fn get_payment => call_get_payment(payment_id: &str) -> PaymentResult;
+        /// Refunds a payment.
+        fn refund => call_refund(payment_id: &str, amount: Option<&String>, reason: &str) -> RefundResult;
+        /// Lists payments.
+        fn list_payments => call_list_payments(filter: &PaymentFilter, cursor: Option<&str>) -> PaymentPage;
+        /// Captures an authorized payment.
+        fn capture_payment => call_capture_payment(payment_id: &str) -> PaymentResult;
+    }
+}
+
+handle! {
+    /// The messaging port.
+    MessagingPort, messaging, messaging, Messaging, messaging {
+        /// Sends a message.
+        fn send => call_send(message: &OutboundMessage) -> DeliveryReport;
+        /// Sends several messages.
+        fn send_bulk => call_send_bulk(messages: &[OutboundMessage]) -> Vec<DeliveryReport>;
+        /// Replies to a received message.
+        fn reply => call_reply(to: &InboundMessage, body: &str) -> DeliveryReport;
+    }
+}
+
+handle! {
+    /// The storage port.
+    StoragePort, storage, storage, Storage, storage {
+        /// Stores a file.
+        fn save => call_save(name: &str, content: &[u8]) -> String;
+        /// Reads a file.
+        fn open => call_open(name: &str) -> Vec<u8>;
+        /// Deletes a file.
+        fn delete => call_delete(name: &str) -> ();
+        /// Whether a file exists.
+        fn exists => call_exists(name: &str) -> bool;
+        /// Names in a directory.
+        fn listdir => call_listdir(path: &str) -> DirectoryListing;
+        /// Size of a file.
+        fn size => call_size(name: &str) -> u64;
+        /// Files in a directory, with details.
+        fn list_files => call_list_files(path: &str) -> Vec<FileInfo>;
+    }
+}
+
+handle! {
+    /// The LLM port.
+    LlmPort, llm, llm, Llm, llm {
+        /// Completes a conversation.
+        fn complete => call_complete(messages: &[ChatMessage], model: Option<&str>, options: &CompletionOptions) -> LlmResponse;
+        /// Lists models.
+        fn list_models => call_list_models() -> Vec<ModelInfo>;
+    }
+}
+
+handle! {
+    /// The feed port.
+    FeedPort, feed, feed, Feed, feed {
+        /// Renders a feed.
+        fn generate_feed => call_generate_feed(products: &[Product], format: &str) -> FeedResult;
+        /// Validates products for the feed.
+        fn validate_products => call_validate_products(products: &[Product]) -> FeedValidationResult;
+        /// Formats the plugin produces.
+        fn supported_formats => call_supported_formats() -> Vec<FeedFormat> [infallible];
+    }
+}
+
+handle! {
+    /// Generic actions.
+    ActionsPort, actions, actions, Actions, actions {
+        /// Lists the actions.
+        fn list_actions => call_list_actions() -> Vec<ActionSpec> [infallible];
+        /// Runs an action with JSON input.
+        fn execute => call_execute(name: &str, input: &String) -> String;
+    }
+}
+
+handle! {
+    /// Capability: webhooks.
+    WebhooksPort, webhooks, webhooks, Webhooks, webhooks {
+        /// Verifies a delivery's signature.
+        fn verify => call_verify(headers: &[Header], body: &[u8]) -> ();
+        /// Parses a verified delivery into events.
+        fn parse => call_parse(headers: &[Header], body: &[u8]) -> Vec<WebhookEvent>;
+        /// Subscribes a URL at the provider.
+        fn register => call_register(url: &str, events: &[String]) -> Registration;
+        /// Lists subscriptions at the provider.
+        fn list_registrations => call_list_registrations() -> Vec<Registration>;
+        /// Removes a subscription.
+        fn unregister => call_unregister(id: &str) -> ();
+    }
+}
+
+handle! {
+    /// Capability: a non-standard OAuth flow.
+    OAuthPort, oauth, oauth, OAuth, oauth {
+        /// The authorization URL.
+        fn authorize_url => call_authorize_url(params: &AuthorizeParams) -> String;
+        /// Describes a token request.
+        fn token_request => call_token_request(grant: &TokenGrant, redirect_uri: &str) -> TokenRequestSpec;
+    }
+}
+
+handle! {
+    /// Capability: bulk updates.
+    BulkUpdatePort, bulk_update, bulk_update, BulkUpdate, bulk_update {
+        /// Partial product updates.
+        fn update_products => call_update_products(updates: &[ProductUpdate]) -> BulkResult;
+        /// Stock levels.
+        fn update_stock => call_update_stock(updates: &[StockUpdate]) -> BulkResult;
+    }
+}
+
+handle! {
+    /// Capability: invoices on orders.
+    InvoiceAttachmentPort, invoice_attachment, invoice_attachment, InvoiceAttachment, invoice_attachment {
+        /// Attaches an invoice to an order.
+        fn attach_invoice => call_attach_invoice(order_id: &str, invoice: &Invoice) -> ();
+    }
+}
+
+handle! {
+    /// Capability: a shop's own catalogue feed.
+    ProductFeedPort, product_feed, product_feed, ProductFeed, product_feed {
+        /// Exports the catalogue.
+        fn export_products => call_export_products(format: &str) -> FeedResult;
+    }
+}
+
+handle! {
+    /// Capability: embeddings.
+    EmbeddingPort, embedding, embedding, Embedding, embedding {
+        /// Embeds texts.
+        fn embed => call_embed(inputs: &[String], model: Option<&str>) -> EmbeddingResult;
+    }
+}
+
+handle! {
+    /// Capability: transcription.
+    TranscriptionPort, transcription, transcription, Transcription, transcription {
+        /// Transcribes audio.
+        fn transcribe => call_transcribe(audio: &[u8], filename: &str, options: &TranscriptionOptions) -> TranscriptionResult;
+    }
+}
+
+handle! {
+    /// Capability: image generation.
+    ImageGenerationPort, image_generation, image_generation, ImageGeneration, image_generation {
+        /// Generates images.
+        fn generate_images => call_generate_images(prompt: &str, options: &ImageOptions) -> ImageResult;
+    }
+}
+
+/// Capability: streamed completions.
+pub struct StreamingPort<'a> {
+    conn: &'a Connection,
+    guest: &'a exports::streaming::GuestIndices,
+}
+
+impl Connection {
+    /// The `streaming` interface, when the plugin exports it.
+    pub fn streaming(&self) -> Result<StreamingPort<'_>, CallError> {
+        match self.plugin.guests.streaming.as_ref() {
+            Some(guest) => Ok(StreamingPort { conn: self, guest }),
+            None => Err(CallError::Unsupported(format!("{} does not export `streaming`", self.plugin.key()))),
+        }
+    }
+}
+
+impl StreamingPort<'_> {
+    /// Completes a conversation; each chunk is sent to `sink` as it arrives.
+    pub async fn stream_complete(
+        &self,
+        messages: &[ChatMessage],
+        model: Option<&str>,
+        options: &CompletionOptions,
+        sink: tokio::sync::mpsc::UnboundedSender<StreamChunk>,
+    ) -> Result<LlmResponse, CallError> {
+        let mut call = self.conn.start().await?;
+        call.stream_to(sink);
+        let timeout = call.timeout();
+        let (store, instance) = (&mut call.store, &call.instance);
+        let outcome = async {
+            let guest = self.guest.load(&mut *store, instance).map_err(|e| CallError::Fault(e.to_string()))?;
+            within(timeout, guest.call_stream_complete(&mut *store, messages, model, options)).await
+        }
+        .await;
+        conclude(call, outcome).and_then(|r| r.map_err(CallError::Connector))
+    }
+}

@@ -1,0 +1,184 @@
+//! The wasmtime engine, the linker with exactly what plugins are granted,
+//! and the state of one call.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use wasmtime::component::{HasSelf, Linker, ResourceTable};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::cli::{WasiCli, WasiCliView as _};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::random::WasiRandom;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use crate::bindings;
+use crate::connection::ConnectionShared;
+use crate::limits::Limits;
+use crate::services::Services;
+use crate::types::StreamChunk;
+
+/// How often the epoch advances; a running guest yields to the async
+/// runtime at least this often, so deadlines can fire.
+pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Bytes of stdout/stderr kept per call before the guest's writes fail.
+const STDIO_CAPTURE_BYTES: usize = 64 * 1024;
+
+/// Builds the engine: component model, async, epoch interruption, and the
+/// pooling allocator sized from `limits`.
+pub(crate) fn engine(limits: &Limits, pooling: bool) -> wasmtime::Result<Engine> {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    config.epoch_interruption(true);
+    config.max_wasm_stack(limits.max_wasm_stack_bytes);
+    if pooling {
+        let mut pool = PoolingAllocationConfig::default();
+        pool.total_component_instances(limits.pool_instances)
+            .total_core_instances(limits.pool_instances.saturating_mul(4))
+            .total_memories(limits.pool_instances.saturating_mul(2))
+            .total_tables(limits.pool_instances.saturating_mul(4))
+            .total_stacks(limits.pool_instances)
+            .max_memory_size(limits.max_memory_bytes)
+            .table_elements(limits.max_table_elements)
+            .max_memories_per_component(limits.max_memories_per_instance)
+            .max_tables_per_component(limits.max_tables_per_instance);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        config.memory_reservation(limits.max_memory_bytes as u64);
+        config.memory_guard_size(64 * 1024 * 1024);
+    }
+    Engine::new(&config)
+}
+
+/// Advances an engine's epoch every [`EPOCH_TICK`] until dropped.
+pub(crate) struct EpochTicker {
+    stop: Arc<AtomicBool>,
+}
+
+impl EpochTicker {
+    pub(crate) fn start(engine: &Engine) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (engine, flag) = (engine.weak(), Arc::clone(&stop));
+        std::thread::Builder::new()
+            .name("patchbay-epoch".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    match engine.upgrade() {
+                        Some(engine) => engine.increment_epoch(),
+                        None => break,
+                    }
+                }
+            })
+            .expect("spawning the epoch thread");
+        Self { stop }
+    }
+}
+
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The WASI interfaces a plugin may import, by name without version.
+/// Everything else of WASI (filesystem, sockets) is not linked.
+pub(crate) const GRANTED_WASI: &[&str] = &[
+    "wasi:io/poll",
+    "wasi:io/error",
+    "wasi:io/streams",
+    "wasi:clocks/wall-clock",
+    "wasi:clocks/monotonic-clock",
+    "wasi:random/random",
+    "wasi:random/insecure",
+    "wasi:random/insecure-seed",
+    "wasi:cli/environment",
+    "wasi:cli/exit",
+    "wasi:cli/stdin",
+    "wasi:cli/stdout",
+    "wasi:cli/stderr",
+    "wasi:cli/terminal-input",
+    "wasi:cli/terminal-output",
+    "wasi:cli/terminal-stdin",
+    "wasi:cli/terminal-stdout",
+    "wasi:cli/terminal-stderr",
+];
+
+/// The linker: the contract's host imports and the granted WASI subset.
+pub(crate) fn linker(engine: &Engine) -> wasmtime::Result<Linker<CallState>> {
+    use wasmtime_wasi::p2::bindings::{cli, random};
+    let mut linker = Linker::new(engine);
+    // io, wall and monotonic clocks, random, stdin/stdout/stderr.
+    wasmtime_wasi::p2::add_to_linker_proxy_interfaces_async(&mut linker)?;
+    let l = &mut linker;
+    random::insecure::add_to_linker::<CallState, WasiRandom>(l, |s| s.wasi.random())?;
+    random::insecure_seed::add_to_linker::<CallState, WasiRandom>(l, |s| s.wasi.random())?;
+    // An empty environment and no arguments; `exit` ends the call.
+    cli::environment::add_to_linker::<CallState, WasiCli>(l, CallState::cli)?;
+    cli::exit::add_to_linker::<CallState, WasiCli>(l, CallState::cli)?;
+    cli::terminal_input::add_to_linker::<CallState, WasiCli>(l, CallState::cli)?;
+    cli::terminal_output::add_to_linker::<CallState, WasiCli>(l, CallState::cli)?;
+    cli::terminal_stdin::add_to_linker::<CallState, WasiCli>(l, CallState::cli)?;
+    cli::terminal_stdout::add_to_linker::<CallState, WasiCli>(l, CallState::cli)?;
+    cli::terminal_stderr::add_to_linker::<CallState, WasiCli>(l, CallState::cli)?;
+    bindings::Plugin::add_to_linker::<CallState, HasSelf<CallState>>(l, |state| state)?;
+    Ok(linker)
+}
+
+/// What one call knows: who calls, on which connection, until when.
+pub(crate) struct CallContext {
+    /// `family/name`.
+    pub provider: Arc<str>,
+    /// Unique per call, for logs.
+    pub call_id: String,
+    /// `None` while the host reads a manifest at load time.
+    pub connection: Option<Arc<ConnectionShared>>,
+    /// Host-wide services: storage, outbound policy, limits.
+    pub services: Arc<Services>,
+    /// When the call must be over.
+    pub deadline: Instant,
+    /// Requests sent so far.
+    pub http_requests: u32,
+    /// Log records written so far.
+    pub log_records: u32,
+    /// Where streamed LLM chunks go, when the caller listens.
+    pub stream: Option<tokio::sync::mpsc::UnboundedSender<StreamChunk>>,
+}
+
+/// The data of a call's `Store`.
+pub(crate) struct CallState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    pub(crate) limits: StoreLimits,
+    pub(crate) ctx: CallContext,
+    stdout: MemoryOutputPipe,
+    stderr: MemoryOutputPipe,
+}
+
+impl CallState {
+    pub(crate) fn new(ctx: CallContext, limits: &Limits) -> Self {
+        let stdout = MemoryOutputPipe::new(STDIO_CAPTURE_BYTES);
+        let stderr = MemoryOutputPipe::new(STDIO_CAPTURE_BYTES);
+        let wasi = WasiCtx::builder().stdout(stdout.clone()).stderr(stderr.clone()).build();
+        let store_limits = StoreLimitsBuilder::new()
+            .memory_size(limits.max_memory_bytes)
+            .table_elements(limits.max_table_elements)
+            .instances(limits.max_instances)
+            .tables(limits.max_tables_per_instance as usize * 4)
+            .memories(limits.max_memories_per_instance as usize * 4)
+            .trap_on_grow_failure(false)
+            .build();
+        Self { wasi, table: ResourceTable::new(), limits: store_limits, ctx, stdout, stderr }
+    }
+
+    /// What the guest wrote to stdout and stderr.
+    pub(crate) fn take_output(&self) -> (Vec<u8>, Vec<u8>) {
+        (self.stdout.contents().to_vec(), self.stderr.contents().to_vec())
+    }
+}
+
+impl WasiView for CallState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}

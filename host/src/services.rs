@@ -1,0 +1,15 @@
+//! Host-wide services every call uses: storage and the outbound policy.
+
+use std::sync::Arc;
+
+use crate::limits::Limits;
+use crate::outbound::OutboundPolicy;
+use crate::store::{KvLimits, KvStore};
+
+/// What the host shares with every call.
+pub(crate) struct Services {
+    pub kv: Arc<dyn KvStore>,
+    pub kv_limits: KvLimits,
+    pub outbound: Arc<dyn OutboundPolicy>,
+    pub limits: Limits,
+}
