@@ -1,1 +1,7 @@
-fn main() {}
+//! `patchbay`: inspect plugins, list providers, call any operation.
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}

@@ -62,3 +62,21 @@ fn failure(kind: &str, f: &ProviderFailure) -> String {
         None => format!("{kind}: {}", f.message),
     }
 }
+
+/// A connector error in the JSON bridge's shape: `{"auth": "bad key"}`,
+/// `{"provider": {"status": 503, "message": "down"}}`.
+pub fn error_json(error: &ConnectorError) -> serde_json::Value {
+    use serde_json::json;
+    let failure = |f: &ProviderFailure| json!({ "status": f.status, "message": f.message });
+    match error {
+        ConnectorError::Auth(m) => json!({ "auth": m }),
+        ConnectorError::Config(m) => json!({ "config": m }),
+        ConnectorError::Validation(m) => json!({ "validation": m }),
+        ConnectorError::RateLimited(s) => json!({ "rate-limited": s }),
+        ConnectorError::Provider(f) => json!({ "provider": failure(f) }),
+        ConnectorError::Permanent(f) => json!({ "permanent": failure(f) }),
+        ConnectorError::Unsupported(m) => json!({ "unsupported": m }),
+        ConnectorError::WebhookVerification(m) => json!({ "webhook-verification": m }),
+        ConnectorError::NotFound(m) => json!({ "not-found": m }),
+    }
+}

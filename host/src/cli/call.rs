@@ -1,0 +1,111 @@
+//! `patchbay call PROVIDER PORT.FUNCTION --plugins DIR [--json INPUT] ...`
+
+use std::path::PathBuf;
+
+use patchbay::{Credentials, Host, Settings};
+use serde_json::Value;
+
+use super::{Failure, default_database, print_json};
+
+#[derive(clap::Args)]
+pub(crate) struct Args {
+    /// The provider, `family/name`, e.g. `shop/woocommerce`.
+    provider: String,
+    /// The operation, `interface.function`, e.g. `shop.get-orders`.
+    target: String,
+    /// The plugins directory.
+    #[arg(long, env = "PATCHBAY_PLUGINS")]
+    plugins: PathBuf,
+    /// The arguments as a JSON object keyed by parameter name; `@FILE` reads
+    /// a file and `-` reads stdin. Default: `{}`.
+    #[arg(long = "json", value_name = "INPUT")]
+    input: Option<String>,
+    /// A credential, NAME=VALUE (repeatable). Prefer --credentials-file: values
+    /// on the command line end up in shell history.
+    #[arg(long = "credential", value_name = "NAME=VALUE")]
+    credentials: Vec<String>,
+    /// A JSON object of credentials, {"NAME": "VALUE"}.
+    #[arg(long, value_name = "FILE")]
+    credentials_file: Option<PathBuf>,
+    /// A setting, NAME=VALUE (repeatable).
+    #[arg(long = "setting", value_name = "NAME=VALUE")]
+    settings: Vec<String>,
+    /// The SQLite state file (default: $PATCHBAY_DATABASE or ~/.local/share/patchbay/patchbay.db).
+    #[arg(long)]
+    database: Option<PathBuf>,
+    /// Only allow these hosts for the provider (narrows its manifest; repeatable).
+    #[arg(long = "allow-host", value_name = "PATTERN")]
+    allow_hosts: Vec<String>,
+    /// Time limit of the call in seconds.
+    #[arg(long, default_value_t = 60)]
+    timeout: u64,
+}
+
+fn pair(text: &str, what: &str) -> Result<(String, String), Failure> {
+    text.split_once('=')
+        .map(|(k, v)| (k.trim().to_string(), v.to_string()))
+        .filter(|(k, _)| !k.is_empty())
+        .ok_or_else(|| Failure::usage(format!("{what} {text:?} is not NAME=VALUE")))
+}
+
+fn read_input(input: Option<&str>) -> Result<Value, Failure> {
+    let text = match input {
+        None => return Ok(Value::Object(Default::default())),
+        Some("-") => {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+                .map_err(|e| Failure::usage(format!("cannot read the input from stdin: {e}")))?;
+            text
+        }
+        Some(path) if path.starts_with('@') => std::fs::read_to_string(&path[1..])
+            .map_err(|e| Failure::usage(format!("cannot read the input file {}: {e}", &path[1..])))?,
+        Some(text) => text.to_string(),
+    };
+    serde_json::from_str(&text).map_err(|e| Failure::usage(format!("the input is not valid JSON: {e}")))
+}
+
+fn credentials(args: &Args) -> Result<Credentials, Failure> {
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    if let Some(path) = &args.credentials_file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Failure::usage(format!("cannot read the credentials file {}: {e}", path.display())))?;
+        let object: serde_json::Map<String, Value> = serde_json::from_str(&text).map_err(|e| {
+            Failure::usage(format!("the credentials file {} is not a JSON object of strings: {e}", path.display()))
+        })?;
+        for (name, value) in object {
+            let value = value.as_str().map(str::to_string).ok_or_else(|| {
+                Failure::usage(format!("credential {name:?} in {} is not a string", path.display()))
+            })?;
+            pairs.push((name, value));
+        }
+    }
+    for text in &args.credentials {
+        pairs.push(pair(text, "credential")?);
+    }
+    Ok(pairs.into_iter().collect())
+}
+
+pub(crate) async fn run(args: Args) -> Result<(), Failure> {
+    let input = read_input(args.input.as_deref())?;
+    let credentials = credentials(&args)?;
+    let settings: Settings = args.settings.iter().map(|s| pair(s, "setting")).collect::<Result<_, _>>()?;
+    let limits = patchbay::Limits { call_timeout: std::time::Duration::from_secs(args.timeout), ..Default::default() };
+    let mut builder = Host::builder()
+        .pooling(false)
+        .limits(limits)
+        .plugins_dir(&args.plugins)
+        .database(args.database.clone().unwrap_or_else(default_database));
+    if !args.allow_hosts.is_empty() {
+        builder = builder.restrict_hosts(&args.provider, args.allow_hosts.clone());
+    }
+    let host = builder.build().await.map_err(|e| Failure::usage(e.to_string()))?;
+    if host.provider(&args.provider).is_none() {
+        for reason in host.load_failures() {
+            eprintln!("skipped: {reason}");
+        }
+    }
+    let connection = host.connect(&args.provider, credentials, settings).map_err(|e| Failure::usage(e.to_string()))?;
+    let output = connection.call_json(&args.target, &input).await.map_err(Failure::from_call)?;
+    print_json(&output);
+    Ok(())
+}

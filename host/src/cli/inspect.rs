@@ -1,0 +1,83 @@
+//! `patchbay inspect FILE.wasm [--json]`
+
+use std::path::PathBuf;
+
+use patchbay::{Host, Interface, Plugin, bridge};
+use serde_json::{Value, json};
+
+use super::{Failure, print_json};
+
+#[derive(clap::Args)]
+pub(crate) struct Args {
+    /// The component file.
+    file: PathBuf,
+    /// Print a JSON document (manifest, interfaces, imports, function schemas).
+    #[arg(long)]
+    json: bool,
+}
+
+/// The JSON description of a plugin shared by `inspect` and `providers`.
+pub(crate) fn describe(plugin: &Plugin, engine: &wasmtime::Engine, with_functions: bool) -> Value {
+    let manifest = plugin.manifest();
+    let mut doc = json!({
+        "provider": plugin.key(),
+        "file": plugin.path().display().to_string(),
+        "size": plugin.size(),
+        "sha256": plugin.sha256(),
+        "contract-version": plugin.contract_version(),
+        "family": patchbay::family_name(manifest.family),
+        "port": plugin.port().name(),
+        "capabilities": plugin.capabilities().iter().map(|c| c.name()).collect::<Vec<_>>(),
+        "allowed-hosts": manifest.allowed_hosts,
+        "imports": plugin.imports(),
+        "manifest": plugin.manifest_json(),
+    });
+    if with_functions {
+        let mut functions = serde_json::Map::new();
+        for interface in Interface::ALL.iter().copied().filter(|i| plugin.exports(*i)) {
+            for (name, func) in plugin.functions(engine, interface) {
+                let params: serde_json::Map<String, Value> =
+                    func.params().map(|(n, t)| (n.to_string(), bridge::schema(&t))).collect();
+                let result = func.results().next().map(|t| bridge::schema(&t)).unwrap_or(Value::Null);
+                functions.insert(format!("{interface}.{name}"), json!({ "params": params, "result": result }));
+            }
+        }
+        doc["functions"] = Value::Object(functions);
+    }
+    doc
+}
+
+pub(crate) async fn run(args: Args) -> Result<(), Failure> {
+    let host = Host::builder().pooling(false).build().await.map_err(|e| Failure::fault(e.to_string()))?;
+    let plugin = host.load_file(&args.file).await.map_err(|e| Failure::fault(e.to_string()))?;
+    if args.json {
+        print_json(&describe(&plugin, host.engine(), true));
+        return Ok(());
+    }
+    let m = plugin.manifest();
+    println!("{}  {} {}", plugin.key(), m.display_name, m.version);
+    println!("  {}", m.description);
+    println!("  file           {} ({} bytes, sha256 {})", plugin.path().display(), plugin.size(), &plugin.sha256()[..16]);
+    println!("  contract       patchbay:connector@{}", plugin.contract_version());
+    println!("  port           {}", plugin.port());
+    let capabilities = plugin.capabilities();
+    println!(
+        "  capabilities   {}",
+        if capabilities.is_empty() { "none".to_string() } else { capabilities.iter().map(|c| c.name()).collect::<Vec<_>>().join(", ") }
+    );
+    println!("  allowed hosts  {}", m.allowed_hosts.join(", "));
+    for field in &m.credentials {
+        let flags = [field.secret.then_some("secret"), field.required.then_some("required")];
+        let flags: Vec<&str> = flags.into_iter().flatten().collect();
+        println!("  credential     {} ({}) {}", field.name, field.label, flags.join(", "));
+    }
+    for field in &m.settings {
+        println!("  setting        {} ({}){}", field.name, field.label, if field.required { " required" } else { "" });
+    }
+    for interface in Interface::ALL.iter().copied().filter(|i| plugin.exports(*i)) {
+        let names: Vec<String> = plugin.functions(host.engine(), interface).into_iter().map(|(n, _)| n).collect();
+        println!("  exports        {interface}: {}", names.join(", "));
+    }
+    println!("  imports        {}", plugin.imports().join(", "));
+    Ok(())
+}

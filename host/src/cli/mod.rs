@@ -1,0 +1,126 @@
+//! The command line. Exit codes scripts can rely on:
+//!
+//! | code | meaning                                                         |
+//! |------|-----------------------------------------------------------------|
+//! | 0    | success                                                         |
+//! | 1    | the operation failed: the plugin returned a connector error     |
+//! | 2    | invalid invocation: arguments, input JSON, provider, settings   |
+//! | 3    | plugin or host fault: load failure, trap, limit, deadline       |
+
+mod call;
+mod inspect;
+mod providers;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use serde_json::json;
+
+/// A failure with the exit code it maps to.
+pub(crate) struct Failure {
+    code: u8,
+    kind: &'static str,
+    message: String,
+    detail: Option<serde_json::Value>,
+}
+
+impl Failure {
+    pub(crate) fn usage(message: impl Into<String>) -> Self {
+        Self { code: 2, kind: "invalid-input", message: message.into(), detail: None }
+    }
+
+    pub(crate) fn fault(message: impl Into<String>) -> Self {
+        Self { code: 3, kind: "fault", message: message.into(), detail: None }
+    }
+
+    pub(crate) fn from_call(error: patchbay::CallError) -> Self {
+        use patchbay::CallError;
+        match &error {
+            CallError::Connector(e) => Self {
+                code: 1,
+                kind: "connector",
+                message: error.to_string(),
+                detail: Some(patchbay::types::error_json(e)),
+            },
+            CallError::Unsupported(_) | CallError::Input(_) => Self::usage(error.to_string()),
+            CallError::Deadline(_) | CallError::Fault(_) => Self::fault(error.to_string()),
+        }
+    }
+}
+
+#[derive(Parser)]
+#[command(name = "patchbay", version, about = "A WebAssembly plugin host for integration connectors")]
+struct Cli {
+    /// Print errors as JSON on stderr: {"kind", "message", "error"}.
+    #[arg(long, global = true)]
+    json_errors: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check a plugin file and show its manifest, port, capabilities and imports.
+    Inspect(inspect::Args),
+    /// List the providers of a plugins directory (and the files skipped).
+    Providers(providers::Args),
+    /// Call an operation of a provider, e.g. `shop.get-orders`, with JSON input.
+    Call(call::Args),
+}
+
+/// Where state lives when `--database` is not given.
+pub(crate) fn default_database() -> PathBuf {
+    if let Some(path) = std::env::var_os("PATCHBAY_DATABASE") {
+        return PathBuf::from(path);
+    }
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    base.join("patchbay").join("patchbay.db")
+}
+
+pub(crate) fn print_json(value: &serde_json::Value) {
+    println!("{}", serde_json::to_string_pretty(value).expect("JSON values serialize"));
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    let outcome = runtime.block_on(async {
+        match cli.command {
+            Command::Inspect(args) => inspect::run(args).await,
+            Command::Providers(args) => providers::run(args).await,
+            Command::Call(args) => call::run(args).await,
+        }
+    });
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            if cli.json_errors {
+                let mut report = json!({ "kind": failure.kind, "message": failure.message });
+                if let Some(detail) = failure.detail {
+                    report["error"] = detail;
+                }
+                eprintln!("{report}");
+            } else {
+                eprintln!("error: {}", failure.message);
+            }
+            ExitCode::from(failure.code)
+        }
+    }
+}
