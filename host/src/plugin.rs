@@ -189,7 +189,7 @@ impl Plugin {
         path: &Path,
     ) -> Result<Self, LoadError> {
         let bytes = std::fs::read(path).map_err(|e| LoadError::Read { path: path.to_path_buf(), reason: e.to_string() })?;
-        let component = Component::new(engine, &bytes).map_err(|e| not_a_component(path, &bytes, &e))?;
+        let component = Component::from_binary(engine, &bytes).map_err(|e| not_a_component(path, &bytes, &e))?;
         let ty = component.component_type();
         let mut imports = Vec::new();
         for (name, _) in ty.imports(engine) {

@@ -1,1 +1,7 @@
-//! x
+//! Mock provider servers that serve what the real APIs serve, and helpers
+//! for the workspace's integration tests.
+
+#![recursion_limit = "256"]
+
+pub mod mock;
+pub mod woocommerce;

@@ -1,0 +1,9 @@
+//! Workspace integration tests: real plugins, real SQLite, real HTTP over
+//! loopback to mock provider servers. Build the plugins first:
+//! `just build-plugins` (or `just test`, which does).
+
+mod bridge;
+mod cli;
+mod registry;
+mod support;
+mod woocommerce;

@@ -1,0 +1,57 @@
+//! Shared helpers: where the built plugins are, and hosts wired to mocks.
+
+use std::path::{Path, PathBuf};
+
+use patchbay::{Connection, Credentials, Host, HostBuilder, Limits, Settings};
+use patchbay_tests::woocommerce::MockShop;
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ is in the workspace").to_path_buf()
+}
+
+/// `target/plugins`, where `just build-plugins` writes the plugins.
+pub fn plugins_dir() -> PathBuf {
+    let dir = std::env::var_os("PATCHBAY_TEST_PLUGINS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target/plugins"));
+    assert!(
+        dir.join("shop-woocommerce.wasm").is_file(),
+        "{} has no shop-woocommerce.wasm: run `just build-plugins` first (`just test` does)",
+        dir.display()
+    );
+    dir
+}
+
+/// A plugin file by name.
+pub fn plugin(name: &str) -> PathBuf {
+    plugins_dir().join(format!("{name}.wasm"))
+}
+
+/// A host builder with a small pool, suitable for tests.
+pub fn builder() -> HostBuilder {
+    Host::builder().limits(Limits { pool_instances: 16, ..Limits::default() })
+}
+
+/// A host over the built plugins.
+pub async fn host() -> Host {
+    builder().plugins_dir(plugins_dir()).build().await.expect("host builds")
+}
+
+/// Settings pointing WooCommerce at the mock.
+pub fn shop_settings(shop: &MockShop) -> Settings {
+    Settings::from([("domain".to_string(), shop.url())])
+}
+
+/// The mock's valid credentials.
+pub fn shop_credentials(shop: &MockShop) -> Credentials {
+    Credentials::from([
+        ("consumer_key", shop.config.consumer_key.as_str()),
+        ("consumer_secret", shop.config.consumer_secret.as_str()),
+    ])
+}
+
+/// A WooCommerce connection to the mock.
+pub fn woo(host: &Host, shop: &MockShop) -> Connection {
+    host.connect("shop/woocommerce", shop_credentials(shop), shop_settings(shop)).expect("connects")
+}

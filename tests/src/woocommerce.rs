@@ -1,0 +1,391 @@
+//! A mock WooCommerce REST API v3 (`/wp-json/wc/v3`), serving what the real
+//! one serves: JSON arrays, `X-WP-Total` / `X-WP-TotalPages`, Basic auth (or
+//! `consumer_key`/`consumer_secret` query parameters), and WooCommerce's
+//! error bodies `{"code": ..., "message": ..., "data": {"status": ...}}`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use base64::Engine as _;
+use chrono::{Duration, TimeZone, Utc};
+use serde_json::{Value, json};
+
+use crate::mock::{RequestLog, RunningServer, SeenRequest};
+
+/// The shop the mock serves.
+#[derive(Debug, Clone)]
+pub struct ShopConfig {
+    /// Number of orders, ids 1..=n, one hour apart from 2026-01-01T00:00:00Z.
+    pub orders: u32,
+    /// Number of products, ids 1..=n.
+    pub products: u32,
+    /// The valid consumer key.
+    pub consumer_key: String,
+    /// The valid consumer secret.
+    pub consumer_secret: String,
+    /// The store currency.
+    pub currency: String,
+}
+
+impl Default for ShopConfig {
+    fn default() -> Self {
+        Self {
+            orders: 250,
+            products: 40,
+            consumer_key: "ck_test".into(),
+            consumer_secret: "cs_test".into(),
+            currency: "RON".into(),
+        }
+    }
+}
+
+const STATUSES: [&str; 7] = ["processing", "completed", "on-hold", "pending", "cancelled", "refunded", "failed"];
+const PAYMENT_METHODS: [(&str, &str); 4] =
+    [("cod", "Cash on delivery"), ("bacs", "Direct bank transfer"), ("stripe", "Credit card"), ("cheque", "Check payments")];
+
+fn money(cents: i64) -> String {
+    format!("{}.{:02}", cents / 100, cents % 100)
+}
+
+fn date(id: u32) -> String {
+    let base = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    (base + Duration::hours(i64::from(id))).format("%Y-%m-%dT%H:%M:%S").to_string()
+}
+
+/// The order with this id, as WooCommerce returns it.
+pub fn order(id: u32) -> Value {
+    let status = STATUSES[(id as usize) % STATUSES.len()];
+    let (method, method_title) = PAYMENT_METHODS[(id as usize) % PAYMENT_METHODS.len()];
+    let lines = 1 + id % 3;
+    let mut items = Vec::new();
+    let mut subtotal = 0i64;
+    for line in 0..lines {
+        let product = 1 + (id + line) % 40;
+        let quantity = 1 + i64::from((id + line) % 4);
+        let unit = 1000 + i64::from(product) * 250;
+        subtotal += unit * quantity;
+        items.push(json!({
+            "id": id * 10 + line, "name": format!("Product {product}"), "product_id": product,
+            "variation_id": 0, "quantity": quantity, "tax_class": "", "subtotal": money(unit * quantity),
+            "subtotal_tax": "0.00", "total": money(unit * quantity), "total_tax": "0.00", "taxes": [],
+            "meta_data": [], "sku": format!("SKU-{product:03}"), "price": unit as f64 / 100.0
+        }));
+    }
+    let shipping = 1500i64;
+    let created = date(id);
+    let paid = matches!(status, "processing" | "completed" | "refunded");
+    json!({
+        "id": id, "parent_id": 0, "number": format!("{id}"), "order_key": format!("wc_order_{id:08x}"),
+        "created_via": "checkout", "version": "9.4.0", "status": status, "currency": "RON",
+        "date_created": created, "date_created_gmt": created, "date_modified": created, "date_modified_gmt": created,
+        "discount_total": "0.00", "discount_tax": "0.00", "shipping_total": money(shipping), "shipping_tax": "0.00",
+        "cart_tax": "0.00", "total": money(subtotal + shipping), "total_tax": "0.00", "prices_include_tax": false,
+        "customer_id": id % 17, "customer_ip_address": "203.0.113.7", "customer_user_agent": "Mozilla/5.0",
+        "customer_note": if id % 5 == 0 { "Please call before delivery" } else { "" },
+        "billing": {
+            "first_name": "Ana", "last_name": format!("Customer{id}"), "company": if id % 4 == 0 { "Acme SRL" } else { "" },
+            "address_1": format!("Strada Lunga {id}"), "address_2": "", "city": "Cluj-Napoca", "state": "CJ",
+            "postcode": "400001", "country": "RO", "email": format!("customer{id}@example.com"), "phone": "+40700000000"
+        },
+        "shipping": {
+            "first_name": "Ana", "last_name": format!("Customer{id}"), "company": "", "address_1": format!("Strada Lunga {id}"),
+            "address_2": "Ap. 3", "city": "Cluj-Napoca", "state": "CJ", "postcode": "400001", "country": "RO", "phone": ""
+        },
+        "payment_method": method, "payment_method_title": method_title,
+        "transaction_id": if paid && method == "stripe" { format!("ch_{id:06}") } else { String::new() },
+        "date_paid": if paid { Value::String(created.clone()) } else { Value::Null },
+        "date_paid_gmt": if paid { Value::String(created.clone()) } else { Value::Null },
+        "date_completed": if status == "completed" { Value::String(created.clone()) } else { Value::Null },
+        "date_completed_gmt": if status == "completed" { Value::String(created) } else { Value::Null },
+        "cart_hash": "", "meta_data": [], "line_items": items, "tax_lines": [], "shipping_lines": [],
+        "fee_lines": [], "coupon_lines": [], "refunds": [],
+        "_links": {"self": [{"href": format!("/wp-json/wc/v3/orders/{id}")}]}
+    })
+}
+
+/// The product with this id, as WooCommerce returns it.
+pub fn product(id: u32) -> Value {
+    let price = money(1000 + i64::from(id) * 250);
+    let modified = date(id);
+    let category = ["Mugs", "Shirts", "Posters"][(id % 3) as usize];
+    json!({
+        "id": id, "name": format!("Product {id}"), "slug": format!("product-{id}"),
+        "permalink": format!("https://shop.example/product/product-{id}/"),
+        "date_created_gmt": modified, "date_modified_gmt": modified, "type": "simple",
+        "status": if id % 10 == 0 { "draft" } else { "publish" }, "featured": false,
+        "description": format!("<p>Description of product {id}</p>"), "short_description": "",
+        "sku": format!("SKU-{id:03}"), "price": price, "regular_price": price, "sale_price": "",
+        "manage_stock": true, "stock_quantity": (id * 3) % 50, "stock_status": "instock",
+        "global_unique_id": if id % 2 == 0 { format!("59{id:011}") } else { String::new() },
+        "categories": [{"id": 1 + id % 3, "name": category, "slug": category.to_lowercase()}],
+        "tags": [], "images": [{"id": id, "src": format!("https://shop.example/img/{id}.jpg"), "name": "", "alt": ""}],
+        "attributes": [{"id": 0, "name": "Color", "position": 0, "visible": true, "variation": false, "options": ["Red", "Blue"]}],
+        "variations": []
+    })
+}
+
+struct Shop {
+    config: ShopConfig,
+    orders: Mutex<Vec<Value>>,
+    products: Mutex<Vec<Value>>,
+    log: RequestLog,
+}
+
+type Shared = Arc<Shop>;
+
+fn wc_error(status: StatusCode, code: &str, message: &str) -> Response {
+    (status, axum::Json(json!({ "code": code, "message": message, "data": { "status": status.as_u16() } }))).into_response()
+}
+
+/// Checks Basic auth or the query-parameter form, as WooCommerce does.
+fn authenticate(shop: &Shop, headers: &HeaderMap, query: &HashMap<String, String>) -> Result<(), Response> {
+    let basic = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
+        .and_then(|raw| String::from_utf8(raw).ok())
+        .and_then(|pair| pair.split_once(':').map(|(k, s)| (k.to_string(), s.to_string())));
+    let credentials = basic.or_else(|| Some((query.get("consumer_key")?.clone(), query.get("consumer_secret")?.clone())));
+    let Some((key, secret)) = credentials else {
+        return Err(wc_error(StatusCode::UNAUTHORIZED, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources."));
+    };
+    if key != shop.config.consumer_key {
+        return Err(wc_error(StatusCode::UNAUTHORIZED, "woocommerce_rest_authentication_error", "Consumer key is invalid."));
+    }
+    if secret != shop.config.consumer_secret {
+        return Err(wc_error(StatusCode::UNAUTHORIZED, "woocommerce_rest_authentication_error", "Consumer secret is invalid."));
+    }
+    Ok(())
+}
+
+fn paging(query: &HashMap<String, String>) -> Result<(usize, usize), Response> {
+    let number = |name: &str, default: usize| -> Result<usize, Response> {
+        match query.get(name) {
+            None => Ok(default),
+            Some(v) => v.parse::<usize>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                wc_error(StatusCode::BAD_REQUEST, "rest_invalid_param", &format!("Invalid parameter(s): {name}"))
+            }),
+        }
+    };
+    let per_page = number("per_page", 10)?;
+    if per_page > 100 {
+        return Err(wc_error(StatusCode::BAD_REQUEST, "rest_invalid_param", "Invalid parameter(s): per_page"));
+    }
+    Ok((number("page", 1)?, per_page))
+}
+
+fn page_response(items: Vec<Value>, page: usize, per_page: usize) -> Response {
+    let total = items.len();
+    let pages = total.div_ceil(per_page);
+    let slice: Vec<Value> = items.into_iter().skip((page - 1) * per_page).take(per_page).collect();
+    let mut response = axum::Json(slice).into_response();
+    let headers = response.headers_mut();
+    headers.insert("x-wp-total", HeaderValue::from(total));
+    headers.insert("x-wp-totalpages", HeaderValue::from(pages));
+    response
+}
+
+async fn list_orders(State(shop): State<Shared>, headers: HeaderMap, Query(query): Query<HashMap<String, String>>) -> Response {
+    if let Err(denied) = authenticate(&shop, &headers, &query) {
+        return denied;
+    }
+    let (page, per_page) = match paging(&query) {
+        Ok(p) => p,
+        Err(e) => return e,
+    };
+    let mut orders: Vec<Value> = shop.orders.lock().unwrap().clone();
+    if let Some(after) = query.get("after") {
+        let after = after.trim_end_matches('Z');
+        orders.retain(|o| o["date_created_gmt"].as_str().is_some_and(|d| d > after));
+    }
+    if let Some(status) = query.get("status").filter(|s| *s != "any") {
+        orders.retain(|o| o["status"] == *status.as_str());
+    }
+    orders.sort_by(|a, b| b["date_created_gmt"].as_str().cmp(&a["date_created_gmt"].as_str()));
+    if query.get("order").map(String::as_str) == Some("asc") {
+        orders.reverse();
+    }
+    page_response(orders, page, per_page)
+}
+
+fn find(items: &Mutex<Vec<Value>>, id: &str) -> Option<usize> {
+    let id: u64 = id.parse().ok()?;
+    items.lock().unwrap().iter().position(|v| v["id"] == id)
+}
+
+async fn get_order(State(shop): State<Shared>, Path(id): Path<String>, headers: HeaderMap, Query(query): Query<HashMap<String, String>>) -> Response {
+    if let Err(denied) = authenticate(&shop, &headers, &query) {
+        return denied;
+    }
+    match find(&shop.orders, &id) {
+        Some(i) => axum::Json(shop.orders.lock().unwrap()[i].clone()).into_response(),
+        None => wc_error(StatusCode::NOT_FOUND, "woocommerce_rest_shop_order_invalid_id", "Invalid ID."),
+    }
+}
+
+async fn update_order(
+    State(shop): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+    body: axum::body::Bytes,
+) -> Response {
+    if let Err(denied) = authenticate(&shop, &headers, &query) {
+        return denied;
+    }
+    let Ok(update) = serde_json::from_slice::<Value>(&body) else {
+        return wc_error(StatusCode::BAD_REQUEST, "rest_invalid_json", "Invalid JSON body passed.");
+    };
+    let Some(i) = find(&shop.orders, &id) else {
+        return wc_error(StatusCode::NOT_FOUND, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.");
+    };
+    if let Some(status) = update.get("status") {
+        let valid = status.as_str().is_some_and(|s| STATUSES.contains(&s) || s == "trash");
+        if !valid {
+            return wc_error(StatusCode::BAD_REQUEST, "rest_invalid_param", "Invalid parameter(s): status");
+        }
+        shop.orders.lock().unwrap()[i]["status"] = status.clone();
+    }
+    axum::Json(shop.orders.lock().unwrap()[i].clone()).into_response()
+}
+
+async fn list_products(State(shop): State<Shared>, headers: HeaderMap, Query(query): Query<HashMap<String, String>>) -> Response {
+    if let Err(denied) = authenticate(&shop, &headers, &query) {
+        return denied;
+    }
+    let (page, per_page) = match paging(&query) {
+        Ok(p) => p,
+        Err(e) => return e,
+    };
+    let mut products = shop.products.lock().unwrap().clone();
+    if let Some(after) = query.get("modified_after") {
+        let after = after.trim_end_matches('Z');
+        products.retain(|p| p["date_modified_gmt"].as_str().is_some_and(|d| d > after));
+    }
+    page_response(products, page, per_page)
+}
+
+async fn update_product(
+    State(shop): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+    body: axum::body::Bytes,
+) -> Response {
+    if let Err(denied) = authenticate(&shop, &headers, &query) {
+        return denied;
+    }
+    let Ok(update) = serde_json::from_slice::<Value>(&body) else {
+        return wc_error(StatusCode::BAD_REQUEST, "rest_invalid_json", "Invalid JSON body passed.");
+    };
+    let Some(i) = find(&shop.products, &id) else {
+        return wc_error(StatusCode::NOT_FOUND, "woocommerce_rest_product_invalid_id", "Invalid ID.");
+    };
+    let mut products = shop.products.lock().unwrap();
+    let product = &mut products[i];
+    if let Some(quantity) = update.get("stock_quantity") {
+        if !quantity.is_i64() {
+            return wc_error(StatusCode::BAD_REQUEST, "rest_invalid_param", "Invalid parameter(s): stock_quantity");
+        }
+        product["stock_quantity"] = quantity.clone();
+    }
+    if let Some(manage) = update.get("manage_stock") {
+        product["manage_stock"] = manage.clone();
+    }
+    if let Some(price) = update.get("regular_price") {
+        let valid = price.as_str().is_some_and(|p| p.parse::<f64>().is_ok());
+        if !valid {
+            return wc_error(StatusCode::BAD_REQUEST, "rest_invalid_param", "Invalid parameter(s): regular_price");
+        }
+        product["regular_price"] = price.clone();
+        product["price"] = price.clone();
+    }
+    axum::Json(product.clone()).into_response()
+}
+
+async fn currency_setting(State(shop): State<Shared>, headers: HeaderMap, Query(query): Query<HashMap<String, String>>) -> Response {
+    if let Err(denied) = authenticate(&shop, &headers, &query) {
+        return denied;
+    }
+    axum::Json(json!({
+        "id": "woocommerce_currency", "label": "Currency", "description": "This controls what currency prices are listed at in the catalog and which currency gateways will take payments in.",
+        "type": "select", "default": "USD", "value": shop.config.currency
+    }))
+    .into_response()
+}
+
+async fn not_found() -> Response {
+    wc_error(StatusCode::NOT_FOUND, "rest_no_route", "No route was found matching the URL and request method.")
+}
+
+async fn record(State(shop): State<Shared>, request: Request, next: Next) -> Response {
+    shop.log.record(SeenRequest {
+        method: request.method().to_string(),
+        path: request.uri().path().to_string(),
+        query: request.uri().query().unwrap_or_default().to_string(),
+        headers: request
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.as_str().to_string(), v.to_str().unwrap_or_default().to_string()))
+            .collect(),
+    });
+    next.run(request).await
+}
+
+/// A running mock shop.
+pub struct MockShop {
+    /// The server; dropping it stops it.
+    pub server: RunningServer,
+    /// Every request it received.
+    pub log: RequestLog,
+    /// What it serves.
+    pub config: ShopConfig,
+    shop: Shared,
+}
+
+impl MockShop {
+    /// Starts a mock shop on 127.0.0.1 at `port` (0: any free port).
+    pub async fn start(config: ShopConfig, port: u16) -> std::io::Result<Self> {
+        let shop = Arc::new(Shop {
+            orders: Mutex::new((1..=config.orders).map(order).collect()),
+            products: Mutex::new((1..=config.products).map(product).collect()),
+            config: config.clone(),
+            log: RequestLog::default(),
+        });
+        let api = Router::new()
+            .route("/orders", get(list_orders))
+            .route("/orders/{id}", get(get_order).put(update_order))
+            .route("/products", get(list_products))
+            .route("/products/{id}", axum::routing::put(update_product))
+            .route("/settings/general/woocommerce_currency", get(currency_setting));
+        let router = Router::new()
+            .nest("/wp-json/wc/v3", api)
+            .fallback(not_found)
+            .layer(middleware::from_fn_with_state(shop.clone(), record))
+            .with_state(shop.clone());
+        let server = RunningServer::start(router, port).await?;
+        Ok(Self { server, log: shop.log.clone(), config, shop })
+    }
+
+    /// The shop's URL, for the `domain` setting.
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    /// The current state of a product.
+    pub fn product(&self, id: u32) -> Option<Value> {
+        self.shop.products.lock().unwrap().iter().find(|p| p["id"] == id).cloned()
+    }
+
+    /// The current state of an order.
+    pub fn order(&self, id: u32) -> Option<Value> {
+        self.shop.orders.lock().unwrap().iter().find(|o| o["id"] == id).cloned()
+    }
+}
