@@ -2,7 +2,8 @@
 
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
-plugins_dir := justfile_directory() / "target/plugins"
+root := justfile_directory()
+plugins_dir := root / "target/plugins"
 
 # List the recipes.
 default:
@@ -19,10 +20,57 @@ setup:
 build-plugins: setup
     @echo "==> building plugins (wasm32-wasip2, release)"
     cd plugins && cargo build --release --workspace --exclude patchbay-sdk --quiet
-    mkdir -p {{plugins_dir}}
+    @mkdir -p {{plugins_dir}}
     @for dir in plugins/*/; do \
         crate=$(basename "$dir"); \
         [ -f "$dir/Cargo.toml" ] || continue; \
         cp "target/guests/wasm32-wasip2/release/${crate//-/_}.wasm" "{{plugins_dir}}/$crate.wasm"; \
-        echo "    {{plugins_dir}}/$crate.wasm ($(stat -c %s {{plugins_dir}}/$crate.wasm) bytes)"; \
+        echo "    target/plugins/$crate.wasm ($(stat -c %s {{plugins_dir}}/$crate.wasm) bytes)"; \
     done
+
+# Build the host (the `patchbay` CLI) and the mock servers.
+build:
+    @echo "==> building the host and the mock servers"
+    cargo build --workspace --bins --quiet
+
+# Run the demo: build, start the mock WooCommerce shop, list its orders through the host (SQLite state).
+demo: build-plugins build
+    @bash tests/demo.sh
+
+# Formatting and lints, host and guests, warnings denied.
+lint: setup
+    @echo "==> cargo fmt --check (host, guests)"
+    cargo fmt --all --check
+    cd plugins && cargo fmt --all --check
+    @echo "==> cargo clippy -D warnings (host)"
+    cargo clippy --workspace --all-targets --quiet -- -D warnings
+    @echo "==> cargo clippy -D warnings (guests, wasm32-wasip2)"
+    cd plugins && cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+# Check that the contract generates bindings for JavaScript (jco) and Python (componentize-py).
+check-contract:
+    @echo "==> contract: bindings for JavaScript (jco) and Python (componentize-py)"
+    @rm -rf target/contract && mkdir -p target/contract && cp -r wit target/contract/wit
+    @cat tests/contract/everything.wit >> target/contract/wit/worlds.wit
+    @cd tests/contract && npm ci --no-audit --no-fund --loglevel=error >/dev/null
+    @[ -x target/venv-contract/bin/componentize-py ] || { python3 -m venv target/venv-contract && target/venv-contract/bin/pip install --quiet -r tests/contract/requirements.txt; }
+    @for world in shop-provider courier-provider payment-provider messaging-provider storage-provider llm-provider feed-provider action-provider everything; do \
+        (cd target/contract && {{root}}/tests/contract/node_modules/.bin/jco guest-types wit --world-name $world -o js/$world >/dev/null) \
+            || { echo "jco failed for $world"; exit 1; }; \
+        target/venv-contract/bin/componentize-py -d target/contract/wit -w $world bindings target/contract/py/$world >/dev/null \
+            || { echo "componentize-py failed for $world"; exit 1; }; \
+        echo "    $world: TypeScript and Python bindings generated"; \
+    done
+
+# Run every check and test: lints, contract bindings, guest unit tests, host and integration tests.
+test: build-plugins lint check-contract build
+    @echo "==> guest unit tests (native)"
+    cd plugins && cargo test --workspace --quiet --target "$(rustc -vV | sed -n 's/^host: //p')"
+    @echo "==> doc tests (host)"
+    cargo test --workspace --doc --quiet
+    @echo "==> host and integration tests"
+    @if command -v cargo-nextest >/dev/null; then \
+        cargo nextest run --workspace --no-fail-fast; \
+    else \
+        cargo test --workspace --no-fail-fast; \
+    fi

@@ -69,7 +69,11 @@ impl Call {
             .await
             .map_err(|_| CallError::Deadline(timeout))?
             .map_err(|e| CallError::Fault(format!("cannot instantiate the plugin: {}", fault_message(&e))))?;
-        Ok(Self { store, instance, timeout })
+        Ok(Self {
+            store,
+            instance,
+            timeout,
+        })
     }
 
     /// Routes streamed chunks of this call to `sink`.
@@ -87,7 +91,10 @@ impl Call {
     pub fn finish(mut self) -> Option<String> {
         let (stdout, stderr) = self.store.data().take_output();
         let state = self.store.data_mut();
-        for line in String::from_utf8_lossy(&stdout).lines().filter(|l| !l.trim().is_empty()) {
+        for line in String::from_utf8_lossy(&stdout)
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+        {
             state.guest_log(Level::Info, line, &[]);
         }
         let stderr = String::from_utf8_lossy(&stderr).into_owned();

@@ -39,7 +39,10 @@ pub struct Connection {
 
 impl std::fmt::Debug for Connection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Connection").field("provider", &self.plugin.key()).field("id", &self.shared.id).finish()
+        f.debug_struct("Connection")
+            .field("provider", &self.plugin.key())
+            .field("id", &self.shared.id)
+            .finish()
     }
 }
 
@@ -51,25 +54,48 @@ pub struct ConnectOptions {
     pub id: Option<String>,
 }
 
-fn check_setting(provider: &str, name: &str, kind: SettingType, choices: &[String], value: &str) -> Result<(), ConnectError> {
-    let invalid = |reason: String| ConnectError::Invalid { provider: provider.to_string(), reason };
+fn check_setting(
+    provider: &str,
+    name: &str,
+    kind: SettingType,
+    choices: &[String],
+    value: &str,
+) -> Result<(), ConnectError> {
+    let invalid = |reason: String| ConnectError::Invalid {
+        provider: provider.to_string(),
+        reason,
+    };
     match kind {
         SettingType::Number if value.trim().parse::<f64>().is_err() => {
             return Err(invalid(format!("setting {name:?} must be a number, not {value:?}")));
         }
         SettingType::Boolean if !matches!(value.trim(), "true" | "false") => {
-            return Err(invalid(format!("setting {name:?} must be true or false, not {value:?}")));
+            return Err(invalid(format!(
+                "setting {name:?} must be true or false, not {value:?}"
+            )));
         }
         SettingType::Url => {
-            let candidate = if value.contains("://") { value.to_string() } else { format!("https://{value}") };
-            if url::Url::parse(&candidate).map(|u| u.host_str().is_none()).unwrap_or(true) {
-                return Err(invalid(format!("setting {name:?} must be a URL such as https://example.com, not {value:?}")));
+            let candidate = if value.contains("://") {
+                value.to_string()
+            } else {
+                format!("https://{value}")
+            };
+            if url::Url::parse(&candidate)
+                .map(|u| u.host_str().is_none())
+                .unwrap_or(true)
+            {
+                return Err(invalid(format!(
+                    "setting {name:?} must be a URL such as https://example.com, not {value:?}"
+                )));
             }
         }
         _ => {}
     }
     if !choices.is_empty() && !choices.iter().any(|c| c == value) {
-        return Err(invalid(format!("setting {name:?} must be one of {}, not {value:?}", choices.join(", "))));
+        return Err(invalid(format!(
+            "setting {name:?} must be one of {}, not {value:?}",
+            choices.join(", ")
+        )));
     }
     Ok(())
 }
@@ -86,19 +112,30 @@ impl Connection {
     ) -> Result<Self, ConnectError> {
         let provider = plugin.key().to_string();
         let manifest = plugin.manifest();
-        let invalid = |reason: String| ConnectError::Invalid { provider: provider.clone(), reason };
+        let invalid = |reason: String| ConnectError::Invalid {
+            provider: provider.clone(),
+            reason,
+        };
         let declared_creds: Vec<&str> = manifest.credentials.iter().map(|c| c.name.as_str()).collect();
         if let Some(unknown) = credentials.names().find(|n| !declared_creds.contains(n)) {
             return Err(invalid(format!(
                 "unknown credential field {unknown:?}; the plugin declares: {}",
-                if declared_creds.is_empty() { "none".to_string() } else { declared_creds.join(", ") }
+                if declared_creds.is_empty() {
+                    "none".to_string()
+                } else {
+                    declared_creds.join(", ")
+                }
             )));
         }
         let declared_settings: Vec<&str> = manifest.settings.iter().map(|s| s.name.as_str()).collect();
         if let Some(unknown) = settings.keys().find(|n| !declared_settings.contains(&n.as_str())) {
             return Err(invalid(format!(
                 "unknown setting {unknown:?}; the plugin declares: {}",
-                if declared_settings.is_empty() { "none".to_string() } else { declared_settings.join(", ") }
+                if declared_settings.is_empty() {
+                    "none".to_string()
+                } else {
+                    declared_settings.join(", ")
+                }
             )));
         }
         for field in &manifest.credentials {
@@ -107,10 +144,23 @@ impl Connection {
             }
             let present = credentials.get(&field.name).is_some_and(|v| !v.is_empty());
             if field.required && !present {
-                return Err(invalid(format!("the credential {:?} ({}) is required", field.name, field.label)));
+                return Err(invalid(format!(
+                    "the credential {:?} ({}) is required",
+                    field.name, field.label
+                )));
             }
-            if present && !field.choices.is_empty() && !field.choices.iter().any(|c| Some(c.as_str()) == credentials.get(&field.name)) {
-                return Err(invalid(format!("credential {:?} must be one of {}", field.name, field.choices.join(", "))));
+            if present
+                && !field.choices.is_empty()
+                && !field
+                    .choices
+                    .iter()
+                    .any(|c| Some(c.as_str()) == credentials.get(&field.name))
+            {
+                return Err(invalid(format!(
+                    "credential {:?} must be one of {}",
+                    field.name,
+                    field.choices.join(", ")
+                )));
             }
         }
         for field in &manifest.settings {
@@ -120,12 +170,15 @@ impl Connection {
             match settings.get(&field.name).filter(|v| !v.trim().is_empty()) {
                 Some(value) => check_setting(&provider, &field.name, field.type_, &field.choices, value)?,
                 None if field.required => {
-                    return Err(invalid(format!("the setting {:?} ({}) is required", field.name, field.label)));
+                    return Err(invalid(format!(
+                        "the setting {:?} ({}) is required",
+                        field.name, field.label
+                    )));
                 }
                 None => {}
             }
         }
-        let declared = plugin.declared_hosts(&settings).map_err(|e| invalid(e))?;
+        let declared = plugin.declared_hosts(&settings).map_err(invalid)?;
         let grant = Arc::new(HostGrant::new(declared, operator_hosts));
         let id = options.id.unwrap_or_else(|| {
             let mut hash = Sha256::new();
@@ -138,7 +191,12 @@ impl Connection {
             }
             format!("{}-{}", provider.replace('/', "-"), &hex::encode(hash.finalize())[..12])
         });
-        let secret_fields = manifest.credentials.iter().filter(|c| c.secret).map(|c| c.name.clone()).collect();
+        let secret_fields = manifest
+            .credentials
+            .iter()
+            .filter(|c| c.secret)
+            .map(|c| c.name.clone())
+            .collect();
         let redactor = Redactor::new(credentials.values());
         let shared = ConnectionShared {
             kv_namespace: format!("conn:{id}"),
@@ -149,7 +207,11 @@ impl Connection {
             grant,
             redactor,
         };
-        Ok(Self { plugin, shared: Arc::new(shared), services })
+        Ok(Self {
+            plugin,
+            shared: Arc::new(shared),
+            services,
+        })
     }
 
     /// The connection's id.
@@ -174,12 +236,19 @@ impl Connection {
 
     /// Checks the credentials with the provider (`connector.test-connection`).
     pub async fn test(&self) -> Result<ConnectionTest, CallError> {
-        let indices = self.plugin.guests.connector.as_ref().expect("every plugin exports connector");
+        let indices = self
+            .plugin
+            .guests
+            .connector
+            .as_ref()
+            .expect("every plugin exports connector");
         let mut call = self.start().await?;
         let timeout = call.timeout();
         let (store, instance) = (&mut call.store, &call.instance);
         let outcome = async {
-            let guest = indices.load(&mut *store, instance).map_err(|e| CallError::Fault(e.to_string()))?;
+            let guest = indices
+                .load(&mut *store, instance)
+                .map_err(|e| CallError::Fault(e.to_string()))?;
             within(timeout, guest.call_test_connection(&mut *store)).await
         }
         .await;
@@ -192,12 +261,17 @@ impl Connection {
     /// [`CallError::Connector`].
     pub async fn call_json(&self, target: &str, input: &Value) -> Result<Value, CallError> {
         let (interface, function) = target.split_once('.').ok_or_else(|| {
-            CallError::Unsupported(format!("{target:?} is not of the form port.function, e.g. shop.get-orders"))
+            CallError::Unsupported(format!(
+                "{target:?} is not of the form port.function, e.g. shop.get-orders"
+            ))
         })?;
         let interface = Interface::from_name(interface)
             .ok_or_else(|| CallError::Unsupported(format!("{interface:?} is not an interface of the contract")))?;
         if !self.plugin.exports(interface) {
-            return Err(CallError::Unsupported(format!("{} does not export `{interface}`", self.plugin.key())));
+            return Err(CallError::Unsupported(format!(
+                "{} does not export `{interface}`",
+                self.plugin.key()
+            )));
         }
         let index = self.plugin.func_index(interface, function)?;
         let mut call = self.start().await?;
@@ -205,7 +279,7 @@ impl Connection {
         let (store, instance) = (&mut call.store, &call.instance);
         let outcome = async {
             let func = instance
-                .get_func(&mut *store, &index)
+                .get_func(&mut *store, index)
                 .ok_or_else(|| CallError::Unsupported(format!("`{interface}.{function}` is not a function")))?;
             let ty = func.ty(&*store);
             let params = arguments(ty.params().map(|(n, t)| (n.to_string(), t)).collect(), input)?;
@@ -218,13 +292,15 @@ impl Connection {
         let (types, results) = conclude(call, outcome)?;
         match (types.first(), results.first()) {
             (None, _) | (_, None) => Ok(Value::Null),
-            (Some(Type::Result(result_ty)), Some(Val::Result(outcome))) if is_connector_error(result_ty.err()) => match outcome {
-                Ok(ok) => Ok(match (result_ty.ok(), ok) {
-                    (Some(t), Some(v)) => bridge::from_val(&t, v),
-                    _ => Value::Null,
-                }),
-                Err(err) => Err(CallError::Connector(connector_error(err.as_deref()))),
-            },
+            (Some(Type::Result(result_ty)), Some(Val::Result(outcome))) if is_connector_error(result_ty.err()) => {
+                match outcome {
+                    Ok(ok) => Ok(match (result_ty.ok(), ok) {
+                        (Some(t), Some(v)) => bridge::from_val(&t, v),
+                        _ => Value::Null,
+                    }),
+                    Err(err) => Err(CallError::Connector(connector_error(err.as_deref()))),
+                }
+            }
             (Some(ty), Some(val)) => Ok(bridge::from_val(ty, val)),
         }
     }
@@ -252,7 +328,11 @@ fn arguments(params: Vec<(String, Type)>, input: &Value) -> Result<Vec<Val>, Bri
             path: unknown.clone(),
             message: format!(
                 "is not a parameter; the parameters are {}",
-                if params.is_empty() { "none".to_string() } else { params.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ") }
+                if params.is_empty() {
+                    "none".to_string()
+                } else {
+                    params.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
+                }
             ),
         });
     }
@@ -261,7 +341,10 @@ fn arguments(params: Vec<(String, Type)>, input: &Value) -> Result<Vec<Val>, Bri
         .map(|(name, ty)| {
             let value = object.get(name).unwrap_or(&Value::Null);
             if value.is_null() && !matches!(ty, Type::Option(_)) {
-                return Err(BridgeError { path: name.clone(), message: "is required".into() });
+                return Err(BridgeError {
+                    path: name.clone(),
+                    message: "is required".into(),
+                });
             }
             bridge::to_val(ty, value, name)
         })
@@ -285,7 +368,10 @@ fn connector_error(val: Option<&Val>) -> ConnectorError {
         _ => String::new(),
     };
     let failure = |v: Option<&Val>| {
-        let mut failure = ProviderFailure { status: None, message: String::new() };
+        let mut failure = ProviderFailure {
+            status: None,
+            message: String::new(),
+        };
         if let Some(Val::Record(fields)) = v {
             for (name, value) in fields {
                 match (name.as_str(), value) {
@@ -302,7 +388,10 @@ fn connector_error(val: Option<&Val>) -> ConnectorError {
         failure
     };
     let Some(Val::Variant(case, payload)) = val else {
-        return ConnectorError::Provider(ProviderFailure { status: None, message: "the plugin returned a malformed error".into() });
+        return ConnectorError::Provider(ProviderFailure {
+            status: None,
+            message: "the plugin returned a malformed error".into(),
+        });
     };
     let payload = payload.as_deref();
     match case.as_str() {
@@ -321,6 +410,9 @@ fn connector_error(val: Option<&Val>) -> ConnectorError {
         "unsupported" => ConnectorError::Unsupported(text(payload)),
         "webhook-verification" => ConnectorError::WebhookVerification(text(payload)),
         "not-found" => ConnectorError::NotFound(text(payload)),
-        other => ConnectorError::Provider(ProviderFailure { status: None, message: format!("unknown error case {other:?}") }),
+        other => ConnectorError::Provider(ProviderFailure {
+            status: None,
+            message: format!("unknown error case {other:?}"),
+        }),
     }
 }

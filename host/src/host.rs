@@ -104,7 +104,8 @@ impl HostBuilder {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.operator_hosts.insert(provider.into(), patterns.into_iter().map(Into::into).collect());
+        self.operator_hosts
+            .insert(provider.into(), patterns.into_iter().map(Into::into).collect());
         self
     }
 
@@ -135,10 +136,18 @@ impl HostBuilder {
         };
         let mut operator_hosts = BTreeMap::new();
         for (provider, patterns) in self.operator_hosts {
-            let parsed = patterns.iter().map(|p| HostPattern::parse(p)).collect::<Result<Vec<_>, _>>()?;
+            let parsed = patterns
+                .iter()
+                .map(|p| HostPattern::parse(p))
+                .collect::<Result<Vec<_>, _>>()?;
             operator_hosts.insert(provider, parsed);
         }
-        let services = Arc::new(Services { kv, kv_limits: self.kv_limits, outbound, limits: self.limits });
+        let services = Arc::new(Services {
+            kv,
+            kv_limits: self.kv_limits,
+            outbound,
+            limits: self.limits,
+        });
         let ticker = EpochTicker::start(&engine);
         let host = Host {
             inner: Arc::new(HostInner {
@@ -211,11 +220,17 @@ impl Host {
 
     /// Loads every `*.wasm` file of `dir` into the registry.
     pub async fn load_dir(&self, dir: &Path) -> Result<(), HostError> {
-        let files = PluginRegistry::wasm_files(dir)
-            .map_err(|e| HostError::PluginsDir { path: dir.to_path_buf(), reason: e.to_string() })?;
+        let files = PluginRegistry::wasm_files(dir).map_err(|e| HostError::PluginsDir {
+            path: dir.to_path_buf(),
+            reason: e.to_string(),
+        })?;
         for file in files {
             let outcome = self.load_file(&file).await;
-            self.inner.registry.write().expect("registry lock").record(&file, outcome);
+            self.inner
+                .registry
+                .write()
+                .expect("registry lock")
+                .record(&file, outcome);
         }
         Ok(())
     }
@@ -227,7 +242,13 @@ impl Host {
 
     /// Loaded providers, by key.
     pub fn providers(&self) -> Vec<Arc<Plugin>> {
-        self.inner.registry.read().expect("registry lock").providers().cloned().collect()
+        self.inner
+            .registry
+            .read()
+            .expect("registry lock")
+            .providers()
+            .cloned()
+            .collect()
     }
 
     /// A loaded provider.
@@ -237,12 +258,24 @@ impl Host {
 
     /// Why files of the plugins directory were skipped.
     pub fn load_failures(&self) -> Vec<String> {
-        self.inner.registry.read().expect("registry lock").failures().iter().map(ToString::to_string).collect()
+        self.inner
+            .registry
+            .read()
+            .expect("registry lock")
+            .failures()
+            .iter()
+            .map(ToString::to_string)
+            .collect()
     }
 
     /// Connects to a provider with credentials and settings; they are checked
     /// against the plugin's manifest.
-    pub fn connect(&self, provider: &str, credentials: Credentials, settings: Settings) -> Result<Connection, ConnectError> {
+    pub fn connect(
+        &self,
+        provider: &str,
+        credentials: Credentials,
+        settings: Settings,
+    ) -> Result<Connection, ConnectError> {
         self.connect_with(provider, credentials, settings, ConnectOptions::default())
     }
 
@@ -258,11 +291,22 @@ impl Host {
             let available = self.providers().iter().map(|p| p.key().to_string()).collect::<Vec<_>>();
             ConnectError::UnknownProvider {
                 provider: provider.to_string(),
-                available: if available.is_empty() { "none".to_string() } else { available.join(", ") },
+                available: if available.is_empty() {
+                    "none".to_string()
+                } else {
+                    available.join(", ")
+                },
             }
         })?;
         let operator = self.inner.operator_hosts.get(provider).cloned();
-        Connection::new(plugin, credentials, settings, operator, options, Arc::clone(&self.inner.services))
+        Connection::new(
+            plugin,
+            credentials,
+            settings,
+            operator,
+            options,
+            Arc::clone(&self.inner.services),
+        )
     }
 
     /// The WebAssembly engine.

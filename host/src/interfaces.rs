@@ -104,8 +104,20 @@ pub const SUPPORTED_CONTRACT_VERSIONS: &[&str] = &["0.1.0"];
 /// Interfaces of the contract that the host provides as imports (with
 /// functions) or that only define types.
 pub(crate) const HOST_IMPORTS: &[&str] = &[
-    "http", "kv", "log", "config", "crypto", "stream-sink", "types", "shop-types", "courier-types",
-    "payment-types", "messaging-types", "storage-types", "llm-types", "feed-types",
+    "http",
+    "kv",
+    "log",
+    "config",
+    "crypto",
+    "stream-sink",
+    "types",
+    "shop-types",
+    "courier-types",
+    "payment-types",
+    "messaging-types",
+    "storage-types",
+    "llm-types",
+    "feed-types",
 ];
 
 /// Splits `patchbay:connector/shop@0.1.0` into `("patchbay:connector/shop", Some("0.1.0"))`.

@@ -88,7 +88,10 @@ pub struct Plugin {
 
 impl std::fmt::Debug for Plugin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Plugin").field("key", &self.key).field("path", &self.path).finish_non_exhaustive()
+        f.debug_struct("Plugin")
+            .field("key", &self.key)
+            .field("path", &self.path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -100,14 +103,24 @@ fn not_a_component(path: &Path, bytes: &[u8], error: &wasmtime::Error) -> LoadEr
     } else {
         format!("not a valid WebAssembly component: {}", error.root_cause())
     };
-    LoadError::NotAComponent { path: path.to_path_buf(), reason }
+    LoadError::NotAComponent {
+        path: path.to_path_buf(),
+        reason,
+    }
 }
 
 /// Checks one import name against what the host grants.
 fn check_import(path: &Path, name: &str) -> Result<(), LoadError> {
     let (base, version) = interfaces::split_version(name);
-    let refuse = |hint: &str| LoadError::UnsupportedImport { path: path.to_path_buf(), import: name.to_string(), hint: hint.to_string() };
-    if let Some(interface) = base.strip_prefix(CONTRACT_PACKAGE).and_then(|rest| rest.strip_prefix('/')) {
+    let refuse = |hint: &str| LoadError::UnsupportedImport {
+        path: path.to_path_buf(),
+        import: name.to_string(),
+        hint: hint.to_string(),
+    };
+    if let Some(interface) = base
+        .strip_prefix(CONTRACT_PACKAGE)
+        .and_then(|rest| rest.strip_prefix('/'))
+    {
         if !HOST_IMPORTS.contains(&interface) {
             return Err(refuse(" (it is not a host interface of the contract)"));
         }
@@ -124,7 +137,9 @@ fn check_import(path: &Path, name: &str) -> Result<(), LoadError> {
         return Ok(());
     }
     if base.starts_with("wasi:filesystem/") || base.starts_with("wasi:sockets/") {
-        return Err(refuse(": plugins get no filesystem or sockets; use the `http` and `kv` imports"));
+        return Err(refuse(
+            ": plugins get no filesystem or sockets; use the `http` and `kv` imports",
+        ));
     }
     Err(refuse(""))
 }
@@ -132,13 +147,22 @@ fn check_import(path: &Path, name: &str) -> Result<(), LoadError> {
 fn valid_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
 /// Checks the manifest against the component and itself.
-fn validate_manifest(manifest: &PluginManifest, exported: &BTreeSet<Interface>, contract_version: &str) -> Result<(), String> {
+fn validate_manifest(
+    manifest: &PluginManifest,
+    exported: &BTreeSet<Interface>,
+    contract_version: &str,
+) -> Result<(), String> {
     if !valid_name(&manifest.name) {
-        return Err(format!("name {:?} must be 1-64 characters of a-z, 0-9, '-' or '_'", manifest.name));
+        return Err(format!(
+            "name {:?} must be 1-64 characters of a-z, 0-9, '-' or '_'",
+            manifest.name
+        ));
     }
     let port = Interface::port_of(manifest.family);
     if !exported.contains(&port) {
@@ -154,7 +178,12 @@ fn validate_manifest(manifest: &PluginManifest, exported: &BTreeSet<Interface>, 
         ));
     }
     let mut seen = BTreeSet::new();
-    for name in manifest.credentials.iter().map(|c| &c.name).chain(manifest.settings.iter().map(|s| &s.name)) {
+    for name in manifest
+        .credentials
+        .iter()
+        .map(|c| &c.name)
+        .chain(manifest.settings.iter().map(|s| &s.name))
+    {
         if !valid_name(name) {
             return Err(format!("field name {name:?} must be of a-z, 0-9, '-' or '_'"));
         }
@@ -166,7 +195,9 @@ fn validate_manifest(manifest: &PluginManifest, exported: &BTreeSet<Interface>, 
         let text = pattern.trim();
         if let Some(setting) = text.strip_prefix("{{setting.").and_then(|r| r.strip_suffix("}}")) {
             if !manifest.settings.iter().any(|s| s.name == setting.trim()) {
-                return Err(format!("allowed host {pattern:?} names a setting the manifest does not declare"));
+                return Err(format!(
+                    "allowed host {pattern:?} names a setting the manifest does not declare"
+                ));
             }
         } else {
             HostPattern::parse(text).map_err(|e| e.to_string())?;
@@ -175,7 +206,10 @@ fn validate_manifest(manifest: &PluginManifest, exported: &BTreeSet<Interface>, 
     if let Some(hint) = &manifest.rate_limit
         && !(hint.requests_per_second.is_finite() && hint.requests_per_second > 0.0)
     {
-        return Err(format!("rate limit of {} requests per second is not a positive number", hint.requests_per_second));
+        return Err(format!(
+            "rate limit of {} requests per second is not a positive number",
+            hint.requests_per_second
+        ));
     }
     Ok(())
 }
@@ -188,7 +222,10 @@ impl Plugin {
         services: &Arc<Services>,
         path: &Path,
     ) -> Result<Self, LoadError> {
-        let bytes = std::fs::read(path).map_err(|e| LoadError::Read { path: path.to_path_buf(), reason: e.to_string() })?;
+        let bytes = std::fs::read(path).map_err(|e| LoadError::Read {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
         let component = Component::from_binary(engine, &bytes).map_err(|e| not_a_component(path, &bytes, &e))?;
         let ty = component.component_type();
         let mut imports = Vec::new();
@@ -196,7 +233,10 @@ impl Plugin {
             check_import(path, name)?;
             imports.push(name.to_string());
         }
-        let not_a_plugin = |reason: String| LoadError::NotAPlugin { path: path.to_path_buf(), reason };
+        let not_a_plugin = |reason: String| LoadError::NotAPlugin {
+            path: path.to_path_buf(),
+            reason,
+        };
         let mut contract_version = None;
         let mut exported = BTreeSet::new();
         for (name, item) in ty.exports(engine) {
@@ -205,10 +245,14 @@ impl Plugin {
                 continue; // toolchain extras such as `init`
             };
             let Some(interface) = Interface::from_name(interface) else {
-                return Err(not_a_plugin(format!("exports `{name}`, which is not an interface of the contract")));
+                return Err(not_a_plugin(format!(
+                    "exports `{name}`, which is not an interface of the contract"
+                )));
             };
             if !matches!(item.ty, ComponentItem::ComponentInstance(_)) {
-                return Err(not_a_plugin(format!("exports `{name}` as something other than an interface")));
+                return Err(not_a_plugin(format!(
+                    "exports `{name}` as something other than an interface"
+                )));
             }
             let version = version.unwrap_or("(unversioned)").to_string();
             if interface == Interface::Connector {
@@ -218,11 +262,15 @@ impl Plugin {
             if let Some(v) = &contract_version
                 && *v != version
             {
-                return Err(not_a_plugin(format!("exports contract versions {v} and {version} at once")));
+                return Err(not_a_plugin(format!(
+                    "exports contract versions {v} and {version} at once"
+                )));
             }
         }
         let contract_version = contract_version.ok_or_else(|| {
-            not_a_plugin(format!("exports no `{CONTRACT_PACKAGE}/connector` interface: not a Patchbay plugin"))
+            not_a_plugin(format!(
+                "exports no `{CONTRACT_PACKAGE}/connector` interface: not a Patchbay plugin"
+            ))
         })?;
         if !SUPPORTED_CONTRACT_VERSIONS.contains(&contract_version.as_str()) {
             return Err(LoadError::ContractVersion {
@@ -250,13 +298,21 @@ impl Plugin {
             pre,
             guests,
         };
-        let (manifest, manifest_json) = plugin
-            .read_manifest(services)
-            .await
-            .map_err(|e| LoadError::Manifest { path: path.to_path_buf(), reason: format!("calling manifest() failed: {e}") })?;
-        validate_manifest(&manifest, &plugin.exports, &plugin.contract_version)
-            .map_err(|reason| LoadError::Manifest { path: path.to_path_buf(), reason })?;
-        plugin.key = Arc::from(format!("{}/{}", interfaces::family_name(manifest.family), manifest.name));
+        let (manifest, manifest_json) = plugin.read_manifest(services).await.map_err(|e| LoadError::Manifest {
+            path: path.to_path_buf(),
+            reason: format!("calling manifest() failed: {e}"),
+        })?;
+        validate_manifest(&manifest, &plugin.exports, &plugin.contract_version).map_err(|reason| {
+            LoadError::Manifest {
+                path: path.to_path_buf(),
+                reason,
+            }
+        })?;
+        plugin.key = Arc::from(format!(
+            "{}/{}",
+            interfaces::family_name(manifest.family),
+            manifest.name
+        ));
         plugin.port = Interface::port_of(manifest.family);
         plugin.manifest = manifest;
         plugin.manifest_json = manifest_json;
@@ -270,13 +326,19 @@ impl Plugin {
         let mut call = Call::start(self, None, services).await?;
         let timeout = call.timeout();
         let outcome = async {
-            let guest = indices.load(&mut call.store, &call.instance).map_err(|e| CallError::Fault(e.to_string()))?;
+            let guest = indices
+                .load(&mut call.store, &call.instance)
+                .map_err(|e| CallError::Fault(e.to_string()))?;
             let manifest = within(timeout, guest.call_manifest(&mut call.store)).await?;
             let func = call
                 .instance
                 .get_func(&mut call.store, self.func_index(Interface::Connector, "manifest")?)
                 .ok_or_else(|| CallError::Unsupported("manifest() is missing".into()))?;
-            let result_ty = func.ty(&call.store).results().next().ok_or_else(|| CallError::Fault("manifest() returns nothing".into()))?;
+            let result_ty = func
+                .ty(&call.store)
+                .results()
+                .next()
+                .ok_or_else(|| CallError::Fault("manifest() returns nothing".into()))?;
             let mut results = vec![Val::Bool(false)];
             within(timeout, func.call_async(&mut call.store, &[], &mut results)).await?;
             Ok((manifest, bridge::from_val(&result_ty, &results[0])))
@@ -286,7 +348,11 @@ impl Plugin {
     }
 
     /// The export index of `interface.function`.
-    pub(crate) fn func_index(&self, interface: Interface, function: &str) -> Result<wasmtime::component::ComponentExportIndex, CallError> {
+    pub(crate) fn func_index(
+        &self,
+        interface: Interface,
+        function: &str,
+    ) -> Result<wasmtime::component::ComponentExportIndex, CallError> {
         let name = format!("{CONTRACT_PACKAGE}/{}@{}", interface.name(), self.contract_version);
         let instance = self
             .component
@@ -298,10 +364,16 @@ impl Plugin {
     }
 
     /// The functions of an exported interface, with their WIT types.
-    pub fn functions(&self, engine: &Engine, interface: Interface) -> Vec<(String, wasmtime::component::types::ComponentFunc)> {
+    pub fn functions(
+        &self,
+        engine: &Engine,
+        interface: Interface,
+    ) -> Vec<(String, wasmtime::component::types::ComponentFunc)> {
         let name = format!("{CONTRACT_PACKAGE}/{}@{}", interface.name(), self.contract_version);
         let ty = self.component.component_type();
-        let Some(ComponentItem::ComponentInstance(instance)) = ty.get_export(engine, &name).map(|e| e.ty) else { return Vec::new() };
+        let Some(ComponentItem::ComponentInstance(instance)) = ty.get_export(engine, &name).map(|e| e.ty) else {
+            return Vec::new();
+        };
         instance
             .exports(engine)
             .filter_map(|(name, item)| match item.ty {
@@ -357,7 +429,11 @@ impl Plugin {
 
     /// Exported capabilities: everything beyond `connector` and the port.
     pub fn capabilities(&self) -> Vec<Interface> {
-        self.exports.iter().copied().filter(|i| *i != Interface::Connector && *i != self.port).collect()
+        self.exports
+            .iter()
+            .copied()
+            .filter(|i| *i != Interface::Connector && *i != self.port)
+            .collect()
     }
 
     /// Whether it exports `interface`.
@@ -395,7 +471,10 @@ fn placeholder_manifest() -> PluginManifest {
         contract_version: String::new(),
         credentials: Vec::new(),
         settings: Vec::new(),
-        auth: AuthSpec { strategy: AuthStrategy::None, oauth2: None },
+        auth: AuthSpec {
+            strategy: AuthStrategy::None,
+            oauth2: None,
+        },
         allowed_hosts: Vec::new(),
         rate_limit: None,
         retry: None,

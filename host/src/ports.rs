@@ -264,7 +264,10 @@ impl Connection {
     pub fn streaming(&self) -> Result<StreamingPort<'_>, CallError> {
         match self.plugin.guests.streaming.as_ref() {
             Some(guest) => Ok(StreamingPort { conn: self, guest }),
-            None => Err(CallError::Unsupported(format!("{} does not export `streaming`", self.plugin.key()))),
+            None => Err(CallError::Unsupported(format!(
+                "{} does not export `streaming`",
+                self.plugin.key()
+            ))),
         }
     }
 }
@@ -283,8 +286,15 @@ impl StreamingPort<'_> {
         let timeout = call.timeout();
         let (store, instance) = (&mut call.store, &call.instance);
         let outcome = async {
-            let guest = self.guest.load(&mut *store, instance).map_err(|e| CallError::Fault(e.to_string()))?;
-            within(timeout, guest.call_stream_complete(&mut *store, messages, model, options)).await
+            let guest = self
+                .guest
+                .load(&mut *store, instance)
+                .map_err(|e| CallError::Fault(e.to_string()))?;
+            within(
+                timeout,
+                guest.call_stream_complete(&mut *store, messages, model, options),
+            )
+            .await
         }
         .await;
         conclude(call, outcome).and_then(|r| r.map_err(CallError::Connector))

@@ -168,7 +168,14 @@ impl CallState {
             .memories(limits.max_memories_per_instance as usize * 4)
             .trap_on_grow_failure(false)
             .build();
-        Self { wasi, table: ResourceTable::new(), limits: store_limits, ctx, stdout, stderr }
+        Self {
+            wasi,
+            table: ResourceTable::new(),
+            limits: store_limits,
+            ctx,
+            stdout,
+            stderr,
+        }
     }
 
     /// What the guest wrote to stdout and stderr.
@@ -179,6 +186,9 @@ impl CallState {
 
 impl WasiView for CallState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }

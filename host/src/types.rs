@@ -7,8 +7,8 @@
 pub use crate::bindings::exports::patchbay::connector::actions::ActionSpec;
 pub use crate::bindings::exports::patchbay::connector::bulk_update::StockUpdate;
 pub use crate::bindings::exports::patchbay::connector::connector::{
-    AuthSpec, AuthStrategy, ClientAuthStyle, CredentialField, Family, Oauth2Config, Oauth2Flow,
-    PluginManifest, RateLimitHint, RetryHint, SettingField, SettingType, WebhookSpec,
+    AuthSpec, AuthStrategy, ClientAuthStyle, CredentialField, Family, Oauth2Config, Oauth2Flow, PluginManifest,
+    RateLimitHint, RetryHint, SettingField, SettingType, WebhookSpec,
 };
 pub use crate::bindings::exports::patchbay::connector::invoice_attachment::Invoice;
 pub use crate::bindings::exports::patchbay::connector::oauth::{AuthorizeParams, TokenGrant, TokenRequestSpec};
@@ -20,9 +20,8 @@ pub use crate::bindings::patchbay::connector::feed_types::{
     FeedFormat, FeedIssue, FeedResult, FeedValidationResult, IssueSeverity,
 };
 pub use crate::bindings::patchbay::connector::llm_types::{
-    ChatMessage, ChatRole, CompletionOptions, EmbeddingResult, GeneratedImage, ImageOptions, ImageResult,
-    LlmResponse, ModelInfo, StreamChunk, TokenUsage, ToolCall, ToolDefinition, TranscriptionOptions,
-    TranscriptionResult,
+    ChatMessage, ChatRole, CompletionOptions, EmbeddingResult, GeneratedImage, ImageOptions, ImageResult, LlmResponse,
+    ModelInfo, StreamChunk, TokenUsage, ToolCall, ToolDefinition, TranscriptionOptions, TranscriptionResult,
 };
 pub use crate::bindings::patchbay::connector::messaging_types::{
     Attachment, Channel, DeliveryReport, DeliveryStatus, InboundMessage, OutboundMessage, TemplateVar,

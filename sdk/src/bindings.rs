@@ -16,7 +16,6 @@ pub mod imports {
     });
 }
 
-
 pub mod connector {
     wit_bindgen::generate!({
         path: ["wit", "src/worlds.wit"],

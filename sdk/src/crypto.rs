@@ -7,9 +7,7 @@ pub use wit::HashAlgorithm;
 
 fn from_crypto_error(error: wit::CryptoError) -> Error {
     match error {
-        wit::CryptoError::UnknownSecret(field) => {
-            Error::Config(format!("the secret credential {field:?} is not set"))
-        }
+        wit::CryptoError::UnknownSecret(field) => Error::Config(format!("the secret credential {field:?} is not set")),
     }
 }
 

@@ -31,19 +31,31 @@ impl ConnectorError {
             401 | 403 => Self::Auth(message),
             404 => Self::NotFound(message),
             429 => Self::RateLimited(retry_after),
-            400..=499 => Self::Permanent(ProviderFailure { status: Some(status), message }),
-            _ => Self::Provider(ProviderFailure { status: Some(status), message }),
+            400..=499 => Self::Permanent(ProviderFailure {
+                status: Some(status),
+                message,
+            }),
+            _ => Self::Provider(ProviderFailure {
+                status: Some(status),
+                message,
+            }),
         }
     }
 
     /// A transient provider failure without an HTTP status.
     pub fn provider(message: impl Into<String>) -> Self {
-        Self::Provider(ProviderFailure { status: None, message: message.into() })
+        Self::Provider(ProviderFailure {
+            status: None,
+            message: message.into(),
+        })
     }
 
     /// A failure that retrying will not fix, without an HTTP status.
     pub fn permanent(message: impl Into<String>) -> Self {
-        Self::Permanent(ProviderFailure { status: None, message: message.into() })
+        Self::Permanent(ProviderFailure {
+            status: None,
+            message: message.into(),
+        })
     }
 
     /// Whether trying again later may succeed.

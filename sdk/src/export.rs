@@ -2,42 +2,42 @@
 
 use crate::bindings as b;
 
-/// Every plugin: its manifest and a connection check.
-pub use b::connector::exports::patchbay::connector::connector::Guest as Connector;
-/// The shop port.
-pub use b::shop::exports::patchbay::connector::shop::Guest as Shop;
-/// The courier port.
-pub use b::courier::exports::patchbay::connector::courier::Guest as Courier;
-/// The payment port.
-pub use b::payment::exports::patchbay::connector::payment::Guest as Payment;
-/// The messaging port.
-pub use b::messaging::exports::patchbay::connector::messaging::Guest as Messaging;
-/// The storage port.
-pub use b::storage::exports::patchbay::connector::storage::Guest as Storage;
-/// The LLM port.
-pub use b::llm::exports::patchbay::connector::llm::Guest as Llm;
-/// The feed port.
-pub use b::feed::exports::patchbay::connector::feed::Guest as Feed;
-/// Capability: webhooks.
-pub use b::webhooks::exports::patchbay::connector::webhooks::Guest as Webhooks;
-/// Capability: a non-standard OAuth flow.
-pub use b::oauth::exports::patchbay::connector::oauth::Guest as OAuth;
-/// Capability: bulk product updates.
-pub use b::bulk_update::exports::patchbay::connector::bulk_update::Guest as BulkUpdate;
-/// Capability: invoices attached to orders.
-pub use b::invoice_attachment::exports::patchbay::connector::invoice_attachment::Guest as InvoiceAttachment;
-/// Capability: a shop's own catalogue feed.
-pub use b::product_feed::exports::patchbay::connector::product_feed::Guest as ProductFeed;
-/// Capability: embeddings.
-pub use b::embedding::exports::patchbay::connector::embedding::Guest as Embedding;
-/// Capability: transcription.
-pub use b::transcription::exports::patchbay::connector::transcription::Guest as Transcription;
-/// Capability: streamed completions.
-pub use b::streaming::exports::patchbay::connector::streaming::Guest as Streaming;
-/// Capability: image generation.
-pub use b::image_generation::exports::patchbay::connector::image_generation::Guest as ImageGeneration;
 /// Generic actions.
 pub use b::actions::exports::patchbay::connector::actions::Guest as Actions;
+/// Capability: bulk product updates.
+pub use b::bulk_update::exports::patchbay::connector::bulk_update::Guest as BulkUpdate;
+/// Every plugin: its manifest and a connection check.
+pub use b::connector::exports::patchbay::connector::connector::Guest as Connector;
+/// The courier port.
+pub use b::courier::exports::patchbay::connector::courier::Guest as Courier;
+/// Capability: embeddings.
+pub use b::embedding::exports::patchbay::connector::embedding::Guest as Embedding;
+/// The feed port.
+pub use b::feed::exports::patchbay::connector::feed::Guest as Feed;
+/// Capability: image generation.
+pub use b::image_generation::exports::patchbay::connector::image_generation::Guest as ImageGeneration;
+/// Capability: invoices attached to orders.
+pub use b::invoice_attachment::exports::patchbay::connector::invoice_attachment::Guest as InvoiceAttachment;
+/// The LLM port.
+pub use b::llm::exports::patchbay::connector::llm::Guest as Llm;
+/// The messaging port.
+pub use b::messaging::exports::patchbay::connector::messaging::Guest as Messaging;
+/// Capability: a non-standard OAuth flow.
+pub use b::oauth::exports::patchbay::connector::oauth::Guest as OAuth;
+/// The payment port.
+pub use b::payment::exports::patchbay::connector::payment::Guest as Payment;
+/// Capability: a shop's own catalogue feed.
+pub use b::product_feed::exports::patchbay::connector::product_feed::Guest as ProductFeed;
+/// The shop port.
+pub use b::shop::exports::patchbay::connector::shop::Guest as Shop;
+/// The storage port.
+pub use b::storage::exports::patchbay::connector::storage::Guest as Storage;
+/// Capability: streamed completions.
+pub use b::streaming::exports::patchbay::connector::streaming::Guest as Streaming;
+/// Capability: transcription.
+pub use b::transcription::exports::patchbay::connector::transcription::Guest as Transcription;
+/// Capability: webhooks.
+pub use b::webhooks::exports::patchbay::connector::webhooks::Guest as Webhooks;
 
 /// Exports a plugin type: always its [`Connector`](crate::Connector)
 /// implementation, then each interface named after the colon — the port of
@@ -55,8 +55,15 @@ pub use b::actions::exports::patchbay::connector::actions::Guest as Actions;
 #[macro_export]
 macro_rules! export {
     ($plugin:ident : $($interface:ident),+ $(,)?) => {
-        $crate::__private::bindings::connector::__export_connector!($plugin with_types_in ::patchbay_sdk::__private::bindings::connector);
-        $( $crate::__export_interface!($plugin, $interface); )+
+        // The export glue exists only in the component; a native build (unit
+        // tests of a plugin's mapping code) has nothing to export.
+        #[cfg(target_arch = "wasm32")]
+        #[doc(hidden)]
+        mod __patchbay_exports {
+            use super::*;
+            $crate::__private::bindings::connector::__export_connector!($plugin with_types_in ::patchbay_sdk::__private::bindings::connector);
+            $( $crate::__export_interface!($plugin, $interface); )+
+        }
     };
 }
 

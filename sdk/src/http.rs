@@ -79,7 +79,10 @@ impl Request {
 
     /// Adds a header.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.inner.headers.push(Header { name: name.into(), value: value.into() });
+        self.inner.headers.push(Header {
+            name: name.into(),
+            value: value.into(),
+        });
         self
     }
 
@@ -98,8 +101,11 @@ impl Request {
 
     /// Sets a form body (`application/x-www-form-urlencoded`).
     pub fn form<'a>(self, pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
-        let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
-        self.header("content-type", "application/x-www-form-urlencoded").body(body)
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        self.header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
     }
 
     /// HTTP Basic authentication from two credential fields.
@@ -127,7 +133,10 @@ impl Request {
 
     /// A query parameter carrying a credential field.
     pub fn query_auth(self, param: &str, field: &str) -> Self {
-        self.auth(wit::Auth::Query(wit::QueryAuth { param: param.into(), field: field.into() }))
+        self.auth(wit::Auth::Query(wit::QueryAuth {
+            param: param.into(),
+            field: field.into(),
+        }))
     }
 
     /// The connection's OAuth2 access token, managed by the host.
@@ -217,7 +226,11 @@ pub struct Response {
 
 impl From<wit::Response> for Response {
     fn from(r: wit::Response) -> Self {
-        Self { status: r.status, headers: r.headers, body: r.body }
+        Self {
+            status: r.status,
+            headers: r.headers,
+            body: r.body,
+        }
     }
 }
 
@@ -242,9 +255,8 @@ impl Response {
 
     /// Decodes the body as JSON.
     pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
-        serde_json::from_slice(&self.body).map_err(|e| {
-            Error::permanent(format!("the provider's response is not the expected JSON: {e}"))
-        })
+        serde_json::from_slice(&self.body)
+            .map_err(|e| Error::permanent(format!("the provider's response is not the expected JSON: {e}")))
     }
 
     /// `Retry-After` in seconds, when it is given as a number of seconds.
@@ -260,7 +272,11 @@ impl Response {
         if self.is_success() {
             return Ok(self);
         }
-        Err(Error::from_status(self.status, self.error_message(), self.retry_after()))
+        Err(Error::from_status(
+            self.status,
+            self.error_message(),
+            self.retry_after(),
+        ))
     }
 
     /// The provider's error message: common JSON shapes (`message`,

@@ -19,7 +19,9 @@ pub fn get(key: &str) -> Result<Option<Vec<u8>>> {
 /// Reads a UTF-8 string value.
 pub fn get_string(key: &str) -> Result<Option<String>> {
     get(key)?
-        .map(|bytes| String::from_utf8(bytes).map_err(|_| Error::permanent(format!("stored value {key:?} is not UTF-8"))))
+        .map(|bytes| {
+            String::from_utf8(bytes).map_err(|_| Error::permanent(format!("stored value {key:?} is not UTF-8")))
+        })
         .transpose()
 }
 

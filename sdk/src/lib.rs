@@ -56,10 +56,11 @@ pub const CONTRACT_VERSION: &str = "0.1.0";
 
 /// The normalized types of the contract, shared by every port and capability.
 pub mod types {
+    pub use crate::bindings::actions::exports::patchbay::connector::actions::ActionSpec;
+    pub use crate::bindings::bulk_update::exports::patchbay::connector::bulk_update::StockUpdate;
     pub use crate::bindings::connector::exports::patchbay::connector::connector::{
-        AuthSpec, AuthStrategy, ClientAuthStyle, CredentialField, Family, Oauth2Config,
-        Oauth2Flow, PluginManifest, RateLimitHint, RetryHint, SettingField, SettingType,
-        WebhookSpec,
+        AuthSpec, AuthStrategy, ClientAuthStyle, CredentialField, Family, Oauth2Config, Oauth2Flow, PluginManifest,
+        RateLimitHint, RetryHint, SettingField, SettingType, WebhookSpec,
     };
     pub use crate::bindings::imports::patchbay::connector::courier_types::*;
     pub use crate::bindings::imports::patchbay::connector::feed_types::*;
@@ -69,26 +70,21 @@ pub mod types {
     pub use crate::bindings::imports::patchbay::connector::shop_types::*;
     pub use crate::bindings::imports::patchbay::connector::storage_types::*;
     pub use crate::bindings::imports::patchbay::connector::types::{
-        Address, BulkError, BulkResult, ConnectionTest, ConnectorError, Contact, Decimal, Header,
-        Json, ProviderFailure, ProviderMeta, Timestamp,
+        Address, BulkError, BulkResult, ConnectionTest, ConnectorError, Contact, Decimal, Header, Json,
+        ProviderFailure, ProviderMeta, Timestamp,
     };
-    pub use crate::bindings::actions::exports::patchbay::connector::actions::ActionSpec;
-    pub use crate::bindings::bulk_update::exports::patchbay::connector::bulk_update::StockUpdate;
     pub use crate::bindings::invoice_attachment::exports::patchbay::connector::invoice_attachment::Invoice;
     pub use crate::bindings::oauth::exports::patchbay::connector::oauth::{
         AuthorizeParams, TokenGrant, TokenRequestSpec,
     };
-    pub use crate::bindings::webhooks::exports::patchbay::connector::webhooks::{
-        Registration, WebhookEvent,
-    };
+    pub use crate::bindings::webhooks::exports::patchbay::connector::webhooks::{Registration, WebhookEvent};
 }
 
 /// What a plugin implements: every plugin implements [`Connector`] and the
 /// port of its family; capabilities are optional.
 pub use export::{
-    Actions, BulkUpdate, Connector, Courier, Embedding, Feed, ImageGeneration,
-    InvoiceAttachment, Llm, Messaging, OAuth, Payment, ProductFeed, Shop, Storage, Streaming,
-    Transcription, Webhooks,
+    Actions, BulkUpdate, Connector, Courier, Embedding, Feed, ImageGeneration, InvoiceAttachment, Llm, Messaging,
+    OAuth, Payment, ProductFeed, Shop, Storage, Streaming, Transcription, Webhooks,
 };
 
 /// Everything a plugin usually needs, in one import.
@@ -96,9 +92,9 @@ pub mod prelude {
     pub use crate::http::{Method, Request, Response};
     pub use crate::types::*;
     pub use crate::{
-        Actions, BulkUpdate, Connector, Courier, Embedding, Error, ErrorExt, Feed,
-        ImageGeneration, InvoiceAttachment, Llm, Messaging, OAuth, Payment, ProductFeed, Result,
-        Shop, Storage, Streaming, Transcription, Webhooks, config, crypto, kv, log, paging,
+        Actions, BulkUpdate, Connector, Courier, Embedding, Error, ErrorExt, Feed, ImageGeneration, InvoiceAttachment,
+        Llm, Messaging, OAuth, Payment, ProductFeed, Result, Shop, Storage, Streaming, Transcription, Webhooks, config,
+        crypto, kv, log, paging,
     };
 }
 

@@ -9,7 +9,10 @@ pub use wit::Level;
 pub fn write(level: Level, message: &str, fields: &[(&str, &str)]) {
     let fields: Vec<wit::Field> = fields
         .iter()
-        .map(|(key, value)| wit::Field { key: (*key).into(), value: (*value).into() })
+        .map(|(key, value)| wit::Field {
+            key: (*key).into(),
+            value: (*value).into(),
+        })
         .collect();
     wit::write(level, message, &fields);
 }

@@ -58,7 +58,11 @@ pub fn next_link(header: &str) -> Option<String> {
             let param = param.trim();
             param
                 .strip_prefix("rel=")
-                .map(|rel| rel.trim_matches('"').split_whitespace().any(|r| r.eq_ignore_ascii_case("next")))
+                .map(|rel| {
+                    rel.trim_matches('"')
+                        .split_whitespace()
+                        .any(|r| r.eq_ignore_ascii_case("next"))
+                })
                 .unwrap_or(false)
         });
         is_next.then(|| target.to_string())

@@ -10,7 +10,10 @@ use crate::support::{host, woo};
 async fn get_orders_as_json_uses_wit_names() {
     let shop = MockShop::start(ShopConfig::default(), 0).await.unwrap();
     let host = host().await;
-    let page = woo(&host, &shop).call_json("shop.get-orders", &json!({ "query": { "limit": 2 } })).await.unwrap();
+    let page = woo(&host, &shop)
+        .call_json("shop.get-orders", &json!({ "query": { "limit": 2 } }))
+        .await
+        .unwrap();
     assert_eq!(page["total"], 250);
     assert_eq!(page["has-more"], true);
     assert_eq!(page["next-cursor"], "2");
@@ -27,10 +30,19 @@ async fn input_errors_name_the_offending_field() {
     let host = host().await;
     let conn = woo(&host, &shop);
     let cases = [
-        (json!({ "query": { "limit": "many" } }), "query.limit: expected an integer that fits u32, found \"many\""),
+        (
+            json!({ "query": { "limit": "many" } }),
+            "query.limit: expected an integer that fits u32, found \"many\"",
+        ),
         (json!({ "query": { "limt": 5 } }), "query.limt: is not a field here"),
-        (json!({ "query": { "since": 42 } }), "query.since: expected a string, found 42"),
-        (json!({ "querry": {} }), "querry: is not a parameter; the parameters are query"),
+        (
+            json!({ "query": { "since": 42 } }),
+            "query.since: expected a string, found 42",
+        ),
+        (
+            json!({ "querry": {} }),
+            "querry: is not a parameter; the parameters are query",
+        ),
         (json!({}), "query: is required"),
         (json!([1]), "input: expected an object of arguments (query)"),
     ];
@@ -40,8 +52,17 @@ async fn input_errors_name_the_offending_field() {
             other => panic!("{input}: expected an input error, got {other:?}"),
         }
     }
-    match conn.call_json("shop.update-order-status", &json!({ "order-id": "1", "status": "lost" })).await {
-        Err(CallError::Input(error)) => assert!(error.to_string().contains("status: \"lost\" is not one of \"pending\""), "{error}"),
+    match conn
+        .call_json(
+            "shop.update-order-status",
+            &json!({ "order-id": "1", "status": "lost" }),
+        )
+        .await
+    {
+        Err(CallError::Input(error)) => assert!(
+            error.to_string().contains("status: \"lost\" is not one of \"pending\""),
+            "{error}"
+        ),
         other => panic!("expected an input error, got {other:?}"),
     }
     assert_eq!(shop.log.count(), 0, "bad input never reaches the plugin");
@@ -53,12 +74,23 @@ async fn connector_errors_come_back_typed_and_unknown_targets_are_refused() {
     let host = host().await;
     let conn = woo(&host, &shop);
     match conn.call_json("shop.get-order", &json!({ "order-id": "777" })).await {
-        Err(CallError::Connector(patchbay::types::ConnectorError::NotFound(m))) => assert!(m.contains("Invalid ID."), "{m}"),
+        Err(CallError::Connector(patchbay::types::ConnectorError::NotFound(m))) => {
+            assert!(m.contains("Invalid ID."), "{m}")
+        }
         other => panic!("expected not-found, got {other:?}"),
     }
-    assert!(matches!(conn.call_json("courier.get-tracking", &json!({})).await, Err(CallError::Unsupported(_))));
-    assert!(matches!(conn.call_json("shop.explode", &json!({})).await, Err(CallError::Unsupported(_))));
-    assert!(matches!(conn.call_json("get-orders", &json!({})).await, Err(CallError::Unsupported(_))));
+    assert!(matches!(
+        conn.call_json("courier.get-tracking", &json!({})).await,
+        Err(CallError::Unsupported(_))
+    ));
+    assert!(matches!(
+        conn.call_json("shop.explode", &json!({})).await,
+        Err(CallError::Unsupported(_))
+    ));
+    assert!(matches!(
+        conn.call_json("get-orders", &json!({})).await,
+        Err(CallError::Unsupported(_))
+    ));
     let manifest = conn.call_json("connector.manifest", &json!({})).await.unwrap();
     assert_eq!(manifest["name"], "woocommerce");
     assert_eq!(manifest["family"], "shop");

@@ -12,14 +12,24 @@ use crate::support::{plugin, plugins_dir};
 fn patchbay() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let bin = exe.parent().and_then(|deps| deps.parent()).unwrap().join("patchbay");
-    assert!(bin.is_file(), "{} is missing: build it with `cargo build -p patchbay` (`just test` does)", bin.display());
+    assert!(
+        bin.is_file(),
+        "{} is missing: build it with `cargo build -p patchbay` (`just test` does)",
+        bin.display()
+    );
     bin
 }
 
 async fn run(args: Vec<String>) -> Output {
-    tokio::task::spawn_blocking(move || Command::new(patchbay()).args(&args).env("RUST_LOG", "error").output().unwrap())
-        .await
-        .unwrap()
+    tokio::task::spawn_blocking(move || {
+        Command::new(patchbay())
+            .args(&args)
+            .env("RUST_LOG", "error")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
 }
 
 fn args(list: &[&str]) -> Vec<String> {
@@ -27,8 +37,13 @@ fn args(list: &[&str]) -> Vec<String> {
 }
 
 fn stdout_json(output: &Output) -> Value {
-    serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}\nstderr: {}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr)))
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
 }
 
 #[tokio::test]
@@ -61,11 +76,22 @@ async fn providers_lists_what_loaded_and_what_was_skipped() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(plugin("shop-woocommerce"), dir.path().join("shop-woocommerce.wasm")).unwrap();
     std::fs::write(dir.path().join("broken.wasm"), b"nope").unwrap();
-    let output = run(args(&["providers", "--plugins", dir.path().to_str().unwrap(), "--json"])).await;
+    let output = run(args(&[
+        "providers",
+        "--plugins",
+        dir.path().to_str().unwrap(),
+        "--json",
+    ]))
+    .await;
     assert!(output.status.success());
     let doc = stdout_json(&output);
     assert_eq!(doc["providers"][0]["provider"], "shop/woocommerce");
-    assert!(doc["skipped"][0].as_str().unwrap().contains("broken.wasm: not a WebAssembly file"));
+    assert!(
+        doc["skipped"][0]
+            .as_str()
+            .unwrap()
+            .contains("broken.wasm: not a WebAssembly file")
+    );
 }
 
 #[tokio::test]
@@ -74,13 +100,21 @@ async fn call_pages_through_orders_and_reports_errors_with_exit_codes() {
     let db = tempfile::tempdir().unwrap();
     let base = |secret: &str, input: &str| {
         args(&[
-            "call", "shop/woocommerce", "shop.get-orders",
-            "--plugins", plugins_dir().to_str().unwrap(),
-            "--database", db.path().join("state.db").to_str().unwrap(),
-            "--setting", &format!("domain={}", shop.url()),
-            "--credential", "consumer_key=ck_test",
-            "--credential", &format!("consumer_secret={secret}"),
-            "--json", input,
+            "call",
+            "shop/woocommerce",
+            "shop.get-orders",
+            "--plugins",
+            plugins_dir().to_str().unwrap(),
+            "--database",
+            db.path().join("state.db").to_str().unwrap(),
+            "--setting",
+            &format!("domain={}", shop.url()),
+            "--credential",
+            "consumer_key=ck_test",
+            "--credential",
+            &format!("consumer_secret={secret}"),
+            "--json",
+            input,
         ])
     };
     let mut cursor: Option<String> = None;

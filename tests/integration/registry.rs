@@ -12,22 +12,40 @@ async fn bad_files_are_reported_with_their_reason_and_skipped() {
     fs::copy(plugin("shop-woocommerce"), dir.path().join("shop-woocommerce.wasm")).unwrap();
     fs::write(dir.path().join("corrupt.wasm"), b"this is not wasm").unwrap();
     fs::write(dir.path().join("core.wasm"), wat::parse_str("(module)").unwrap()).unwrap();
-    fs::write(dir.path().join("empty-component.wasm"), wat::parse_str("(component)").unwrap()).unwrap();
+    fs::write(
+        dir.path().join("empty-component.wasm"),
+        wat::parse_str("(component)").unwrap(),
+    )
+    .unwrap();
     fs::write(
         dir.path().join("wants-files.wasm"),
         wat::parse_str(r#"(component (import "wasi:filesystem/types@0.2.6" (instance)))"#).unwrap(),
     )
     .unwrap();
-    fs::write(dir.path().join("truncated.wasm"), &fs::read(plugin("shop-woocommerce")).unwrap()[..5000]).unwrap();
+    fs::write(
+        dir.path().join("truncated.wasm"),
+        &fs::read(plugin("shop-woocommerce")).unwrap()[..5000],
+    )
+    .unwrap();
     fs::write(dir.path().join("notes.txt"), b"ignored: not a .wasm file").unwrap();
 
-    let host = builder().plugins_dir(dir.path()).build().await.expect("bad files are never fatal");
+    let host = builder()
+        .plugins_dir(dir.path())
+        .build()
+        .await
+        .expect("bad files are never fatal");
     let providers: Vec<String> = host.providers().iter().map(|p| p.key().to_string()).collect();
     assert_eq!(providers, vec!["shop/woocommerce"]);
 
     let failures = host.load_failures();
     assert_eq!(failures.len(), 5, "{failures:#?}");
-    let reason = |file: &str| failures.iter().find(|f| f.contains(file)).cloned().unwrap_or_else(|| panic!("no report for {file}: {failures:#?}"));
+    let reason = |file: &str| {
+        failures
+            .iter()
+            .find(|f| f.contains(file))
+            .cloned()
+            .unwrap_or_else(|| panic!("no report for {file}: {failures:#?}"))
+    };
     assert!(reason("corrupt.wasm").contains("not a WebAssembly file"));
     assert!(reason("core.wasm").contains("core WebAssembly module, not a component"));
     assert!(reason("empty-component.wasm").contains("exports no `patchbay:connector/connector` interface"));
@@ -45,13 +63,22 @@ async fn the_same_provider_twice_keeps_the_first() {
     assert!(host.provider("shop/woocommerce").unwrap().path().ends_with("a.wasm"));
     let failures = host.load_failures();
     assert_eq!(failures.len(), 1);
-    assert!(failures[0].contains("b.wasm") && failures[0].contains("already provided by"), "{}", failures[0]);
+    assert!(
+        failures[0].contains("b.wasm") && failures[0].contains("already provided by"),
+        "{}",
+        failures[0]
+    );
 }
 
 #[tokio::test]
 async fn a_missing_directory_is_a_clear_error() {
     let error = builder().plugins_dir("/nonexistent/plugins").build().await.unwrap_err();
-    assert!(error.to_string().contains("cannot read the plugins directory /nonexistent/plugins"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("cannot read the plugins directory /nonexistent/plugins"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -64,8 +91,13 @@ async fn the_woocommerce_plugin_exports_exactly_its_port_and_imports_only_the_co
     assert_eq!(plugin.contract_version(), "0.1.0");
     for import in plugin.imports() {
         let allowed = import.starts_with("patchbay:connector/")
-            || ["wasi:io/", "wasi:clocks/", "wasi:random/", "wasi:cli/"].iter().any(|p| import.starts_with(p));
+            || ["wasi:io/", "wasi:clocks/", "wasi:random/", "wasi:cli/"]
+                .iter()
+                .any(|p| import.starts_with(p));
         assert!(allowed, "unexpected import {import}");
-        assert!(!import.starts_with("wasi:filesystem") && !import.starts_with("wasi:sockets"), "{import}");
+        assert!(
+            !import.starts_with("wasi:filesystem") && !import.starts_with("wasi:sockets"),
+            "{import}"
+        );
     }
 }

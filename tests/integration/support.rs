@@ -7,7 +7,10 @@ use patchbay_tests::woocommerce::MockShop;
 
 /// The workspace root.
 pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ is in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is in the workspace")
+        .to_path_buf()
 }
 
 /// `target/plugins`, where `just build-plugins` writes the plugins.
@@ -30,7 +33,10 @@ pub fn plugin(name: &str) -> PathBuf {
 
 /// A host builder with a small pool, suitable for tests.
 pub fn builder() -> HostBuilder {
-    Host::builder().limits(Limits { pool_instances: 16, ..Limits::default() })
+    Host::builder().limits(Limits {
+        pool_instances: 16,
+        ..Limits::default()
+    })
 }
 
 /// A host over the built plugins.
@@ -53,5 +59,6 @@ pub fn shop_credentials(shop: &MockShop) -> Credentials {
 
 /// A WooCommerce connection to the mock.
 pub fn woo(host: &Host, shop: &MockShop) -> Connection {
-    host.connect("shop/woocommerce", shop_credentials(shop), shop_settings(shop)).expect("connects")
+    host.connect("shop/woocommerce", shop_credentials(shop), shop_settings(shop))
+        .expect("connects")
 }

@@ -67,7 +67,10 @@ impl RunningServer {
                 })
                 .await;
         });
-        Ok(Self { addr, shutdown: Some(tx) })
+        Ok(Self {
+            addr,
+            shutdown: Some(tx),
+        })
     }
 
     /// `http://127.0.0.1:PORT`.

@@ -3,6 +3,9 @@
 //! `consumer_key`/`consumer_secret` query parameters), and WooCommerce's
 //! error bodies `{"code": ..., "message": ..., "data": {"status": ...}}`.
 
+// Handlers return ready responses as their early-exit errors, as axum does.
+#![allow(clippy::result_large_err)]
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -45,9 +48,21 @@ impl Default for ShopConfig {
     }
 }
 
-const STATUSES: [&str; 7] = ["processing", "completed", "on-hold", "pending", "cancelled", "refunded", "failed"];
-const PAYMENT_METHODS: [(&str, &str); 4] =
-    [("cod", "Cash on delivery"), ("bacs", "Direct bank transfer"), ("stripe", "Credit card"), ("cheque", "Check payments")];
+const STATUSES: [&str; 7] = [
+    "processing",
+    "completed",
+    "on-hold",
+    "pending",
+    "cancelled",
+    "refunded",
+    "failed",
+];
+const PAYMENT_METHODS: [(&str, &str); 4] = [
+    ("cod", "Cash on delivery"),
+    ("bacs", "Direct bank transfer"),
+    ("stripe", "Credit card"),
+    ("cheque", "Check payments"),
+];
 
 fn money(cents: i64) -> String {
     format!("{}.{:02}", cents / 100, cents % 100)
@@ -55,7 +70,9 @@ fn money(cents: i64) -> String {
 
 fn date(id: u32) -> String {
     let base = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-    (base + Duration::hours(i64::from(id))).format("%Y-%m-%dT%H:%M:%S").to_string()
+    (base + Duration::hours(i64::from(id)))
+        .format("%Y-%m-%dT%H:%M:%S")
+        .to_string()
 }
 
 /// The order with this id, as WooCommerce returns it.
@@ -87,9 +104,9 @@ pub fn order(id: u32) -> Value {
         "discount_total": "0.00", "discount_tax": "0.00", "shipping_total": money(shipping), "shipping_tax": "0.00",
         "cart_tax": "0.00", "total": money(subtotal + shipping), "total_tax": "0.00", "prices_include_tax": false,
         "customer_id": id % 17, "customer_ip_address": "203.0.113.7", "customer_user_agent": "Mozilla/5.0",
-        "customer_note": if id % 5 == 0 { "Please call before delivery" } else { "" },
+        "customer_note": if id.is_multiple_of(5) { "Please call before delivery" } else { "" },
         "billing": {
-            "first_name": "Ana", "last_name": format!("Customer{id}"), "company": if id % 4 == 0 { "Acme SRL" } else { "" },
+            "first_name": "Ana", "last_name": format!("Customer{id}"), "company": if id.is_multiple_of(4) { "Acme SRL" } else { "" },
             "address_1": format!("Strada Lunga {id}"), "address_2": "", "city": "Cluj-Napoca", "state": "CJ",
             "postcode": "400001", "country": "RO", "email": format!("customer{id}@example.com"), "phone": "+40700000000"
         },
@@ -118,11 +135,11 @@ pub fn product(id: u32) -> Value {
         "id": id, "name": format!("Product {id}"), "slug": format!("product-{id}"),
         "permalink": format!("https://shop.example/product/product-{id}/"),
         "date_created_gmt": modified, "date_modified_gmt": modified, "type": "simple",
-        "status": if id % 10 == 0 { "draft" } else { "publish" }, "featured": false,
+        "status": if id.is_multiple_of(10) { "draft" } else { "publish" }, "featured": false,
         "description": format!("<p>Description of product {id}</p>"), "short_description": "",
         "sku": format!("SKU-{id:03}"), "price": price, "regular_price": price, "sale_price": "",
         "manage_stock": true, "stock_quantity": (id * 3) % 50, "stock_status": "instock",
-        "global_unique_id": if id % 2 == 0 { format!("59{id:011}") } else { String::new() },
+        "global_unique_id": if id.is_multiple_of(2) { format!("59{id:011}") } else { String::new() },
         "categories": [{"id": 1 + id % 3, "name": category, "slug": category.to_lowercase()}],
         "tags": [], "images": [{"id": id, "src": format!("https://shop.example/img/{id}.jpg"), "name": "", "alt": ""}],
         "attributes": [{"id": 0, "name": "Color", "position": 0, "visible": true, "variation": false, "options": ["Red", "Blue"]}],
@@ -140,7 +157,11 @@ struct Shop {
 type Shared = Arc<Shop>;
 
 fn wc_error(status: StatusCode, code: &str, message: &str) -> Response {
-    (status, axum::Json(json!({ "code": code, "message": message, "data": { "status": status.as_u16() } }))).into_response()
+    (
+        status,
+        axum::Json(json!({ "code": code, "message": message, "data": { "status": status.as_u16() } })),
+    )
+        .into_response()
 }
 
 /// Checks Basic auth or the query-parameter form, as WooCommerce does.
@@ -152,15 +173,32 @@ fn authenticate(shop: &Shop, headers: &HeaderMap, query: &HashMap<String, String
         .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
         .and_then(|raw| String::from_utf8(raw).ok())
         .and_then(|pair| pair.split_once(':').map(|(k, s)| (k.to_string(), s.to_string())));
-    let credentials = basic.or_else(|| Some((query.get("consumer_key")?.clone(), query.get("consumer_secret")?.clone())));
+    let credentials = basic.or_else(|| {
+        Some((
+            query.get("consumer_key")?.clone(),
+            query.get("consumer_secret")?.clone(),
+        ))
+    });
     let Some((key, secret)) = credentials else {
-        return Err(wc_error(StatusCode::UNAUTHORIZED, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources."));
+        return Err(wc_error(
+            StatusCode::UNAUTHORIZED,
+            "woocommerce_rest_cannot_view",
+            "Sorry, you cannot list resources.",
+        ));
     };
     if key != shop.config.consumer_key {
-        return Err(wc_error(StatusCode::UNAUTHORIZED, "woocommerce_rest_authentication_error", "Consumer key is invalid."));
+        return Err(wc_error(
+            StatusCode::UNAUTHORIZED,
+            "woocommerce_rest_authentication_error",
+            "Consumer key is invalid.",
+        ));
     }
     if secret != shop.config.consumer_secret {
-        return Err(wc_error(StatusCode::UNAUTHORIZED, "woocommerce_rest_authentication_error", "Consumer secret is invalid."));
+        return Err(wc_error(
+            StatusCode::UNAUTHORIZED,
+            "woocommerce_rest_authentication_error",
+            "Consumer secret is invalid.",
+        ));
     }
     Ok(())
 }
@@ -170,13 +208,21 @@ fn paging(query: &HashMap<String, String>) -> Result<(usize, usize), Response> {
         match query.get(name) {
             None => Ok(default),
             Some(v) => v.parse::<usize>().ok().filter(|n| *n >= 1).ok_or_else(|| {
-                wc_error(StatusCode::BAD_REQUEST, "rest_invalid_param", &format!("Invalid parameter(s): {name}"))
+                wc_error(
+                    StatusCode::BAD_REQUEST,
+                    "rest_invalid_param",
+                    &format!("Invalid parameter(s): {name}"),
+                )
             }),
         }
     };
     let per_page = number("per_page", 10)?;
     if per_page > 100 {
-        return Err(wc_error(StatusCode::BAD_REQUEST, "rest_invalid_param", "Invalid parameter(s): per_page"));
+        return Err(wc_error(
+            StatusCode::BAD_REQUEST,
+            "rest_invalid_param",
+            "Invalid parameter(s): per_page",
+        ));
     }
     Ok((number("page", 1)?, per_page))
 }
@@ -192,7 +238,11 @@ fn page_response(items: Vec<Value>, page: usize, per_page: usize) -> Response {
     response
 }
 
-async fn list_orders(State(shop): State<Shared>, headers: HeaderMap, Query(query): Query<HashMap<String, String>>) -> Response {
+async fn list_orders(
+    State(shop): State<Shared>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
     if let Err(denied) = authenticate(&shop, &headers, &query) {
         return denied;
     }
@@ -220,13 +270,22 @@ fn find(items: &Mutex<Vec<Value>>, id: &str) -> Option<usize> {
     items.lock().unwrap().iter().position(|v| v["id"] == id)
 }
 
-async fn get_order(State(shop): State<Shared>, Path(id): Path<String>, headers: HeaderMap, Query(query): Query<HashMap<String, String>>) -> Response {
+async fn get_order(
+    State(shop): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
     if let Err(denied) = authenticate(&shop, &headers, &query) {
         return denied;
     }
     match find(&shop.orders, &id) {
         Some(i) => axum::Json(shop.orders.lock().unwrap()[i].clone()).into_response(),
-        None => wc_error(StatusCode::NOT_FOUND, "woocommerce_rest_shop_order_invalid_id", "Invalid ID."),
+        None => wc_error(
+            StatusCode::NOT_FOUND,
+            "woocommerce_rest_shop_order_invalid_id",
+            "Invalid ID.",
+        ),
     }
 }
 
@@ -241,22 +300,38 @@ async fn update_order(
         return denied;
     }
     let Ok(update) = serde_json::from_slice::<Value>(&body) else {
-        return wc_error(StatusCode::BAD_REQUEST, "rest_invalid_json", "Invalid JSON body passed.");
+        return wc_error(
+            StatusCode::BAD_REQUEST,
+            "rest_invalid_json",
+            "Invalid JSON body passed.",
+        );
     };
     let Some(i) = find(&shop.orders, &id) else {
-        return wc_error(StatusCode::NOT_FOUND, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.");
+        return wc_error(
+            StatusCode::NOT_FOUND,
+            "woocommerce_rest_shop_order_invalid_id",
+            "Invalid ID.",
+        );
     };
     if let Some(status) = update.get("status") {
         let valid = status.as_str().is_some_and(|s| STATUSES.contains(&s) || s == "trash");
         if !valid {
-            return wc_error(StatusCode::BAD_REQUEST, "rest_invalid_param", "Invalid parameter(s): status");
+            return wc_error(
+                StatusCode::BAD_REQUEST,
+                "rest_invalid_param",
+                "Invalid parameter(s): status",
+            );
         }
         shop.orders.lock().unwrap()[i]["status"] = status.clone();
     }
     axum::Json(shop.orders.lock().unwrap()[i].clone()).into_response()
 }
 
-async fn list_products(State(shop): State<Shared>, headers: HeaderMap, Query(query): Query<HashMap<String, String>>) -> Response {
+async fn list_products(
+    State(shop): State<Shared>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
     if let Err(denied) = authenticate(&shop, &headers, &query) {
         return denied;
     }
@@ -283,16 +358,28 @@ async fn update_product(
         return denied;
     }
     let Ok(update) = serde_json::from_slice::<Value>(&body) else {
-        return wc_error(StatusCode::BAD_REQUEST, "rest_invalid_json", "Invalid JSON body passed.");
+        return wc_error(
+            StatusCode::BAD_REQUEST,
+            "rest_invalid_json",
+            "Invalid JSON body passed.",
+        );
     };
     let Some(i) = find(&shop.products, &id) else {
-        return wc_error(StatusCode::NOT_FOUND, "woocommerce_rest_product_invalid_id", "Invalid ID.");
+        return wc_error(
+            StatusCode::NOT_FOUND,
+            "woocommerce_rest_product_invalid_id",
+            "Invalid ID.",
+        );
     };
     let mut products = shop.products.lock().unwrap();
     let product = &mut products[i];
     if let Some(quantity) = update.get("stock_quantity") {
         if !quantity.is_i64() {
-            return wc_error(StatusCode::BAD_REQUEST, "rest_invalid_param", "Invalid parameter(s): stock_quantity");
+            return wc_error(
+                StatusCode::BAD_REQUEST,
+                "rest_invalid_param",
+                "Invalid parameter(s): stock_quantity",
+            );
         }
         product["stock_quantity"] = quantity.clone();
     }
@@ -302,7 +389,11 @@ async fn update_product(
     if let Some(price) = update.get("regular_price") {
         let valid = price.as_str().is_some_and(|p| p.parse::<f64>().is_ok());
         if !valid {
-            return wc_error(StatusCode::BAD_REQUEST, "rest_invalid_param", "Invalid parameter(s): regular_price");
+            return wc_error(
+                StatusCode::BAD_REQUEST,
+                "rest_invalid_param",
+                "Invalid parameter(s): regular_price",
+            );
         }
         product["regular_price"] = price.clone();
         product["price"] = price.clone();
@@ -310,7 +401,11 @@ async fn update_product(
     axum::Json(product.clone()).into_response()
 }
 
-async fn currency_setting(State(shop): State<Shared>, headers: HeaderMap, Query(query): Query<HashMap<String, String>>) -> Response {
+async fn currency_setting(
+    State(shop): State<Shared>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
     if let Err(denied) = authenticate(&shop, &headers, &query) {
         return denied;
     }
@@ -322,7 +417,11 @@ async fn currency_setting(State(shop): State<Shared>, headers: HeaderMap, Query(
 }
 
 async fn not_found() -> Response {
-    wc_error(StatusCode::NOT_FOUND, "rest_no_route", "No route was found matching the URL and request method.")
+    wc_error(
+        StatusCode::NOT_FOUND,
+        "rest_no_route",
+        "No route was found matching the URL and request method.",
+    )
 }
 
 async fn record(State(shop): State<Shared>, request: Request, next: Next) -> Response {
@@ -371,7 +470,12 @@ impl MockShop {
             .layer(middleware::from_fn_with_state(shop.clone(), record))
             .with_state(shop.clone());
         let server = RunningServer::start(router, port).await?;
-        Ok(Self { server, log: shop.log.clone(), config, shop })
+        Ok(Self {
+            server,
+            log: shop.log.clone(),
+            config,
+            shop,
+        })
     }
 
     /// The shop's URL, for the `domain` setting.
@@ -381,7 +485,13 @@ impl MockShop {
 
     /// The current state of a product.
     pub fn product(&self, id: u32) -> Option<Value> {
-        self.shop.products.lock().unwrap().iter().find(|p| p["id"] == id).cloned()
+        self.shop
+            .products
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == id)
+            .cloned()
     }
 
     /// The current state of an order.

@@ -45,15 +45,26 @@ fn mismatch(path: &str, expected: &str, found: &Value) -> BridgeError {
         Value::Array(a) => format!("an array of {}", a.len()),
         Value::Object(_) => "an object".to_string(),
     };
-    BridgeError { path: display_path(path), message: format!("expected {expected}, found {found}") }
+    BridgeError {
+        path: display_path(path),
+        message: format!("expected {expected}, found {found}"),
+    }
 }
 
 fn display_path(path: &str) -> String {
-    if path.is_empty() { "input".to_string() } else { path.to_string() }
+    if path.is_empty() {
+        "input".to_string()
+    } else {
+        path.to_string()
+    }
 }
 
 fn child(path: &str, name: &str) -> String {
-    if path.is_empty() { name.to_string() } else { format!("{path}.{name}") }
+    if path.is_empty() {
+        name.to_string()
+    } else {
+        format!("{path}.{name}")
+    }
 }
 
 fn integer<T: TryFrom<i128>>(path: &str, value: &Value, name: &str) -> Result<T, BridgeError> {
@@ -62,7 +73,8 @@ fn integer<T: TryFrom<i128>>(path: &str, value: &Value, name: &str) -> Result<T,
         Value::String(s) => s.trim().parse::<i128>().ok(),
         _ => None,
     };
-    n.and_then(|n| T::try_from(n).ok()).ok_or_else(|| mismatch(path, &format!("an integer that fits {name}"), value))
+    n.and_then(|n| T::try_from(n).ok())
+        .ok_or_else(|| mismatch(path, &format!("an integer that fits {name}"), value))
 }
 
 /// Converts JSON into a value of WIT type `ty`; `path` names the place.
@@ -80,14 +92,21 @@ pub fn to_val(ty: &Type, value: &Value, path: &str) -> Result<Val, BridgeError> 
         Type::Float32 => Val::Float32(value.as_f64().ok_or_else(|| mismatch(path, "a number", value))? as f32),
         Type::Float64 => Val::Float64(value.as_f64().ok_or_else(|| mismatch(path, "a number", value))?),
         Type::Char => {
-            let s = value.as_str().ok_or_else(|| mismatch(path, "a one-character string", value))?;
+            let s = value
+                .as_str()
+                .ok_or_else(|| mismatch(path, "a one-character string", value))?;
             let mut chars = s.chars();
             match (chars.next(), chars.next()) {
                 (Some(c), None) => Val::Char(c),
                 _ => return Err(mismatch(path, "a one-character string", value)),
             }
         }
-        Type::String => Val::String(value.as_str().ok_or_else(|| mismatch(path, "a string", value))?.to_string()),
+        Type::String => Val::String(
+            value
+                .as_str()
+                .ok_or_else(|| mismatch(path, "a string", value))?
+                .to_string(),
+        ),
         Type::List(list) => {
             let element = list.ty();
             if matches!(element, Type::U8)
@@ -95,7 +114,10 @@ pub fn to_val(ty: &Type, value: &Value, path: &str) -> Result<Val, BridgeError> 
             {
                 let bytes = base64::engine::general_purpose::STANDARD
                     .decode(encoded)
-                    .map_err(|e| BridgeError { path: display_path(path), message: format!("expected base64 bytes: {e}") })?;
+                    .map_err(|e| BridgeError {
+                        path: display_path(path),
+                        message: format!("expected base64 bytes: {e}"),
+                    })?;
                 return Ok(Val::List(bytes.into_iter().map(Val::U8).collect()));
             }
             let items = value.as_array().ok_or_else(|| mismatch(path, "an array", value))?;
@@ -116,7 +138,10 @@ pub fn to_val(ty: &Type, value: &Value, path: &str) -> Result<Val, BridgeError> 
                 let field_path = child(path, field.name);
                 let field_value = object.get(field.name).unwrap_or(&Value::Null);
                 if field_value.is_null() && !matches!(field.ty, Type::Option(_)) {
-                    return Err(BridgeError { path: field_path, message: "is required".into() });
+                    return Err(BridgeError {
+                        path: field_path,
+                        message: "is required".into(),
+                    });
                 }
                 fields.push((field.name.to_string(), to_val(&field.ty, field_value, &field_path)?));
             }
@@ -145,22 +170,40 @@ pub fn to_val(ty: &Type, value: &Value, path: &str) -> Result<Val, BridgeError> 
         }
         Type::Variant(variant) => {
             let cases: Vec<_> = variant.cases().map(|c| (c.name.to_string(), c.ty)).collect();
-            let names = || cases.iter().map(|(n, _)| format!("{n:?}")).collect::<Vec<_>>().join(", ");
+            let names = || {
+                cases
+                    .iter()
+                    .map(|(n, _)| format!("{n:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
             let (name, payload) = match value {
                 Value::String(name) => (name.clone(), None),
                 Value::Object(object) if object.len() == 1 => {
                     let (name, payload) = object.iter().next().expect("one entry");
                     (name.clone(), Some(payload))
                 }
-                _ => return Err(mismatch(path, &format!("one of {} (as \"case\" or {{\"case\": payload}})", names()), value)),
+                _ => {
+                    return Err(mismatch(
+                        path,
+                        &format!("one of {} (as \"case\" or {{\"case\": payload}})", names()),
+                        value,
+                    ));
+                }
             };
             let Some((_, ty)) = cases.iter().find(|(n, _)| *n == name) else {
-                return Err(BridgeError { path: display_path(path), message: format!("{name:?} is not a case; the cases are {}", names()) });
+                return Err(BridgeError {
+                    path: display_path(path),
+                    message: format!("{name:?} is not a case; the cases are {}", names()),
+                });
             };
             let payload = match (ty, payload) {
                 (None, None) | (None, Some(Value::Null)) => None,
                 (None, Some(_)) => {
-                    return Err(BridgeError { path: child(path, &name), message: "this case carries no value".into() });
+                    return Err(BridgeError {
+                        path: child(path, &name),
+                        message: "this case carries no value".into(),
+                    });
                 }
                 (Some(ty), Some(payload)) => Some(Box::new(to_val(ty, payload, &child(path, &name))?)),
                 (Some(ty), None) => Some(Box::new(to_val(ty, &Value::Null, &child(path, &name))?)),
@@ -168,10 +211,15 @@ pub fn to_val(ty: &Type, value: &Value, path: &str) -> Result<Val, BridgeError> 
             Val::Variant(name, payload)
         }
         Type::Enum(en) => {
-            let name = value.as_str().ok_or_else(|| mismatch(path, "a string naming a case", value))?;
+            let name = value
+                .as_str()
+                .ok_or_else(|| mismatch(path, "a string naming a case", value))?;
             if !en.names().any(|n| n == name) {
                 let names = en.names().map(|n| format!("{n:?}")).collect::<Vec<_>>().join(", ");
-                return Err(BridgeError { path: display_path(path), message: format!("{name:?} is not one of {names}") });
+                return Err(BridgeError {
+                    path: display_path(path),
+                    message: format!("{name:?} is not one of {names}"),
+                });
             }
             Val::Enum(name.to_string())
         }
@@ -180,7 +228,10 @@ pub fn to_val(ty: &Type, value: &Value, path: &str) -> Result<Val, BridgeError> 
             other => Val::Option(Some(Box::new(to_val(&option.ty(), other, path)?))),
         },
         Type::Result(result) => {
-            let object = value.as_object().filter(|o| o.len() == 1).ok_or_else(|| mismatch(path, "{\"ok\": ...} or {\"err\": ...}", value))?;
+            let object = value
+                .as_object()
+                .filter(|o| o.len() == 1)
+                .ok_or_else(|| mismatch(path, "{\"ok\": ...} or {\"err\": ...}", value))?;
             let (key, inner) = object.iter().next().expect("one entry");
             let convert = |ty: Option<Type>| -> Result<Option<Box<Val>>, BridgeError> {
                 match ty {
@@ -195,12 +246,21 @@ pub fn to_val(ty: &Type, value: &Value, path: &str) -> Result<Val, BridgeError> 
             }
         }
         Type::Flags(flags) => {
-            let items = value.as_array().ok_or_else(|| mismatch(path, "an array of flag names", value))?;
+            let items = value
+                .as_array()
+                .ok_or_else(|| mismatch(path, "an array of flag names", value))?;
             let mut set = Vec::new();
             for item in items {
-                let name = item.as_str().filter(|n| flags.names().any(|f| f == *n)).ok_or_else(|| {
-                    mismatch(path, &format!("flag names among {}", flags.names().collect::<Vec<_>>().join(", ")), item)
-                })?;
+                let name = item
+                    .as_str()
+                    .filter(|n| flags.names().any(|f| f == *n))
+                    .ok_or_else(|| {
+                        mismatch(
+                            path,
+                            &format!("flag names among {}", flags.names().collect::<Vec<_>>().join(", ")),
+                            item,
+                        )
+                    })?;
                 set.push(name.to_string());
             }
             Val::Flags(set)
@@ -216,7 +276,11 @@ pub fn to_val(ty: &Type, value: &Value, path: &str) -> Result<Val, BridgeError> 
 
 /// Converts a component value of WIT type `ty` to JSON.
 pub fn from_val(ty: &Type, val: &Val) -> Value {
-    let number = |n: f64| serde_json::Number::from_f64(n).map(Value::Number).unwrap_or(Value::Null);
+    let number = |n: f64| {
+        serde_json::Number::from_f64(n)
+            .map(Value::Number)
+            .unwrap_or(Value::Null)
+    };
     match (ty, val) {
         (_, Val::Bool(b)) => Value::Bool(*b),
         (_, Val::S8(n)) => Value::from(*n),
@@ -241,7 +305,11 @@ pub fn from_val(ty: &Type, val: &Val) -> Value {
             }
         }
         (Type::Record(record), Val::Record(fields)) => Value::Object(
-            record.fields().zip(fields).map(|(field, (name, v))| (name.clone(), from_val(&field.ty, v))).collect::<Map<_, _>>(),
+            record
+                .fields()
+                .zip(fields)
+                .map(|(field, (name, v))| (name.clone(), from_val(&field.ty, v)))
+                .collect::<Map<_, _>>(),
         ),
         (Type::Tuple(tuple), Val::Tuple(items)) => {
             Value::Array(tuple.types().zip(items).map(|(t, v)| from_val(&t, v)).collect())
@@ -275,4 +343,3 @@ pub fn from_val(ty: &Type, val: &Val) -> Value {
         _ => Value::Null,
     }
 }
-

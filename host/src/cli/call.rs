@@ -70,12 +70,16 @@ fn credentials(args: &Args) -> Result<Credentials, Failure> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| Failure::usage(format!("cannot read the credentials file {}: {e}", path.display())))?;
         let object: serde_json::Map<String, Value> = serde_json::from_str(&text).map_err(|e| {
-            Failure::usage(format!("the credentials file {} is not a JSON object of strings: {e}", path.display()))
+            Failure::usage(format!(
+                "the credentials file {} is not a JSON object of strings: {e}",
+                path.display()
+            ))
         })?;
         for (name, value) in object {
-            let value = value.as_str().map(str::to_string).ok_or_else(|| {
-                Failure::usage(format!("credential {name:?} in {} is not a string", path.display()))
-            })?;
+            let value = value
+                .as_str()
+                .map(str::to_string)
+                .ok_or_else(|| Failure::usage(format!("credential {name:?} in {} is not a string", path.display())))?;
             pairs.push((name, value));
         }
     }
@@ -88,8 +92,15 @@ fn credentials(args: &Args) -> Result<Credentials, Failure> {
 pub(crate) async fn run(args: Args) -> Result<(), Failure> {
     let input = read_input(args.input.as_deref())?;
     let credentials = credentials(&args)?;
-    let settings: Settings = args.settings.iter().map(|s| pair(s, "setting")).collect::<Result<_, _>>()?;
-    let limits = patchbay::Limits { call_timeout: std::time::Duration::from_secs(args.timeout), ..Default::default() };
+    let settings: Settings = args
+        .settings
+        .iter()
+        .map(|s| pair(s, "setting"))
+        .collect::<Result<_, _>>()?;
+    let limits = patchbay::Limits {
+        call_timeout: std::time::Duration::from_secs(args.timeout),
+        ..Default::default()
+    };
     let mut builder = Host::builder()
         .pooling(false)
         .limits(limits)
@@ -104,8 +115,13 @@ pub(crate) async fn run(args: Args) -> Result<(), Failure> {
             eprintln!("skipped: {reason}");
         }
     }
-    let connection = host.connect(&args.provider, credentials, settings).map_err(|e| Failure::usage(e.to_string()))?;
-    let output = connection.call_json(&args.target, &input).await.map_err(Failure::from_call)?;
+    let connection = host
+        .connect(&args.provider, credentials, settings)
+        .map_err(|e| Failure::usage(e.to_string()))?;
+    let output = connection
+        .call_json(&args.target, &input)
+        .await
+        .map_err(Failure::from_call)?;
     print_json(&output);
     Ok(())
 }

@@ -36,10 +36,15 @@ pub(crate) fn describe(plugin: &Plugin, engine: &wasmtime::Engine, with_function
         let mut functions = serde_json::Map::new();
         for interface in Interface::ALL.iter().copied().filter(|i| plugin.exports(*i)) {
             for (name, func) in plugin.functions(engine, interface) {
-                let params: serde_json::Map<String, Value> =
-                    func.params().map(|(n, t)| (n.to_string(), bridge::schema(&t))).collect();
+                let params: serde_json::Map<String, Value> = func
+                    .params()
+                    .map(|(n, t)| (n.to_string(), bridge::schema(&t)))
+                    .collect();
                 let result = func.results().next().map(|t| bridge::schema(&t)).unwrap_or(Value::Null);
-                functions.insert(format!("{interface}.{name}"), json!({ "params": params, "result": result }));
+                functions.insert(
+                    format!("{interface}.{name}"),
+                    json!({ "params": params, "result": result }),
+                );
             }
         }
         doc["functions"] = Value::Object(functions);
@@ -48,8 +53,15 @@ pub(crate) fn describe(plugin: &Plugin, engine: &wasmtime::Engine, with_function
 }
 
 pub(crate) async fn run(args: Args) -> Result<(), Failure> {
-    let host = Host::builder().pooling(false).build().await.map_err(|e| Failure::fault(e.to_string()))?;
-    let plugin = host.load_file(&args.file).await.map_err(|e| Failure::fault(e.to_string()))?;
+    let host = Host::builder()
+        .pooling(false)
+        .build()
+        .await
+        .map_err(|e| Failure::fault(e.to_string()))?;
+    let plugin = host
+        .load_file(&args.file)
+        .await
+        .map_err(|e| Failure::fault(e.to_string()))?;
     if args.json {
         print_json(&describe(&plugin, host.engine(), true));
         return Ok(());
@@ -57,13 +69,22 @@ pub(crate) async fn run(args: Args) -> Result<(), Failure> {
     let m = plugin.manifest();
     println!("{}  {} {}", plugin.key(), m.display_name, m.version);
     println!("  {}", m.description);
-    println!("  file           {} ({} bytes, sha256 {})", plugin.path().display(), plugin.size(), &plugin.sha256()[..16]);
+    println!(
+        "  file           {} ({} bytes, sha256 {})",
+        plugin.path().display(),
+        plugin.size(),
+        &plugin.sha256()[..16]
+    );
     println!("  contract       patchbay:connector@{}", plugin.contract_version());
     println!("  port           {}", plugin.port());
     let capabilities = plugin.capabilities();
     println!(
         "  capabilities   {}",
-        if capabilities.is_empty() { "none".to_string() } else { capabilities.iter().map(|c| c.name()).collect::<Vec<_>>().join(", ") }
+        if capabilities.is_empty() {
+            "none".to_string()
+        } else {
+            capabilities.iter().map(|c| c.name()).collect::<Vec<_>>().join(", ")
+        }
     );
     println!("  allowed hosts  {}", m.allowed_hosts.join(", "));
     for field in &m.credentials {
@@ -72,10 +93,19 @@ pub(crate) async fn run(args: Args) -> Result<(), Failure> {
         println!("  credential     {} ({}) {}", field.name, field.label, flags.join(", "));
     }
     for field in &m.settings {
-        println!("  setting        {} ({}){}", field.name, field.label, if field.required { " required" } else { "" });
+        println!(
+            "  setting        {} ({}){}",
+            field.name,
+            field.label,
+            if field.required { " required" } else { "" }
+        );
     }
     for interface in Interface::ALL.iter().copied().filter(|i| plugin.exports(*i)) {
-        let names: Vec<String> = plugin.functions(host.engine(), interface).into_iter().map(|(n, _)| n).collect();
+        let names: Vec<String> = plugin
+            .functions(host.engine(), interface)
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
         println!("  exports        {interface}: {}", names.join(", "));
     }
     println!("  imports        {}", plugin.imports().join(", "));

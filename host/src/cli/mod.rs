@@ -27,11 +27,21 @@ pub(crate) struct Failure {
 
 impl Failure {
     pub(crate) fn usage(message: impl Into<String>) -> Self {
-        Self { code: 2, kind: "invalid-input", message: message.into(), detail: None }
+        Self {
+            code: 2,
+            kind: "invalid-input",
+            message: message.into(),
+            detail: None,
+        }
     }
 
     pub(crate) fn fault(message: impl Into<String>) -> Self {
-        Self { code: 3, kind: "fault", message: message.into(), detail: None }
+        Self {
+            code: 3,
+            kind: "fault",
+            message: message.into(),
+            detail: None,
+        }
     }
 
     pub(crate) fn from_call(error: patchbay::CallError) -> Self {
@@ -50,7 +60,11 @@ impl Failure {
 }
 
 #[derive(Parser)]
-#[command(name = "patchbay", version, about = "A WebAssembly plugin host for integration connectors")]
+#[command(
+    name = "patchbay",
+    version,
+    about = "A WebAssembly plugin host for integration connectors"
+)]
 struct Cli {
     /// Print errors as JSON on stderr: {"kind", "message", "error"}.
     #[arg(long, global = true)]
@@ -82,13 +96,20 @@ pub(crate) fn default_database() -> PathBuf {
 }
 
 pub(crate) fn print_json(value: &serde_json::Value) {
-    println!("{}", serde_json::to_string_pretty(value).expect("JSON values serialize"));
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).expect("JSON values serialize")
+    );
 }
 
 fn init_logging() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
 }
 
 pub fn main() -> ExitCode {

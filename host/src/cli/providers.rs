@@ -42,7 +42,14 @@ pub(crate) async fn run(args: Args) -> Result<(), Failure> {
             plugin.key(),
             plugin.manifest().display_name,
             plugin.manifest().version,
-            if capabilities.is_empty() { String::new() } else { format!("+{}", capabilities.iter().map(|c| c.name()).collect::<Vec<_>>().join(" +")) }
+            if capabilities.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "+{}",
+                    capabilities.iter().map(|c| c.name()).collect::<Vec<_>>().join(" +")
+                )
+            }
         );
     }
     for reason in &skipped {

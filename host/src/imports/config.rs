@@ -5,7 +5,9 @@ use crate::runtime::CallState;
 
 impl wit::Host for CallState {
     async fn get(&mut self, name: String) -> wasmtime::Result<Result<Option<String>, ConfigError>> {
-        let Some(connection) = &self.ctx.connection else { return Ok(Ok(None)) };
+        let Some(connection) = &self.ctx.connection else {
+            return Ok(Ok(None));
+        };
         if let Some(value) = connection.settings.get(&name) {
             return Ok(Ok(Some(value.clone())));
         }
@@ -16,13 +18,23 @@ impl wit::Host for CallState {
     }
 
     async fn entries(&mut self) -> wasmtime::Result<Vec<Entry>> {
-        let Some(connection) = &self.ctx.connection else { return Ok(Vec::new()) };
-        let settings = connection.settings.iter().map(|(name, value)| Entry { name: name.clone(), value: value.clone() });
+        let Some(connection) = &self.ctx.connection else {
+            return Ok(Vec::new());
+        };
+        let settings = connection.settings.iter().map(|(name, value)| Entry {
+            name: name.clone(),
+            value: value.clone(),
+        });
         let readable = connection
             .credentials
             .names()
             .filter(|name| !connection.secret_fields.contains(*name))
-            .filter_map(|name| Some(Entry { name: name.to_string(), value: connection.credentials.get(name)?.to_string() }));
+            .filter_map(|name| {
+                Some(Entry {
+                    name: name.to_string(),
+                    value: connection.credentials.get(name)?.to_string(),
+                })
+            });
         Ok(settings.chain(readable).collect())
     }
 }

@@ -42,7 +42,12 @@ fn hmac(algorithm: HashAlgorithm, key: &[u8], message: &[u8]) -> Vec<u8> {
 }
 
 impl wit::Host for CallState {
-    async fn hmac(&mut self, algorithm: HashAlgorithm, secret_field: String, message: Vec<u8>) -> wasmtime::Result<Result<Vec<u8>, CryptoError>> {
+    async fn hmac(
+        &mut self,
+        algorithm: HashAlgorithm,
+        secret_field: String,
+        message: Vec<u8>,
+    ) -> wasmtime::Result<Result<Vec<u8>, CryptoError>> {
         Ok(self.secret(&secret_field).map(|key| hmac(algorithm, &key, &message)))
     }
 
@@ -58,8 +63,14 @@ impl wit::Host for CallState {
             .map(|key| bool::from(hmac(algorithm, &key, &message).as_slice().ct_eq(signature.as_slice()))))
     }
 
-    async fn verify_secret(&mut self, secret_field: String, candidate: String) -> wasmtime::Result<Result<bool, CryptoError>> {
-        Ok(self.secret(&secret_field).map(|secret| bool::from(secret.as_slice().ct_eq(candidate.as_bytes()))))
+    async fn verify_secret(
+        &mut self,
+        secret_field: String,
+        candidate: String,
+    ) -> wasmtime::Result<Result<bool, CryptoError>> {
+        Ok(self
+            .secret(&secret_field)
+            .map(|secret| bool::from(secret.as_slice().ct_eq(candidate.as_bytes()))))
     }
 
     async fn digest(&mut self, algorithm: HashAlgorithm, data: Vec<u8>) -> wasmtime::Result<Vec<u8>> {
@@ -78,6 +89,9 @@ mod tests {
     #[test]
     fn hmac_matches_rfc_4231_test_case_2() {
         let mac = hmac(HashAlgorithm::Sha256, b"Jefe", b"what do ya want for nothing?");
-        assert_eq!(hex::encode(mac), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+        assert_eq!(
+            hex::encode(mac),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
     }
 }

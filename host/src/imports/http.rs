@@ -23,10 +23,20 @@ fn method(method: &Method) -> Result<reqwest::Method, HttpError> {
 
 fn auth(auth: wit::Auth) -> AuthScheme {
     match auth {
-        wit::Auth::Basic(b) => AuthScheme::Basic { user_field: b.user_field, password_field: b.password_field },
+        wit::Auth::Basic(b) => AuthScheme::Basic {
+            user_field: b.user_field,
+            password_field: b.password_field,
+        },
         wit::Auth::Bearer(field) => AuthScheme::Bearer { field },
-        wit::Auth::Header(h) => AuthScheme::Header { name: h.name, field: h.field, prefix: h.prefix },
-        wit::Auth::Query(q) => AuthScheme::Query { param: q.param, field: q.field },
+        wit::Auth::Header(h) => AuthScheme::Header {
+            name: h.name,
+            field: h.field,
+            prefix: h.prefix,
+        },
+        wit::Auth::Query(q) => AuthScheme::Query {
+            param: q.param,
+            field: q.field,
+        },
         wit::Auth::Oauth2 => AuthScheme::OAuth2,
         wit::Auth::AwsSigv4(s) => AuthScheme::AwsSigV4 {
             service: s.service,
@@ -44,10 +54,16 @@ fn outbound_request(request: Request) -> Result<OutboundRequest, HttpError> {
         .map_err(|e| HttpError::InvalidRequest(format!("{:?} is not an absolute URL: {e}", request.url)))?;
     for header in &request.headers {
         if reqwest::header::HeaderName::from_bytes(header.name.as_bytes()).is_err() {
-            return Err(HttpError::InvalidRequest(format!("{:?} is not a valid header name", header.name)));
+            return Err(HttpError::InvalidRequest(format!(
+                "{:?} is not a valid header name",
+                header.name
+            )));
         }
         if header.value.contains(['\r', '\n', '\0']) {
-            return Err(HttpError::InvalidRequest(format!("the value of header {:?} contains a line break", header.name)));
+            return Err(HttpError::InvalidRequest(format!(
+                "the value of header {:?} contains a line break",
+                header.name
+            )));
         }
     }
     let options = request.options;
@@ -82,11 +98,15 @@ impl wit::Host for CallState {
     async fn send(&mut self, request: Request) -> wasmtime::Result<Result<Response, HttpError>> {
         let ctx = &mut self.ctx;
         let Some(connection) = ctx.connection.clone() else {
-            return Ok(Err(HttpError::Denied("no connection: plugins may not send requests while describing themselves".into())));
+            return Ok(Err(HttpError::Denied(
+                "no connection: plugins may not send requests while describing themselves".into(),
+            )));
         };
         let limit = ctx.services.limits.max_http_requests_per_call;
         if ctx.http_requests >= limit {
-            return Ok(Err(HttpError::Denied(format!("this call already sent {limit} requests, the limit per call"))));
+            return Ok(Err(HttpError::Denied(format!(
+                "this call already sent {limit} requests, the limit per call"
+            ))));
         }
         ctx.http_requests += 1;
         let outbound = match outbound_request(request) {
@@ -127,7 +147,11 @@ impl wit::Host for CallState {
         Ok(result
             .map(|r| Response {
                 status: r.status,
-                headers: r.headers.into_iter().map(|(name, value)| Header { name, value }).collect(),
+                headers: r
+                    .headers
+                    .into_iter()
+                    .map(|(name, value)| Header { name, value })
+                    .collect(),
                 body: r.body,
             })
             .map_err(|e| guest_error(scrub_error(e, &connection.redactor))))

@@ -35,13 +35,22 @@ impl wit::Host for CallState {
         Ok(self.ctx.services.kv.get(&namespace, &key).await.map_err(guest_error))
     }
 
-    async fn set(&mut self, key: String, value: Vec<u8>, ttl_seconds: Option<u32>) -> wasmtime::Result<Result<(), KvError>> {
+    async fn set(
+        &mut self,
+        key: String,
+        value: Vec<u8>,
+        ttl_seconds: Option<u32>,
+    ) -> wasmtime::Result<Result<(), KvError>> {
         let namespace = match self.kv_namespace() {
             Ok(ns) => ns,
             Err(e) => return Ok(Err(e)),
         };
         let services = &self.ctx.services;
-        Ok(services.kv.set(&namespace, &key, &value, ttl_seconds, &services.kv_limits).await.map_err(guest_error))
+        Ok(services
+            .kv
+            .set(&namespace, &key, &value, ttl_seconds, &services.kv_limits)
+            .await
+            .map_err(guest_error))
     }
 
     async fn delete(&mut self, key: String) -> wasmtime::Result<Result<bool, KvError>> {
@@ -57,6 +66,12 @@ impl wit::Host for CallState {
             Ok(ns) => ns,
             Err(e) => return Ok(Err(e)),
         };
-        Ok(self.ctx.services.kv.list_keys(&namespace, &prefix).await.map_err(guest_error))
+        Ok(self
+            .ctx
+            .services
+            .kv
+            .list_keys(&namespace, &prefix)
+            .await
+            .map_err(guest_error))
     }
 }

@@ -31,7 +31,11 @@ impl CallState {
             message.truncate(cut);
             message.push_str(" [truncated]");
         }
-        let fields = fields.iter().map(|f| format!("{}={}", f.key, scrub(&f.value))).collect::<Vec<_>>().join(" ");
+        let fields = fields
+            .iter()
+            .map(|f| format!("{}={}", f.key, scrub(&f.value)))
+            .collect::<Vec<_>>()
+            .join(" ");
         let connection = ctx.connection.as_ref().map(|c| c.id.as_str()).unwrap_or("-");
         let (provider, call) = (&*ctx.provider, ctx.call_id.as_str());
         macro_rules! emit {

@@ -30,7 +30,10 @@ pub struct PatternError {
 }
 
 fn invalid(pattern: &str, reason: impl Into<String>) -> PatternError {
-    PatternError { pattern: pattern.to_string(), reason: reason.into() }
+    PatternError {
+        pattern: pattern.to_string(),
+        reason: reason.into(),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,7 +68,10 @@ impl HostPattern {
         }
         let authority = rest.strip_suffix('/').unwrap_or(rest);
         if authority.contains(['/', '?', '#']) {
-            return Err(invalid(pattern, "a pattern names an origin only, without a path or query"));
+            return Err(invalid(
+                pattern,
+                "a pattern names an origin only, without a path or query",
+            ));
         }
         if authority.contains('@') {
             return Err(invalid(pattern, "user information is not allowed"));
@@ -75,16 +81,25 @@ impl HostPattern {
             None => (authority, false),
         };
         if host.contains('*') {
-            return Err(invalid(pattern, "a wildcard may only be the whole first label, as in https://*.example.com"));
+            return Err(invalid(
+                pattern,
+                "a wildcard may only be the whole first label, as in https://*.example.com",
+            ));
         }
         // Let the URL parser validate and normalize host and port.
         let url = Url::parse(&format!("{scheme}://{host}/"))
             .map_err(|e| invalid(pattern, format!("not a valid origin: {e}")))?;
-        let parsed_host = url.host_str().ok_or_else(|| invalid(pattern, "no host"))?.to_ascii_lowercase();
+        let parsed_host = url
+            .host_str()
+            .ok_or_else(|| invalid(pattern, "no host"))?
+            .to_ascii_lowercase();
         let port = url.port_or_known_default().ok_or_else(|| invalid(pattern, "no port"))?;
         let host = if wildcard {
             if !parsed_host.contains('.') {
-                return Err(invalid(pattern, "a wildcard must cover a registrable domain, not a top-level domain"));
+                return Err(invalid(
+                    pattern,
+                    "a wildcard must cover a registrable domain, not a top-level domain",
+                ));
             }
             if url.host().is_some_and(|h| !matches!(h, url::Host::Domain(_))) {
                 return Err(invalid(pattern, "a wildcard cannot cover an IP address"));
@@ -103,7 +118,9 @@ impl HostPattern {
         let host_ok = match &self.host {
             HostMatch::Exact(exact) => host == *exact,
             HostMatch::Subdomains(suffix) => {
-                host.len() > suffix.len() + 1 && host.ends_with(suffix.as_str()) && host[..host.len() - suffix.len()].ends_with('.')
+                host.len() > suffix.len() + 1
+                    && host.ends_with(suffix.as_str())
+                    && host[..host.len() - suffix.len()].ends_with('.')
             }
         };
         host_ok && url.scheme() == self.scheme && url.port_or_known_default() == Some(self.port)
@@ -128,7 +145,10 @@ pub fn resolve_pattern(pattern: &str, settings: &BTreeMap<String, String>) -> Re
     let text = pattern.trim();
     let Some(name) = text.strip_prefix("{{setting.").and_then(|rest| rest.strip_suffix("}}")) else {
         if text.contains("{{") {
-            return Err(invalid(pattern, "only a whole-pattern {{setting.NAME}} template is supported"));
+            return Err(invalid(
+                pattern,
+                "only a whole-pattern {{setting.NAME}} template is supported",
+            ));
         }
         return Ok(text.to_string());
     };
@@ -137,11 +157,25 @@ pub fn resolve_pattern(pattern: &str, settings: &BTreeMap<String, String>) -> Re
         .map(|v| v.trim())
         .filter(|v| !v.is_empty())
         .ok_or_else(|| invalid(pattern, format!("the setting {:?} is not set", name.trim())))?;
-    let with_scheme = if value.contains("://") { value.to_string() } else { format!("https://{value}") };
-    let url = Url::parse(&with_scheme)
-        .map_err(|e| invalid(pattern, format!("the setting {:?} is not a URL ({value:?}): {e}", name.trim())))?;
-    let host = url.host_str().ok_or_else(|| invalid(pattern, format!("the setting {:?} has no host", name.trim())))?;
-    let host = if host.contains(':') && !host.starts_with('[') { format!("[{host}]") } else { host.to_string() };
+    let with_scheme = if value.contains("://") {
+        value.to_string()
+    } else {
+        format!("https://{value}")
+    };
+    let url = Url::parse(&with_scheme).map_err(|e| {
+        invalid(
+            pattern,
+            format!("the setting {:?} is not a URL ({value:?}): {e}", name.trim()),
+        )
+    })?;
+    let host = url
+        .host_str()
+        .ok_or_else(|| invalid(pattern, format!("the setting {:?} has no host", name.trim())))?;
+    let host = if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    };
     Ok(match url.port() {
         Some(port) => format!("{}://{host}:{port}", url.scheme()),
         None => format!("{}://{host}", url.scheme()),
@@ -172,14 +206,20 @@ impl HostGrant {
             } else {
                 format!(
                     "{origin} is not among the plugin's allowed hosts ({})",
-                    self.declared.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                    self.declared
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )
             });
         }
         if let Some(operator) = &self.operator
             && !operator.iter().any(|p| p.matches(url))
         {
-            return Err(format!("{origin} is not among the hosts the operator allows for this provider"));
+            return Err(format!(
+                "{origin} is not among the hosts the operator allows for this provider"
+            ));
         }
         Ok(())
     }
@@ -221,9 +261,17 @@ mod tests {
     #[test]
     fn ambiguous_or_broad_patterns_are_rejected() {
         for bad in [
-            "*", "https://*", "https://*.com", "api.example.com", "ftp://x.example.com",
-            "https://a.*.example.com", "https://api.example.com/v1", "https://u@api.example.com",
-            "https://*.127.0.0.1", "https://api*.example.com", "",
+            "*",
+            "https://*",
+            "https://*.com",
+            "api.example.com",
+            "ftp://x.example.com",
+            "https://a.*.example.com",
+            "https://api.example.com/v1",
+            "https://u@api.example.com",
+            "https://*.127.0.0.1",
+            "https://api*.example.com",
+            "",
         ] {
             assert!(HostPattern::parse(bad).is_err(), "{bad:?} should be rejected");
         }
@@ -243,8 +291,14 @@ mod tests {
             ("domain".to_string(), "http://127.0.0.1:9000/shop/".to_string()),
             ("bare".to_string(), "shop.example.com".to_string()),
         ]);
-        assert_eq!(resolve_pattern("{{setting.domain}}", &settings).unwrap(), "http://127.0.0.1:9000");
-        assert_eq!(resolve_pattern("{{setting.bare}}", &settings).unwrap(), "https://shop.example.com");
+        assert_eq!(
+            resolve_pattern("{{setting.domain}}", &settings).unwrap(),
+            "http://127.0.0.1:9000"
+        );
+        assert_eq!(
+            resolve_pattern("{{setting.bare}}", &settings).unwrap(),
+            "https://shop.example.com"
+        );
         let missing = resolve_pattern("{{setting.nope}}", &settings).unwrap_err();
         assert!(missing.reason.contains("\"nope\" is not set"), "{missing}");
         assert!(resolve_pattern("https://{{setting.bare}}/x", &settings).is_err());
@@ -253,11 +307,18 @@ mod tests {
     #[test]
     fn grants_are_the_intersection_and_empty_denies_all() {
         let declared = vec![HostPattern::parse("https://*.example.com").unwrap()];
-        let narrowed = HostGrant::new(declared.clone(), Some(vec![HostPattern::parse("https://a.example.com").unwrap()]));
+        let narrowed = HostGrant::new(
+            declared.clone(),
+            Some(vec![HostPattern::parse("https://a.example.com").unwrap()]),
+        );
         assert!(narrowed.check(&url("https://a.example.com/")).is_ok());
         let err = narrowed.check(&url("https://b.example.com/")).unwrap_err();
         assert!(err.contains("operator"), "{err}");
-        assert!(HostGrant::new(declared, None).check(&url("https://b.example.com/")).is_ok());
+        assert!(
+            HostGrant::new(declared, None)
+                .check(&url("https://b.example.com/"))
+                .is_ok()
+        );
         let none = HostGrant::default().check(&url("https://a.example.com/")).unwrap_err();
         assert!(none.contains("declares no allowed hosts"), "{none}");
     }

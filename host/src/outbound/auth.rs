@@ -80,9 +80,9 @@ pub fn substitute_placeholders(text: &str, credentials: &Credentials) -> Result<
     while let Some(start) = rest.find("{{secret.") {
         out.push_str(&rest[..start]);
         let after = &rest[start + "{{secret.".len()..];
-        let end = after.find("}}").ok_or_else(|| {
-            AuthError::Unavailable("unterminated {{secret.NAME}} placeholder".to_string())
-        })?;
+        let end = after
+            .find("}}")
+            .ok_or_else(|| AuthError::Unavailable("unterminated {{secret.NAME}} placeholder".to_string()))?;
         out.push_str(field(credentials, after[..end].trim())?);
         rest = &after[end + 2..];
     }
@@ -130,22 +130,41 @@ pub struct AppliedAuth {
 pub fn apply(scheme: &AuthScheme, credentials: &Credentials) -> Result<AppliedAuth, AuthError> {
     let mut applied = AppliedAuth::default();
     match scheme {
-        AuthScheme::Basic { user_field, password_field } => {
+        AuthScheme::Basic {
+            user_field,
+            password_field,
+        } => {
             let user = field(credentials, user_field)?;
             // An empty password is legitimate for Basic (PrestaShop keys).
-            let password = credentials.get(password_field).ok_or_else(|| AuthError::MissingField(password_field.clone()))?;
+            let password = credentials
+                .get(password_field)
+                .ok_or_else(|| AuthError::MissingField(password_field.clone()))?;
             let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
             applied.headers.push(("authorization".into(), format!("Basic {token}")));
         }
         AuthScheme::Bearer { field: name } => {
-            applied.headers.push(("authorization".into(), format!("Bearer {}", field(credentials, name)?)));
+            applied
+                .headers
+                .push(("authorization".into(), format!("Bearer {}", field(credentials, name)?)));
         }
-        AuthScheme::Header { name, field: value_field, prefix } => {
+        AuthScheme::Header {
+            name,
+            field: value_field,
+            prefix,
+        } => {
             let value = field(credentials, value_field)?;
-            applied.headers.push((name.to_ascii_lowercase(), format!("{}{value}", prefix.as_deref().unwrap_or(""))));
+            applied.headers.push((
+                name.to_ascii_lowercase(),
+                format!("{}{value}", prefix.as_deref().unwrap_or("")),
+            ));
         }
-        AuthScheme::Query { param, field: value_field } => {
-            applied.query.push((param.clone(), field(credentials, value_field)?.to_string()));
+        AuthScheme::Query {
+            param,
+            field: value_field,
+        } => {
+            applied
+                .query
+                .push((param.clone(), field(credentials, value_field)?.to_string()));
         }
         AuthScheme::OAuth2 => {
             return Err(AuthError::Unavailable(
@@ -153,7 +172,9 @@ pub fn apply(scheme: &AuthScheme, credentials: &Credentials) -> Result<AppliedAu
             ));
         }
         AuthScheme::AwsSigV4 { .. } => {
-            return Err(AuthError::Unavailable("AWS SigV4 signing is applied by the pipeline".into()));
+            return Err(AuthError::Unavailable(
+                "AWS SigV4 signing is applied by the pipeline".into(),
+            ));
         }
     }
     Ok(applied)
@@ -170,19 +191,35 @@ mod tests {
     #[test]
     fn basic_auth_is_base64_of_both_fields() {
         let applied = apply(
-            &AuthScheme::Basic { user_field: "key".into(), password_field: "secret".into() },
+            &AuthScheme::Basic {
+                user_field: "key".into(),
+                password_field: "secret".into(),
+            },
             &creds(),
         )
         .unwrap();
-        assert_eq!(applied.headers, vec![("authorization".to_string(), "Basic Y2tfMTpjc18y".to_string())]);
+        assert_eq!(
+            applied.headers,
+            vec![("authorization".to_string(), "Basic Y2tfMTpjc18y".to_string())]
+        );
     }
 
     #[test]
     fn header_and_query_schemes() {
-        let header = AuthScheme::Header { name: "Authorization".into(), field: "token".into(), prefix: Some("Bot ".into()) };
+        let header = AuthScheme::Header {
+            name: "Authorization".into(),
+            field: "token".into(),
+            prefix: Some("Bot ".into()),
+        };
         assert_eq!(apply(&header, &creds()).unwrap().headers[0].1, "Bot 123:ABC");
-        let query = AuthScheme::Query { param: "key".into(), field: "key".into() };
-        assert_eq!(apply(&query, &creds()).unwrap().query, vec![("key".to_string(), "ck_1".to_string())]);
+        let query = AuthScheme::Query {
+            param: "key".into(),
+            field: "key".into(),
+        };
+        assert_eq!(
+            apply(&query, &creds()).unwrap().query,
+            vec![("key".to_string(), "ck_1".to_string())]
+        );
     }
 
     #[test]

@@ -84,7 +84,10 @@ fn prepare(ctx: &RequestContext, request: OutboundRequest) -> Result<Prepared, O
         let name = name.to_ascii_lowercase();
         if auth::has_placeholder(&value) {
             credential_headers.push(name.clone());
-            headers.push((name, auth::substitute_placeholders(&value, credentials).map_err(denied)?));
+            headers.push((
+                name,
+                auth::substitute_placeholders(&value, credentials).map_err(denied)?,
+            ));
         } else {
             headers.push((name, value));
         }
@@ -102,14 +105,21 @@ fn prepare(ctx: &RequestContext, request: OutboundRequest) -> Result<Prepared, O
             headers.push((name, value));
         }
         if !applied.query.is_empty() {
-            url.query_pairs_mut().extend_pairs(applied.query.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            url.query_pairs_mut()
+                .extend_pairs(applied.query.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         }
     }
     if let Some(key) = request.idempotency_key {
         headers.retain(|(n, _)| n != "idempotency-key");
         headers.push(("idempotency-key".into(), key));
     }
-    Ok(Prepared { method: request.method, url, headers, body: request.body, credential_headers })
+    Ok(Prepared {
+        method: request.method,
+        url,
+        headers,
+        body: request.body,
+        credential_headers,
+    })
 }
 
 impl Pipeline {
@@ -131,7 +141,12 @@ impl Pipeline {
             let headers = response
                 .headers()
                 .iter()
-                .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                .map(|(n, v)| {
+                    (
+                        n.as_str().to_string(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
                 .collect();
             let mut body = Vec::new();
             while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
@@ -194,7 +209,12 @@ impl OutboundPolicy for Pipeline {
             if !is_redirect(response.status) {
                 return Ok(response);
             }
-            let Some(location) = response.headers.iter().find(|(n, _)| n == "location").map(|(_, v)| v.clone()) else {
+            let Some(location) = response
+                .headers
+                .iter()
+                .find(|(n, _)| n == "location")
+                .map(|(_, v)| v.clone())
+            else {
                 return Ok(response);
             };
             let next = prepared
@@ -206,7 +226,10 @@ impl OutboundPolicy for Pipeline {
                 .map_err(|why| OutboundError::Denied(format!("redirect refused: {why}")))?;
             hops += 1;
             if hops > self.limits.max_redirects {
-                return Err(OutboundError::Connection(format!("more than {} redirects", self.limits.max_redirects)));
+                return Err(OutboundError::Connection(format!(
+                    "more than {} redirects",
+                    self.limits.max_redirects
+                )));
             }
             if next.origin() != prepared.url.origin() {
                 let strip = std::mem::take(&mut prepared.credential_headers);
@@ -217,7 +240,9 @@ impl OutboundPolicy for Pipeline {
             if downgrade {
                 prepared.method = reqwest::Method::GET;
                 prepared.body = None;
-                prepared.headers.retain(|(n, _)| n != "content-type" && n != "content-length");
+                prepared
+                    .headers
+                    .retain(|(n, _)| n != "content-type" && n != "content-length");
             }
             prepared.url = next;
         }

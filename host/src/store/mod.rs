@@ -32,7 +32,11 @@ pub struct KvLimits {
 
 impl Default for KvLimits {
     fn default() -> Self {
-        Self { max_key_bytes: 512, max_value_bytes: 1024 * 1024, max_keys: 10_000 }
+        Self {
+            max_key_bytes: 512,
+            max_value_bytes: 1024 * 1024,
+            max_keys: 10_000,
+        }
     }
 }
 

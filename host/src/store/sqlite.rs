@@ -34,7 +34,10 @@ fn backend(error: impl std::fmt::Display) -> StoreError {
 }
 
 fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 impl SqliteStore {
@@ -45,7 +48,8 @@ impl SqliteStore {
             std::fs::create_dir_all(parent)
                 .map_err(|e| StoreError::Backend(format!("cannot create {}: {e}", parent.display())))?;
         }
-        let db = Connection::open(path).map_err(|e| StoreError::Backend(format!("cannot open {}: {e}", path.display())))?;
+        let db =
+            Connection::open(path).map_err(|e| StoreError::Backend(format!("cannot open {}: {e}", path.display())))?;
         db.pragma_update(None, "journal_mode", "WAL").map_err(backend)?;
         db.busy_timeout(std::time::Duration::from_secs(5)).map_err(backend)?;
         Self::init(db)
@@ -58,7 +62,9 @@ impl SqliteStore {
 
     fn init(db: Connection) -> Result<Self, StoreError> {
         db.pragma_update(None, "foreign_keys", "ON").map_err(backend)?;
-        let version: usize = db.pragma_query_value(None, "user_version", |row| row.get(0)).map_err(backend)?;
+        let version: usize = db
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .map_err(backend)?;
         if version > MIGRATIONS.len() {
             return Err(StoreError::Backend(format!(
                 "the database schema is version {version}, newer than this host understands ({})",
@@ -66,10 +72,15 @@ impl SqliteStore {
             )));
         }
         for (index, migration) in MIGRATIONS.iter().enumerate().skip(version) {
-            db.execute_batch(&format!("BEGIN; {migration} PRAGMA user_version = {}; COMMIT;", index + 1))
-                .map_err(backend)?;
+            db.execute_batch(&format!(
+                "BEGIN; {migration} PRAGMA user_version = {}; COMMIT;",
+                index + 1
+            ))
+            .map_err(backend)?;
         }
-        Ok(Self { db: Arc::new(Mutex::new(db)) })
+        Ok(Self {
+            db: Arc::new(Mutex::new(db)),
+        })
     }
 
     /// Runs a blocking database operation off the async runtime.
@@ -79,7 +90,9 @@ impl SqliteStore {
     ) -> Result<R, StoreError> {
         let db = Arc::clone(&self.db);
         tokio::task::spawn_blocking(move || {
-            let mut guard = db.lock().map_err(|_| StoreError::Backend("the database lock is poisoned".into()))?;
+            let mut guard = db
+                .lock()
+                .map_err(|_| StoreError::Backend("the database lock is poisoned".into()))?;
             op(&mut guard)
         })
         .await
@@ -133,19 +146,32 @@ impl KvStore for SqliteStore {
         self.with_db(move |db| {
             let now = now();
             let tx = db.transaction().map_err(backend)?;
-            tx.execute("DELETE FROM kv WHERE namespace = ?1 AND expires_at IS NOT NULL AND expires_at <= ?2", params![namespace, now])
-                .map_err(backend)?;
+            tx.execute(
+                "DELETE FROM kv WHERE namespace = ?1 AND expires_at IS NOT NULL AND expires_at <= ?2",
+                params![namespace, now],
+            )
+            .map_err(backend)?;
             let exists: bool = tx
-                .query_row("SELECT 1 FROM kv WHERE namespace = ?1 AND key = ?2", params![namespace, key], |_| Ok(true))
+                .query_row(
+                    "SELECT 1 FROM kv WHERE namespace = ?1 AND key = ?2",
+                    params![namespace, key],
+                    |_| Ok(true),
+                )
                 .optional()
                 .map_err(backend)?
                 .unwrap_or(false);
             if !exists {
                 let count: u64 = tx
-                    .query_row("SELECT COUNT(*) FROM kv WHERE namespace = ?1", params![namespace], |row| row.get(0))
+                    .query_row(
+                        "SELECT COUNT(*) FROM kv WHERE namespace = ?1",
+                        params![namespace],
+                        |row| row.get(0),
+                    )
                     .map_err(backend)?;
                 if count >= max_keys {
-                    return Err(StoreError::Quota(format!("the connection already stores {count} keys, the limit")));
+                    return Err(StoreError::Quota(format!(
+                        "the connection already stores {count} keys, the limit"
+                    )));
                 }
             }
             let expires_at = ttl_seconds.map(|ttl| now + i64::from(ttl));
@@ -172,7 +198,11 @@ impl KvStore for SqliteStore {
                 .optional()
                 .map_err(backend)?
                 .unwrap_or(false);
-            db.execute("DELETE FROM kv WHERE namespace = ?1 AND key = ?2", params![namespace, key]).map_err(backend)?;
+            db.execute(
+                "DELETE FROM kv WHERE namespace = ?1 AND key = ?2",
+                params![namespace, key],
+            )
+            .map_err(backend)?;
             Ok(live)
         })
         .await
@@ -208,8 +238,14 @@ mod tests {
         let limits = KvLimits::default();
         store.set("conn-a", "token", b"one", None, &limits).await.unwrap();
         store.set("conn-b", "token", b"two", None, &limits).await.unwrap();
-        assert_eq!(store.get("conn-a", "token").await.unwrap().as_deref(), Some(&b"one"[..]));
-        assert_eq!(store.get("conn-b", "token").await.unwrap().as_deref(), Some(&b"two"[..]));
+        assert_eq!(
+            store.get("conn-a", "token").await.unwrap().as_deref(),
+            Some(&b"one"[..])
+        );
+        assert_eq!(
+            store.get("conn-b", "token").await.unwrap().as_deref(),
+            Some(&b"two"[..])
+        );
         assert!(store.delete("conn-a", "token").await.unwrap());
         assert!(!store.delete("conn-a", "token").await.unwrap());
         assert_eq!(store.get("conn-a", "token").await.unwrap(), None);
@@ -226,14 +262,30 @@ mod tests {
     #[tokio::test]
     async fn quotas_are_enforced() {
         let store = SqliteStore::in_memory().unwrap();
-        let limits = KvLimits { max_key_bytes: 8, max_value_bytes: 4, max_keys: 2 };
-        assert!(matches!(store.set("c", "", b"v", None, &limits).await, Err(StoreError::InvalidKey(_))));
-        assert!(matches!(store.set("c", "123456789", b"v", None, &limits).await, Err(StoreError::InvalidKey(_))));
-        assert!(matches!(store.set("c", "k", b"12345", None, &limits).await, Err(StoreError::Quota(_))));
+        let limits = KvLimits {
+            max_key_bytes: 8,
+            max_value_bytes: 4,
+            max_keys: 2,
+        };
+        assert!(matches!(
+            store.set("c", "", b"v", None, &limits).await,
+            Err(StoreError::InvalidKey(_))
+        ));
+        assert!(matches!(
+            store.set("c", "123456789", b"v", None, &limits).await,
+            Err(StoreError::InvalidKey(_))
+        ));
+        assert!(matches!(
+            store.set("c", "k", b"12345", None, &limits).await,
+            Err(StoreError::Quota(_))
+        ));
         store.set("c", "a", b"1", None, &limits).await.unwrap();
         store.set("c", "b", b"1", None, &limits).await.unwrap();
         store.set("c", "a", b"2", None, &limits).await.unwrap(); // replacing is fine
-        assert!(matches!(store.set("c", "c", b"1", None, &limits).await, Err(StoreError::Quota(_))));
+        assert!(matches!(
+            store.set("c", "c", b"1", None, &limits).await,
+            Err(StoreError::Quota(_))
+        ));
     }
 
     #[tokio::test]
@@ -243,7 +295,10 @@ mod tests {
         for key in ["cursor:b", "cursor:a", "token", "cursor_%"] {
             store.set("c", key, b"x", None, &limits).await.unwrap();
         }
-        assert_eq!(store.list_keys("c", "cursor:").await.unwrap(), vec!["cursor:a", "cursor:b"]);
+        assert_eq!(
+            store.list_keys("c", "cursor:").await.unwrap(),
+            vec!["cursor:a", "cursor:b"]
+        );
         assert_eq!(store.list_keys("c", "cursor_").await.unwrap(), vec!["cursor_%"]);
     }
 
@@ -251,7 +306,11 @@ mod tests {
     async fn data_survives_reopening_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state/patchbay.db");
-        SqliteStore::open(&path).unwrap().set("c", "k", b"v", None, &KvLimits::default()).await.unwrap();
+        SqliteStore::open(&path)
+            .unwrap()
+            .set("c", "k", b"v", None, &KvLimits::default())
+            .await
+            .unwrap();
         let reopened = SqliteStore::open(&path).unwrap();
         assert_eq!(reopened.get("c", "k").await.unwrap().as_deref(), Some(&b"v"[..]));
     }

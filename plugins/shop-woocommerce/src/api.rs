@@ -13,7 +13,11 @@ pub fn site_url() -> Result<String> {
     if domain.is_empty() {
         return Err(Error::Config("the setting \"domain\" is empty".into()));
     }
-    Ok(if domain.contains("://") { domain.to_string() } else { format!("https://{domain}") })
+    Ok(if domain.contains("://") {
+        domain.to_string()
+    } else {
+        format!("https://{domain}")
+    })
 }
 
 /// The URL of an API path such as `orders/42`.
@@ -23,7 +27,9 @@ pub fn endpoint(path: &str) -> Result<String> {
 
 /// A request authenticated with the consumer key and secret, by name.
 pub fn authed(request: Request) -> Request {
-    request.basic_auth("consumer_key", "consumer_secret").header("accept", "application/json")
+    request
+        .basic_auth("consumer_key", "consumer_secret")
+        .header("accept", "application/json")
 }
 
 /// Sends a request and maps WooCommerce's error bodies

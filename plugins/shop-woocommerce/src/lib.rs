@@ -73,8 +73,16 @@ impl Connector for WooCommerce {
             version: env!("CARGO_PKG_VERSION").into(),
             contract_version: patchbay_sdk::CONTRACT_VERSION.into(),
             credentials: vec![
-                secret("consumer_key", "Consumer key", "WooCommerce → Settings → Advanced → REST API (ck_...)."),
-                secret("consumer_secret", "Consumer secret", "Shown once, beside the consumer key (cs_...)."),
+                secret(
+                    "consumer_key",
+                    "Consumer key",
+                    "WooCommerce → Settings → Advanced → REST API (ck_...).",
+                ),
+                secret(
+                    "consumer_secret",
+                    "Consumer secret",
+                    "Shown once, beside the consumer key (cs_...).",
+                ),
             ],
             settings: vec![
                 text_setting(
@@ -92,10 +100,19 @@ impl Connector for WooCommerce {
                     "ISO 4217 code of product prices; read from the shop's settings when empty.",
                 ),
             ],
-            auth: AuthSpec { strategy: AuthStrategy::Basic, oauth2: None },
+            auth: AuthSpec {
+                strategy: AuthStrategy::Basic,
+                oauth2: None,
+            },
             allowed_hosts: vec!["{{setting.domain}}".into()],
-            rate_limit: Some(RateLimitHint { requests_per_second: 5.0, burst: 10 }),
-            retry: Some(RetryHint { max_retries: 3, retryable_statuses: vec![429, 500, 502, 503, 504] }),
+            rate_limit: Some(RateLimitHint {
+                requests_per_second: 5.0,
+                burst: 10,
+            }),
+            retry: Some(RetryHint {
+                max_retries: 3,
+                retryable_statuses: vec![429, 500, 502, 503, 504],
+            }),
             webhooks: None,
         }
     }
@@ -129,9 +146,18 @@ impl Shop for WooCommerce {
             .query_opt("after", query.since.as_deref())
             .query_opt("dates_are_gmt", query.since.as_ref().map(|_| "true"));
         let listed = api::list(request, page)?;
-        let items = listed.items.iter().map(|raw| mapping::order(raw, &site)).collect::<Result<Vec<_>>>()?;
+        let items = listed
+            .items
+            .iter()
+            .map(|raw| mapping::order(raw, &site))
+            .collect::<Result<Vec<_>>>()?;
         let next_cursor = listed.next_cursor();
-        Ok(OrderPage { items, has_more: next_cursor.is_some(), next_cursor, total: listed.total })
+        Ok(OrderPage {
+            items,
+            has_more: next_cursor.is_some(),
+            next_cursor,
+            total: listed.total,
+        })
     }
 
     fn get_order(order_id: String) -> Result<Order> {
@@ -148,9 +174,18 @@ impl Shop for WooCommerce {
             .query_opt("modified_after", query.since.as_deref())
             .query_opt("dates_are_gmt", query.since.as_ref().map(|_| "true"));
         let listed = api::list(request, page)?;
-        let items = listed.items.iter().map(|raw| mapping::product(raw, &currency)).collect::<Result<Vec<_>>>()?;
+        let items = listed
+            .items
+            .iter()
+            .map(|raw| mapping::product(raw, &currency))
+            .collect::<Result<Vec<_>>>()?;
         let next_cursor = listed.next_cursor();
-        Ok(ProductPage { items, has_more: next_cursor.is_some(), next_cursor, total: listed.total })
+        Ok(ProductPage {
+            items,
+            has_more: next_cursor.is_some(),
+            next_cursor,
+            total: listed.total,
+        })
     }
 
     fn update_product_stock(product_id: String, quantity: i64) -> Result<()> {
@@ -166,7 +201,9 @@ impl Shop for WooCommerce {
             && price.chars().all(|c| c.is_ascii_digit() || c == '.')
             && price.matches('.').count() <= 1;
         if !valid_price {
-            return Err(Error::Validation(format!("price {price:?} is not a non-negative decimal like \"19.99\"")));
+            return Err(Error::Validation(format!(
+                "price {price:?} is not a non-negative decimal like \"19.99\""
+            )));
         }
         let store = store_currency()?;
         if !currency.eq_ignore_ascii_case(&store) {

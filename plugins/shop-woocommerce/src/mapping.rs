@@ -121,8 +121,15 @@ pub fn gmt_timestamp(value: Option<&str>) -> Option<String> {
     if value.is_empty() {
         return None;
     }
-    let has_zone = value.ends_with('Z') || value.get(19..).is_some_and(|rest| rest.contains('+') || rest.contains('-'));
-    Some(if has_zone { value.to_string() } else { format!("{value}Z") })
+    let has_zone = value.ends_with('Z')
+        || value
+            .get(19..)
+            .is_some_and(|rest| rest.contains('+') || rest.contains('-'));
+    Some(if has_zone {
+        value.to_string()
+    } else {
+        format!("{value}Z")
+    })
 }
 
 /// A JSON number or string as a decimal string.
@@ -139,7 +146,9 @@ fn non_empty(value: &str) -> Option<String> {
 }
 
 fn contact(address: &WcAddress) -> Contact {
-    let name = format!("{} {}", address.first_name.trim(), address.last_name.trim()).trim().to_string();
+    let name = format!("{} {}", address.first_name.trim(), address.last_name.trim())
+        .trim()
+        .to_string();
     let street = [address.address_1.trim(), address.address_2.trim()]
         .into_iter()
         .filter(|line| !line.is_empty())
@@ -164,13 +173,24 @@ fn contact(address: &WcAddress) -> Contact {
 }
 
 fn is_blank(address: &WcAddress) -> bool {
-    [&address.first_name, &address.last_name, &address.company, &address.address_1, &address.city, &address.country]
-        .iter()
-        .all(|field| field.trim().is_empty())
+    [
+        &address.first_name,
+        &address.last_name,
+        &address.company,
+        &address.address_1,
+        &address.city,
+        &address.country,
+    ]
+    .iter()
+    .all(|field| field.trim().is_empty())
 }
 
 fn order_item(item: &WcLineItem, currency: &str) -> OrderItem {
-    let product_id = if item.variation_id != 0 { item.variation_id } else { item.product_id };
+    let product_id = if item.variation_id != 0 {
+        item.variation_id
+    } else {
+        item.product_id
+    };
     OrderItem {
         item_id: item.id.to_string(),
         product_id: product_id.to_string(),
@@ -208,11 +228,19 @@ pub fn order(raw: &Value, site: &str) -> Result<Order> {
         payment_status: payment_status(&wc),
         payment_type: payment_type(&wc.payment_method),
         currency: wc.currency.clone(),
-        items: wc.line_items.iter().map(|item| order_item(item, &wc.currency)).collect(),
+        items: wc
+            .line_items
+            .iter()
+            .map(|item| order_item(item, &wc.currency))
+            .collect(),
         billing,
         shipping,
         shipping_address,
-        total: if wc.total.is_empty() { "0".into() } else { wc.total.clone() },
+        total: if wc.total.is_empty() {
+            "0".into()
+        } else {
+            wc.total.clone()
+        },
         created_at: gmt_timestamp(wc.date_created_gmt.as_deref()),
         updated_at: gmt_timestamp(wc.date_modified_gmt.as_deref()),
         external_url: format!("{site}/wp-admin/post.php?post={}&action=edit", wc.id),
@@ -228,7 +256,11 @@ pub fn order(raw: &Value, site: &str) -> Result<Order> {
             "discount_total": wc.discount_total,
         })
         .to_string(),
-        provider_meta: ProviderMeta { provider: PROVIDER.into(), raw_id: wc.id.to_string(), raw_payload: raw.to_string() },
+        provider_meta: ProviderMeta {
+            provider: PROVIDER.into(),
+            raw_id: wc.id.to_string(),
+            raw_payload: raw.to_string(),
+        },
     })
 }
 
@@ -299,14 +331,23 @@ pub fn product(raw: &Value, currency: &str) -> Result<Product> {
         sku: non_empty(&wc.sku),
         barcode: wc.global_unique_id.as_deref().and_then(non_empty),
         name: wc.name.clone(),
-        description: if wc.description.is_empty() { wc.short_description.clone() } else { wc.description.clone() },
+        description: if wc.description.is_empty() {
+            wc.short_description.clone()
+        } else {
+            wc.description.clone()
+        },
         url: wc.permalink.clone(),
         price,
         currency: currency.to_string(),
         stock: wc.stock_quantity,
         active: wc.status == "publish",
         categories: wc.categories.iter().map(|c| c.name.clone()).collect(),
-        photos: wc.images.iter().map(|i| i.src.clone()).filter(|s| !s.is_empty()).collect(),
+        photos: wc
+            .images
+            .iter()
+            .map(|i| i.src.clone())
+            .filter(|s| !s.is_empty())
+            .collect(),
         attributes,
         variants: Vec::new(),
         extra: json!({
@@ -321,7 +362,11 @@ pub fn product(raw: &Value, currency: &str) -> Result<Product> {
             "date_modified": gmt_timestamp(wc.date_modified_gmt.as_deref()),
         })
         .to_string(),
-        provider_meta: ProviderMeta { provider: PROVIDER.into(), raw_id: wc.id.to_string(), raw_payload: raw.to_string() },
+        provider_meta: ProviderMeta {
+            provider: PROVIDER.into(),
+            raw_id: wc.id.to_string(),
+            raw_payload: raw.to_string(),
+        },
     })
 }
 
@@ -364,8 +409,14 @@ mod tests {
         assert!(order.shipping.is_none(), "a blank shipping address is no address");
         assert_eq!(order.items[0].quantity, "2");
         assert_eq!(order.items[0].unit_price, "54.5");
-        assert_eq!(order.external_url, "https://shop.example/wp-admin/post.php?post=727&action=edit");
-        assert_eq!(serde_json::from_str::<Value>(&order.provider_meta.raw_payload).unwrap(), raw);
+        assert_eq!(
+            order.external_url,
+            "https://shop.example/wp-admin/post.php?post=727&action=edit"
+        );
+        assert_eq!(
+            serde_json::from_str::<Value>(&order.provider_meta.raw_payload).unwrap(),
+            raw
+        );
     }
 
     #[test]
@@ -379,7 +430,10 @@ mod tests {
 
     #[test]
     fn dates_with_a_zone_are_kept() {
-        assert_eq!(gmt_timestamp(Some("2026-01-31T09:30:00+02:00")).as_deref(), Some("2026-01-31T09:30:00+02:00"));
+        assert_eq!(
+            gmt_timestamp(Some("2026-01-31T09:30:00+02:00")).as_deref(),
+            Some("2026-01-31T09:30:00+02:00")
+        );
         assert_eq!(gmt_timestamp(Some("")), None);
     }
 
