@@ -25,7 +25,8 @@ echo "==> providers in target/plugins"
 printf '{"consumer_key": "ck_demo", "consumer_secret": "cs_demo"}' > "$demo/credentials.json"
 call() {
     "$bin/patchbay" call shop/woocommerce "$1" --plugins target/plugins --database "$demo/patchbay.db" \
-        --setting "domain=$shop" --credentials-file "$demo/credentials.json" --json "$2"
+        --setting "domain=$shop" --credentials-file "$demo/credentials.json" --json "$2" \
+        --allow-private-network
 }
 
 echo "==> checking the connection"

@@ -12,7 +12,7 @@ use crate::call::{Call, conclude, within};
 use crate::credentials::{Credentials, Settings};
 use crate::error::{CallError, ConnectError};
 use crate::interfaces::Interface;
-use crate::outbound::{HostGrant, HostPattern};
+use crate::outbound::{HostGrant, HostPattern, RateQuota, RetryPolicy};
 use crate::plugin::Plugin;
 use crate::redact::Redactor;
 use crate::services::Services;
@@ -27,6 +27,18 @@ pub(crate) struct ConnectionShared {
     pub secret_fields: BTreeSet<String>,
     pub grant: Arc<HostGrant>,
     pub redactor: Redactor,
+    pub retry: Arc<RetryPolicy>,
+    pub rate_quota: Option<RateQuota>,
+    pub fingerprint: String,
+}
+
+/// What the operator sets for a provider beyond its manifest.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ProviderOverrides {
+    /// Narrows the allowed hosts.
+    pub hosts: Option<Vec<HostPattern>>,
+    /// Replaces the manifest's rate-limit hint.
+    pub rate: Option<RateQuota>,
 }
 
 /// A connection to a provider, ready for calls. Cheap to clone.
@@ -106,7 +118,7 @@ impl Connection {
         plugin: Arc<Plugin>,
         mut credentials: Credentials,
         mut settings: Settings,
-        operator_hosts: Option<Vec<HostPattern>>,
+        overrides: ProviderOverrides,
         options: ConnectOptions,
         services: Arc<Services>,
     ) -> Result<Self, ConnectError> {
@@ -179,7 +191,28 @@ impl Connection {
             }
         }
         let declared = plugin.declared_hosts(&settings).map_err(invalid)?;
-        let grant = Arc::new(HostGrant::new(declared, operator_hosts));
+        let grant = Arc::new(HostGrant::new(declared, overrides.hosts));
+        let mut retry = RetryPolicy::default();
+        if let Some(hint) = &manifest.retry {
+            retry.max_retries = hint.max_retries.min(10);
+            retry.retryable_statuses = hint.retryable_statuses.clone();
+        }
+        let rate_quota = overrides.rate.or_else(|| {
+            manifest.rate_limit.as_ref().map(|hint| RateQuota {
+                per_second: hint.requests_per_second,
+                burst: hint.burst,
+            })
+        });
+        let fingerprint = {
+            let mut hash = Sha256::new();
+            for name in credentials.names() {
+                hash.update(name.as_bytes());
+                hash.update([0]);
+                hash.update(credentials.get(name).unwrap_or_default().as_bytes());
+                hash.update([0]);
+            }
+            hex::encode(&hash.finalize()[..16])
+        };
         let id = options.id.unwrap_or_else(|| {
             let mut hash = Sha256::new();
             hash.update(provider.as_bytes());
@@ -206,6 +239,9 @@ impl Connection {
             secret_fields,
             grant,
             redactor,
+            retry: Arc::new(retry),
+            rate_quota,
+            fingerprint,
         };
         Ok(Self {
             plugin,

@@ -7,11 +7,11 @@ use std::sync::Arc;
 use wasmtime::Engine;
 use wasmtime::component::Linker;
 
-use crate::connection::{ConnectOptions, Connection};
+use crate::connection::{ConnectOptions, Connection, ProviderOverrides};
 use crate::credentials::{Credentials, Settings};
 use crate::error::{ConnectError, LoadError};
 use crate::limits::Limits;
-use crate::outbound::{HostPattern, HttpLimits, OutboundPolicy, PatternError, Pipeline};
+use crate::outbound::{CircuitConfig, HostPattern, HttpLimits, OutboundPolicy, PatternError, Pipeline, RateQuota};
 use crate::plugin::Plugin;
 use crate::registry::PluginRegistry;
 use crate::runtime::{self, CallState, EpochTicker};
@@ -56,11 +56,32 @@ pub struct HostBuilder {
     http_limits: HttpLimits,
     kv_limits: KvLimits,
     operator_hosts: BTreeMap<String, Vec<String>>,
+    rates: BTreeMap<String, RateQuota>,
+    circuit: CircuitConfig,
     outbound: Option<Arc<dyn OutboundPolicy>>,
     pooling: bool,
 }
 
 impl HostBuilder {
+    /// Lets plugins reach private, loopback and link-local addresses (off by
+    /// default; tests and local demos against mock servers need it).
+    pub fn allow_private_network(mut self, allow: bool) -> Self {
+        self.http_limits.allow_private_network = allow;
+        self
+    }
+
+    /// Overrides a provider's rate limit (its manifest hint by default).
+    pub fn rate_limit(mut self, provider: impl Into<String>, per_second: f64, burst: u32) -> Self {
+        self.rates.insert(provider.into(), RateQuota { per_second, burst });
+        self
+    }
+
+    /// Thresholds of the circuit breaker.
+    pub fn circuit(mut self, config: CircuitConfig) -> Self {
+        self.circuit = config;
+        self
+    }
+
     /// Loads every `*.wasm` of `dir` at build time.
     pub fn plugins_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.plugins_dir = Some(dir.into());
@@ -126,21 +147,29 @@ impl HostBuilder {
     pub async fn build(self) -> Result<Host, HostError> {
         let engine = runtime::engine(&self.limits, self.pooling).map_err(|e| HostError::Engine(format!("{e:#}")))?;
         let linker = runtime::linker(&engine).map_err(|e| HostError::Engine(format!("{e:#}")))?;
-        let kv: Arc<dyn KvStore> = Arc::new(match &self.database {
+        let store = match &self.database {
             Database::Memory => SqliteStore::in_memory()?,
             Database::File(path) => SqliteStore::open(path)?,
-        });
-        let outbound = match self.outbound {
-            Some(policy) => policy,
-            None => Arc::new(Pipeline::new(self.http_limits).map_err(|e| HostError::Http(e.to_string()))?),
         };
-        let mut operator_hosts = BTreeMap::new();
+        let kv: Arc<dyn KvStore> = Arc::new(store.clone());
+        let pipeline = Arc::new(
+            Pipeline::new(self.http_limits, self.circuit, Arc::new(store))
+                .map_err(|e| HostError::Http(e.to_string()))?,
+        );
+        let outbound: Arc<dyn OutboundPolicy> = match self.outbound {
+            Some(policy) => policy,
+            None => pipeline.clone(),
+        };
+        let mut overrides: BTreeMap<String, ProviderOverrides> = BTreeMap::new();
         for (provider, patterns) in self.operator_hosts {
             let parsed = patterns
                 .iter()
                 .map(|p| HostPattern::parse(p))
                 .collect::<Result<Vec<_>, _>>()?;
-            operator_hosts.insert(provider, parsed);
+            overrides.entry(provider).or_default().hosts = Some(parsed);
+        }
+        for (provider, quota) in self.rates {
+            overrides.entry(provider).or_default().rate = Some(quota);
         }
         let services = Arc::new(Services {
             kv,
@@ -154,7 +183,8 @@ impl HostBuilder {
                 engine,
                 linker,
                 services,
-                operator_hosts,
+                overrides,
+                pipeline,
                 registry: std::sync::RwLock::new(PluginRegistry::default()),
                 _ticker: ticker,
             }),
@@ -170,7 +200,8 @@ struct HostInner {
     engine: Engine,
     linker: Linker<CallState>,
     services: Arc<Services>,
-    operator_hosts: BTreeMap<String, Vec<HostPattern>>,
+    overrides: BTreeMap<String, ProviderOverrides>,
+    pipeline: Arc<Pipeline>,
     registry: std::sync::RwLock<PluginRegistry>,
     _ticker: EpochTicker,
 }
@@ -213,6 +244,8 @@ impl Host {
             http_limits: HttpLimits::default(),
             kv_limits: KvLimits::default(),
             operator_hosts: BTreeMap::new(),
+            rates: BTreeMap::new(),
+            circuit: CircuitConfig::default(),
             outbound: None,
             pooling: true,
         }
@@ -298,15 +331,21 @@ impl Host {
                 },
             }
         })?;
-        let operator = self.inner.operator_hosts.get(provider).cloned();
+        let overrides = self.inner.overrides.get(provider).cloned().unwrap_or_default();
         Connection::new(
             plugin,
             credentials,
             settings,
-            operator,
+            overrides,
             options,
             Arc::clone(&self.inner.services),
         )
+    }
+
+    /// Re-enables a connection that the circuit breaker disabled after
+    /// repeated authentication failures.
+    pub async fn reenable(&self, connection_id: &str) -> Result<(), StoreError> {
+        self.inner.pipeline.circuit().reenable(connection_id).await
     }
 
     /// The WebAssembly engine.

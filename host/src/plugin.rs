@@ -448,14 +448,13 @@ impl Plugin {
 
     /// Resolves the manifest's allowed-host patterns for given settings.
     pub(crate) fn declared_hosts(&self, settings: &crate::credentials::Settings) -> Result<Vec<HostPattern>, String> {
-        self.manifest
-            .allowed_hosts
-            .iter()
-            .map(|p| {
-                let resolved = allowlist::resolve_pattern(p, settings).map_err(|e| e.to_string())?;
-                HostPattern::parse(&resolved).map_err(|e| e.to_string())
-            })
-            .collect()
+        let mut patterns = Vec::new();
+        for pattern in &self.manifest.allowed_hosts {
+            if let Some(resolved) = allowlist::resolve_pattern(pattern, settings).map_err(|e| e.to_string())? {
+                patterns.push(HostPattern::parse(&resolved).map_err(|e| e.to_string())?);
+            }
+        }
+        Ok(patterns)
     }
 }
 

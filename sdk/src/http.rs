@@ -9,7 +9,7 @@ use crate::bindings::imports::patchbay::connector::http as wit;
 use crate::bindings::imports::patchbay::connector::types::Header;
 use crate::{Error, Result};
 
-pub use wit::Method;
+pub use wit::{HttpError, Method};
 
 /// An outbound request under construction.
 #[derive(Debug, Clone)]
@@ -194,7 +194,13 @@ impl Request {
     /// Sends the request through the host. Any HTTP status is a success
     /// here; use [`Response::error_for_status`] to map error statuses.
     pub fn send(self) -> Result<Response> {
-        wit::send(&self.inner).map(Response::from).map_err(from_http_error)
+        self.send_raw().map_err(from_http_error)
+    }
+
+    /// Like [`send`](Self::send), but with the host's typed [`HttpError`]
+    /// (`Denied`, `Timeout`, `TooLarge`, `CircuitOpen`, ...) to match on.
+    pub fn send_raw(self) -> core::result::Result<Response, HttpError> {
+        wit::send(&self.inner).map(Response::from)
     }
 }
 

@@ -115,6 +115,7 @@ async fn call_pages_through_orders_and_reports_errors_with_exit_codes() {
             &format!("consumer_secret={secret}"),
             "--json",
             input,
+            "--allow-private-network",
         ])
     };
     let mut cursor: Option<String> = None;

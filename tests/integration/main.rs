@@ -4,6 +4,7 @@
 
 mod bridge;
 mod cli;
+mod pipeline;
 mod registry;
 mod support;
 mod woocommerce;

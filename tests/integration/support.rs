@@ -31,12 +31,14 @@ pub fn plugin(name: &str) -> PathBuf {
     plugins_dir().join(format!("{name}.wasm"))
 }
 
-/// A host builder with a small pool, suitable for tests.
+/// A host builder for tests: a small pool, and loopback allowed (mocks run there).
 pub fn builder() -> HostBuilder {
-    Host::builder().limits(Limits {
-        pool_instances: 16,
-        ..Limits::default()
-    })
+    Host::builder()
+        .limits(Limits {
+            pool_instances: 16,
+            ..Limits::default()
+        })
+        .allow_private_network(true)
 }
 
 /// A host over the built plugins.

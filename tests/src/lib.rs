@@ -3,5 +3,6 @@
 
 #![recursion_limit = "256"]
 
+pub mod hostile;
 pub mod mock;
 pub mod woocommerce;

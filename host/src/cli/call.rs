@@ -36,6 +36,10 @@ pub(crate) struct Args {
     /// Only allow these hosts for the provider (narrows its manifest; repeatable).
     #[arg(long = "allow-host", value_name = "PATTERN")]
     allow_hosts: Vec<String>,
+    /// Let the plugin reach private, loopback and link-local addresses
+    /// (needed for local mock servers; off by default).
+    #[arg(long)]
+    allow_private_network: bool,
     /// Time limit of the call in seconds.
     #[arg(long, default_value_t = 60)]
     timeout: u64,
@@ -103,6 +107,7 @@ pub(crate) async fn run(args: Args) -> Result<(), Failure> {
     };
     let mut builder = Host::builder()
         .pooling(false)
+        .allow_private_network(args.allow_private_network)
         .limits(limits)
         .plugins_dir(&args.plugins)
         .database(args.database.clone().unwrap_or_else(default_database));

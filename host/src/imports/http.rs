@@ -122,6 +122,10 @@ impl wit::Host for CallState {
             grant: connection.grant.clone(),
             credentials: connection.credentials.clone(),
             deadline: ctx.deadline,
+            retry: connection.retry.clone(),
+            rate_quota: connection.rate_quota,
+            rate_key: format!("{}|{}", ctx.provider, connection.id),
+            credentials_fingerprint: connection.fingerprint.clone(),
         };
         let started = std::time::Instant::now();
         let result = ctx.services.outbound.send(&request_ctx, outbound).await;

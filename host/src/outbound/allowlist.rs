@@ -140,8 +140,9 @@ impl fmt::Display for HostPattern {
 /// Resolves `{{setting.NAME}}` patterns against a connection's settings.
 ///
 /// A setting holding a bare host (`shop.example.com`) means HTTPS; a
-/// setting holding a URL with a path keeps only its origin.
-pub fn resolve_pattern(pattern: &str, settings: &BTreeMap<String, String>) -> Result<String, PatternError> {
+/// setting holding a URL with a path keeps only its origin. A pattern whose
+/// setting is not set grants nothing: `Ok(None)`.
+pub fn resolve_pattern(pattern: &str, settings: &BTreeMap<String, String>) -> Result<Option<String>, PatternError> {
     let text = pattern.trim();
     let Some(name) = text.strip_prefix("{{setting.").and_then(|rest| rest.strip_suffix("}}")) else {
         if text.contains("{{") {
@@ -150,13 +151,11 @@ pub fn resolve_pattern(pattern: &str, settings: &BTreeMap<String, String>) -> Re
                 "only a whole-pattern {{setting.NAME}} template is supported",
             ));
         }
-        return Ok(text.to_string());
+        return Ok(Some(text.to_string()));
     };
-    let value = settings
-        .get(name.trim())
-        .map(|v| v.trim())
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| invalid(pattern, format!("the setting {:?} is not set", name.trim())))?;
+    let Some(value) = settings.get(name.trim()).map(|v| v.trim()).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
     let with_scheme = if value.contains("://") {
         value.to_string()
     } else {
@@ -176,10 +175,10 @@ pub fn resolve_pattern(pattern: &str, settings: &BTreeMap<String, String>) -> Re
     } else {
         host.to_string()
     };
-    Ok(match url.port() {
+    Ok(Some(match url.port() {
         Some(port) => format!("{}://{host}:{port}", url.scheme()),
         None => format!("{}://{host}", url.scheme()),
-    })
+    }))
 }
 
 /// The hosts one connection may reach: what the plugin declares, narrowed
@@ -292,15 +291,18 @@ mod tests {
             ("bare".to_string(), "shop.example.com".to_string()),
         ]);
         assert_eq!(
-            resolve_pattern("{{setting.domain}}", &settings).unwrap(),
-            "http://127.0.0.1:9000"
+            resolve_pattern("{{setting.domain}}", &settings).unwrap().as_deref(),
+            Some("http://127.0.0.1:9000")
         );
         assert_eq!(
-            resolve_pattern("{{setting.bare}}", &settings).unwrap(),
-            "https://shop.example.com"
+            resolve_pattern("{{setting.bare}}", &settings).unwrap().as_deref(),
+            Some("https://shop.example.com")
         );
-        let missing = resolve_pattern("{{setting.nope}}", &settings).unwrap_err();
-        assert!(missing.reason.contains("\"nope\" is not set"), "{missing}");
+        assert_eq!(
+            resolve_pattern("{{setting.nope}}", &settings).unwrap(),
+            None,
+            "an unset setting grants nothing"
+        );
         assert!(resolve_pattern("https://{{setting.bare}}/x", &settings).is_err());
     }
 

@@ -8,7 +8,11 @@
 
 pub mod allowlist;
 pub mod auth;
+pub mod circuit;
+pub mod network;
 mod pipeline;
+pub mod ratelimit;
+pub mod retry;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -17,7 +21,10 @@ use url::Url;
 
 pub use allowlist::{HostGrant, HostPattern, PatternError};
 pub use auth::AuthScheme;
+pub use circuit::{CircuitBreaker, CircuitConfig};
 pub use pipeline::{HttpLimits, Pipeline};
+pub use ratelimit::{RateLimiter, RateQuota};
+pub use retry::RetryPolicy;
 
 use crate::credentials::Credentials;
 
@@ -108,6 +115,14 @@ pub struct RequestContext {
     pub credentials: Arc<Credentials>,
     /// When the call must be over.
     pub deadline: Instant,
+    /// How requests of this connection are retried.
+    pub retry: Arc<RetryPolicy>,
+    /// The connection's rate quota, when it has one.
+    pub rate_quota: Option<RateQuota>,
+    /// The bucket the quota applies to: provider and connection.
+    pub rate_key: String,
+    /// Fingerprint of the credentials, for the circuit breaker.
+    pub credentials_fingerprint: String,
 }
 
 /// The outbound policy hook: every request of every plugin goes through one.

@@ -1,16 +1,24 @@
 //! The production outbound pipeline.
 //!
-//! Order of steps for every request: allowlist → credentials → send with
-//! timeouts and a streamed size limit → redirects followed here, each hop
-//! re-checked against the allowlist, credentials never forwarded to
-//! another origin.
+//! Order of steps for every request: allowlist → circuit breaker →
+//! credentials → rate limit → send (addresses checked after DNS, timeouts,
+//! a size limit enforced while streaming) → redirects followed here, each
+//! hop re-checked, credentials never forwarded to another origin → retries
+//! with backoff and `Retry-After`, all inside the call's deadline.
 
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
 
+use tracing::Instrument as _;
 use url::Url;
 
 use super::auth::{self, AuthError, AuthScheme};
-use super::{OutboundError, OutboundPolicy, OutboundRequest, OutboundResponse, RequestContext};
+use super::circuit::{CircuitBreaker, CircuitConfig, Outcome};
+use super::network::{self, BlockedAddress, GuardedResolver};
+use super::ratelimit::RateLimiter;
+use super::retry;
+use super::{OutboundError, OutboundPolicy, OutboundRequest, OutboundResponse, RequestContext, RetryMode};
+use crate::store::CircuitStore;
 
 /// Limits of the outbound pipeline.
 #[derive(Debug, Clone)]
@@ -23,6 +31,9 @@ pub struct HttpLimits {
     pub max_response_bytes: u64,
     /// Redirects followed before giving up.
     pub max_redirects: u32,
+    /// Whether private, loopback and link-local addresses may be reached
+    /// (off by default; tests and local demos turn it on).
+    pub allow_private_network: bool,
 }
 
 impl Default for HttpLimits {
@@ -32,6 +43,7 @@ impl Default for HttpLimits {
             request_timeout: Duration::from_secs(30),
             max_response_bytes: 16 * 1024 * 1024,
             max_redirects: 10,
+            allow_private_network: false,
         }
     }
 }
@@ -41,18 +53,35 @@ impl Default for HttpLimits {
 pub struct Pipeline {
     client: reqwest::Client,
     limits: HttpLimits,
+    rate: RateLimiter,
+    circuit: CircuitBreaker,
 }
 
 impl Pipeline {
-    /// A pipeline with the given limits.
-    pub fn new(limits: HttpLimits) -> Result<Self, reqwest::Error> {
+    /// A pipeline with the given limits; circuit state is kept in `store`.
+    pub fn new(
+        limits: HttpLimits,
+        circuit: CircuitConfig,
+        store: Arc<dyn CircuitStore>,
+    ) -> Result<Self, reqwest::Error> {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(limits.connect_timeout)
+            .dns_resolver(GuardedResolver::new(limits.allow_private_network))
             .no_proxy()
             .user_agent(concat!("patchbay/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(Self { client, limits })
+        Ok(Self {
+            client,
+            limits,
+            rate: RateLimiter::default(),
+            circuit: CircuitBreaker::new(store, circuit),
+        })
+    }
+
+    /// The circuit breakers, e.g. to re-enable a connection.
+    pub fn circuit(&self) -> &CircuitBreaker {
+        &self.circuit
     }
 
     /// The limits in force.
@@ -67,6 +96,7 @@ fn denied(error: AuthError) -> OutboundError {
 
 /// A request after credentials were applied, and the header names that
 /// carry credentials (stripped when a redirect leaves the origin).
+#[derive(Clone)]
 struct Prepared {
     method: reqwest::Method,
     url: Url,
@@ -123,7 +153,17 @@ fn prepare(ctx: &RequestContext, request: OutboundRequest) -> Result<Prepared, O
 }
 
 impl Pipeline {
-    async fn send_once(&self, prepared: &Prepared, timeout: Duration) -> Result<OutboundResponse, OutboundError> {
+    async fn send_once(&self, prepared: &Prepared, timeout: Duration) -> Result<OutboundResponse, Attempt> {
+        if let Some(url::Host::Ipv4(_) | url::Host::Ipv6(_)) = prepared.url.host() {
+            let ip = match prepared.url.host() {
+                Some(url::Host::Ipv4(v4)) => std::net::IpAddr::V4(v4),
+                Some(url::Host::Ipv6(v6)) => std::net::IpAddr::V6(v6),
+                _ => unreachable!("matched above"),
+            };
+            let host = prepared.url.host_str().unwrap_or_default();
+            network::check_ip(host, ip, self.limits.allow_private_network)
+                .map_err(|blocked| Attempt::unsent(OutboundError::Denied(blocked.to_string())))?;
+        }
         let mut builder = self.client.request(prepared.method.clone(), prepared.url.clone());
         for (name, value) in &prepared.headers {
             builder = builder.header(name.as_str(), value.as_str());
@@ -135,7 +175,7 @@ impl Pipeline {
         let exchange = async {
             let mut response = builder.send().await.map_err(transport_error)?;
             if response.content_length().is_some_and(|len| len > limit) {
-                return Err(OutboundError::TooLarge(limit));
+                return Err(Attempt::sent(OutboundError::TooLarge(limit)));
             }
             let status = response.status().as_u16();
             let headers = response
@@ -149,38 +189,88 @@ impl Pipeline {
                 })
                 .collect();
             let mut body = Vec::new();
-            while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
+            while let Some(chunk) = response
+                .chunk()
+                .await
+                .map_err(|e| Attempt::sent(transport_error(e).error))?
+            {
                 if body.len() as u64 + chunk.len() as u64 > limit {
-                    return Err(OutboundError::TooLarge(limit));
+                    return Err(Attempt::sent(OutboundError::TooLarge(limit)));
                 }
                 body.extend_from_slice(&chunk);
             }
             Ok(OutboundResponse { status, headers, body })
         };
-        tokio::time::timeout(timeout, exchange)
-            .await
-            .map_err(|_| OutboundError::Timeout(format!("no complete response within {} ms", timeout.as_millis())))?
+        tokio::time::timeout(timeout, exchange).await.map_err(|_| {
+            Attempt::sent(OutboundError::Timeout(format!(
+                "no complete response within {} ms",
+                timeout.as_millis()
+            )))
+        })?
+    }
+}
+
+/// A failed attempt, and whether anything reached the server (a request
+/// that was never sent can be retried whatever its method).
+struct Attempt {
+    error: OutboundError,
+    nothing_sent: bool,
+}
+
+impl Attempt {
+    fn sent(error: OutboundError) -> Self {
+        Self {
+            error,
+            nothing_sent: false,
+        }
+    }
+
+    fn unsent(error: OutboundError) -> Self {
+        Self {
+            error,
+            nothing_sent: true,
+        }
     }
 }
 
 /// Maps a transport error without its URL, which may carry credentials.
-fn transport_error(error: reqwest::Error) -> OutboundError {
+fn transport_error(error: reqwest::Error) -> Attempt {
     let timeout = error.is_timeout();
     let connect = error.is_connect();
     let error = error.without_url();
     let mut message = error.to_string();
     let mut source = std::error::Error::source(&error);
     while let Some(cause) = source {
+        if let Some(blocked) = cause.downcast_ref::<BlockedAddress>() {
+            return Attempt::unsent(OutboundError::Denied(blocked.to_string()));
+        }
         message.push_str(": ");
         message.push_str(&cause.to_string());
         source = cause.source();
     }
     if timeout {
-        OutboundError::Timeout(message)
+        Attempt {
+            error: OutboundError::Timeout(message),
+            nothing_sent: connect,
+        }
     } else if connect {
-        OutboundError::Connection(format!("cannot connect: {message}"))
+        Attempt::unsent(OutboundError::Connection(format!("cannot connect: {message}")))
     } else {
-        OutboundError::Connection(message)
+        Attempt::sent(OutboundError::Connection(message))
+    }
+}
+
+/// What an attempt means for the circuit breaker; `None` for outcomes that
+/// say nothing about the provider's health (policy denials, bad requests).
+fn outcome(result: &Result<OutboundResponse, Attempt>) -> Option<Outcome> {
+    match result {
+        Ok(response) if matches!(response.status, 401 | 403) => Some(Outcome::AuthFailure),
+        Ok(response) if response.status >= 500 => Some(Outcome::Failure),
+        Ok(_) => Some(Outcome::Success),
+        Err(attempt) => match attempt.error {
+            OutboundError::Timeout(_) | OutboundError::Connection(_) => Some(Outcome::Failure),
+            _ => None,
+        },
     }
 }
 
@@ -188,17 +278,21 @@ fn is_redirect(status: u16) -> bool {
     matches!(status, 301 | 302 | 303 | 307 | 308)
 }
 
-#[async_trait::async_trait]
-impl OutboundPolicy for Pipeline {
-    async fn send(&self, ctx: &RequestContext, request: OutboundRequest) -> Result<OutboundResponse, OutboundError> {
-        ctx.grant.check(&request.url).map_err(OutboundError::Denied)?;
-        let plugin_timeout = request.timeout_ms.map(|ms| Duration::from_millis(u64::from(ms)));
-        let mut prepared = prepare(ctx, request)?;
+impl Pipeline {
+    /// One attempt: the request and the redirects it leads to.
+    async fn exchange(
+        &self,
+        ctx: &RequestContext,
+        mut prepared: Prepared,
+        plugin_timeout: Option<Duration>,
+    ) -> Result<OutboundResponse, Attempt> {
         let mut hops = 0;
         loop {
             let remaining = ctx.deadline.saturating_duration_since(Instant::now());
             if remaining.is_zero() {
-                return Err(OutboundError::Timeout("the call's deadline has passed".into()));
+                return Err(Attempt::unsent(OutboundError::Timeout(
+                    "the call's deadline has passed".into(),
+                )));
             }
             let timeout = [Some(self.limits.request_timeout), plugin_timeout, Some(remaining)]
                 .into_iter()
@@ -217,19 +311,20 @@ impl OutboundPolicy for Pipeline {
             else {
                 return Ok(response);
             };
-            let next = prepared
-                .url
-                .join(&location)
-                .map_err(|e| OutboundError::InvalidRequest(format!("redirect to an invalid location: {e}")))?;
+            let next = prepared.url.join(&location).map_err(|e| {
+                Attempt::sent(OutboundError::InvalidRequest(format!(
+                    "redirect to an invalid location: {e}"
+                )))
+            })?;
             ctx.grant
                 .check(&next)
-                .map_err(|why| OutboundError::Denied(format!("redirect refused: {why}")))?;
+                .map_err(|why| Attempt::sent(OutboundError::Denied(format!("redirect refused: {why}"))))?;
             hops += 1;
             if hops > self.limits.max_redirects {
-                return Err(OutboundError::Connection(format!(
+                return Err(Attempt::sent(OutboundError::Connection(format!(
                     "more than {} redirects",
                     self.limits.max_redirects
-                )));
+                ))));
             }
             if next.origin() != prepared.url.origin() {
                 let strip = std::mem::take(&mut prepared.credential_headers);
@@ -245,6 +340,79 @@ impl OutboundPolicy for Pipeline {
                     .retain(|(n, _)| n != "content-type" && n != "content-length");
             }
             prepared.url = next;
+        }
+    }
+}
+
+fn ceil_seconds(wait: Duration) -> u32 {
+    u32::try_from(wait.as_millis().div_ceil(1000)).unwrap_or(u32::MAX)
+}
+
+#[async_trait::async_trait]
+impl OutboundPolicy for Pipeline {
+    async fn send(&self, ctx: &RequestContext, request: OutboundRequest) -> Result<OutboundResponse, OutboundError> {
+        ctx.grant.check(&request.url).map_err(OutboundError::Denied)?;
+        self.circuit
+            .admit(&ctx.connection_id, &ctx.credentials_fingerprint)
+            .await
+            .map_err(OutboundError::CircuitOpen)?;
+        let plugin_timeout = request.timeout_ms.map(|ms| Duration::from_millis(u64::from(ms)));
+        let retry_mode = request.retry;
+        let keyed = request.idempotency_key.is_some();
+        let prepared = prepare(ctx, request)?;
+        let safe_to_repeat = retry_mode == RetryMode::Automatic && (retry::idempotent(&prepared.method) || keyed);
+        let policy = &ctx.retry;
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            if let Some(quota) = ctx.rate_quota {
+                match self.rate.acquire(&ctx.rate_key, quota, ctx.deadline).await {
+                    Ok(waited) if !waited.is_zero() => {
+                        tracing::debug!(connection = %ctx.connection_id, waited_ms = waited.as_millis() as u64, "rate limit wait");
+                    }
+                    Ok(_) => {}
+                    Err(refused) => return Err(OutboundError::RateLimited(Some(ceil_seconds(refused.wait)))),
+                }
+            }
+            let span = tracing::debug_span!(
+                "outbound_attempt",
+                provider = %ctx.provider, connection = %ctx.connection_id, call = %ctx.call_id,
+                method = %prepared.method, host = prepared.url.host_str().unwrap_or_default(), attempt
+            );
+            let result = self
+                .exchange(ctx, prepared.clone(), plugin_timeout)
+                .instrument(span)
+                .await;
+            if let Some(outcome) = outcome(&result) {
+                self.circuit
+                    .record(&ctx.connection_id, &ctx.credentials_fingerprint, outcome)
+                    .await;
+            }
+            let retries_left = attempt <= policy.max_retries && retry_mode == RetryMode::Automatic;
+            let delay = match &result {
+                Ok(response) if retries_left && safe_to_repeat && policy.retryable_status(response.status) => {
+                    let after = response
+                        .headers
+                        .iter()
+                        .find(|(n, _)| n == "retry-after")
+                        .and_then(|(_, v)| retry::retry_after(v, SystemTime::now()))
+                        .map(|d| d.min(policy.max_delay));
+                    if let (429, Some(quota), Some(after)) = (response.status, ctx.rate_quota, after) {
+                        self.rate.pause(&ctx.rate_key, quota, after);
+                    }
+                    after.unwrap_or_else(|| policy.backoff(attempt))
+                }
+                Err(failed) if retries_left && (safe_to_repeat || failed.nothing_sent) => match failed.error {
+                    OutboundError::Connection(_) | OutboundError::Timeout(_) => policy.backoff(attempt),
+                    _ => return result.map_err(|a| a.error),
+                },
+                _ => return result.map_err(|a| a.error),
+            };
+            if Instant::now() + delay >= ctx.deadline {
+                return result.map_err(|a| a.error);
+            }
+            tracing::debug!(connection = %ctx.connection_id, attempt, delay_ms = delay.as_millis() as u64, "retrying");
+            tokio::time::sleep(delay).await;
         }
     }
 }

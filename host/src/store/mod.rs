@@ -40,6 +40,28 @@ impl Default for KvLimits {
     }
 }
 
+/// The durable part of a connection's circuit breaker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CircuitRecord {
+    /// Fingerprint of the credentials the failures happened with.
+    pub fingerprint: String,
+    /// Consecutive authentication failures.
+    pub auth_failures: u32,
+    /// Disabled until the credentials change or it is re-enabled.
+    pub disabled: bool,
+}
+
+/// Where circuit breakers keep what must survive a restart.
+#[async_trait::async_trait]
+pub trait CircuitStore: Send + Sync + 'static {
+    /// The record of a connection.
+    async fn load_circuit(&self, connection: &str) -> Result<Option<CircuitRecord>, StoreError>;
+    /// Saves the record of a connection.
+    async fn save_circuit(&self, connection: &str, record: &CircuitRecord) -> Result<(), StoreError>;
+    /// Forgets the record of a connection.
+    async fn clear_circuit(&self, connection: &str) -> Result<(), StoreError>;
+}
+
 /// Key-value storage, namespaced per connection.
 #[async_trait::async_trait]
 pub trait KvStore: Send + Sync + 'static {

@@ -6,16 +6,25 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{KvLimits, KvStore, StoreError};
+use super::{CircuitRecord, CircuitStore, KvLimits, KvStore, StoreError};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` counts them.
-const MIGRATIONS: &[&str] = &["CREATE TABLE kv (
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE kv (
         namespace  TEXT NOT NULL,
         key        TEXT NOT NULL,
         value      BLOB NOT NULL,
         expires_at INTEGER,
         PRIMARY KEY (namespace, key)
-    ) WITHOUT ROWID;"];
+    ) WITHOUT ROWID;",
+    "CREATE TABLE circuit (
+        connection_id TEXT PRIMARY KEY,
+        fingerprint   TEXT NOT NULL,
+        auth_failures INTEGER NOT NULL,
+        disabled      INTEGER NOT NULL,
+        updated_at    INTEGER NOT NULL
+    );",
+];
 
 /// Host state in one SQLite file (or in memory).
 #[derive(Clone)]
@@ -223,6 +232,55 @@ impl KvStore for SqliteStore {
                 .collect::<Result<Vec<String>, _>>()
                 .map_err(backend)?;
             Ok(keys)
+        })
+        .await
+    }
+}
+
+#[async_trait::async_trait]
+impl CircuitStore for SqliteStore {
+    async fn load_circuit(&self, connection: &str) -> Result<Option<CircuitRecord>, StoreError> {
+        let connection = connection.to_string();
+        self.with_db(move |db| {
+            db.query_row(
+                "SELECT fingerprint, auth_failures, disabled FROM circuit WHERE connection_id = ?1",
+                params![connection],
+                |row| {
+                    Ok(CircuitRecord {
+                        fingerprint: row.get(0)?,
+                        auth_failures: row.get(1)?,
+                        disabled: row.get(2)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn save_circuit(&self, connection: &str, record: &CircuitRecord) -> Result<(), StoreError> {
+        let (connection, record) = (connection.to_string(), record.clone());
+        self.with_db(move |db| {
+            db.execute(
+                "INSERT INTO circuit (connection_id, fingerprint, auth_failures, disabled, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (connection_id) DO UPDATE SET fingerprint = excluded.fingerprint,
+                     auth_failures = excluded.auth_failures, disabled = excluded.disabled, updated_at = excluded.updated_at",
+                params![connection, record.fingerprint, record.auth_failures, record.disabled, now()],
+            )
+            .map(|_| ())
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn clear_circuit(&self, connection: &str) -> Result<(), StoreError> {
+        let connection = connection.to_string();
+        self.with_db(move |db| {
+            db.execute("DELETE FROM circuit WHERE connection_id = ?1", params![connection])
+                .map(|_| ())
+                .map_err(backend)
         })
         .await
     }

@@ -1,0 +1,183 @@
+//! A test plugin for the host's policies. Its `actions` send whatever
+//! request a test describes and report exactly what the guest saw: the
+//! response, or the host's typed `http-error`. It also tries to read
+//! configuration values and logs text it is given.
+
+use patchbay_sdk::http::HttpError;
+use patchbay_sdk::prelude::*;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// The probe.
+pub struct Probe;
+
+#[derive(Deserialize)]
+struct RequestSpec {
+    method: Option<String>,
+    url: String,
+    #[serde(default)]
+    headers: Vec<(String, String)>,
+    body: Option<String>,
+    basic: Option<(String, String)>,
+    query_auth: Option<(String, String)>,
+    #[serde(default)]
+    no_retry: bool,
+    timeout_ms: Option<u32>,
+    idempotency_key: Option<String>,
+    /// Log the response body (tests that logs are scrubbed).
+    #[serde(default)]
+    log_body: bool,
+}
+
+fn http_error(error: HttpError) -> Value {
+    let (kind, detail) = match error {
+        HttpError::Denied(m) => ("denied", json!(m)),
+        HttpError::Timeout(m) => ("timeout", json!(m)),
+        HttpError::Connection(m) => ("connection", json!(m)),
+        HttpError::TooLarge(n) => ("too-large", json!(n)),
+        HttpError::RateLimited(s) => ("rate-limited", json!(s)),
+        HttpError::CircuitOpen(m) => ("circuit-open", json!(m)),
+        HttpError::InvalidRequest(m) => ("invalid-request", json!(m)),
+    };
+    json!({ "error": kind, "detail": detail })
+}
+
+fn request(input: RequestSpec) -> Value {
+    let method = match input.method.as_deref().unwrap_or("GET") {
+        "GET" => Method::Get,
+        "POST" => Method::Post,
+        "PUT" => Method::Put,
+        "DELETE" => Method::Delete,
+        other => Method::Other(other.to_string()),
+    };
+    let mut request = Request::new(method, input.url);
+    for (name, value) in input.headers {
+        request = request.header(name, value);
+    }
+    if let Some(body) = input.body {
+        request = request.body(body);
+    }
+    if let Some((user, password)) = input.basic {
+        request = request.basic_auth(&user, &password);
+    }
+    if let Some((param, field)) = input.query_auth {
+        request = request.query_auth(&param, &field);
+    }
+    if let Some(ms) = input.timeout_ms {
+        request = request.timeout_ms(ms);
+    }
+    if input.no_retry {
+        request = request.no_retry();
+    }
+    if let Some(key) = input.idempotency_key {
+        request = request.idempotency_key(key);
+    }
+    match request.send_raw() {
+        Ok(response) => {
+            let body = response.text();
+            if input.log_body {
+                log::write(log::Level::Info, &format!("upstream said: {body}"), &[("body", &body)]);
+            }
+            json!({ "status": response.status, "body": body })
+        }
+        Err(error) => http_error(error),
+    }
+}
+
+impl Actions for Probe {
+    fn list_actions() -> Vec<ActionSpec> {
+        ["request", "config", "log"]
+            .into_iter()
+            .map(|name| ActionSpec {
+                name: name.into(),
+                description: format!("probe: {name}"),
+                input_schema: "{}".into(),
+                output_schema: "{}".into(),
+            })
+            .collect()
+    }
+
+    fn execute(name: String, input: Json) -> Result<Json> {
+        let input: Value = serde_json::from_str(&input).or_validation("input")?;
+        let output = match name.as_str() {
+            "request" => request(serde_json::from_value(input).or_validation("request")?),
+            "config" => {
+                let field = input["name"].as_str().unwrap_or_default();
+                match config::get(field) {
+                    Ok(value) => json!({ "value": value }),
+                    Err(error) => json!({ "error": format!("{error:?}") }),
+                }
+            }
+            "log" => {
+                log::info(input["text"].as_str().unwrap_or_default());
+                json!({})
+            }
+            other => return Err(Error::Unsupported(format!("no action {other:?}"))),
+        };
+        Ok(output.to_string())
+    }
+}
+
+impl Connector for Probe {
+    fn manifest() -> PluginManifest {
+        let setting = |name: &str| SettingField {
+            name: name.into(),
+            label: name.into(),
+            type_: SettingType::Url,
+            required: false,
+            default: None,
+            choices: Vec::new(),
+            help: String::new(),
+        };
+        PluginManifest {
+            name: "probe".into(),
+            family: Family::Other,
+            display_name: "Probe".into(),
+            description: "Test plugin for the host's outbound policy.".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            contract_version: patchbay_sdk::CONTRACT_VERSION.into(),
+            credentials: vec![
+                CredentialField {
+                    name: "token".into(),
+                    label: "Token".into(),
+                    secret: true,
+                    required: false,
+                    default: None,
+                    choices: vec![],
+                    help: String::new(),
+                },
+                CredentialField {
+                    name: "user".into(),
+                    label: "User".into(),
+                    secret: false,
+                    required: false,
+                    default: None,
+                    choices: vec![],
+                    help: String::new(),
+                },
+            ],
+            settings: vec![setting("base"), setting("other")],
+            auth: AuthSpec {
+                strategy: AuthStrategy::Bearer,
+                oauth2: None,
+            },
+            allowed_hosts: vec!["{{setting.base}}".into(), "{{setting.other}}".into()],
+            rate_limit: None,
+            retry: Some(RetryHint {
+                max_retries: 3,
+                retryable_statuses: vec![429, 500, 502, 503, 504],
+            }),
+            webhooks: None,
+        }
+    }
+
+    fn test_connection() -> Result<ConnectionTest> {
+        Ok(ConnectionTest {
+            success: true,
+            message: "probe".into(),
+            details: "{}".into(),
+        })
+    }
+}
+
+patchbay_sdk::export!(Probe: actions);

@@ -1,0 +1,159 @@
+//! A hostile upstream: rate limits in both `Retry-After` forms, bursts of
+//! 5xx, hangs, connections reset mid-body, oversize bodies, redirects, and
+//! an echo of what it received. Counts hits per path.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use serde_json::json;
+
+use crate::mock::RunningServer;
+
+#[derive(Default)]
+struct Hits(Mutex<HashMap<String, usize>>);
+
+impl Hits {
+    fn bump(&self, key: &str) -> usize {
+        let mut hits = self.0.lock().unwrap();
+        let n = hits.entry(key.to_string()).or_default();
+        *n += 1;
+        *n
+    }
+}
+
+type Shared = Arc<Hits>;
+
+/// `/429/{key}/{form}`: the first hit answers 429 with `Retry-After` of one
+/// second (`form` = `seconds` or `date`), the next ones 200.
+async fn rate_limited(State(hits): State<Shared>, Path((key, form)): Path<(String, String)>) -> Response {
+    if hits.bump(&format!("429/{key}")) > 1 {
+        return (StatusCode::OK, "finally").into_response();
+    }
+    let value = if form == "date" {
+        httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(2))
+    } else {
+        "1".to_string()
+    };
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [(header::RETRY_AFTER, value)],
+        r#"{"message":"slow down"}"#,
+    )
+        .into_response()
+}
+
+/// `/flaky/{key}/{failures}/{status}`: `failures` times `status`, then 200.
+async fn flaky(State(hits): State<Shared>, Path((key, failures, status)): Path<(String, usize, u16)>) -> Response {
+    if hits.bump(&format!("flaky/{key}")) > failures {
+        return (StatusCode::OK, "recovered").into_response();
+    }
+    (StatusCode::from_u16(status).unwrap(), "upstream trouble").into_response()
+}
+
+/// `/status/{key}/{status}`: always `status`.
+async fn status(State(hits): State<Shared>, Path((key, code)): Path<(String, u16)>) -> Response {
+    hits.bump(&format!("status/{key}"));
+    (StatusCode::from_u16(code).unwrap(), "as asked").into_response()
+}
+
+/// `/hang/{key}`: answers after a minute.
+async fn hang(State(hits): State<Shared>, Path(key): Path<String>) -> Response {
+    hits.bump(&format!("hang/{key}"));
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    "too late".into_response()
+}
+
+/// `/reset/{key}`: sends headers and half a body, then drops the connection.
+async fn reset(State(hits): State<Shared>, Path(key): Path<String>) -> Response {
+    hits.bump(&format!("reset/{key}"));
+    let chunks: Vec<Result<&'static str, std::io::Error>> = vec![
+        Ok("partial body..."),
+        Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset")),
+    ];
+    Response::builder()
+        .header(header::CONTENT_LENGTH, "1000")
+        .body(Body::from_stream(futures::stream::iter(chunks)))
+        .unwrap()
+}
+
+/// `/big/{bytes}?declared=true`: a body of `bytes` bytes, streamed in 64 KiB
+/// chunks, with or without a `Content-Length`.
+async fn big(Path(bytes): Path<usize>, Query(query): Query<HashMap<String, String>>) -> Response {
+    let chunk = vec![b'x'; 64 * 1024];
+    let mut parts = Vec::new();
+    let mut left = bytes;
+    while left > 0 {
+        let n = left.min(chunk.len());
+        parts.push(Ok::<_, std::io::Error>(chunk[..n].to_vec()));
+        left -= n;
+    }
+    let mut response = Response::builder();
+    if query.get("declared").is_some_and(|v| v == "true") {
+        response = response.header(header::CONTENT_LENGTH, bytes.to_string());
+    }
+    response.body(Body::from_stream(futures::stream::iter(parts))).unwrap()
+}
+
+/// `/redirect?to=URL`: 302 to `URL`.
+async fn redirect(Query(query): Query<HashMap<String, String>>) -> Response {
+    (
+        StatusCode::FOUND,
+        [(header::LOCATION, query.get("to").cloned().unwrap_or_default())],
+    )
+        .into_response()
+}
+
+/// `/echo`: what was received, as JSON.
+async fn echo(headers: HeaderMap, request: Request) -> Response {
+    let headers: HashMap<String, String> = headers
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_str().unwrap_or_default().to_string()))
+        .collect();
+    axum::Json(json!({ "method": request.method().as_str(), "uri": request.uri().to_string(), "headers": headers }))
+        .into_response()
+}
+
+/// A running hostile upstream.
+pub struct Hostile {
+    /// The server.
+    pub server: RunningServer,
+    hits: Shared,
+}
+
+impl Hostile {
+    /// Starts one on 127.0.0.1.
+    pub async fn start() -> std::io::Result<Self> {
+        let hits: Shared = Arc::default();
+        let router = Router::new()
+            .route("/429/{key}/{form}", any(rate_limited))
+            .route("/flaky/{key}/{failures}/{status}", any(flaky))
+            .route("/status/{key}/{status}", any(status))
+            .route("/hang/{key}", any(hang))
+            .route("/reset/{key}", any(reset))
+            .route("/big/{bytes}", any(big))
+            .route("/redirect", any(redirect))
+            .route("/echo", any(echo))
+            .with_state(hits.clone());
+        Ok(Self {
+            server: RunningServer::start(router, 0).await?,
+            hits,
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    /// Hits of a route and key, e.g. `429/a` or `flaky/b`.
+    pub fn hits(&self, key: &str) -> usize {
+        self.hits.0.lock().unwrap().get(key).copied().unwrap_or(0)
+    }
+}
