@@ -20,6 +20,8 @@ pub(crate) struct Call {
     pub store: Store<CallState>,
     pub instance: Instance,
     timeout: Duration,
+    started: Instant,
+    span: tracing::Span,
 }
 
 fn new_call_id() -> String {
@@ -51,9 +53,20 @@ impl Call {
     ) -> Result<Self, CallError> {
         let limits = &services.limits;
         let timeout = limits.call_timeout;
+        let started = Instant::now();
+        if let Some(connection) = &connection {
+            services.spikes.record(plugin.key(), &connection.id);
+        }
+        let call_id = new_call_id();
+        let span = tracing::info_span!(
+            "call",
+            provider = plugin.key(),
+            connection = connection.as_ref().map(|c| c.id.as_str()).unwrap_or("-"),
+            call = %call_id,
+        );
         let ctx = CallContext {
             provider: plugin.key_arc(),
-            call_id: new_call_id(),
+            call_id,
             connection,
             services: Arc::clone(services),
             deadline: Instant::now() + timeout,
@@ -73,7 +86,14 @@ impl Call {
             store,
             instance,
             timeout,
+            started,
+            span,
         })
+    }
+
+    /// The call's tracing span; instrument the guest call with it.
+    pub fn span(&self) -> tracing::Span {
+        self.span.clone()
     }
 
     /// Routes streamed chunks of this call to `sink`.
@@ -121,9 +141,31 @@ pub(crate) async fn within<T>(
     }
 }
 
-/// Finishes a call: logs its output and adds the guest's last stderr line
-/// to a fault.
+/// Finishes a call: logs its output, counts it, and adds the guest's last
+/// stderr line to a fault.
 pub(crate) fn conclude<T>(call: Call, outcome: Result<T, CallError>) -> Result<T, CallError> {
+    let label = match &outcome {
+        Ok(_) => "ok",
+        Err(CallError::Connector(_)) => "connector-error",
+        Err(CallError::Fault(_)) => "fault",
+        Err(CallError::Deadline(_)) => "deadline",
+        Err(CallError::Input(_)) => "invalid-input",
+        Err(CallError::Unsupported(_)) => "unsupported",
+    };
+    let ctx = &call.store.data().ctx;
+    let metrics = &ctx.services.metrics;
+    let provider = ctx.provider.to_string();
+    metrics
+        .calls
+        .get_or_create(&crate::metrics::CallLabels {
+            provider: provider.clone(),
+            outcome: label.into(),
+        })
+        .inc();
+    metrics
+        .call_seconds
+        .get_or_create(&crate::metrics::Metrics::provider(&provider))
+        .observe(call.started.elapsed().as_secs_f64());
     let last_stderr = call.finish();
     match outcome {
         Err(CallError::Fault(message)) => Err(CallError::Fault(match last_stderr {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use tracing::Instrument as _;
 use wasmtime::component::{Type, Val};
 
 use crate::bridge::{self, BridgeError};
@@ -279,7 +280,7 @@ impl Connection {
             .as_ref()
             .expect("every plugin exports connector");
         let mut call = self.start().await?;
-        let timeout = call.timeout();
+        let (timeout, span) = (call.timeout(), call.span());
         let (store, instance) = (&mut call.store, &call.instance);
         let outcome = async {
             let guest = indices
@@ -287,8 +288,9 @@ impl Connection {
                 .map_err(|e| CallError::Fault(e.to_string()))?;
             within(timeout, guest.call_test_connection(&mut *store)).await
         }
+        .instrument(span)
         .await;
-        conclude(call, outcome).and_then(|r| r.map_err(CallError::Connector))
+        conclude(call, outcome.and_then(|r| r.map_err(CallError::Connector)))
     }
 
     /// Calls `interface.function` (e.g. `shop.get-orders`) with JSON
@@ -311,7 +313,7 @@ impl Connection {
         }
         let index = self.plugin.func_index(interface, function)?;
         let mut call = self.start().await?;
-        let timeout = call.timeout();
+        let (timeout, span) = (call.timeout(), call.span());
         let (store, instance) = (&mut call.store, &call.instance);
         let outcome = async {
             let func = instance
@@ -319,26 +321,26 @@ impl Connection {
                 .ok_or_else(|| CallError::Unsupported(format!("`{interface}.{function}` is not a function")))?;
             let ty = func.ty(&*store);
             let params = arguments(ty.params().map(|(n, t)| (n.to_string(), t)).collect(), input)?;
-            let result_types: Vec<Type> = ty.results().collect();
-            let mut results = vec![Val::Bool(false); result_types.len()];
+            let types: Vec<Type> = ty.results().collect();
+            let mut results = vec![Val::Bool(false); types.len()];
             within(timeout, func.call_async(&mut *store, &params, &mut results)).await?;
-            Ok((result_types, results))
-        }
-        .await;
-        let (types, results) = conclude(call, outcome)?;
-        match (types.first(), results.first()) {
-            (None, _) | (_, None) => Ok(Value::Null),
-            (Some(Type::Result(result_ty)), Some(Val::Result(outcome))) if is_connector_error(result_ty.err()) => {
-                match outcome {
-                    Ok(ok) => Ok(match (result_ty.ok(), ok) {
-                        (Some(t), Some(v)) => bridge::from_val(&t, v),
-                        _ => Value::Null,
-                    }),
-                    Err(err) => Err(CallError::Connector(connector_error(err.as_deref()))),
+            match (types.first(), results.first()) {
+                (None, _) | (_, None) => Ok(Value::Null),
+                (Some(Type::Result(result_ty)), Some(Val::Result(outcome))) if is_connector_error(result_ty.err()) => {
+                    match outcome {
+                        Ok(ok) => Ok(match (result_ty.ok(), ok) {
+                            (Some(t), Some(v)) => bridge::from_val(&t, v),
+                            _ => Value::Null,
+                        }),
+                        Err(err) => Err(CallError::Connector(connector_error(err.as_deref()))),
+                    }
                 }
+                (Some(ty), Some(val)) => Ok(bridge::from_val(ty, val)),
             }
-            (Some(ty), Some(val)) => Ok(bridge::from_val(ty, val)),
         }
+        .instrument(span)
+        .await;
+        conclude(call, outcome)
     }
 }
 

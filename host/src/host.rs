@@ -7,10 +7,12 @@ use std::sync::Arc;
 use wasmtime::Engine;
 use wasmtime::component::Linker;
 
+use crate::anomaly::CallSpikes;
 use crate::connection::{ConnectOptions, Connection, ProviderOverrides};
 use crate::credentials::{Credentials, Settings};
 use crate::error::{ConnectError, LoadError};
 use crate::limits::Limits;
+use crate::metrics::Metrics;
 use crate::outbound::{CircuitConfig, HostPattern, HttpLimits, OutboundPolicy, PatternError, Pipeline, RateQuota};
 use crate::plugin::Plugin;
 use crate::registry::PluginRegistry;
@@ -152,8 +154,9 @@ impl HostBuilder {
             Database::File(path) => SqliteStore::open(path)?,
         };
         let kv: Arc<dyn KvStore> = Arc::new(store.clone());
+        let metrics = Arc::new(Metrics::default());
         let pipeline = Arc::new(
-            Pipeline::new(self.http_limits, self.circuit, Arc::new(store))
+            Pipeline::new(self.http_limits, self.circuit, Arc::new(store), Arc::clone(&metrics))
                 .map_err(|e| HostError::Http(e.to_string()))?,
         );
         let outbound: Arc<dyn OutboundPolicy> = match self.outbound {
@@ -171,11 +174,14 @@ impl HostBuilder {
         for (provider, quota) in self.rates {
             overrides.entry(provider).or_default().rate = Some(quota);
         }
+        let spikes = CallSpikes::new(std::time::Duration::from_secs(60), self.limits.call_spike_per_minute);
         let services = Arc::new(Services {
             kv,
             kv_limits: self.kv_limits,
             outbound,
             limits: self.limits,
+            metrics,
+            spikes,
         });
         let ticker = EpochTicker::start(&engine);
         let host = Host {
@@ -340,6 +346,13 @@ impl Host {
             options,
             Arc::clone(&self.inner.services),
         )
+    }
+
+    /// The host's metrics in the OpenMetrics text format, for a Prometheus
+    /// scrape: calls, outbound requests by status, retries, rate-limit
+    /// waits, latencies, circuit state.
+    pub fn metrics_text(&self) -> String {
+        self.inner.services.metrics.encode()
     }
 
     /// Re-enables a connection that the circuit breaker disabled after

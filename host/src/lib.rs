@@ -26,6 +26,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod anomaly;
 #[allow(missing_docs, unsafe_code, clippy::all)]
 mod bindings;
 pub mod bridge;
@@ -37,6 +38,7 @@ mod host;
 mod imports;
 mod interfaces;
 mod limits;
+mod metrics;
 pub mod outbound;
 mod plugin;
 mod ports;
@@ -53,6 +55,7 @@ pub use error::{CallError, ConnectError, LoadError};
 pub use host::{Host, HostBuilder, HostError};
 pub use interfaces::{Interface, SUPPORTED_CONTRACT_VERSIONS, family_name};
 pub use limits::Limits;
+pub use metrics::Metrics;
 pub use plugin::Plugin;
 pub use ports::*;
 pub use redact::Redactor;

@@ -26,6 +26,9 @@ pub struct Limits {
     pub max_log_records_per_call: u32,
     /// Concurrent instances the pooling allocator is sized for.
     pub pool_instances: u32,
+    /// Calls per connection per minute above which the host warns of a
+    /// spike (0: never).
+    pub call_spike_per_minute: u32,
 }
 
 impl Default for Limits {
@@ -41,6 +44,7 @@ impl Default for Limits {
             max_http_requests_per_call: 1000,
             max_log_records_per_call: 1000,
             pool_instances: 256,
+            call_spike_per_minute: 600,
         }
     }
 }

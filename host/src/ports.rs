@@ -1,5 +1,7 @@
 //! Typed handles for every port and capability: `conn.shop()?.get_orders(..)`.
 
+use tracing::Instrument as _;
+
 use crate::bindings::exports::patchbay::connector as exports;
 use crate::call::{conclude, within};
 use crate::connection::Connection;
@@ -11,14 +13,15 @@ use crate::types::*;
 macro_rules! invoke {
     ($self:ident, $call:ident ( $($arg:expr),* )) => {{
         let mut call = $self.conn.start().await?;
-        let timeout = call.timeout();
+        let (timeout, span) = (call.timeout(), call.span());
         let (store, instance) = (&mut call.store, &call.instance);
         let outcome = async {
             let guest = $self.guest.load(&mut *store, instance).map_err(|e| CallError::Fault(e.to_string()))?;
             within(timeout, guest.$call(&mut *store, $($arg),*)).await
         }
+        .instrument(span)
         .await;
-        conclude(call, outcome)
+        (call, outcome)
     }};
 }
 
@@ -61,8 +64,11 @@ macro_rules! handle {
             )*
         }
     };
-    (@finish $e:expr, infallible) => { $e };
-    (@finish $e:expr) => { $e.and_then(|r| r.map_err(CallError::Connector)) };
+    (@finish $e:expr, infallible) => {{ let (call, outcome) = $e; conclude(call, outcome) }};
+    (@finish $e:expr) => {{
+        let (call, outcome) = $e;
+        conclude(call, outcome.and_then(|r| r.map_err(CallError::Connector)))
+    }};
 }
 
 handle! {

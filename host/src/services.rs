@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
+use crate::anomaly::CallSpikes;
 use crate::limits::Limits;
+use crate::metrics::Metrics;
 use crate::outbound::OutboundPolicy;
 use crate::store::{KvLimits, KvStore};
 
@@ -12,4 +14,6 @@ pub(crate) struct Services {
     pub kv_limits: KvLimits,
     pub outbound: Arc<dyn OutboundPolicy>,
     pub limits: Limits,
+    pub metrics: Arc<Metrics>,
+    pub spikes: CallSpikes,
 }

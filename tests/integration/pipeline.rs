@@ -417,3 +417,82 @@ async fn repeated_auth_failures_disable_the_connection_until_reenabled() {
     host.reenable(&id).await.unwrap();
     assert_eq!(probe(&again, spec).await["status"], 401, "re-enabled");
 }
+
+#[tokio::test]
+async fn a_call_may_send_only_so_many_requests() {
+    let up = Hostile::start().await.unwrap();
+    let host = Host::builder()
+        .plugins_dir(probe_plugins())
+        .allow_private_network(true)
+        .limits(Limits {
+            pool_instances: 16,
+            max_http_requests_per_call: 3,
+            ..Limits::default()
+        })
+        .build()
+        .await
+        .unwrap();
+    let spec = json!({ "url": format!("{}/status/a/200", up.url()), "repeat": 5 });
+    let outcomes = probe(&connect(&host, &up.url(), None), spec).await;
+    let kinds: Vec<String> = outcomes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            o.get("error")
+                .map(|e| e.to_string())
+                .unwrap_or_else(|| o["status"].to_string())
+        })
+        .collect();
+    assert_eq!(kinds, vec!["200", "200", "200", "\"denied\"", "\"denied\""]);
+    assert!(
+        outcomes[3]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("already sent 3 requests")
+    );
+    assert_eq!(up.hits("status/a"), 3);
+}
+
+#[tokio::test]
+async fn the_rate_limit_spaces_requests_and_metrics_count_them() {
+    let up = Hostile::start().await.unwrap();
+    let host = builder(true).rate_limit("other/probe", 10.0, 1).build().await.unwrap();
+    let conn = connect(&host, &up.url(), None);
+    let started = Instant::now();
+    let outcomes = probe(
+        &conn,
+        json!({ "url": format!("{}/status/a/200", up.url()), "repeat": 4 }),
+    )
+    .await;
+    let elapsed = started.elapsed();
+    assert!(outcomes.as_array().unwrap().iter().all(|o| o["status"] == 200));
+    assert!(
+        elapsed >= Duration::from_millis(280),
+        "3 waits of ~100 ms at 10 rps, burst 1: {elapsed:?}"
+    );
+    assert!(elapsed < Duration::from_secs(3), "{elapsed:?}");
+
+    probe(&conn, json!({ "url": format!("{}/flaky/b/1/503", up.url()) })).await;
+    let metrics = host.metrics_text();
+    assert!(
+        metrics.contains(r#"patchbay_http_requests_total{provider="other/probe",status="200"} 5"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"patchbay_http_requests_total{provider="other/probe",status="503"} 1"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"patchbay_http_retries_total{provider="other/probe"} 1"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"patchbay_rate_limit_waits_total{provider="other/probe"} "#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"patchbay_calls_total{provider="other/probe",outcome="ok"} 2"#),
+        "{metrics}"
+    );
+}

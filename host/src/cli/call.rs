@@ -40,6 +40,9 @@ pub(crate) struct Args {
     /// (needed for local mock servers; off by default).
     #[arg(long)]
     allow_private_network: bool,
+    /// Write the host's metrics (OpenMetrics text) to this file after the call.
+    #[arg(long, value_name = "FILE")]
+    metrics: Option<PathBuf>,
     /// Time limit of the call in seconds.
     #[arg(long, default_value_t = 60)]
     timeout: u64,
@@ -123,10 +126,11 @@ pub(crate) async fn run(args: Args) -> Result<(), Failure> {
     let connection = host
         .connect(&args.provider, credentials, settings)
         .map_err(|e| Failure::usage(e.to_string()))?;
-    let output = connection
-        .call_json(&args.target, &input)
-        .await
-        .map_err(Failure::from_call)?;
-    print_json(&output);
+    let output = connection.call_json(&args.target, &input).await;
+    if let Some(path) = &args.metrics {
+        std::fs::write(path, host.metrics_text())
+            .map_err(|e| Failure::fault(format!("cannot write the metrics to {}: {e}", path.display())))?;
+    }
+    print_json(&output.map_err(Failure::from_call)?);
     Ok(())
 }

@@ -198,6 +198,14 @@ impl CircuitBreaker {
         }
     }
 
+    /// Whether the circuit currently refuses requests of a connection.
+    pub fn blocks(&self, connection: &str) -> bool {
+        let live = self.live.lock().expect("circuit lock");
+        live.get(connection).is_some_and(|entry| {
+            entry.persisted.as_ref().is_some_and(|r| r.disabled) || entry.open_until.is_some_and(|u| u > Instant::now())
+        })
+    }
+
     /// Re-enables a connection disabled by auth failures and closes its circuit.
     pub async fn reenable(&self, connection: &str) -> Result<(), crate::store::StoreError> {
         self.live.lock().expect("circuit lock").remove(connection);

@@ -15,9 +15,10 @@ use url::Url;
 use super::auth::{self, AuthError, AuthScheme};
 use super::circuit::{CircuitBreaker, CircuitConfig, Outcome};
 use super::network::{self, BlockedAddress, GuardedResolver};
-use super::ratelimit::RateLimiter;
+use super::ratelimit::{self, RateLimiter};
 use super::retry;
 use super::{OutboundError, OutboundPolicy, OutboundRequest, OutboundResponse, RequestContext, RetryMode};
+use crate::metrics::{ConnectionLabels, Metrics, StatusLabels};
 use crate::store::CircuitStore;
 
 /// Limits of the outbound pipeline.
@@ -55,14 +56,17 @@ pub struct Pipeline {
     limits: HttpLimits,
     rate: RateLimiter,
     circuit: CircuitBreaker,
+    metrics: Arc<Metrics>,
 }
 
 impl Pipeline {
-    /// A pipeline with the given limits; circuit state is kept in `store`.
+    /// A pipeline with the given limits; circuit state is kept in `store`,
+    /// counters in `metrics`.
     pub fn new(
         limits: HttpLimits,
         circuit: CircuitConfig,
         store: Arc<dyn CircuitStore>,
+        metrics: Arc<Metrics>,
     ) -> Result<Self, reqwest::Error> {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -76,6 +80,7 @@ impl Pipeline {
             limits,
             rate: RateLimiter::default(),
             circuit: CircuitBreaker::new(store, circuit),
+            metrics,
         })
     }
 
@@ -344,6 +349,36 @@ impl Pipeline {
     }
 }
 
+impl Pipeline {
+    /// Counts an attempt by status (or error kind) and times it.
+    fn observe(&self, ctx: &RequestContext, result: &Result<OutboundResponse, Attempt>, elapsed: Duration) {
+        let status = match result {
+            Ok(response) => response.status.to_string(),
+            Err(attempt) => match attempt.error {
+                OutboundError::Denied(_) => "denied",
+                OutboundError::Timeout(_) => "timeout",
+                OutboundError::Connection(_) => "connection",
+                OutboundError::TooLarge(_) => "too-large",
+                OutboundError::RateLimited(_) => "rate-limited",
+                OutboundError::CircuitOpen(_) => "circuit-open",
+                OutboundError::InvalidRequest(_) => "invalid-request",
+            }
+            .to_string(),
+        };
+        self.metrics
+            .requests
+            .get_or_create(&StatusLabels {
+                provider: ctx.provider.clone(),
+                status,
+            })
+            .inc();
+        self.metrics
+            .request_seconds
+            .get_or_create(&Metrics::provider(&ctx.provider))
+            .observe(elapsed.as_secs_f64());
+    }
+}
+
 fn ceil_seconds(wait: Duration) -> u32 {
     u32::try_from(wait.as_millis().div_ceil(1000)).unwrap_or(u32::MAX)
 }
@@ -369,6 +404,12 @@ impl OutboundPolicy for Pipeline {
                 match self.rate.acquire(&ctx.rate_key, quota, ctx.deadline).await {
                     Ok(waited) if !waited.is_zero() => {
                         tracing::debug!(connection = %ctx.connection_id, waited_ms = waited.as_millis() as u64, "rate limit wait");
+                        let labels = Metrics::provider(&ctx.provider);
+                        self.metrics.rate_limit_waits.get_or_create(&labels).inc();
+                        self.metrics
+                            .rate_limit_wait_seconds
+                            .get_or_create(&labels)
+                            .observe(waited.as_secs_f64());
                     }
                     Ok(_) => {}
                     Err(refused) => return Err(OutboundError::RateLimited(Some(ceil_seconds(refused.wait)))),
@@ -379,14 +420,35 @@ impl OutboundPolicy for Pipeline {
                 provider = %ctx.provider, connection = %ctx.connection_id, call = %ctx.call_id,
                 method = %prepared.method, host = prepared.url.host_str().unwrap_or_default(), attempt
             );
+            let started = Instant::now();
             let result = self
                 .exchange(ctx, prepared.clone(), plugin_timeout)
                 .instrument(span)
                 .await;
+            self.observe(ctx, &result, started.elapsed());
             if let Some(outcome) = outcome(&result) {
                 self.circuit
                     .record(&ctx.connection_id, &ctx.credentials_fingerprint, outcome)
                     .await;
+                let blocked = self.circuit.blocks(&ctx.connection_id);
+                let labels = ConnectionLabels {
+                    provider: ctx.provider.clone(),
+                    connection: ctx.connection_id.clone(),
+                };
+                self.metrics
+                    .circuit_blocked
+                    .get_or_create(&labels)
+                    .set(i64::from(blocked));
+            }
+            if let (Ok(response), Some(quota)) = (&result, ctx.rate_quota) {
+                let now_unix = SystemTime::now()
+                    .duration_since(SystemTime::UNIX_EPOCH)
+                    .map(|d| d.as_secs())
+                    .unwrap_or(0);
+                if let Some(pause) = ratelimit::header_pause(&response.headers, now_unix) {
+                    tracing::debug!(connection = %ctx.connection_id, pause_ms = pause.as_millis() as u64, "provider asks to slow down");
+                    self.rate.pause(&ctx.rate_key, quota, pause);
+                }
             }
             let retries_left = attempt <= policy.max_retries && retry_mode == RetryMode::Automatic;
             let delay = match &result {
@@ -412,6 +474,10 @@ impl OutboundPolicy for Pipeline {
                 return result.map_err(|a| a.error);
             }
             tracing::debug!(connection = %ctx.connection_id, attempt, delay_ms = delay.as_millis() as u64, "retrying");
+            self.metrics
+                .retries
+                .get_or_create(&Metrics::provider(&ctx.provider))
+                .inc();
             tokio::time::sleep(delay).await;
         }
     }

@@ -27,6 +27,9 @@ struct RequestSpec {
     /// Log the response body (tests that logs are scrubbed).
     #[serde(default)]
     log_body: bool,
+    /// Send the same request this many times in one call.
+    #[allow(dead_code, reason = "read from the raw input")]
+    repeat: Option<u32>,
 }
 
 fn http_error(error: HttpError) -> Value {
@@ -100,7 +103,18 @@ impl Actions for Probe {
     fn execute(name: String, input: Json) -> Result<Json> {
         let input: Value = serde_json::from_str(&input).or_validation("input")?;
         let output = match name.as_str() {
-            "request" => request(serde_json::from_value(input).or_validation("request")?),
+            "request" => {
+                let times = input.get("repeat").and_then(Value::as_u64).unwrap_or(1);
+                let mut outcomes = Vec::new();
+                for _ in 0..times {
+                    outcomes.push(request(serde_json::from_value(input.clone()).or_validation("request")?));
+                }
+                if times == 1 {
+                    outcomes.remove(0)
+                } else {
+                    Value::Array(outcomes)
+                }
+            }
             "config" => {
                 let field = input["name"].as_str().unwrap_or_default();
                 match config::get(field) {
