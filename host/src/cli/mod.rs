@@ -80,7 +80,7 @@ enum Command {
     /// List the providers of a plugins directory (and the files skipped).
     Providers(providers::Args),
     /// Call an operation of a provider, e.g. `shop.get-orders`, with JSON input.
-    Call(call::Args),
+    Call(Box<call::Args>),
 }
 
 /// Where state lives when `--database` is not given.
@@ -126,7 +126,7 @@ pub fn main() -> ExitCode {
         match cli.command {
             Command::Inspect(args) => inspect::run(args).await,
             Command::Providers(args) => providers::run(args).await,
-            Command::Call(args) => call::run(args).await,
+            Command::Call(args) => call::run(*args).await,
         }
     });
     match outcome {
