@@ -496,3 +496,34 @@ async fn the_rate_limit_spaces_requests_and_metrics_count_them() {
         "{metrics}"
     );
 }
+
+#[tokio::test]
+async fn sigv4_signs_with_secrets_the_plugin_never_sees() {
+    let up = Hostile::start().await.unwrap();
+    let host = builder(true).build().await.unwrap();
+    let conn = connect(&host, &up.url(), None);
+    let spec = json!({
+        "method": "PUT",
+        "url": format!("{}/echo", up.url()),
+        "body": "hello",
+        "sigv4": ["s3", "eu-central-1", "user", "token"],
+        "no_retry": true
+    });
+    let echoed = probe(&conn, spec).await;
+    let seen: Value = serde_json::from_str(echoed["body"].as_str().unwrap()).unwrap();
+    let authorization = seen["headers"]["authorization"].as_str().unwrap();
+    assert!(
+        authorization.starts_with("AWS4-HMAC-SHA256 Credential=alice/"),
+        "{authorization}"
+    );
+    assert!(
+        authorization.contains("/eu-central-1/s3/aws4_request"),
+        "{authorization}"
+    );
+    assert!(seen["headers"]["x-amz-date"].is_string());
+    assert_eq!(
+        seen["headers"]["x-amz-content-sha256"], "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824",
+        "S3 signs the payload hash"
+    );
+    assert!(!seen.to_string().contains(TOKEN), "the secret key is never sent");
+}

@@ -127,12 +127,13 @@ fn prepare(ctx: &RequestContext, request: OutboundRequest) -> Result<Prepared, O
             headers.push((name, value));
         }
     }
+    let mut sigv4 = None;
     if let Some(scheme) = &request.auth {
         if matches!(scheme, AuthScheme::AwsSigV4 { .. }) {
-            return Err(OutboundError::Denied(
-                "the aws-sigv4 auth scheme is not supported by this host yet".into(),
-            ));
+            sigv4 = Some(scheme);
         }
+    }
+    if let Some(scheme) = request.auth.as_ref().filter(|_| sigv4.is_none()) {
         let applied = auth::apply(scheme, credentials).map_err(denied)?;
         for (name, value) in applied.headers {
             headers.retain(|(n, _)| *n != name);
@@ -147,6 +148,22 @@ fn prepare(ctx: &RequestContext, request: OutboundRequest) -> Result<Prepared, O
     if let Some(key) = request.idempotency_key {
         headers.retain(|(n, _)| n != "idempotency-key");
         headers.push(("idempotency-key".into(), key));
+    }
+    // SigV4 signs the final request, so it comes last.
+    if let Some(scheme) = sigv4 {
+        let signable = auth::SigV4Request {
+            method: request.method.as_str(),
+            url: url.as_str(),
+            headers: &headers,
+            body: request.body.as_deref().unwrap_or_default(),
+        };
+        let signed =
+            auth::sigv4_headers(signable, scheme, credentials, std::time::SystemTime::now()).map_err(denied)?;
+        for (name, value) in signed {
+            headers.retain(|(n, _)| *n != name);
+            credential_headers.push(name.clone());
+            headers.push((name, value));
+        }
     }
     Ok(Prepared {
         method: request.method,

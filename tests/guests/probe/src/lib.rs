@@ -20,6 +20,8 @@ struct RequestSpec {
     body: Option<String>,
     basic: Option<(String, String)>,
     query_auth: Option<(String, String)>,
+    /// service, region, key-id field, secret field
+    sigv4: Option<(String, String, String, String)>,
     #[serde(default)]
     no_retry: bool,
     timeout_ms: Option<u32>,
@@ -65,6 +67,9 @@ fn request(input: RequestSpec) -> Value {
     }
     if let Some((param, field)) = input.query_auth {
         request = request.query_auth(&param, &field);
+    }
+    if let Some((service, region, key_id, secret)) = input.sigv4 {
+        request = request.aws_sigv4(&service, &region, &key_id, &secret);
     }
     if let Some(ms) = input.timeout_ms {
         request = request.timeout_ms(ms);
