@@ -127,12 +127,10 @@ fn prepare(ctx: &RequestContext, request: OutboundRequest) -> Result<Prepared, O
             headers.push((name, value));
         }
     }
-    let mut sigv4 = None;
-    if let Some(scheme) = &request.auth {
-        if matches!(scheme, AuthScheme::AwsSigV4 { .. }) {
-            sigv4 = Some(scheme);
-        }
-    }
+    let sigv4 = request
+        .auth
+        .as_ref()
+        .filter(|scheme| matches!(scheme, AuthScheme::AwsSigV4 { .. }));
     if let Some(scheme) = request.auth.as_ref().filter(|_| sigv4.is_none()) {
         let applied = auth::apply(scheme, credentials).map_err(denied)?;
         for (name, value) in applied.headers {
