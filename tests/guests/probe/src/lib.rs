@@ -94,7 +94,7 @@ fn request(input: RequestSpec) -> Value {
 
 impl Actions for Probe {
     fn list_actions() -> Vec<ActionSpec> {
-        ["request", "config", "log"]
+        ["request", "config", "hmac", "log"]
             .into_iter()
             .map(|name| ActionSpec {
                 name: name.into(),
@@ -124,6 +124,20 @@ impl Actions for Probe {
                 let field = input["name"].as_str().unwrap_or_default();
                 match config::get(field) {
                     Ok(value) => json!({ "value": value }),
+                    Err(error) => json!({ "error": format!("{error:?}") }),
+                }
+            }
+            "hmac" => {
+                let message = input["message"].as_str().unwrap_or_default().as_bytes();
+                let field = input["field"].as_str().unwrap_or_default();
+                match crypto::hmac(crypto::HashAlgorithm::Sha256, field, message) {
+                    Ok(mac) => {
+                        let verified = crypto::verify_hmac(crypto::HashAlgorithm::Sha256, field, message, &mac)?;
+                        let tampered = crypto::verify_hmac(crypto::HashAlgorithm::Sha256, field, b"other", &mac)?;
+                        let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
+                        let matches_secret = crypto::verify_secret(field, input["guess"].as_str().unwrap_or_default())?;
+                        json!({ "hmac": hex, "verified": verified, "tampered": tampered, "guess": matches_secret })
+                    }
                     Err(error) => json!({ "error": format!("{error:?}") }),
                 }
             }
