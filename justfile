@@ -32,6 +32,7 @@ build-plugins: setup
         crate=$(basename "$dir"); \
         cp "target/guests/wasm32-wasip2/release/${crate//-/_}.wasm" "target/test-plugins/$crate.wasm"; \
     done
+    @echo "    target/test-plugins: $(ls target/test-plugins | tr '\n' ' ')"
 
 # Build the host (the `patchbay` CLI) and the mock servers.
 build:

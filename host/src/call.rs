@@ -121,7 +121,10 @@ impl Call {
         for line in stderr.lines().filter(|l| !l.trim().is_empty()) {
             state.guest_log(Level::Warn, line, &[]);
         }
-        let last = stderr.lines().rev().find(|l| !l.trim().is_empty())?;
+        let last = stderr
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty() && !l.starts_with("note: run with `RUST_BACKTRACE"))?;
         Some(match &state.ctx.connection {
             Some(connection) => connection.redactor.scrub(last),
             None => last.to_string(),

@@ -6,5 +6,6 @@ mod bridge;
 mod cli;
 mod pipeline;
 mod registry;
+mod sandbox;
 mod support;
 mod woocommerce;

@@ -534,7 +534,13 @@ async fn crypto_uses_secrets_the_plugin_cannot_read() {
     let host = builder(true).build().await.unwrap();
     let conn = connect(&host, "http://127.0.0.1:9", None);
     let run = |input: Value| json!({ "name": "hmac", "input": input.to_string() });
-    let output = conn.call_json("actions.execute", &run(json!({ "field": "token", "message": "payload", "guess": TOKEN }))).await.unwrap();
+    let output = conn
+        .call_json(
+            "actions.execute",
+            &run(json!({ "field": "token", "message": "payload", "guess": TOKEN })),
+        )
+        .await
+        .unwrap();
     let output: Value = serde_json::from_str(output.as_str().unwrap()).unwrap();
     let mut expected = hmac::Hmac::<sha2::Sha256>::new_from_slice(TOKEN.as_bytes()).unwrap();
     expected.update(b"payload");
@@ -542,8 +548,20 @@ async fn crypto_uses_secrets_the_plugin_cannot_read() {
     assert_eq!(output["verified"], true);
     assert_eq!(output["tampered"], false);
     assert_eq!(output["guess"], true);
-    let wrong = conn.call_json("actions.execute", &run(json!({ "field": "token", "message": "x", "guess": "nope" }))).await.unwrap();
+    let wrong = conn
+        .call_json(
+            "actions.execute",
+            &run(json!({ "field": "token", "message": "x", "guess": "nope" })),
+        )
+        .await
+        .unwrap();
     assert!(wrong.as_str().unwrap().contains(r#""guess":false"#), "{wrong}");
-    let missing = conn.call_json("actions.execute", &run(json!({ "field": "absent", "message": "x" }))).await.unwrap();
-    assert!(missing.as_str().unwrap().contains("absent") && missing.as_str().unwrap().contains("is not set"), "{missing}");
+    let missing = conn
+        .call_json("actions.execute", &run(json!({ "field": "absent", "message": "x" })))
+        .await
+        .unwrap();
+    assert!(
+        missing.as_str().unwrap().contains("absent") && missing.as_str().unwrap().contains("is not set"),
+        "{missing}"
+    );
 }

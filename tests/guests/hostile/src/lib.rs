@@ -1,0 +1,116 @@
+//! A hostile plugin for the sandbox tests. Each action is one attack; the
+//! host must end that call with a clear error and keep serving.
+
+use patchbay_sdk::prelude::*;
+
+/// The attacker.
+pub struct Hostile;
+
+#[inline(never)]
+fn recurse(depth: u64, sink: &mut [u64; 64]) -> u64 {
+    sink[(depth % 64) as usize] = depth;
+    if depth == u64::MAX {
+        0
+    } else {
+        recurse(depth + 1, sink) + sink[0]
+    }
+}
+
+fn run(action: &str) -> Result<String> {
+    Ok(match action {
+        "ok" => "fine".into(),
+        "spin" => {
+            let mut x: u64 = 1;
+            loop {
+                x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+            }
+        }
+        "memory-bomb" => {
+            let mut hoard: Vec<Vec<u8>> = Vec::new();
+            loop {
+                hoard.push(vec![0xAB; 16 * 1024 * 1024]);
+                std::hint::black_box(&hoard);
+            }
+        }
+        "recursion" => {
+            let mut sink = [0u64; 64];
+            recurse(0, &mut sink).to_string()
+        }
+        "huge-return" => "x".repeat(200 * 1024 * 1024),
+        "panic" => panic!("the hostile plugin panics on purpose"),
+        "flood-log" => {
+            for i in 0..20_000 {
+                log::info(&format!("flood {i}"));
+            }
+            "logged".into()
+        }
+        "flood-kv" => {
+            for i in 0.. {
+                kv::set(&format!("key-{i}"), b"value", None)?;
+            }
+            unreachable!()
+        }
+        "flood-http" => {
+            let base = config::require("base")?;
+            for _ in 0..10_000 {
+                Request::get(format!("{base}/ping")).no_retry().send()?;
+            }
+            "sent".into()
+        }
+        "env" => format!("{:?}", std::env::vars().collect::<Vec<_>>()),
+        "args" => format!("{:?}", std::env::args().collect::<Vec<_>>()),
+        "exit" => std::process::exit(3),
+        other => return Err(Error::Unsupported(format!("no attack {other:?}"))),
+    })
+}
+
+impl Actions for Hostile {
+    fn list_actions() -> Vec<ActionSpec> {
+        Vec::new()
+    }
+
+    fn execute(name: String, _input: Json) -> Result<Json> {
+        run(&name).map(|out| serde_json::Value::String(out).to_string())
+    }
+}
+
+impl Connector for Hostile {
+    fn manifest() -> PluginManifest {
+        PluginManifest {
+            name: "hostile".into(),
+            family: Family::Other,
+            display_name: "Hostile".into(),
+            description: "Attacks the sandbox, one action at a time.".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            contract_version: patchbay_sdk::CONTRACT_VERSION.into(),
+            credentials: Vec::new(),
+            settings: vec![SettingField {
+                name: "base".into(),
+                label: "Base".into(),
+                type_: SettingType::Url,
+                required: false,
+                default: None,
+                choices: Vec::new(),
+                help: String::new(),
+            }],
+            auth: AuthSpec {
+                strategy: AuthStrategy::None,
+                oauth2: None,
+            },
+            allowed_hosts: vec!["{{setting.base}}".into()],
+            rate_limit: None,
+            retry: None,
+            webhooks: None,
+        }
+    }
+
+    fn test_connection() -> Result<ConnectionTest> {
+        Ok(ConnectionTest {
+            success: true,
+            message: "hostile".into(),
+            details: "{}".into(),
+        })
+    }
+}
+
+patchbay_sdk::export!(Hostile: actions);

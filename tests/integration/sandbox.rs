@@ -1,0 +1,182 @@
+//! The sandbox against a hostile plugin: every attack ends its own call
+//! with a clear error, and the host keeps serving.
+
+use std::time::{Duration, Instant};
+
+use patchbay::store::KvLimits;
+use patchbay::types::ConnectorError;
+use patchbay::{CallError, ConnectOptions, Connection, Credentials, Host, Limits, LoadError, Settings};
+use patchbay_tests::hostile::Hostile;
+use serde_json::json;
+
+use crate::support::workspace;
+
+fn test_plugins() -> std::path::PathBuf {
+    let dir = workspace().join("target/test-plugins");
+    assert!(
+        dir.join("hostile.wasm").is_file(),
+        "run `just build-plugins` first (`just test` does)"
+    );
+    dir
+}
+
+async fn host(limits: Limits) -> Host {
+    Host::builder()
+        .plugins_dir(test_plugins())
+        .allow_private_network(true)
+        .limits(limits)
+        .kv_limits(KvLimits {
+            max_keys: 100,
+            ..KvLimits::default()
+        })
+        .build()
+        .await
+        .unwrap()
+}
+
+fn small() -> Limits {
+    Limits {
+        pool_instances: 32,
+        max_memory_bytes: 64 * 1024 * 1024,
+        call_timeout: Duration::from_secs(2),
+        max_http_requests_per_call: 20,
+        max_log_records_per_call: 100,
+        ..Limits::default()
+    }
+}
+
+fn connect(host: &Host, tenant: &str, base: Option<String>) -> Connection {
+    let settings: Settings = base.map(|b| ("base".to_string(), b)).into_iter().collect();
+    host.connect_with(
+        "other/hostile",
+        Credentials::new(),
+        settings,
+        ConnectOptions {
+            id: Some(tenant.into()),
+        },
+    )
+    .unwrap()
+}
+
+async fn attack(conn: &Connection, action: &str) -> Result<serde_json::Value, CallError> {
+    let output = conn
+        .call_json("actions.execute", &json!({ "name": action, "input": "{}" }))
+        .await?;
+    Ok(serde_json::from_str(output.as_str().expect("execute returns JSON text")).unwrap())
+}
+
+#[tokio::test]
+async fn each_attack_ends_its_own_call_with_a_clear_error() {
+    let host = host(small()).await;
+    let conn = connect(&host, "tenant-a", None);
+
+    let started = Instant::now();
+    match attack(&conn, "spin").await {
+        Err(CallError::Deadline(limit)) => assert_eq!(limit, Duration::from_secs(2)),
+        other => panic!("an infinite loop must hit the deadline, got {other:?}"),
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "stopped near its deadline: {:?}",
+        started.elapsed()
+    );
+
+    let cases: &[(&str, &[&str])] = &[
+        ("memory-bomb", &["memory allocation", "failed"]),
+        ("huge-return", &["memory allocation"]),
+        ("recursion", &["stack"]),
+        ("panic", &["panics on purpose"]),
+        ("exit", &["the plugin called exit("]),
+    ];
+    for (action, expected) in cases {
+        match attack(&conn, action).await {
+            Err(CallError::Fault(message)) => {
+                for word in *expected {
+                    assert!(message.contains(word), "{action}: {message:?} should mention {word:?}");
+                }
+            }
+            other => panic!("{action}: expected a fault, got {other:?}"),
+        }
+        assert_eq!(
+            attack(&conn, "ok").await.unwrap(),
+            "fine",
+            "the host keeps serving after {action}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn floods_are_capped_by_quotas() {
+    let up = Hostile::start().await.unwrap();
+    let host = host(small()).await;
+    let conn = connect(&host, "tenant-f", Some(up.url()));
+
+    match attack(&conn, "flood-kv").await {
+        Err(CallError::Connector(ConnectorError::Permanent(f))) => {
+            assert!(f.message.contains("storage quota exceeded"), "{}", f.message)
+        }
+        other => panic!("expected the kv quota, got {other:?}"),
+    }
+    match attack(&conn, "flood-http").await {
+        Err(CallError::Connector(ConnectorError::Permanent(f))) => {
+            assert!(f.message.contains("already sent 20 requests"), "{}", f.message)
+        }
+        other => panic!("expected the request limit, got {other:?}"),
+    }
+    assert_eq!(
+        attack(&conn, "flood-log").await.unwrap(),
+        "logged",
+        "extra log records are dropped, not fatal"
+    );
+}
+
+#[tokio::test]
+async fn no_environment_and_no_arguments() {
+    let host = host(small()).await;
+    let conn = connect(&host, "tenant-e", None);
+    assert_eq!(attack(&conn, "env").await.unwrap(), "[]");
+    assert_eq!(attack(&conn, "args").await.unwrap(), "[]");
+}
+
+#[tokio::test]
+async fn a_plugin_importing_the_filesystem_is_refused_at_load_with_the_import_named() {
+    let host = Host::builder().build().await.unwrap();
+    match host.load_file(&test_plugins().join("wants-files.wasm")).await {
+        Err(LoadError::UnsupportedImport { import, hint, .. }) => {
+            assert!(import.starts_with("wasi:filesystem/"), "{import}");
+            assert!(hint.contains("no filesystem or sockets"), "{hint}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spinning_tenant_does_not_starve_another() {
+    let host = host(Limits {
+        call_timeout: Duration::from_secs(4),
+        ..small()
+    })
+    .await;
+    let noisy = connect(&host, "tenant-noisy", None);
+    let quiet = connect(&host, "tenant-quiet", None);
+    let spinners: Vec<_> = (0..4)
+        .map(|_| {
+            let noisy = noisy.clone();
+            tokio::spawn(async move { attack(&noisy, "spin").await })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut slowest = Duration::ZERO;
+    for _ in 0..20 {
+        let started = Instant::now();
+        assert_eq!(attack(&quiet, "ok").await.unwrap(), "fine");
+        slowest = slowest.max(started.elapsed());
+    }
+    assert!(
+        slowest < Duration::from_secs(2),
+        "good calls stay responsive beside spinning guests: {slowest:?}"
+    );
+    for spinner in spinners {
+        assert!(matches!(spinner.await.unwrap(), Err(CallError::Deadline(_))));
+    }
+}
