@@ -8,6 +8,7 @@ use wasmtime::Engine;
 use wasmtime::component::Linker;
 
 use crate::anomaly::CallSpikes;
+use crate::cache::CompileCache;
 use crate::connection::{ConnectOptions, Connection, ProviderOverrides};
 use crate::credentials::{Credentials, Settings};
 use crate::error::{ConnectError, LoadError};
@@ -62,6 +63,7 @@ pub struct HostBuilder {
     circuit: CircuitConfig,
     outbound: Option<Arc<dyn OutboundPolicy>>,
     pooling: bool,
+    cache: Option<CompileCache>,
 }
 
 impl HostBuilder {
@@ -138,6 +140,13 @@ impl HostBuilder {
         self
     }
 
+    /// Keeps compiled components in `dir`, keyed by content hash and engine
+    /// configuration, so that large plugins load in milliseconds.
+    pub fn compile_cache(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cache = Some(CompileCache::new(dir));
+        self
+    }
+
     /// Uses the pooling instance allocator (default) or allocates on demand.
     pub fn pooling(mut self, enabled: bool) -> Self {
         self.pooling = enabled;
@@ -192,6 +201,7 @@ impl HostBuilder {
                 overrides,
                 pipeline,
                 registry: std::sync::RwLock::new(PluginRegistry::default()),
+                cache: self.cache,
                 _ticker: ticker,
             }),
         };
@@ -209,6 +219,7 @@ struct HostInner {
     overrides: BTreeMap<String, ProviderOverrides>,
     pipeline: Arc<Pipeline>,
     registry: std::sync::RwLock<PluginRegistry>,
+    cache: Option<CompileCache>,
     _ticker: EpochTicker,
 }
 
@@ -254,6 +265,7 @@ impl Host {
             circuit: CircuitConfig::default(),
             outbound: None,
             pooling: true,
+            cache: None,
         }
     }
 
@@ -276,7 +288,15 @@ impl Host {
 
     /// Loads and checks one plugin file without registering it.
     pub async fn load_file(&self, path: &Path) -> Result<Plugin, LoadError> {
-        Plugin::load(&self.inner.engine, &self.inner.linker, &self.inner.services, path).await
+        let inner = &self.inner;
+        Plugin::load(
+            &inner.engine,
+            &inner.linker,
+            &inner.services,
+            inner.cache.as_ref(),
+            path,
+        )
+        .await
     }
 
     /// Loaded providers, by key.

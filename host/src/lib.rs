@@ -30,6 +30,7 @@ mod anomaly;
 #[allow(missing_docs, unsafe_code, clippy::all)]
 mod bindings;
 pub mod bridge;
+mod cache;
 mod call;
 mod connection;
 mod credentials;
@@ -49,6 +50,7 @@ mod services;
 pub mod store;
 pub mod types;
 
+pub use cache::{CacheOutcome, CompileCache};
 pub use connection::{ConnectOptions, Connection};
 pub use credentials::{Credentials, Settings};
 pub use error::{CallError, ConnectError, LoadError};

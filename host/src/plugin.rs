@@ -17,6 +17,7 @@ use wasmtime::component::{Component, InstancePre, Linker, Val};
 
 use crate::bindings::exports::patchbay::connector as exports;
 use crate::bridge;
+use crate::cache::{CacheOutcome, CompileCache};
 use crate::call::{Call, conclude, within};
 use crate::error::{CallError, LoadError};
 use crate::interfaces::{self, CONTRACT_PACKAGE, HOST_IMPORTS, Interface, SUPPORTED_CONTRACT_VERSIONS};
@@ -81,6 +82,8 @@ pub struct Plugin {
     port: Interface,
     exports: BTreeSet<Interface>,
     imports: Vec<String>,
+    cache_outcome: Option<CacheOutcome>,
+    compile_time: std::time::Duration,
     pub(crate) component: Component,
     pub(crate) pre: InstancePre<CallState>,
     pub(crate) guests: Guests,
@@ -220,13 +223,27 @@ impl Plugin {
         engine: &Engine,
         linker: &Linker<CallState>,
         services: &Arc<Services>,
+        cache: Option<&CompileCache>,
         path: &Path,
     ) -> Result<Self, LoadError> {
         let bytes = std::fs::read(path).map_err(|e| LoadError::Read {
             path: path.to_path_buf(),
             reason: e.to_string(),
         })?;
-        let component = Component::from_binary(engine, &bytes).map_err(|e| not_a_component(path, &bytes, &e))?;
+        let started = std::time::Instant::now();
+        let (component, cache_outcome) = match cache {
+            Some(cache) => {
+                let (component, outcome) = cache
+                    .load_or_compile(engine, &bytes)
+                    .map_err(|e| not_a_component(path, &bytes, &e))?;
+                (component, Some(outcome))
+            }
+            None => (
+                Component::from_binary(engine, &bytes).map_err(|e| not_a_component(path, &bytes, &e))?,
+                None,
+            ),
+        };
+        let compile_time = started.elapsed();
         let ty = component.component_type();
         let mut imports = Vec::new();
         for (name, _) in ty.imports(engine) {
@@ -294,6 +311,8 @@ impl Plugin {
             port: Interface::Connector,
             exports: exported,
             imports,
+            cache_outcome,
+            compile_time,
             component,
             pre,
             guests,
@@ -381,6 +400,17 @@ impl Plugin {
                 _ => None,
             })
             .collect()
+    }
+
+    /// What the compile cache did when this plugin was loaded (`None`
+    /// without a cache).
+    pub fn cache_outcome(&self) -> Option<CacheOutcome> {
+        self.cache_outcome
+    }
+
+    /// How long compiling (or loading from the cache) took.
+    pub fn compile_time(&self) -> std::time::Duration {
+        self.compile_time
     }
 
     /// `family/name`, e.g. `shop/woocommerce`.

@@ -25,6 +25,7 @@ async fn run(args: Vec<String>) -> Output {
         Command::new(patchbay())
             .args(&args)
             .env("RUST_LOG", "error")
+            .env("PATCHBAY_CACHE", std::env::temp_dir().join("patchbay-cli-test-cache"))
             .output()
             .unwrap()
     })
@@ -153,4 +154,29 @@ async fn call_pages_through_orders_and_reports_errors_with_exit_codes() {
     let bad_field = run(base("cs_test", r#"{"query": {"limit": -1}}"#)).await;
     assert_eq!(bad_field.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad_field.stderr).contains("query.limit"));
+}
+
+#[tokio::test]
+async fn compile_warms_the_cache_and_the_second_load_is_a_hit() {
+    let plugins = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    std::fs::copy(plugin("shop-woocommerce"), plugins.path().join("shop-woocommerce.wasm")).unwrap();
+    let compile = || {
+        args(&[
+            "compile",
+            plugins.path().to_str().unwrap(),
+            "--cache",
+            cache.path().to_str().unwrap(),
+        ])
+    };
+    let first = run(compile()).await;
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let printed = String::from_utf8_lossy(&first.stdout).to_string() + &String::from_utf8_lossy(&first.stderr);
+    assert!(
+        printed.contains("shop/woocommerce") && printed.contains("compiled in"),
+        "{printed}"
+    );
+    let second = run(compile()).await;
+    let printed = String::from_utf8_lossy(&second.stdout).to_string() + &String::from_utf8_lossy(&second.stderr);
+    assert!(printed.contains("cached in"), "{printed}");
 }

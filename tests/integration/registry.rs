@@ -101,3 +101,22 @@ async fn the_woocommerce_plugin_exports_exactly_its_port_and_imports_only_the_co
         );
     }
 }
+
+#[tokio::test]
+async fn an_unknown_contract_version_is_refused_naming_both_versions() {
+    let dir = tempfile::tempdir().unwrap();
+    let newer = r#"(component
+        (instance $i)
+        (export "patchbay:connector/connector@0.2.0" (instance $i)))"#;
+    fs::write(dir.path().join("newer.wasm"), wat::parse_str(newer).unwrap()).unwrap();
+    let host = builder().build().await.unwrap();
+    let error = host
+        .load_file(&dir.path().join("newer.wasm"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("targets contract version 0.2.0; this host serves 0.1.0"),
+        "{error}"
+    );
+}

@@ -110,6 +110,7 @@ pub(crate) async fn run(args: Args) -> Result<(), Failure> {
     };
     let mut builder = Host::builder()
         .pooling(false)
+        .compile_cache(super::default_cache())
         .allow_private_network(args.allow_private_network)
         .limits(limits)
         .plugins_dir(&args.plugins)

@@ -8,6 +8,7 @@
 //! | 3    | plugin or host fault: load failure, trap, limit, deadline       |
 
 mod call;
+mod compile;
 mod inspect;
 mod providers;
 
@@ -79,6 +80,8 @@ enum Command {
     Inspect(inspect::Args),
     /// List the providers of a plugins directory (and the files skipped).
     Providers(providers::Args),
+    /// Compile every plugin of a directory into the on-disk cache.
+    Compile(compile::Args),
     /// Call an operation of a provider, e.g. `shop.get-orders`, with JSON input.
     Call(Box<call::Args>),
 }
@@ -93,6 +96,18 @@ pub(crate) fn default_database() -> PathBuf {
         .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/share")))
         .unwrap_or_else(|| PathBuf::from("."));
     base.join("patchbay").join("patchbay.db")
+}
+
+/// Where compiled plugins are cached when `--cache` is not given.
+pub(crate) fn default_cache() -> PathBuf {
+    if let Some(path) = std::env::var_os("PATCHBAY_CACHE") {
+        return PathBuf::from(path);
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    base.join("patchbay").join("compiled")
 }
 
 pub(crate) fn print_json(value: &serde_json::Value) {
@@ -126,6 +141,7 @@ pub fn main() -> ExitCode {
         match cli.command {
             Command::Inspect(args) => inspect::run(args).await,
             Command::Providers(args) => providers::run(args).await,
+            Command::Compile(args) => compile::run(args).await,
             Command::Call(args) => call::run(*args).await,
         }
     });

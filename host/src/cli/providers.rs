@@ -21,6 +21,7 @@ pub(crate) struct Args {
 pub(crate) async fn run(args: Args) -> Result<(), Failure> {
     let host = Host::builder()
         .pooling(false)
+        .compile_cache(super::default_cache())
         .plugins_dir(&args.plugins)
         .build()
         .await
