@@ -16,10 +16,11 @@ use crate::limits::Limits;
 use crate::metrics::Metrics;
 use crate::outbound::{CircuitConfig, HostPattern, HttpLimits, OutboundPolicy, PatternError, Pipeline, RateQuota};
 use crate::plugin::Plugin;
-use crate::registry::PluginRegistry;
+use crate::registry::{PluginRegistry, ReloadReport};
 use crate::runtime::{self, CallState, EpochTicker};
 use crate::services::Services;
 use crate::store::{KvLimits, KvStore, SqliteStore, StoreError};
+use sha2::Digest as _;
 
 /// Why a host could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -206,7 +207,7 @@ impl HostBuilder {
             }),
         };
         if let Some(dir) = &self.plugins_dir {
-            host.load_dir(dir).await?;
+            host.reload_dir(dir).await?;
         }
         Ok(host)
     }
@@ -221,6 +222,24 @@ struct HostInner {
     registry: std::sync::RwLock<PluginRegistry>,
     cache: Option<CompileCache>,
     _ticker: EpochTicker,
+}
+
+/// Keeps a plugins directory watched; reloading stops when dropped.
+pub struct PluginWatcher {
+    _watcher: notify::RecommendedWatcher,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl std::fmt::Debug for PluginWatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PluginWatcher").finish_non_exhaustive()
+    }
+}
+
+impl Drop for PluginWatcher {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 /// The Patchbay host. Cheap to clone; share it across tasks.
@@ -269,21 +288,92 @@ impl Host {
         }
     }
 
-    /// Loads every `*.wasm` file of `dir` into the registry.
-    pub async fn load_dir(&self, dir: &Path) -> Result<(), HostError> {
+    /// Scans `dir` and brings the registry in line with it: new and changed
+    /// files are (re)loaded, removed files unregistered. A file that fails to
+    /// load is reported and, if it replaced a working version, that version
+    /// keeps serving. Calls in flight keep the version they started with.
+    pub async fn reload_dir(&self, dir: &Path) -> Result<ReloadReport, HostError> {
         let files = PluginRegistry::wasm_files(dir).map_err(|e| HostError::PluginsDir {
             path: dir.to_path_buf(),
             reason: e.to_string(),
         })?;
-        for file in files {
-            let outcome = self.load_file(&file).await;
+        let mut report = ReloadReport::default();
+        for file in &files {
+            let Ok(bytes) = std::fs::read(file) else { continue };
+            let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
+            let unchanged = self
+                .inner
+                .registry
+                .read()
+                .expect("registry lock")
+                .files
+                .get(file)
+                .is_some_and(|f| f.sha256 == sha256);
+            if unchanged {
+                continue;
+            }
+            let outcome = self.load_file(file).await;
             self.inner
                 .registry
                 .write()
                 .expect("registry lock")
-                .record(&file, outcome);
+                .record(file, sha256, outcome, &mut report);
         }
-        Ok(())
+        let mut registry = self.inner.registry.write().expect("registry lock");
+        let gone: Vec<PathBuf> = registry
+            .files
+            .keys()
+            .filter(|p| p.parent() == Some(dir) && !files.contains(p))
+            .cloned()
+            .collect();
+        for path in gone {
+            registry.forget(&path, &mut report);
+        }
+        Ok(report)
+    }
+
+    /// Watches `dir` and reloads it when files change, until the returned
+    /// watcher is dropped.
+    pub fn watch(&self, dir: &Path) -> Result<PluginWatcher, HostError> {
+        use notify::Watcher as _;
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+        let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+            if event.is_ok() {
+                let _ = tx.send(());
+            }
+        })
+        .map_err(|e| HostError::PluginsDir {
+            path: dir.to_path_buf(),
+            reason: format!("cannot watch: {e}"),
+        })?;
+        watcher
+            .watch(dir, notify::RecursiveMode::NonRecursive)
+            .map_err(|e| HostError::PluginsDir {
+                path: dir.to_path_buf(),
+                reason: format!("cannot watch: {e}"),
+            })?;
+        let host = Arc::downgrade(&self.inner);
+        let dir = dir.to_path_buf();
+        let task = tokio::spawn(async move {
+            while rx.recv().await.is_some() {
+                // Let a burst of events (a copy in progress) settle.
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                while rx.try_recv().is_ok() {}
+                let Some(inner) = host.upgrade() else { break };
+                let host = Host { inner };
+                match host.reload_dir(&dir).await {
+                    Ok(report) if report != ReloadReport::default() => {
+                        tracing::info!(?report, "plugins directory reloaded")
+                    }
+                    Ok(_) => {}
+                    Err(error) => tracing::warn!(%error, "cannot reload the plugins directory"),
+                }
+            }
+        });
+        Ok(PluginWatcher {
+            _watcher: watcher,
+            task,
+        })
     }
 
     /// Loads and checks one plugin file without registering it.
@@ -322,7 +412,6 @@ impl Host {
             .read()
             .expect("registry lock")
             .failures()
-            .iter()
             .map(ToString::to_string)
             .collect()
     }

@@ -6,6 +6,7 @@ mod bridge;
 mod cli;
 mod pipeline;
 mod registry;
+mod reload;
 mod sandbox;
 mod support;
 mod woocommerce;
