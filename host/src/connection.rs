@@ -67,6 +67,21 @@ pub struct ConnectOptions {
     pub id: Option<String>,
 }
 
+/// Refuses names the manifest does not declare (typos, stale configuration).
+fn check_declared<'a>(what: &str, mut given: impl Iterator<Item = &'a str>, declared: &[&str]) -> Result<(), String> {
+    match given.find(|name| !declared.contains(name)) {
+        None => Ok(()),
+        Some(unknown) => Err(format!(
+            "unknown {what} {unknown:?}; the plugin declares: {}",
+            if declared.is_empty() {
+                "none".to_string()
+            } else {
+                declared.join(", ")
+            }
+        )),
+    }
+}
+
 fn check_setting(
     provider: &str,
     name: &str,
@@ -130,27 +145,9 @@ impl Connection {
             reason,
         };
         let declared_creds: Vec<&str> = manifest.credentials.iter().map(|c| c.name.as_str()).collect();
-        if let Some(unknown) = credentials.names().find(|n| !declared_creds.contains(n)) {
-            return Err(invalid(format!(
-                "unknown credential field {unknown:?}; the plugin declares: {}",
-                if declared_creds.is_empty() {
-                    "none".to_string()
-                } else {
-                    declared_creds.join(", ")
-                }
-            )));
-        }
+        check_declared("credential field", credentials.names(), &declared_creds).map_err(&invalid)?;
         let declared_settings: Vec<&str> = manifest.settings.iter().map(|s| s.name.as_str()).collect();
-        if let Some(unknown) = settings.keys().find(|n| !declared_settings.contains(&n.as_str())) {
-            return Err(invalid(format!(
-                "unknown setting {unknown:?}; the plugin declares: {}",
-                if declared_settings.is_empty() {
-                    "none".to_string()
-                } else {
-                    declared_settings.join(", ")
-                }
-            )));
-        }
+        check_declared("setting", settings.keys().map(String::as_str), &declared_settings).map_err(&invalid)?;
         for field in &manifest.credentials {
             if let Some(default) = field.default.as_deref().filter(|_| !field.secret) {
                 credentials.set_default(&field.name, default);

@@ -289,6 +289,29 @@ async fn get_order(
     }
 }
 
+/// What every update endpoint does first: authenticate, parse the JSON
+/// body, find the object. Returns its index and the update.
+fn read_update(
+    shop: &Shop,
+    items: &Mutex<Vec<Value>>,
+    id: &str,
+    headers: &HeaderMap,
+    query: &HashMap<String, String>,
+    body: &[u8],
+    not_found_code: &str,
+) -> Result<(usize, Value), Response> {
+    authenticate(shop, headers, query)?;
+    let update = serde_json::from_slice::<Value>(body).map_err(|_| {
+        wc_error(
+            StatusCode::BAD_REQUEST,
+            "rest_invalid_json",
+            "Invalid JSON body passed.",
+        )
+    })?;
+    let index = find(items, id).ok_or_else(|| wc_error(StatusCode::NOT_FOUND, not_found_code, "Invalid ID."))?;
+    Ok((index, update))
+}
+
 async fn update_order(
     State(shop): State<Shared>,
     Path(id): Path<String>,
@@ -296,22 +319,17 @@ async fn update_order(
     Query(query): Query<HashMap<String, String>>,
     body: axum::body::Bytes,
 ) -> Response {
-    if let Err(denied) = authenticate(&shop, &headers, &query) {
-        return denied;
-    }
-    let Ok(update) = serde_json::from_slice::<Value>(&body) else {
-        return wc_error(
-            StatusCode::BAD_REQUEST,
-            "rest_invalid_json",
-            "Invalid JSON body passed.",
-        );
-    };
-    let Some(i) = find(&shop.orders, &id) else {
-        return wc_error(
-            StatusCode::NOT_FOUND,
-            "woocommerce_rest_shop_order_invalid_id",
-            "Invalid ID.",
-        );
+    let (i, update) = match read_update(
+        &shop,
+        &shop.orders,
+        &id,
+        &headers,
+        &query,
+        &body,
+        "woocommerce_rest_shop_order_invalid_id",
+    ) {
+        Ok(found) => found,
+        Err(response) => return response,
     };
     if let Some(status) = update.get("status") {
         let valid = status.as_str().is_some_and(|s| STATUSES.contains(&s) || s == "trash");
@@ -354,22 +372,17 @@ async fn update_product(
     Query(query): Query<HashMap<String, String>>,
     body: axum::body::Bytes,
 ) -> Response {
-    if let Err(denied) = authenticate(&shop, &headers, &query) {
-        return denied;
-    }
-    let Ok(update) = serde_json::from_slice::<Value>(&body) else {
-        return wc_error(
-            StatusCode::BAD_REQUEST,
-            "rest_invalid_json",
-            "Invalid JSON body passed.",
-        );
-    };
-    let Some(i) = find(&shop.products, &id) else {
-        return wc_error(
-            StatusCode::NOT_FOUND,
-            "woocommerce_rest_product_invalid_id",
-            "Invalid ID.",
-        );
+    let (i, update) = match read_update(
+        &shop,
+        &shop.products,
+        &id,
+        &headers,
+        &query,
+        &body,
+        "woocommerce_rest_product_invalid_id",
+    ) {
+        Ok(found) => found,
+        Err(response) => return response,
     };
     let mut products = shop.products.lock().unwrap();
     let product = &mut products[i];
