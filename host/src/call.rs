@@ -51,7 +51,7 @@ impl Call {
         connection: Option<Arc<ConnectionShared>>,
         services: &Arc<Services>,
     ) -> Result<Self, CallError> {
-        let limits = &services.limits;
+        let limits = services.limits_for(plugin.key()).clone();
         let timeout = limits.call_timeout;
         let started = Instant::now();
         if let Some(connection) = &connection {
@@ -71,10 +71,11 @@ impl Call {
             services: Arc::clone(services),
             deadline: Instant::now() + timeout,
             http_requests: 0,
+            limits: limits.clone(),
             log_records: 0,
             stream: None,
         };
-        let mut store = Store::new(plugin.pre.engine(), CallState::new(ctx, limits));
+        let mut store = Store::new(plugin.pre.engine(), CallState::new(ctx, &limits));
         store.limiter(|state| &mut state.limits);
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(|_| Ok(UpdateDeadline::Yield(1)));

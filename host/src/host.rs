@@ -65,6 +65,7 @@ pub struct HostBuilder {
     outbound: Option<Arc<dyn OutboundPolicy>>,
     pooling: bool,
     cache: Option<CompileCache>,
+    plugin_limits: BTreeMap<String, Limits>,
 }
 
 impl HostBuilder {
@@ -141,6 +142,14 @@ impl HostBuilder {
         self
     }
 
+    /// Limits for one provider's calls, replacing the host-wide ones. The
+    /// instance pool is sized from the host-wide limits, so a plugin's
+    /// memory limit can only be lower than the host's.
+    pub fn plugin_limits(mut self, provider: impl Into<String>, limits: Limits) -> Self {
+        self.plugin_limits.insert(provider.into(), limits);
+        self
+    }
+
     /// Keeps compiled components in `dir`, keyed by content hash and engine
     /// configuration, so that large plugins load in milliseconds.
     pub fn compile_cache(mut self, dir: impl Into<PathBuf>) -> Self {
@@ -185,11 +194,27 @@ impl HostBuilder {
             overrides.entry(provider).or_default().rate = Some(quota);
         }
         let spikes = CallSpikes::new(std::time::Duration::from_secs(60), self.limits.call_spike_per_minute);
+        let global_memory = self.limits.max_memory_bytes;
+        let plugin_limits = self
+            .plugin_limits
+            .into_iter()
+            .map(|(provider, limits)| {
+                let max_memory_bytes = limits.max_memory_bytes.min(global_memory);
+                (
+                    provider,
+                    Limits {
+                        max_memory_bytes,
+                        ..limits
+                    },
+                )
+            })
+            .collect();
         let services = Arc::new(Services {
             kv,
             kv_limits: self.kv_limits,
             outbound,
             limits: self.limits,
+            plugin_limits,
             metrics,
             spikes,
         });
@@ -285,6 +310,7 @@ impl Host {
             outbound: None,
             pooling: true,
             cache: None,
+            plugin_limits: BTreeMap::new(),
         }
     }
 

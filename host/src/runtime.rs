@@ -137,6 +137,8 @@ pub(crate) struct CallContext {
     pub services: Arc<Services>,
     /// When the call must be over.
     pub deadline: Instant,
+    /// The limits of this call (the host's, or the plugin's own).
+    pub limits: Limits,
     /// Requests sent so far.
     pub http_requests: u32,
     /// Log records written so far.

@@ -14,6 +14,15 @@ pub(crate) struct Services {
     pub kv_limits: KvLimits,
     pub outbound: Arc<dyn OutboundPolicy>,
     pub limits: Limits,
+    /// Per-provider limits that replace `limits`.
+    pub plugin_limits: std::collections::BTreeMap<String, Limits>,
     pub metrics: Arc<Metrics>,
     pub spikes: CallSpikes,
+}
+
+impl Services {
+    /// The limits of a provider's calls.
+    pub fn limits_for(&self, provider: &str) -> &Limits {
+        self.plugin_limits.get(provider).unwrap_or(&self.limits)
+    }
 }

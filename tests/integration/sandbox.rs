@@ -180,3 +180,30 @@ async fn a_spinning_tenant_does_not_starve_another() {
         assert!(matches!(spinner.await.unwrap(), Err(CallError::Deadline(_))));
     }
 }
+
+#[tokio::test]
+async fn limits_can_be_set_per_plugin() {
+    let host = Host::builder()
+        .plugins_dir(test_plugins())
+        .limits(Limits {
+            pool_instances: 16,
+            call_timeout: Duration::from_secs(30),
+            ..Limits::default()
+        })
+        .plugin_limits(
+            "other/hostile",
+            Limits {
+                call_timeout: Duration::from_millis(500),
+                ..small()
+            },
+        )
+        .build()
+        .await
+        .unwrap();
+    let started = Instant::now();
+    match attack(&connect(&host, "tenant-p", None), "spin").await {
+        Err(CallError::Deadline(limit)) => assert_eq!(limit, Duration::from_millis(500)),
+        other => panic!("expected the plugin's own deadline, got {other:?}"),
+    }
+    assert!(started.elapsed() < Duration::from_secs(10));
+}

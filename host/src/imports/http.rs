@@ -102,7 +102,7 @@ impl wit::Host for CallState {
                 "no connection: plugins may not send requests while describing themselves".into(),
             )));
         };
-        let limit = ctx.services.limits.max_http_requests_per_call;
+        let limit = ctx.limits.max_http_requests_per_call;
         if ctx.http_requests >= limit {
             return Ok(Err(HttpError::Denied(format!(
                 "this call already sent {limit} requests, the limit per call"

@@ -11,7 +11,7 @@ impl CallState {
     pub(crate) fn guest_log(&mut self, level: Level, message: &str, fields: &[Field]) {
         let ctx = &mut self.ctx;
         ctx.log_records += 1;
-        let limit = ctx.services.limits.max_log_records_per_call;
+        let limit = ctx.limits.max_log_records_per_call;
         if ctx.log_records > limit {
             if ctx.log_records == limit + 1 {
                 tracing::warn!(provider = %ctx.provider, call = %ctx.call_id, limit, "plugin log limit reached; further records of this call are dropped");
