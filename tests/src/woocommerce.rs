@@ -238,17 +238,21 @@ fn page_response(items: Vec<Value>, page: usize, per_page: usize) -> Response {
     response
 }
 
+/// What every list endpoint does first: authenticate, read the paging
+/// parameters.
+fn read_list(shop: &Shop, headers: &HeaderMap, query: &HashMap<String, String>) -> Result<(usize, usize), Response> {
+    authenticate(shop, headers, query)?;
+    paging(query)
+}
+
 async fn list_orders(
     State(shop): State<Shared>,
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    if let Err(denied) = authenticate(&shop, &headers, &query) {
-        return denied;
-    }
-    let (page, per_page) = match paging(&query) {
-        Ok(p) => p,
-        Err(e) => return e,
+    let (page, per_page) = match read_list(&shop, &headers, &query) {
+        Ok(paging) => paging,
+        Err(response) => return response,
     };
     let mut orders: Vec<Value> = shop.orders.lock().unwrap().clone();
     if let Some(after) = query.get("after") {
@@ -350,12 +354,9 @@ async fn list_products(
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    if let Err(denied) = authenticate(&shop, &headers, &query) {
-        return denied;
-    }
-    let (page, per_page) = match paging(&query) {
-        Ok(p) => p,
-        Err(e) => return e,
+    let (page, per_page) = match read_list(&shop, &headers, &query) {
+        Ok(paging) => paging,
+        Err(response) => return response,
     };
     let mut products = shop.products.lock().unwrap().clone();
     if let Some(after) = query.get("modified_after") {
