@@ -12,7 +12,7 @@ use crate::bindings::patchbay::connector::log::Level;
 use crate::connection::ConnectionShared;
 use crate::error::CallError;
 use crate::plugin::Plugin;
-use crate::runtime::{CallContext, CallState};
+use crate::runtime::{CallContext, CallState, EPOCH_TICK};
 use crate::services::Services;
 
 /// A live instance for the duration of one call.
@@ -31,6 +31,9 @@ fn new_call_id() -> String {
     format!("{:x}-{n}", std::process::id())
 }
 
+/// The fault of a guest that used up its CPU time.
+const CPU_LIMIT: &str = "the plugin used up its CPU time for this call";
+
 /// The message of a trap or host fault, without the wasm backtrace.
 pub(crate) fn fault_message(error: &wasmtime::Error) -> String {
     if let Some(exit) = error.downcast_ref::<wasmtime_wasi::I32Exit>() {
@@ -38,6 +41,9 @@ pub(crate) fn fault_message(error: &wasmtime::Error) -> String {
     }
     if let Some(trap) = error.downcast_ref::<wasmtime::Trap>() {
         return trap.to_string();
+    }
+    if error.root_cause().to_string() == CPU_LIMIT {
+        return CPU_LIMIT.to_string();
     }
     let text = format!("{error:#}");
     text.lines().next().unwrap_or_default().to_string()
@@ -73,12 +79,23 @@ impl Call {
             http_requests: 0,
             limits: limits.clone(),
             log_records: 0,
+            cpu_ticks: 0,
             stream: None,
         };
         let mut store = Store::new(plugin.pre.engine(), CallState::new(ctx, &limits));
         store.limiter(|state| &mut state.limits);
         store.set_epoch_deadline(1);
-        store.epoch_deadline_callback(|_| Ok(UpdateDeadline::Yield(1)));
+        let cpu_ticks = (limits.max_cpu_time.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
+        store.epoch_deadline_callback(move |mut store| {
+            // The epoch deadline is only checked while guest code runs, so
+            // each tick that lands here is one tick of the guest's CPU time.
+            let ctx = &mut store.data_mut().ctx;
+            ctx.cpu_ticks += 1;
+            if ctx.cpu_ticks > cpu_ticks {
+                return Err(wasmtime::Error::msg(CPU_LIMIT));
+            }
+            Ok(UpdateDeadline::Yield(1))
+        });
         let instance = tokio::time::timeout(timeout, plugin.pre.instantiate_async(&mut store))
             .await
             .map_err(|_| CallError::Deadline(timeout))?

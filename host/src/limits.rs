@@ -20,6 +20,9 @@ pub struct Limits {
     pub max_wasm_stack_bytes: usize,
     /// Wall-clock time of one call, including its HTTP requests.
     pub call_timeout: Duration,
+    /// CPU time the guest may run in one call (time spent waiting on the
+    /// host, such as HTTP, does not count). Measured in epoch ticks of 10 ms.
+    pub max_cpu_time: Duration,
     /// HTTP requests one call may send.
     pub max_http_requests_per_call: u32,
     /// Log records one call may write; more are dropped and counted.
@@ -41,6 +44,7 @@ impl Default for Limits {
             max_tables_per_instance: 8,
             max_wasm_stack_bytes: 1024 * 1024,
             call_timeout: Duration::from_secs(60),
+            max_cpu_time: Duration::from_secs(30),
             max_http_requests_per_call: 1000,
             max_log_records_per_call: 1000,
             pool_instances: 256,

@@ -143,6 +143,8 @@ pub(crate) struct CallContext {
     pub http_requests: u32,
     /// Log records written so far.
     pub log_records: u32,
+    /// Epoch ticks that found the guest running: its CPU time, in ticks.
+    pub cpu_ticks: u64,
     /// Where streamed LLM chunks go, when the caller listens.
     pub stream: Option<tokio::sync::mpsc::UnboundedSender<StreamChunk>>,
 }

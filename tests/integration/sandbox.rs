@@ -139,14 +139,16 @@ async fn no_environment_and_no_arguments() {
 }
 
 #[tokio::test]
-async fn a_plugin_importing_the_filesystem_is_refused_at_load_with_the_import_named() {
+async fn plugins_importing_the_filesystem_or_sockets_are_refused_at_load_with_the_import_named() {
     let host = Host::builder().build().await.unwrap();
-    match host.load_file(&test_plugins().join("wants-files.wasm")).await {
-        Err(LoadError::UnsupportedImport { import, hint, .. }) => {
-            assert!(import.starts_with("wasi:filesystem/"), "{import}");
-            assert!(hint.contains("no filesystem or sockets"), "{hint}");
+    for (file, interface) in [("wants-files", "wasi:filesystem/"), ("wants-sockets", "wasi:sockets/")] {
+        match host.load_file(&test_plugins().join(format!("{file}.wasm"))).await {
+            Err(LoadError::UnsupportedImport { import, hint, .. }) => {
+                assert!(import.starts_with(interface), "{file}: {import}");
+                assert!(hint.contains("no filesystem or sockets"), "{hint}");
+            }
+            other => panic!("{file}: expected a refusal, got {other:?}"),
         }
-        other => panic!("expected a refusal, got {other:?}"),
     }
 }
 
@@ -206,4 +208,44 @@ async fn limits_can_be_set_per_plugin() {
         other => panic!("expected the plugin's own deadline, got {other:?}"),
     }
     assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+#[tokio::test]
+async fn cpu_time_is_limited_apart_from_waiting() {
+    let up = Hostile::start().await.unwrap();
+    let limits = Limits {
+        call_timeout: Duration::from_secs(30),
+        max_cpu_time: Duration::from_millis(300),
+        ..small()
+    };
+    let host = host(limits).await;
+    let started = Instant::now();
+    match attack(&connect(&host, "tenant-cpu", None), "spin").await {
+        Err(CallError::Fault(message)) => assert_eq!(message, "the plugin used up its CPU time for this call"),
+        other => panic!("expected the CPU limit, got {other:?}"),
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "stopped long before the deadline"
+    );
+
+    // Waiting on the host is not CPU time: a request that waits longer than
+    // the whole CPU budget still completes.
+    let waits = host
+        .connect_with(
+            "other/probe",
+            Credentials::new(),
+            Settings::from([("base".to_string(), up.url())]),
+            ConnectOptions::default(),
+        )
+        .unwrap();
+    let spec = json!({ "url": format!("{}/hang/a", up.url()), "timeout_ms": 400, "no_retry": true });
+    let output = waits
+        .call_json(
+            "actions.execute",
+            &json!({ "name": "request", "input": spec.to_string() }),
+        )
+        .await
+        .expect("a call that mostly waits is within its CPU time");
+    assert!(output.as_str().unwrap().contains("timeout"), "{output}");
 }

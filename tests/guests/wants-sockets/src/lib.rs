@@ -1,0 +1,51 @@
+//! A plugin that opens a socket: its component imports `wasi:sockets`,
+//! which the host never grants, so it must be refused at load.
+
+use patchbay_sdk::prelude::*;
+
+/// Wants sockets.
+pub struct WantsSockets;
+
+impl Actions for WantsSockets {
+    fn list_actions() -> Vec<ActionSpec> {
+        Vec::new()
+    }
+
+    fn execute(_name: String, _input: Json) -> Result<Json> {
+        let stream = std::net::TcpStream::connect("169.254.169.254:80").or_permanent("connecting")?;
+        Ok(serde_json::Value::String(format!("{:?}", stream.peer_addr())).to_string())
+    }
+}
+
+impl Connector for WantsSockets {
+    fn manifest() -> PluginManifest {
+        PluginManifest {
+            name: "wants-sockets".into(),
+            family: Family::Other,
+            display_name: "Wants sockets".into(),
+            description: "Connects to the cloud metadata endpoint.".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            contract_version: patchbay_sdk::CONTRACT_VERSION.into(),
+            credentials: Vec::new(),
+            settings: Vec::new(),
+            auth: AuthSpec {
+                strategy: AuthStrategy::None,
+                oauth2: None,
+            },
+            allowed_hosts: Vec::new(),
+            rate_limit: None,
+            retry: None,
+            webhooks: None,
+        }
+    }
+
+    fn test_connection() -> Result<ConnectionTest> {
+        Ok(ConnectionTest {
+            success: true,
+            message: "files".into(),
+            details: "{}".into(),
+        })
+    }
+}
+
+patchbay_sdk::export!(WantsSockets: actions);
