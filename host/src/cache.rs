@@ -54,17 +54,23 @@ impl CompileCache {
         &self.dir
     }
 
-    fn paths(&self, engine: &Engine, bytes: &[u8]) -> (PathBuf, PathBuf) {
-        let key = format!("{}-{}", hex::encode(Sha256::digest(bytes)), engine_key(engine));
+    fn paths(&self, engine: &Engine, sha256: &str) -> (PathBuf, PathBuf) {
+        let key = format!("{sha256}-{}", engine_key(engine));
         (
             self.dir.join(format!("{key}.cwasm")),
             self.dir.join(format!("{key}.sha256")),
         )
     }
 
-    /// The compiled component for `bytes`, from the cache when possible.
-    pub fn load_or_compile(&self, engine: &Engine, bytes: &[u8]) -> wasmtime::Result<(Component, CacheOutcome)> {
-        let (artifact, digest) = self.paths(engine, bytes);
+    /// The compiled component for `bytes` (whose SHA-256, hex, is
+    /// `sha256`), from the cache when possible.
+    pub fn load_or_compile(
+        &self,
+        engine: &Engine,
+        bytes: &[u8],
+        sha256: &str,
+    ) -> wasmtime::Result<(Component, CacheOutcome)> {
+        let (artifact, digest) = self.paths(engine, sha256);
         let mut outcome = CacheOutcome::Miss;
         if artifact.exists() {
             match Self::load(engine, &artifact, &digest) {
@@ -125,17 +131,33 @@ mod tests {
         let engine = Engine::default();
         let cache = CompileCache::new(dir.path());
         let bytes = wat::parse_str(COMPONENT).unwrap();
-        assert_eq!(cache.load_or_compile(&engine, &bytes).unwrap().1, CacheOutcome::Miss);
-        assert_eq!(cache.load_or_compile(&engine, &bytes).unwrap().1, CacheOutcome::Hit);
-        let (artifact, _) = cache.paths(&engine, &bytes);
+        let sha = hex::encode(Sha256::digest(&bytes));
+        assert_eq!(
+            cache.load_or_compile(&engine, &bytes, &sha).unwrap().1,
+            CacheOutcome::Miss
+        );
+        assert_eq!(
+            cache.load_or_compile(&engine, &bytes, &sha).unwrap().1,
+            CacheOutcome::Hit
+        );
+        let (artifact, _) = cache.paths(&engine, &sha);
         let mut corrupt = std::fs::read(&artifact).unwrap();
         let middle = corrupt.len() / 2;
         corrupt[middle] ^= 0xff;
         std::fs::write(&artifact, corrupt).unwrap();
-        assert_eq!(cache.load_or_compile(&engine, &bytes).unwrap().1, CacheOutcome::Rebuilt);
-        assert_eq!(cache.load_or_compile(&engine, &bytes).unwrap().1, CacheOutcome::Hit);
+        assert_eq!(
+            cache.load_or_compile(&engine, &bytes, &sha).unwrap().1,
+            CacheOutcome::Rebuilt
+        );
+        assert_eq!(
+            cache.load_or_compile(&engine, &bytes, &sha).unwrap().1,
+            CacheOutcome::Hit
+        );
         std::fs::write(&artifact, b"truncated").unwrap();
-        assert_eq!(cache.load_or_compile(&engine, &bytes).unwrap().1, CacheOutcome::Rebuilt);
+        assert_eq!(
+            cache.load_or_compile(&engine, &bytes, &sha).unwrap().1,
+            CacheOutcome::Rebuilt
+        );
     }
 
     #[test]
@@ -143,12 +165,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache = CompileCache::new(dir.path());
         let bytes = wat::parse_str(COMPONENT).unwrap();
+        let sha = hex::encode(Sha256::digest(&bytes));
         let plain = Engine::default();
         let mut config = wasmtime::Config::new();
         config.epoch_interruption(true);
         let other = Engine::new(&config).unwrap();
-        assert_eq!(cache.load_or_compile(&plain, &bytes).unwrap().1, CacheOutcome::Miss);
-        assert_eq!(cache.load_or_compile(&other, &bytes).unwrap().1, CacheOutcome::Miss);
+        assert_eq!(
+            cache.load_or_compile(&plain, &bytes, &sha).unwrap().1,
+            CacheOutcome::Miss
+        );
+        assert_eq!(
+            cache.load_or_compile(&other, &bytes, &sha).unwrap().1,
+            CacheOutcome::Miss
+        );
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 4);
     }
 }

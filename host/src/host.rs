@@ -249,6 +249,14 @@ struct HostInner {
     _ticker: EpochTicker,
 }
 
+/// A plugin file's bytes and their SHA-256 (hex), read and hashed once for
+/// change detection, the plugin's identity and the compile cache's key.
+fn read_plugin_file(path: &Path) -> std::io::Result<(Vec<u8>, String)> {
+    let bytes = std::fs::read(path)?;
+    let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
+    Ok((bytes, sha256))
+}
+
 /// Keeps a plugins directory watched; reloading stops when dropped.
 pub struct PluginWatcher {
     _watcher: notify::RecommendedWatcher,
@@ -325,8 +333,9 @@ impl Host {
         })?;
         let mut report = ReloadReport::default();
         for file in &files {
-            let Ok(bytes) = std::fs::read(file) else { continue };
-            let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
+            let Ok((bytes, sha256)) = read_plugin_file(file) else {
+                continue;
+            };
             let unchanged = self
                 .inner
                 .registry
@@ -338,7 +347,7 @@ impl Host {
             if unchanged {
                 continue;
             }
-            let outcome = self.load_file(file).await;
+            let outcome = self.load_bytes(file, &bytes, sha256.clone()).await;
             self.inner
                 .registry
                 .write()
@@ -404,6 +413,15 @@ impl Host {
 
     /// Loads and checks one plugin file without registering it.
     pub async fn load_file(&self, path: &Path) -> Result<Plugin, LoadError> {
+        let (bytes, sha256) = read_plugin_file(path).map_err(|e| LoadError::Read {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        self.load_bytes(path, &bytes, sha256).await
+    }
+
+    /// Loads a plugin whose file was read (and hashed) already.
+    async fn load_bytes(&self, path: &Path, bytes: &[u8], sha256: String) -> Result<Plugin, LoadError> {
         let inner = &self.inner;
         Plugin::load(
             &inner.engine,
@@ -411,6 +429,8 @@ impl Host {
             &inner.services,
             inner.cache.as_ref(),
             path,
+            bytes,
+            sha256,
         )
         .await
     }

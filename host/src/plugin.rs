@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use wasmtime::Engine;
 use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{Component, InstancePre, Linker, Val};
@@ -225,21 +224,19 @@ impl Plugin {
         services: &Arc<Services>,
         cache: Option<&CompileCache>,
         path: &Path,
+        bytes: &[u8],
+        sha256: String,
     ) -> Result<Self, LoadError> {
-        let bytes = std::fs::read(path).map_err(|e| LoadError::Read {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
         let started = std::time::Instant::now();
         let (component, cache_outcome) = match cache {
             Some(cache) => {
                 let (component, outcome) = cache
-                    .load_or_compile(engine, &bytes)
-                    .map_err(|e| not_a_component(path, &bytes, &e))?;
+                    .load_or_compile(engine, bytes, &sha256)
+                    .map_err(|e| not_a_component(path, bytes, &e))?;
                 (component, Some(outcome))
             }
             None => (
-                Component::from_binary(engine, &bytes).map_err(|e| not_a_component(path, &bytes, &e))?,
+                Component::from_binary(engine, bytes).map_err(|e| not_a_component(path, bytes, &e))?,
                 None,
             ),
         };
@@ -303,7 +300,7 @@ impl Plugin {
         let mut plugin = Self {
             key: Arc::from(path.display().to_string()),
             path: path.to_path_buf(),
-            sha256: hex::encode(Sha256::digest(&bytes)),
+            sha256,
             size: bytes.len() as u64,
             contract_version,
             manifest: placeholder_manifest(),
