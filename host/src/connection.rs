@@ -13,7 +13,8 @@ use crate::call::{Call, conclude, within};
 use crate::credentials::{Credentials, Settings};
 use crate::error::{CallError, ConnectError};
 use crate::interfaces::Interface;
-use crate::outbound::{HostGrant, HostPattern, RateQuota, RetryPolicy};
+use crate::oauth::{OAuthEndpoints, OAuthSession, TokenVault};
+use crate::outbound::{HostGrant, HostPattern, RateQuota, RetryPolicy, TokenSource};
 use crate::plugin::Plugin;
 use crate::redact::Redactor;
 use crate::services::Services;
@@ -31,6 +32,15 @@ pub(crate) struct ConnectionShared {
     pub retry: Arc<RetryPolicy>,
     pub rate_quota: Option<RateQuota>,
     pub fingerprint: String,
+    pub oauth: Option<Arc<dyn TokenSource>>,
+}
+
+/// What ties a connection to its row in the vault.
+pub(crate) struct StoredLink {
+    /// The tenant owning the row; its `kv` data is kept under it.
+    pub tenant: String,
+    /// Where its OAuth tokens are kept.
+    pub tokens: TokenVault,
 }
 
 /// What the operator sets for a provider beyond its manifest.
@@ -136,6 +146,7 @@ impl Connection {
         mut settings: Settings,
         overrides: ProviderOverrides,
         options: ConnectOptions,
+        stored: Option<StoredLink>,
         services: Arc<Services>,
     ) -> Result<Self, ConnectError> {
         let provider = plugin.key().to_string();
@@ -229,17 +240,36 @@ impl Connection {
             .map(|c| c.name.clone())
             .collect();
         let redactor = Redactor::new(credentials.values());
+        let credentials = Arc::new(credentials);
+        let oauth = match &manifest.auth.oauth2 {
+            Some(config) => {
+                let endpoints = OAuthEndpoints::resolve(config, &settings).map_err(|e| invalid(e.to_string()))?;
+                let session = OAuthSession::new(
+                    endpoints,
+                    Arc::clone(&credentials),
+                    services.oauth_http.clone(),
+                    stored.as_ref().map(|link| link.tokens.clone()),
+                );
+                Some(Arc::new(session) as Arc<dyn TokenSource>)
+            }
+            None => None,
+        };
+        let kv_namespace = match &stored {
+            Some(link) => format!("tenant:{}:conn:{id}", link.tenant),
+            None => format!("conn:{id}"),
+        };
         let shared = ConnectionShared {
-            kv_namespace: format!("conn:{id}"),
+            kv_namespace,
             id,
             settings,
-            credentials: Arc::new(credentials),
+            credentials,
             secret_fields,
             grant,
             redactor,
             retry: Arc::new(retry),
             rate_quota,
             fingerprint,
+            oauth,
         };
         Ok(Self {
             plugin,

@@ -9,7 +9,10 @@ use wasmtime::component::Linker;
 
 use crate::anomaly::CallSpikes;
 use crate::cache::CompileCache;
-use crate::connection::{ConnectOptions, Connection, ProviderOverrides};
+use crate::connection::{ConnectOptions, Connection, ProviderOverrides, StoredLink};
+use crate::connections::Connections;
+use crate::outbound::guarded_client;
+use crate::vault::{self, VaultError, VaultKey};
 use crate::credentials::{Credentials, Settings};
 use crate::error::{ConnectError, LoadError};
 use crate::limits::Limits;
@@ -39,6 +42,9 @@ pub enum HostError {
         /// Why.
         reason: String,
     },
+    /// The vault key does not fit the database.
+    #[error(transparent)]
+    Vault(#[from] VaultError),
     /// An operator host pattern is invalid.
     #[error(transparent)]
     Pattern(#[from] PatternError),
@@ -66,9 +72,19 @@ pub struct HostBuilder {
     pooling: bool,
     cache: Option<CompileCache>,
     plugin_limits: BTreeMap<String, Limits>,
+    vault_key: Option<VaultKey>,
 }
 
 impl HostBuilder {
+    /// Seals stored credentials and tokens with this key. A database that
+    /// was sealed with another key refuses it when the host is built. An
+    /// in-memory database without a key gets a random one; a database file
+    /// without a key cannot store connections.
+    pub fn vault_key(mut self, key: VaultKey) -> Self {
+        self.vault_key = Some(key);
+        self
+    }
+
     /// Lets plugins reach private, loopback and link-local addresses (off by
     /// default; tests and local demos against mock servers need it).
     pub fn allow_private_network(mut self, allow: bool) -> Self {
@@ -168,14 +184,21 @@ impl HostBuilder {
     pub async fn build(self) -> Result<Host, HostError> {
         let engine = runtime::engine(&self.limits, self.pooling).map_err(|e| HostError::Engine(format!("{e:#}")))?;
         let linker = runtime::linker(&engine).map_err(|e| HostError::Engine(format!("{e:#}")))?;
-        let store = match &self.database {
-            Database::Memory => SqliteStore::in_memory()?,
-            Database::File(path) => SqliteStore::open(path)?,
+        let (store, vault_key) = match &self.database {
+            Database::Memory => (
+                SqliteStore::in_memory()?,
+                Some(self.vault_key.unwrap_or_else(VaultKey::generate)),
+            ),
+            Database::File(path) => (SqliteStore::open(path)?, self.vault_key),
         };
+        if let Some(key) = &vault_key {
+            vault::verify_key(&store, key).await?;
+        }
+        let oauth_http = guarded_client(&self.http_limits).map_err(|e| HostError::Http(e.to_string()))?;
         let kv: Arc<dyn KvStore> = Arc::new(store.clone());
         let metrics = Arc::new(Metrics::default());
         let pipeline = Arc::new(
-            Pipeline::new(self.http_limits, self.circuit, Arc::new(store), Arc::clone(&metrics))
+            Pipeline::new(self.http_limits, self.circuit, Arc::new(store.clone()), Arc::clone(&metrics))
                 .map_err(|e| HostError::Http(e.to_string()))?,
         );
         let outbound: Arc<dyn OutboundPolicy> = match self.outbound {
@@ -217,6 +240,7 @@ impl HostBuilder {
             plugin_limits,
             metrics,
             spikes,
+            oauth_http,
         });
         let ticker = EpochTicker::start(&engine);
         let host = Host {
@@ -228,6 +252,8 @@ impl HostBuilder {
                 pipeline,
                 registry: std::sync::RwLock::new(PluginRegistry::default()),
                 cache: self.cache,
+                store,
+                vault_key: std::sync::RwLock::new(vault_key),
                 _ticker: ticker,
             }),
         };
@@ -246,6 +272,8 @@ struct HostInner {
     pipeline: Arc<Pipeline>,
     registry: std::sync::RwLock<PluginRegistry>,
     cache: Option<CompileCache>,
+    store: SqliteStore,
+    vault_key: std::sync::RwLock<Option<VaultKey>>,
     _ticker: EpochTicker,
 }
 
@@ -319,6 +347,7 @@ impl Host {
             pooling: true,
             cache: None,
             plugin_limits: BTreeMap::new(),
+            vault_key: None,
         }
     }
 
@@ -481,6 +510,30 @@ impl Host {
         settings: Settings,
         options: ConnectOptions,
     ) -> Result<Connection, ConnectError> {
+        self.connect_inner(provider, credentials, settings, options, None)
+    }
+
+    /// A stored connection (see [`Connections::open`]).
+    pub(crate) fn connect_stored(
+        &self,
+        provider: &str,
+        credentials: Credentials,
+        settings: Settings,
+        id: String,
+        link: StoredLink,
+    ) -> Result<Connection, ConnectError> {
+        let options = ConnectOptions { id: Some(id) };
+        self.connect_inner(provider, credentials, settings, options, Some(link))
+    }
+
+    fn connect_inner(
+        &self,
+        provider: &str,
+        credentials: Credentials,
+        settings: Settings,
+        options: ConnectOptions,
+        stored: Option<StoredLink>,
+    ) -> Result<Connection, ConnectError> {
         let plugin = self.provider(provider).ok_or_else(|| {
             let available = self.providers().iter().map(|p| p.key().to_string()).collect::<Vec<_>>();
             ConnectError::UnknownProvider {
@@ -499,8 +552,65 @@ impl Host {
             settings,
             overrides,
             options,
+            stored,
             Arc::clone(&self.inner.services),
         )
+    }
+
+    /// The stored connections of `tenant`, sealed in the vault.
+    ///
+    /// ```no_run
+    /// # async fn demo(host: patchbay::Host) -> anyhow::Result<()> {
+    /// use patchbay::{Credentials, NewConnection, Settings};
+    /// let shops = host.connections("acme");
+    /// let info = shops.add(NewConnection {
+    ///     provider: "shop/woocommerce".into(),
+    ///     display_name: "Acme shop".into(),
+    ///     credentials: Credentials::from([("consumer_key", "ck_..."), ("consumer_secret", "cs_...")]),
+    ///     settings: Settings::from([("domain".to_string(), "https://shop.example.com".to_string())]),
+    ///     id: None,
+    /// }).await?;
+    /// let orders = shops.open(&info.id).await?.call_json("shop.get-orders", &serde_json::json!({"query": {}})).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn connections(&self, tenant: impl Into<String>) -> Connections {
+        Connections::new(self.clone(), tenant.into())
+    }
+
+    /// Re-seals every stored secret under `new_key` in one transaction and
+    /// makes it the host's key. Returns how many connections were re-sealed.
+    /// Nothing changes if any value fails to open with the current key.
+    pub async fn rotate_vault_key(&self, new_key: VaultKey) -> Result<usize, VaultError> {
+        let old = self.vault_key().ok_or(VaultError::NoKey)?;
+        vault::verify_key(&self.inner.store, &old).await?;
+        let fresh = new_key.clone();
+        let check = new_key.seal(vault::KEY_CHECK, vault::KEY_CHECK_CONTEXT);
+        let count = self
+            .inner
+            .store
+            .reseal_all(
+                move |context, sealed| {
+                    let plain = old.open(sealed, context).map_err(|e| e.to_string())?;
+                    Ok(fresh.seal(&plain, context))
+                },
+                new_key.fingerprint(),
+                check,
+            )
+            .await?;
+        *self.inner.vault_key.write().expect("vault key lock") = Some(new_key);
+        Ok(count)
+    }
+
+    pub(crate) fn store(&self) -> &SqliteStore {
+        &self.inner.store
+    }
+
+    pub(crate) fn vault_key(&self) -> Option<VaultKey> {
+        self.inner.vault_key.read().expect("vault key lock").clone()
+    }
+
+    pub(crate) fn oauth_http(&self) -> &reqwest::Client {
+        &self.inner.services.oauth_http
     }
 
     /// The host's metrics in the OpenMetrics text format, for a Prometheus

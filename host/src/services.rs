@@ -18,6 +18,8 @@ pub(crate) struct Services {
     pub plugin_limits: std::collections::BTreeMap<String, Limits>,
     pub metrics: Arc<Metrics>,
     pub spikes: CallSpikes,
+    /// The client for OAuth2 token requests (same address guard as the pipeline).
+    pub oauth_http: reqwest::Client,
 }
 
 impl Services {

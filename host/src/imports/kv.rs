@@ -8,7 +8,7 @@ fn guest_error(error: StoreError) -> KvError {
     match error {
         StoreError::Quota(m) => KvError::QuotaExceeded(m),
         StoreError::InvalidKey(m) => KvError::InvalidKey(m),
-        StoreError::Backend(m) => {
+        StoreError::Backend(m) | StoreError::Conflict(m) => {
             tracing::error!(error = %m, "key-value store failed");
             KvError::Unavailable("the host's storage failed; see the host log".into())
         }

@@ -168,7 +168,7 @@ pub fn apply(scheme: &AuthScheme, credentials: &Credentials) -> Result<AppliedAu
         }
         AuthScheme::OAuth2 => {
             return Err(AuthError::Unavailable(
-                "this connection has no OAuth2 authorization: authorize it before using the oauth2 scheme".into(),
+                "OAuth2 tokens are applied by the pipeline".into(),
             ));
         }
         AuthScheme::AwsSigV4 { .. } => {

@@ -23,6 +23,7 @@ pub use allowlist::{HostGrant, HostPattern, PatternError};
 pub use auth::AuthScheme;
 pub use circuit::{CircuitBreaker, CircuitConfig};
 pub use pipeline::{HttpLimits, Pipeline};
+pub(crate) use pipeline::guarded_client;
 pub use ratelimit::{RateLimiter, RateQuota};
 pub use retry::RetryPolicy;
 
@@ -123,6 +124,22 @@ pub struct RequestContext {
     pub rate_key: String,
     /// Fingerprint of the credentials, for the circuit breaker.
     pub credentials_fingerprint: String,
+    /// The connection's OAuth2 tokens, when its plugin uses OAuth2.
+    pub oauth: Option<Arc<dyn TokenSource>>,
+}
+
+/// Where the pipeline gets a connection's OAuth2 access token.
+#[async_trait::async_trait]
+pub trait TokenSource: Send + Sync + 'static {
+    /// A valid access token. `rejected` is a token the provider just
+    /// refused with 401: a new one is wanted unless it changed already.
+    async fn access_token(&self, rejected: Option<&str>) -> Result<String, String>;
+}
+
+impl std::fmt::Debug for dyn TokenSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenSource")
+    }
 }
 
 /// The outbound policy hook: every request of every plugin goes through one.

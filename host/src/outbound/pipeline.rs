@@ -68,13 +68,7 @@ impl Pipeline {
         store: Arc<dyn CircuitStore>,
         metrics: Arc<Metrics>,
     ) -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(limits.connect_timeout)
-            .dns_resolver(GuardedResolver::new(limits.allow_private_network))
-            .no_proxy()
-            .user_agent(concat!("patchbay/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+        let client = guarded_client(&limits)?;
         Ok(Self {
             client,
             limits,
@@ -95,6 +89,19 @@ impl Pipeline {
     }
 }
 
+/// An HTTP client that follows no redirect and checks every address after
+/// DNS; the pipeline and the host's OAuth2 token requests use one.
+pub(crate) fn guarded_client(limits: &HttpLimits) -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(limits.connect_timeout)
+        .timeout(limits.request_timeout)
+        .dns_resolver(GuardedResolver::new(limits.allow_private_network))
+        .no_proxy()
+        .user_agent(concat!("patchbay/", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
 fn denied(error: AuthError) -> OutboundError {
     OutboundError::Denied(error.to_string())
 }
@@ -110,7 +117,18 @@ struct Prepared {
     credential_headers: Vec<String>,
 }
 
-fn prepare(ctx: &RequestContext, request: OutboundRequest) -> Result<Prepared, OutboundError> {
+/// The connection's OAuth2 access token; `rejected` is one the provider refused.
+async fn oauth_token(ctx: &RequestContext, rejected: Option<&str>) -> Result<String, OutboundError> {
+    let source = ctx.oauth.as_ref().ok_or_else(|| {
+        OutboundError::Denied("the oauth2 scheme needs a plugin whose manifest declares OAuth2 endpoints".into())
+    })?;
+    source
+        .access_token(rejected)
+        .await
+        .map_err(|why| OutboundError::Denied(format!("no OAuth2 access token: {why}")))
+}
+
+fn prepare(ctx: &RequestContext, request: OutboundRequest, oauth_token: Option<&str>) -> Result<Prepared, OutboundError> {
     let credentials = &ctx.credentials;
     let mut url = auth::substitute_url(&request.url, credentials).map_err(denied)?;
     let mut credential_headers = Vec::new();
@@ -131,7 +149,11 @@ fn prepare(ctx: &RequestContext, request: OutboundRequest) -> Result<Prepared, O
         .auth
         .as_ref()
         .filter(|scheme| matches!(scheme, AuthScheme::AwsSigV4 { .. }));
-    if let Some(scheme) = request.auth.as_ref().filter(|_| sigv4.is_none()) {
+    if let (Some(AuthScheme::OAuth2), Some(token)) = (&request.auth, oauth_token) {
+        headers.retain(|(n, _)| n != "authorization");
+        credential_headers.push("authorization".into());
+        headers.push(("authorization".into(), format!("Bearer {token}")));
+    } else if let Some(scheme) = request.auth.as_ref().filter(|_| sigv4.is_none()) {
         let applied = auth::apply(scheme, credentials).map_err(denied)?;
         for (name, value) in applied.headers {
             headers.retain(|(n, _)| *n != name);
@@ -409,7 +431,13 @@ impl OutboundPolicy for Pipeline {
         let plugin_timeout = request.timeout_ms.map(|ms| Duration::from_millis(u64::from(ms)));
         let retry_mode = request.retry;
         let keyed = request.idempotency_key.is_some();
-        let prepared = prepare(ctx, request)?;
+        let uses_oauth = matches!(request.auth, Some(AuthScheme::OAuth2));
+        let mut token = match uses_oauth {
+            true => Some(oauth_token(ctx, None).await?),
+            false => None,
+        };
+        let mut prepared = prepare(ctx, request, token.as_deref())?;
+        let mut refreshed = false;
         let safe_to_repeat = retry_mode == RetryMode::Automatic && (retry::idempotent(&prepared.method) || keyed);
         let policy = &ctx.retry;
         let mut attempt: u32 = 0;
@@ -464,6 +492,21 @@ impl OutboundPolicy for Pipeline {
                     tracing::debug!(connection = %ctx.connection_id, pause_ms = pause.as_millis() as u64, "provider asks to slow down");
                     self.rate.pause(&ctx.rate_key, quota, pause);
                 }
+            }
+            // A 401 on an OAuth2 request: refresh the token once and resend.
+            if let (Ok(response), Some(rejected)) = (&result, token.as_deref())
+                && response.status == 401
+                && !refreshed
+            {
+                refreshed = true;
+                let fresh = oauth_token(ctx, Some(rejected)).await?;
+                prepared
+                    .headers
+                    .retain(|(n, _)| n != "authorization");
+                prepared.headers.push(("authorization".into(), format!("Bearer {fresh}")));
+                token = Some(fresh);
+                tracing::debug!(connection = %ctx.connection_id, "OAuth2 token refused; refreshed and resending");
+                continue;
             }
             let retries_left = attempt <= policy.max_retries && retry_mode == RetryMode::Automatic;
             let delay = match &result {

@@ -1,6 +1,7 @@
 //! Host state. The embedded default is SQLite ([`SqliteStore`]); other
 //! backends implement the same traits.
 
+pub(crate) mod connections;
 mod sqlite;
 
 pub use sqlite::SqliteStore;
@@ -14,6 +15,9 @@ pub enum StoreError {
     /// The key is empty or too long.
     #[error("invalid key: {0}")]
     InvalidKey(String),
+    /// The record exists already.
+    #[error("{0}")]
+    Conflict(String),
     /// The backend failed.
     #[error("storage backend failed: {0}")]
     Backend(String),

@@ -24,6 +24,35 @@ const MIGRATIONS: &[&str] = &[
         disabled      INTEGER NOT NULL,
         updated_at    INTEGER NOT NULL
     );",
+    "CREATE TABLE connections (
+        id                  TEXT PRIMARY KEY,
+        tenant              TEXT NOT NULL,
+        provider            TEXT NOT NULL,
+        display_name        TEXT NOT NULL,
+        settings            TEXT NOT NULL,
+        credentials         BLOB NOT NULL,
+        tokens              BLOB,
+        enabled             INTEGER NOT NULL DEFAULT 1,
+        connected           INTEGER NOT NULL DEFAULT 1,
+        auth_failures       INTEGER NOT NULL DEFAULT 0,
+        circuit_fingerprint TEXT,
+        circuit_disabled    INTEGER NOT NULL DEFAULT 0,
+        last_failure        TEXT,
+        last_failure_at     INTEGER,
+        created_at          INTEGER NOT NULL,
+        updated_at          INTEGER NOT NULL
+    );
+    CREATE INDEX connections_by_tenant ON connections (tenant, id);
+    CREATE TABLE oauth_pending (
+        state         TEXT PRIMARY KEY,
+        connection_id TEXT NOT NULL REFERENCES connections (id) ON DELETE CASCADE,
+        secret        BLOB NOT NULL,
+        expires_at    INTEGER NOT NULL
+    );
+    CREATE TABLE vault_meta (
+        name  TEXT PRIMARY KEY,
+        value BLOB NOT NULL
+    );",
 ];
 
 /// Host state in one SQLite file (or in memory).
@@ -38,11 +67,11 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
-fn backend(error: impl std::fmt::Display) -> StoreError {
+pub(super) fn backend(error: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(error.to_string())
 }
 
-fn now() -> i64 {
+pub(super) fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
@@ -93,7 +122,7 @@ impl SqliteStore {
     }
 
     /// Runs a blocking database operation off the async runtime.
-    async fn with_db<R: Send + 'static>(
+    pub(super) async fn with_db<R: Send + 'static>(
         &self,
         op: impl FnOnce(&mut Connection) -> Result<R, StoreError> + Send + 'static,
     ) -> Result<R, StoreError> {
@@ -242,6 +271,24 @@ impl CircuitStore for SqliteStore {
     async fn load_circuit(&self, connection: &str) -> Result<Option<CircuitRecord>, StoreError> {
         let connection = connection.to_string();
         self.with_db(move |db| {
+            let stored = db
+                .query_row(
+                    "SELECT circuit_fingerprint, auth_failures, circuit_disabled FROM connections
+                     WHERE id = ?1 AND circuit_fingerprint IS NOT NULL",
+                    params![connection],
+                    |row| {
+                        Ok(CircuitRecord {
+                            fingerprint: row.get(0)?,
+                            auth_failures: row.get(1)?,
+                            disabled: row.get(2)?,
+                        })
+                    },
+                )
+                .optional()
+                .map_err(backend)?;
+            if stored.is_some() {
+                return Ok(stored);
+            }
             db.query_row(
                 "SELECT fingerprint, auth_failures, disabled FROM circuit WHERE connection_id = ?1",
                 params![connection],
@@ -262,6 +309,28 @@ impl CircuitStore for SqliteStore {
     async fn save_circuit(&self, connection: &str, record: &CircuitRecord) -> Result<(), StoreError> {
         let (connection, record) = (connection.to_string(), record.clone());
         self.with_db(move |db| {
+            // A stored connection keeps its breaker on its own row.
+            let failure = (record.auth_failures > 0).then_some("the provider refused the credentials (HTTP 401/403)");
+            let updated = db
+                .execute(
+                    "UPDATE connections SET circuit_fingerprint = ?2, auth_failures = ?3, circuit_disabled = ?4,
+                         last_failure = coalesce(?5, last_failure),
+                         last_failure_at = CASE WHEN ?5 IS NULL THEN last_failure_at ELSE ?6 END,
+                         updated_at = ?6
+                     WHERE id = ?1",
+                    params![
+                        connection,
+                        record.fingerprint,
+                        record.auth_failures,
+                        record.disabled,
+                        failure,
+                        now()
+                    ],
+                )
+                .map_err(backend)?;
+            if updated > 0 {
+                return Ok(());
+            }
             db.execute(
                 "INSERT INTO circuit (connection_id, fingerprint, auth_failures, disabled, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5)
@@ -278,6 +347,12 @@ impl CircuitStore for SqliteStore {
     async fn clear_circuit(&self, connection: &str) -> Result<(), StoreError> {
         let connection = connection.to_string();
         self.with_db(move |db| {
+            db.execute(
+                "UPDATE connections SET circuit_fingerprint = NULL, auth_failures = 0, circuit_disabled = 0
+                 WHERE id = ?1",
+                params![connection],
+            )
+            .map_err(backend)?;
             db.execute("DELETE FROM circuit WHERE connection_id = ?1", params![connection])
                 .map(|_| ())
                 .map_err(backend)

@@ -1,0 +1,457 @@
+//! OAuth2 done by the host, from the plugin's manifest: authorization code
+//! with PKCE, client credentials, and refresh — before expiry and once when
+//! the provider answers 401. Plugins ask for the `oauth2` auth scheme and
+//! never see a token; stored connections keep their tokens sealed in the
+//! vault.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use oauth2::basic::{BasicClient, BasicErrorResponseType, BasicTokenResponse};
+use oauth2::{
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet,
+    EndpointSet, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope,
+    TokenResponse as _, TokenUrl,
+};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::credentials::{Credentials, Settings};
+use crate::outbound::TokenSource;
+use crate::store::SqliteStore;
+use crate::store::connections::tokens_context;
+use crate::types::{ClientAuthStyle, Oauth2Config, Oauth2Flow};
+use crate::vault::VaultKey;
+
+type Client = BasicClient<EndpointMaybeSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+
+/// A token is refreshed when it has less than this left.
+const REFRESH_MARGIN: Duration = Duration::from_secs(60);
+
+/// Why an OAuth2 step failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OAuthError {
+    /// The manifest or the connection lacks what the flow needs.
+    #[error("OAuth2 is not usable for this connection: {0}")]
+    Config(String),
+    /// The authorization server revoked or refused the grant (`invalid_grant`):
+    /// the connection must be authorized again.
+    #[error("the provider revoked the authorization ({0}); authorize the connection again")]
+    Revoked(String),
+    /// The authorization server refused the request for another reason.
+    #[error("the token endpoint refused the request: {0}")]
+    Refused(String),
+    /// The token endpoint could not be reached or answered garbage.
+    #[error("the token endpoint failed: {0}")]
+    Transport(String),
+}
+
+pub(crate) fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Tokens of a connection, as kept (sealed) in the vault.
+#[derive(Clone, Serialize, Deserialize)]
+pub(crate) struct TokenSet {
+    pub access_token: String,
+    pub refresh_token: Option<String>,
+    /// Unix seconds.
+    pub expires_at: Option<i64>,
+    pub scope: Option<String>,
+}
+
+impl std::fmt::Debug for TokenSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenSet")
+            .field("expires_at", &self.expires_at)
+            .field("scope", &self.scope)
+            .field("refreshable", &self.refresh_token.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenSet {
+    fn from_response(response: &BasicTokenResponse, previous_refresh: Option<&str>) -> Self {
+        Self {
+            access_token: response.access_token().secret().clone(),
+            // A refresh response may omit the refresh token: the old one stays valid.
+            refresh_token: response
+                .refresh_token()
+                .map(|t| t.secret().clone())
+                .or_else(|| previous_refresh.map(str::to_string)),
+            expires_at: response.expires_in().map(|d| unix_now() + d.as_secs() as i64),
+            scope: response
+                .scopes()
+                .map(|s| s.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(" ")),
+        }
+    }
+
+    fn fresh(&self) -> bool {
+        self.expires_at
+            .is_none_or(|at| at - unix_now() > REFRESH_MARGIN.as_secs() as i64)
+    }
+}
+
+/// Fills `{{setting.NAME}}` in an endpoint URL (Shopify and Zendesk put the
+/// shop or subdomain in theirs).
+fn endpoint_url(template: &str, settings: &Settings, what: &str) -> Result<Url, OAuthError> {
+    let mut text = String::new();
+    let mut rest = template;
+    while let Some(start) = rest.find("{{setting.") {
+        text.push_str(&rest[..start]);
+        let after = &rest[start + "{{setting.".len()..];
+        let end = after
+            .find("}}")
+            .ok_or_else(|| OAuthError::Config(format!("the {what} {template:?} has an unterminated placeholder")))?;
+        let name = after[..end].trim();
+        let value = settings
+            .get(name)
+            .filter(|v| !v.trim().is_empty())
+            .ok_or_else(|| OAuthError::Config(format!("the {what} needs the setting {name:?}, which is not set")))?;
+        text.push_str(value.trim().trim_end_matches('/'));
+        rest = &after[end + 2..];
+    }
+    text.push_str(rest);
+    Url::parse(&text).map_err(|e| OAuthError::Config(format!("the {what} {text:?} is not a URL: {e}")))
+}
+
+/// The manifest's OAuth2 configuration, resolved against a connection's settings.
+#[derive(Debug, Clone)]
+pub(crate) struct OAuthEndpoints {
+    authorize_url: Option<Url>,
+    token_url: Url,
+    scopes: Vec<String>,
+    pkce: bool,
+    client_auth: ClientAuthStyle,
+    flows: Vec<Oauth2Flow>,
+    client_id_field: String,
+    client_secret_field: String,
+}
+
+/// The start of an authorization-code flow.
+pub(crate) struct AuthorizationRequest {
+    pub url: Url,
+    pub state: String,
+    pub verifier: Option<String>,
+}
+
+impl OAuthEndpoints {
+    pub(crate) fn resolve(config: &Oauth2Config, settings: &Settings) -> Result<Self, OAuthError> {
+        Ok(Self {
+            authorize_url: config
+                .authorize_url
+                .as_deref()
+                .map(|u| endpoint_url(u, settings, "authorize URL"))
+                .transpose()?,
+            token_url: endpoint_url(&config.token_url, settings, "token URL")?,
+            scopes: config.scopes.clone(),
+            pkce: config.pkce,
+            client_auth: config.client_auth,
+            flows: config.flows.clone(),
+            client_id_field: config.client_id_field.clone(),
+            client_secret_field: config.client_secret_field.clone(),
+        })
+    }
+
+    /// Whether the provider lets the host fetch tokens with client credentials.
+    pub(crate) fn client_credentials_flow(&self) -> bool {
+        self.flows.contains(&Oauth2Flow::ClientCredentials)
+    }
+
+    /// Whether a user must authorize the connection before it can be used.
+    pub(crate) fn needs_authorization(&self) -> bool {
+        !self.client_credentials_flow() && self.flows.contains(&Oauth2Flow::AuthorizationCode)
+    }
+
+    fn client(&self, credentials: &Credentials) -> Result<Client, OAuthError> {
+        let client_id = credentials
+            .get(&self.client_id_field)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| {
+                OAuthError::Config(format!(
+                    "the credential {:?} (OAuth2 client id) is missing",
+                    self.client_id_field
+                ))
+            })?;
+        let mut client = BasicClient::new(ClientId::new(client_id.to_string()))
+            .set_auth_uri_option(self.authorize_url.clone().map(AuthUrl::from_url))
+            .set_token_uri(TokenUrl::from_url(self.token_url.clone()))
+            .set_auth_type(match self.client_auth {
+                ClientAuthStyle::Basic => AuthType::BasicAuth,
+                ClientAuthStyle::Body => AuthType::RequestBody,
+            });
+        if let Some(secret) = credentials.get(&self.client_secret_field).filter(|v| !v.is_empty()) {
+            client = client.set_client_secret(ClientSecret::new(secret.to_string()));
+        }
+        Ok(client)
+    }
+
+    fn scopes(&self) -> impl Iterator<Item = Scope> + '_ {
+        self.scopes.iter().map(|s| Scope::new(s.clone()))
+    }
+
+    /// The URL to send the user to, with a fresh state and PKCE verifier.
+    pub(crate) fn authorization_request(
+        &self,
+        credentials: &Credentials,
+        redirect_uri: &str,
+    ) -> Result<AuthorizationRequest, OAuthError> {
+        if !self.flows.contains(&Oauth2Flow::AuthorizationCode) {
+            return Err(OAuthError::Config(
+                "the plugin does not declare the authorization-code flow".into(),
+            ));
+        }
+        let redirect = RedirectUrl::new(redirect_uri.to_string())
+            .map_err(|e| OAuthError::Config(format!("the redirect URI {redirect_uri:?} is not a URL: {e}")))?;
+        let client = self.client(credentials)?.set_redirect_uri(redirect);
+        let mut request = client
+            .authorize_url(CsrfToken::new_random)
+            .map_err(|_| OAuthError::Config("the manifest has no authorize URL".into()))?
+            .add_scopes(self.scopes());
+        let mut verifier = None;
+        if self.pkce {
+            let (challenge, pkce_verifier) = PkceCodeChallenge::new_random_sha256();
+            request = request.set_pkce_challenge(challenge);
+            verifier = Some(pkce_verifier.secret().clone());
+        }
+        let (url, state) = request.url();
+        Ok(AuthorizationRequest {
+            url,
+            state: state.secret().clone(),
+            verifier,
+        })
+    }
+
+    /// Exchanges an authorization code for tokens.
+    pub(crate) async fn exchange_code(
+        &self,
+        http: &reqwest::Client,
+        credentials: &Credentials,
+        redirect_uri: &str,
+        code: &str,
+        verifier: Option<String>,
+    ) -> Result<TokenSet, OAuthError> {
+        let redirect = RedirectUrl::new(redirect_uri.to_string())
+            .map_err(|e| OAuthError::Config(format!("the redirect URI {redirect_uri:?} is not a URL: {e}")))?;
+        let client = self.client(credentials)?.set_redirect_uri(redirect);
+        let mut request = client.exchange_code(AuthorizationCode::new(code.to_string()));
+        if let Some(verifier) = verifier {
+            request = request.set_pkce_verifier(PkceCodeVerifier::new(verifier));
+        }
+        let response = request.request_async(http).await.map_err(token_error)?;
+        Ok(TokenSet::from_response(&response, None))
+    }
+
+    async fn client_credentials(&self, http: &reqwest::Client, credentials: &Credentials) -> Result<TokenSet, OAuthError> {
+        let client = self.client(credentials)?;
+        let response = client
+            .exchange_client_credentials()
+            .add_scopes(self.scopes())
+            .request_async(http)
+            .await
+            .map_err(token_error)?;
+        Ok(TokenSet::from_response(&response, None))
+    }
+
+    async fn refresh(
+        &self,
+        http: &reqwest::Client,
+        credentials: &Credentials,
+        refresh_token: &str,
+    ) -> Result<TokenSet, OAuthError> {
+        let client = self.client(credentials)?;
+        let token = RefreshToken::new(refresh_token.to_string());
+        let response = client
+            .exchange_refresh_token(&token)
+            .request_async(http)
+            .await
+            .map_err(token_error)?;
+        Ok(TokenSet::from_response(&response, Some(refresh_token)))
+    }
+}
+
+fn token_error<E: std::error::Error>(
+    error: RequestTokenError<E, oauth2::StandardErrorResponse<BasicErrorResponseType>>,
+) -> OAuthError {
+    match error {
+        RequestTokenError::ServerResponse(response) => {
+            let described = match response.error_description() {
+                Some(description) => format!("{}: {description}", response.error()),
+                None => response.error().to_string(),
+            };
+            if *response.error() == BasicErrorResponseType::InvalidGrant {
+                OAuthError::Revoked(described)
+            } else {
+                OAuthError::Refused(described)
+            }
+        }
+        RequestTokenError::Request(error) => {
+            let mut message = error.to_string();
+            let mut source = error.source();
+            while let Some(cause) = source {
+                message.push_str(": ");
+                message.push_str(&cause.to_string());
+                source = cause.source();
+            }
+            OAuthError::Transport(message)
+        }
+        RequestTokenError::Parse(error, _body) => OAuthError::Transport(format!("unreadable token response: {error}")),
+        RequestTokenError::Other(message) => OAuthError::Transport(message),
+    }
+}
+
+/// Where a stored connection's tokens are kept.
+#[derive(Clone)]
+pub(crate) struct TokenVault {
+    pub store: SqliteStore,
+    pub key: VaultKey,
+    pub connection_id: String,
+}
+
+impl TokenVault {
+    async fn load(&self) -> Result<Option<TokenSet>, String> {
+        let Some(sealed) = self.store.connection_tokens(&self.connection_id).await.map_err(|e| e.to_string())? else {
+            return Ok(None);
+        };
+        let plain = self
+            .key
+            .open(&sealed, &tokens_context(&self.connection_id))
+            .map_err(|e| e.to_string())?;
+        serde_json::from_slice(&plain)
+            .map(Some)
+            .map_err(|e| format!("the stored tokens are unreadable: {e}"))
+    }
+
+    pub(crate) async fn save(&self, tokens: &TokenSet) -> Result<(), String> {
+        let plain = serde_json::to_vec(tokens).expect("tokens serialize");
+        let sealed = self.key.seal(&plain, &tokens_context(&self.connection_id));
+        self.store
+            .set_connection_tokens(&self.connection_id, Some(sealed), true, None)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    async fn revoke(&self, why: &OAuthError) {
+        if let Err(error) = self
+            .store
+            .set_connection_tokens(&self.connection_id, None, false, Some(why.to_string()))
+            .await
+        {
+            tracing::error!(%error, connection = %self.connection_id, "cannot mark the connection disconnected");
+        }
+    }
+}
+
+/// A connection's OAuth2 access: fetches, caches, refreshes and stores tokens.
+pub(crate) struct OAuthSession {
+    endpoints: OAuthEndpoints,
+    credentials: Arc<Credentials>,
+    http: reqwest::Client,
+    vault: Option<TokenVault>,
+    cached: tokio::sync::Mutex<Option<TokenSet>>,
+}
+
+impl OAuthSession {
+    pub(crate) fn new(
+        endpoints: OAuthEndpoints,
+        credentials: Arc<Credentials>,
+        http: reqwest::Client,
+        vault: Option<TokenVault>,
+    ) -> Self {
+        Self {
+            endpoints,
+            credentials,
+            http,
+            vault,
+            cached: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    async fn obtain(&self, rejected: Option<&str>) -> Result<String, OAuthError> {
+        let mut cached = self.cached.lock().await;
+        let usable = |tokens: &TokenSet| tokens.fresh() && rejected != Some(tokens.access_token.as_str());
+        if let Some(tokens) = cached.as_ref().filter(|t| usable(t)) {
+            return Ok(tokens.access_token.clone());
+        }
+        // Another process may have refreshed already: the store is the truth.
+        if let Some(vault) = &self.vault {
+            *cached = vault.load().await.map_err(OAuthError::Transport)?.or(cached.take());
+            if let Some(tokens) = cached.as_ref().filter(|t| usable(t)) {
+                return Ok(tokens.access_token.clone());
+            }
+        }
+        let refresh_token = cached.as_ref().and_then(|t| t.refresh_token.clone());
+        let tokens = match refresh_token {
+            Some(refresh_token) => {
+                match self.endpoints.refresh(&self.http, &self.credentials, &refresh_token).await {
+                    Ok(tokens) => tokens,
+                    Err(revoked @ OAuthError::Revoked(_)) if !self.endpoints.client_credentials_flow() => {
+                        *cached = None;
+                        if let Some(vault) = &self.vault {
+                            vault.revoke(&revoked).await;
+                        }
+                        return Err(revoked);
+                    }
+                    Err(OAuthError::Revoked(_)) => {
+                        self.endpoints.client_credentials(&self.http, &self.credentials).await?
+                    }
+                    Err(other) => return Err(other),
+                }
+            }
+            None if self.endpoints.client_credentials_flow() => {
+                self.endpoints.client_credentials(&self.http, &self.credentials).await?
+            }
+            None => {
+                return Err(OAuthError::Config(
+                    "the connection has not been authorized yet: run the authorization-code flow first".into(),
+                ));
+            }
+        };
+        if let Some(vault) = &self.vault {
+            vault.save(&tokens).await.map_err(OAuthError::Transport)?;
+        }
+        let access = tokens.access_token.clone();
+        *cached = Some(tokens);
+        Ok(access)
+    }
+}
+
+#[async_trait::async_trait]
+impl TokenSource for OAuthSession {
+    async fn access_token(&self, rejected: Option<&str>) -> Result<String, String> {
+        self.obtain(rejected).await.map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_urls_take_settings() {
+        let settings = Settings::from([("shop".to_string(), "https://acme.myshopify.com/".to_string())]);
+        let url = endpoint_url("{{setting.shop}}/admin/oauth/access_token", &settings, "token URL").unwrap();
+        assert_eq!(url.as_str(), "https://acme.myshopify.com/admin/oauth/access_token");
+        let missing = endpoint_url("{{setting.other}}/token", &settings, "token URL").unwrap_err();
+        assert!(missing.to_string().contains("needs the setting \"other\""), "{missing}");
+    }
+
+    #[test]
+    fn tokens_near_expiry_are_not_fresh() {
+        let mut tokens = TokenSet {
+            access_token: "a".into(),
+            refresh_token: None,
+            expires_at: Some(unix_now() + 3600),
+            scope: None,
+        };
+        assert!(tokens.fresh());
+        tokens.expires_at = Some(unix_now() + 30);
+        assert!(!tokens.fresh());
+        tokens.expires_at = None;
+        assert!(tokens.fresh());
+        assert!(!format!("{tokens:?}").contains("\"a\""));
+    }
+}
