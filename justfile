@@ -74,9 +74,9 @@ test: build-plugins lint check-contract build
     cd plugins && cargo test --workspace --quiet --target "$(rustc -vV | sed -n 's/^host: //p')"
     @echo "==> doc tests (host)"
     cargo test --workspace --doc --quiet
-    @echo "==> host and integration tests"
+    @echo "==> host and integration tests (with the OAuth2 test server on loopback)"
     @if command -v cargo-nextest >/dev/null; then \
-        cargo nextest run --workspace --no-fail-fast; \
+        bash tests/with-oauth-server.sh cargo nextest run --workspace --no-fail-fast; \
     else \
-        cargo test --workspace --no-fail-fast; \
+        bash tests/with-oauth-server.sh cargo test --workspace --no-fail-fast; \
     fi

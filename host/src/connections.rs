@@ -350,13 +350,19 @@ impl Connections {
     }
 
     /// Replaces a connection's credentials (checked against the manifest).
-    pub async fn update_credentials(&self, id: &str, credentials: Credentials) -> Result<ConnectionInfo, ConnectionsError> {
+    pub async fn update_credentials(
+        &self,
+        id: &str,
+        credentials: Credentials,
+    ) -> Result<ConnectionInfo, ConnectionsError> {
         let row = self.row(id).await?;
         self.host.connect_with(
             &row.provider,
             credentials.clone(),
             row.settings.clone(),
-            ConnectOptions { id: Some(row.id.clone()) },
+            ConnectOptions {
+                id: Some(row.id.clone()),
+            },
         )?;
         let sealed = self.seal_credentials(id, &credentials)?;
         let (store, _) = self.vault()?;
@@ -386,13 +392,17 @@ impl Connections {
     }
 
     fn endpoints(&self, row: &ConnectionRow) -> Result<OAuthEndpoints, ConnectionsError> {
-        let plugin = self.host.provider(&row.provider).ok_or_else(|| ConnectError::UnknownProvider {
-            provider: row.provider.clone(),
-            available: "see `patchbay providers`".into(),
-        })?;
-        let config = plugin.manifest().auth.oauth2.clone().ok_or_else(|| {
-            OAuthError::Config(format!("the plugin {} declares no OAuth2 endpoints", row.provider))
-        })?;
+        let plugin = self
+            .host
+            .provider(&row.provider)
+            .ok_or_else(|| ConnectError::UnknownProvider {
+                provider: row.provider.clone(),
+                available: "see `patchbay providers`".into(),
+            })?;
+        let config =
+            plugin.manifest().auth.oauth2.clone().ok_or_else(|| {
+                OAuthError::Config(format!("the plugin {} declares no OAuth2 endpoints", row.provider))
+            })?;
         Ok(OAuthEndpoints::resolve(&config, &row.settings)?)
     }
 
@@ -430,11 +440,9 @@ impl Connections {
         }
         // The state belongs to another tenant's connection: not ours to finish.
         let row = self.row(&pending.connection_id).await.map_err(|_| unknown())?;
-        let secret: PendingSecret =
-            serde_json::from_slice(&key.open(&pending.secret, &pending_context(state))?).map_err(|_| {
-                VaultError::Corrupt {
-                    what: pending_context(state),
-                }
+        let secret: PendingSecret = serde_json::from_slice(&key.open(&pending.secret, &pending_context(state))?)
+            .map_err(|_| VaultError::Corrupt {
+                what: pending_context(state),
             })?;
         let endpoints = self.endpoints(&row)?;
         let tokens = endpoints
@@ -451,10 +459,13 @@ impl Connections {
             key,
             connection_id: row.id.clone(),
         };
-        vault.save(&tokens).await.map_err(|reason| ConnectionsError::Disconnected {
-            id: row.id.clone(),
-            reason,
-        })?;
+        vault
+            .save(&tokens)
+            .await
+            .map_err(|reason| ConnectionsError::Disconnected {
+                id: row.id.clone(),
+                reason,
+            })?;
         self.host.reenable(&row.id).await?;
         self.get(&row.id).await
     }

@@ -11,18 +11,18 @@ use crate::anomaly::CallSpikes;
 use crate::cache::CompileCache;
 use crate::connection::{ConnectOptions, Connection, ProviderOverrides, StoredLink};
 use crate::connections::Connections;
-use crate::outbound::guarded_client;
-use crate::vault::{self, VaultError, VaultKey};
 use crate::credentials::{Credentials, Settings};
 use crate::error::{ConnectError, LoadError};
 use crate::limits::Limits;
 use crate::metrics::Metrics;
+use crate::outbound::guarded_client;
 use crate::outbound::{CircuitConfig, HostPattern, HttpLimits, OutboundPolicy, PatternError, Pipeline, RateQuota};
 use crate::plugin::Plugin;
 use crate::registry::{PluginRegistry, ReloadReport};
 use crate::runtime::{self, CallState, EpochTicker};
 use crate::services::Services;
 use crate::store::{KvLimits, KvStore, SqliteStore, StoreError};
+use crate::vault::{self, VaultError, VaultKey};
 use sha2::Digest as _;
 
 /// Why a host could not be built.
@@ -198,8 +198,13 @@ impl HostBuilder {
         let kv: Arc<dyn KvStore> = Arc::new(store.clone());
         let metrics = Arc::new(Metrics::default());
         let pipeline = Arc::new(
-            Pipeline::new(self.http_limits, self.circuit, Arc::new(store.clone()), Arc::clone(&metrics))
-                .map_err(|e| HostError::Http(e.to_string()))?,
+            Pipeline::new(
+                self.http_limits,
+                self.circuit,
+                Arc::new(store.clone()),
+                Arc::clone(&metrics),
+            )
+            .map_err(|e| HostError::Http(e.to_string()))?,
         );
         let outbound: Arc<dyn OutboundPolicy> = match self.outbound {
             Some(policy) => policy,

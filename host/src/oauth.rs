@@ -245,7 +245,11 @@ impl OAuthEndpoints {
         Ok(TokenSet::from_response(&response, None))
     }
 
-    async fn client_credentials(&self, http: &reqwest::Client, credentials: &Credentials) -> Result<TokenSet, OAuthError> {
+    async fn client_credentials(
+        &self,
+        http: &reqwest::Client,
+        credentials: &Credentials,
+    ) -> Result<TokenSet, OAuthError> {
         let client = self.client(credentials)?;
         let response = client
             .exchange_client_credentials()
@@ -313,7 +317,12 @@ pub(crate) struct TokenVault {
 
 impl TokenVault {
     async fn load(&self) -> Result<Option<TokenSet>, String> {
-        let Some(sealed) = self.store.connection_tokens(&self.connection_id).await.map_err(|e| e.to_string())? else {
+        let Some(sealed) = self
+            .store
+            .connection_tokens(&self.connection_id)
+            .await
+            .map_err(|e| e.to_string())?
+        else {
             return Ok(None);
         };
         let plain = self
@@ -386,17 +395,21 @@ impl OAuthSession {
         let refresh_token = cached.as_ref().and_then(|t| t.refresh_token.clone());
         let tokens = match refresh_token {
             Some(refresh_token) => {
-                match self.endpoints.refresh(&self.http, &self.credentials, &refresh_token).await {
+                match self
+                    .endpoints
+                    .refresh(&self.http, &self.credentials, &refresh_token)
+                    .await
+                {
                     Ok(tokens) => tokens,
-                    Err(revoked @ OAuthError::Revoked(_)) if !self.endpoints.client_credentials_flow() => {
+                    // A user's grant is gone: the connection needs that user
+                    // again (falling back to client credentials would change
+                    // whose data the connection reaches).
+                    Err(revoked @ OAuthError::Revoked(_)) => {
                         *cached = None;
                         if let Some(vault) = &self.vault {
                             vault.revoke(&revoked).await;
                         }
                         return Err(revoked);
-                    }
-                    Err(OAuthError::Revoked(_)) => {
-                        self.endpoints.client_credentials(&self.http, &self.credentials).await?
                     }
                     Err(other) => return Err(other),
                 }

@@ -4,9 +4,11 @@
 
 mod bridge;
 mod cli;
+mod oauth;
 mod pipeline;
 mod registry;
 mod reload;
 mod sandbox;
 mod support;
+mod vault;
 mod woocommerce;

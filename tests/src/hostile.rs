@@ -17,7 +17,7 @@ use serde_json::json;
 use crate::mock::RunningServer;
 
 #[derive(Default)]
-struct Hits(Mutex<HashMap<String, usize>>);
+struct Hits(Mutex<HashMap<String, usize>>, Mutex<HashMap<String, String>>);
 
 impl Hits {
     fn bump(&self, key: &str) -> usize {
@@ -120,6 +120,42 @@ async fn echo(headers: HeaderMap, request: Request) -> Response {
         .into_response()
 }
 
+/// `/token-expired/{key}`: an API whose first bearer token has expired on
+/// its side: requests with that token get 401 `invalid_token` (RFC 6750),
+/// any other token gets the echo.
+async fn token_expired(
+    State(hits): State<Shared>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+    request: Request,
+) -> Response {
+    hits.bump(&format!("token-expired/{key}"));
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let expired = hits
+        .1
+        .lock()
+        .unwrap()
+        .entry(key)
+        .or_insert_with(|| token.clone())
+        .clone();
+    if token == expired {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(
+                header::WWW_AUTHENTICATE,
+                r#"Bearer error="invalid_token", error_description="The access token expired""#,
+            )],
+            r#"{"error":"invalid_token"}"#,
+        )
+            .into_response();
+    }
+    echo(headers, request).await
+}
+
 /// A running hostile upstream.
 pub struct Hostile {
     /// The server.
@@ -140,6 +176,7 @@ impl Hostile {
             .route("/big/{bytes}", any(big))
             .route("/redirect", any(redirect))
             .route("/echo", any(echo))
+            .route("/token-expired/{key}", any(token_expired))
             .with_state(hits.clone());
         Ok(Self {
             server: RunningServer::start(router, 0).await?,

@@ -5,17 +5,26 @@ use std::path::PathBuf;
 use patchbay::{Credentials, Host, Settings};
 use serde_json::Value;
 
-use super::{Failure, default_database, print_json};
+use super::host_options::HostOptions;
+use super::{Failure, pair, print_json};
 
 #[derive(clap::Args)]
 pub(crate) struct Args {
-    /// The provider, `family/name`, e.g. `shop/woocommerce`.
-    provider: String,
+    /// The provider, `family/name`, e.g. `shop/woocommerce` (omitted with --connection).
+    #[arg(value_name = "PROVIDER")]
+    first: String,
     /// The operation, `interface.function`, e.g. `shop.get-orders`.
-    target: String,
-    /// The plugins directory.
-    #[arg(long, env = "PATCHBAY_PLUGINS")]
-    plugins: PathBuf,
+    #[arg(value_name = "TARGET")]
+    second: Option<String>,
+    /// Use a stored connection (see `patchbay connections`) instead of
+    /// credentials and settings given here.
+    #[arg(long, value_name = "ID", conflicts_with_all = ["credentials", "credentials_file", "settings"])]
+    connection: Option<String>,
+    /// The tenant of --connection.
+    #[arg(long, env = "PATCHBAY_TENANT", default_value = "default")]
+    tenant: String,
+    #[command(flatten)]
+    host: HostOptions,
     /// The arguments as a JSON object keyed by parameter name; `@FILE` reads
     /// a file and `-` reads stdin. Default: `{}`.
     #[arg(long = "json", value_name = "INPUT")]
@@ -30,29 +39,15 @@ pub(crate) struct Args {
     /// A setting, NAME=VALUE (repeatable).
     #[arg(long = "setting", value_name = "NAME=VALUE")]
     settings: Vec<String>,
-    /// The SQLite state file (default: $PATCHBAY_DATABASE or ~/.local/share/patchbay/patchbay.db).
-    #[arg(long)]
-    database: Option<PathBuf>,
     /// Only allow these hosts for the provider (narrows its manifest; repeatable).
     #[arg(long = "allow-host", value_name = "PATTERN")]
     allow_hosts: Vec<String>,
-    /// Let the plugin reach private, loopback and link-local addresses
-    /// (needed for local mock servers; off by default).
-    #[arg(long)]
-    allow_private_network: bool,
     /// Write the host's metrics (OpenMetrics text) to this file after the call.
     #[arg(long, value_name = "FILE")]
     metrics: Option<PathBuf>,
     /// Time limit of the call in seconds.
     #[arg(long, default_value_t = 60)]
     timeout: u64,
-}
-
-fn pair(text: &str, what: &str) -> Result<(String, String), Failure> {
-    text.split_once('=')
-        .map(|(k, v)| (k.trim().to_string(), v.to_string()))
-        .filter(|(k, _)| !k.is_empty())
-        .ok_or_else(|| Failure::usage(format!("{what} {text:?} is not NAME=VALUE")))
 }
 
 fn read_input(input: Option<&str>) -> Result<Value, Failure> {
@@ -98,12 +93,20 @@ fn credentials(args: &Args) -> Result<Credentials, Failure> {
 
 pub(crate) async fn run(args: Args) -> Result<(), Failure> {
     let input = read_input(args.input.as_deref())?;
-    let credentials = credentials(&args)?;
-    let settings: Settings = args
-        .settings
-        .iter()
-        .map(|s| pair(s, "setting"))
-        .collect::<Result<_, _>>()?;
+    let (provider, target) = match (&args.second, &args.connection) {
+        (Some(target), _) => (Some(args.first.clone()), target.clone()),
+        (None, Some(_)) => (None, args.first.clone()),
+        (None, None) => {
+            return Err(Failure::usage(
+                "give PROVIDER TARGET, or --connection ID TARGET (e.g. `call shop/woocommerce shop.get-orders`)",
+            ));
+        }
+    };
+    let Some(plugins) = &args.host.plugins else {
+        return Err(Failure::usage(
+            "--plugins DIR (or $PATCHBAY_PLUGINS) is required to call a plugin",
+        ));
+    };
     let limits = patchbay::Limits {
         call_timeout: std::time::Duration::from_secs(args.timeout),
         ..Default::default()
@@ -111,27 +114,52 @@ pub(crate) async fn run(args: Args) -> Result<(), Failure> {
     let mut builder = Host::builder()
         .pooling(false)
         .compile_cache(super::default_cache())
-        .allow_private_network(args.allow_private_network)
+        .allow_private_network(args.host.allow_private_network)
         .limits(limits)
-        .plugins_dir(&args.plugins)
-        .database(args.database.clone().unwrap_or_else(default_database));
-    if !args.allow_hosts.is_empty() {
-        builder = builder.restrict_hosts(&args.provider, args.allow_hosts.clone());
+        .plugins_dir(plugins)
+        .database(args.host.database.clone().unwrap_or_else(super::default_database));
+    if args.connection.is_some() {
+        builder = builder.vault_key(args.host.vault_key()?);
+    }
+    if let (false, Some(provider)) = (args.allow_hosts.is_empty(), &provider) {
+        builder = builder.restrict_hosts(provider, args.allow_hosts.clone());
     }
     let host = builder.build().await.map_err(|e| Failure::usage(e.to_string()))?;
-    if host.provider(&args.provider).is_none() {
-        for reason in host.load_failures() {
-            eprintln!("skipped: {reason}");
+    let connection = match &args.connection {
+        Some(id) => {
+            let connection = host
+                .connections(&args.tenant)
+                .open(id)
+                .await
+                .map_err(Failure::from_connections)?;
+            if let Some(provider) = provider.as_deref().filter(|p| *p != connection.plugin().key()) {
+                return Err(Failure::usage(format!(
+                    "the connection {id:?} is for {}, not {provider}",
+                    connection.plugin().key()
+                )));
+            }
+            connection
         }
-    }
-    let connection = host
-        .connect(&args.provider, credentials, settings)
-        .map_err(|e| Failure::usage(e.to_string()))?;
-    let output = connection.call_json(&args.target, &input).await;
+        None => {
+            let provider = provider.expect("a provider without --connection");
+            if host.provider(&provider).is_none() {
+                for reason in host.load_failures() {
+                    eprintln!("skipped: {reason}");
+                }
+            }
+            host.connect(&provider, credentials(&args)?, settings(&args)?)
+                .map_err(|e| Failure::usage(e.to_string()))?
+        }
+    };
+    let output = connection.call_json(&target, &input).await;
     if let Some(path) = &args.metrics {
         std::fs::write(path, host.metrics_text())
             .map_err(|e| Failure::fault(format!("cannot write the metrics to {}: {e}", path.display())))?;
     }
     print_json(&output.map_err(Failure::from_call)?);
     Ok(())
+}
+
+fn settings(args: &Args) -> Result<Settings, Failure> {
+    args.settings.iter().map(|s| pair(s, "setting")).collect()
 }

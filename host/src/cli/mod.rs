@@ -9,6 +9,8 @@
 
 mod call;
 mod compile;
+mod connections;
+mod host_options;
 mod inspect;
 mod providers;
 
@@ -31,6 +33,15 @@ impl Failure {
         Self {
             code: 2,
             kind: "invalid-input",
+            message: message.into(),
+            detail: None,
+        }
+    }
+
+    pub(crate) fn failed(message: impl Into<String>) -> Self {
+        Self {
+            code: 1,
+            kind: "failed",
             message: message.into(),
             detail: None,
         }
@@ -84,6 +95,18 @@ enum Command {
     Compile(compile::Args),
     /// Call an operation of a provider, e.g. `shop.get-orders`, with JSON input.
     Call(Box<call::Args>),
+    /// Stored connections: credentials sealed in the vault, per tenant.
+    Connections(Box<connections::Args>),
+    /// The vault key.
+    Vault(Box<connections::VaultArgs>),
+}
+
+/// Parses `NAME=VALUE`.
+pub(crate) fn pair(text: &str, what: &str) -> Result<(String, String), Failure> {
+    text.split_once('=')
+        .map(|(k, v)| (k.trim().to_string(), v.to_string()))
+        .filter(|(k, _)| !k.is_empty())
+        .ok_or_else(|| Failure::usage(format!("{what} {text:?} is not NAME=VALUE")))
 }
 
 /// Where state lives when `--database` is not given.
@@ -143,6 +166,8 @@ pub fn main() -> ExitCode {
             Command::Providers(args) => providers::run(args).await,
             Command::Compile(args) => compile::run(args).await,
             Command::Call(args) => call::run(*args).await,
+            Command::Connections(args) => connections::run(*args).await,
+            Command::Vault(args) => connections::run_vault(*args).await,
         }
     });
     match outcome {

@@ -22,8 +22,8 @@ use url::Url;
 pub use allowlist::{HostGrant, HostPattern, PatternError};
 pub use auth::AuthScheme;
 pub use circuit::{CircuitBreaker, CircuitConfig};
-pub use pipeline::{HttpLimits, Pipeline};
 pub(crate) use pipeline::guarded_client;
+pub use pipeline::{HttpLimits, Pipeline};
 pub use ratelimit::{RateLimiter, RateQuota};
 pub use retry::RetryPolicy;
 

@@ -128,7 +128,11 @@ async fn oauth_token(ctx: &RequestContext, rejected: Option<&str>) -> Result<Str
         .map_err(|why| OutboundError::Denied(format!("no OAuth2 access token: {why}")))
 }
 
-fn prepare(ctx: &RequestContext, request: OutboundRequest, oauth_token: Option<&str>) -> Result<Prepared, OutboundError> {
+fn prepare(
+    ctx: &RequestContext,
+    request: OutboundRequest,
+    oauth_token: Option<&str>,
+) -> Result<Prepared, OutboundError> {
     let credentials = &ctx.credentials;
     let mut url = auth::substitute_url(&request.url, credentials).map_err(denied)?;
     let mut credential_headers = Vec::new();
@@ -500,10 +504,10 @@ impl OutboundPolicy for Pipeline {
             {
                 refreshed = true;
                 let fresh = oauth_token(ctx, Some(rejected)).await?;
+                prepared.headers.retain(|(n, _)| n != "authorization");
                 prepared
                     .headers
-                    .retain(|(n, _)| n != "authorization");
-                prepared.headers.push(("authorization".into(), format!("Bearer {fresh}")));
+                    .push(("authorization".into(), format!("Bearer {fresh}")));
                 token = Some(fresh);
                 tracing::debug!(connection = %ctx.connection_id, "OAuth2 token refused; refreshed and resending");
                 continue;

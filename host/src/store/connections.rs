@@ -103,7 +103,10 @@ impl SqliteStore {
                 )
                 .map_err(backend)?;
             if inserted == 0 {
-                return Err(StoreError::Conflict(format!("a connection with the id {:?} exists", row.id)));
+                return Err(StoreError::Conflict(format!(
+                    "a connection with the id {:?} exists",
+                    row.id
+                )));
             }
             Ok(())
         })
@@ -143,7 +146,12 @@ impl SqliteStore {
     }
 
     /// Sets the operator's switch; whether the connection exists.
-    pub(crate) async fn set_connection_enabled(&self, tenant: &str, id: &str, enabled: bool) -> Result<bool, StoreError> {
+    pub(crate) async fn set_connection_enabled(
+        &self,
+        tenant: &str,
+        id: &str,
+        enabled: bool,
+    ) -> Result<bool, StoreError> {
         let (tenant, id) = (tenant.to_string(), id.to_string());
         self.with_db(move |db| {
             let sql = if enabled {
@@ -220,7 +228,12 @@ impl SqliteStore {
     }
 
     /// Removes a connection with everything kept for it; whether it existed.
-    pub(crate) async fn delete_connection(&self, tenant: &str, id: &str, kv_namespace: &str) -> Result<bool, StoreError> {
+    pub(crate) async fn delete_connection(
+        &self,
+        tenant: &str,
+        id: &str,
+        kv_namespace: &str,
+    ) -> Result<bool, StoreError> {
         let (tenant, id, namespace) = (tenant.to_string(), id.to_string(), kv_namespace.to_string());
         self.with_db(move |db| {
             let tx = db.transaction().map_err(backend)?;
@@ -288,13 +301,17 @@ impl SqliteStore {
     pub(crate) async fn vault_meta(&self) -> Result<Option<(String, Vec<u8>)>, StoreError> {
         self.with_db(|db| {
             let fingerprint: Option<Vec<u8>> = db
-                .query_row("SELECT value FROM vault_meta WHERE name = 'key_fingerprint'", [], |row| {
-                    row.get(0)
-                })
+                .query_row(
+                    "SELECT value FROM vault_meta WHERE name = 'key_fingerprint'",
+                    [],
+                    |row| row.get(0),
+                )
                 .optional()
                 .map_err(backend)?;
             let check: Option<Vec<u8>> = db
-                .query_row("SELECT value FROM vault_meta WHERE name = 'key_check'", [], |row| row.get(0))
+                .query_row("SELECT value FROM vault_meta WHERE name = 'key_check'", [], |row| {
+                    row.get(0)
+                })
                 .optional()
                 .map_err(backend)?;
             Ok(fingerprint
@@ -336,8 +353,9 @@ impl SqliteStore {
                     .map_err(backend)?
             };
             let mut again = |context: String, sealed: &[u8]| {
-                reseal(&context, sealed)
-                    .map_err(|why| StoreError::Backend(format!("cannot re-encrypt {context}: {why}; nothing was changed")))
+                reseal(&context, sealed).map_err(|why| {
+                    StoreError::Backend(format!("cannot re-encrypt {context}: {why}; nothing was changed"))
+                })
             };
             for (id, credentials, tokens) in rows {
                 let credentials = again(credentials_context(&id), &credentials)?;

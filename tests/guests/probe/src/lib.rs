@@ -22,6 +22,9 @@ struct RequestSpec {
     query_auth: Option<(String, String)>,
     /// service, region, key-id field, secret field
     sigv4: Option<(String, String, String, String)>,
+    /// Authenticate with the connection's OAuth2 token (managed by the host).
+    #[serde(default)]
+    oauth2: bool,
     #[serde(default)]
     no_retry: bool,
     timeout_ms: Option<u32>,
@@ -70,6 +73,9 @@ fn request(input: RequestSpec) -> Value {
     }
     if let Some((service, region, key_id, secret)) = input.sigv4 {
         request = request.aws_sigv4(&service, &region, &key_id, &secret);
+    }
+    if input.oauth2 {
+        request = request.oauth2();
     }
     if let Some(ms) = input.timeout_ms {
         request = request.timeout_ms(ms);
@@ -180,6 +186,24 @@ impl Connector for Probe {
                     help: String::new(),
                 },
                 CredentialField {
+                    name: "client_id".into(),
+                    label: "OAuth2 client id".into(),
+                    secret: false,
+                    required: false,
+                    default: None,
+                    choices: vec![],
+                    help: String::new(),
+                },
+                CredentialField {
+                    name: "client_secret".into(),
+                    label: "OAuth2 client secret".into(),
+                    secret: true,
+                    required: false,
+                    default: None,
+                    choices: vec![],
+                    help: String::new(),
+                },
+                CredentialField {
                     name: "user".into(),
                     label: "User".into(),
                     secret: false,
@@ -189,10 +213,19 @@ impl Connector for Probe {
                     help: String::new(),
                 },
             ],
-            settings: vec![setting("base"), setting("other")],
+            settings: vec![setting("base"), setting("other"), setting("auth_server")],
             auth: AuthSpec {
-                strategy: AuthStrategy::Bearer,
-                oauth2: None,
+                strategy: AuthStrategy::Oauth2,
+                oauth2: Some(Oauth2Config {
+                    authorize_url: Some("{{setting.auth_server}}/authorize".into()),
+                    token_url: "{{setting.auth_server}}/token".into(),
+                    scopes: vec!["orders:read".into()],
+                    pkce: true,
+                    client_auth: ClientAuthStyle::Basic,
+                    flows: vec![Oauth2Flow::AuthorizationCode, Oauth2Flow::ClientCredentials],
+                    client_id_field: "client_id".into(),
+                    client_secret_field: "client_secret".into(),
+                }),
             },
             allowed_hosts: vec!["{{setting.base}}".into(), "{{setting.other}}".into()],
             rate_limit: None,

@@ -1,0 +1,91 @@
+//! Options every command that opens the state database shares, and the
+//! vault key they need.
+
+use std::path::PathBuf;
+
+use patchbay::vault::{KeyOrigin, VaultKey};
+use patchbay::{ConnectionsError, Host};
+
+use super::{Failure, default_database};
+
+#[derive(clap::Args, Clone)]
+pub(crate) struct HostOptions {
+    /// The plugins directory.
+    #[arg(long, env = "PATCHBAY_PLUGINS")]
+    pub plugins: Option<PathBuf>,
+    /// The SQLite state file (default: $PATCHBAY_DATABASE or ~/.local/share/patchbay/patchbay.db).
+    #[arg(long)]
+    pub database: Option<PathBuf>,
+    /// The vault key file, created with a new key when missing
+    /// (default: $PATCHBAY_VAULT_KEY_FILE or ~/.config/patchbay/vault.key).
+    /// $PATCHBAY_VAULT_KEY, a base64 key, takes precedence.
+    #[arg(long, value_name = "FILE")]
+    pub vault_key_file: Option<PathBuf>,
+    /// Let plugins (and OAuth2 token requests) reach private, loopback and
+    /// link-local addresses (needed for local mock servers; off by default).
+    #[arg(long)]
+    pub allow_private_network: bool,
+}
+
+/// Where the vault key is kept when no option says otherwise.
+pub(crate) fn default_key_file() -> PathBuf {
+    if let Some(path) = std::env::var_os("PATCHBAY_VAULT_KEY_FILE") {
+        return PathBuf::from(path);
+    }
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".config")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    base.join("patchbay").join("vault.key")
+}
+
+impl HostOptions {
+    pub(crate) fn key_file(&self) -> PathBuf {
+        self.vault_key_file.clone().unwrap_or_else(default_key_file)
+    }
+
+    /// The vault key, created (and announced) on first use.
+    pub(crate) fn vault_key(&self) -> Result<VaultKey, Failure> {
+        let key = VaultKey::load_or_create(&self.key_file()).map_err(|e| Failure::usage(e.to_string()))?;
+        if let KeyOrigin::Generated(path) = key.origin() {
+            eprintln!(
+                "created a new vault key in {} (permissions 0600); keep it safe and back it up: \
+                 stored credentials cannot be read without it",
+                path.display()
+            );
+        }
+        Ok(key)
+    }
+
+    /// A host over the database and plugins, with the vault key.
+    pub(crate) async fn host(&self) -> Result<Host, Failure> {
+        let mut builder = Host::builder()
+            .pooling(false)
+            .compile_cache(super::default_cache())
+            .allow_private_network(self.allow_private_network)
+            .database(self.database.clone().unwrap_or_else(default_database))
+            .vault_key(self.vault_key()?);
+        if let Some(dir) = &self.plugins {
+            builder = builder.plugins_dir(dir);
+        }
+        builder.build().await.map_err(|e| Failure::usage(e.to_string()))
+    }
+}
+
+impl Failure {
+    pub(crate) fn from_connections(error: ConnectionsError) -> Self {
+        match error {
+            ConnectionsError::Call(call) => Self::from_call(call),
+            ConnectionsError::NotFound { .. }
+            | ConnectionsError::Connect(_)
+            | ConnectionsError::UnknownState(_)
+            | ConnectionsError::Vault(patchbay::vault::VaultError::WrongKey { .. })
+            | ConnectionsError::Vault(patchbay::vault::VaultError::NoKey) => Self::usage(error.to_string()),
+            ConnectionsError::Disabled(_)
+            | ConnectionsError::CircuitDisabled(_)
+            | ConnectionsError::Disconnected { .. }
+            | ConnectionsError::OAuth(_) => Self::failed(error.to_string()),
+            ConnectionsError::Vault(_) => Self::fault(error.to_string()),
+        }
+    }
+}
