@@ -180,3 +180,170 @@ async fn compile_warms_the_cache_and_the_second_load_is_a_hit() {
     let printed = String::from_utf8_lossy(&second.stdout).to_string() + &String::from_utf8_lossy(&second.stderr);
     assert!(printed.contains("cached in"), "{printed}");
 }
+
+/// `patchbay connections ...` and `vault rotate-key` against one state
+/// directory: the options every such command shares.
+struct Vault {
+    dir: tempfile::TempDir,
+}
+
+impl Vault {
+    fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn key_file(&self) -> PathBuf {
+        self.dir.path().join("keys/vault.key")
+    }
+
+    fn with(&self, list: &[&str]) -> Vec<String> {
+        self.as_tenant("acme", list)
+    }
+
+    fn as_tenant(&self, tenant: &str, list: &[&str]) -> Vec<String> {
+        let mut all = self.state(list);
+        all.extend(args(&["--tenant", tenant]));
+        all
+    }
+
+    /// Without a tenant (`vault` has none).
+    fn state(&self, list: &[&str]) -> Vec<String> {
+        let mut all = args(list);
+        all.extend(args(&[
+            "--plugins",
+            plugins_dir().to_str().unwrap(),
+            "--database",
+            self.dir.path().join("state.db").to_str().unwrap(),
+            "--vault-key-file",
+            self.key_file().to_str().unwrap(),
+            "--allow-private-network",
+        ]));
+        all
+    }
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+#[tokio::test]
+async fn connections_add_then_call_by_id_end_to_end() {
+    let shop = MockShop::start(ShopConfig::default(), 0).await.unwrap();
+    let vault = Vault::new();
+    let credentials = vault.dir.path().join("woo.json");
+    std::fs::write(
+        &credentials,
+        r#"{"consumer_key": "ck_test", "consumer_secret": "cs_test"}"#,
+    )
+    .unwrap();
+
+    let add = run(vault.with(&[
+        "connections",
+        "add",
+        "shop/woocommerce",
+        "--id",
+        "main-shop",
+        "--name",
+        "Main shop",
+        "--setting",
+        &format!("domain={}", shop.url()),
+        "--credentials-file",
+        credentials.to_str().unwrap(),
+        "--json",
+    ]))
+    .await;
+    assert!(add.status.success(), "{}", text(&add));
+    assert!(String::from_utf8_lossy(&add.stderr).contains("created a new vault key"));
+    let info = stdout_json(&add);
+    assert_eq!(info["id"], "main-shop");
+    assert_eq!(
+        info["credential_fields"],
+        serde_json::json!(["consumer_key", "consumer_secret"])
+    );
+    assert!(!text(&add).contains("cs_test"), "a secret was printed: {}", text(&add));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(vault.key_file()).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+
+    let call = |target: &str| {
+        run(vault.with(&[
+            "call",
+            "--connection",
+            "main-shop",
+            target,
+            "--json",
+            r#"{"query": {"limit": 3}}"#,
+        ]))
+    };
+    let orders = call("shop.get-orders").await;
+    assert!(orders.status.success(), "{}", text(&orders));
+    assert_eq!(stdout_json(&orders)["items"].as_array().unwrap().len(), 3);
+
+    let list = run(vault.with(&["connections", "list"])).await;
+    assert!(
+        text(&list).contains("main-shop") && text(&list).contains("Main shop"),
+        "{}",
+        text(&list)
+    );
+    let other_tenant = run(vault.as_tenant("globex", &["connections", "list", "--json"])).await;
+    assert_eq!(
+        stdout_json(&other_tenant),
+        serde_json::json!([]),
+        "{}",
+        text(&other_tenant)
+    );
+    let show = run(vault.with(&["connections", "show", "main-shop"])).await;
+    assert_eq!(stdout_json(&show)["enabled"], true);
+    assert!(!text(&show).contains("ck_test"));
+    let test = run(vault.with(&["connections", "test", "main-shop"])).await;
+    assert!(test.status.success(), "{}", text(&test));
+    assert_eq!(stdout_json(&test)["success"], true);
+
+    let disable = run(vault.with(&["connections", "disable", "main-shop"])).await;
+    assert!(disable.status.success(), "{}", text(&disable));
+    let refused = call("shop.get-orders").await;
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(text(&refused).contains("disabled"), "{}", text(&refused));
+    run(vault.with(&["connections", "enable", "main-shop"])).await;
+
+    let rotate = run(vault.state(&["vault", "rotate-key"])).await;
+    assert!(rotate.status.success(), "{}", text(&rotate));
+    assert!(text(&rotate).contains("re-encrypted 1 connection"), "{}", text(&rotate));
+    assert!(call("shop.get-orders").await.status.success());
+
+    let missing = run(vault.with(&["call", "--connection", "nope", "shop.get-orders"])).await;
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        text(&missing).contains("no connection \"nope\" for tenant \"acme\""),
+        "{}",
+        text(&missing)
+    );
+
+    let no_credentials = run(vault.with(&[
+        "connections",
+        "add",
+        "shop/woocommerce",
+        "--setting",
+        "domain=https://x.example",
+    ]))
+    .await;
+    assert_eq!(no_credentials.status.code(), Some(2));
+    assert!(
+        text(&no_credentials).contains("--credentials-file"),
+        "{}",
+        text(&no_credentials)
+    );
+
+    let remove = run(vault.with(&["connections", "remove", "main-shop"])).await;
+    assert!(remove.status.success(), "{}", text(&remove));
+    assert!(text(&run(vault.with(&["connections", "list"])).await).contains("no connections"));
+}

@@ -11,19 +11,19 @@ use super::{Failure, default_database};
 #[derive(clap::Args, Clone)]
 pub(crate) struct HostOptions {
     /// The plugins directory.
-    #[arg(long, env = "PATCHBAY_PLUGINS")]
+    #[arg(long, global = true, env = "PATCHBAY_PLUGINS")]
     pub plugins: Option<PathBuf>,
     /// The SQLite state file (default: $PATCHBAY_DATABASE or ~/.local/share/patchbay/patchbay.db).
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub database: Option<PathBuf>,
     /// The vault key file, created with a new key when missing
     /// (default: $PATCHBAY_VAULT_KEY_FILE or ~/.config/patchbay/vault.key).
     /// $PATCHBAY_VAULT_KEY, a base64 key, takes precedence.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, global = true, value_name = "FILE")]
     pub vault_key_file: Option<PathBuf>,
     /// Let plugins (and OAuth2 token requests) reach private, loopback and
     /// link-local addresses (needed for local mock servers; off by default).
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub allow_private_network: bool,
 }
 
