@@ -13,12 +13,12 @@ use crate::call::{Call, conclude, within};
 use crate::credentials::{Credentials, Settings};
 use crate::error::{CallError, ConnectError};
 use crate::interfaces::Interface;
-use crate::oauth::{OAuthEndpoints, OAuthSession, TokenVault};
-use crate::outbound::{HostGrant, HostPattern, RateQuota, RetryPolicy, TokenSource};
+use crate::oauth::{OAuthEndpoints, OAuthError, OAuthFlow, OAuthSession, TokenVault};
+use crate::outbound::{HostGrant, HostPattern, RateQuota, RetryPolicy};
 use crate::plugin::Plugin;
 use crate::redact::Redactor;
 use crate::services::Services;
-use crate::types::{ConnectionTest, ConnectorError, ProviderFailure, SettingType};
+use crate::types::{AuthStrategy, ConnectionTest, ConnectorError, ProviderFailure, SettingType};
 
 /// What calls of a connection share.
 pub(crate) struct ConnectionShared {
@@ -32,7 +32,36 @@ pub(crate) struct ConnectionShared {
     pub retry: Arc<RetryPolicy>,
     pub rate_quota: Option<RateQuota>,
     pub fingerprint: String,
-    pub oauth: Option<Arc<dyn TokenSource>>,
+    pub oauth: Option<Arc<OAuthSession>>,
+}
+
+/// A connection that may be gone.
+pub(crate) struct WeakConnection {
+    plugin: Arc<Plugin>,
+    shared: std::sync::Weak<ConnectionShared>,
+    services: Arc<Services>,
+}
+
+impl WeakConnection {
+    pub(crate) fn upgrade(&self) -> Option<Connection> {
+        Some(Connection {
+            plugin: Arc::clone(&self.plugin),
+            shared: self.shared.upgrade()?,
+            services: Arc::clone(&self.services),
+        })
+    }
+}
+
+/// How a plugin's connections get OAuth tokens, if they do: the host runs
+/// the manifest's OAuth2 endpoints, or the plugin's `oauth` capability
+/// describes a non-standard flow.
+pub(crate) fn oauth_flow(plugin: &Plugin, settings: &Settings) -> Result<Option<OAuthFlow>, OAuthError> {
+    let auth = &plugin.manifest().auth;
+    Ok(match (&auth.oauth2, auth.strategy) {
+        (Some(config), _) => Some(OAuthFlow::Standard(OAuthEndpoints::resolve(config, settings)?)),
+        (None, AuthStrategy::Custom) if plugin.exports(Interface::OAuth) => Some(OAuthFlow::Plugin),
+        _ => None,
+    })
 }
 
 /// What ties a connection to its row in the vault.
@@ -241,19 +270,16 @@ impl Connection {
             .collect();
         let redactor = Redactor::new(credentials.values());
         let credentials = Arc::new(credentials);
-        let oauth = match &manifest.auth.oauth2 {
-            Some(config) => {
-                let endpoints = OAuthEndpoints::resolve(config, &settings).map_err(|e| invalid(e.to_string()))?;
-                let session = OAuthSession::new(
-                    endpoints,
+        let oauth = oauth_flow(&plugin, &settings)
+            .map_err(|e| invalid(e.to_string()))?
+            .map(|flow| {
+                Arc::new(OAuthSession::new(
+                    flow,
                     Arc::clone(&credentials),
                     services.oauth_http.clone(),
                     stored.as_ref().map(|link| link.tokens.clone()),
-                );
-                Some(Arc::new(session) as Arc<dyn TokenSource>)
-            }
-            None => None,
-        };
+                ))
+            });
         let kv_namespace = match &stored {
             Some(link) => format!("tenant:{}:conn:{id}", link.tenant),
             None => format!("conn:{id}"),
@@ -271,11 +297,25 @@ impl Connection {
             fingerprint,
             oauth,
         };
-        Ok(Self {
+        let connection = Self {
             plugin,
             shared: Arc::new(shared),
             services,
-        })
+        };
+        if let Some(session) = &connection.shared.oauth {
+            session.bind(connection.downgrade());
+        }
+        Ok(connection)
+    }
+
+    /// A handle that does not keep the connection alive (its OAuth session
+    /// holds one, to call the plugin for plugin-described token requests).
+    pub(crate) fn downgrade(&self) -> WeakConnection {
+        WeakConnection {
+            plugin: Arc::clone(&self.plugin),
+            shared: Arc::downgrade(&self.shared),
+            services: Arc::clone(&self.services),
+        }
     }
 
     /// The connection's id.

@@ -8,13 +8,15 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::connection::{ConnectOptions, Connection, StoredLink};
+use crate::connection::{ConnectOptions, Connection, StoredLink, oauth_flow};
 use crate::credentials::{Credentials, Settings};
 use crate::error::ConnectError;
 use crate::host::Host;
-use crate::oauth::{OAuthEndpoints, OAuthError, TokenVault};
+use crate::oauth::custom;
+use crate::oauth::{OAuthError, OAuthFlow, TokenVault};
 use crate::store::connections::{ConnectionRow, PendingRow, credentials_context, pending_context};
 use crate::store::{SqliteStore, StoreError};
+use crate::types::TokenGrant;
 use crate::vault::{VaultError, VaultKey};
 
 /// How long a started authorization may take to come back.
@@ -229,14 +231,7 @@ impl Connections {
             new.settings.clone(),
             ConnectOptions { id: Some(id.clone()) },
         )?;
-        let needs_authorization = probe
-            .plugin()
-            .manifest()
-            .auth
-            .oauth2
-            .as_ref()
-            .and_then(|config| OAuthEndpoints::resolve(config, &new.settings).ok())
-            .is_some_and(|endpoints| endpoints.needs_authorization());
+        let needs_authorization = oauth_flow(probe.plugin(), &new.settings)?.is_some_and(|f| f.needs_authorization());
         let row = ConnectionRow {
             id: id.clone(),
             tenant: self.tenant.clone(),
@@ -391,7 +386,7 @@ impl Connections {
         Ok(connection.test().await?)
     }
 
-    fn endpoints(&self, row: &ConnectionRow) -> Result<OAuthEndpoints, ConnectionsError> {
+    fn flow(&self, row: &ConnectionRow) -> Result<OAuthFlow, ConnectionsError> {
         let plugin = self
             .host
             .provider(&row.provider)
@@ -399,34 +394,44 @@ impl Connections {
                 provider: row.provider.clone(),
                 available: "see `patchbay providers`".into(),
             })?;
-        let config =
-            plugin.manifest().auth.oauth2.clone().ok_or_else(|| {
-                OAuthError::Config(format!("the plugin {} declares no OAuth2 endpoints", row.provider))
-            })?;
-        Ok(OAuthEndpoints::resolve(&config, &row.settings)?)
+        oauth_flow(&plugin, &row.settings)?.ok_or_else(|| {
+            OAuthError::Config(format!(
+                "the plugin {} declares no OAuth2 endpoints and no `oauth` capability",
+                row.provider
+            ))
+            .into()
+        })
     }
 
-    /// Starts the authorization-code flow (with PKCE when the manifest asks).
+    /// Starts the authorization-code flow (with PKCE when the manifest asks;
+    /// always for plugin-described flows).
     pub async fn authorize(&self, id: &str, redirect_uri: &str) -> Result<Authorization, ConnectionsError> {
         let row = self.row(id).await?;
-        let endpoints = self.endpoints(&row)?;
-        let request = endpoints.authorization_request(&self.credentials(&row)?, redirect_uri)?;
+        let (url, state, verifier) = match self.flow(&row)? {
+            OAuthFlow::Standard(endpoints) => {
+                let request = endpoints.authorization_request(&self.credentials(&row)?, redirect_uri)?;
+                (request.url.to_string(), request.state, request.verifier)
+            }
+            OAuthFlow::Plugin => {
+                let (state, challenge, verifier) = crate::oauth::state_and_pkce();
+                let connection = self.connect_row(&row)?;
+                let url = custom::authorize_url(&connection, redirect_uri, &state, &challenge).await?;
+                (url, state, Some(verifier))
+            }
+        };
         let (store, key) = self.vault()?;
         let secret = serde_json::to_vec(&PendingSecret {
-            verifier: request.verifier,
+            verifier,
             redirect_uri: redirect_uri.to_string(),
         })
         .expect("pending state serializes");
         let pending = PendingRow {
             connection_id: row.id.clone(),
-            secret: key.seal(&secret, &pending_context(&request.state)),
+            secret: key.seal(&secret, &pending_context(&state)),
             expires_at: crate::oauth::unix_now() + AUTHORIZATION_TTL_SECONDS,
         };
-        store.insert_pending(&request.state, pending).await?;
-        Ok(Authorization {
-            url: request.url.to_string(),
-            state: request.state,
-        })
+        store.insert_pending(&state, pending).await?;
+        Ok(Authorization { url, state })
     }
 
     /// Finishes the authorization-code flow: exchanges `code` for tokens,
@@ -444,16 +449,29 @@ impl Connections {
             .map_err(|_| VaultError::Corrupt {
                 what: pending_context(state),
             })?;
-        let endpoints = self.endpoints(&row)?;
-        let tokens = endpoints
-            .exchange_code(
-                self.host.oauth_http(),
-                &self.credentials(&row)?,
-                &secret.redirect_uri,
-                code,
-                secret.verifier,
-            )
-            .await?;
+        let tokens = match self.flow(&row)? {
+            OAuthFlow::Standard(endpoints) => {
+                endpoints
+                    .exchange_code(
+                        self.host.oauth_http(),
+                        &self.credentials(&row)?,
+                        &secret.redirect_uri,
+                        code,
+                        secret.verifier,
+                    )
+                    .await?
+            }
+            OAuthFlow::Plugin => {
+                let connection = self.connect_row(&row)?;
+                let secrets = custom::GrantSecrets {
+                    code: Some(code.to_string()),
+                    code_verifier: secret.verifier,
+                    refresh_token: None,
+                };
+                let grant = TokenGrant::AuthorizationCode(code.to_string());
+                custom::exchange(&connection, grant, &secret.redirect_uri, secrets).await?
+            }
+        };
         let vault = TokenVault {
             store: store.clone(),
             key,

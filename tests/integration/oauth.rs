@@ -24,11 +24,13 @@ fn oauth_server() -> String {
 }
 
 async fn host() -> Host {
-    let probe = crate::support::workspace().join("target/test-plugins/probe.wasm");
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(&probe, dir.path().join("probe.wasm")).unwrap();
+    for name in ["probe", "custom-oauth"] {
+        let wasm = crate::support::workspace().join(format!("target/test-plugins/{name}.wasm"));
+        std::fs::copy(&wasm, dir.path().join(format!("{name}.wasm"))).unwrap();
+    }
     let host = builder().plugins_dir(dir.path()).build().await.unwrap();
-    assert!(host.provider("other/probe").is_some(), "{:?}", host.load_failures());
+    assert_eq!(host.providers().len(), 2, "{:?}", host.load_failures());
     host
 }
 
@@ -125,7 +127,7 @@ async fn authorization_code_with_pkce_stores_tokens_the_plugin_never_sees() {
     let id = authorized(&connections, &upstream, "patchbay-code-client").await;
 
     let connection = connections.open(&id).await.unwrap();
-    let echo = request(&connection, format!("{}/echo", upstream.server.url())).await;
+    let echo = request(&connection, format!("{}/echo", upstream.url())).await;
     assert_eq!(echo["status"], 200, "{echo}");
     let token = claims(&echo);
     assert_eq!(token["grant"], "authorization_code");
@@ -157,7 +159,7 @@ async fn client_credentials_need_no_user() {
     let connection = host
         .connect("other/probe", client("patchbay-service"), settings(&upstream))
         .unwrap();
-    let echo = request(&connection, format!("{}/echo", upstream.server.url())).await;
+    let echo = request(&connection, format!("{}/echo", upstream.url())).await;
     assert_eq!(echo["status"], 200, "{echo}");
     let token = claims(&echo);
     assert_eq!(token["grant"], "client_credentials");
@@ -239,4 +241,57 @@ async fn a_revoked_refresh_token_disconnects_the_connection() {
             .unwrap()
             .connected
     );
+}
+
+#[tokio::test]
+async fn a_plugin_described_flow_keeps_its_tokens_in_the_same_vault() {
+    let upstream = Hostile::start().await.unwrap();
+    let host = host().await;
+    let connections = host.connections("acme");
+    let id = connections
+        .add(NewConnection {
+            provider: "other/custom-oauth".into(),
+            display_name: String::new(),
+            credentials: Credentials::from([("client_id", "short-lived-custom"), ("client_secret", "s\"e&c=r+e t")]),
+            settings: Settings::from([
+                ("api".to_string(), upstream.url()),
+                ("auth_server".to_string(), oauth_server()),
+            ]),
+            id: None,
+        })
+        .await
+        .unwrap()
+        .id;
+    let info = connections.get(&id).await.unwrap();
+    assert!(!info.connected, "a custom flow needs a user first: {info:?}");
+    let unauthorized = connections.open(&id).await.unwrap_err();
+    assert!(
+        unauthorized.to_string().contains("not been authorized"),
+        "{unauthorized}"
+    );
+
+    let start = connections.authorize(&id, "http://127.0.0.1:9/callback").await.unwrap();
+    let url = url::Url::parse(&start.url).unwrap();
+    let query: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+    assert_eq!(query["scope"], "messages.read", "the plugin built this URL");
+    assert_eq!(query["code_challenge_method"], "S256");
+    assert_eq!(query["state"], start.state);
+    let (code, state) = consent(&start.url).await;
+    let info = connections.complete_authorization(&state, &code).await.unwrap();
+    assert!(info.connected && info.authorized, "{info:?}");
+
+    // Its tokens live 5 s, so the first call refreshes through the plugin's
+    // JSON token request (and a secret with quotes survives the escaping).
+    let connection = connections.open(&id).await.unwrap();
+    let output = connection
+        .call_json(
+            "actions.execute",
+            &json!({"name": "fetch", "input": json!({"url": format!("{}/echo", upstream.url())}).to_string()}),
+        )
+        .await
+        .unwrap();
+    let echo: Value = serde_json::from_str(output.as_str().unwrap()).unwrap();
+    let token = claims(&echo);
+    assert_eq!(token["grant"], "refresh_token", "{token}");
+    assert_eq!(token["client"], "short-lived-custom");
 }

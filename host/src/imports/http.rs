@@ -126,7 +126,10 @@ impl wit::Host for CallState {
             rate_quota: connection.rate_quota,
             rate_key: format!("{}|{}", ctx.provider, connection.id),
             credentials_fingerprint: connection.fingerprint.clone(),
-            oauth: connection.oauth.clone(),
+            oauth: connection
+                .oauth
+                .clone()
+                .map(|session| session as std::sync::Arc<dyn crate::outbound::TokenSource>),
         };
         let started = std::time::Instant::now();
         let result = ctx.services.outbound.send(&request_ctx, outbound).await;

@@ -4,7 +4,9 @@
 //! never see a token; stored connections keep their tokens sealed in the
 //! vault.
 
-use std::sync::Arc;
+pub(crate) mod custom;
+
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use oauth2::basic::{BasicClient, BasicErrorResponseType, BasicTokenResponse};
@@ -16,11 +18,12 @@ use oauth2::{
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use crate::connection::WeakConnection;
 use crate::credentials::{Credentials, Settings};
 use crate::outbound::TokenSource;
 use crate::store::SqliteStore;
 use crate::store::connections::tokens_context;
-use crate::types::{ClientAuthStyle, Oauth2Config, Oauth2Flow};
+use crate::types::{ClientAuthStyle, Oauth2Config, Oauth2Flow, TokenGrant};
 use crate::vault::VaultKey;
 
 type Client = BasicClient<EndpointMaybeSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
@@ -61,6 +64,9 @@ pub(crate) struct TokenSet {
     /// Unix seconds.
     pub expires_at: Option<i64>,
     pub scope: Option<String>,
+    /// The redirect URI of the authorization (plugin flows send it again).
+    #[serde(default)]
+    pub redirect_uri: Option<String>,
 }
 
 impl std::fmt::Debug for TokenSet {
@@ -86,6 +92,7 @@ impl TokenSet {
             scope: response
                 .scopes()
                 .map(|s| s.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(" ")),
+            redirect_uri: None,
         }
     }
 
@@ -354,28 +361,84 @@ impl TokenVault {
     }
 }
 
-/// A connection's OAuth2 access: fetches, caches, refreshes and stores tokens.
+/// A fresh anti-forgery state and PKCE S256 pair: (state, challenge, verifier).
+pub(crate) fn state_and_pkce() -> (String, String, String) {
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    (
+        CsrfToken::new_random().secret().clone(),
+        challenge.as_str().to_string(),
+        verifier.secret().clone(),
+    )
+}
+
+/// Who runs a connection's OAuth flow.
+#[derive(Debug, Clone)]
+pub(crate) enum OAuthFlow {
+    /// The host, from the manifest's OAuth2 endpoints.
+    Standard(OAuthEndpoints),
+    /// The plugin's `oauth` capability describes the requests.
+    Plugin,
+}
+
+impl OAuthFlow {
+    /// Whether a user must authorize a new connection before it is usable.
+    pub(crate) fn needs_authorization(&self) -> bool {
+        match self {
+            Self::Standard(endpoints) => endpoints.needs_authorization(),
+            Self::Plugin => true,
+        }
+    }
+}
+
+/// A connection's OAuth access: fetches, caches, refreshes and stores tokens.
 pub(crate) struct OAuthSession {
-    endpoints: OAuthEndpoints,
+    flow: OAuthFlow,
     credentials: Arc<Credentials>,
     http: reqwest::Client,
     vault: Option<TokenVault>,
     cached: tokio::sync::Mutex<Option<TokenSet>>,
+    /// The connection, for plugin flows (set once it exists).
+    connection: OnceLock<WeakConnection>,
 }
 
 impl OAuthSession {
     pub(crate) fn new(
-        endpoints: OAuthEndpoints,
+        flow: OAuthFlow,
         credentials: Arc<Credentials>,
         http: reqwest::Client,
         vault: Option<TokenVault>,
     ) -> Self {
         Self {
-            endpoints,
+            flow,
             credentials,
             http,
             vault,
             cached: tokio::sync::Mutex::new(None),
+            connection: OnceLock::new(),
+        }
+    }
+
+    /// Ties the session to its connection (plugin flows call the plugin).
+    pub(crate) fn bind(&self, connection: WeakConnection) {
+        let _ = self.connection.set(connection);
+    }
+
+    async fn refresh(&self, tokens: &TokenSet, refresh_token: &str) -> Result<TokenSet, OAuthError> {
+        match &self.flow {
+            OAuthFlow::Standard(endpoints) => endpoints.refresh(&self.http, &self.credentials, refresh_token).await,
+            OAuthFlow::Plugin => {
+                let connection = self
+                    .connection
+                    .get()
+                    .and_then(WeakConnection::upgrade)
+                    .ok_or_else(|| OAuthError::Config("the connection is gone".into()))?;
+                let secrets = custom::GrantSecrets {
+                    refresh_token: Some(refresh_token.to_string()),
+                    ..Default::default()
+                };
+                let redirect_uri = tokens.redirect_uri.clone().unwrap_or_default();
+                custom::exchange(&connection, TokenGrant::Refresh, &redirect_uri, secrets).await
+            }
         }
     }
 
@@ -392,14 +455,15 @@ impl OAuthSession {
                 return Ok(tokens.access_token.clone());
             }
         }
-        let refresh_token = cached.as_ref().and_then(|t| t.refresh_token.clone());
-        let tokens = match refresh_token {
-            Some(refresh_token) => {
-                match self
-                    .endpoints
-                    .refresh(&self.http, &self.credentials, &refresh_token)
-                    .await
-                {
+        let current = cached.clone();
+        let client_credentials = match &self.flow {
+            OAuthFlow::Standard(endpoints) if endpoints.client_credentials_flow() => Some(endpoints),
+            _ => None,
+        };
+        let refreshable = current.and_then(|t| t.refresh_token.clone().map(|r| (t, r)));
+        let tokens = match (refreshable, client_credentials) {
+            (Some((current, refresh_token)), _) => {
+                match self.refresh(&current, &refresh_token).await {
                     Ok(tokens) => tokens,
                     // A user's grant is gone: the connection needs that user
                     // again (falling back to client credentials would change
@@ -414,10 +478,8 @@ impl OAuthSession {
                     Err(other) => return Err(other),
                 }
             }
-            None if self.endpoints.client_credentials_flow() => {
-                self.endpoints.client_credentials(&self.http, &self.credentials).await?
-            }
-            None => {
+            (None, Some(endpoints)) => endpoints.client_credentials(&self.http, &self.credentials).await?,
+            (None, None) => {
                 return Err(OAuthError::Config(
                     "the connection has not been authorized yet: run the authorization-code flow first".into(),
                 ));
@@ -459,6 +521,7 @@ mod tests {
             refresh_token: None,
             expires_at: Some(unix_now() + 3600),
             scope: None,
+            redirect_uri: None,
         };
         assert!(tokens.fresh());
         tokens.expires_at = Some(unix_now() + 30);

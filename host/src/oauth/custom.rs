@@ -1,0 +1,171 @@
+//! Non-standard OAuth flows through the plugin's `oauth` capability: the
+//! plugin builds the authorization URL and describes each token request;
+//! the host fills in the secrets, sends the request, pulls the tokens out of
+//! the answer with the plugin's JSON pointers, and stores them like the
+//! standard flow does. The plugin never sees a code verifier, a refresh
+//! token or an access token.
+
+use serde_json::Value;
+
+use super::{OAuthError, TokenSet, unix_now};
+use crate::connection::Connection;
+use crate::credentials::Credentials;
+use crate::outbound::auth::substitute_placeholders;
+use crate::types::{AuthorizeParams, TokenGrant};
+
+/// The secrets a token request may name, besides the connection's own.
+#[derive(Default)]
+pub(crate) struct GrantSecrets {
+    pub code: Option<String>,
+    pub code_verifier: Option<String>,
+    pub refresh_token: Option<String>,
+}
+
+/// The plugin's authorization URL.
+pub(crate) async fn authorize_url(
+    connection: &Connection,
+    redirect_uri: &str,
+    state: &str,
+    code_challenge: &str,
+) -> Result<String, OAuthError> {
+    let params = AuthorizeParams {
+        redirect_uri: redirect_uri.to_string(),
+        state: state.to_string(),
+        scopes: Vec::new(),
+        code_challenge: Some(code_challenge.to_string()),
+    };
+    connection
+        .oauth()
+        .map_err(|e| OAuthError::Config(e.to_string()))?
+        .authorize_url(&params)
+        .await
+        .map_err(|e| OAuthError::Config(format!("the plugin cannot build the authorization URL: {e}")))
+}
+
+/// Fills placeholders, escaping values for the body's media type so a
+/// secret cannot break out of its field.
+fn fill(text: &str, secrets: &Credentials, content_type: &str) -> Result<String, OAuthError> {
+    let escaped: Credentials = secrets
+        .names()
+        .map(|name| {
+            let value = secrets.get(name).unwrap_or_default();
+            let value = if content_type.contains("json") {
+                let quoted = serde_json::to_string(value).expect("strings serialize");
+                quoted[1..quoted.len() - 1].to_string()
+            } else if content_type.contains("x-www-form-urlencoded") {
+                url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+            } else {
+                value.to_string()
+            };
+            (name.to_string(), value)
+        })
+        .collect();
+    substitute_placeholders(text, &escaped).map_err(|e| OAuthError::Config(e.to_string()))
+}
+
+fn pointer<'a>(answer: &'a Value, pointer: &str) -> Option<&'a Value> {
+    answer.pointer(pointer).filter(|v| !v.is_null())
+}
+
+/// Asks the plugin for the token request of `grant`, sends it, and reads
+/// the tokens out of the answer.
+pub(crate) async fn exchange(
+    connection: &Connection,
+    grant: TokenGrant,
+    redirect_uri: &str,
+    secrets: GrantSecrets,
+) -> Result<TokenSet, OAuthError> {
+    let previous_refresh = secrets.refresh_token.clone();
+    let spec = connection
+        .oauth()
+        .map_err(|e| OAuthError::Config(e.to_string()))?
+        .token_request(&grant, redirect_uri)
+        .await
+        .map_err(|e| OAuthError::Config(format!("the plugin cannot describe the token request: {e}")))?;
+    let url = url::Url::parse(&spec.url)
+        .map_err(|e| OAuthError::Config(format!("the plugin's token URL {:?} is not a URL: {e}", spec.url)))?;
+    // The URL comes from the plugin: it must be one the connection may reach.
+    connection
+        .shared
+        .grant
+        .check(&url)
+        .map_err(|why| OAuthError::Config(format!("the token URL is not allowed: {why}")))?;
+    let mut all = (*connection.shared.credentials).clone();
+    for (name, value) in [
+        ("oauth.code", secrets.code),
+        ("oauth.code_verifier", secrets.code_verifier),
+        ("oauth.refresh_token", secrets.refresh_token),
+    ] {
+        if let Some(value) = value {
+            all = all.with(name, value);
+        }
+    }
+    let content_type = spec
+        .headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case("content-type"))
+        .map(|h| h.value.to_ascii_lowercase())
+        .unwrap_or_default();
+    let mut request = connection
+        .services
+        .oauth_http
+        .post(url)
+        .body(fill(&spec.body, &all, &content_type)?);
+    for header in &spec.headers {
+        request = request.header(header.name.as_str(), fill(&header.value, &all, "")?);
+    }
+    let response = request
+        .send()
+        .await
+        .map_err(|e| OAuthError::Transport(e.without_url().to_string()))?;
+    let status = response.status();
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| OAuthError::Transport(e.without_url().to_string()))?;
+    let answer: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    if !status.is_success() {
+        let error = pointer(&answer, "/error")
+            .and_then(Value::as_str)
+            .unwrap_or("no error code")
+            .to_string();
+        let described = match pointer(&answer, "/error_description").and_then(Value::as_str) {
+            Some(description) => format!("HTTP {status}, {error}: {description}"),
+            None => format!("HTTP {status}, {error}"),
+        };
+        return Err(if error == "invalid_grant" {
+            OAuthError::Revoked(described)
+        } else {
+            OAuthError::Refused(connection.shared.redactor.scrub(&described))
+        });
+    }
+    let access_token = pointer(&answer, &spec.access_token_pointer)
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            OAuthError::Transport(format!(
+                "the token response has no string at {}",
+                spec.access_token_pointer
+            ))
+        })?
+        .to_string();
+    let refresh_token = spec
+        .refresh_token_pointer
+        .as_deref()
+        .and_then(|p| pointer(&answer, p))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .or(previous_refresh);
+    let expires_at = spec
+        .expires_in_pointer
+        .as_deref()
+        .and_then(|p| pointer(&answer, p))
+        .and_then(|v| v.as_i64().or_else(|| v.as_str()?.trim().parse().ok()))
+        .map(|seconds| unix_now() + seconds);
+    Ok(TokenSet {
+        access_token,
+        refresh_token,
+        expires_at,
+        scope: None,
+        redirect_uri: Some(redirect_uri.to_string()),
+    })
+}
