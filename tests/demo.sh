@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The demo: a mock WooCommerce shop on loopback, and the `patchbay` CLI
-# listing its orders through the sandboxed WooCommerce plugin, with state
-# in an embedded SQLite file.
+# listing its orders through the sandboxed WooCommerce plugin, with the
+# connection stored in the vault (credentials sealed) and state in an
+# embedded SQLite file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,11 +23,16 @@ echo "    $shop"
 echo "==> providers in target/plugins"
 "$bin/patchbay" providers --plugins target/plugins
 
+state=(--plugins target/plugins --database "$demo/patchbay.db" --vault-key-file "$demo/vault.key" --allow-private-network)
 printf '{"consumer_key": "ck_demo", "consumer_secret": "cs_demo"}' > "$demo/credentials.json"
+echo "==> storing the connection in the vault (credentials sealed with $demo/vault.key)"
+"$bin/patchbay" connections remove demo-shop "${state[@]}" >/dev/null 2>&1 || true
+"$bin/patchbay" connections add shop/woocommerce --id demo-shop --name "Demo shop" \
+    --setting "domain=$shop" --credentials-file "$demo/credentials.json" "${state[@]}"
+rm -f "$demo/credentials.json"
+"$bin/patchbay" connections list "${state[@]}"
 call() {
-    "$bin/patchbay" call shop/woocommerce "$1" --plugins target/plugins --database "$demo/patchbay.db" \
-        --setting "domain=$shop" --credentials-file "$demo/credentials.json" --json "$2" \
-        --allow-private-network
+    "$bin/patchbay" call --connection demo-shop "$1" --json "$2" "${state[@]}"
 }
 
 echo "==> checking the connection"
@@ -63,4 +69,7 @@ for o in orders[:10]:
 by_status = collections.Counter(o["status"] for o in orders)
 print("    by status: " + ", ".join(f"{k} {v}" for k, v in sorted(by_status.items())))
 PY
-echo "==> state kept in $demo/patchbay.db"
+if grep -q -e ck_demo -e cs_demo "$demo"/patchbay.db*; then
+    echo "!! a credential is readable in $demo/patchbay.db"; exit 1
+fi
+echo "==> state kept in $demo/patchbay.db; no credential in it is readable without $demo/vault.key"

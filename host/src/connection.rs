@@ -58,7 +58,9 @@ impl WeakConnection {
 pub(crate) fn oauth_flow(plugin: &Plugin, settings: &Settings) -> Result<Option<OAuthFlow>, OAuthError> {
     let auth = &plugin.manifest().auth;
     Ok(match (&auth.oauth2, auth.strategy) {
-        (Some(config), _) => Some(OAuthFlow::Standard(OAuthEndpoints::resolve(config, settings)?)),
+        (Some(config), _) => Some(OAuthFlow::Standard(Box::new(OAuthEndpoints::resolve(
+            config, settings,
+        )?))),
         (None, AuthStrategy::Custom) if plugin.exports(Interface::OAuth) => Some(OAuthFlow::Plugin),
         _ => None,
     })

@@ -375,7 +375,7 @@ pub(crate) fn state_and_pkce() -> (String, String, String) {
 #[derive(Debug, Clone)]
 pub(crate) enum OAuthFlow {
     /// The host, from the manifest's OAuth2 endpoints.
-    Standard(OAuthEndpoints),
+    Standard(Box<OAuthEndpoints>),
     /// The plugin's `oauth` capability describes the requests.
     Plugin,
 }
