@@ -13,7 +13,7 @@ use crate::call::{Call, conclude, within};
 use crate::credentials::{Credentials, Settings};
 use crate::error::{CallError, ConnectError};
 use crate::interfaces::Interface;
-use crate::oauth::{OAuthEndpoints, OAuthError, OAuthFlow, OAuthSession, TokenVault};
+use crate::oauth::{OAuthEndpoints, OAuthFlow, OAuthSession, TokenVault};
 use crate::outbound::{HostGrant, HostPattern, RateQuota, RetryPolicy};
 use crate::plugin::Plugin;
 use crate::redact::Redactor;
@@ -55,15 +55,16 @@ impl WeakConnection {
 /// How a plugin's connections get OAuth tokens, if they do: the host runs
 /// the manifest's OAuth2 endpoints, or the plugin's `oauth` capability
 /// describes a non-standard flow.
-pub(crate) fn oauth_flow(plugin: &Plugin, settings: &Settings) -> Result<Option<OAuthFlow>, OAuthError> {
+pub(crate) fn oauth_flow(plugin: &Plugin, settings: &Settings) -> Option<OAuthFlow> {
     let auth = &plugin.manifest().auth;
-    Ok(match (&auth.oauth2, auth.strategy) {
-        (Some(config), _) => Some(OAuthFlow::Standard(Box::new(OAuthEndpoints::resolve(
-            config, settings,
-        )?))),
+    match (&auth.oauth2, auth.strategy) {
+        (Some(config), _) => Some(match OAuthEndpoints::resolve(config, settings) {
+            Ok(endpoints) => OAuthFlow::Standard(Box::new(endpoints)),
+            Err(why) => OAuthFlow::Unusable(why.to_string()),
+        }),
         (None, AuthStrategy::Custom) if plugin.exports(Interface::OAuth) => Some(OAuthFlow::Plugin),
         _ => None,
-    })
+    }
 }
 
 /// What ties a connection to its row in the vault.
@@ -272,16 +273,14 @@ impl Connection {
             .collect();
         let redactor = Redactor::new(credentials.values());
         let credentials = Arc::new(credentials);
-        let oauth = oauth_flow(&plugin, &settings)
-            .map_err(|e| invalid(e.to_string()))?
-            .map(|flow| {
-                Arc::new(OAuthSession::new(
-                    flow,
-                    Arc::clone(&credentials),
-                    services.oauth_http.clone(),
-                    stored.as_ref().map(|link| link.tokens.clone()),
-                ))
-            });
+        let oauth = oauth_flow(&plugin, &settings).map(|flow| {
+            Arc::new(OAuthSession::new(
+                flow,
+                Arc::clone(&credentials),
+                services.oauth_http.clone(),
+                stored.as_ref().map(|link| link.tokens.clone()),
+            ))
+        });
         let kv_namespace = match &stored {
             Some(link) => format!("tenant:{}:conn:{id}", link.tenant),
             None => format!("conn:{id}"),

@@ -231,7 +231,7 @@ impl Connections {
             new.settings.clone(),
             ConnectOptions { id: Some(id.clone()) },
         )?;
-        let needs_authorization = oauth_flow(probe.plugin(), &new.settings)?.is_some_and(|f| f.needs_authorization());
+        let needs_authorization = oauth_flow(probe.plugin(), &new.settings).is_some_and(|f| f.needs_authorization());
         let row = ConnectionRow {
             id: id.clone(),
             tenant: self.tenant.clone(),
@@ -394,13 +394,14 @@ impl Connections {
                 provider: row.provider.clone(),
                 available: "see `patchbay providers`".into(),
             })?;
-        oauth_flow(&plugin, &row.settings)?.ok_or_else(|| {
-            OAuthError::Config(format!(
+        match oauth_flow(&plugin, &row.settings) {
+            Some(flow) => Ok(flow),
+            None => Err(OAuthError::Config(format!(
                 "the plugin {} declares no OAuth2 endpoints and no `oauth` capability",
                 row.provider
             ))
-            .into()
-        })
+            .into()),
+        }
     }
 
     /// Starts the authorization-code flow (with PKCE when the manifest asks;
@@ -412,6 +413,7 @@ impl Connections {
                 let request = endpoints.authorization_request(&self.credentials(&row)?, redirect_uri)?;
                 (request.url.to_string(), request.state, request.verifier)
             }
+            OAuthFlow::Unusable(reason) => return Err(OAuthError::Config(reason).into()),
             OAuthFlow::Plugin => {
                 let (state, challenge, verifier) = crate::oauth::state_and_pkce();
                 let connection = self.connect_row(&row)?;
@@ -461,6 +463,7 @@ impl Connections {
                     )
                     .await?
             }
+            OAuthFlow::Unusable(reason) => return Err(OAuthError::Config(reason).into()),
             OAuthFlow::Plugin => {
                 let connection = self.connect_row(&row)?;
                 let secrets = custom::GrantSecrets {

@@ -185,12 +185,14 @@ async fn compile_warms_the_cache_and_the_second_load_is_a_hit() {
 /// directory: the options every such command shares.
 struct Vault {
     dir: tempfile::TempDir,
+    plugins: PathBuf,
 }
 
 impl Vault {
     fn new() -> Self {
         Self {
             dir: tempfile::tempdir().unwrap(),
+            plugins: plugins_dir(),
         }
     }
 
@@ -213,7 +215,7 @@ impl Vault {
         let mut all = args(list);
         all.extend(args(&[
             "--plugins",
-            plugins_dir().to_str().unwrap(),
+            self.plugins.to_str().unwrap(),
             "--database",
             self.dir.path().join("state.db").to_str().unwrap(),
             "--vault-key-file",
@@ -346,4 +348,70 @@ async fn connections_add_then_call_by_id_end_to_end() {
     let remove = run(vault.with(&["connections", "remove", "main-shop"])).await;
     assert!(remove.status.success(), "{}", text(&remove));
     assert!(text(&run(vault.with(&["connections", "list"])).await).contains("no connections"));
+}
+
+#[tokio::test]
+async fn connections_authorize_and_callback_run_the_oauth_flow() {
+    let Ok(auth_server) = std::env::var("PATCHBAY_OAUTH_SERVER") else {
+        panic!("PATCHBAY_OAUTH_SERVER is not set: run the tests through `just test` (tests/with-oauth-server.sh)");
+    };
+    let plugins = tempfile::tempdir().unwrap();
+    let probe = crate::support::workspace().join("target/test-plugins/probe.wasm");
+    std::fs::copy(probe, plugins.path().join("probe.wasm")).unwrap();
+    let mut vault = Vault::new();
+    vault.plugins = plugins.path().to_path_buf();
+    let with_plugins = |list: &[&str]| vault.with(list);
+    let credentials = vault.dir.path().join("client.json");
+    std::fs::write(
+        &credentials,
+        r#"{"client_id": "cli-client", "client_secret": "cli-secret"}"#,
+    )
+    .unwrap();
+    let add = run(with_plugins(&[
+        "connections",
+        "add",
+        "other/probe",
+        "--id",
+        "probe-oauth",
+        "--setting",
+        &format!("auth_server={auth_server}"),
+        "--setting",
+        "base=http://127.0.0.1:9",
+        "--credentials-file",
+        credentials.to_str().unwrap(),
+    ]))
+    .await;
+    assert!(add.status.success(), "{}", text(&add));
+
+    let start = run(with_plugins(&[
+        "connections",
+        "authorize",
+        "probe-oauth",
+        "--redirect-uri",
+        "http://127.0.0.1:9/callback",
+    ]))
+    .await;
+    assert!(start.status.success(), "{}", text(&start));
+    let url = stdout_json(&start)["url"].as_str().unwrap().to_string();
+    assert!(url.starts_with(&format!("{auth_server}/authorize?")), "{url}");
+    // The user's browser: the server redirects back with code and state.
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = browser.get(&url).send().await.unwrap();
+    assert_eq!(response.status(), 302);
+    let redirect = response.headers()["location"].to_str().unwrap().to_string();
+    let done = run(with_plugins(&["connections", "callback", "--url", &redirect])).await;
+    assert!(done.status.success(), "{}", text(&done));
+    assert!(text(&done).contains("authorized probe-oauth (ok)"), "{}", text(&done));
+    let show = run(with_plugins(&["connections", "show", "probe-oauth"])).await;
+    assert_eq!(stdout_json(&show)["authorized"], true);
+    let replay = run(with_plugins(&["connections", "callback", "--url", &redirect])).await;
+    assert_eq!(replay.status.code(), Some(2), "{}", text(&replay));
+    assert!(
+        text(&replay).contains("start the authorization again"),
+        "{}",
+        text(&replay)
+    );
 }

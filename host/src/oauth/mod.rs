@@ -378,6 +378,9 @@ pub(crate) enum OAuthFlow {
     Standard(Box<OAuthEndpoints>),
     /// The plugin's `oauth` capability describes the requests.
     Plugin,
+    /// The manifest's endpoints cannot be used with this connection's
+    /// settings; requests that ask for a token get this reason.
+    Unusable(String),
 }
 
 impl OAuthFlow {
@@ -386,6 +389,7 @@ impl OAuthFlow {
         match self {
             Self::Standard(endpoints) => endpoints.needs_authorization(),
             Self::Plugin => true,
+            Self::Unusable(_) => false,
         }
     }
 }
@@ -439,10 +443,14 @@ impl OAuthSession {
                 let redirect_uri = tokens.redirect_uri.clone().unwrap_or_default();
                 custom::exchange(&connection, TokenGrant::Refresh, &redirect_uri, secrets).await
             }
+            OAuthFlow::Unusable(reason) => Err(OAuthError::Config(reason.clone())),
         }
     }
 
     async fn obtain(&self, rejected: Option<&str>) -> Result<String, OAuthError> {
+        if let OAuthFlow::Unusable(reason) = &self.flow {
+            return Err(OAuthError::Config(reason.clone()));
+        }
         let mut cached = self.cached.lock().await;
         let usable = |tokens: &TokenSet| tokens.fresh() && rejected != Some(tokens.access_token.as_str());
         if let Some(tokens) = cached.as_ref().filter(|t| usable(t)) {
