@@ -50,6 +50,7 @@ lint: setup
     cd plugins && cargo fmt --all --check
     @echo "==> cargo clippy -D warnings (host)"
     cargo clippy --workspace --all-targets --quiet -- -D warnings
+    cargo clippy -p patchbay-tests --features bench --benches --quiet -- -D warnings
     @echo "==> cargo clippy -D warnings (guests, wasm32-wasip2)"
     cd plugins && cargo clippy --workspace --all-targets --quiet -- -D warnings
 
@@ -67,6 +68,14 @@ check-contract:
             || { echo "componentize-py failed for $world"; exit 1; }; \
         echo "    $world: TypeScript and Python bindings generated"; \
     done
+
+# Benchmarks in release mode, written to BENCHMARKS.md (installs bapp-connectors in target/venv-bench to compare).
+bench: build-plugins
+    @[ -x target/venv-bench/bin/python ] && target/venv-bench/bin/python -c 'import bapp_connectors' 2>/dev/null || { \
+        echo "==> installing bapp-connectors (the Python seed library) in target/venv-bench"; \
+        python3 -m venv target/venv-bench && target/venv-bench/bin/pip install --quiet -r tests/benches/requirements.txt; }
+    @echo "==> benchmarks (release build; the first build takes a while)"
+    cargo bench -p patchbay-tests --features bench --bench compare -- --out {{root}}/BENCHMARKS.md --python {{root}}/target/venv-bench/bin/python
 
 # Run every check and test: lints, contract bindings, guest unit tests, host and integration tests.
 test: build-plugins lint check-contract build

@@ -70,6 +70,12 @@ async fn hang(State(hits): State<Shared>, Path(key): Path<String>) -> Response {
     "too late".into_response()
 }
 
+/// `/sleep/{ms}`: answers after `ms` milliseconds (holds calls in flight).
+async fn sleep(Path(ms): Path<u64>) -> Response {
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    "slept".into_response()
+}
+
 /// `/reset/{key}`: sends headers and half a body, then drops the connection.
 async fn reset(State(hits): State<Shared>, Path(key): Path<String>) -> Response {
     hits.bump(&format!("reset/{key}"));
@@ -172,6 +178,7 @@ impl Hostile {
             .route("/flaky/{key}/{failures}/{status}", any(flaky))
             .route("/status/{key}/{status}", any(status))
             .route("/hang/{key}", any(hang))
+            .route("/sleep/{ms}", any(sleep))
             .route("/reset/{key}", any(reset))
             .route("/big/{bytes}", any(big))
             .route("/redirect", any(redirect))

@@ -7,7 +7,9 @@
 //! host sends them as HTTP Basic; this plugin only names them.
 
 mod api;
-mod mapping;
+/// WooCommerce JSON to the contract's types; public so that the benchmark
+/// can run the same mapping natively.
+pub mod mapping;
 
 use patchbay_sdk::prelude::*;
 use serde_json::json;

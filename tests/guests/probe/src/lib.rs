@@ -100,7 +100,7 @@ fn request(input: RequestSpec) -> Value {
 
 impl Actions for Probe {
     fn list_actions() -> Vec<ActionSpec> {
-        ["request", "config", "hmac", "log"]
+        ["request", "config", "hmac", "log", "kv"]
             .into_iter()
             .map(|name| ActionSpec {
                 name: name.into(),
@@ -146,6 +146,11 @@ impl Actions for Probe {
                     }
                     Err(error) => json!({ "error": format!("{error:?}") }),
                 }
+            }
+            "kv" => {
+                let key = input["key"].as_str().unwrap_or("probe");
+                kv::set(key, input["value"].as_str().unwrap_or_default().as_bytes(), None)?;
+                json!({ "value": kv::get_string(key)? })
             }
             "log" => {
                 log::info(input["text"].as_str().unwrap_or_default());

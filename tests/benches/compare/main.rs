@@ -1,0 +1,216 @@
+//! `just bench`: side-by-side figures written to BENCHMARKS.md.
+//!
+//! ```sh
+//! cargo bench -p patchbay-tests --features bench --bench compare -- \
+//!     --out BENCHMARKS.md --python target/venv-bench/bin/python
+//! ```
+//!
+//! Medians and spreads (p10–p90) of many runs, and ratios measured in the
+//! same run on the same machine; never one wall-clock time.
+
+mod calls;
+mod load;
+mod memory;
+mod native;
+mod seed;
+mod stats;
+
+use std::path::{Path, PathBuf};
+
+/// The Markdown being written.
+pub struct Report {
+    text: String,
+}
+
+impl Report {
+    fn section(&mut self, title: &str) {
+        println!("==> {title}");
+        self.text.push_str(&format!("\n## {title}\n\n"));
+    }
+
+    fn para(&mut self, text: &str) {
+        self.text.push_str(text);
+        self.text.push_str("\n\n");
+    }
+
+    fn table(&mut self, header: &[&str], rows: Vec<Vec<String>>) {
+        let line = |cells: Vec<String>| format!("| {} |\n", cells.join(" | "));
+        self.text
+            .push_str(&line(header.iter().map(|h| h.to_string()).collect()));
+        self.text
+            .push_str(&line(header.iter().map(|_| "---".to_string()).collect()));
+        for row in rows {
+            println!("    {}", row.join("  |  "));
+            self.text.push_str(&line(row));
+        }
+        self.text.push('\n');
+    }
+}
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// A plugin built by `just build-plugins`.
+pub fn plugin_path(name: &str) -> PathBuf {
+    let path = workspace().join("target/plugins").join(format!("{name}.wasm"));
+    assert!(
+        path.is_file(),
+        "{} is missing: run `just build-plugins`",
+        path.display()
+    );
+    path
+}
+
+/// A test guest built by `just build-plugins`.
+pub fn test_plugin_path(name: &str) -> PathBuf {
+    let path = workspace().join("target/test-plugins").join(format!("{name}.wasm"));
+    assert!(
+        path.is_file(),
+        "{} is missing: run `just build-plugins`",
+        path.display()
+    );
+    path
+}
+
+fn command_output(program: &str, args: &[&str]) -> String {
+    std::process::Command::new(program)
+        .args(args)
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn locked_version(name: &str) -> String {
+    let lock = std::fs::read_to_string(workspace().join("Cargo.lock")).unwrap_or_default();
+    let marker = format!("name = \"{name}\"\nversion = \"");
+    lock.find(&marker)
+        .map(|at| {
+            let rest = &lock[at + marker.len()..];
+            rest[..rest.find('"').unwrap_or(0)].to_string()
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn machine(python: Option<&Path>) -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let cpu = cpuinfo
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split(':').nth(1))
+        .unwrap_or("unknown")
+        .trim()
+        .to_string();
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let memory = meminfo
+        .lines()
+        .find(|l| l.starts_with("MemTotal"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map(|kb| format!("{:.1} GiB", kb / 1024.0 / 1024.0))
+        .unwrap_or_else(|| "unknown".into());
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let python = python
+        .map(|p| command_output(p.to_str().unwrap(), &["--version"]))
+        .unwrap_or_else(|| "not used".into());
+    format!(
+        "| | |\n|---|---|\n| CPU | {cpu} ({cores} cores available) |\n| memory | {memory} |\n\
+         | OS | {} |\n| Rust | {} |\n| wasmtime | {} |\n| Patchbay | {} (release build) |\n| Python | {python} |\n",
+        command_output("uname", &["-sr"]),
+        command_output("rustc", &["-V"]),
+        locked_version("wasmtime"),
+        env!("CARGO_PKG_VERSION"),
+    )
+}
+
+/// The slow upstream for the memory figures, in a process of its own so
+/// that its sockets do not count against the host's.
+fn serve_upstream(url_file: &Path) -> ! {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let upstream = patchbay_tests::hostile::Hostile::start().await.unwrap();
+        std::fs::write(url_file, upstream.url()).unwrap();
+        std::future::pending::<()>().await;
+    });
+    unreachable!("the upstream serves until killed")
+}
+
+struct Upstream {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Drop for Upstream {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn_upstream() -> Upstream {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    let child = std::process::Command::new(std::env::current_exe().unwrap())
+        .arg("--serve-upstream")
+        .arg(file.path())
+        .spawn()
+        .unwrap();
+    for _ in 0..100 {
+        let url = std::fs::read_to_string(file.path()).unwrap_or_default();
+        if !url.is_empty() {
+            return Upstream { child, url };
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("the upstream process did not start");
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let value = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .map(PathBuf::from)
+    };
+    if let Some(file) = value("--serve-upstream") {
+        serve_upstream(&file);
+    }
+    let out = value("--out").unwrap_or_else(|| workspace().join("BENCHMARKS.md"));
+    let python = value("--python").filter(|p| p.is_file());
+    let in_flight: Vec<usize> = if args.iter().any(|a| a == "--quick") {
+        vec![100, 1_000]
+    } else {
+        vec![1_000, 10_000]
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut report = Report { text: String::new() };
+    runtime.block_on(async {
+        calls::host_overhead(&mut report).await;
+        calls::imports(&mut report).await;
+        load::cold_load(&mut report).await;
+        let upstream = spawn_upstream();
+        memory::in_flight(&mut report, &upstream.url, &in_flight).await;
+        drop(upstream);
+        seed::against_the_seed(&mut report, python.as_deref()).await;
+    });
+    report.section("6. Service throughput");
+    report.para(
+        "Not measured: `patchbay serve` (the HTTP API) does not exist yet. When it lands, this \
+         section reports calls/s and p50/p99 on loopback.",
+    );
+    let document = format!(
+        "# Benchmarks\n\nWritten by `just bench` ({}); numbers from one run on the machine below. \
+         The machine is shared and noisy: compare the ratios within a run, not absolute times \
+         across runs.\n\n{}{}",
+        "tests/benches/compare",
+        machine(python.as_deref()),
+        report.text
+    );
+    std::fs::write(&out, document).unwrap();
+    println!("==> wrote {}", out.display());
+}

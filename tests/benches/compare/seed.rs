@@ -1,0 +1,174 @@
+//! Listing 10,000 WooCommerce orders: Patchbay (sequential pages, and a
+//! concurrent page fan-out), native Rust, and the Python seed library
+//! `bapp-connectors` (its WooCommerce adapter), against the same mock.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt as _;
+use patchbay::Connection;
+use patchbay::types::OrderQuery;
+use patchbay_tests::woocommerce::{MockShop, ShopConfig};
+
+use crate::calls::{host_with, native, woo};
+use crate::stats::{Stats, ratio};
+use crate::{Report, plugin_path};
+
+const ORDERS: u32 = 10_000;
+const RUNS: usize = 5;
+const FAN_OUT: usize = 8;
+
+fn query(cursor: Option<String>) -> OrderQuery {
+    OrderQuery {
+        since: None,
+        cursor,
+        limit: Some(100),
+    }
+}
+
+async fn sequential(connection: &Connection) -> usize {
+    let (mut cursor, mut count) = (None, 0);
+    loop {
+        let page = connection.shop().unwrap().get_orders(&query(cursor)).await.unwrap();
+        count += page.items.len();
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return count,
+        }
+    }
+}
+
+/// The first page says how many there are; the rest are fetched `FAN_OUT`
+/// at a time (WooCommerce cursors are page numbers).
+async fn fan_out(connection: &Connection) -> usize {
+    let first = connection.shop().unwrap().get_orders(&query(None)).await.unwrap();
+    let pages = first.total.unwrap_or(0).div_ceil(100) as u32;
+    let rest: usize = futures::stream::iter(2..=pages)
+        .map(|page| async move {
+            connection
+                .shop()
+                .unwrap()
+                .get_orders(&query(Some(page.to_string())))
+                .await
+                .unwrap()
+                .items
+                .len()
+        })
+        .buffer_unordered(FAN_OUT)
+        .fold(0, |sum, n| async move { sum + n })
+        .await;
+    first.items.len() + rest
+}
+
+async fn timed<F, Fut>(runs: usize, mut op: F) -> Stats
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = usize>,
+{
+    assert_eq!(op().await, ORDERS as usize, "warm-up lists every order");
+    let mut samples = Vec::new();
+    for _ in 0..runs {
+        let started = Instant::now();
+        assert_eq!(op().await, ORDERS as usize);
+        samples.push(started.elapsed());
+    }
+    Stats { samples }
+}
+
+/// Runs the seed library's adapter in a Python process; `Err` says why not.
+fn bapp(python: &Path, shop: &MockShop) -> Result<(Stats, String), String> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/bapp_orders.py");
+    let output = std::process::Command::new(python)
+        .arg(script)
+        .args(["--url", &shop.url(), "--key", &shop.config.consumer_key])
+        .args(["--secret", &shop.config.consumer_secret, "--runs", &RUNS.to_string()])
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
+    if !output.status.success() {
+        return Err(String::from_utf8_lossy(&output.stderr).trim().to_string());
+    }
+    let result: serde_json::Value =
+        serde_json::from_slice(&output.stdout).map_err(|e| format!("unreadable output: {e}"))?;
+    if result["orders"] != ORDERS {
+        return Err(format!("it listed {} orders, not {ORDERS}", result["orders"]));
+    }
+    let samples = result["seconds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| Duration::from_secs_f64(s.as_f64().unwrap()))
+        .collect();
+    Ok((Stats { samples }, result["version"].as_str().unwrap_or("?").to_string()))
+}
+
+pub async fn against_the_seed(report: &mut Report, python: Option<&Path>) {
+    let shop = MockShop::start(
+        ShopConfig {
+            orders: ORDERS,
+            ..ShopConfig::default()
+        },
+        0,
+    )
+    .await
+    .unwrap();
+    let host = host_with(&[plugin_path("shop-woocommerce")], "shop/woocommerce").await;
+    let connection = woo(&host, &shop);
+    let in_sequence = timed(RUNS, || sequential(&connection)).await;
+    let fanned = timed(RUNS, || fan_out(&connection)).await;
+    let native = native(&shop);
+    let native_sequence = timed(RUNS, || async {
+        let (mut page, mut count) = (1, 0);
+        loop {
+            let listed = native.page(page).await;
+            count += listed.orders.len();
+            if page >= listed.total_pages {
+                return count;
+            }
+            page += 1;
+        }
+    })
+    .await;
+    let base = native_sequence.median();
+    let mut rows = vec![
+        vec![
+            "native Rust (reqwest + the plugin's mapping), sequential".into(),
+            native_sequence.cell(),
+            "1.00×".into(),
+        ],
+        vec![
+            "Patchbay, sequential pages".into(),
+            in_sequence.cell(),
+            ratio(in_sequence.median(), base),
+        ],
+        vec![
+            format!("Patchbay, pages fanned out {FAN_OUT} at a time"),
+            fanned.cell(),
+            ratio(fanned.median(), base),
+        ],
+    ];
+    let note = match python.map(|p| bapp(p, &shop)) {
+        Some(Ok((stats, version))) => {
+            rows.push(vec![
+                format!("bapp-connectors {version} (Python), sequential"),
+                stats.cell(),
+                ratio(stats.median(), base),
+            ]);
+            format!(
+                "Patchbay sequential is {} the Python seed's time; fanned out, {}.",
+                ratio(in_sequence.median(), stats.median()),
+                ratio(fanned.median(), stats.median())
+            )
+        }
+        Some(Err(why)) => format!("bapp-connectors did not run: {why}"),
+        None => "bapp-connectors was not run (`just bench` installs it in target/venv-bench).".into(),
+    };
+    report.section("5. Against the Python seed: 10,000 orders");
+    report.para(&format!(
+        "Every order of a mock shop holding {ORDERS}, 100 per page, {RUNS} runs after one \
+         warm-up. The seed's WooCommerce adapter runs with `domain` pointed at the same mock. \
+         The manifest's rate limit (5 requests/s, a courtesy to real shops) is lifted for \
+         Patchbay; the seed's adapter has none."
+    ));
+    report.table(&["what", "median (p10–p90)", "vs native"], rows);
+    report.para(&note);
+}

@@ -1,0 +1,101 @@
+//! Samples, medians and spreads, and the process's resident memory.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+/// Timings of one measured operation.
+#[derive(Debug, Clone)]
+pub struct Stats {
+    pub samples: Vec<Duration>,
+}
+
+impl Stats {
+    fn sorted(&self) -> Vec<Duration> {
+        let mut sorted = self.samples.clone();
+        sorted.sort();
+        sorted
+    }
+
+    fn quantile(&self, q: f64) -> Duration {
+        let sorted = self.sorted();
+        let index = ((sorted.len() - 1) as f64 * q).round() as usize;
+        sorted[index]
+    }
+
+    pub fn median(&self) -> Duration {
+        self.quantile(0.5)
+    }
+
+    pub fn p10(&self) -> Duration {
+        self.quantile(0.1)
+    }
+
+    pub fn p90(&self) -> Duration {
+        self.quantile(0.9)
+    }
+
+    /// `median (p10–p90)` in milliseconds.
+    pub fn cell(&self) -> String {
+        format!(
+            "{} ({}–{})",
+            millis(self.median()),
+            millis(self.p10()),
+            millis(self.p90())
+        )
+    }
+}
+
+/// Milliseconds with precision that fits the size.
+pub fn millis(d: Duration) -> String {
+    let ms = d.as_secs_f64() * 1000.0;
+    if ms >= 100.0 {
+        format!("{ms:.0} ms")
+    } else if ms >= 1.0 {
+        format!("{ms:.2} ms")
+    } else {
+        format!("{:.1} µs", ms * 1000.0)
+    }
+}
+
+/// `a / b` as `1.23×`.
+pub fn ratio(a: Duration, b: Duration) -> String {
+    format!("{:.2}×", a.as_secs_f64() / b.as_secs_f64())
+}
+
+/// Runs `op` `warmup` times unmeasured, then `runs` times measured.
+pub async fn sample<F, Fut>(warmup: usize, runs: usize, mut op: F) -> Stats
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = ()>,
+{
+    for _ in 0..warmup {
+        op().await;
+    }
+    let mut samples = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let started = Instant::now();
+        op().await;
+        samples.push(started.elapsed());
+    }
+    Stats { samples }
+}
+
+/// Resident memory of this process, in bytes (Linux `VmRSS`).
+pub fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map(|kb| kb * 1024)
+        .unwrap_or(0)
+}
+
+/// Bytes as MiB.
+pub fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
