@@ -227,10 +227,17 @@ fn paging(query: &HashMap<String, String>) -> Result<(usize, usize), Response> {
     Ok((number("page", 1)?, per_page))
 }
 
-fn page_response(items: Vec<Value>, page: usize, per_page: usize) -> Response {
+/// One page of the selected items, with WooCommerce's totals headers. Only
+/// the page is cloned, so large shops stay cheap to serve.
+fn page_response(items: &[&Value], page: usize, per_page: usize) -> Response {
     let total = items.len();
     let pages = total.div_ceil(per_page);
-    let slice: Vec<Value> = items.into_iter().skip((page - 1) * per_page).take(per_page).collect();
+    let slice: Vec<&Value> = items
+        .iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .copied()
+        .collect();
     let mut response = axum::Json(slice).into_response();
     let headers = response.headers_mut();
     headers.insert("x-wp-total", HeaderValue::from(total));
@@ -254,7 +261,8 @@ async fn list_orders(
         Ok(paging) => paging,
         Err(response) => return response,
     };
-    let mut orders: Vec<Value> = shop.orders.lock().unwrap().clone();
+    let all = shop.orders.lock().unwrap();
+    let mut orders: Vec<&Value> = all.iter().collect();
     if let Some(after) = query.get("after") {
         let after = after.trim_end_matches('Z');
         orders.retain(|o| o["date_created_gmt"].as_str().is_some_and(|d| d > after));
@@ -266,7 +274,7 @@ async fn list_orders(
     if query.get("order").map(String::as_str) == Some("asc") {
         orders.reverse();
     }
-    page_response(orders, page, per_page)
+    page_response(&orders, page, per_page)
 }
 
 fn find(items: &Mutex<Vec<Value>>, id: &str) -> Option<usize> {
@@ -358,12 +366,13 @@ async fn list_products(
         Ok(paging) => paging,
         Err(response) => return response,
     };
-    let mut products = shop.products.lock().unwrap().clone();
+    let all = shop.products.lock().unwrap();
+    let mut products: Vec<&Value> = all.iter().collect();
     if let Some(after) = query.get("modified_after") {
         let after = after.trim_end_matches('Z');
         products.retain(|p| p["date_modified_gmt"].as_str().is_some_and(|d| d > after));
     }
-    page_response(products, page, per_page)
+    page_response(&products, page, per_page)
 }
 
 async fn update_product(

@@ -29,14 +29,7 @@ pub(crate) struct HostOptions {
 
 /// Where the vault key is kept when no option says otherwise.
 pub(crate) fn default_key_file() -> PathBuf {
-    if let Some(path) = std::env::var_os("PATCHBAY_VAULT_KEY_FILE") {
-        return PathBuf::from(path);
-    }
-    let base = std::env::var_os("XDG_CONFIG_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".config")))
-        .unwrap_or_else(|| PathBuf::from("."));
-    base.join("patchbay").join("vault.key")
+    super::user_path("PATCHBAY_VAULT_KEY_FILE", "XDG_CONFIG_HOME", ".config", "vault.key")
 }
 
 impl HostOptions {

@@ -109,28 +109,26 @@ pub(crate) fn pair(text: &str, what: &str) -> Result<(String, String), Failure> 
         .ok_or_else(|| Failure::usage(format!("{what} {text:?} is not NAME=VALUE")))
 }
 
-/// Where state lives when `--database` is not given.
-pub(crate) fn default_database() -> PathBuf {
-    if let Some(path) = std::env::var_os("PATCHBAY_DATABASE") {
+/// `$OVERRIDE`, else `$XDG/patchbay/FILE`, else `~/HOME_DIR/patchbay/FILE`.
+pub(crate) fn user_path(override_var: &str, xdg_var: &str, home_dir: &str, file: &str) -> PathBuf {
+    if let Some(path) = std::env::var_os(override_var) {
         return PathBuf::from(path);
     }
-    let base = std::env::var_os("XDG_DATA_HOME")
+    let base = std::env::var_os(xdg_var)
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/share")))
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(home_dir)))
         .unwrap_or_else(|| PathBuf::from("."));
-    base.join("patchbay").join("patchbay.db")
+    base.join("patchbay").join(file)
+}
+
+/// Where state lives when `--database` is not given.
+pub(crate) fn default_database() -> PathBuf {
+    user_path("PATCHBAY_DATABASE", "XDG_DATA_HOME", ".local/share", "patchbay.db")
 }
 
 /// Where compiled plugins are cached when `--cache` is not given.
 pub(crate) fn default_cache() -> PathBuf {
-    if let Some(path) = std::env::var_os("PATCHBAY_CACHE") {
-        return PathBuf::from(path);
-    }
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
-        .unwrap_or_else(|| PathBuf::from("."));
-    base.join("patchbay").join("compiled")
+    user_path("PATCHBAY_CACHE", "XDG_CACHE_HOME", ".cache", "compiled")
 }
 
 pub(crate) fn print_json(value: &serde_json::Value) {

@@ -270,38 +270,29 @@ impl KvStore for SqliteStore {
 impl CircuitStore for SqliteStore {
     async fn load_circuit(&self, connection: &str) -> Result<Option<CircuitRecord>, StoreError> {
         let connection = connection.to_string();
+        let record = |row: &rusqlite::Row<'_>| {
+            Ok(CircuitRecord {
+                fingerprint: row.get(0)?,
+                auth_failures: row.get(1)?,
+                disabled: row.get(2)?,
+            })
+        };
         self.with_db(move |db| {
-            let stored = db
-                .query_row(
-                    "SELECT circuit_fingerprint, auth_failures, circuit_disabled FROM connections
-                     WHERE id = ?1 AND circuit_fingerprint IS NOT NULL",
-                    params![connection],
-                    |row| {
-                        Ok(CircuitRecord {
-                            fingerprint: row.get(0)?,
-                            auth_failures: row.get(1)?,
-                            disabled: row.get(2)?,
-                        })
-                    },
-                )
-                .optional()
-                .map_err(backend)?;
-            if stored.is_some() {
-                return Ok(stored);
-            }
-            db.query_row(
+            // A stored connection keeps its breaker on its own row; others in `circuit`.
+            for sql in [
+                "SELECT circuit_fingerprint, auth_failures, circuit_disabled FROM connections
+                 WHERE id = ?1 AND circuit_fingerprint IS NOT NULL",
                 "SELECT fingerprint, auth_failures, disabled FROM circuit WHERE connection_id = ?1",
-                params![connection],
-                |row| {
-                    Ok(CircuitRecord {
-                        fingerprint: row.get(0)?,
-                        auth_failures: row.get(1)?,
-                        disabled: row.get(2)?,
-                    })
-                },
-            )
-            .optional()
-            .map_err(backend)
+            ] {
+                let found = db
+                    .query_row(sql, params![connection], record)
+                    .optional()
+                    .map_err(backend)?;
+                if found.is_some() {
+                    return Ok(found);
+                }
+            }
+            Ok(None)
         })
         .await
     }
