@@ -74,6 +74,9 @@ bench: build-plugins
     @[ -x target/venv-bench/bin/python ] && target/venv-bench/bin/python -c 'import bapp_connectors' 2>/dev/null || { \
         echo "==> installing bapp-connectors (the Python seed library) in target/venv-bench"; \
         python3 -m venv target/venv-bench && target/venv-bench/bin/pip install --quiet -r tests/benches/requirements.txt; }
+    @echo "==> the WooCommerce plugin again, optimised for speed (opt-level 3) instead of size"
+    cd plugins && CARGO_PROFILE_RELEASE_OPT_LEVEL=3 cargo build --release -p shop-woocommerce --quiet --target-dir ../target/guests-o3
+    @mkdir -p target/bench && cp target/guests-o3/wasm32-wasip2/release/shop_woocommerce.wasm target/bench/shop-woocommerce.wasm
     @echo "==> benchmarks (release build; the first build takes a while)"
     cargo bench -p patchbay-tests --features bench --bench compare -- --out {{root}}/BENCHMARKS.md --python {{root}}/target/venv-bench/bin/python
 
