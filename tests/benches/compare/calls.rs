@@ -185,21 +185,24 @@ pub async fn host_overhead(report: &mut Report) {
     let transport = carry.median().saturating_sub(fetch_only.median());
     let guest_work = guest.median().saturating_sub(carry.median());
     report.para(&format!(
-        "Ratio guest/native: **{}** (target ≤ 1.10×). Where the host's extra {} per call goes, \
-         from the rows above: a fresh instance costs {}; fetching the page through the \
-         pipeline into a guest and handing it back unparsed costs {} more than fetching and \
-         parsing it natively (pipeline checks, the body copied into and out of linear memory); \
-         the remaining {} is the adapter's own work inside WebAssembly — parsing the page's \
-         JSON into a `Value` tree and mapping it (natively the mapping alone takes {}) — and \
-         lifting the 100 mapped orders, each carrying its raw payload in `provider-meta`, \
-         across the canonical ABI. Instantiation is not the problem, so reusing warm \
-         instances per connection would not close the gap. What would: deserializing the page \
-         straight into typed structs (one pass instead of `Value` then structs), and keeping \
-         the raw payload optional instead of copying it into every order. {}",
+        "Ratio guest/native: **{}** (target ≤ 1.10×); the host adds {} per call. Where the \
+         guest call's {} go, from the rows above: fetching the same page through the pipeline \
+         into a guest and handing it back unparsed takes {}, {} more than fetching and parsing \
+         it natively (pipeline checks, the body copied into and out of linear memory), and a \
+         fresh instance is only {} of that. The other {} is the adapter's own work inside \
+         WebAssembly — parsing the page's JSON into a `Value` tree and mapping it (natively \
+         the mapping alone takes {}) — and lifting the 100 mapped orders, each carrying its \
+         raw payload in `provider-meta`, across the canonical ABI. Instantiation is not the \
+         problem, so reusing warm instances per connection would not close the gap. What \
+         would: deserializing the page straight into typed structs (one pass instead of \
+         `Value` then structs), and keeping the raw payload optional instead of copying it \
+         into every order. {}",
         ratio(guest.median(), direct.median()),
         crate::stats::millis(overhead),
-        crate::stats::millis(instantiate.median()),
+        crate::stats::millis(guest.median()),
+        crate::stats::millis(carry.median()),
         crate::stats::millis(transport),
+        crate::stats::millis(instantiate.median()),
         crate::stats::millis(guest_work),
         crate::stats::millis(map_only.median()),
         match &guest_o3 {

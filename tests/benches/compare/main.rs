@@ -151,15 +151,18 @@ impl Drop for Upstream {
 
 fn spawn_upstream() -> Upstream {
     let file = tempfile::NamedTempFile::new().unwrap();
-    let child = std::process::Command::new(std::env::current_exe().unwrap())
-        .arg("--serve-upstream")
-        .arg(file.path())
-        .spawn()
-        .unwrap();
+    let mut upstream = Upstream {
+        child: std::process::Command::new(std::env::current_exe().unwrap())
+            .arg("--serve-upstream")
+            .arg(file.path())
+            .spawn()
+            .unwrap(),
+        url: String::new(),
+    };
     for _ in 0..100 {
-        let url = std::fs::read_to_string(file.path()).unwrap_or_default();
-        if !url.is_empty() {
-            return Upstream { child, url };
+        upstream.url = std::fs::read_to_string(file.path()).unwrap_or_default();
+        if !upstream.url.is_empty() {
+            return upstream;
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }

@@ -167,7 +167,8 @@ pub async fn against_the_seed(report: &mut Report, python: Option<&Path>) {
         "Every order of a mock shop holding {ORDERS}, 100 per page, {RUNS} runs after one \
          warm-up. The seed's WooCommerce adapter runs with `domain` pointed at the same mock. \
          The manifest's rate limit (5 requests/s, a courtesy to real shops) is lifted for \
-         Patchbay; the seed's adapter has none."
+         Patchbay; the seed's adapter has none. The fan-out gains little here because the \
+         mock shop, the host and the guests share the machine's cores."
     ));
     report.table(&["what", "median (p10–p90)", "vs native"], rows);
     report.para(&note);
