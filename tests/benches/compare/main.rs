@@ -51,9 +51,8 @@ pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
-/// A plugin built by `just build-plugins`.
-pub fn plugin_path(name: &str) -> PathBuf {
-    let path = workspace().join("target/plugins").join(format!("{name}.wasm"));
+fn built(dir: &str, name: &str) -> PathBuf {
+    let path = workspace().join(dir).join(format!("{name}.wasm"));
     assert!(
         path.is_file(),
         "{} is missing: run `just build-plugins`",
@@ -62,15 +61,14 @@ pub fn plugin_path(name: &str) -> PathBuf {
     path
 }
 
+/// A plugin built by `just build-plugins`.
+pub fn plugin_path(name: &str) -> PathBuf {
+    built("target/plugins", name)
+}
+
 /// A test guest built by `just build-plugins`.
 pub fn test_plugin_path(name: &str) -> PathBuf {
-    let path = workspace().join("target/test-plugins").join(format!("{name}.wasm"));
-    assert!(
-        path.is_file(),
-        "{} is missing: run `just build-plugins`",
-        path.display()
-    );
-    path
+    built("target/test-plugins", name)
 }
 
 fn command_output(program: &str, args: &[&str]) -> String {
