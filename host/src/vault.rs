@@ -169,7 +169,10 @@ impl VaultKey {
             Ok(text) => Self::parse(&text, KeyOrigin::File(file.to_path_buf())),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 let mut key = Self::generate();
-                key.write_file(file)?;
+                if !key.write_new_file(file)? {
+                    // Another process created it first: use that one.
+                    return Self::read_file(file);
+                }
                 key.origin = KeyOrigin::Generated(file.to_path_buf());
                 Ok(key)
             }
@@ -192,6 +195,31 @@ impl VaultKey {
     /// Writes the key to `file` atomically (a temporary file renamed into
     /// place), readable by its owner only.
     pub fn write_file(&self, file: &Path) -> Result<(), VaultError> {
+        let temporary = self.write_temporary(file)?;
+        std::fs::rename(&temporary, file).map_err(|e| VaultError::KeyFile {
+            path: file.to_path_buf(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// Writes the key to `file` unless it exists; whether it was written.
+    /// Two processes starting at once end up with the same key.
+    fn write_new_file(&self, file: &Path) -> Result<bool, VaultError> {
+        let temporary = self.write_temporary(file)?;
+        let linked = std::fs::hard_link(&temporary, file);
+        let _ = std::fs::remove_file(&temporary);
+        match linked {
+            Ok(()) => Ok(true),
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+            Err(error) => Err(VaultError::KeyFile {
+                path: file.to_path_buf(),
+                reason: error.to_string(),
+            }),
+        }
+    }
+
+    /// The key in a private temporary file beside `file`, synced.
+    fn write_temporary(&self, file: &Path) -> Result<PathBuf, VaultError> {
         let failed = |reason: String| VaultError::KeyFile {
             path: file.to_path_buf(),
             reason,
@@ -199,7 +227,7 @@ impl VaultKey {
         if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| failed(format!("cannot create its directory: {e}")))?;
         }
-        let temporary = file.with_extension("key-tmp");
+        let temporary = file.with_extension(format!("key-tmp-{}", std::process::id()));
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create(true).truncate(true);
         #[cfg(unix)]
@@ -207,8 +235,7 @@ impl VaultKey {
         let mut out = options.open(&temporary).map_err(|e| failed(e.to_string()))?;
         writeln!(out, "{}", self.to_base64()).map_err(|e| failed(e.to_string()))?;
         out.sync_all().map_err(|e| failed(e.to_string()))?;
-        std::fs::rename(&temporary, file).map_err(|e| failed(e.to_string()))?;
-        Ok(())
+        Ok(temporary)
     }
 
     fn cipher(&self) -> XChaCha20Poly1305 {
