@@ -120,12 +120,31 @@ struct Prepared {
 /// The connection's OAuth2 access token; `rejected` is one the provider refused.
 async fn oauth_token(ctx: &RequestContext, rejected: Option<&str>) -> Result<String, OutboundError> {
     let source = ctx.oauth.as_ref().ok_or_else(|| {
-        OutboundError::Denied("the oauth2 scheme needs a plugin whose manifest declares OAuth2 endpoints".into())
+        OutboundError::Denied(
+            "the oauth2 scheme needs a plugin whose manifest declares OAuth2 endpoints or the oauth capability".into(),
+        )
     })?;
     source
         .access_token(rejected)
         .await
         .map_err(|why| OutboundError::Denied(format!("no OAuth2 access token: {why}")))
+}
+
+impl Prepared {
+    /// Sets a header that carries a credential (replacing any of that name);
+    /// it is stripped if a redirect leaves the origin.
+    fn set_credential_header(&mut self, name: String, value: String) {
+        self.headers.retain(|(n, _)| *n != name);
+        if !self.credential_headers.contains(&name) {
+            self.credential_headers.push(name.clone());
+        }
+        self.headers.push((name, value));
+    }
+
+    /// `Authorization: Bearer <token>` for the oauth2 scheme.
+    fn set_bearer(&mut self, token: &str) {
+        self.set_credential_header("authorization".into(), format!("Bearer {token}"));
+    }
 }
 
 fn prepare(
@@ -134,68 +153,58 @@ fn prepare(
     oauth_token: Option<&str>,
 ) -> Result<Prepared, OutboundError> {
     let credentials = &ctx.credentials;
-    let mut url = auth::substitute_url(&request.url, credentials).map_err(denied)?;
-    let mut credential_headers = Vec::new();
-    let mut headers = Vec::with_capacity(request.headers.len() + 2);
+    let mut prepared = Prepared {
+        method: request.method,
+        url: auth::substitute_url(&request.url, credentials).map_err(denied)?,
+        headers: Vec::with_capacity(request.headers.len() + 2),
+        body: request.body,
+        credential_headers: Vec::new(),
+    };
     for (name, value) in request.headers {
         let name = name.to_ascii_lowercase();
         if auth::has_placeholder(&value) {
-            credential_headers.push(name.clone());
-            headers.push((
-                name,
-                auth::substitute_placeholders(&value, credentials).map_err(denied)?,
-            ));
+            let value = auth::substitute_placeholders(&value, credentials).map_err(denied)?;
+            prepared.credential_headers.push(name.clone());
+            prepared.headers.push((name, value));
         } else {
-            headers.push((name, value));
+            prepared.headers.push((name, value));
         }
     }
-    let sigv4 = request
-        .auth
-        .as_ref()
-        .filter(|scheme| matches!(scheme, AuthScheme::AwsSigV4 { .. }));
-    if let (Some(AuthScheme::OAuth2), Some(token)) = (&request.auth, oauth_token) {
-        headers.retain(|(n, _)| n != "authorization");
-        credential_headers.push("authorization".into());
-        headers.push(("authorization".into(), format!("Bearer {token}")));
-    } else if let Some(scheme) = request.auth.as_ref().filter(|_| sigv4.is_none()) {
-        let applied = auth::apply(scheme, credentials).map_err(denied)?;
-        for (name, value) in applied.headers {
-            headers.retain(|(n, _)| *n != name);
-            credential_headers.push(name.clone());
-            headers.push((name, value));
-        }
-        if !applied.query.is_empty() {
-            url.query_pairs_mut()
-                .extend_pairs(applied.query.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    match (&request.auth, oauth_token) {
+        (Some(AuthScheme::OAuth2), Some(token)) => prepared.set_bearer(token),
+        // SigV4 signs the final request, so it comes last.
+        (Some(AuthScheme::AwsSigV4 { .. }), _) | (None, _) => {}
+        (Some(scheme), _) => {
+            let applied = auth::apply(scheme, credentials).map_err(denied)?;
+            for (name, value) in applied.headers {
+                prepared.set_credential_header(name, value);
+            }
+            if !applied.query.is_empty() {
+                prepared
+                    .url
+                    .query_pairs_mut()
+                    .extend_pairs(applied.query.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            }
         }
     }
     if let Some(key) = request.idempotency_key {
-        headers.retain(|(n, _)| n != "idempotency-key");
-        headers.push(("idempotency-key".into(), key));
+        prepared.headers.retain(|(n, _)| n != "idempotency-key");
+        prepared.headers.push(("idempotency-key".into(), key));
     }
-    // SigV4 signs the final request, so it comes last.
-    if let Some(scheme) = sigv4 {
+    if let Some(scheme @ AuthScheme::AwsSigV4 { .. }) = &request.auth {
         let signable = auth::SigV4Request {
-            method: request.method.as_str(),
-            url: url.as_str(),
-            headers: &headers,
-            body: request.body.as_deref().unwrap_or_default(),
+            method: prepared.method.as_str(),
+            url: prepared.url.as_str(),
+            headers: &prepared.headers,
+            body: prepared.body.as_deref().unwrap_or_default(),
         };
         let signed =
             auth::sigv4_headers(signable, scheme, credentials, std::time::SystemTime::now()).map_err(denied)?;
         for (name, value) in signed {
-            headers.retain(|(n, _)| *n != name);
-            credential_headers.push(name.clone());
-            headers.push((name, value));
+            prepared.set_credential_header(name, value);
         }
     }
-    Ok(Prepared {
-        method: request.method,
-        url,
-        headers,
-        body: request.body,
-        credential_headers,
-    })
+    Ok(prepared)
 }
 
 impl Pipeline {
@@ -435,10 +444,9 @@ impl OutboundPolicy for Pipeline {
         let plugin_timeout = request.timeout_ms.map(|ms| Duration::from_millis(u64::from(ms)));
         let retry_mode = request.retry;
         let keyed = request.idempotency_key.is_some();
-        let uses_oauth = matches!(request.auth, Some(AuthScheme::OAuth2));
-        let mut token = match uses_oauth {
-            true => Some(oauth_token(ctx, None).await?),
-            false => None,
+        let mut token = match request.auth {
+            Some(AuthScheme::OAuth2) => Some(oauth_token(ctx, None).await?),
+            _ => None,
         };
         let mut prepared = prepare(ctx, request, token.as_deref())?;
         let mut refreshed = false;
@@ -504,10 +512,7 @@ impl OutboundPolicy for Pipeline {
             {
                 refreshed = true;
                 let fresh = oauth_token(ctx, Some(rejected)).await?;
-                prepared.headers.retain(|(n, _)| n != "authorization");
-                prepared
-                    .headers
-                    .push(("authorization".into(), format!("Bearer {fresh}")));
+                prepared.set_bearer(&fresh);
                 token = Some(fresh);
                 tracing::debug!(connection = %ctx.connection_id, "OAuth2 token refused; refreshed and resending");
                 continue;
