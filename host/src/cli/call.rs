@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use patchbay::{Credentials, Host, Settings};
+use patchbay::{Credentials, Settings};
 use serde_json::Value;
 
 use super::host_options::HostOptions;
@@ -67,28 +67,15 @@ fn read_input(input: Option<&str>) -> Result<Value, Failure> {
 }
 
 fn credentials(args: &Args) -> Result<Credentials, Failure> {
-    let mut pairs: Vec<(String, String)> = Vec::new();
-    if let Some(path) = &args.credentials_file {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Failure::usage(format!("cannot read the credentials file {}: {e}", path.display())))?;
-        let object: serde_json::Map<String, Value> = serde_json::from_str(&text).map_err(|e| {
-            Failure::usage(format!(
-                "the credentials file {} is not a JSON object of strings: {e}",
-                path.display()
-            ))
-        })?;
-        for (name, value) in object {
-            let value = value
-                .as_str()
-                .map(str::to_string)
-                .ok_or_else(|| Failure::usage(format!("credential {name:?} in {} is not a string", path.display())))?;
-            pairs.push((name, value));
-        }
-    }
+    let mut credentials = match &args.credentials_file {
+        Some(path) => super::credentials_file(path)?,
+        None => Credentials::new(),
+    };
     for text in &args.credentials {
-        pairs.push(pair(text, "credential")?);
+        let (name, value) = pair(text, "credential")?;
+        credentials = credentials.with(name, value);
     }
-    Ok(pairs.into_iter().collect())
+    Ok(credentials)
 }
 
 pub(crate) async fn run(args: Args) -> Result<(), Failure> {
@@ -102,29 +89,23 @@ pub(crate) async fn run(args: Args) -> Result<(), Failure> {
             ));
         }
     };
-    let Some(plugins) = &args.host.plugins else {
+    if args.host.plugins.is_none() {
         return Err(Failure::usage(
             "--plugins DIR (or $PATCHBAY_PLUGINS) is required to call a plugin",
         ));
-    };
+    }
     let limits = patchbay::Limits {
         call_timeout: std::time::Duration::from_secs(args.timeout),
         ..Default::default()
     };
-    let mut builder = Host::builder()
-        .pooling(false)
-        .compile_cache(super::default_cache())
-        .allow_private_network(args.host.allow_private_network)
-        .limits(limits)
-        .plugins_dir(plugins)
-        .database(args.host.database.clone().unwrap_or_else(super::default_database));
+    let mut builder = args.host.builder().limits(limits);
     if args.connection.is_some() {
         builder = builder.vault_key(args.host.vault_key()?);
     }
     if let (false, Some(provider)) = (args.allow_hosts.is_empty(), &provider) {
         builder = builder.restrict_hosts(provider, args.allow_hosts.clone());
     }
-    let host = builder.build().await.map_err(|e| Failure::usage(e.to_string()))?;
+    let host = super::host_options::build(builder).await?;
     let connection = match &args.connection {
         Some(id) => {
             let connection = host

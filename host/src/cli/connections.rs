@@ -112,36 +112,17 @@ enum Command {
     },
 }
 
-fn credentials_json(text: &str, source: &str) -> Result<Credentials, Failure> {
-    let object: serde_json::Map<String, Value> = serde_json::from_str(text).map_err(|e| {
-        Failure::usage(format!(
-            "the credentials in {source} are not a JSON object of strings: {e}"
-        ))
-    })?;
-    object
-        .into_iter()
-        .map(|(name, value)| match value {
-            Value::String(value) => Ok((name, value)),
-            _ => Err(Failure::usage(format!(
-                "credential {name:?} in {source} is not a string"
-            ))),
-        })
-        .collect()
-}
-
 /// Credentials from a file, stdin, or a prompt per field (hidden for
 /// secrets); never from the command line, so never in shell history.
 fn read_credentials(host: &Host, provider: &str, file: Option<&PathBuf>, stdin: bool) -> Result<Credentials, Failure> {
     if let Some(path) = file {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Failure::usage(format!("cannot read the credentials file {}: {e}", path.display())))?;
-        return credentials_json(&text, &path.display().to_string());
+        return super::credentials_file(path);
     }
     if stdin {
         let mut text = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
             .map_err(|e| Failure::usage(format!("cannot read the credentials from stdin: {e}")))?;
-        return credentials_json(&text, "stdin");
+        return super::credentials_json(&text, "stdin");
     }
     if !std::io::stdin().is_terminal() {
         return Err(Failure::usage(
@@ -352,8 +333,9 @@ enum VaultCommand {
 
 pub(crate) async fn run_vault(args: VaultArgs) -> Result<(), Failure> {
     let VaultCommand::RotateKey { new_key_file } = args.command;
-    let host = args.host.host().await?;
-    let from_env = matches!(host_key_origin(&args.host)?, patchbay::vault::KeyOrigin::Environment);
+    let key = args.host.vault_key()?;
+    let from_env = matches!(key.origin(), patchbay::vault::KeyOrigin::Environment);
+    let host = args.host.host_with(key).await?;
     let target = match (&new_key_file, from_env) {
         (Some(path), _) => path.clone(),
         (None, true) => {
@@ -388,8 +370,4 @@ pub(crate) async fn run_vault(args: VaultArgs) -> Result<(), Failure> {
         println!("update $PATCHBAY_VAULT_KEY with the new key before the next start");
     }
     Ok(())
-}
-
-fn host_key_origin(options: &HostOptions) -> Result<patchbay::vault::KeyOrigin, Failure> {
-    Ok(options.vault_key()?.origin().clone())
 }

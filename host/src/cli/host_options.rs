@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use patchbay::vault::{KeyOrigin, VaultKey};
-use patchbay::{ConnectionsError, Host};
+use patchbay::{Host, HostBuilder};
 
 use super::{Failure, default_database};
 
@@ -50,35 +50,32 @@ impl HostOptions {
         Ok(key)
     }
 
-    /// A host over the database and plugins, with the vault key.
-    pub(crate) async fn host(&self) -> Result<Host, Failure> {
-        let mut builder = Host::builder()
+    /// A host builder over the database and plugins, for a short-lived
+    /// command (no instance pool, the on-disk compile cache).
+    pub(crate) fn builder(&self) -> HostBuilder {
+        let builder = Host::builder()
             .pooling(false)
             .compile_cache(super::default_cache())
             .allow_private_network(self.allow_private_network)
-            .database(self.database.clone().unwrap_or_else(default_database))
-            .vault_key(self.vault_key()?);
-        if let Some(dir) = &self.plugins {
-            builder = builder.plugins_dir(dir);
+            .database(self.database.clone().unwrap_or_else(default_database));
+        match &self.plugins {
+            Some(dir) => builder.plugins_dir(dir),
+            None => builder,
         }
-        builder.build().await.map_err(|e| Failure::usage(e.to_string()))
+    }
+
+    /// A host over the database and plugins, with the vault key.
+    pub(crate) async fn host(&self) -> Result<Host, Failure> {
+        self.host_with(self.vault_key()?).await
+    }
+
+    /// A host with a key read already.
+    pub(crate) async fn host_with(&self, key: VaultKey) -> Result<Host, Failure> {
+        build(self.builder().vault_key(key)).await
     }
 }
 
-impl Failure {
-    pub(crate) fn from_connections(error: ConnectionsError) -> Self {
-        match error {
-            ConnectionsError::Call(call) => Self::from_call(call),
-            ConnectionsError::NotFound { .. }
-            | ConnectionsError::Connect(_)
-            | ConnectionsError::UnknownState(_)
-            | ConnectionsError::Vault(patchbay::vault::VaultError::WrongKey { .. })
-            | ConnectionsError::Vault(patchbay::vault::VaultError::NoKey) => Self::usage(error.to_string()),
-            ConnectionsError::Disabled(_)
-            | ConnectionsError::CircuitDisabled(_)
-            | ConnectionsError::Disconnected { .. }
-            | ConnectionsError::OAuth(_) => Self::failed(error.to_string()),
-            ConnectionsError::Vault(_) => Self::fault(error.to_string()),
-        }
-    }
+/// Builds a host; a failure is the operator's configuration.
+pub(crate) async fn build(builder: HostBuilder) -> Result<Host, Failure> {
+    builder.build().await.map_err(|e| Failure::usage(e.to_string()))
 }

@@ -56,6 +56,24 @@ impl Failure {
         }
     }
 
+    pub(crate) fn from_connections(error: patchbay::ConnectionsError) -> Self {
+        use patchbay::ConnectionsError;
+        use patchbay::vault::VaultError;
+        match error {
+            ConnectionsError::Call(call) => Self::from_call(call),
+            ConnectionsError::NotFound { .. }
+            | ConnectionsError::Connect(_)
+            | ConnectionsError::UnknownState(_)
+            | ConnectionsError::Vault(VaultError::WrongKey { .. })
+            | ConnectionsError::Vault(VaultError::NoKey) => Self::usage(error.to_string()),
+            ConnectionsError::Disabled(_)
+            | ConnectionsError::CircuitDisabled(_)
+            | ConnectionsError::Disconnected { .. }
+            | ConnectionsError::OAuth(_) => Self::failed(error.to_string()),
+            ConnectionsError::Vault(_) => Self::fault(error.to_string()),
+        }
+    }
+
     pub(crate) fn from_call(error: patchbay::CallError) -> Self {
         use patchbay::CallError;
         match &error {
@@ -99,6 +117,31 @@ enum Command {
     Connections(Box<connections::Args>),
     /// The vault key.
     Vault(Box<connections::VaultArgs>),
+}
+
+/// Credentials from a JSON object of strings; `source` names where it came from.
+pub(crate) fn credentials_json(text: &str, source: &str) -> Result<patchbay::Credentials, Failure> {
+    let object: serde_json::Map<String, serde_json::Value> = serde_json::from_str(text).map_err(|e| {
+        Failure::usage(format!(
+            "the credentials in {source} are not a JSON object of strings: {e}"
+        ))
+    })?;
+    object
+        .into_iter()
+        .map(|(name, value)| match value {
+            serde_json::Value::String(value) => Ok((name, value)),
+            _ => Err(Failure::usage(format!(
+                "credential {name:?} in {source} is not a string"
+            ))),
+        })
+        .collect()
+}
+
+/// Credentials from a file holding a JSON object of strings.
+pub(crate) fn credentials_file(path: &std::path::Path) -> Result<patchbay::Credentials, Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::usage(format!("cannot read the credentials file {}: {e}", path.display())))?;
+    credentials_json(&text, &path.display().to_string())
 }
 
 /// Parses `NAME=VALUE`.
