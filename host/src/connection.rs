@@ -67,6 +67,14 @@ pub(crate) fn oauth_flow(plugin: &Plugin, settings: &Settings) -> Option<OAuthFl
     }
 }
 
+/// Where a connection's `kv` data lives: under its tenant when it is stored.
+pub(crate) fn kv_namespace(tenant: Option<&str>, id: &str) -> String {
+    match tenant {
+        Some(tenant) => format!("tenant:{tenant}:conn:{id}"),
+        None => format!("conn:{id}"),
+    }
+}
+
 /// What ties a connection to its row in the vault.
 pub(crate) struct StoredLink {
     /// The tenant owning the row; its `kv` data is kept under it.
@@ -281,10 +289,7 @@ impl Connection {
                 stored.as_ref().map(|link| link.tokens.clone()),
             ))
         });
-        let kv_namespace = match &stored {
-            Some(link) => format!("tenant:{}:conn:{id}", link.tenant),
-            None => format!("conn:{id}"),
-        };
+        let kv_namespace = kv_namespace(stored.as_ref().map(|link| link.tenant.as_str()), &id);
         let shared = ConnectionShared {
             kv_namespace,
             id,

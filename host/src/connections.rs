@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::connection::{ConnectOptions, Connection, StoredLink, oauth_flow};
+use crate::connection::{ConnectOptions, Connection, StoredLink, kv_namespace, oauth_flow};
 use crate::credentials::{Credentials, Settings};
 use crate::error::ConnectError;
 use crate::host::Host;
@@ -231,7 +231,11 @@ impl Connections {
             new.settings.clone(),
             ConnectOptions { id: Some(id.clone()) },
         )?;
-        let needs_authorization = oauth_flow(probe.plugin(), &new.settings).is_some_and(|f| f.needs_authorization());
+        let needs_authorization = probe
+            .shared
+            .oauth
+            .as_ref()
+            .is_some_and(|session| session.needs_authorization());
         let row = ConnectionRow {
             id: id.clone(),
             tenant: self.tenant.clone(),
@@ -369,7 +373,7 @@ impl Connections {
     /// Deletes a connection, its tokens and its `kv` data.
     pub async fn remove(&self, id: &str) -> Result<(), ConnectionsError> {
         let (store, _) = self.vault()?;
-        let namespace = format!("tenant:{}:conn:{id}", self.tenant);
+        let namespace = kv_namespace(Some(&self.tenant), id);
         if !store.delete_connection(&self.tenant, id, &namespace).await? {
             return Err(ConnectionsError::NotFound {
                 tenant: self.tenant.clone(),

@@ -21,6 +21,7 @@ use url::Url;
 use crate::connection::WeakConnection;
 use crate::credentials::{Credentials, Settings};
 use crate::outbound::TokenSource;
+use crate::outbound::auth::fill_placeholders;
 use crate::store::SqliteStore;
 use crate::store::connections::tokens_context;
 use crate::types::{ClientAuthStyle, Oauth2Config, Oauth2Flow, TokenGrant};
@@ -105,23 +106,18 @@ impl TokenSet {
 /// Fills `{{setting.NAME}}` in an endpoint URL (Shopify and Zendesk put the
 /// shop or subdomain in theirs).
 fn endpoint_url(template: &str, settings: &Settings, what: &str) -> Result<Url, OAuthError> {
-    let mut text = String::new();
-    let mut rest = template;
-    while let Some(start) = rest.find("{{setting.") {
-        text.push_str(&rest[..start]);
-        let after = &rest[start + "{{setting.".len()..];
-        let end = after
-            .find("}}")
-            .ok_or_else(|| OAuthError::Config(format!("the {what} {template:?} has an unterminated placeholder")))?;
-        let name = after[..end].trim();
-        let value = settings
-            .get(name)
-            .filter(|v| !v.trim().is_empty())
-            .ok_or_else(|| OAuthError::Config(format!("the {what} needs the setting {name:?}, which is not set")))?;
-        text.push_str(value.trim().trim_end_matches('/'));
-        rest = &after[end + 2..];
-    }
-    text.push_str(rest);
+    let text = fill_placeholders(
+        template,
+        "setting",
+        || OAuthError::Config(format!("the {what} {template:?} has an unterminated placeholder")),
+        |name| {
+            settings
+                .get(name)
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| v.trim().trim_end_matches('/').to_string())
+                .ok_or_else(|| OAuthError::Config(format!("the {what} needs the setting {name:?}, which is not set")))
+        },
+    )?;
     Url::parse(&text).map_err(|e| OAuthError::Config(format!("the {what} {text:?} is not a URL: {e}")))
 }
 
@@ -420,6 +416,11 @@ impl OAuthSession {
             cached: tokio::sync::Mutex::new(None),
             connection: OnceLock::new(),
         }
+    }
+
+    /// Whether a user must authorize the connection before it is usable.
+    pub(crate) fn needs_authorization(&self) -> bool {
+        self.flow.needs_authorization()
     }
 
     /// Ties the session to its connection (plugin flows call the plugin).

@@ -73,21 +73,38 @@ fn field<'a>(credentials: &'a Credentials, name: &str) -> Result<&'a str, AuthEr
         .ok_or_else(|| AuthError::MissingField(name.to_string()))
 }
 
-/// Replaces every `{{secret.NAME}}` in `text` with the credential `NAME`.
-pub fn substitute_placeholders(text: &str, credentials: &Credentials) -> Result<String, AuthError> {
+/// Replaces every `{{KIND.NAME}}` in `text` (e.g. `kind` = `secret`) with
+/// `value(NAME)`; `unterminated` is the error for a `{{KIND.` without `}}`.
+pub(crate) fn fill_placeholders<E>(
+    text: &str,
+    kind: &str,
+    unterminated: impl FnOnce() -> E,
+    mut value: impl FnMut(&str) -> Result<String, E>,
+) -> Result<String, E> {
+    let opening = format!("{{{{{kind}.");
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(start) = rest.find("{{secret.") {
+    while let Some(start) = rest.find(&opening) {
         out.push_str(&rest[..start]);
-        let after = &rest[start + "{{secret.".len()..];
-        let end = after
-            .find("}}")
-            .ok_or_else(|| AuthError::Unavailable("unterminated {{secret.NAME}} placeholder".to_string()))?;
-        out.push_str(field(credentials, after[..end].trim())?);
+        let after = &rest[start + opening.len()..];
+        let Some(end) = after.find("}}") else {
+            return Err(unterminated());
+        };
+        out.push_str(&value(after[..end].trim())?);
         rest = &after[end + 2..];
     }
     out.push_str(rest);
     Ok(out)
+}
+
+/// Replaces every `{{secret.NAME}}` in `text` with the credential `NAME`.
+pub fn substitute_placeholders(text: &str, credentials: &Credentials) -> Result<String, AuthError> {
+    fill_placeholders(
+        text,
+        "secret",
+        || AuthError::Unavailable("unterminated {{secret.NAME}} placeholder".to_string()),
+        |name| field(credentials, name).map(str::to_string),
+    )
 }
 
 /// Whether `text` holds a `{{secret.NAME}}` placeholder.
