@@ -247,6 +247,15 @@ fn page_response(items: &[&Value], page: usize, per_page: usize) -> Response {
 
 /// What every list endpoint does first: authenticate, read the paging
 /// parameters.
+/// The items whose GMT date `field` is after `after` (all when `None`), by reference.
+fn newer_than<'a>(items: &'a [Value], field: &str, after: Option<&String>) -> Vec<&'a Value> {
+    let after = after.map(|a| a.trim_end_matches('Z'));
+    items
+        .iter()
+        .filter(|item| after.is_none_or(|after| item[field].as_str().is_some_and(|d| d > after)))
+        .collect()
+}
+
 fn read_list(shop: &Shop, headers: &HeaderMap, query: &HashMap<String, String>) -> Result<(usize, usize), Response> {
     authenticate(shop, headers, query)?;
     paging(query)
@@ -262,11 +271,7 @@ async fn list_orders(
         Err(response) => return response,
     };
     let all = shop.orders.lock().unwrap();
-    let mut orders: Vec<&Value> = all.iter().collect();
-    if let Some(after) = query.get("after") {
-        let after = after.trim_end_matches('Z');
-        orders.retain(|o| o["date_created_gmt"].as_str().is_some_and(|d| d > after));
-    }
+    let mut orders = newer_than(&all, "date_created_gmt", query.get("after"));
     if let Some(status) = query.get("status").filter(|s| *s != "any") {
         orders.retain(|o| o["status"] == *status.as_str());
     }
@@ -367,11 +372,7 @@ async fn list_products(
         Err(response) => return response,
     };
     let all = shop.products.lock().unwrap();
-    let mut products: Vec<&Value> = all.iter().collect();
-    if let Some(after) = query.get("modified_after") {
-        let after = after.trim_end_matches('Z');
-        products.retain(|p| p["date_modified_gmt"].as_str().is_some_and(|d| d > after));
-    }
+    let products = newer_than(&all, "date_modified_gmt", query.get("modified_after"));
     page_response(&products, page, per_page)
 }
 
