@@ -76,7 +76,6 @@ impl Call {
             connection,
             services: Arc::clone(services),
             deadline: Instant::now() + timeout,
-            http_requests: 0,
             limits: limits.clone(),
             log_records: 0,
             cpu_ticks: 0,

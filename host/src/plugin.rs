@@ -138,11 +138,6 @@ fn check_import(path: &Path, name: &str) -> Result<(), LoadError> {
     if GRANTED_WASI.contains(&base) {
         return Ok(());
     }
-    if base.starts_with("wasi:filesystem/") || base.starts_with("wasi:sockets/") {
-        return Err(refuse(
-            ": plugins get no filesystem or sockets; use the `http` and `kv` imports",
-        ));
-    }
     Err(refuse(""))
 }
 

@@ -7,13 +7,13 @@ use std::time::{Duration, Instant};
 
 use wasmtime::component::{HasSelf, Linker, ResourceTable};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, StoreLimits, StoreLimitsBuilder};
-use wasmtime_wasi::cli::{WasiCli, WasiCliView as _};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
-use wasmtime_wasi::random::WasiRandom;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::bindings;
 use crate::connection::ConnectionShared;
+use crate::imports::{HttpDoor, PipelineHooks};
 use crate::limits::Limits;
 use crate::services::Services;
 use crate::types::StreamChunk;
@@ -82,7 +82,12 @@ impl Drop for EpochTicker {
 }
 
 /// The WASI interfaces a plugin may import, by name without version.
-/// Everything else of WASI (filesystem, sockets) is not linked.
+///
+/// The filesystem and sockets are linked because the JavaScript and Python
+/// toolchains import them whether the plugin uses them or not, but they deny
+/// everything: a call has no preopened directory, no socket address passes
+/// the check, and name lookup is off. `wasi:http` goes through the host's
+/// outbound pipeline (see `imports::wasi_http`).
 pub(crate) const GRANTED_WASI: &[&str] = &[
     "wasi:io/poll",
     "wasi:io/error",
@@ -102,26 +107,26 @@ pub(crate) const GRANTED_WASI: &[&str] = &[
     "wasi:cli/terminal-stdin",
     "wasi:cli/terminal-stdout",
     "wasi:cli/terminal-stderr",
+    "wasi:filesystem/types",
+    "wasi:filesystem/preopens",
+    "wasi:sockets/network",
+    "wasi:sockets/instance-network",
+    "wasi:sockets/tcp",
+    "wasi:sockets/tcp-create-socket",
+    "wasi:sockets/udp",
+    "wasi:sockets/udp-create-socket",
+    "wasi:sockets/ip-name-lookup",
+    "wasi:http/types",
+    "wasi:http/outgoing-handler",
 ];
 
-/// The linker: the contract's host imports and the granted WASI subset.
+/// The linker: the contract's host imports, WASI (filesystem and sockets
+/// denying everything) and `wasi:http` through the outbound pipeline.
 pub(crate) fn linker(engine: &Engine) -> wasmtime::Result<Linker<CallState>> {
-    use wasmtime_wasi::p2::bindings::{cli, random};
     let mut linker = Linker::new(engine);
-    // io, wall and monotonic clocks, random, stdin/stdout/stderr.
-    wasmtime_wasi::p2::add_to_linker_proxy_interfaces_async(&mut linker)?;
-    let l = &mut linker;
-    random::insecure::add_to_linker::<CallState, WasiRandom>(l, |s| s.wasi.random())?;
-    random::insecure_seed::add_to_linker::<CallState, WasiRandom>(l, |s| s.wasi.random())?;
-    // An empty environment and no arguments; `exit` ends the call.
-    cli::environment::add_to_linker::<CallState, WasiCli>(l, CallState::cli)?;
-    cli::exit::add_to_linker::<CallState, WasiCli>(l, CallState::cli)?;
-    cli::terminal_input::add_to_linker::<CallState, WasiCli>(l, CallState::cli)?;
-    cli::terminal_output::add_to_linker::<CallState, WasiCli>(l, CallState::cli)?;
-    cli::terminal_stdin::add_to_linker::<CallState, WasiCli>(l, CallState::cli)?;
-    cli::terminal_stdout::add_to_linker::<CallState, WasiCli>(l, CallState::cli)?;
-    cli::terminal_stderr::add_to_linker::<CallState, WasiCli>(l, CallState::cli)?;
-    bindings::Plugin::add_to_linker::<CallState, HasSelf<CallState>>(l, |state| state)?;
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+    bindings::Plugin::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |state| state)?;
     Ok(linker)
 }
 
@@ -139,8 +144,6 @@ pub(crate) struct CallContext {
     pub deadline: Instant,
     /// The limits of this call (the host's, or the plugin's own).
     pub limits: Limits,
-    /// Requests sent so far.
-    pub http_requests: u32,
     /// Log records written so far.
     pub log_records: u32,
     /// Epoch ticks that found the guest running: its CPU time, in ticks.
@@ -152,6 +155,9 @@ pub(crate) struct CallContext {
 /// The data of a call's `Store`.
 pub(crate) struct CallState {
     wasi: WasiCtx,
+    http: WasiHttpCtx,
+    http_hooks: PipelineHooks,
+    http_door: HttpDoor,
     table: ResourceTable,
     pub(crate) limits: StoreLimits,
     pub(crate) ctx: CallContext,
@@ -163,7 +169,16 @@ impl CallState {
     pub(crate) fn new(ctx: CallContext, limits: &Limits) -> Self {
         let stdout = MemoryOutputPipe::new(STDIO_CAPTURE_BYTES);
         let stderr = MemoryOutputPipe::new(STDIO_CAPTURE_BYTES);
-        let wasi = WasiCtx::builder().stdout(stdout.clone()).stderr(stderr.clone()).build();
+        // No environment, no arguments, no preopened directory, no sockets.
+        let wasi = WasiCtx::builder()
+            .stdout(stdout.clone())
+            .stderr(stderr.clone())
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .build();
+        let http_door = HttpDoor::new(&ctx);
+        let http_hooks = PipelineHooks::new(http_door.clone(), limits.max_memory_bytes);
         let store_limits = StoreLimitsBuilder::new()
             .memory_size(limits.max_memory_bytes)
             .table_elements(limits.max_table_elements)
@@ -174,6 +189,9 @@ impl CallState {
             .build();
         Self {
             wasi,
+            http: WasiHttpCtx::new(),
+            http_hooks,
+            http_door,
             table: ResourceTable::new(),
             limits: store_limits,
             ctx,
@@ -182,9 +200,24 @@ impl CallState {
         }
     }
 
+    /// The call's door to the outbound pipeline.
+    pub(crate) fn http_door(&self) -> HttpDoor {
+        self.http_door.clone()
+    }
+
     /// What the guest wrote to stdout and stderr.
     pub(crate) fn take_output(&self) -> (Vec<u8>, Vec<u8>) {
         (self.stdout.contents().to_vec(), self.stderr.contents().to_vec())
+    }
+}
+
+impl WasiHttpView for CallState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            hooks: &mut self.http_hooks,
+            table: &mut self.table,
+            ctx: &mut self.http,
+        }
     }
 }
 

@@ -11,4 +11,5 @@ mod reload;
 mod sandbox;
 mod support;
 mod vault;
+mod wasi_http;
 mod woocommerce;

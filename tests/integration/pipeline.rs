@@ -11,9 +11,9 @@ use serde_json::{Value, json};
 
 use crate::support::workspace;
 
-const TOKEN: &str = "tok-9f8e7d6c5b4a";
+pub(crate) const TOKEN: &str = "tok-9f8e7d6c5b4a";
 
-fn probe_plugins() -> std::path::PathBuf {
+pub(crate) fn probe_plugins() -> std::path::PathBuf {
     let dir = workspace().join("target/test-plugins");
     assert!(
         dir.join("probe.wasm").is_file(),
@@ -22,7 +22,7 @@ fn probe_plugins() -> std::path::PathBuf {
     dir
 }
 
-fn builder(allow_private: bool) -> HostBuilder {
+pub(crate) fn builder(allow_private: bool) -> HostBuilder {
     Host::builder()
         .plugins_dir(probe_plugins())
         .limits(Limits {
@@ -37,7 +37,7 @@ fn builder(allow_private: bool) -> HostBuilder {
         })
 }
 
-fn connect(host: &Host, base: &str, other: Option<&str>) -> Connection {
+pub(crate) fn connect(host: &Host, base: &str, other: Option<&str>) -> Connection {
     static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let mut settings = Settings::from([("base".to_string(), base.to_string())]);
     if let Some(other) = other {
@@ -53,7 +53,7 @@ fn connect(host: &Host, base: &str, other: Option<&str>) -> Connection {
     .unwrap()
 }
 
-async fn probe(conn: &Connection, spec: Value) -> Value {
+pub(crate) async fn probe(conn: &Connection, spec: Value) -> Value {
     let output = conn
         .call_json(
             "actions.execute",

@@ -18,8 +18,8 @@ async fn bad_files_are_reported_with_their_reason_and_skipped() {
     )
     .unwrap();
     fs::write(
-        dir.path().join("wants-files.wasm"),
-        wat::parse_str(r#"(component (import "wasi:filesystem/types@0.2.6" (instance)))"#).unwrap(),
+        dir.path().join("wants-keyvalue.wasm"),
+        wat::parse_str(r#"(component (import "wasi:keyvalue/store@0.2.0-draft" (instance)))"#).unwrap(),
     )
     .unwrap();
     fs::write(
@@ -49,7 +49,7 @@ async fn bad_files_are_reported_with_their_reason_and_skipped() {
     assert!(reason("corrupt.wasm").contains("not a WebAssembly file"));
     assert!(reason("core.wasm").contains("core WebAssembly module, not a component"));
     assert!(reason("empty-component.wasm").contains("exports no `patchbay:connector/connector` interface"));
-    assert!(reason("wants-files.wasm").contains("imports `wasi:filesystem/types@0.2.6`"));
+    assert!(reason("wants-keyvalue.wasm").contains("imports `wasi:keyvalue/store@0.2.0-draft`"));
     assert!(reason("truncated.wasm").contains("not a valid WebAssembly component"));
 }
 

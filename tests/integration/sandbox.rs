@@ -139,16 +139,47 @@ async fn no_environment_and_no_arguments() {
 }
 
 #[tokio::test]
-async fn plugins_importing_the_filesystem_or_sockets_are_refused_at_load_with_the_import_named() {
-    let host = Host::builder().build().await.unwrap();
-    for (file, interface) in [("wants-files", "wasi:filesystem/"), ("wants-sockets", "wasi:sockets/")] {
-        match host.load_file(&test_plugins().join(format!("{file}.wasm"))).await {
-            Err(LoadError::UnsupportedImport { import, hint, .. }) => {
-                assert!(import.starts_with(interface), "{file}: {import}");
-                assert!(hint.contains("no filesystem or sockets"), "{hint}");
+async fn the_filesystem_and_sockets_are_linked_but_deny_everything() {
+    // Toolchains (componentize-py, componentize-js) import them whether the
+    // plugin uses them or not, so they load; every attempt fails in the call.
+    let up = Hostile::start().await.unwrap();
+    let host = host(small()).await;
+    for (provider, attempt) in [
+        ("other/wants-files", "reading /etc/passwd"),
+        ("other/wants-sockets", "connecting"),
+    ] {
+        let plugin = host.provider(provider).unwrap_or_else(|| panic!("{provider} loads"));
+        assert!(
+            plugin
+                .imports()
+                .iter()
+                .any(|i| i.starts_with("wasi:filesystem/") || i.starts_with("wasi:sockets/"))
+        );
+        let conn = host
+            .connect_with(provider, Credentials::new(), Settings::new(), ConnectOptions::default())
+            .unwrap();
+        let input = json!({ "name": "attack", "input": json!({ "target": up.url() }).to_string() });
+        match conn.call_json("actions.execute", &input).await {
+            Err(CallError::Connector(ConnectorError::Permanent(failure))) => {
+                assert!(failure.message.contains(attempt), "{provider}: {}", failure.message)
             }
-            other => panic!("{file}: expected a refusal, got {other:?}"),
+            other => panic!("{provider}: expected the attempt to fail, got {other:?}"),
         }
+    }
+    assert_eq!(up.hits("echo"), 0, "no socket reached the upstream");
+    assert!(host.provider("other/hostile").is_some(), "the host keeps serving");
+}
+
+#[tokio::test]
+async fn a_plugin_importing_an_interface_the_host_does_not_grant_is_refused_at_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wants-keyvalue.wasm");
+    let component = r#"(component (import "wasi:keyvalue/store@0.2.0-draft" (instance)))"#;
+    std::fs::write(&path, wat::parse_str(component).unwrap()).unwrap();
+    let host = Host::builder().build().await.unwrap();
+    match host.load_file(&path).await {
+        Err(LoadError::UnsupportedImport { import, .. }) => assert_eq!(import, "wasi:keyvalue/store@0.2.0-draft"),
+        other => panic!("expected a refusal naming the import, got {other:?}"),
     }
 }
 

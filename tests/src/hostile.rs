@@ -122,8 +122,12 @@ async fn echo(headers: HeaderMap, request: Request) -> Response {
         .iter()
         .map(|(n, v)| (n.to_string(), v.to_str().unwrap_or_default().to_string()))
         .collect();
-    axum::Json(json!({ "method": request.method().as_str(), "uri": request.uri().to_string(), "headers": headers }))
-        .into_response()
+    let (method, uri) = (request.method().to_string(), request.uri().to_string());
+    let body = axum::body::to_bytes(request.into_body(), 1024 * 1024)
+        .await
+        .unwrap_or_default();
+    let body = String::from_utf8_lossy(&body);
+    axum::Json(json!({ "method": method, "uri": uri, "headers": headers, "body": body })).into_response()
 }
 
 /// `/token-expired/{key}`: an API whose first bearer token has expired on

@@ -4,7 +4,7 @@ use url::Url;
 
 use crate::bindings::patchbay::connector::http::{self as wit, HttpError, Method, Request, Response};
 use crate::bindings::patchbay::connector::types::Header;
-use crate::outbound::{AuthScheme, OutboundError, OutboundRequest, RequestContext, RetryMode};
+use crate::outbound::{AuthScheme, OutboundError, OutboundRequest, RetryMode};
 use crate::runtime::CallState;
 
 fn method(method: &Method) -> Result<reqwest::Method, HttpError> {
@@ -96,62 +96,11 @@ fn guest_error(error: OutboundError) -> HttpError {
 
 impl wit::Host for CallState {
     async fn send(&mut self, request: Request) -> wasmtime::Result<Result<Response, HttpError>> {
-        let ctx = &mut self.ctx;
-        let Some(connection) = ctx.connection.clone() else {
-            return Ok(Err(HttpError::Denied(
-                "no connection: plugins may not send requests while describing themselves".into(),
-            )));
-        };
-        let limit = ctx.limits.max_http_requests_per_call;
-        if ctx.http_requests >= limit {
-            return Ok(Err(HttpError::Denied(format!(
-                "this call already sent {limit} requests, the limit per call"
-            ))));
-        }
-        ctx.http_requests += 1;
         let outbound = match outbound_request(request) {
             Ok(outbound) => outbound,
             Err(error) => return Ok(Err(error)),
         };
-        let (method, path) = (outbound.method.clone(), outbound.url.path().to_string());
-        let host = outbound.url.host_str().unwrap_or_default().to_string();
-        let request_ctx = RequestContext {
-            provider: ctx.provider.to_string(),
-            connection_id: connection.id.clone(),
-            call_id: ctx.call_id.clone(),
-            grant: connection.grant.clone(),
-            credentials: connection.credentials.clone(),
-            deadline: ctx.deadline,
-            retry: connection.retry.clone(),
-            rate_quota: connection.rate_quota,
-            rate_key: format!("{}|{}", ctx.provider, connection.id),
-            credentials_fingerprint: connection.fingerprint.clone(),
-            oauth: connection
-                .oauth
-                .clone()
-                .map(|session| session as std::sync::Arc<dyn crate::outbound::TokenSource>),
-        };
-        let started = std::time::Instant::now();
-        let result = ctx.services.outbound.send(&request_ctx, outbound).await;
-        let redact = |text: &str| connection.redactor.scrub(text);
-        let elapsed_ms = started.elapsed().as_millis() as u64;
-        match &result {
-            Ok(response) => tracing::debug!(
-                provider = %ctx.provider, connection = %connection.id, call = %ctx.call_id,
-                %method, host = %host, path = %redact(&path), status = response.status, elapsed_ms,
-                "outbound request"
-            ),
-            Err(OutboundError::Denied(why)) => tracing::warn!(
-                provider = %ctx.provider, connection = %connection.id, call = %ctx.call_id,
-                %method, host = %host, path = %redact(&path), reason = %redact(why),
-                "outbound request denied"
-            ),
-            Err(error) => tracing::info!(
-                provider = %ctx.provider, connection = %connection.id, call = %ctx.call_id,
-                %method, host = %host, path = %redact(&path), error = %redact(&error.to_string()), elapsed_ms,
-                "outbound request failed"
-            ),
-        }
+        let result = self.http_door().send(outbound).await;
         Ok(result
             .map(|r| Response {
                 status: r.status,
@@ -162,18 +111,6 @@ impl wit::Host for CallState {
                     .collect(),
                 body: r.body,
             })
-            .map_err(|e| guest_error(scrub_error(e, &connection.redactor))))
-    }
-}
-
-/// Error messages can echo URLs and headers: never hand a secret back.
-fn scrub_error(error: OutboundError, redactor: &crate::redact::Redactor) -> OutboundError {
-    match error {
-        OutboundError::Denied(m) => OutboundError::Denied(redactor.scrub(&m)),
-        OutboundError::Timeout(m) => OutboundError::Timeout(redactor.scrub(&m)),
-        OutboundError::Connection(m) => OutboundError::Connection(redactor.scrub(&m)),
-        OutboundError::CircuitOpen(m) => OutboundError::CircuitOpen(redactor.scrub(&m)),
-        OutboundError::InvalidRequest(m) => OutboundError::InvalidRequest(redactor.scrub(&m)),
-        other => other,
+            .map_err(guest_error))
     }
 }

@@ -6,10 +6,15 @@
 
 mod config;
 mod crypto;
+mod door;
 mod http;
 mod kv;
 mod log;
 mod stream_sink;
+mod wasi_http;
+
+pub(crate) use door::HttpDoor;
+pub(crate) use wasi_http::PipelineHooks;
 
 use crate::bindings::patchbay::connector as wit;
 use crate::runtime::CallState;

@@ -8,6 +8,8 @@ use patchbay_sdk::prelude::*;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+mod wasi_http;
+
 /// The probe.
 pub struct Probe;
 
@@ -152,6 +154,11 @@ impl Actions for Probe {
                 kv::set(key, input["value"].as_str().unwrap_or_default().as_bytes(), None)?;
                 json!({ "value": kv::get_string(key)? })
             }
+            "wasi-http" => wasi_http::send(serde_json::from_value(input).or_validation("wasi-http request")?),
+            "both-doors" => json!([
+                wasi_http::send(serde_json::from_value(input["wasi"].clone()).or_validation("wasi request")?),
+                request(serde_json::from_value(input["contract"].clone()).or_validation("request")?),
+            ]),
             "log" => {
                 log::info(input["text"].as_str().unwrap_or_default());
                 json!({})

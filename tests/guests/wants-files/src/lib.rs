@@ -1,5 +1,5 @@
 //! A plugin that reads a file: its component imports `wasi:filesystem`,
-//! which the host never grants, so it must be refused at load.
+//! which the host links with no preopened directory, so the read fails.
 
 use patchbay_sdk::prelude::*;
 

@@ -1,0 +1,111 @@
+//! The one way out for a call's HTTP requests, whichever import the guest
+//! used: the contract's `http.send` or `wasi:http`'s outgoing handler. Both
+//! build an [`OutboundRequest`] and hand it here; this counts it against the
+//! call's limit, puts the connection's policy around it, sends it through the
+//! host's pipeline, logs it (scrubbed), and scrubs what goes back.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Instant;
+
+use crate::connection::ConnectionShared;
+use crate::outbound::{OutboundError, OutboundRequest, OutboundResponse, RequestContext, TokenSource};
+use crate::runtime::CallContext;
+use crate::services::Services;
+
+/// A call's door to the outbound pipeline; cheap to clone, shared by both
+/// HTTP imports so they count against one request limit.
+#[derive(Clone)]
+pub(crate) struct HttpDoor {
+    provider: Arc<str>,
+    call_id: String,
+    connection: Option<Arc<ConnectionShared>>,
+    services: Arc<Services>,
+    deadline: Instant,
+    limit: u32,
+    sent: Arc<AtomicU32>,
+}
+
+impl HttpDoor {
+    pub(crate) fn new(ctx: &CallContext) -> Self {
+        Self {
+            provider: Arc::clone(&ctx.provider),
+            call_id: ctx.call_id.clone(),
+            connection: ctx.connection.clone(),
+            services: Arc::clone(&ctx.services),
+            deadline: ctx.deadline,
+            limit: ctx.limits.max_http_requests_per_call,
+            sent: Arc::new(AtomicU32::new(0)),
+        }
+    }
+
+    /// Sends one request under the connection's policy. Errors are scrubbed
+    /// of the connection's secrets before the guest sees them.
+    pub(crate) async fn send(&self, outbound: OutboundRequest) -> Result<OutboundResponse, OutboundError> {
+        let Some(connection) = &self.connection else {
+            return Err(OutboundError::Denied(
+                "no connection: plugins may not send requests while describing themselves".into(),
+            ));
+        };
+        let limit = self.limit;
+        if self
+            .sent
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| (n < limit).then_some(n + 1))
+            .is_err()
+        {
+            return Err(OutboundError::Denied(format!(
+                "this call already sent {limit} requests, the limit per call"
+            )));
+        }
+        let (method, path) = (outbound.method.clone(), outbound.url.path().to_string());
+        let host = outbound.url.host_str().unwrap_or_default().to_string();
+        let request_ctx = RequestContext {
+            provider: self.provider.to_string(),
+            connection_id: connection.id.clone(),
+            call_id: self.call_id.clone(),
+            grant: connection.grant.clone(),
+            credentials: connection.credentials.clone(),
+            deadline: self.deadline,
+            retry: connection.retry.clone(),
+            rate_quota: connection.rate_quota,
+            rate_key: format!("{}|{}", self.provider, connection.id),
+            credentials_fingerprint: connection.fingerprint.clone(),
+            oauth: connection.oauth.clone().map(|session| session as Arc<dyn TokenSource>),
+        };
+        let started = Instant::now();
+        let result = self.services.outbound.send(&request_ctx, outbound).await;
+        let redact = |text: &str| connection.redactor.scrub(text);
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        let (provider, call) = (&self.provider, &self.call_id);
+        match &result {
+            Ok(response) => tracing::debug!(
+                provider = %provider, connection = %connection.id, call = %call,
+                %method, host = %host, path = %redact(&path), status = response.status, elapsed_ms,
+                "outbound request"
+            ),
+            Err(OutboundError::Denied(why)) => tracing::warn!(
+                provider = %provider, connection = %connection.id, call = %call,
+                %method, host = %host, path = %redact(&path), reason = %redact(why),
+                "outbound request denied"
+            ),
+            Err(error) => tracing::info!(
+                provider = %provider, connection = %connection.id, call = %call,
+                %method, host = %host, path = %redact(&path), error = %redact(&error.to_string()), elapsed_ms,
+                "outbound request failed"
+            ),
+        }
+        result.map_err(|error| scrub(error, &connection.redactor))
+    }
+}
+
+/// Error messages can echo URLs and headers: never hand a secret back.
+fn scrub(error: OutboundError, redactor: &crate::redact::Redactor) -> OutboundError {
+    match error {
+        OutboundError::Denied(m) => OutboundError::Denied(redactor.scrub(&m)),
+        OutboundError::Timeout(m) => OutboundError::Timeout(redactor.scrub(&m)),
+        OutboundError::Connection(m) => OutboundError::Connection(redactor.scrub(&m)),
+        OutboundError::CircuitOpen(m) => OutboundError::CircuitOpen(redactor.scrub(&m)),
+        OutboundError::InvalidRequest(m) => OutboundError::InvalidRequest(redactor.scrub(&m)),
+        other => other,
+    }
+}

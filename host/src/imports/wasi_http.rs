@@ -1,0 +1,129 @@
+//! `wasi:http/outgoing-handler`: the second door, for guests whose HTTP
+//! clients speak `wasi:http` (JavaScript's `fetch`, Python's `urllib` over
+//! componentize-py's `poll_loop`). Requests go through the same pipeline as
+//! the contract's `http.send` ([`HttpDoor`]): allowlist, `{{secret.NAME}}`
+//! placeholders in header values, rate limits, retries, circuit breaking,
+//! limits and scrubbed logs.
+//!
+//! A request the policy refuses fails with `error-code.HTTP-request-denied`,
+//! which no network failure produces, so a guest can tell the two apart.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use url::Url;
+use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
+
+use super::HttpDoor;
+use crate::outbound::{OutboundError, OutboundRequest, OutboundResponse, RetryMode};
+
+/// The header a `wasi:http` guest uses to ask for keyed retries of a
+/// non-idempotent request, as with `http.send`'s `idempotency-key` option.
+const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+type SendFuture = Box<dyn Future<Output = Result<(http::Response<WasiBody>, IoFuture), Error>> + Send>;
+type IoFuture = Box<dyn Future<Output = Result<(), Error>> + Send>;
+
+/// The `wasi:http` hooks of one call: every request goes through its door.
+pub(crate) struct PipelineHooks {
+    door: HttpDoor,
+    /// Largest request body accepted from the guest, in bytes.
+    max_body_bytes: usize,
+}
+
+impl PipelineHooks {
+    pub(crate) fn new(door: HttpDoor, max_body_bytes: usize) -> Self {
+        Self { door, max_body_bytes }
+    }
+}
+
+impl WasiHttpHooks for PipelineHooks {
+    // The pipeline's client sets `Host` from the URL it was given.
+    fn set_host_header(&mut self) -> bool {
+        false
+    }
+
+    fn send_request(
+        &mut self,
+        request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        _response_errors: IoFuture,
+    ) -> SendFuture {
+        let door = self.door.clone();
+        let max_body_bytes = self.max_body_bytes;
+        Box::new(async move {
+            let outbound = outbound_request(request, options, max_body_bytes).await?;
+            let response = door.send(outbound).await.map_err(wasi_error)?;
+            let io: IoFuture = Box::new(async { Ok(()) });
+            Ok((wasi_response(response)?, io))
+        })
+    }
+}
+
+/// Reads the guest's request, body included, into the pipeline's form.
+async fn outbound_request(
+    request: http::Request<WasiBody>,
+    options: Option<RequestOptions>,
+    max_body_bytes: usize,
+) -> Result<OutboundRequest, Error> {
+    let (parts, body) = request.into_parts();
+    let url = Url::parse(&parts.uri.to_string()).map_err(|_| Error::HttpRequestUriInvalid)?;
+    let mut headers = Vec::with_capacity(parts.headers.len());
+    let mut idempotency_key = None;
+    for (name, value) in &parts.headers {
+        let value = value.to_str().map_err(|_| Error::HttpRequestHeaderSize {
+            field_name: Some(name.to_string()),
+            field_size: None,
+        })?;
+        if name.as_str() == IDEMPOTENCY_KEY {
+            idempotency_key = Some(value.to_string());
+        } else {
+            headers.push((name.to_string(), value.to_string()));
+        }
+    }
+    let body = Limited::new(body, max_body_bytes)
+        .collect()
+        .await
+        .map_err(|error| match error.downcast::<Error>() {
+            Ok(error) => *error,
+            Err(_) => Error::HttpRequestBodySize(Some(max_body_bytes as u64)),
+        })?
+        .to_bytes();
+    let timeout = options.and_then(|o| o.first_byte_timeout.or(o.connect_timeout));
+    Ok(OutboundRequest {
+        method: parts.method,
+        url,
+        headers,
+        body: (!body.is_empty()).then(|| body.to_vec()),
+        auth: None,
+        timeout_ms: timeout.map(|t| t.as_millis().min(u128::from(u32::MAX)) as u32),
+        retry: RetryMode::Automatic,
+        idempotency_key,
+    })
+}
+
+fn wasi_response(response: OutboundResponse) -> Result<http::Response<WasiBody>, Error> {
+    let mut builder = http::Response::builder().status(response.status);
+    for (name, value) in &response.headers {
+        builder = builder.header(name, value);
+    }
+    let body = Full::new(Bytes::from(response.body))
+        .map_err(|never| match never {})
+        .boxed_unsync();
+    builder
+        .body(body)
+        .map_err(|e| Error::InternalError(Some(format!("the upstream response cannot be handed over: {e}"))))
+}
+
+/// The `wasi:http` error code for a pipeline failure. The reason itself is in
+/// the host's log (the error codes carry no text for denials).
+fn wasi_error(error: OutboundError) -> Error {
+    match error {
+        OutboundError::Denied(_) => Error::HttpRequestDenied,
+        OutboundError::Timeout(_) => Error::ConnectionTimeout,
+        OutboundError::Connection(m) => Error::InternalError(Some(m)),
+        OutboundError::TooLarge(n) => Error::HttpResponseBodySize(Some(n)),
+        OutboundError::RateLimited(_) => Error::ConnectionLimitReached,
+        OutboundError::CircuitOpen(_) => Error::DestinationUnavailable,
+        OutboundError::InvalidRequest(m) => Error::InternalError(Some(m)),
+    }
+}

