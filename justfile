@@ -16,7 +16,7 @@ setup:
         rustup target add wasm32-wasip2; \
     fi
 
-# Build every Rust plugin into target/plugins/<family>-<name>.wasm (test guests: target/test-plugins).
+# Build every plugin (Rust, TypeScript) into target/plugins/<family>-<name>.wasm (test guests: target/test-plugins).
 build-plugins: setup
     @echo "==> building plugins (wasm32-wasip2, release)"
     cd plugins && cargo build --release --workspace --exclude patchbay-sdk --quiet
@@ -26,6 +26,11 @@ build-plugins: setup
         [ -f "$dir/Cargo.toml" ] || continue; \
         cp "target/guests/wasm32-wasip2/release/${crate//-/_}.wasm" "{{plugins_dir}}/$crate.wasm"; \
         echo "    target/plugins/$crate.wasm ($(stat -c %s {{plugins_dir}}/$crate.wasm) bytes)"; \
+    done
+    @for dir in plugins/*/; do \
+        [ -f "$dir/package.json" ] || continue; \
+        echo "==> building $(basename "$dir") (TypeScript: tsc, esbuild, componentize-js)"; \
+        (cd "$dir" && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; } && npm run --silent build); \
     done
     @mkdir -p target/test-plugins
     @for dir in tests/guests/*/; do \

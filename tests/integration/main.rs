@@ -4,6 +4,7 @@
 
 mod bridge;
 mod cli;
+mod discord;
 mod oauth;
 mod pipeline;
 mod registry;

@@ -41,9 +41,16 @@ pub fn builder() -> HostBuilder {
         .allow_private_network(true)
 }
 
-/// A host over the built plugins.
+/// A host over the built plugins. Compiled plugins are cached in
+/// `target/test-compile-cache`, shared by every test process: the JavaScript
+/// and Python components take seconds to compile and milliseconds to load.
 pub async fn host() -> Host {
-    builder().plugins_dir(plugins_dir()).build().await.expect("host builds")
+    builder()
+        .plugins_dir(plugins_dir())
+        .compile_cache(workspace().join("target/test-compile-cache"))
+        .build()
+        .await
+        .expect("host builds")
 }
 
 /// Settings pointing WooCommerce at the mock.

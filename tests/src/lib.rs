@@ -3,6 +3,7 @@
 
 #![recursion_limit = "256"]
 
+pub mod discord;
 pub mod hostile;
 pub mod mock;
 pub mod woocommerce;

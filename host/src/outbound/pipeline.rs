@@ -524,12 +524,17 @@ impl OutboundPolicy for Pipeline {
                         .headers
                         .iter()
                         .find(|(n, _)| n == "retry-after")
-                        .and_then(|(_, v)| retry::retry_after(v, SystemTime::now()))
-                        .map(|d| d.min(policy.max_delay));
+                        .and_then(|(_, v)| retry::retry_after(v, SystemTime::now()));
                     if let (429, Some(quota), Some(after)) = (response.status, ctx.rate_quota, after) {
                         self.rate.pause(&ctx.rate_key, quota, after);
                     }
-                    after.unwrap_or_else(|| policy.backoff(attempt))
+                    match after {
+                        // The provider asks for longer than the host would wait:
+                        // retrying sooner only earns another refusal.
+                        Some(after) if after > policy.max_delay => return result.map_err(|a| a.error),
+                        Some(after) => after,
+                        None => policy.backoff(attempt),
+                    }
                 }
                 Err(failed) if retries_left && (safe_to_repeat || failed.nothing_sent) => match failed.error {
                     OutboundError::Connection(_) | OutboundError::Timeout(_) => policy.backoff(attempt),

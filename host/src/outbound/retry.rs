@@ -17,7 +17,8 @@ pub struct RetryPolicy {
     pub retryable_statuses: Vec<u16>,
     /// Backoff of the first retry (the cap of its jitter).
     pub base_delay: Duration,
-    /// Largest backoff, and the largest `Retry-After` honoured.
+    /// Largest backoff, and the longest `Retry-After` the host waits out; a
+    /// longer one returns the response at once (the bucket stays paused).
     pub max_delay: Duration,
 }
 
