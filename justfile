@@ -16,7 +16,7 @@ setup:
         rustup target add wasm32-wasip2; \
     fi
 
-# Build every plugin (Rust, TypeScript) into target/plugins/<family>-<name>.wasm (test guests: target/test-plugins).
+# Build every plugin (Rust, TypeScript, Python) into target/plugins/<family>-<name>.wasm (test guests: target/test-plugins).
 build-plugins: setup
     @echo "==> building plugins (wasm32-wasip2, release)"
     cd plugins && cargo build --release --workspace --exclude patchbay-sdk --quiet
@@ -31,6 +31,13 @@ build-plugins: setup
         [ -f "$dir/package.json" ] || continue; \
         echo "==> building $(basename "$dir") (TypeScript: tsc, esbuild, componentize-js)"; \
         (cd "$dir" && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; } && npm run --silent build); \
+    done
+    @for dir in plugins/*/; do \
+        [ -f "$dir/pyproject.toml" ] || continue; \
+        [ -x target/venv-py/bin/componentize-py ] || { echo "==> installing componentize-py in target/venv-py"; \
+            python3 -m venv target/venv-py && target/venv-py/bin/pip install --quiet -r sdk/python/requirements.txt; }; \
+        echo "==> building $(basename "$dir") (Python: componentize-py)"; \
+        target/venv-py/bin/python sdk/python/build.py "$dir"; \
     done
     @mkdir -p target/test-plugins
     @for dir in tests/guests/*/; do \

@@ -5,6 +5,7 @@
 mod bridge;
 mod cli;
 mod discord;
+mod gemini;
 mod oauth;
 mod pipeline;
 mod registry;
