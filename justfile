@@ -16,7 +16,7 @@ setup:
         rustup target add wasm32-wasip2; \
     fi
 
-# Build every plugin (Rust, TypeScript, Python) into target/plugins/<family>-<name>.wasm (test guests: target/test-plugins).
+# Build every plugin (Rust, TypeScript, Python, C) into target/plugins/<family>-<name>.wasm (test guests: target/test-plugins).
 build-plugins: setup
     @echo "==> building plugins (wasm32-wasip2, release)"
     cd plugins && cargo build --release --workspace --exclude patchbay-sdk --quiet
@@ -32,12 +32,20 @@ build-plugins: setup
         echo "==> building $(basename "$dir") (TypeScript: tsc, esbuild, componentize-js)"; \
         (cd "$dir" && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; } && npm run --silent build); \
     done
+    @if ls plugins/*/pyproject.toml plugins/*/plugin.toml >/dev/null 2>&1 && ! target/venv-plugins/bin/python -c 'import ziglang' 2>/dev/null; then \
+        echo "==> installing componentize-py and zig (ziglang) in target/venv-plugins"; \
+        python3 -m venv target/venv-plugins && target/venv-plugins/bin/pip install --quiet -r sdk/python/requirements.txt -r sdk/c/requirements.txt; \
+    fi
     @for dir in plugins/*/; do \
         [ -f "$dir/pyproject.toml" ] || continue; \
-        [ -x target/venv-py/bin/componentize-py ] || { echo "==> installing componentize-py in target/venv-py"; \
-            python3 -m venv target/venv-py && target/venv-py/bin/pip install --quiet -r sdk/python/requirements.txt; }; \
         echo "==> building $(basename "$dir") (Python: componentize-py)"; \
-        target/venv-py/bin/python sdk/python/build.py "$dir"; \
+        target/venv-plugins/bin/python sdk/python/build.py "$dir"; \
+    done
+    @if ls plugins/*/plugin.toml >/dev/null 2>&1; then echo "==> building patchbay-c (C bindings and componentization)"; cargo build -p patchbay-c --quiet; fi
+    @for dir in plugins/*/; do \
+        [ -f "$dir/plugin.toml" ] || continue; \
+        echo "==> building $(basename "$dir") (C: wit-bindgen c, zig, yyjson)"; \
+        target/venv-plugins/bin/python sdk/c/build.py "$dir"; \
     done
     @mkdir -p target/test-plugins
     @for dir in tests/guests/*/; do \

@@ -7,6 +7,7 @@ mod cli;
 mod discord;
 mod gemini;
 mod oauth;
+mod ollama;
 mod pipeline;
 mod registry;
 mod reload;

@@ -7,4 +7,5 @@ pub mod discord;
 pub mod gemini;
 pub mod hostile;
 pub mod mock;
+pub mod ollama;
 pub mod woocommerce;
