@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::support::{plugin, plugins_dir};
 
 /// `target/<profile>/patchbay`, next to this test binary's `deps/`.
-fn patchbay() -> PathBuf {
+pub(crate) fn patchbay() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let bin = exe.parent().and_then(|deps| deps.parent()).unwrap().join("patchbay");
     assert!(

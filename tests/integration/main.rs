@@ -12,6 +12,7 @@ mod pipeline;
 mod registry;
 mod reload;
 mod sandbox;
+mod scaffold;
 mod support;
 mod vault;
 mod wasi_http;

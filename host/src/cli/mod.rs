@@ -12,6 +12,7 @@ mod compile;
 mod connections;
 mod host_options;
 mod inspect;
+mod new;
 mod providers;
 
 use std::path::PathBuf;
@@ -117,6 +118,8 @@ enum Command {
     Connections(Box<connections::Args>),
     /// The vault key.
     Vault(Box<connections::VaultArgs>),
+    /// Create a plugin for a family in Rust, TypeScript, Python or C that builds and passes its own test.
+    New(new::Args),
 }
 
 /// Credentials from a JSON object of strings; `source` names where it came from.
@@ -209,6 +212,7 @@ pub fn main() -> ExitCode {
             Command::Call(args) => call::run(*args).await,
             Command::Connections(args) => connections::run(*args).await,
             Command::Vault(args) => connections::run_vault(*args).await,
+            Command::New(args) => new::run(args).await,
         }
     });
     match outcome {

@@ -1,0 +1,128 @@
+//! A family's port as the contract defines it, read from `wit/`.
+
+use std::path::Path;
+
+use wit_parser::{Resolve, Type, TypeDefKind, TypeId};
+
+/// The port interface of a family and its operations.
+pub(crate) struct Port {
+    /// `shop`, `courier`, ..., `actions` for `other`.
+    pub interface: String,
+    /// The world a plugin of the family targets, e.g. `shop-provider`.
+    pub world: String,
+    pub functions: Vec<Function>,
+    resolve: Resolve,
+}
+
+pub(crate) struct Function {
+    /// `get-orders`.
+    pub name: String,
+    pub params: Vec<(String, Type)>,
+    pub result: Option<Type>,
+}
+
+/// What a function returns, as the generators need it.
+pub(crate) enum Returns<'a> {
+    /// `result<T, connector-error>`; `None` for `result<_, connector-error>`.
+    Fallible(Option<&'a Type>),
+    /// A plain value (e.g. `list<feed-format>`): the stub returns it empty.
+    Value(&'a Type),
+    Nothing,
+}
+
+const FAMILIES: [(&str, &str, &str); 8] = [
+    ("shop", "shop", "shop-provider"),
+    ("courier", "courier", "courier-provider"),
+    ("payment", "payment", "payment-provider"),
+    ("messaging", "messaging", "messaging-provider"),
+    ("storage", "storage", "storage-provider"),
+    ("llm", "llm", "llm-provider"),
+    ("feed", "feed", "feed-provider"),
+    ("other", "actions", "action-provider"),
+];
+
+impl Port {
+    pub fn load(wit: &Path, family: &str) -> Result<Self, String> {
+        let Some((_, interface, world)) = FAMILIES.iter().find(|(f, ..)| *f == family) else {
+            let known: Vec<&str> = FAMILIES.iter().map(|(f, ..)| *f).collect();
+            return Err(format!("unknown family {family:?}; one of: {}", known.join(", ")));
+        };
+        let mut resolve = Resolve::default();
+        let (package, _) = resolve
+            .push_dir(wit)
+            .map_err(|e| format!("cannot read the contract in {}: {e:#}", wit.display()))?;
+        let id = resolve.packages[package]
+            .interfaces
+            .get(*interface)
+            .copied()
+            .ok_or_else(|| format!("the contract has no `{interface}` interface"))?;
+        let functions = resolve.interfaces[id]
+            .functions
+            .values()
+            .map(|f| Function {
+                name: f.name.clone(),
+                params: f.params.iter().map(|p| (p.name.clone(), p.ty)).collect(),
+                result: f.result,
+            })
+            .collect();
+        Ok(Self {
+            interface: interface.to_string(),
+            world: world.to_string(),
+            functions,
+            resolve,
+        })
+    }
+
+    /// The definition behind a type id.
+    pub fn kind(&self, id: TypeId) -> &TypeDefKind {
+        &self.resolve.types[id].kind
+    }
+
+    /// A named type's WIT name (`order-query`), if it has one.
+    pub fn name(&self, id: TypeId) -> Option<&str> {
+        self.resolve.types[id].name.as_deref()
+    }
+
+    pub fn returns<'a>(&'a self, function: &'a Function) -> Returns<'a> {
+        match &function.result {
+            None => Returns::Nothing,
+            Some(Type::Id(id)) if self.name(*id).is_none() => match self.kind(*id) {
+                TypeDefKind::Result(r) => Returns::Fallible(r.ok.as_ref()),
+                _ => Returns::Value(function.result.as_ref().expect("matched Some")),
+            },
+            Some(ty) => Returns::Value(ty),
+        }
+    }
+}
+
+/// `get-orders` → `get_orders`.
+pub(crate) fn snake(name: &str) -> String {
+    name.replace('-', "_")
+}
+
+/// `get-orders` → `getOrders`.
+pub(crate) fn camel(name: &str) -> String {
+    let mut out = String::new();
+    let mut upper = false;
+    for c in name.chars() {
+        if c == '-' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `order-query` → `OrderQuery`.
+pub(crate) fn pascal(name: &str) -> String {
+    let camel = camel(name);
+    let mut chars = camel.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
+        .unwrap_or_default()
+}

@@ -1,0 +1,204 @@
+//! A Rust plugin: its own crate (own workspace) on the Rust SDK.
+
+use wit_parser::{Type, TypeDefKind};
+
+use super::port::{Port, Returns, pascal, snake};
+use super::shared::render;
+use super::{Plan, Scaffold};
+
+fn rust_type(port: &Port, ty: &Type) -> String {
+    match ty {
+        Type::Bool => "bool".into(),
+        Type::U8 => "u8".into(),
+        Type::U16 => "u16".into(),
+        Type::U32 => "u32".into(),
+        Type::U64 => "u64".into(),
+        Type::S8 => "i8".into(),
+        Type::S16 => "i16".into(),
+        Type::S32 => "i32".into(),
+        Type::S64 => "i64".into(),
+        Type::F32 => "f32".into(),
+        Type::F64 => "f64".into(),
+        Type::Char => "char".into(),
+        Type::String => "String".into(),
+        Type::Id(id) => match (port.name(*id), port.kind(*id)) {
+            (Some(name), _) => pascal(name),
+            (None, TypeDefKind::List(inner)) => format!("Vec<{}>", rust_type(port, inner)),
+            (None, TypeDefKind::Option(inner)) => format!("Option<{}>", rust_type(port, inner)),
+            (None, TypeDefKind::Tuple(t)) => {
+                format!(
+                    "({})",
+                    t.types
+                        .iter()
+                        .map(|t| rust_type(port, t))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }
+            (None, other) => unreachable!("the contract's ports use no anonymous {other:?}"),
+        },
+        other => unreachable!("the contract's ports use no {other:?}"),
+    }
+}
+
+fn operations(plan: &Plan) -> String {
+    let port = plan.port;
+    let mut out = String::new();
+    for f in &port.functions {
+        let params: Vec<String> = f
+            .params
+            .iter()
+            .map(|(name, ty)| format!("_{}: {}", snake(name), rust_type(port, ty)))
+            .collect();
+        let (ret, body) = match port.returns(f) {
+            Returns::Fallible(ok) => (
+                format!(
+                    " -> Result<{}>",
+                    ok.map(|t| rust_type(port, t)).unwrap_or_else(|| "()".into())
+                ),
+                format!(
+                    "Err(Error::Unsupported(\"{}.{} is not implemented yet\".into()))",
+                    port.interface, f.name
+                ),
+            ),
+            Returns::Value(ty) => (format!(" -> {}", rust_type(port, ty)), "Default::default()".into()),
+            Returns::Nothing => (String::new(), "{}".into()),
+        };
+        out += &format!(
+            "    fn {}({}){ret} {{\n        {body}\n    }}\n\n",
+            snake(&f.name),
+            params.join(", ")
+        );
+    }
+    out.trim_end().to_string()
+}
+
+const CARGO: &str = r#"[package]
+name = "@artifact@"
+description = "Patchbay @family@ plugin for @display@"
+version = "0.1.0"
+edition = "2024"
+publish = false
+
+[lib]
+crate-type = ["cdylib", "rlib"]
+
+[dependencies]
+patchbay-sdk = { path = "@root@/sdk" }
+serde_json = "1"
+
+# Its own workspace: built with `cargo build --target wasm32-wasip2 --release`.
+[workspace]
+
+[profile.release]
+opt-level = "s"
+lto = true
+codegen-units = 1
+panic = "abort"
+strip = true
+"#;
+
+const LIB: &str = r#"//! @display@: a Patchbay @family@ plugin.
+
+use patchbay_sdk::prelude::*;
+
+/// The plugin.
+pub struct @type@;
+
+impl Connector for @type@ {
+    fn manifest() -> PluginManifest {
+        PluginManifest {
+            name: "@name@".into(),
+            family: Family::@family_variant@,
+            display_name: "@display@".into(),
+            description: "A Patchbay @family@ adapter for @display@.".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            contract_version: patchbay_sdk::CONTRACT_VERSION.into(),
+            credentials: vec![CredentialField {
+                name: "api_key".into(),
+                label: "API key".into(),
+                secret: true,
+                required: true,
+                default: None,
+                choices: Vec::new(),
+                help: "Sent by the host as a bearer token; the plugin never sees it.".into(),
+            }],
+            settings: vec![SettingField {
+                name: "base_url".into(),
+                label: "API base URL".into(),
+                type_: SettingType::Url,
+                required: true,
+                default: None,
+                choices: Vec::new(),
+                help: "The provider's API; the only host the plugin may reach.".into(),
+            }],
+            auth: AuthSpec {
+                strategy: AuthStrategy::Bearer,
+                oauth2: None,
+            },
+            allowed_hosts: vec!["{{setting.base_url}}".into()],
+            rate_limit: Some(RateLimitHint {
+                requests_per_second: 5.0,
+                burst: 10,
+            }),
+            retry: Some(RetryHint {
+                max_retries: 3,
+                retryable_statuses: vec![429, 500, 502, 503, 504],
+            }),
+            webhooks: None,
+        }
+    }
+
+    fn test_connection() -> Result<ConnectionTest> {
+        let base = config::require("base_url")?;
+        let response = Request::get(format!("{}/health", base.trim_end_matches('/')))
+            .bearer_auth("api_key")
+            .send()?;
+        match response.error_for_status() {
+            Ok(response) => Ok(ConnectionTest {
+                success: true,
+                message: format!("Connected to {base}"),
+                details: response.text(),
+            }),
+            Err(Error::Auth(message)) => Ok(ConnectionTest {
+                success: false,
+                message: format!("@display@ refused the API key: {message}"),
+                details: "{}".into(),
+            }),
+            Err(other) => Err(other),
+        }
+    }
+}
+
+impl @trait@ for @type@ {
+@operations@
+}
+
+patchbay_sdk::export!(@type@: @port@);
+"#;
+
+pub(crate) fn scaffold(plan: &Plan) -> Scaffold {
+    let type_name = pascal(plan.name);
+    let family_variant = pascal(plan.family);
+    let operations = operations(plan);
+    let crate_file = snake(&plan.artifact);
+    let extra = [
+        ("type", type_name.as_str()),
+        ("trait", &pascal(&plan.port.interface)),
+        ("family_variant", family_variant.as_str()),
+        ("operations", operations.as_str()),
+    ];
+    Scaffold {
+        files: vec![
+            ("Cargo.toml".into(), render(CARGO, plan, &[])),
+            ("src/lib.rs".into(), render(LIB, plan, &extra)),
+            (".gitignore".into(), "/target\n/dist\n".into()),
+        ],
+        build: format!(
+            "cargo build --release --target wasm32-wasip2 --quiet\nmkdir -p dist\ncp \"${{CARGO_TARGET_DIR:-target}}/wasm32-wasip2/release/{crate_file}.wasm\" dist/{}.wasm",
+            plan.artifact
+        ),
+        language: "Rust",
+        sdk_doc: "sdk/README.md",
+    }
+}
