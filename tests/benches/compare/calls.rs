@@ -255,11 +255,12 @@ pub async fn imports(report: &mut Report) {
         client.get(&echo).send().await.unwrap().bytes().await.unwrap();
     })
     .await;
-    report.section("2. Instantiation and calls (Rust guest)");
+    report.section("2. Instantiation and calls");
     report.para(&format!(
         "Each call instantiates the plugin afresh from its `InstancePre` (pooling allocator). \
-         {RUNS} runs after {WARMUP} warm-up runs. JavaScript, Python and C guests are not built \
-         yet (issue 6), so only the Rust row exists."
+         {RUNS} runs after {WARMUP} warm-up runs. First the Rust probe guest with each host \
+         import; then one plugin per language, each answering `connector.manifest` (no I/O), \
+         which is what instantiating a guest and one call into it cost in that language."
     ));
     let row =
         |what: &str, stats: &Stats, base: Duration| vec![what.to_string(), stats.cell(), ratio(stats.median(), base)];
@@ -277,4 +278,44 @@ pub async fn imports(report: &mut Report) {
             row("native `reqwest` GET of the same echo", &native_http, trivial.median()),
         ],
     );
+    let mut rows = Vec::new();
+    for (language, file, provider) in LANGUAGES {
+        let host = host_with(&[plugin_path(file)], provider).await;
+        let plugin = host.provider(provider).unwrap();
+        let credentials: Credentials = plugin
+            .manifest()
+            .credentials
+            .iter()
+            .map(|c| (c.name.clone(), "bench".to_string()))
+            .collect();
+        let conn = host.connect(provider, credentials, Settings::new()).unwrap();
+        let manifest = sample(WARMUP, RUNS, || async {
+            conn.call_json("connector.manifest", &json!({})).await.unwrap();
+        })
+        .await;
+        let size = std::fs::metadata(plugin_path(file)).map(|m| m.len()).unwrap_or(0);
+        rows.push(vec![
+            format!("{language}: `{provider}`"),
+            format!("{:.1} MiB", size as f64 / (1024.0 * 1024.0)),
+            manifest.cell(),
+            ratio(manifest.median(), trivial.median()),
+        ]);
+    }
+    report.table(
+        &[
+            "fresh instance + `connector.manifest`",
+            "component",
+            "median (p10–p90)",
+            "vs Rust trivial call",
+        ],
+        rows,
+    );
 }
+
+/// One adapter per language: (language, file in target/plugins, provider).
+pub const LANGUAGES: [(&str, &str, &str); 4] = [
+    ("Rust", "shop-woocommerce", "shop/woocommerce"),
+    ("TypeScript (componentize-js)", "messaging-discord", "messaging/discord"),
+    ("Python (componentize-py)", "llm-gemini", "llm/gemini"),
+    ("C (wit-bindgen c, zig)", "llm-ollama", "llm/ollama"),
+];

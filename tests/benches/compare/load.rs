@@ -8,7 +8,7 @@ use patchbay::Host;
 use crate::stats::{Stats, ratio};
 use crate::{Report, plugin_path, test_plugin_path};
 
-const RUNS: usize = 5;
+const RUNS: usize = 3;
 
 async fn load_once(cache: &std::path::Path, file: &std::path::Path) -> std::time::Duration {
     let host = Host::builder().compile_cache(cache).build().await.unwrap();
@@ -18,10 +18,11 @@ async fn load_once(cache: &std::path::Path, file: &std::path::Path) -> std::time
 }
 
 pub async fn cold_load(report: &mut Report) {
-    let plugins: Vec<(&str, PathBuf)> = vec![
-        ("shop-woocommerce (Rust)", plugin_path("shop-woocommerce")),
-        ("probe (Rust)", test_plugin_path("probe")),
-    ];
+    let mut plugins: Vec<(String, PathBuf)> = crate::calls::LANGUAGES
+        .iter()
+        .map(|(language, file, _)| (format!("{file} ({language})"), plugin_path(file)))
+        .collect();
+    plugins.push(("probe (Rust test guest)".into(), test_plugin_path("probe")));
     let mut rows = Vec::new();
     for (name, file) in plugins {
         let size = std::fs::metadata(&file).unwrap().len();
@@ -38,7 +39,7 @@ pub async fn cold_load(report: &mut Report) {
         }
         let (compiled, cached) = (Stats { samples: compiled }, Stats { samples: cached });
         rows.push(vec![
-            name.to_string(),
+            name,
             format!("{:.0} KiB", size as f64 / 1024.0),
             compiled.cell(),
             cached.cell(),
@@ -50,8 +51,8 @@ pub async fn cold_load(report: &mut Report) {
         "`Host::load_file` (read, validate, compile or load the artifact, check imports and \
          exports, read the manifest) with an empty cache directory ({RUNS} runs) and with a warm \
          one ({} runs). The cache is keyed by the component's SHA-256 and the engine's \
-         configuration. JavaScript (~12 MB) and Python (~19 MB) components do not exist yet \
-         (issue 6); `patchbay compile DIR` prints the same comparison per file.",
+         configuration. The JavaScript (~12 MB) and Python (~19 MB) components are why the \
+         cache exists; `patchbay compile DIR` prints the same comparison per file.",
         RUNS * 2
     ));
     report.table(&["plugin", "size", "compile", "from cache", "compile / cached"], rows);
