@@ -30,7 +30,7 @@ build-plugins: setup
     @for dir in plugins/*/; do \
         [ -f "$dir/package.json" ] || continue; \
         echo "==> building $(basename "$dir") (TypeScript: tsc, esbuild, componentize-js)"; \
-        (cd "$dir" && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; } && npm run --silent build); \
+        (cd "$dir" && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm install --no-audit --no-fund --loglevel=error; } && npm run --silent build); \
     done
     @if ls plugins/*/pyproject.toml plugins/*/plugin.toml >/dev/null 2>&1 && ! target/venv-plugins/bin/python -c 'import ziglang' 2>/dev/null; then \
         echo "==> installing componentize-py and zig (ziglang) in target/venv-plugins"; \
