@@ -6,7 +6,7 @@ use patchbay::{CallError, Connection, Credentials, Host, Settings};
 use patchbay_tests::gemini::{API_KEY, BLOCKED_WORD, EXHAUSTED_MODEL, MockGemini};
 use serde_json::{Value, json};
 
-use crate::support::host;
+use crate::support::{host, no_options, say};
 
 async fn gemini(mock: &MockGemini, key: &str) -> (Host, Connection) {
     let host = host().await;
@@ -18,29 +18,6 @@ async fn gemini(mock: &MockGemini, key: &str) -> (Host, Connection) {
         )
         .unwrap();
     (host, conn)
-}
-
-fn say(role: ChatRole, content: &str) -> ChatMessage {
-    ChatMessage {
-        role,
-        content: content.into(),
-        name: None,
-        tool_call_id: None,
-        tool_calls: Vec::new(),
-    }
-}
-
-fn options() -> CompletionOptions {
-    CompletionOptions {
-        temperature: None,
-        max_tokens: None,
-        top_p: None,
-        stop: Vec::new(),
-        tools: Vec::new(),
-        tool_choice: None,
-        response_schema: None,
-        extra: "{}".into(),
-    }
 }
 
 #[tokio::test]
@@ -67,7 +44,7 @@ async fn a_completion_with_a_system_prompt_options_and_usage() {
         stop: vec!["END".into()],
         extra: json!({ "safetySettings": [{ "category": "HARM_CATEGORY_HARASSMENT", "threshold": "BLOCK_NONE" }] })
             .to_string(),
-        ..options()
+        ..no_options()
     };
     let answer = llm.complete(&messages, None, &opts).await.unwrap();
     assert_eq!(answer.content, "echo: What is Patchbay?");
@@ -100,7 +77,7 @@ async fn a_completion_with_a_system_prompt_options_and_usage() {
             Some("gemini-2.5-pro"),
             &CompletionOptions {
                 max_tokens: Some(3),
-                ..options()
+                ..no_options()
             },
         )
         .await
@@ -124,7 +101,7 @@ async fn tool_calls_round_trip_through_function_call_and_response() {
     let opts = CompletionOptions {
         tools: vec![weather],
         tool_choice: Some("auto".into()),
-        ..options()
+        ..no_options()
     };
     let mut messages = vec![say(ChatRole::User, "What's the weather in Cluj?")];
     let first = llm.complete(&messages, None, &opts).await.unwrap();
@@ -207,20 +184,20 @@ async fn google_rpc_errors_become_typed_connector_errors() {
     let hello = [say(ChatRole::User, "Hello")];
 
     let (_, wrong) = gemini(&mock, "AIza-wrong").await;
-    match wrong.llm().unwrap().complete(&hello, None, &options()).await {
+    match wrong.llm().unwrap().complete(&hello, None, &no_options()).await {
         Err(CallError::Connector(ConnectorError::Auth(m))) => assert!(
             m.contains("INVALID_ARGUMENT"),
             "a 400 with API_KEY_INVALID is auth: {m}"
         ),
         other => panic!("expected auth, got {other:?}"),
     }
-    match llm.complete(&hello, Some(EXHAUSTED_MODEL), &options()).await {
+    match llm.complete(&hello, Some(EXHAUSTED_MODEL), &no_options()).await {
         Err(CallError::Connector(ConnectorError::RateLimited(after))) => {
             assert_eq!(after, Some(41), "RetryInfo.retryDelay")
         }
         other => panic!("expected rate-limited, got {other:?}"),
     }
-    match llm.complete(&hello, Some("gemini-9-ultra"), &options()).await {
+    match llm.complete(&hello, Some("gemini-9-ultra"), &no_options()).await {
         Err(CallError::Connector(ConnectorError::NotFound(m))) => {
             assert!(m.contains("models/gemini-9-ultra is not found"), "{m}")
         }
@@ -230,7 +207,7 @@ async fn google_rpc_errors_become_typed_connector_errors() {
         .complete(
             &[say(ChatRole::User, &format!("something {BLOCKED_WORD}"))],
             None,
-            &options(),
+            &no_options(),
         )
         .await
     {
@@ -240,13 +217,13 @@ async fn google_rpc_errors_become_typed_connector_errors() {
         other => panic!("expected permanent, got {other:?}"),
     }
     let before = mock.generate_requests().len();
-    match llm.complete(&[say(ChatRole::Tool, "{}")], None, &options()).await {
+    match llm.complete(&[say(ChatRole::Tool, "{}")], None, &no_options()).await {
         Err(CallError::Connector(ConnectorError::Validation(m))) => assert!(m.contains("tool result needs"), "{m}"),
         other => panic!("expected validation, got {other:?}"),
     }
     let schema = CompletionOptions {
         response_schema: Some("{not json".into()),
-        ..options()
+        ..no_options()
     };
     assert!(matches!(
         llm.complete(&hello, None, &schema).await,

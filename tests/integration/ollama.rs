@@ -6,7 +6,7 @@ use patchbay::{CallError, Connection, Credentials, Host, Settings};
 use patchbay_tests::ollama::MockOllama;
 use serde_json::{Value, json};
 
-use crate::support::host;
+use crate::support::{host, no_options, say};
 
 async fn ollama(mock: &MockOllama) -> (Host, Connection) {
     let host = host().await;
@@ -18,29 +18,6 @@ async fn ollama(mock: &MockOllama) -> (Host, Connection) {
         )
         .unwrap();
     (host, conn)
-}
-
-fn say(role: ChatRole, content: &str) -> ChatMessage {
-    ChatMessage {
-        role,
-        content: content.into(),
-        name: None,
-        tool_call_id: None,
-        tool_calls: Vec::new(),
-    }
-}
-
-fn options() -> CompletionOptions {
-    CompletionOptions {
-        temperature: None,
-        max_tokens: None,
-        top_p: None,
-        stop: Vec::new(),
-        tools: Vec::new(),
-        tool_choice: None,
-        response_schema: None,
-        extra: String::new(),
-    }
 }
 
 #[tokio::test]
@@ -60,7 +37,7 @@ async fn a_completion_with_options_usage_and_the_default_model() {
         stop: vec!["\n\n".into()],
         response_schema: Some(json!({ "type": "object" }).to_string()),
         extra: json!({ "keep_alive": "5m" }).to_string(),
-        ..options()
+        ..no_options()
     };
     let messages = [
         say(ChatRole::System, "Be brief."),
@@ -92,7 +69,7 @@ async fn a_completion_with_options_usage_and_the_default_model() {
             Some("qwen2.5:7b"),
             &CompletionOptions {
                 max_tokens: Some(2),
-                ..options()
+                ..no_options()
             },
         )
         .await
@@ -113,7 +90,7 @@ async fn tool_calls_round_trip() {
             description: "Current weather".into(),
             parameters_json: json!({ "type": "object", "properties": { "city": { "type": "string" } } }).to_string(),
         }],
-        ..options()
+        ..no_options()
     };
     let mut messages = vec![say(ChatRole::User, "weather in Cluj?")];
     let first = llm.complete(&messages, None, &opts).await.unwrap();
@@ -173,7 +150,7 @@ async fn models_connection_test_and_errors() {
     assert!(test.success && test.message.ends_with("has 2 models"), "{test:?}");
 
     match llm
-        .complete(&[say(ChatRole::User, "hi")], Some("mistral"), &options())
+        .complete(&[say(ChatRole::User, "hi")], Some("mistral"), &no_options())
         .await
     {
         Err(CallError::Connector(ConnectorError::NotFound(m))) => {
@@ -183,13 +160,13 @@ async fn models_connection_test_and_errors() {
     }
     let before = mock.chat_requests().len();
     let orphan = [say(ChatRole::Tool, "result")];
-    match llm.complete(&orphan, None, &options()).await {
+    match llm.complete(&orphan, None, &no_options()).await {
         Err(CallError::Connector(ConnectorError::Validation(m))) => assert!(m.contains("tool result needs"), "{m}"),
         other => panic!("expected validation, got {other:?}"),
     }
     let bad_schema = CompletionOptions {
         response_schema: Some("{oops".into()),
-        ..options()
+        ..no_options()
     };
     assert!(matches!(
         llm.complete(&[say(ChatRole::User, "hi")], None, &bad_schema).await,

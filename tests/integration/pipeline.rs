@@ -54,10 +54,15 @@ pub(crate) fn connect(host: &Host, base: &str, other: Option<&str>) -> Connectio
 }
 
 pub(crate) async fn probe(conn: &Connection, spec: Value) -> Value {
+    probe_action(conn, "request", spec).await
+}
+
+/// Runs one of the probe's actions and returns what it reports.
+pub(crate) async fn probe_action(conn: &Connection, action: &str, input: Value) -> Value {
     let output = conn
         .call_json(
             "actions.execute",
-            &json!({ "name": "request", "input": spec.to_string() }),
+            &json!({ "name": action, "input": input.to_string() }),
         )
         .await
         .expect("the probe reports, it does not fail");

@@ -71,3 +71,28 @@ pub fn woo(host: &Host, shop: &MockShop) -> Connection {
     host.connect("shop/woocommerce", shop_credentials(shop), shop_settings(shop))
         .expect("connects")
 }
+
+/// A chat message with only a role and content.
+pub fn say(role: patchbay::types::ChatRole, content: &str) -> patchbay::types::ChatMessage {
+    patchbay::types::ChatMessage {
+        role,
+        content: content.into(),
+        name: None,
+        tool_call_id: None,
+        tool_calls: Vec::new(),
+    }
+}
+
+/// Completion options with nothing set.
+pub fn no_options() -> patchbay::types::CompletionOptions {
+    patchbay::types::CompletionOptions {
+        temperature: None,
+        max_tokens: None,
+        top_p: None,
+        stop: Vec::new(),
+        tools: Vec::new(),
+        tool_choice: None,
+        response_schema: None,
+        extra: String::new(),
+    }
+}

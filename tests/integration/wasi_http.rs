@@ -8,7 +8,7 @@ use patchbay::{Host, Limits};
 use patchbay_tests::hostile::Hostile;
 use serde_json::{Value, json};
 
-use crate::pipeline::{TOKEN, builder, connect, probe_plugins};
+use crate::pipeline::{TOKEN, builder, connect, probe_action, probe_plugins};
 
 /// Sends one `wasi:http` request from the probe; `url` is split the way
 /// `wasi:http` wants it.
@@ -21,14 +21,7 @@ async fn wasi_request(conn: &patchbay::Connection, method: &str, url: &str, extr
         "path": &url[url::Position::BeforePath..],
     });
     spec.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
-    let output = conn
-        .call_json(
-            "actions.execute",
-            &json!({ "name": "wasi-http", "input": spec.to_string() }),
-        )
-        .await
-        .expect("the probe reports, it does not fail");
-    serde_json::from_str(output.as_str().unwrap()).unwrap()
+    probe_action(conn, "wasi-http", spec).await
 }
 
 #[tokio::test]
@@ -138,14 +131,7 @@ async fn both_doors_count_against_one_request_limit() {
         },
         "contract": { "url": format!("{}/status/m/200", up.url()) },
     });
-    let output = conn
-        .call_json(
-            "actions.execute",
-            &json!({ "name": "both-doors", "input": spec.to_string() }),
-        )
-        .await
-        .unwrap();
-    let outcomes: Value = serde_json::from_str(output.as_str().unwrap()).unwrap();
+    let outcomes = probe_action(&conn, "both-doors", spec).await;
     assert_eq!(outcomes[0]["status"], 200, "{outcomes}");
     assert_eq!(outcomes[1]["error"], "denied", "{outcomes}");
     assert!(
