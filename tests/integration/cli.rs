@@ -73,6 +73,29 @@ async fn inspect_reports_family_capabilities_and_allowed_hosts() {
 }
 
 #[tokio::test]
+async fn inspect_shows_the_typescript_python_and_c_adapters() {
+    for (file, provider, port, credential) in [
+        ("messaging-discord", "messaging/discord", "messaging", Some("bot_token")),
+        ("llm-gemini", "llm/gemini", "llm", Some("api_key")),
+        ("llm-ollama", "llm/ollama", "llm", None),
+    ] {
+        let wasm = plugin(file);
+        let output = run(args(&["inspect", wasm.to_str().unwrap(), "--json"])).await;
+        assert!(
+            output.status.success(),
+            "{file}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let doc = stdout_json(&output);
+        assert_eq!(doc["provider"], provider);
+        assert_eq!(doc["port"], port);
+        assert_eq!(doc["contract-version"], "0.1.0");
+        assert_eq!(doc["manifest"]["credentials"][0]["name"].as_str(), credential, "{file}");
+        assert!(doc["functions"][format!("{port}.{}", if port == "llm" { "complete" } else { "send" })].is_object());
+    }
+}
+
+#[tokio::test]
 async fn providers_lists_what_loaded_and_what_was_skipped() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(plugin("shop-woocommerce"), dir.path().join("shop-woocommerce.wasm")).unwrap();

@@ -53,8 +53,11 @@ pub(crate) fn describe(plugin: &Plugin, engine: &wasmtime::Engine, with_function
 }
 
 pub(crate) async fn run(args: Args) -> Result<(), Failure> {
+    // The compile cache: a 12 MB JavaScript or 19 MB Python component takes
+    // seconds to compile and milliseconds to load once compiled.
     let host = Host::builder()
         .pooling(false)
+        .compile_cache(super::default_cache())
         .build()
         .await
         .map_err(|e| Failure::fault(e.to_string()))?;
