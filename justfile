@@ -24,7 +24,9 @@ build-plugins: setup
     @for dir in plugins/*/; do \
         crate=$(basename "$dir"); \
         [ -f "$dir/Cargo.toml" ] || continue; \
-        cp "target/guests/wasm32-wasip2/release/${crate//-/_}.wasm" "{{plugins_dir}}/$crate.wasm"; \
+        wasm="target/guests/wasm32-wasip2/release/${crate//-/_}.wasm"; \
+        [ -f "$wasm" ] || { echo "    skipped plugins/$crate: not a member of plugins/Cargo.toml (it has its own build.sh)"; continue; }; \
+        cp "$wasm" "{{plugins_dir}}/$crate.wasm"; \
         echo "    target/plugins/$crate.wasm ($(stat -c %s {{plugins_dir}}/$crate.wasm) bytes)"; \
     done
     @for dir in plugins/*/; do \
