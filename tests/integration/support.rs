@@ -31,7 +31,10 @@ pub fn plugin(name: &str) -> PathBuf {
     plugins_dir().join(format!("{name}.wasm"))
 }
 
-/// A host builder for tests: a small pool, and loopback allowed (mocks run there).
+/// A host builder for tests: a small pool, loopback allowed (mocks run
+/// there), and compiled plugins cached in `target/test-compile-cache`, shared
+/// by every test process: the JavaScript and Python components take seconds
+/// to compile and milliseconds to load.
 pub fn builder() -> HostBuilder {
     Host::builder()
         .limits(Limits {
@@ -39,18 +42,12 @@ pub fn builder() -> HostBuilder {
             ..Limits::default()
         })
         .allow_private_network(true)
+        .compile_cache(workspace().join("target/test-compile-cache"))
 }
 
-/// A host over the built plugins. Compiled plugins are cached in
-/// `target/test-compile-cache`, shared by every test process: the JavaScript
-/// and Python components take seconds to compile and milliseconds to load.
+/// A host over the built plugins.
 pub async fn host() -> Host {
-    builder()
-        .plugins_dir(plugins_dir())
-        .compile_cache(workspace().join("target/test-compile-cache"))
-        .build()
-        .await
-        .expect("host builds")
+    builder().plugins_dir(plugins_dir()).build().await.expect("host builds")
 }
 
 /// Settings pointing WooCommerce at the mock.
