@@ -157,7 +157,6 @@ pub(crate) struct CallState {
     wasi: WasiCtx,
     http: WasiHttpCtx,
     http_hooks: PipelineHooks,
-    http_door: HttpDoor,
     table: ResourceTable,
     pub(crate) limits: StoreLimits,
     pub(crate) ctx: CallContext,
@@ -177,8 +176,7 @@ impl CallState {
             .allow_udp(false)
             .allow_ip_name_lookup(false)
             .build();
-        let http_door = HttpDoor::new(&ctx);
-        let http_hooks = PipelineHooks::new(http_door.clone(), limits.max_memory_bytes);
+        let http_hooks = PipelineHooks::new(HttpDoor::new(&ctx), limits.max_memory_bytes);
         let store_limits = StoreLimitsBuilder::new()
             .memory_size(limits.max_memory_bytes)
             .table_elements(limits.max_table_elements)
@@ -191,7 +189,6 @@ impl CallState {
             wasi,
             http: WasiHttpCtx::new(),
             http_hooks,
-            http_door,
             table: ResourceTable::new(),
             limits: store_limits,
             ctx,
@@ -202,7 +199,7 @@ impl CallState {
 
     /// The call's door to the outbound pipeline.
     pub(crate) fn http_door(&self) -> HttpDoor {
-        self.http_door.clone()
+        self.http_hooks.door()
     }
 
     /// What the guest wrote to stdout and stderr.

@@ -34,6 +34,11 @@ impl PipelineHooks {
     pub(crate) fn new(door: HttpDoor, max_body_bytes: usize) -> Self {
         Self { door, max_body_bytes }
     }
+
+    /// The call's door, which `http.send` shares (one request limit for both).
+    pub(crate) fn door(&self) -> HttpDoor {
+        self.door.clone()
+    }
 }
 
 impl WasiHttpHooks for PipelineHooks {

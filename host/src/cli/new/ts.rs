@@ -13,18 +13,16 @@ fn operations(plan: &Plan) -> String {
             .iter()
             .map(|(name, _)| format!("_{}: unknown", camel(name)))
             .collect();
-        let body = match port.returns(f) {
-            Returns::Fallible(_) => format!(
-                "throw ConnectorError.unsupported(\"{}.{} is not implemented yet\");",
-                port.interface, f.name
+        let (ret, body) = match port.returns(f) {
+            Returns::Fallible(_) => (
+                "never",
+                format!(
+                    "throw ConnectorError.unsupported(\"{}.{} is not implemented yet\");",
+                    port.interface, f.name
+                ),
             ),
-            Returns::Value(_) => "return [];".into(),
-            Returns::Nothing => "return;".into(),
-        };
-        let ret = match port.returns(f) {
-            Returns::Fallible(_) => "never",
-            Returns::Value(_) => "never[]",
-            Returns::Nothing => "void",
+            Returns::Value(_) => ("never[]", "return [];".to_string()),
+            Returns::Nothing => ("void", "return;".to_string()),
         };
         out += &format!(
             "  {}({}): {ret} {{\n    {body}\n  }},\n",
