@@ -1,3 +1,6 @@
+//! `patchbay`: inspect plugins, list providers, call any operation, manage
+//! stored connections and the vault, scaffold new plugins.
+//!
 //! The command line. Exit codes scripts can rely on:
 //!
 //! | code | meaning                                                         |
@@ -194,7 +197,7 @@ fn init_logging() {
         .init();
 }
 
-pub fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {

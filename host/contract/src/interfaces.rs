@@ -98,12 +98,16 @@ pub fn family_name(family: Family) -> &'static str {
 /// The contract package's namespace and name.
 pub const CONTRACT_PACKAGE: &str = "patchbay:connector";
 
+/// The contract version this host's bindings are generated from: the one
+/// place the host names it.
+pub const CONTRACT_VERSION: &str = "0.1.0";
+
 /// Contract versions this host serves.
-pub const SUPPORTED_CONTRACT_VERSIONS: &[&str] = &["0.1.0"];
+pub const SUPPORTED_CONTRACT_VERSIONS: &[&str] = &[CONTRACT_VERSION];
 
 /// Interfaces of the contract that the host provides as imports (with
 /// functions) or that only define types.
-pub(crate) const HOST_IMPORTS: &[&str] = &[
+pub const HOST_IMPORTS: &[&str] = &[
     "http",
     "kv",
     "log",
@@ -121,7 +125,7 @@ pub(crate) const HOST_IMPORTS: &[&str] = &[
 ];
 
 /// Splits `patchbay:connector/shop@0.1.0` into `("patchbay:connector/shop", Some("0.1.0"))`.
-pub(crate) fn split_version(name: &str) -> (&str, Option<&str>) {
+pub fn split_version(name: &str) -> (&str, Option<&str>) {
     match name.rsplit_once('@') {
         Some((base, version)) => (base, Some(version)),
         None => (name, None),

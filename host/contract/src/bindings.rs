@@ -4,7 +4,7 @@
 //! and capability; a given plugin exports a subset, found per interface.
 
 wasmtime::component::bindgen!({
-    path: "../wit",
+    path: "../../wit",
     inline: "
         package patchbay:host;
         world plugin {

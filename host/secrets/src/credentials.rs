@@ -33,12 +33,12 @@ impl Credentials {
     }
 
     /// Every non-empty value, for scrubbing logs.
-    pub(crate) fn values(&self) -> impl Iterator<Item = &str> {
+    pub fn values(&self) -> impl Iterator<Item = &str> {
         self.0.values().map(String::as_str).filter(|v| !v.is_empty())
     }
 
     /// Sets a default for a field that is absent.
-    pub(crate) fn set_default(&mut self, name: &str, value: &str) {
+    pub fn set_default(&mut self, name: &str, value: &str) {
         self.0.entry(name.to_string()).or_insert_with(|| value.to_string());
     }
 }

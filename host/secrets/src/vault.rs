@@ -16,7 +16,6 @@ use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use rand::RngCore as _;
 use sha2::{Digest as _, Sha256};
 
-use crate::store::StoreError;
 
 /// The environment variable that holds the vault key, base64-encoded.
 pub const KEY_ENV: &str = "PATCHBAY_VAULT_KEY";
@@ -66,9 +65,6 @@ pub enum VaultError {
         /// Which value.
         what: String,
     },
-    /// The store failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
 }
 
 /// Where a key was found.
@@ -243,7 +239,27 @@ impl VaultKey {
     }
 
     /// Seals `plaintext`, bound to `context` (where the value is stored).
-    pub(crate) fn seal(&self, plaintext: &[u8], context: &str) -> Vec<u8> {
+    pub fn seal(&self, plaintext: &[u8], context: &SealContext) -> Vec<u8> {
+        self.seal_aad(plaintext, &context.aad())
+    }
+
+    /// Opens a value sealed for `context`.
+    pub fn open(&self, sealed: &[u8], context: &SealContext) -> Result<Vec<u8>, VaultError> {
+        self.open_aad(sealed, &context.aad())
+    }
+
+    /// The known value this key seals into a database, so that the next
+    /// start recognises the key (see [`VaultKey::opens_key_check`]).
+    pub fn key_check(&self) -> Vec<u8> {
+        self.seal(KEY_CHECK, &SealContext::KeyCheck)
+    }
+
+    /// Whether `sealed` is a key check sealed with this key.
+    pub fn opens_key_check(&self, sealed: &[u8]) -> bool {
+        self.open(sealed, &SealContext::KeyCheck).is_ok_and(|plain| plain == KEY_CHECK)
+    }
+
+    fn seal_aad(&self, plaintext: &[u8], context: &str) -> Vec<u8> {
         let mut nonce = [0u8; NONCE_LEN];
         rand::rng().fill_bytes(&mut nonce);
         let ciphertext = self
@@ -263,8 +279,7 @@ impl VaultKey {
         sealed
     }
 
-    /// Opens a value sealed for `context`.
-    pub(crate) fn open(&self, sealed: &[u8], context: &str) -> Result<Vec<u8>, VaultError> {
+    fn open_aad(&self, sealed: &[u8], context: &str) -> Result<Vec<u8>, VaultError> {
         let corrupt = || VaultError::Corrupt {
             what: context.to_string(),
         };
@@ -285,27 +300,46 @@ impl VaultKey {
 }
 
 /// The known value sealed into the database to recognise its key.
-pub(crate) const KEY_CHECK: &[u8] = b"patchbay vault key check";
-/// The context of the key check.
-pub(crate) const KEY_CHECK_CONTEXT: &str = "vault:key-check";
+const KEY_CHECK: &[u8] = b"patchbay vault key check";
 
-/// Checks `key` against the database's key check, recording one when the
-/// database has none yet.
-pub(crate) async fn verify_key(store: &crate::store::SqliteStore, key: &VaultKey) -> Result<(), VaultError> {
-    match store.vault_meta().await? {
-        Some((fingerprint, check)) => match key.open(&check, KEY_CHECK_CONTEXT) {
-            Ok(plain) if plain == KEY_CHECK => Ok(()),
-            _ => Err(VaultError::WrongKey {
-                expected: fingerprint,
-                given: key.fingerprint(),
-            }),
-        },
-        None => {
-            store
-                .set_vault_meta(key.fingerprint(), key.seal(KEY_CHECK, KEY_CHECK_CONTEXT))
-                .await?;
-            Ok(())
+/// Where a sealed value lives; bound to it through the cipher's associated
+/// data, so a value copied into another row does not open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SealContext {
+    /// A connection's credential fields.
+    Credentials {
+        /// The connection's id.
+        connection: String,
+    },
+    /// A connection's OAuth tokens.
+    Tokens {
+        /// The connection's id.
+        connection: String,
+    },
+    /// A pending authorization's PKCE verifier and redirect URI.
+    Pending {
+        /// The authorization's state.
+        state: String,
+    },
+    /// The database's key check.
+    KeyCheck,
+}
+
+impl SealContext {
+    /// The associated data (stable: changing it makes stored values unreadable).
+    fn aad(&self) -> String {
+        match self {
+            Self::Credentials { connection } => format!("connection:{connection}:credentials"),
+            Self::Tokens { connection } => format!("connection:{connection}:tokens"),
+            Self::Pending { state } => format!("oauth-pending:{state}"),
+            Self::KeyCheck => "vault:key-check".to_string(),
         }
+    }
+}
+
+impl std::fmt::Display for SealContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.aad())
     }
 }
 
@@ -316,17 +350,18 @@ mod tests {
     #[test]
     fn sealed_values_open_only_with_the_key_and_context() {
         let key = VaultKey::generate();
-        let sealed = key.seal(b"cs_secret", "connection:c1:credentials");
+        let c1 = SealContext::Credentials { connection: "c1".into() };
+        let c2 = SealContext::Credentials { connection: "c2".into() };
+        let sealed = key.seal(b"cs_secret", &c1);
         assert!(!sealed.windows(9).any(|w| w == b"cs_secret"));
-        assert_eq!(key.open(&sealed, "connection:c1:credentials").unwrap(), b"cs_secret");
-        assert!(matches!(
-            key.open(&sealed, "connection:c2:credentials"),
-            Err(VaultError::Corrupt { .. })
-        ));
-        assert!(VaultKey::generate().open(&sealed, "connection:c1:credentials").is_err());
+        assert_eq!(key.open(&sealed, &c1).unwrap(), b"cs_secret");
+        assert!(matches!(key.open(&sealed, &c2), Err(VaultError::Corrupt { .. })));
+        assert!(VaultKey::generate().open(&sealed, &c1).is_err());
         let mut flipped = sealed.clone();
         *flipped.last_mut().unwrap() ^= 1;
-        assert!(key.open(&flipped, "connection:c1:credentials").is_err());
+        assert!(key.open(&flipped, &c1).is_err());
+        assert!(key.opens_key_check(&key.key_check()));
+        assert!(!VaultKey::generate().opens_key_check(&key.key_check()));
     }
 
     #[test]

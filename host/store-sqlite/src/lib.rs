@@ -1,0 +1,207 @@
+//! # patchbay-store-sqlite
+//!
+//! The embedded default backend: every store trait of `patchbay-store` in
+//! one SQLite file (or in memory), with schema migrations counted by
+//! `PRAGMA user_version`. Blocking database work runs off the async
+//! runtime; one connection, WAL journal.
+#![deny(missing_docs)]
+
+mod circuit;
+mod connections;
+mod kv;
+mod rate;
+mod vault;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rusqlite::Connection;
+
+use patchbay_store::StoreError;
+
+/// Schema migrations, applied in order; `PRAGMA user_version` counts them.
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE kv (
+        namespace  TEXT NOT NULL,
+        key        TEXT NOT NULL,
+        value      BLOB NOT NULL,
+        expires_at INTEGER,
+        PRIMARY KEY (namespace, key)
+    ) WITHOUT ROWID;",
+    "CREATE TABLE circuit (
+        connection_id TEXT PRIMARY KEY,
+        fingerprint   TEXT NOT NULL,
+        auth_failures INTEGER NOT NULL,
+        disabled      INTEGER NOT NULL,
+        updated_at    INTEGER NOT NULL
+    );",
+    "CREATE TABLE connections (
+        id                  TEXT PRIMARY KEY,
+        tenant              TEXT NOT NULL,
+        provider            TEXT NOT NULL,
+        display_name        TEXT NOT NULL,
+        settings            TEXT NOT NULL,
+        credentials         BLOB NOT NULL,
+        tokens              BLOB,
+        enabled             INTEGER NOT NULL DEFAULT 1,
+        connected           INTEGER NOT NULL DEFAULT 1,
+        auth_failures       INTEGER NOT NULL DEFAULT 0,
+        circuit_fingerprint TEXT,
+        circuit_disabled    INTEGER NOT NULL DEFAULT 0,
+        last_failure        TEXT,
+        last_failure_at     INTEGER,
+        created_at          INTEGER NOT NULL,
+        updated_at          INTEGER NOT NULL
+    );
+    CREATE INDEX connections_by_tenant ON connections (tenant, id);
+    CREATE TABLE oauth_pending (
+        state         TEXT PRIMARY KEY,
+        connection_id TEXT NOT NULL REFERENCES connections (id) ON DELETE CASCADE,
+        secret        BLOB NOT NULL,
+        expires_at    INTEGER NOT NULL
+    );
+    CREATE TABLE vault_meta (
+        name  TEXT PRIMARY KEY,
+        value BLOB NOT NULL
+    );",
+    "CREATE TABLE rate_budgets (
+        key             TEXT PRIMARY KEY,
+        tat_ms          INTEGER NOT NULL,
+        paused_until_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;",
+];
+
+/// Host state in one SQLite file (or in memory).
+#[derive(Clone)]
+pub struct SqliteStore {
+    db: Arc<Mutex<Connection>>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").finish_non_exhaustive()
+    }
+}
+
+pub(crate) fn backend(error: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(error.to_string())
+}
+
+pub(crate) fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+impl SqliteStore {
+    /// Opens (creating when needed) the database at `path`.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref();
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| StoreError::Backend(format!("cannot create {}: {e}", parent.display())))?;
+        }
+        let db =
+            Connection::open(path).map_err(|e| StoreError::Backend(format!("cannot open {}: {e}", path.display())))?;
+        db.pragma_update(None, "journal_mode", "WAL").map_err(backend)?;
+        db.busy_timeout(std::time::Duration::from_secs(5)).map_err(backend)?;
+        Self::init(db)
+    }
+
+    /// A private in-memory database.
+    pub fn in_memory() -> Result<Self, StoreError> {
+        Self::init(Connection::open_in_memory().map_err(backend)?)
+    }
+
+    fn init(db: Connection) -> Result<Self, StoreError> {
+        db.pragma_update(None, "foreign_keys", "ON").map_err(backend)?;
+        let version: usize = db
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .map_err(backend)?;
+        if version > MIGRATIONS.len() {
+            return Err(StoreError::Backend(format!(
+                "the database schema is version {version}, newer than this host understands ({})",
+                MIGRATIONS.len()
+            )));
+        }
+        for (index, migration) in MIGRATIONS.iter().enumerate().skip(version) {
+            db.execute_batch(&format!(
+                "BEGIN; {migration} PRAGMA user_version = {}; COMMIT;",
+                index + 1
+            ))
+            .map_err(backend)?;
+        }
+        Ok(Self {
+            db: Arc::new(Mutex::new(db)),
+        })
+    }
+
+    /// Runs a blocking database operation off the async runtime.
+    pub(crate) async fn with_db<R: Send + 'static>(
+        &self,
+        op: impl FnOnce(&mut Connection) -> Result<R, StoreError> + Send + 'static,
+    ) -> Result<R, StoreError> {
+        let db = Arc::clone(&self.db);
+        tokio::task::spawn_blocking(move || {
+            let mut guard = db
+                .lock()
+                .map_err(|_| StoreError::Backend("the database lock is poisoned".into()))?;
+            op(&mut guard)
+        })
+        .await
+        .map_err(backend)?
+    }
+}
+
+
+#[cfg(test)]
+mod tests {
+    use patchbay_store::{KvLimits, KvStore, conformance};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn kv() {
+        conformance::kv(&SqliteStore::in_memory().unwrap()).await;
+    }
+
+    #[tokio::test]
+    async fn circuits() {
+        conformance::circuits(&SqliteStore::in_memory().unwrap()).await;
+    }
+
+    #[tokio::test]
+    async fn connections() {
+        conformance::connections(&SqliteStore::in_memory().unwrap()).await;
+    }
+
+    #[tokio::test]
+    async fn authorizations() {
+        conformance::authorizations(&SqliteStore::in_memory().unwrap()).await;
+    }
+
+    #[tokio::test]
+    async fn vault() {
+        conformance::vault(&SqliteStore::in_memory().unwrap()).await;
+    }
+
+    #[tokio::test]
+    async fn rates() {
+        conformance::rates(&SqliteStore::in_memory().unwrap()).await;
+    }
+
+    #[tokio::test]
+    async fn data_survives_reopening_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state/patchbay.db");
+        SqliteStore::open(&path)
+            .unwrap()
+            .set("c", "k", b"v", None, &KvLimits::default())
+            .await
+            .unwrap();
+        let reopened = SqliteStore::open(&path).unwrap();
+        assert_eq!(reopened.get("c", "k").await.unwrap().as_deref(), Some(&b"v"[..]));
+    }
+}
