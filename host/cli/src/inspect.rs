@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use patchbay::{Host, Interface, Plugin, bridge};
+use patchbay::{Host, Interface, Plugin};
 use serde_json::{Value, json};
 
 use super::{Failure, print_json};
@@ -17,7 +17,7 @@ pub(crate) struct Args {
 }
 
 /// The JSON description of a plugin shared by `inspect` and `providers`.
-pub(crate) fn describe(plugin: &Plugin, engine: &wasmtime::Engine, with_functions: bool) -> Value {
+pub(crate) fn describe(plugin: &Plugin, with_functions: bool) -> Value {
     let manifest = plugin.manifest();
     let mut doc = json!({
         "provider": plugin.key(),
@@ -35,15 +35,10 @@ pub(crate) fn describe(plugin: &Plugin, engine: &wasmtime::Engine, with_function
     if with_functions {
         let mut functions = serde_json::Map::new();
         for interface in Interface::ALL.iter().copied().filter(|i| plugin.exports(*i)) {
-            for (name, func) in plugin.functions(engine, interface) {
-                let params: serde_json::Map<String, Value> = func
-                    .params()
-                    .map(|(n, t)| (n.to_string(), bridge::schema(&t)))
-                    .collect();
-                let result = func.results().next().map(|t| bridge::schema(&t)).unwrap_or(Value::Null);
+            for function in plugin.functions(interface) {
                 functions.insert(
-                    format!("{interface}.{name}"),
-                    json!({ "params": params, "result": result }),
+                    format!("{interface}.{}", function.name),
+                    json!({ "params": function.params, "result": function.result }),
                 );
             }
         }
@@ -66,7 +61,7 @@ pub(crate) async fn run(args: Args) -> Result<(), Failure> {
         .await
         .map_err(|e| Failure::fault(e.to_string()))?;
     if args.json {
-        print_json(&describe(&plugin, host.engine(), true));
+        print_json(&describe(&plugin, true));
         return Ok(());
     }
     let m = plugin.manifest();
@@ -104,11 +99,7 @@ pub(crate) async fn run(args: Args) -> Result<(), Failure> {
         );
     }
     for interface in Interface::ALL.iter().copied().filter(|i| plugin.exports(*i)) {
-        let names: Vec<String> = plugin
-            .functions(host.engine(), interface)
-            .into_iter()
-            .map(|(n, _)| n)
-            .collect();
+        let names: Vec<String> = plugin.functions(interface).into_iter().map(|f| f.name).collect();
         println!("  exports        {interface}: {}", names.join(", "));
     }
     println!("  imports        {}", plugin.imports().join(", "));

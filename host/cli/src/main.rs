@@ -74,7 +74,7 @@ impl Failure {
             | ConnectionsError::CircuitDisabled(_)
             | ConnectionsError::Disconnected { .. }
             | ConnectionsError::OAuth(_) => Self::failed(error.to_string()),
-            ConnectionsError::Vault(_) => Self::fault(error.to_string()),
+            ConnectionsError::Vault(_) | ConnectionsError::Store(_) => Self::fault(error.to_string()),
         }
     }
 

@@ -29,7 +29,7 @@ pub(crate) async fn run(args: Args) -> Result<(), Failure> {
     let providers = host.providers();
     let skipped = host.load_failures();
     if args.json {
-        let providers: Vec<_> = providers.iter().map(|p| describe(p, host.engine(), false)).collect();
+        let providers: Vec<_> = providers.iter().map(|p| describe(p, false)).collect();
         print_json(&json!({ "providers": providers, "skipped": skipped }));
         return Ok(());
     }

@@ -17,6 +17,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use patchbay_secrets::template;
 use url::Url;
 
 /// Why a host pattern was refused.
@@ -144,7 +145,7 @@ impl fmt::Display for HostPattern {
 /// setting is not set grants nothing: `Ok(None)`.
 pub fn resolve_pattern(pattern: &str, settings: &BTreeMap<String, String>) -> Result<Option<String>, PatternError> {
     let text = pattern.trim();
-    let Some(name) = text.strip_prefix("{{setting.").and_then(|rest| rest.strip_suffix("}}")) else {
+    let Some(name) = template::whole(text, "setting") else {
         if text.contains("{{") {
             return Err(invalid(
                 pattern,

@@ -2,9 +2,8 @@
 //! applied by the host after the allowlist check.
 
 use base64::Engine as _;
-use url::Url;
 
-use crate::credentials::Credentials;
+use patchbay_secrets::{Credentials, TemplateError};
 
 /// How the host authenticates a request; the plugin names credential
 /// fields and never sees their values.
@@ -58,6 +57,9 @@ pub enum AuthScheme {
 /// Why credentials could not be applied; the request is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
+    /// A `{{secret.NAME}}` placeholder could not be filled.
+    #[error(transparent)]
+    Template(#[from] TemplateError),
     /// The request names a credential field the connection does not have.
     #[error("the request names the credential field {0:?}, which this connection does not have")]
     MissingField(String),
@@ -71,66 +73,6 @@ fn field<'a>(credentials: &'a Credentials, name: &str) -> Result<&'a str, AuthEr
         .get(name)
         .filter(|v| !v.is_empty())
         .ok_or_else(|| AuthError::MissingField(name.to_string()))
-}
-
-/// Replaces every `{{KIND.NAME}}` in `text` (e.g. `kind` = `secret`) with
-/// `value(NAME)`; `unterminated` is the error for a `{{KIND.` without `}}`.
-pub(crate) fn fill_placeholders<E>(
-    text: &str,
-    kind: &str,
-    unterminated: impl FnOnce() -> E,
-    mut value: impl FnMut(&str) -> Result<String, E>,
-) -> Result<String, E> {
-    let opening = format!("{{{{{kind}.");
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find(&opening) {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + opening.len()..];
-        let Some(end) = after.find("}}") else {
-            return Err(unterminated());
-        };
-        out.push_str(&value(after[..end].trim())?);
-        rest = &after[end + 2..];
-    }
-    out.push_str(rest);
-    Ok(out)
-}
-
-/// Replaces every `{{secret.NAME}}` in `text` with the credential `NAME`.
-pub fn substitute_placeholders(text: &str, credentials: &Credentials) -> Result<String, AuthError> {
-    fill_placeholders(
-        text,
-        "secret",
-        || AuthError::Unavailable("unterminated {{secret.NAME}} placeholder".to_string()),
-        |name| field(credentials, name).map(str::to_string),
-    )
-}
-
-/// Whether `text` holds a `{{secret.NAME}}` placeholder.
-pub fn has_placeholder(text: &str) -> bool {
-    text.contains("{{secret.")
-}
-
-/// Substitutes placeholders in a URL. Placeholders may sit in the path or
-/// the query (Telegram puts its token in the path); the host part was
-/// checked against the allowlist before this runs, with placeholders intact.
-pub fn substitute_url(url: &Url, credentials: &Credentials) -> Result<Url, AuthError> {
-    let raw = url.as_str();
-    // The URL parser percent-encodes braces in paths and queries.
-    let decoded = raw.replace("%7B%7Bsecret.", "{{secret.").replace("%7D%7D", "}}");
-    if !has_placeholder(&decoded) {
-        return Ok(url.clone());
-    }
-    let substituted = substitute_placeholders(&decoded, credentials)?;
-    let result = Url::parse(&substituted)
-        .map_err(|_| AuthError::Unavailable("the URL is invalid once credentials are filled in".into()))?;
-    if result.origin() != url.origin() {
-        return Err(AuthError::Unavailable(
-            "a {{secret.NAME}} placeholder may not change the URL's origin".into(),
-        ));
-    }
-    Ok(result)
 }
 
 /// Headers and query parameters an auth scheme adds.
@@ -243,19 +185,6 @@ mod tests {
     fn unknown_fields_are_refused_by_name() {
         let err = apply(&AuthScheme::Bearer { field: "nope".into() }, &creds()).unwrap_err();
         assert_eq!(err, AuthError::MissingField("nope".into()));
-    }
-
-    #[test]
-    fn placeholders_fill_paths_but_never_change_the_origin() {
-        let url = Url::parse("https://api.telegram.org/bot{{secret.token}}/sendMessage").unwrap();
-        let filled = substitute_url(&url, &creds()).unwrap();
-        assert_eq!(filled.as_str(), "https://api.telegram.org/bot123:ABC/sendMessage");
-        let sneaky = Url::parse("https://api.telegram.org/{{secret.token}}").unwrap();
-        let creds_with_at = Credentials::from([("token", "@evil.example.com")]);
-        // Whatever the value, the origin was checked with the placeholder intact.
-        if let Ok(u) = substitute_url(&sneaky, &creds_with_at) {
-            assert_eq!(u.origin(), sneaky.origin());
-        }
     }
 }
 

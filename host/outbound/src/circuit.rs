@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::store::{CircuitRecord, CircuitStore};
+use patchbay_store::{CircuitRecord, CircuitStore, StoreError};
 
 /// Thresholds of the breaker.
 #[derive(Debug, Clone)]
@@ -207,7 +207,7 @@ impl CircuitBreaker {
     }
 
     /// Re-enables a connection disabled by auth failures and closes its circuit.
-    pub async fn reenable(&self, connection: &str) -> Result<(), crate::store::StoreError> {
+    pub async fn reenable(&self, connection: &str) -> Result<(), StoreError> {
         self.live.lock().expect("circuit lock").remove(connection);
         self.store.clear_circuit(connection).await
     }
@@ -216,9 +216,9 @@ impl CircuitBreaker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::SqliteStore;
+    use patchbay_store::MemoryStore;
 
-    fn breaker(store: &SqliteStore) -> CircuitBreaker {
+    fn breaker(store: &MemoryStore) -> CircuitBreaker {
         CircuitBreaker::new(
             Arc::new(store.clone()),
             CircuitConfig {
@@ -231,7 +231,7 @@ mod tests {
 
     #[tokio::test]
     async fn auth_failures_disable_until_credentials_change_and_survive_restarts() {
-        let store = SqliteStore::in_memory().unwrap();
+        let store = MemoryStore::new();
         let cb = breaker(&store);
         for _ in 0..3 {
             cb.admit("c", "fp1").await.unwrap();
@@ -252,7 +252,7 @@ mod tests {
 
     #[tokio::test]
     async fn failures_open_the_circuit_then_one_probe_decides() {
-        let store = SqliteStore::in_memory().unwrap();
+        let store = MemoryStore::new();
         let cb = breaker(&store);
         cb.record("c", "f", Outcome::Failure).await;
         assert!(cb.admit("c", "f").await.is_ok());

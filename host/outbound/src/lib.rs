@@ -1,3 +1,5 @@
+//! # patchbay-outbound
+//!
 //! The outbound HTTP pipeline: the one place where every plugin's requests
 //! are checked, authenticated and sent.
 //!
@@ -6,9 +8,12 @@
 //! implementation (allowlist, credentials, redirects re-checked hop by hop,
 //! timeouts, size limits); tests and embedders may supply their own.
 
+#![deny(missing_docs)]
+
 pub mod allowlist;
 pub mod auth;
 pub mod circuit;
+mod metrics;
 pub mod network;
 mod pipeline;
 pub mod ratelimit;
@@ -22,12 +27,12 @@ use url::Url;
 pub use allowlist::{HostGrant, HostPattern, PatternError};
 pub use auth::AuthScheme;
 pub use circuit::{CircuitBreaker, CircuitConfig};
-pub(crate) use pipeline::guarded_client;
-pub use pipeline::{HttpLimits, Pipeline};
-pub use ratelimit::{RateLimiter, RateQuota};
+pub use metrics::OutboundMetrics;
+pub use patchbay_store::RateQuota;
+pub use pipeline::{HttpLimits, Pipeline, guarded_client};
 pub use retry::RetryPolicy;
 
-use crate::credentials::Credentials;
+use patchbay_secrets::Credentials;
 
 /// An HTTP method.
 pub type Method = reqwest::Method;

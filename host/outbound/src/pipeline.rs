@@ -14,12 +14,13 @@ use url::Url;
 
 use super::auth::{self, AuthError, AuthScheme};
 use super::circuit::{CircuitBreaker, CircuitConfig, Outcome};
+use super::metrics::OutboundMetrics;
 use super::network::{self, BlockedAddress, GuardedResolver};
-use super::ratelimit::{self, RateLimiter};
+use super::ratelimit;
 use super::retry;
 use super::{OutboundError, OutboundPolicy, OutboundRequest, OutboundResponse, RequestContext, RetryMode};
-use crate::metrics::{ConnectionLabels, Metrics, StatusLabels};
-use crate::store::CircuitStore;
+use patchbay_secrets::template;
+use patchbay_store::{CircuitStore, RateStore, Reservation};
 
 /// Limits of the outbound pipeline.
 #[derive(Debug, Clone)]
@@ -50,32 +51,41 @@ impl Default for HttpLimits {
 }
 
 /// The standard [`OutboundPolicy`], over a pooled `reqwest` client.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Pipeline {
     client: reqwest::Client,
     limits: HttpLimits,
-    rate: RateLimiter,
+    rates: Arc<dyn RateStore>,
     circuit: CircuitBreaker,
-    metrics: Arc<Metrics>,
+    metrics: Arc<OutboundMetrics>,
 }
 
 impl Pipeline {
-    /// A pipeline with the given limits; circuit state is kept in `store`,
-    /// counters in `metrics`.
+    /// A pipeline with the given limits; circuit state is kept in
+    /// `circuits`, rate budgets in `rates`, counters in `metrics`.
     pub fn new(
         limits: HttpLimits,
         circuit: CircuitConfig,
-        store: Arc<dyn CircuitStore>,
-        metrics: Arc<Metrics>,
+        circuits: Arc<dyn CircuitStore>,
+        rates: Arc<dyn RateStore>,
+        metrics: Arc<OutboundMetrics>,
     ) -> Result<Self, reqwest::Error> {
         let client = guarded_client(&limits)?;
         Ok(Self {
             client,
             limits,
-            rate: RateLimiter::default(),
-            circuit: CircuitBreaker::new(store, circuit),
+            rates,
+            circuit: CircuitBreaker::new(circuits, circuit),
             metrics,
         })
+    }
+
+    /// Pauses a rate budget (a 429's `Retry-After`); a failing store is
+    /// logged, not fatal: the provider will say so again.
+    async fn pause(&self, ctx: &RequestContext, pause: Duration) {
+        if let Err(error) = self.rates.pause(&ctx.rate_key, pause).await {
+            tracing::warn!(%error, connection = %ctx.connection_id, "cannot record a rate-limit pause");
+        }
     }
 
     /// The circuit breakers, e.g. to re-enable a connection.
@@ -89,9 +99,18 @@ impl Pipeline {
     }
 }
 
+impl std::fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipeline")
+            .field("limits", &self.limits)
+            .field("circuit", &self.circuit)
+            .finish_non_exhaustive()
+    }
+}
+
 /// An HTTP client that follows no redirect and checks every address after
 /// DNS; the pipeline and the host's OAuth2 token requests use one.
-pub(crate) fn guarded_client(limits: &HttpLimits) -> Result<reqwest::Client, reqwest::Error> {
+pub fn guarded_client(limits: &HttpLimits) -> Result<reqwest::Client, reqwest::Error> {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(limits.connect_timeout)
@@ -155,15 +174,15 @@ fn prepare(
     let credentials = &ctx.credentials;
     let mut prepared = Prepared {
         method: request.method,
-        url: auth::substitute_url(&request.url, credentials).map_err(denied)?,
+        url: template::fill_url_secrets(&request.url, credentials).map_err(|e| denied(e.into()))?,
         headers: Vec::with_capacity(request.headers.len() + 2),
         body: request.body,
         credential_headers: Vec::new(),
     };
     for (name, value) in request.headers {
         let name = name.to_ascii_lowercase();
-        if auth::has_placeholder(&value) {
-            let value = auth::substitute_placeholders(&value, credentials).map_err(denied)?;
+        if template::has_secret(&value) {
+            let value = template::fill_secrets(&value, credentials).map_err(|e| denied(e.into()))?;
             prepared.credential_headers.push(name.clone());
             prepared.headers.push((name, value));
         } else {
@@ -415,17 +434,7 @@ impl Pipeline {
             }
             .to_string(),
         };
-        self.metrics
-            .requests
-            .get_or_create(&StatusLabels {
-                provider: ctx.provider.clone(),
-                status,
-            })
-            .inc();
-        self.metrics
-            .request_seconds
-            .get_or_create(&Metrics::provider(&ctx.provider))
-            .observe(elapsed.as_secs_f64());
+        self.metrics.attempt(&ctx.provider, status, elapsed.as_secs_f64());
     }
 }
 
@@ -456,18 +465,19 @@ impl OutboundPolicy for Pipeline {
         loop {
             attempt += 1;
             if let Some(quota) = ctx.rate_quota {
-                match self.rate.acquire(&ctx.rate_key, quota, ctx.deadline).await {
-                    Ok(waited) if !waited.is_zero() => {
-                        tracing::debug!(connection = %ctx.connection_id, waited_ms = waited.as_millis() as u64, "rate limit wait");
-                        let labels = Metrics::provider(&ctx.provider);
-                        self.metrics.rate_limit_waits.get_or_create(&labels).inc();
-                        self.metrics
-                            .rate_limit_wait_seconds
-                            .get_or_create(&labels)
-                            .observe(waited.as_secs_f64());
+                let max_wait = ctx.deadline.saturating_duration_since(Instant::now());
+                match self.rates.reserve(&ctx.rate_key, quota, max_wait).await {
+                    Ok(Reservation::Granted(wait)) if !wait.is_zero() => {
+                        tracing::debug!(connection = %ctx.connection_id, waited_ms = wait.as_millis() as u64, "rate limit wait");
+                        tokio::time::sleep(wait).await;
+                        self.metrics.rate_wait(&ctx.provider, wait.as_secs_f64());
                     }
-                    Ok(_) => {}
-                    Err(refused) => return Err(OutboundError::RateLimited(Some(ceil_seconds(refused.wait)))),
+                    Ok(Reservation::Granted(_)) => {}
+                    Ok(Reservation::Refused(wait)) => return Err(OutboundError::RateLimited(Some(ceil_seconds(wait)))),
+                    // A budget that cannot be read does not stop the provider's traffic.
+                    Err(error) => {
+                        tracing::warn!(%error, connection = %ctx.connection_id, "cannot reserve a rate budget")
+                    }
                 }
             }
             let span = tracing::debug_span!(
@@ -486,23 +496,16 @@ impl OutboundPolicy for Pipeline {
                     .record(&ctx.connection_id, &ctx.credentials_fingerprint, outcome)
                     .await;
                 let blocked = self.circuit.blocks(&ctx.connection_id);
-                let labels = ConnectionLabels {
-                    provider: ctx.provider.clone(),
-                    connection: ctx.connection_id.clone(),
-                };
-                self.metrics
-                    .circuit_blocked
-                    .get_or_create(&labels)
-                    .set(i64::from(blocked));
+                self.metrics.circuit(&ctx.provider, &ctx.connection_id, blocked);
             }
-            if let (Ok(response), Some(quota)) = (&result, ctx.rate_quota) {
+            if let (Ok(response), Some(_)) = (&result, ctx.rate_quota) {
                 let now_unix = SystemTime::now()
                     .duration_since(SystemTime::UNIX_EPOCH)
                     .map(|d| d.as_secs())
                     .unwrap_or(0);
                 if let Some(pause) = ratelimit::header_pause(&response.headers, now_unix) {
                     tracing::debug!(connection = %ctx.connection_id, pause_ms = pause.as_millis() as u64, "provider asks to slow down");
-                    self.rate.pause(&ctx.rate_key, quota, pause);
+                    self.pause(ctx, pause).await;
                 }
             }
             // A 401 on an OAuth2 request: refresh the token once and resend.
@@ -525,8 +528,8 @@ impl OutboundPolicy for Pipeline {
                         .iter()
                         .find(|(n, _)| n == "retry-after")
                         .and_then(|(_, v)| retry::retry_after(v, SystemTime::now()));
-                    if let (429, Some(quota), Some(after)) = (response.status, ctx.rate_quota, after) {
-                        self.rate.pause(&ctx.rate_key, quota, after);
+                    if let (429, Some(_), Some(after)) = (response.status, ctx.rate_quota, after) {
+                        self.pause(ctx, after).await;
                     }
                     match after {
                         // The provider asks for longer than the host would wait:
@@ -546,10 +549,7 @@ impl OutboundPolicy for Pipeline {
                 return result.map_err(|a| a.error);
             }
             tracing::debug!(connection = %ctx.connection_id, attempt, delay_ms = delay.as_millis() as u64, "retrying");
-            self.metrics
-                .retries
-                .get_or_create(&Metrics::provider(&ctx.provider))
-                .inc();
+            self.metrics.retry(&ctx.provider);
             tokio::time::sleep(delay).await;
         }
     }

@@ -5,19 +5,21 @@
 //! `kv` data or tokens.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
+use patchbay_contract::types::TokenGrant;
+use patchbay_outbound::CircuitBreaker;
+use patchbay_sandbox::CallError;
+use patchbay_secrets::{Credentials, SealContext, Settings, VaultError, VaultKey};
+use patchbay_store::{ConnectionRecord, PendingAuthorization, StoreError, Stores};
 use serde::Serialize;
 
-use crate::connection::{ConnectOptions, Connection, StoredLink, kv_namespace, oauth_flow};
-use crate::credentials::{Credentials, Settings};
+use crate::connect::{Connector, StoredLink, kv_namespace, oauth_flow};
+use crate::connection::{ConnectOptions, Connection};
 use crate::error::ConnectError;
-use crate::host::Host;
 use crate::oauth::custom;
 use crate::oauth::{OAuthError, OAuthFlow, TokenVault};
-use crate::store::connections::{ConnectionRow, PendingRow, credentials_context, pending_context};
-use crate::store::{SqliteStore, StoreError};
-use crate::types::TokenGrant;
-use crate::vault::{VaultError, VaultKey};
+use crate::vault_key::{KeyCheckError, KeyHolder};
 
 /// How long a started authorization may take to come back.
 const AUTHORIZATION_TTL_SECONDS: i64 = 600;
@@ -61,15 +63,21 @@ pub enum ConnectionsError {
     OAuth(#[from] OAuthError),
     /// The call failed.
     #[error(transparent)]
-    Call(#[from] crate::error::CallError),
+    Call(#[from] CallError),
+    /// The store failed (a database outage, not a vault problem).
+    #[error(transparent)]
+    Store(#[from] StoreError),
     /// The authorization callback's `state` is unknown, used or expired.
     #[error("the authorization state {0:?} is unknown, was used already, or expired; start the authorization again")]
     UnknownState(String),
 }
 
-impl From<StoreError> for ConnectionsError {
-    fn from(error: StoreError) -> Self {
-        Self::Vault(VaultError::Store(error))
+impl From<KeyCheckError> for ConnectionsError {
+    fn from(error: KeyCheckError) -> Self {
+        match error {
+            KeyCheckError::Vault(error) => Self::Vault(error),
+            KeyCheckError::Store(error) => Self::Store(error),
+        }
     }
 }
 
@@ -134,11 +142,27 @@ pub struct Authorization {
     pub state: String,
 }
 
+/// What stored connections use of the host.
+pub(crate) struct StoredParts {
+    pub connector: Arc<Connector>,
+    pub stores: Stores,
+    pub key: Arc<KeyHolder>,
+    pub circuits: CircuitBreaker,
+}
+
 /// The stored connections of one tenant.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Connections {
-    host: Host,
+    parts: Arc<StoredParts>,
     tenant: String,
+}
+
+impl std::fmt::Debug for Connections {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connections")
+            .field("tenant", &self.tenant)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -148,8 +172,8 @@ struct PendingSecret {
 }
 
 impl Connections {
-    pub(crate) fn new(host: Host, tenant: String) -> Self {
-        Self { host, tenant }
+    pub(crate) fn new(parts: Arc<StoredParts>, tenant: String) -> Self {
+        Self { parts, tenant }
     }
 
     /// The tenant.
@@ -157,14 +181,34 @@ impl Connections {
         &self.tenant
     }
 
-    fn vault(&self) -> Result<(&SqliteStore, VaultKey), ConnectionsError> {
-        Ok((self.host.store(), self.host.vault_key().ok_or(VaultError::NoKey)?))
+    fn key(&self) -> Result<VaultKey, ConnectionsError> {
+        Ok(self.parts.key.get()?)
     }
 
-    async fn row(&self, id: &str) -> Result<ConnectionRow, ConnectionsError> {
-        let (store, _) = self.vault()?;
-        store
-            .connection_row(&self.tenant, id)
+    async fn reenable(&self, id: &str) -> Result<(), ConnectionsError> {
+        Ok(self.parts.circuits.reenable(id).await?)
+    }
+
+    fn connect_with(
+        &self,
+        provider: &str,
+        credentials: Credentials,
+        settings: Settings,
+        id: &str,
+    ) -> Result<Connection, ConnectError> {
+        let options = ConnectOptions {
+            id: Some(id.to_string()),
+        };
+        self.parts
+            .connector
+            .connect(provider, credentials, settings, options, None)
+    }
+
+    async fn row(&self, id: &str) -> Result<ConnectionRecord, ConnectionsError> {
+        self.parts
+            .stores
+            .connections
+            .connection(&self.tenant, id)
             .await?
             .ok_or_else(|| ConnectionsError::NotFound {
                 tenant: self.tenant.clone(),
@@ -172,7 +216,7 @@ impl Connections {
             })
     }
 
-    fn info(row: &ConnectionRow, credentials: &Credentials) -> ConnectionInfo {
+    fn info(row: &ConnectionRecord, credentials: &Credentials) -> ConnectionInfo {
         ConnectionInfo {
             id: row.id.clone(),
             tenant: row.tenant.clone(),
@@ -192,23 +236,25 @@ impl Connections {
         }
     }
 
-    fn credentials(&self, row: &ConnectionRow) -> Result<Credentials, ConnectionsError> {
-        let (_, key) = self.vault()?;
-        let plain = key.open(&row.credentials, &credentials_context(&row.id))?;
+    fn credentials(&self, row: &ConnectionRecord) -> Result<Credentials, ConnectionsError> {
+        let context = SealContext::Credentials {
+            connection: row.id.clone(),
+        };
+        let plain = self.key()?.open(&row.credentials, &context)?;
         let fields: BTreeMap<String, String> = serde_json::from_slice(&plain).map_err(|_| VaultError::Corrupt {
-            what: credentials_context(&row.id),
+            what: context.to_string(),
         })?;
         Ok(fields.into_iter().collect())
     }
 
     fn seal_credentials(&self, id: &str, credentials: &Credentials) -> Result<Vec<u8>, ConnectionsError> {
-        let (_, key) = self.vault()?;
+        let key = self.key()?;
         let fields: BTreeMap<&str, &str> = credentials
             .names()
             .map(|n| (n, credentials.get(n).unwrap_or_default()))
             .collect();
         let plain = serde_json::to_vec(&fields).expect("credentials serialize");
-        Ok(key.seal(&plain, &credentials_context(id)))
+        Ok(key.seal(&plain, &SealContext::Credentials { connection: id.into() }))
     }
 
     /// Checks a connection against its plugin's manifest and stores it.
@@ -225,18 +271,9 @@ impl Connections {
             .into());
         }
         // Validates credentials and settings exactly as a call would.
-        let probe = self.host.connect_with(
-            &new.provider,
-            new.credentials.clone(),
-            new.settings.clone(),
-            ConnectOptions { id: Some(id.clone()) },
-        )?;
-        let needs_authorization = probe
-            .shared
-            .oauth
-            .as_ref()
-            .is_some_and(|session| session.needs_authorization());
-        let row = ConnectionRow {
+        let probe = self.connect_with(&new.provider, new.credentials.clone(), new.settings.clone(), &id)?;
+        let needs_authorization = probe.needs_authorization();
+        let row = ConnectionRecord {
             id: id.clone(),
             tenant: self.tenant.clone(),
             provider: new.provider.clone(),
@@ -257,21 +294,24 @@ impl Connections {
             created_at: 0,
             updated_at: 0,
         };
-        let (store, _) = self.vault()?;
-        store.insert_connection(row).await.map_err(|e| match e {
-            StoreError::Conflict(reason) => ConnectionsError::Connect(ConnectError::Invalid {
-                provider: new.provider.clone(),
-                reason,
-            }),
-            other => other.into(),
-        })?;
+        self.parts
+            .stores
+            .connections
+            .insert_connection(row)
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict(reason) => ConnectionsError::Connect(ConnectError::Invalid {
+                    provider: new.provider.clone(),
+                    reason,
+                }),
+                other => other.into(),
+            })?;
         self.get(&id).await
     }
 
     /// The tenant's connections, oldest first.
     pub async fn list(&self) -> Result<Vec<ConnectionInfo>, ConnectionsError> {
-        let (store, _) = self.vault()?;
-        let rows = store.connection_rows(&self.tenant).await?;
+        let rows = self.parts.stores.connections.connections(&self.tenant).await?;
         rows.iter()
             .map(|row| Ok(Self::info(row, &self.credentials(row)?)))
             .collect()
@@ -305,29 +345,35 @@ impl Connections {
         self.connect_row(&row)
     }
 
-    fn connect_row(&self, row: &ConnectionRow) -> Result<Connection, ConnectionsError> {
-        let (store, key) = self.vault()?;
+    fn token_vault(&self, id: &str) -> Result<TokenVault, ConnectionsError> {
+        Ok(TokenVault {
+            store: Arc::clone(&self.parts.stores.connections),
+            key: self.key()?,
+            connection_id: id.to_string(),
+        })
+    }
+
+    fn connect_row(&self, row: &ConnectionRecord) -> Result<Connection, ConnectionsError> {
         let link = StoredLink {
             tenant: self.tenant.clone(),
-            tokens: TokenVault {
-                store: store.clone(),
-                key,
-                connection_id: row.id.clone(),
-            },
+            tokens: self.token_vault(&row.id)?,
         };
-        Ok(self.host.connect_stored(
+        let options = ConnectOptions {
+            id: Some(row.id.clone()),
+        };
+        Ok(self.parts.connector.connect(
             &row.provider,
             self.credentials(row)?,
             row.settings.clone(),
-            row.id.clone(),
-            link,
+            options,
+            Some(link),
         )?)
     }
 
     /// Turns a connection on; this also clears the circuit breaker's verdict.
     pub async fn enable(&self, id: &str) -> Result<ConnectionInfo, ConnectionsError> {
         self.switch(id, true).await?;
-        self.host.reenable(id).await?;
+        self.reenable(id).await?;
         self.get(id).await
     }
 
@@ -338,8 +384,13 @@ impl Connections {
     }
 
     async fn switch(&self, id: &str, enabled: bool) -> Result<(), ConnectionsError> {
-        let (store, _) = self.vault()?;
-        if !store.set_connection_enabled(&self.tenant, id, enabled).await? {
+        if !self
+            .parts
+            .stores
+            .connections
+            .set_enabled(&self.tenant, id, enabled)
+            .await?
+        {
             return Err(ConnectionsError::NotFound {
                 tenant: self.tenant.clone(),
                 id: id.to_string(),
@@ -355,44 +406,46 @@ impl Connections {
         credentials: Credentials,
     ) -> Result<ConnectionInfo, ConnectionsError> {
         let row = self.row(id).await?;
-        self.host.connect_with(
-            &row.provider,
-            credentials.clone(),
-            row.settings.clone(),
-            ConnectOptions {
-                id: Some(row.id.clone()),
-            },
-        )?;
+        self.connect_with(&row.provider, credentials.clone(), row.settings.clone(), &row.id)?;
         let sealed = self.seal_credentials(id, &credentials)?;
-        let (store, _) = self.vault()?;
-        store.set_connection_credentials(&self.tenant, id, sealed).await?;
-        self.host.reenable(id).await?;
+        self.parts
+            .stores
+            .connections
+            .set_credentials(&self.tenant, id, sealed)
+            .await?;
+        self.reenable(id).await?;
         self.get(id).await
     }
 
     /// Deletes a connection, its tokens and its `kv` data.
     pub async fn remove(&self, id: &str) -> Result<(), ConnectionsError> {
-        let (store, _) = self.vault()?;
         let namespace = kv_namespace(Some(&self.tenant), id);
-        if !store.delete_connection(&self.tenant, id, &namespace).await? {
+        if !self
+            .parts
+            .stores
+            .connections
+            .delete_connection(&self.tenant, id, &namespace)
+            .await?
+        {
             return Err(ConnectionsError::NotFound {
                 tenant: self.tenant.clone(),
                 id: id.to_string(),
             });
         }
-        self.host.reenable(id).await?;
+        self.reenable(id).await?;
         Ok(())
     }
 
     /// Checks a stored connection with the provider.
-    pub async fn test(&self, id: &str) -> Result<crate::types::ConnectionTest, ConnectionsError> {
+    pub async fn test(&self, id: &str) -> Result<patchbay_contract::types::ConnectionTest, ConnectionsError> {
         let connection = self.open(id).await?;
         Ok(connection.test().await?)
     }
 
-    fn flow(&self, row: &ConnectionRow) -> Result<OAuthFlow, ConnectionsError> {
+    fn flow(&self, row: &ConnectionRecord) -> Result<OAuthFlow, ConnectionsError> {
         let plugin = self
-            .host
+            .parts
+            .connector
             .provider(&row.provider)
             .ok_or_else(|| ConnectError::UnknownProvider {
                 provider: row.provider.clone(),
@@ -421,45 +474,53 @@ impl Connections {
             OAuthFlow::Plugin => {
                 let (state, challenge, verifier) = crate::oauth::state_and_pkce();
                 let connection = self.connect_row(&row)?;
-                let url = custom::authorize_url(&connection, redirect_uri, &state, &challenge).await?;
+                let plugin = connection.oauth_session()?.plugin()?;
+                let url = custom::authorize_url(plugin, redirect_uri, &state, &challenge).await?;
                 (url, state, Some(verifier))
             }
         };
-        let (store, key) = self.vault()?;
+        let key = self.key()?;
         let secret = serde_json::to_vec(&PendingSecret {
             verifier,
             redirect_uri: redirect_uri.to_string(),
         })
         .expect("pending state serializes");
-        let pending = PendingRow {
+        let pending = PendingAuthorization {
             connection_id: row.id.clone(),
-            secret: key.seal(&secret, &pending_context(&state)),
+            secret: key.seal(&secret, &SealContext::Pending { state: state.clone() }),
             expires_at: crate::oauth::unix_now() + AUTHORIZATION_TTL_SECONDS,
         };
-        store.insert_pending(&state, pending).await?;
+        self.parts.stores.authorizations.insert_pending(&state, pending).await?;
         Ok(Authorization { url, state })
     }
 
     /// Finishes the authorization-code flow: exchanges `code` for tokens,
     /// stores them sealed, and marks the connection connected.
     pub async fn complete_authorization(&self, state: &str, code: &str) -> Result<ConnectionInfo, ConnectionsError> {
-        let (store, key) = self.vault()?;
+        let key = self.key()?;
         let unknown = || ConnectionsError::UnknownState(state.to_string());
-        let pending = store.take_pending(state).await?.ok_or_else(unknown)?;
+        let pending = self
+            .parts
+            .stores
+            .authorizations
+            .take_pending(state)
+            .await?
+            .ok_or_else(unknown)?;
         if pending.expires_at <= crate::oauth::unix_now() {
             return Err(unknown());
         }
         // The state belongs to another tenant's connection: not ours to finish.
         let row = self.row(&pending.connection_id).await.map_err(|_| unknown())?;
-        let secret: PendingSecret = serde_json::from_slice(&key.open(&pending.secret, &pending_context(state))?)
-            .map_err(|_| VaultError::Corrupt {
-                what: pending_context(state),
+        let context = SealContext::Pending { state: state.into() };
+        let secret: PendingSecret =
+            serde_json::from_slice(&key.open(&pending.secret, &context)?).map_err(|_| VaultError::Corrupt {
+                what: context.to_string(),
             })?;
         let tokens = match self.flow(&row)? {
             OAuthFlow::Standard(endpoints) => {
                 endpoints
                     .exchange_code(
-                        self.host.oauth_http(),
+                        &self.parts.connector.oauth_http,
                         &self.credentials(&row)?,
                         &secret.redirect_uri,
                         code,
@@ -470,28 +531,25 @@ impl Connections {
             OAuthFlow::Unusable(reason) => return Err(OAuthError::Config(reason).into()),
             OAuthFlow::Plugin => {
                 let connection = self.connect_row(&row)?;
+                let plugin = connection.oauth_session()?.plugin()?;
                 let secrets = custom::GrantSecrets {
                     code: Some(code.to_string()),
                     code_verifier: secret.verifier,
                     refresh_token: None,
                 };
                 let grant = TokenGrant::AuthorizationCode(code.to_string());
-                custom::exchange(&connection, grant, &secret.redirect_uri, secrets).await?
+                let http = &self.parts.connector.oauth_http;
+                custom::exchange(plugin, http, grant, &secret.redirect_uri, secrets).await?
             }
         };
-        let vault = TokenVault {
-            store: store.clone(),
-            key,
-            connection_id: row.id.clone(),
-        };
-        vault
+        self.token_vault(&row.id)?
             .save(&tokens)
             .await
             .map_err(|reason| ConnectionsError::Disconnected {
                 id: row.id.clone(),
                 reason,
             })?;
-        self.host.reenable(&row.id).await?;
+        self.reenable(&row.id).await?;
         self.get(&row.id).await
     }
 }

@@ -2,9 +2,6 @@
 
 use std::path::PathBuf;
 
-use crate::bridge::BridgeError;
-use crate::types::{ConnectorError, describe_error};
-
 /// Why a plugin file was not loaded. Every variant names the file.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -91,34 +88,4 @@ pub enum ConnectError {
         /// What is wrong.
         reason: String,
     },
-}
-
-/// Why a call failed.
-#[derive(Debug, thiserror::Error)]
-pub enum CallError {
-    /// The plugin returned its typed error.
-    #[error("{}", describe_error(.0))]
-    Connector(ConnectorError),
-    /// The plugin does not export the interface or function.
-    #[error("{0}")]
-    Unsupported(String),
-    /// The JSON input does not fit the function's parameters.
-    #[error("invalid input: {0}")]
-    Input(#[from] BridgeError),
-    /// The call ran past its deadline and was stopped.
-    #[error("the call exceeded its time limit of {0:?} and was stopped")]
-    Deadline(std::time::Duration),
-    /// The plugin trapped or broke a limit; the call was ended.
-    #[error("plugin fault: {0}")]
-    Fault(String),
-}
-
-impl CallError {
-    /// The connector error, when the plugin returned one.
-    pub fn connector_error(&self) -> Option<&ConnectorError> {
-        match self {
-            Self::Connector(e) => Some(e),
-            _ => None,
-        }
-    }
 }

@@ -7,6 +7,13 @@
 //! all of them: credentials that never enter the sandbox, allowlists,
 //! timeouts, size limits and redacted logs.
 //!
+//! This crate is the embedder API: [`Host`] and its [`HostBuilder`], the
+//! plugin registry, [`Connection`]s with typed port handles and dynamic JSON
+//! calls, stored [`Connections`] per tenant with OAuth2. The rooms it is
+//! built from are crates of their own: `patchbay-contract`,
+//! `patchbay-secrets`, `patchbay-store` (+ `-sqlite`), `patchbay-outbound`
+//! and `patchbay-sandbox`.
+//!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
 //! use patchbay::{Credentials, Host, Settings};
@@ -26,44 +33,60 @@
 //! ```
 #![deny(missing_docs)]
 
-mod anomaly;
-#[allow(missing_docs, unsafe_code, clippy::all)]
-mod bindings;
-pub mod bridge;
-mod cache;
-mod call;
+mod builder;
+mod connect;
 mod connection;
 mod connections;
-mod credentials;
 mod error;
 mod host;
-mod imports;
-mod interfaces;
-mod limits;
+mod json_call;
+mod manifest;
 mod metrics;
 mod oauth;
-pub mod outbound;
 mod plugin;
 mod ports;
-mod redact;
 mod registry;
-mod runtime;
-mod services;
-pub mod store;
-pub mod types;
-pub mod vault;
+mod vault_key;
+mod watch;
 
-pub use cache::{CacheOutcome, CompileCache};
+pub use builder::{HostBuilder, HostError};
 pub use connection::{ConnectOptions, Connection};
 pub use connections::{Authorization, ConnectionInfo, Connections, ConnectionsError, NewConnection};
-pub use credentials::{Credentials, Settings};
-pub use error::{CallError, ConnectError, LoadError};
-pub use host::{Host, HostBuilder, HostError, PluginWatcher};
-pub use interfaces::{Interface, SUPPORTED_CONTRACT_VERSIONS, family_name};
-pub use limits::Limits;
+pub use error::{ConnectError, LoadError};
+pub use host::Host;
 pub use metrics::Metrics;
 pub use oauth::OAuthError;
-pub use plugin::Plugin;
+pub use patchbay_contract::{Interface, SUPPORTED_CONTRACT_VERSIONS, bridge, family_name, types};
+pub use patchbay_sandbox::{CacheOutcome, CallError, CompileCache, Limits};
+pub use patchbay_secrets::{Credentials, Redactor, Settings};
+pub use plugin::{FunctionSchema, Plugin};
 pub use ports::*;
-pub use redact::Redactor;
 pub use registry::{PluginRegistry, ReloadReport};
+pub use watch::PluginWatcher;
+
+/// The outbound HTTP pipeline's configuration, and what a custom
+/// [`OutboundPolicy`](outbound::OutboundPolicy) implements.
+pub mod outbound {
+    pub use patchbay_outbound::{
+        AuthScheme, CircuitConfig, HostGrant, HostPattern, HttpLimits, Method, OutboundError, OutboundPolicy,
+        OutboundRequest, OutboundResponse, PatternError, RateQuota, RequestContext, RetryMode, RetryPolicy,
+        TokenSource,
+    };
+}
+
+/// Where the host keeps its state: the store traits (implement them for
+/// another backend) and the embedded SQLite backend.
+pub mod store {
+    pub use patchbay_store::{
+        AuthorizationStore, CircuitRecord, CircuitStore, ConnectionRecord, ConnectionStore, KvLimits, KvStore,
+        MemoryStore, PendingAuthorization, RateQuota, RateStore, Reservation, StoreError, Stores, VaultMeta,
+        VaultStore,
+    };
+    pub use patchbay_store_sqlite::SqliteStore;
+}
+
+/// The vault key that seals stored credentials and tokens.
+pub mod vault {
+    pub use patchbay_secrets::vault::KEY_ENV;
+    pub use patchbay_secrets::{KeyOrigin, VaultError, VaultKey};
+}

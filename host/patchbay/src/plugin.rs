@@ -9,21 +9,19 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use patchbay_contract::bindings::exports::patchbay::connector as exports;
+use patchbay_contract::types::PluginManifest;
+use patchbay_contract::{CONTRACT_PACKAGE, HOST_IMPORTS, Interface, SUPPORTED_CONTRACT_VERSIONS, bridge};
+use patchbay_outbound::{HostPattern, allowlist};
+use patchbay_sandbox::{
+    CacheOutcome, CallError, CallOptions, CallState, CallTarget, CompileCache, GRANTED_WASI, Sandbox, trapped,
+};
 use serde_json::Value;
-use wasmtime::Engine;
 use wasmtime::component::types::ComponentItem;
-use wasmtime::component::{Component, InstancePre, Linker, Val};
+use wasmtime::component::{Component, InstancePre, Val};
 
-use crate::bindings::exports::patchbay::connector as exports;
-use crate::bridge;
-use crate::cache::{CacheOutcome, CompileCache};
-use crate::call::{Call, conclude, within};
-use crate::error::{CallError, LoadError};
-use crate::interfaces::{self, CONTRACT_PACKAGE, HOST_IMPORTS, Interface, SUPPORTED_CONTRACT_VERSIONS};
-use crate::outbound::{HostPattern, allowlist};
-use crate::runtime::{CallState, GRANTED_WASI};
-use crate::services::Services;
-use crate::types::PluginManifest;
+use crate::error::LoadError;
+use crate::manifest::validate_manifest;
 
 macro_rules! guests {
     ($($field:ident: $variant:ident => $module:ident),* $(,)?) => {
@@ -67,6 +65,17 @@ guests! {
     transcription: Transcription => transcription,
     streaming: Streaming => streaming,
     image_generation: ImageGeneration => image_generation,
+}
+
+/// One exported function, as the JSON bridge sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionSchema {
+    /// The WIT name, e.g. `get-orders`.
+    pub name: String,
+    /// JSON Schema of each parameter, by name.
+    pub params: serde_json::Map<String, Value>,
+    /// JSON Schema of the result (`null` when there is none).
+    pub result: Value,
 }
 
 /// A plugin, ready to be instantiated for calls.
@@ -113,7 +122,7 @@ fn not_a_component(path: &Path, bytes: &[u8], error: &wasmtime::Error) -> LoadEr
 
 /// Checks one import name against what the host grants.
 fn check_import(path: &Path, name: &str) -> Result<(), LoadError> {
-    let (base, version) = interfaces::split_version(name);
+    let (base, version) = patchbay_contract::split_version(name);
     let refuse = |hint: &str| LoadError::UnsupportedImport {
         path: path.to_path_buf(),
         import: name.to_string(),
@@ -141,100 +150,20 @@ fn check_import(path: &Path, name: &str) -> Result<(), LoadError> {
     Err(refuse(""))
 }
 
-fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
-}
-
-/// Checks the manifest against the component and itself.
-fn validate_manifest(
-    manifest: &PluginManifest,
-    exported: &BTreeSet<Interface>,
-    contract_version: &str,
-) -> Result<(), String> {
-    if !valid_name(&manifest.name) {
-        return Err(format!(
-            "name {:?} must be 1-64 characters of a-z, 0-9, '-' or '_'",
-            manifest.name
-        ));
-    }
-    let port = Interface::port_of(manifest.family);
-    if !exported.contains(&port) {
-        return Err(format!(
-            "family `{}` needs the `{port}` port, which the component does not export",
-            interfaces::family_name(manifest.family)
-        ));
-    }
-    if manifest.contract_version != contract_version {
-        return Err(format!(
-            "declares contract version {:?} but exports the contract at {contract_version}",
-            manifest.contract_version
-        ));
-    }
-    let mut seen = BTreeSet::new();
-    for name in manifest
-        .credentials
-        .iter()
-        .map(|c| &c.name)
-        .chain(manifest.settings.iter().map(|s| &s.name))
-    {
-        if !valid_name(name) {
-            return Err(format!("field name {name:?} must be of a-z, 0-9, '-' or '_'"));
-        }
-        if !seen.insert(name.as_str()) {
-            return Err(format!("field {name:?} is declared twice"));
-        }
-    }
-    for pattern in &manifest.allowed_hosts {
-        let text = pattern.trim();
-        if let Some(setting) = text.strip_prefix("{{setting.").and_then(|r| r.strip_suffix("}}")) {
-            if !manifest.settings.iter().any(|s| s.name == setting.trim()) {
-                return Err(format!(
-                    "allowed host {pattern:?} names a setting the manifest does not declare"
-                ));
-            }
-        } else {
-            HostPattern::parse(text).map_err(|e| e.to_string())?;
-        }
-    }
-    if let Some(hint) = &manifest.rate_limit
-        && !(hint.requests_per_second.is_finite() && hint.requests_per_second > 0.0)
-    {
-        return Err(format!(
-            "rate limit of {} requests per second is not a positive number",
-            hint.requests_per_second
-        ));
-    }
-    Ok(())
-}
-
 impl Plugin {
     /// Loads and checks a component file.
     pub(crate) async fn load(
-        engine: &Engine,
-        linker: &Linker<CallState>,
-        services: &Arc<Services>,
+        sandbox: &Sandbox,
         cache: Option<&CompileCache>,
         path: &Path,
         bytes: &[u8],
         sha256: String,
     ) -> Result<Self, LoadError> {
         let started = std::time::Instant::now();
-        let (component, cache_outcome) = match cache {
-            Some(cache) => {
-                let (component, outcome) = cache
-                    .load_or_compile(engine, bytes, &sha256)
-                    .map_err(|e| not_a_component(path, bytes, &e))?;
-                (component, Some(outcome))
-            }
-            None => (
-                Component::from_binary(engine, bytes).map_err(|e| not_a_component(path, bytes, &e))?,
-                None,
-            ),
-        };
+        let engine = sandbox.engine();
+        let (component, cache_outcome) = sandbox
+            .compile(bytes, cache, &sha256)
+            .map_err(|e| not_a_component(path, bytes, &e))?;
         let compile_time = started.elapsed();
         let ty = component.component_type();
         let mut imports = Vec::new();
@@ -249,7 +178,7 @@ impl Plugin {
         let mut contract_version = None;
         let mut exported = BTreeSet::new();
         for (name, item) in ty.exports(engine) {
-            let (base, version) = interfaces::split_version(name);
+            let (base, version) = patchbay_contract::split_version(name);
             let Some(interface) = base.strip_prefix(CONTRACT_PACKAGE).and_then(|r| r.strip_prefix('/')) else {
                 continue; // toolchain extras such as `init`
             };
@@ -288,19 +217,37 @@ impl Plugin {
                 supported: SUPPORTED_CONTRACT_VERSIONS.join(", "),
             });
         }
-        let pre = linker
-            .instantiate_pre(&component)
+        let pre = sandbox
+            .link(&component)
             .map_err(|e| not_a_plugin(format!("cannot be linked: {}", e.root_cause())))?;
         let guests = Guests::resolve(&pre, &exported).map_err(not_a_plugin)?;
-        let mut plugin = Self {
-            key: Arc::from(path.display().to_string()),
+        let connector = guests.connector.as_ref().expect("connector is required to load");
+        let manifest_index = manifest_index(&component, &contract_version)
+            .ok_or_else(|| not_a_plugin("its `connector` export has no `manifest` function".to_string()))?;
+        let file_key: Arc<str> = Arc::from(path.display().to_string());
+        let (manifest, manifest_json) = read_manifest(sandbox, &pre, &file_key, connector, manifest_index)
+            .await
+            .map_err(|e| LoadError::Manifest {
+                path: path.to_path_buf(),
+                reason: format!("calling manifest() failed: {e}"),
+            })?;
+        validate_manifest(&manifest, &exported, &contract_version).map_err(|reason| LoadError::Manifest {
+            path: path.to_path_buf(),
+            reason,
+        })?;
+        Ok(Self {
+            key: Arc::from(format!(
+                "{}/{}",
+                patchbay_contract::family_name(manifest.family),
+                manifest.name
+            )),
             path: path.to_path_buf(),
             sha256,
             size: bytes.len() as u64,
             contract_version,
-            manifest: placeholder_manifest(),
-            manifest_json: Value::Null,
-            port: Interface::Connector,
+            port: Interface::port_of(manifest.family),
+            manifest,
+            manifest_json,
             exports: exported,
             imports,
             cache_outcome,
@@ -308,54 +255,7 @@ impl Plugin {
             component,
             pre,
             guests,
-        };
-        let (manifest, manifest_json) = plugin.read_manifest(services).await.map_err(|e| LoadError::Manifest {
-            path: path.to_path_buf(),
-            reason: format!("calling manifest() failed: {e}"),
-        })?;
-        validate_manifest(&manifest, &plugin.exports, &plugin.contract_version).map_err(|reason| {
-            LoadError::Manifest {
-                path: path.to_path_buf(),
-                reason,
-            }
-        })?;
-        plugin.key = Arc::from(format!(
-            "{}/{}",
-            interfaces::family_name(manifest.family),
-            manifest.name
-        ));
-        plugin.port = Interface::port_of(manifest.family);
-        plugin.manifest = manifest;
-        plugin.manifest_json = manifest_json;
-        Ok(plugin)
-    }
-
-    /// Calls `manifest()` twice in one instance: typed, and through the
-    /// JSON bridge for display.
-    async fn read_manifest(&self, services: &Arc<Services>) -> Result<(PluginManifest, Value), CallError> {
-        let indices = self.guests.connector.as_ref().expect("connector is required to load");
-        let mut call = Call::start(self, None, services).await?;
-        let timeout = call.timeout();
-        let outcome = async {
-            let guest = indices
-                .load(&mut call.store, &call.instance)
-                .map_err(|e| CallError::Fault(e.to_string()))?;
-            let manifest = within(timeout, guest.call_manifest(&mut call.store)).await?;
-            let func = call
-                .instance
-                .get_func(&mut call.store, self.func_index(Interface::Connector, "manifest")?)
-                .ok_or_else(|| CallError::Unsupported("manifest() is missing".into()))?;
-            let result_ty = func
-                .ty(&call.store)
-                .results()
-                .next()
-                .ok_or_else(|| CallError::Fault("manifest() returns nothing".into()))?;
-            let mut results = vec![Val::Bool(false)];
-            within(timeout, func.call_async(&mut call.store, &[], &mut results)).await?;
-            Ok((manifest, bridge::from_val(&result_ty, &results[0])))
-        }
-        .await;
-        conclude(call, outcome)
+        })
     }
 
     /// The export index of `interface.function`.
@@ -374,12 +274,10 @@ impl Plugin {
             .ok_or_else(|| CallError::Unsupported(format!("`{interface}` has no function `{function}`")))
     }
 
-    /// The functions of an exported interface, with their WIT types.
-    pub fn functions(
-        &self,
-        engine: &Engine,
-        interface: Interface,
-    ) -> Vec<(String, wasmtime::component::types::ComponentFunc)> {
+    /// The functions of an exported interface, with the JSON Schema of
+    /// their parameters and result (the JSON bridge's shapes).
+    pub fn functions(&self, interface: Interface) -> Vec<FunctionSchema> {
+        let engine = self.component.engine();
         let name = format!("{CONTRACT_PACKAGE}/{}@{}", interface.name(), self.contract_version);
         let ty = self.component.component_type();
         let Some(ComponentItem::ComponentInstance(instance)) = ty.get_export(engine, &name).map(|e| e.ty) else {
@@ -388,7 +286,11 @@ impl Plugin {
         instance
             .exports(engine)
             .filter_map(|(name, item)| match item.ty {
-                ComponentItem::ComponentFunc(f) => Some((name.to_string(), f)),
+                ComponentItem::ComponentFunc(f) => Some(FunctionSchema {
+                    name: name.to_string(),
+                    params: f.params().map(|(n, t)| (n.to_string(), bridge::schema(&t))).collect(),
+                    result: f.results().next().map(|t| bridge::schema(&t)).unwrap_or(Value::Null),
+                }),
                 _ => None,
             })
             .collect()
@@ -410,8 +312,12 @@ impl Plugin {
         &self.key
     }
 
-    pub(crate) fn key_arc(&self) -> Arc<str> {
-        Arc::clone(&self.key)
+    /// What a call of this plugin runs.
+    pub(crate) fn target(&self) -> CallTarget<'_> {
+        CallTarget {
+            pre: &self.pre,
+            provider: &self.key,
+        }
     }
 
     /// The file it was loaded from.
@@ -469,7 +375,7 @@ impl Plugin {
     }
 
     /// Resolves the manifest's allowed-host patterns for given settings.
-    pub(crate) fn declared_hosts(&self, settings: &crate::credentials::Settings) -> Result<Vec<HostPattern>, String> {
+    pub(crate) fn declared_hosts(&self, settings: &patchbay_secrets::Settings) -> Result<Vec<HostPattern>, String> {
         let mut patterns = Vec::new();
         for pattern in &self.manifest.allowed_hosts {
             if let Some(resolved) = allowlist::resolve_pattern(pattern, settings).map_err(|e| e.to_string())? {
@@ -480,25 +386,40 @@ impl Plugin {
     }
 }
 
-/// Stands in until the real manifest is read during loading.
-fn placeholder_manifest() -> PluginManifest {
-    use crate::types::{AuthSpec, AuthStrategy, Family};
-    PluginManifest {
-        name: String::new(),
-        family: Family::Other,
-        display_name: String::new(),
-        description: String::new(),
-        version: String::new(),
-        contract_version: String::new(),
-        credentials: Vec::new(),
-        settings: Vec::new(),
-        auth: AuthSpec {
-            strategy: AuthStrategy::None,
-            oauth2: None,
-        },
-        allowed_hosts: Vec::new(),
-        rate_limit: None,
-        retry: None,
-        webhooks: None,
-    }
+/// The export index of `connector.manifest`.
+fn manifest_index(component: &Component, contract_version: &str) -> Option<wasmtime::component::ComponentExportIndex> {
+    let name = format!("{CONTRACT_PACKAGE}/{}@{contract_version}", Interface::Connector.name());
+    let instance = component.get_export_index(None, &name)?;
+    component.get_export_index(Some(&instance), "manifest")
+}
+
+/// Calls `manifest()` twice in one instance: typed, and through the JSON
+/// bridge for display. The call has no grant: no HTTP, no storage.
+async fn read_manifest(
+    sandbox: &Sandbox,
+    pre: &InstancePre<CallState>,
+    provider: &Arc<str>,
+    connector: &exports::connector::GuestIndices,
+    index: wasmtime::component::ComponentExportIndex,
+) -> Result<(PluginManifest, Value), CallError> {
+    let target = CallTarget { pre, provider };
+    sandbox
+        .run(target, None, CallOptions::default(), |store, instance, _| {
+            Box::pin(async move {
+                let guest = trapped(connector.load(&mut *store, instance))?;
+                let manifest = trapped(guest.call_manifest(&mut *store).await)?;
+                let func = instance
+                    .get_func(&mut *store, index)
+                    .ok_or_else(|| CallError::Unsupported("manifest() is missing".into()))?;
+                let result_ty = func
+                    .ty(&*store)
+                    .results()
+                    .next()
+                    .ok_or_else(|| CallError::Fault("manifest() returns nothing".into()))?;
+                let mut results = vec![Val::Bool(false)];
+                trapped(func.call_async(&mut *store, &[], &mut results).await)?;
+                Ok((manifest, bridge::from_val(&result_ty, &results[0])))
+            })
+        })
+        .await
 }

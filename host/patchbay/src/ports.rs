@@ -1,27 +1,27 @@
 //! Typed handles for every port and capability: `conn.shop()?.get_orders(..)`.
 
-use tracing::Instrument as _;
+use patchbay_contract::Interface;
+use patchbay_contract::bindings::exports::patchbay::connector as exports;
+use patchbay_contract::types::*;
+use patchbay_sandbox::{CallError, CallOptions, answered, trapped};
 
-use crate::bindings::exports::patchbay::connector as exports;
-use crate::call::{conclude, within};
 use crate::connection::Connection;
-use crate::error::CallError;
-use crate::interfaces::Interface;
-use crate::types::*;
 
-/// Runs one typed guest function in a fresh instance of the connection.
+/// Runs one typed guest function through the connection's call path; the
+/// result is flattened by `$outcome` (`answered` for `result<T,
+/// connector-error>`, `trapped` for functions that cannot fail).
 macro_rules! invoke {
-    ($self:ident, $call:ident ( $($arg:expr),* )) => {{
-        let mut call = $self.conn.start().await?;
-        let (timeout, span) = (call.timeout(), call.span());
-        let (store, instance) = (&mut call.store, &call.instance);
-        let outcome = async {
-            let guest = $self.guest.load(&mut *store, instance).map_err(|e| CallError::Fault(e.to_string()))?;
-            within(timeout, guest.$call(&mut *store, $($arg),*)).await
-        }
-        .instrument(span)
-        .await;
-        (call, outcome)
+    ($self:ident, $options:expr, $outcome:expr, $call:ident ( $($arg:expr),* )) => {{
+        let guest = $self.guest;
+        $self
+            .conn
+            .run($options, move |store, instance, _| {
+                Box::pin(async move {
+                    let guest = trapped(guest.load(&mut *store, instance))?;
+                    ($outcome)(guest.$call(&mut *store, $($arg),*).await)
+                })
+            })
+            .await
     }};
 }
 
@@ -59,16 +59,13 @@ macro_rules! handle {
             $(
                 $(#[$mdoc])*
                 pub async fn $method(&self, $($arg: $ty),*) -> Result<$ret, CallError> {
-                    handle!(@finish invoke!(self, $call($($arg),*)) $(, $infallible)?)
+                    invoke!(self, CallOptions::default(), handle!(@outcome $($infallible)?), $call($($arg),*))
                 }
             )*
         }
     };
-    (@finish $e:expr, infallible) => {{ let (call, outcome) = $e; conclude(call, outcome) }};
-    (@finish $e:expr) => {{
-        let (call, outcome) = $e;
-        conclude(call, outcome.and_then(|r| r.map_err(CallError::Connector)))
-    }};
+    (@outcome infallible) => { trapped };
+    (@outcome) => { answered };
 }
 
 handle! {
@@ -287,22 +284,7 @@ impl StreamingPort<'_> {
         options: &CompletionOptions,
         sink: tokio::sync::mpsc::UnboundedSender<StreamChunk>,
     ) -> Result<LlmResponse, CallError> {
-        let mut call = self.conn.start().await?;
-        call.stream_to(sink);
-        let timeout = call.timeout();
-        let (store, instance) = (&mut call.store, &call.instance);
-        let outcome = async {
-            let guest = self
-                .guest
-                .load(&mut *store, instance)
-                .map_err(|e| CallError::Fault(e.to_string()))?;
-            within(
-                timeout,
-                guest.call_stream_complete(&mut *store, messages, model, options),
-            )
-            .await
-        }
-        .await;
-        conclude(call, outcome).and_then(|r| r.map_err(CallError::Connector))
+        let options_ = CallOptions { stream: Some(sink) };
+        invoke!(self, options_, answered, call_stream_complete(messages, model, options))
     }
 }

@@ -1,27 +1,47 @@
-//! One call into a plugin: a fresh instance from the plugin's `InstancePre`,
-//! a deadline, and the guest's stdout/stderr turned into log records.
+//! One call into a plugin, the only way any guest code runs: a fresh
+//! instance from the plugin's `InstancePre`, a tracing span, the call's
+//! deadline and CPU budget, then the outcome counted and the guest's
+//! stdout/stderr turned into log records. Every port method, the JSON
+//! bridge, `test-connection`, manifest reading and streaming go through
+//! [`Sandbox::run`]; only the guest function they invoke differs.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use wasmtime::component::Instance;
+use patchbay_contract::bindings::patchbay::connector::log::Level;
+use patchbay_contract::types::{ConnectorError, StreamChunk};
+use tracing::Instrument as _;
+use wasmtime::component::{Instance, InstancePre};
 use wasmtime::{Store, UpdateDeadline};
 
-use crate::bindings::patchbay::connector::log::Level;
-use crate::connection::ConnectionShared;
-use crate::error::CallError;
-use crate::plugin::Plugin;
-use crate::runtime::{CallContext, CallState, EPOCH_TICK};
-use crate::services::Services;
+use crate::Sandbox;
+use crate::engine::EPOCH_TICK;
+use crate::error::{CallError, CpuLimitExceeded};
+use crate::grant::CallGrant;
+use crate::metrics::outcome_label;
+use crate::state::{CallContext, CallState};
 
-/// A live instance for the duration of one call.
-pub(crate) struct Call {
-    pub store: Store<CallState>,
-    pub instance: Instance,
-    timeout: Duration,
-    started: Instant,
-    span: tracing::Span,
+/// The guest work of one call, given the call's store and instance. The
+/// third argument only ties the future's lifetime to the caller's borrows.
+pub type GuestFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, CallError>> + Send + 'a>>;
+
+/// What to call: a linked plugin and the name it goes by in logs and
+/// metrics (`family/name`, or its file while its manifest is read).
+#[derive(Clone, Copy)]
+pub struct CallTarget<'a> {
+    /// The plugin, linked.
+    pub pre: &'a InstancePre<CallState>,
+    /// Its provider key.
+    pub provider: &'a Arc<str>,
+}
+
+/// Options of one call beyond its target and grant.
+#[derive(Default)]
+pub struct CallOptions {
+    /// Where streamed LLM chunks go, when the caller listens.
+    pub stream: Option<tokio::sync::mpsc::UnboundedSender<StreamChunk>>,
 }
 
 fn new_call_id() -> String {
@@ -31,57 +51,74 @@ fn new_call_id() -> String {
     format!("{:x}-{n}", std::process::id())
 }
 
-/// The fault of a guest that used up its CPU time.
-const CPU_LIMIT: &str = "the plugin used up its CPU time for this call";
-
 /// The message of a trap or host fault, without the wasm backtrace.
-pub(crate) fn fault_message(error: &wasmtime::Error) -> String {
+pub fn fault_message(error: &wasmtime::Error) -> String {
     if let Some(exit) = error.downcast_ref::<wasmtime_wasi::I32Exit>() {
         return format!("the plugin called exit({})", exit.0);
     }
     if let Some(trap) = error.downcast_ref::<wasmtime::Trap>() {
         return trap.to_string();
     }
-    if error.root_cause().to_string() == CPU_LIMIT {
-        return CPU_LIMIT.to_string();
+    if let Some(limit) = error.downcast_ref::<CpuLimitExceeded>() {
+        return limit.to_string();
     }
     let text = format!("{error:#}");
     text.lines().next().unwrap_or_default().to_string()
 }
 
-impl Call {
-    /// Instantiates `plugin` for one call on `connection` (none while the
-    /// host reads a manifest).
-    pub async fn start(
-        plugin: &Plugin,
-        connection: Option<Arc<ConnectionShared>>,
-        services: &Arc<Services>,
-    ) -> Result<Self, CallError> {
-        let limits = services.limits_for(plugin.key()).clone();
+/// A guest function's raw outcome, a trap becoming [`CallError::Fault`].
+pub fn trapped<T>(result: wasmtime::Result<T>) -> Result<T, CallError> {
+    result.map_err(|error| CallError::Fault(fault_message(&error)))
+}
+
+/// A guest function that returns `result<T, connector-error>`: a trap is a
+/// fault, the plugin's error is [`CallError::Connector`].
+pub fn answered<T>(result: wasmtime::Result<Result<T, ConnectorError>>) -> Result<T, CallError> {
+    trapped(result)?.map_err(CallError::Connector)
+}
+
+impl Sandbox {
+    /// Runs one call of `target` on behalf of `grant` (`None` while the host
+    /// reads a manifest: no HTTP, no storage). `invoke` does the guest work
+    /// in the fresh instance; everything around it is here, once.
+    pub async fn run<'env, T, F>(
+        &self,
+        target: CallTarget<'_>,
+        grant: Option<Arc<CallGrant>>,
+        options: CallOptions,
+        invoke: F,
+    ) -> Result<T, CallError>
+    where
+        T: Send + 'env,
+        F: for<'a> FnOnce(&'a mut Store<CallState>, &'a Instance, &'a &'env ()) -> GuestFuture<'a, T>,
+    {
+        let services = &self.services;
+        let provider = target.provider;
+        let limits = services.limits_for(provider).clone();
         let timeout = limits.call_timeout;
         let started = Instant::now();
-        if let Some(connection) = &connection {
-            services.spikes.record(plugin.key(), &connection.id);
+        if let Some(grant) = &grant {
+            services.spikes.record(provider, &grant.id);
         }
         let call_id = new_call_id();
         let span = tracing::info_span!(
             "call",
-            provider = plugin.key(),
-            connection = connection.as_ref().map(|c| c.id.as_str()).unwrap_or("-"),
+            provider = &**provider,
+            connection = grant.as_ref().map(|g| g.id.as_str()).unwrap_or("-"),
             call = %call_id,
         );
         let ctx = CallContext {
-            provider: plugin.key_arc(),
+            provider: Arc::clone(provider),
             call_id,
-            connection,
+            connection: grant,
             services: Arc::clone(services),
-            deadline: Instant::now() + timeout,
+            deadline: started + timeout,
             limits: limits.clone(),
             log_records: 0,
             cpu_ticks: 0,
-            stream: None,
+            stream: options.stream,
         };
-        let mut store = Store::new(plugin.pre.engine(), CallState::new(ctx, &limits));
+        let mut store = Store::new(target.pre.engine(), CallState::new(ctx, &limits));
         store.limiter(|state| &mut state.limits);
         store.set_epoch_deadline(1);
         let cpu_ticks = (limits.max_cpu_time.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
@@ -91,107 +128,60 @@ impl Call {
             let ctx = &mut store.data_mut().ctx;
             ctx.cpu_ticks += 1;
             if ctx.cpu_ticks > cpu_ticks {
-                return Err(wasmtime::Error::msg(CPU_LIMIT));
+                return Err(wasmtime::Error::new(CpuLimitExceeded));
             }
             Ok(UpdateDeadline::Yield(1))
         });
-        let instance = tokio::time::timeout(timeout, plugin.pre.instantiate_async(&mut store))
-            .await
-            .map_err(|_| CallError::Deadline(timeout))?
-            .map_err(|e| CallError::Fault(format!("cannot instantiate the plugin: {}", fault_message(&e))))?;
-        Ok(Self {
-            store,
-            instance,
-            timeout,
-            started,
-            span,
-        })
-    }
-
-    /// The call's tracing span; instrument the guest call with it.
-    pub fn span(&self) -> tracing::Span {
-        self.span.clone()
-    }
-
-    /// Routes streamed chunks of this call to `sink`.
-    pub fn stream_to(&mut self, sink: tokio::sync::mpsc::UnboundedSender<crate::types::StreamChunk>) {
-        self.store.data_mut().ctx.stream = Some(sink);
-    }
-
-    /// The call's deadline budget.
-    pub fn timeout(&self) -> Duration {
-        self.timeout
-    }
-
-    /// Writes the guest's stdout/stderr to the log; returns the last line of
-    /// stderr, which often says why a guest panicked.
-    pub fn finish(mut self) -> Option<String> {
-        let (stdout, stderr) = self.store.data().take_output();
-        let state = self.store.data_mut();
-        for line in String::from_utf8_lossy(&stdout)
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-        {
-            state.guest_log(Level::Info, line, &[]);
+        let anchor: &'env () = &();
+        let outcome = async {
+            let instance = target
+                .pre
+                .instantiate_async(&mut store)
+                .await
+                .map_err(|e| CallError::Fault(format!("cannot instantiate the plugin: {}", fault_message(&e))))?;
+            invoke(&mut store, &instance, &anchor).await
         }
-        let stderr = String::from_utf8_lossy(&stderr).into_owned();
-        for line in stderr.lines().filter(|l| !l.trim().is_empty()) {
-            state.guest_log(Level::Warn, line, &[]);
+        .instrument(span.clone());
+        let outcome = match tokio::time::timeout(timeout, outcome).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(CallError::Deadline(timeout)),
+        };
+        let _entered = span.enter();
+        services
+            .metrics
+            .record(provider, outcome_label(&outcome), started.elapsed().as_secs_f64());
+        let last_stderr = finish(&mut store);
+        match outcome {
+            Err(CallError::Fault(message)) => Err(CallError::Fault(match last_stderr {
+                Some(line) => format!("{message} (plugin stderr: {line})"),
+                None => message,
+            })),
+            other => other,
         }
-        let last = stderr
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty() && !l.starts_with("note: run with `RUST_BACKTRACE"))?;
-        Some(match &state.ctx.connection {
-            Some(connection) => connection.redactor.scrub(last),
-            None => last.to_string(),
-        })
     }
 }
 
-/// Runs a guest call under a deadline and flattens its outcome.
-pub(crate) async fn within<T>(
-    timeout: Duration,
-    future: impl Future<Output = wasmtime::Result<T>>,
-) -> Result<T, CallError> {
-    match tokio::time::timeout(timeout, future).await {
-        Err(_) => Err(CallError::Deadline(timeout)),
-        Ok(Err(error)) => Err(CallError::Fault(fault_message(&error))),
-        Ok(Ok(value)) => Ok(value),
+/// Writes the guest's stdout/stderr to the log; returns the last line of
+/// stderr, which often says why a guest panicked.
+fn finish(store: &mut Store<CallState>) -> Option<String> {
+    let (stdout, stderr) = store.data().take_output();
+    let state = store.data_mut();
+    for line in String::from_utf8_lossy(&stdout)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+    {
+        state.guest_log(Level::Info, line, &[]);
     }
-}
-
-/// Finishes a call: logs its output, counts it, and adds the guest's last
-/// stderr line to a fault.
-pub(crate) fn conclude<T>(call: Call, outcome: Result<T, CallError>) -> Result<T, CallError> {
-    let label = match &outcome {
-        Ok(_) => "ok",
-        Err(CallError::Connector(_)) => "connector-error",
-        Err(CallError::Fault(_)) => "fault",
-        Err(CallError::Deadline(_)) => "deadline",
-        Err(CallError::Input(_)) => "invalid-input",
-        Err(CallError::Unsupported(_)) => "unsupported",
-    };
-    let ctx = &call.store.data().ctx;
-    let metrics = &ctx.services.metrics;
-    let provider = ctx.provider.to_string();
-    metrics
-        .calls
-        .get_or_create(&crate::metrics::CallLabels {
-            provider: provider.clone(),
-            outcome: label.into(),
-        })
-        .inc();
-    metrics
-        .call_seconds
-        .get_or_create(&crate::metrics::Metrics::provider(&provider))
-        .observe(call.started.elapsed().as_secs_f64());
-    let last_stderr = call.finish();
-    match outcome {
-        Err(CallError::Fault(message)) => Err(CallError::Fault(match last_stderr {
-            Some(line) => format!("{message} (plugin stderr: {line})"),
-            None => message,
-        })),
-        other => other,
+    let stderr = String::from_utf8_lossy(&stderr).into_owned();
+    for line in stderr.lines().filter(|l| !l.trim().is_empty()) {
+        state.guest_log(Level::Warn, line, &[]);
     }
+    let last = stderr
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty() && !l.starts_with("note: run with `RUST_BACKTRACE"))?;
+    Some(match &state.ctx.connection {
+        Some(connection) => connection.redactor.scrub(last),
+        None => last.to_string(),
+    })
 }

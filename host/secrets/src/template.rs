@@ -70,7 +70,9 @@ pub fn names<'a>(text: &'a str, kind: &str) -> Result<Vec<&'a str>, TemplateErro
     let mut rest = text;
     while let Some(start) = rest.find(&opening) {
         let after = &rest[start + opening.len()..];
-        let end = after.find("}}").ok_or_else(|| TemplateError::Unterminated { kind: kind.into() })?;
+        let end = after
+            .find("}}")
+            .ok_or_else(|| TemplateError::Unterminated { kind: kind.into() })?;
         names.push(after[..end].trim());
         rest = &after[end + 2..];
     }
@@ -131,7 +133,10 @@ mod tests {
     #[test]
     fn fills_every_placeholder_of_its_kind() {
         let creds = Credentials::from([("token", "t0k"), ("key", "k")]);
-        assert_eq!(fill_secrets("a {{secret.token}} b {{secret. key }}", &creds).unwrap(), "a t0k b k");
+        assert_eq!(
+            fill_secrets("a {{secret.token}} b {{secret. key }}", &creds).unwrap(),
+            "a t0k b k"
+        );
         assert_eq!(fill_secrets("{{setting.x}}", &creds).unwrap(), "{{setting.x}}");
         assert_eq!(
             fill_secrets("{{secret.nope}}", &creds).unwrap_err(),
@@ -160,6 +165,9 @@ mod tests {
         );
         let moved = Credentials::from([("user", "evil.example/")]);
         let url = Url::parse("https://{{secret.user}}@a.example/x").unwrap();
-        assert_eq!(fill_url_secrets(&url, &moved).unwrap_err(), TemplateError::OriginChanged);
+        assert_eq!(
+            fill_url_secrets(&url, &moved).unwrap_err(),
+            TemplateError::OriginChanged
+        );
     }
 }

@@ -16,7 +16,6 @@ use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use rand::RngCore as _;
 use sha2::{Digest as _, Sha256};
 
-
 /// The environment variable that holds the vault key, base64-encoded.
 pub const KEY_ENV: &str = "PATCHBAY_VAULT_KEY";
 
@@ -256,7 +255,8 @@ impl VaultKey {
 
     /// Whether `sealed` is a key check sealed with this key.
     pub fn opens_key_check(&self, sealed: &[u8]) -> bool {
-        self.open(sealed, &SealContext::KeyCheck).is_ok_and(|plain| plain == KEY_CHECK)
+        self.open(sealed, &SealContext::KeyCheck)
+            .is_ok_and(|plain| plain == KEY_CHECK)
     }
 
     fn seal_aad(&self, plaintext: &[u8], context: &str) -> Vec<u8> {
@@ -350,8 +350,12 @@ mod tests {
     #[test]
     fn sealed_values_open_only_with_the_key_and_context() {
         let key = VaultKey::generate();
-        let c1 = SealContext::Credentials { connection: "c1".into() };
-        let c2 = SealContext::Credentials { connection: "c2".into() };
+        let c1 = SealContext::Credentials {
+            connection: "c1".into(),
+        };
+        let c2 = SealContext::Credentials {
+            connection: "c2".into(),
+        };
         let sealed = key.seal(b"cs_secret", &c1);
         assert!(!sealed.windows(9).any(|w| w == b"cs_secret"));
         assert_eq!(key.open(&sealed, &c1).unwrap(), b"cs_secret");

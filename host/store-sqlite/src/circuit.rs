@@ -90,4 +90,3 @@ impl CircuitStore for SqliteStore {
         .await
     }
 }
-

@@ -232,5 +232,4 @@ impl AuthorizationStore for SqliteStore {
         })
         .await
     }
-
 }

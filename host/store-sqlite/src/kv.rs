@@ -114,4 +114,3 @@ impl KvStore for SqliteStore {
         .await
     }
 }
-

@@ -155,7 +155,6 @@ impl SqliteStore {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use patchbay_store::{KvLimits, KvStore, conformance};

@@ -6,13 +6,18 @@ use rusqlite::{OptionalExtension, params};
 use crate::{SqliteStore, backend};
 
 fn meta_value(db: &rusqlite::Connection, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
-    db.query_row("SELECT value FROM vault_meta WHERE name = ?1", params![name], |row| row.get(0))
-        .optional()
-        .map_err(backend)
+    db.query_row("SELECT value FROM vault_meta WHERE name = ?1", params![name], |row| {
+        row.get(0)
+    })
+    .optional()
+    .map_err(backend)
 }
 
 fn write_meta(tx: &rusqlite::Transaction<'_>, meta: &VaultMeta) -> Result<(), StoreError> {
-    for (name, value) in [("key_fingerprint", meta.fingerprint.as_bytes()), ("key_check", &meta.check[..])] {
+    for (name, value) in [
+        ("key_fingerprint", meta.fingerprint.as_bytes()),
+        ("key_check", &meta.check[..]),
+    ] {
         tx.execute(
             "INSERT INTO vault_meta (name, value) VALUES (?1, ?2)
              ON CONFLICT (name) DO UPDATE SET value = excluded.value",

@@ -28,7 +28,8 @@ pub struct Bucket {
 /// The emission interval of a quota in ms (at least 1 µs worth, at most a
 /// day), or `None` for a quota that limits nothing.
 fn interval_ms(quota: RateQuota) -> Option<f64> {
-    (quota.per_second.is_finite() && quota.per_second > 0.0).then(|| (1000.0 / quota.per_second).clamp(0.001, 86_400_000.0))
+    (quota.per_second.is_finite() && quota.per_second > 0.0)
+        .then(|| (1000.0 / quota.per_second).clamp(0.001, 86_400_000.0))
 }
 
 fn ms(value: f64) -> u64 {
@@ -42,7 +43,12 @@ fn ms(value: f64) -> u64 {
 /// Decides a request at `now_ms`: `Ok((bucket, wait))` when it is admitted
 /// within `max_wait` (the new state to store, and how long the caller must
 /// wait first), `Err(wait)` when it would have to wait longer.
-pub fn reserve(bucket: Bucket, quota: RateQuota, now_ms: u64, max_wait: Duration) -> Result<(Bucket, Duration), Duration> {
+pub fn reserve(
+    bucket: Bucket,
+    quota: RateQuota,
+    now_ms: u64,
+    max_wait: Duration,
+) -> Result<(Bucket, Duration), Duration> {
     let Some(interval) = interval_ms(quota) else {
         return Ok((bucket, Duration::ZERO));
     };
@@ -86,7 +92,10 @@ mod tests {
         let (b, w1) = reserve(Bucket::default(), quota, 1000, max).unwrap();
         let (b, w2) = reserve(b, quota, 1000, max).unwrap();
         let (_, w3) = reserve(b, quota, 1000, max).unwrap();
-        assert_eq!((w1, w2, w3), (Duration::ZERO, Duration::ZERO, Duration::from_millis(50)));
+        assert_eq!(
+            (w1, w2, w3),
+            (Duration::ZERO, Duration::ZERO, Duration::from_millis(50))
+        );
     }
 
     #[test]
@@ -107,7 +116,10 @@ mod tests {
     #[test]
     fn extreme_quotas_and_pauses_do_not_panic() {
         for per_second in [1e-300, f64::MIN_POSITIVE, 1e300, f64::NAN, f64::INFINITY, -1.0, 0.0] {
-            let quota = RateQuota { per_second, burst: u32::MAX };
+            let quota = RateQuota {
+                per_second,
+                burst: u32::MAX,
+            };
             let b = pause(Bucket::default(), u64::MAX - 5, Duration::MAX);
             let _ = reserve(b, quota, u64::MAX, Duration::MAX);
             let _ = reserve(Bucket::default(), quota, 0, Duration::ZERO);

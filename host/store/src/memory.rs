@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use crate::gcra::{self, Bucket};
 use crate::{
     AUTH_FAILURE, AuthorizationStore, CircuitRecord, CircuitStore, ConnectionRecord, ConnectionStore, KvLimits,
-    KvStore, PendingAuthorization, RateQuota, RateStore, Reservation, Reseal, SealedSlot, StoreError, VaultMeta,
+    KvStore, PendingAuthorization, RateQuota, RateStore, Reseal, Reservation, SealedSlot, StoreError, VaultMeta,
     VaultStore, unix_now,
 };
 
@@ -91,7 +91,9 @@ impl KvStore for MemoryStore {
         limits.check(key, value)?;
         let now = unix_now();
         let mut state = self.state();
-        state.kv.retain(|(ns, _), (_, expires)| ns != namespace || live(*expires, now));
+        state
+            .kv
+            .retain(|(ns, _), (_, expires)| ns != namespace || live(*expires, now));
         let id = (namespace.to_string(), key.to_string());
         if !state.kv.contains_key(&id) {
             let count = state.kv.keys().filter(|(ns, _)| ns == namespace).count() as u64;
@@ -125,7 +127,8 @@ impl KvStore for MemoryStore {
 impl CircuitStore for MemoryStore {
     async fn load_circuit(&self, connection: &str) -> Result<Option<CircuitRecord>, StoreError> {
         let state = self.state();
-        if let (Some(row), Some(fingerprint)) = (state.connections.get(connection), state.fingerprints.get(connection)) {
+        if let (Some(row), Some(fingerprint)) = (state.connections.get(connection), state.fingerprints.get(connection))
+        {
             return Ok(Some(CircuitRecord {
                 fingerprint: fingerprint.clone(),
                 auth_failures: row.auth_failures,
@@ -309,9 +312,8 @@ impl VaultStore for MemoryStore {
     async fn reseal_all(&self, mut reseal: Reseal, meta: VaultMeta) -> Result<usize, StoreError> {
         let mut state = self.state();
         let mut again = |slot: SealedSlot<'_>, sealed: &[u8]| {
-            reseal(slot, sealed).map_err(|why| {
-                StoreError::Backend(format!("cannot re-encrypt {slot:?}: {why}; nothing was changed"))
-            })
+            reseal(slot, sealed)
+                .map_err(|why| StoreError::Backend(format!("cannot re-encrypt {slot:?}: {why}; nothing was changed")))
         };
         // Work on copies: nothing changes unless every value re-seals.
         let mut connections = state.connections.clone();

@@ -7,11 +7,10 @@
 
 use serde_json::Value;
 
-use super::{OAuthError, TokenSet, unix_now};
-use crate::connection::Connection;
-use crate::credentials::Credentials;
-use crate::outbound::auth::substitute_placeholders;
-use crate::types::{AuthorizeParams, TokenGrant};
+use patchbay_contract::types::{AuthorizeParams, TokenGrant};
+use patchbay_secrets::{Credentials, template};
+
+use super::{OAuthError, OAuthPlugin, TokenSet, unix_now};
 
 /// The secrets a token request may name, besides the connection's own.
 #[derive(Default)]
@@ -23,7 +22,7 @@ pub(crate) struct GrantSecrets {
 
 /// The plugin's authorization URL.
 pub(crate) async fn authorize_url(
-    connection: &Connection,
+    plugin: &dyn OAuthPlugin,
     redirect_uri: &str,
     state: &str,
     code_challenge: &str,
@@ -34,9 +33,7 @@ pub(crate) async fn authorize_url(
         scopes: Vec::new(),
         code_challenge: Some(code_challenge.to_string()),
     };
-    connection
-        .oauth()
-        .map_err(|e| OAuthError::Config(e.to_string()))?
+    plugin
         .authorize_url(&params)
         .await
         .map_err(|e| OAuthError::Config(format!("the plugin cannot build the authorization URL: {e}")))
@@ -60,7 +57,7 @@ fn fill(text: &str, secrets: &Credentials, content_type: &str) -> Result<String,
             (name.to_string(), value)
         })
         .collect();
-    substitute_placeholders(text, &escaped).map_err(|e| OAuthError::Config(e.to_string()))
+    template::fill_secrets(text, &escaped).map_err(|e| OAuthError::Config(e.to_string()))
 }
 
 fn pointer<'a>(answer: &'a Value, pointer: &str) -> Option<&'a Value> {
@@ -70,27 +67,25 @@ fn pointer<'a>(answer: &'a Value, pointer: &str) -> Option<&'a Value> {
 /// Asks the plugin for the token request of `grant`, sends it, and reads
 /// the tokens out of the answer.
 pub(crate) async fn exchange(
-    connection: &Connection,
+    plugin: &dyn OAuthPlugin,
+    http: &reqwest::Client,
     grant: TokenGrant,
     redirect_uri: &str,
     secrets: GrantSecrets,
 ) -> Result<TokenSet, OAuthError> {
     let previous_refresh = secrets.refresh_token.clone();
-    let spec = connection
-        .oauth()
-        .map_err(|e| OAuthError::Config(e.to_string()))?
+    let spec = plugin
         .token_request(&grant, redirect_uri)
         .await
         .map_err(|e| OAuthError::Config(format!("the plugin cannot describe the token request: {e}")))?;
     let url = url::Url::parse(&spec.url)
         .map_err(|e| OAuthError::Config(format!("the plugin's token URL {:?} is not a URL: {e}", spec.url)))?;
     // The URL comes from the plugin: it must be one the connection may reach.
-    connection
-        .shared
-        .grant
+    plugin
+        .hosts()
         .check(&url)
         .map_err(|why| OAuthError::Config(format!("the token URL is not allowed: {why}")))?;
-    let mut all = (*connection.shared.credentials).clone();
+    let mut all = plugin.credentials().clone();
     for (name, value) in [
         ("oauth.code", secrets.code),
         ("oauth.code_verifier", secrets.code_verifier),
@@ -106,11 +101,7 @@ pub(crate) async fn exchange(
         .find(|h| h.name.eq_ignore_ascii_case("content-type"))
         .map(|h| h.value.to_ascii_lowercase())
         .unwrap_or_default();
-    let mut request = connection
-        .services
-        .oauth_http
-        .post(url)
-        .body(fill(&spec.body, &all, &content_type)?);
+    let mut request = http.post(url).body(fill(&spec.body, &all, &content_type)?);
     for header in &spec.headers {
         request = request.header(header.name.as_str(), fill(&header.value, &all, "")?);
     }
@@ -136,7 +127,7 @@ pub(crate) async fn exchange(
         return Err(if error == "invalid_grant" {
             OAuthError::Revoked(described)
         } else {
-            OAuthError::Refused(connection.shared.redactor.scrub(&described))
+            OAuthError::Refused(plugin.redactor().scrub(&described))
         });
     }
     let access_token = pointer(&answer, &spec.access_token_pointer)

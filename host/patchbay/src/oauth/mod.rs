@@ -6,7 +6,7 @@
 
 pub(crate) mod custom;
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use oauth2::basic::{BasicClient, BasicErrorResponseType, BasicTokenResponse};
@@ -18,14 +18,14 @@ use oauth2::{
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::connection::WeakConnection;
-use crate::credentials::{Credentials, Settings};
-use crate::outbound::TokenSource;
-use crate::outbound::auth::fill_placeholders;
-use crate::store::SqliteStore;
-use crate::store::connections::tokens_context;
-use crate::types::{ClientAuthStyle, Oauth2Config, Oauth2Flow, TokenGrant};
-use crate::vault::VaultKey;
+use async_trait::async_trait;
+use patchbay_contract::types::{
+    AuthorizeParams, ClientAuthStyle, Oauth2Config, Oauth2Flow, TokenGrant, TokenRequestSpec,
+};
+use patchbay_outbound::{HostGrant, TokenSource};
+use patchbay_sandbox::CallError;
+use patchbay_secrets::{Credentials, Redactor, SealContext, Settings, VaultKey, template};
+use patchbay_store::ConnectionStore;
 
 type Client = BasicClient<EndpointMaybeSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
 
@@ -106,7 +106,7 @@ impl TokenSet {
 /// Fills `{{setting.NAME}}` in an endpoint URL (Shopify and Zendesk put the
 /// shop or subdomain in theirs).
 fn endpoint_url(template: &str, settings: &Settings, what: &str) -> Result<Url, OAuthError> {
-    let text = fill_placeholders(
+    let text = template::fill(
         template,
         "setting",
         || OAuthError::Config(format!("the {what} {template:?} has an unterminated placeholder")),
@@ -313,25 +313,28 @@ fn token_error<E: std::error::Error>(
 /// Where a stored connection's tokens are kept.
 #[derive(Clone)]
 pub(crate) struct TokenVault {
-    pub store: SqliteStore,
+    pub store: Arc<dyn ConnectionStore>,
     pub key: VaultKey,
     pub connection_id: String,
 }
 
 impl TokenVault {
+    fn context(&self) -> SealContext {
+        SealContext::Tokens {
+            connection: self.connection_id.clone(),
+        }
+    }
+
     async fn load(&self) -> Result<Option<TokenSet>, String> {
         let Some(sealed) = self
             .store
-            .connection_tokens(&self.connection_id)
+            .tokens(&self.connection_id)
             .await
             .map_err(|e| e.to_string())?
         else {
             return Ok(None);
         };
-        let plain = self
-            .key
-            .open(&sealed, &tokens_context(&self.connection_id))
-            .map_err(|e| e.to_string())?;
+        let plain = self.key.open(&sealed, &self.context()).map_err(|e| e.to_string())?;
         serde_json::from_slice(&plain)
             .map(Some)
             .map_err(|e| format!("the stored tokens are unreadable: {e}"))
@@ -339,9 +342,9 @@ impl TokenVault {
 
     pub(crate) async fn save(&self, tokens: &TokenSet) -> Result<(), String> {
         let plain = serde_json::to_vec(tokens).expect("tokens serialize");
-        let sealed = self.key.seal(&plain, &tokens_context(&self.connection_id));
+        let sealed = self.key.seal(&plain, &self.context());
         self.store
-            .set_connection_tokens(&self.connection_id, Some(sealed), true, None)
+            .set_tokens(&self.connection_id, Some(sealed), true, None)
             .await
             .map_err(|e| e.to_string())
     }
@@ -349,7 +352,7 @@ impl TokenVault {
     async fn revoke(&self, why: &OAuthError) {
         if let Err(error) = self
             .store
-            .set_connection_tokens(&self.connection_id, None, false, Some(why.to_string()))
+            .set_tokens(&self.connection_id, None, false, Some(why.to_string()))
             .await
         {
             tracing::error!(%error, connection = %self.connection_id, "cannot mark the connection disconnected");
@@ -390,6 +393,22 @@ impl OAuthFlow {
     }
 }
 
+/// What a plugin-described flow needs of its connection: the plugin's
+/// `oauth` capability, and the connection's hosts, credentials and redactor.
+#[async_trait]
+pub(crate) trait OAuthPlugin: Send + Sync {
+    /// The plugin's authorization URL.
+    async fn authorize_url(&self, params: &AuthorizeParams) -> Result<String, CallError>;
+    /// The plugin's description of a token request.
+    async fn token_request(&self, grant: &TokenGrant, redirect_uri: &str) -> Result<TokenRequestSpec, CallError>;
+    /// The hosts the connection may reach.
+    fn hosts(&self) -> &HostGrant;
+    /// The connection's credentials.
+    fn credentials(&self) -> &Credentials;
+    /// Scrubs the connection's secrets.
+    fn redactor(&self) -> &Redactor;
+}
+
 /// A connection's OAuth access: fetches, caches, refreshes and stores tokens.
 pub(crate) struct OAuthSession {
     flow: OAuthFlow,
@@ -397,8 +416,8 @@ pub(crate) struct OAuthSession {
     http: reqwest::Client,
     vault: Option<TokenVault>,
     cached: tokio::sync::Mutex<Option<TokenSet>>,
-    /// The connection, for plugin flows (set once it exists).
-    connection: OnceLock<WeakConnection>,
+    /// The plugin, for plugin-described flows.
+    plugin: Option<Arc<dyn OAuthPlugin>>,
 }
 
 impl OAuthSession {
@@ -407,6 +426,7 @@ impl OAuthSession {
         credentials: Arc<Credentials>,
         http: reqwest::Client,
         vault: Option<TokenVault>,
+        plugin: Option<Arc<dyn OAuthPlugin>>,
     ) -> Self {
         Self {
             flow,
@@ -414,7 +434,7 @@ impl OAuthSession {
             http,
             vault,
             cached: tokio::sync::Mutex::new(None),
-            connection: OnceLock::new(),
+            plugin,
         }
     }
 
@@ -423,26 +443,24 @@ impl OAuthSession {
         self.flow.needs_authorization()
     }
 
-    /// Ties the session to its connection (plugin flows call the plugin).
-    pub(crate) fn bind(&self, connection: WeakConnection) {
-        let _ = self.connection.set(connection);
+    /// The plugin of a plugin-described flow.
+    pub(crate) fn plugin(&self) -> Result<&dyn OAuthPlugin, OAuthError> {
+        self.plugin
+            .as_deref()
+            .ok_or_else(|| OAuthError::Config("the plugin declares no `oauth` capability".into()))
     }
 
     async fn refresh(&self, tokens: &TokenSet, refresh_token: &str) -> Result<TokenSet, OAuthError> {
         match &self.flow {
             OAuthFlow::Standard(endpoints) => endpoints.refresh(&self.http, &self.credentials, refresh_token).await,
             OAuthFlow::Plugin => {
-                let connection = self
-                    .connection
-                    .get()
-                    .and_then(WeakConnection::upgrade)
-                    .ok_or_else(|| OAuthError::Config("the connection is gone".into()))?;
+                let plugin = self.plugin()?;
                 let secrets = custom::GrantSecrets {
                     refresh_token: Some(refresh_token.to_string()),
                     ..Default::default()
                 };
                 let redirect_uri = tokens.redirect_uri.clone().unwrap_or_default();
-                custom::exchange(&connection, TokenGrant::Refresh, &redirect_uri, secrets).await
+                custom::exchange(plugin, &self.http, TokenGrant::Refresh, &redirect_uri, secrets).await
             }
             OAuthFlow::Unusable(reason) => Err(OAuthError::Config(reason.clone())),
         }

@@ -1,7 +1,7 @@
 //! `config`: settings and non-secret credential fields; secrets refused.
 
-use crate::bindings::patchbay::connector::config::{self as wit, ConfigError, Entry};
-use crate::runtime::CallState;
+use crate::state::CallState;
+use patchbay_contract::bindings::patchbay::connector::config::{self as wit, ConfigError, Entry};
 
 impl wit::Host for CallState {
     async fn get(&mut self, name: String) -> wasmtime::Result<Result<Option<String>, ConfigError>> {

@@ -5,8 +5,8 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
 use subtle::ConstantTimeEq;
 
-use crate::bindings::patchbay::connector::crypto::{self as wit, CryptoError, HashAlgorithm};
-use crate::runtime::CallState;
+use crate::state::CallState;
+use patchbay_contract::bindings::patchbay::connector::crypto::{self as wit, CryptoError, HashAlgorithm};
 
 impl CallState {
     fn secret(&self, field: &str) -> Result<Vec<u8>, CryptoError> {

@@ -8,10 +8,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Instant;
 
-use crate::connection::ConnectionShared;
-use crate::outbound::{OutboundError, OutboundRequest, OutboundResponse, RequestContext, TokenSource};
-use crate::runtime::CallContext;
-use crate::services::Services;
+use crate::Shared;
+use crate::grant::CallGrant;
+use crate::state::CallContext;
+use patchbay_outbound::{OutboundError, OutboundRequest, OutboundResponse, RequestContext};
 
 /// A call's door to the outbound pipeline; cheap to clone, shared by both
 /// HTTP imports so they count against one request limit.
@@ -19,8 +19,8 @@ use crate::services::Services;
 pub(crate) struct HttpDoor {
     provider: Arc<str>,
     call_id: String,
-    connection: Option<Arc<ConnectionShared>>,
-    services: Arc<Services>,
+    connection: Option<Arc<CallGrant>>,
+    services: Arc<Shared>,
     deadline: Instant,
     limit: u32,
     sent: Arc<AtomicU32>,
@@ -63,14 +63,14 @@ impl HttpDoor {
             provider: self.provider.to_string(),
             connection_id: connection.id.clone(),
             call_id: self.call_id.clone(),
-            grant: connection.grant.clone(),
+            grant: connection.hosts.clone(),
             credentials: connection.credentials.clone(),
             deadline: self.deadline,
             retry: connection.retry.clone(),
             rate_quota: connection.rate_quota,
             rate_key: format!("{}|{}", self.provider, connection.id),
             credentials_fingerprint: connection.fingerprint.clone(),
-            oauth: connection.oauth.clone().map(|session| session as Arc<dyn TokenSource>),
+            oauth: connection.oauth.clone(),
         };
         let started = Instant::now();
         let result = self.services.outbound.send(&request_ctx, outbound).await;
@@ -99,7 +99,7 @@ impl HttpDoor {
 }
 
 /// Error messages can echo URLs and headers: never hand a secret back.
-fn scrub(error: OutboundError, redactor: &crate::redact::Redactor) -> OutboundError {
+fn scrub(error: OutboundError, redactor: &patchbay_secrets::Redactor) -> OutboundError {
     match error {
         OutboundError::Denied(m) => OutboundError::Denied(redactor.scrub(&m)),
         OutboundError::Timeout(m) => OutboundError::Timeout(redactor.scrub(&m)),

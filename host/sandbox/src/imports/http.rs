@@ -2,10 +2,10 @@
 
 use url::Url;
 
-use crate::bindings::patchbay::connector::http::{self as wit, HttpError, Method, Request, Response};
-use crate::bindings::patchbay::connector::types::Header;
-use crate::outbound::{AuthScheme, OutboundError, OutboundRequest, RetryMode};
-use crate::runtime::CallState;
+use crate::state::CallState;
+use patchbay_contract::bindings::patchbay::connector::http::{self as wit, HttpError, Method, Request, Response};
+use patchbay_contract::bindings::patchbay::connector::types::Header;
+use patchbay_outbound::{AuthScheme, OutboundError, OutboundRequest, RetryMode};
 
 fn method(method: &Method) -> Result<reqwest::Method, HttpError> {
     Ok(match method {

@@ -1,8 +1,8 @@
 //! `kv`: per-connection storage with quotas.
 
-use crate::bindings::patchbay::connector::kv::{self as wit, KvError};
-use crate::runtime::CallState;
-use crate::store::StoreError;
+use crate::state::CallState;
+use patchbay_contract::bindings::patchbay::connector::kv::{self as wit, KvError};
+use patchbay_store::StoreError;
 
 fn guest_error(error: StoreError) -> KvError {
     match error {

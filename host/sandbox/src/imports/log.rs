@@ -1,7 +1,7 @@
 //! `log`: guest records into `tracing`, tagged and scrubbed.
 
-use crate::bindings::patchbay::connector::log::{self as wit, Field, Level};
-use crate::runtime::CallState;
+use crate::state::CallState;
+use patchbay_contract::bindings::patchbay::connector::log::{self as wit, Field, Level};
 
 /// Longest message kept from a guest record, in bytes.
 const MAX_MESSAGE_BYTES: usize = 8 * 1024;

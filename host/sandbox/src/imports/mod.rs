@@ -16,8 +16,8 @@ mod wasi_http;
 pub(crate) use door::HttpDoor;
 pub(crate) use wasi_http::PipelineHooks;
 
-use crate::bindings::patchbay::connector as wit;
-use crate::runtime::CallState;
+use crate::state::CallState;
+use patchbay_contract::bindings::patchbay::connector as wit;
 
 // Interfaces that only define types have nothing to implement.
 impl wit::types::Host for CallState {}

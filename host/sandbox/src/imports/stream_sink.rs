@@ -1,8 +1,8 @@
 //! `stream-sink`: streamed LLM chunks, handed to the caller in order.
 
-use crate::bindings::patchbay::connector::llm_types::StreamChunk;
-use crate::bindings::patchbay::connector::stream_sink as wit;
-use crate::runtime::CallState;
+use crate::state::CallState;
+use patchbay_contract::bindings::patchbay::connector::llm_types::StreamChunk;
+use patchbay_contract::bindings::patchbay::connector::stream_sink as wit;
 
 impl wit::Host for CallState {
     async fn emit(&mut self, chunk: StreamChunk) -> wasmtime::Result<()> {

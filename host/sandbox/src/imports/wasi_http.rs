@@ -14,7 +14,7 @@ use url::Url;
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 
 use super::HttpDoor;
-use crate::outbound::{OutboundError, OutboundRequest, OutboundResponse, RetryMode};
+use patchbay_outbound::{OutboundError, OutboundRequest, OutboundResponse, RetryMode};
 
 /// The header a `wasi:http` guest uses to ask for keyed retries of a
 /// non-idempotent request, as with `http.send`'s `idempotency-key` option.

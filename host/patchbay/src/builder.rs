@@ -1,0 +1,316 @@
+//! Configuring a host: where state lives, which plugins load, the limits
+//! and policies every call runs under.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+use patchbay_outbound::{
+    CircuitConfig, HostPattern, HttpLimits, OutboundPolicy, PatternError, Pipeline, RateQuota, guarded_client,
+};
+use patchbay_sandbox::{CompileCache, Limits, Sandbox, Services};
+use patchbay_secrets::{VaultError, VaultKey};
+use patchbay_store::{KvLimits, MemoryStore, RateStore, StoreError, Stores};
+use patchbay_store_sqlite::SqliteStore;
+
+use crate::connect::{Connector, ProviderOverrides};
+use crate::connections::StoredParts;
+use crate::host::{Host, HostInner};
+use crate::metrics::Metrics;
+use crate::registry::PluginRegistry;
+use crate::vault_key::{KeyCheckError, KeyHolder, verify_key};
+
+/// Why a host could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    /// The WebAssembly engine could not be configured.
+    #[error("cannot start the WebAssembly engine: {0}")]
+    Engine(String),
+    /// The state store could not be opened.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The plugins directory could not be read.
+    #[error("cannot read the plugins directory {path}: {reason}")]
+    PluginsDir {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The vault key does not fit the database.
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    /// An operator host pattern is invalid.
+    #[error(transparent)]
+    Pattern(#[from] PatternError),
+    /// The HTTP client could not be built.
+    #[error("cannot build the HTTP client: {0}")]
+    Http(String),
+}
+
+enum Database {
+    Memory,
+    File(PathBuf),
+    Stores(Stores),
+}
+
+/// Configures a [`Host`].
+pub struct HostBuilder {
+    plugins_dir: Option<PathBuf>,
+    database: Database,
+    limits: Limits,
+    http_limits: HttpLimits,
+    kv_limits: KvLimits,
+    operator_hosts: BTreeMap<String, Vec<String>>,
+    rates: BTreeMap<String, RateQuota>,
+    circuit: CircuitConfig,
+    outbound: Option<Arc<dyn OutboundPolicy>>,
+    pooling: bool,
+    cache: Option<CompileCache>,
+    plugin_limits: BTreeMap<String, Limits>,
+    vault_key: Option<VaultKey>,
+    rate_store: Option<Arc<dyn RateStore>>,
+}
+
+impl From<KeyCheckError> for HostError {
+    fn from(error: KeyCheckError) -> Self {
+        match error {
+            KeyCheckError::Vault(error) => Self::Vault(error),
+            KeyCheckError::Store(error) => Self::Store(error),
+        }
+    }
+}
+
+impl HostBuilder {
+    /// Starts configuring a host: in-memory state, no plugins, default limits.
+    pub(crate) fn new() -> Self {
+        Self {
+            plugins_dir: None,
+            database: Database::Memory,
+            limits: Limits::default(),
+            http_limits: HttpLimits::default(),
+            kv_limits: KvLimits::default(),
+            operator_hosts: BTreeMap::new(),
+            rates: BTreeMap::new(),
+            circuit: CircuitConfig::default(),
+            outbound: None,
+            pooling: true,
+            cache: None,
+            plugin_limits: BTreeMap::new(),
+            vault_key: None,
+            rate_store: None,
+        }
+    }
+
+    /// Keeps every kind of state in these stores (a backend of your choice;
+    /// [`database`](Self::database) is the SQLite shorthand). A host needs
+    /// a vault key for stored connections: see [`vault_key`](Self::vault_key).
+    pub fn stores(mut self, stores: Stores) -> Self {
+        self.database = Database::Stores(stores);
+        self
+    }
+
+    /// Keeps rate budgets in `store` (in process by default; a shared store
+    /// makes replicas share budgets and pauses).
+    pub fn rate_store(mut self, store: Arc<dyn RateStore>) -> Self {
+        self.rate_store = Some(store);
+        self
+    }
+
+    /// Seals stored credentials and tokens with this key. A database that
+    /// was sealed with another key refuses it when the host is built. An
+    /// in-memory database without a key gets a random one; a database file
+    /// without a key cannot store connections.
+    pub fn vault_key(mut self, key: VaultKey) -> Self {
+        self.vault_key = Some(key);
+        self
+    }
+
+    /// Lets plugins reach private, loopback and link-local addresses (off by
+    /// default; tests and local demos against mock servers need it).
+    pub fn allow_private_network(mut self, allow: bool) -> Self {
+        self.http_limits.allow_private_network = allow;
+        self
+    }
+
+    /// Overrides a provider's rate limit (its manifest hint by default).
+    pub fn rate_limit(mut self, provider: impl Into<String>, per_second: f64, burst: u32) -> Self {
+        self.rates.insert(provider.into(), RateQuota { per_second, burst });
+        self
+    }
+
+    /// Thresholds of the circuit breaker.
+    pub fn circuit(mut self, config: CircuitConfig) -> Self {
+        self.circuit = config;
+        self
+    }
+
+    /// Loads every `*.wasm` of `dir` at build time.
+    pub fn plugins_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.plugins_dir = Some(dir.into());
+        self
+    }
+
+    /// Keeps state in this SQLite file (created when missing).
+    pub fn database(mut self, path: impl Into<PathBuf>) -> Self {
+        self.database = Database::File(path.into());
+        self
+    }
+
+    /// Keeps state in memory only (the default).
+    pub fn in_memory_database(mut self) -> Self {
+        self.database = Database::Memory;
+        self
+    }
+
+    /// Per-call limits.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Limits of the outbound HTTP pipeline.
+    pub fn http_limits(mut self, limits: HttpLimits) -> Self {
+        self.http_limits = limits;
+        self
+    }
+
+    /// Quotas of the per-connection key-value store.
+    pub fn kv_limits(mut self, limits: KvLimits) -> Self {
+        self.kv_limits = limits;
+        self
+    }
+
+    /// Narrows the hosts a provider may reach to these patterns (the grant
+    /// is what the plugin declares ∩ what is allowed here).
+    pub fn restrict_hosts<I, S>(mut self, provider: impl Into<String>, patterns: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.operator_hosts
+            .insert(provider.into(), patterns.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Replaces the outbound policy (the standard [`Pipeline`] by default).
+    pub fn outbound_policy(mut self, policy: Arc<dyn OutboundPolicy>) -> Self {
+        self.outbound = Some(policy);
+        self
+    }
+
+    /// Limits for one provider's calls, replacing the host-wide ones. The
+    /// instance pool is sized from the host-wide limits, so a plugin's
+    /// memory limit can only be lower than the host's.
+    pub fn plugin_limits(mut self, provider: impl Into<String>, limits: Limits) -> Self {
+        self.plugin_limits.insert(provider.into(), limits);
+        self
+    }
+
+    /// Keeps compiled components in `dir`, keyed by content hash and engine
+    /// configuration, so that large plugins load in milliseconds.
+    pub fn compile_cache(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cache = Some(CompileCache::new(dir));
+        self
+    }
+
+    /// Uses the pooling instance allocator (default) or allocates on demand.
+    pub fn pooling(mut self, enabled: bool) -> Self {
+        self.pooling = enabled;
+        self
+    }
+
+    /// Builds the host and loads the plugins directory. A bad plugin file is
+    /// reported in [`Host::load_failures`] and skipped, never fatal.
+    pub async fn build(self) -> Result<Host, HostError> {
+        let (stores, vault_key) = match self.database {
+            Database::Memory => (
+                Stores::all_in(SqliteStore::in_memory()?),
+                Some(self.vault_key.unwrap_or_else(VaultKey::generate)),
+            ),
+            Database::File(path) => (Stores::all_in(SqliteStore::open(path)?), self.vault_key),
+            Database::Stores(stores) => (stores, self.vault_key),
+        };
+        // Rate budgets are written on every request: in process unless the
+        // embedder shares them.
+        let stores = stores.with_rates(self.rate_store.unwrap_or_else(|| Arc::new(MemoryStore::new())));
+        if let Some(key) = &vault_key {
+            verify_key(&*stores.vault, key).await?;
+        }
+        let oauth_http = guarded_client(&self.http_limits).map_err(|e| HostError::Http(e.to_string()))?;
+        let metrics = Metrics::new();
+        let pipeline = Arc::new(
+            Pipeline::new(
+                self.http_limits,
+                self.circuit,
+                Arc::clone(&stores.circuits),
+                Arc::clone(&stores.rates),
+                Arc::clone(&metrics.outbound),
+            )
+            .map_err(|e| HostError::Http(e.to_string()))?,
+        );
+        let outbound: Arc<dyn OutboundPolicy> = match self.outbound {
+            Some(policy) => policy,
+            None => pipeline.clone(),
+        };
+        let mut overrides: BTreeMap<String, ProviderOverrides> = BTreeMap::new();
+        for (provider, patterns) in self.operator_hosts {
+            let parsed = patterns
+                .iter()
+                .map(|p| HostPattern::parse(p))
+                .collect::<Result<Vec<_>, _>>()?;
+            overrides.entry(provider).or_default().hosts = Some(parsed);
+        }
+        for (provider, quota) in self.rates {
+            overrides.entry(provider).or_default().rate = Some(quota);
+        }
+        let global_memory = self.limits.max_memory_bytes;
+        let plugin_limits = self
+            .plugin_limits
+            .into_iter()
+            .map(|(provider, limits)| {
+                let max_memory_bytes = limits.max_memory_bytes.min(global_memory);
+                (
+                    provider,
+                    Limits {
+                        max_memory_bytes,
+                        ..limits
+                    },
+                )
+            })
+            .collect();
+        let services = Services {
+            kv: Arc::clone(&stores.kv),
+            kv_limits: self.kv_limits,
+            outbound,
+            limits: self.limits,
+            plugin_limits,
+            metrics: Arc::clone(&metrics.calls),
+        };
+        let sandbox = Arc::new(Sandbox::new(services, self.pooling).map_err(|e| HostError::Engine(format!("{e:#}")))?);
+        let connector = Arc::new(Connector {
+            sandbox,
+            registry: RwLock::new(PluginRegistry::default()),
+            overrides,
+            oauth_http,
+        });
+        let stored = Arc::new(StoredParts {
+            connector: Arc::clone(&connector),
+            stores,
+            key: Arc::new(KeyHolder::new(vault_key)),
+            circuits: pipeline.circuit().clone(),
+        });
+        let host = Host {
+            inner: Arc::new(HostInner {
+                connector,
+                stored,
+                cache: self.cache,
+                metrics,
+            }),
+        };
+        if let Some(dir) = &self.plugins_dir {
+            host.reload_dir(dir).await?;
+        }
+        Ok(host)
+    }
+}

@@ -1,0 +1,57 @@
+//! What a plugin may import: the contract's host interfaces, the granted
+//! part of WASI (filesystem and sockets denying everything), and
+//! `wasi:http` through the outbound pipeline.
+
+use wasmtime::Engine;
+use wasmtime::component::{HasSelf, Linker};
+
+use crate::state::CallState;
+
+/// The WASI interfaces a plugin may import, by name without version.
+///
+/// The filesystem and sockets are linked because the JavaScript and Python
+/// toolchains import them whether the plugin uses them or not, but they deny
+/// everything: a call has no preopened directory, no socket address passes
+/// the check, and name lookup is off. `wasi:http` goes through the host's
+/// outbound pipeline (see `imports::wasi_http`).
+pub const GRANTED_WASI: &[&str] = &[
+    "wasi:io/poll",
+    "wasi:io/error",
+    "wasi:io/streams",
+    "wasi:clocks/wall-clock",
+    "wasi:clocks/monotonic-clock",
+    "wasi:random/random",
+    "wasi:random/insecure",
+    "wasi:random/insecure-seed",
+    "wasi:cli/environment",
+    "wasi:cli/exit",
+    "wasi:cli/stdin",
+    "wasi:cli/stdout",
+    "wasi:cli/stderr",
+    "wasi:cli/terminal-input",
+    "wasi:cli/terminal-output",
+    "wasi:cli/terminal-stdin",
+    "wasi:cli/terminal-stdout",
+    "wasi:cli/terminal-stderr",
+    "wasi:filesystem/types",
+    "wasi:filesystem/preopens",
+    "wasi:sockets/network",
+    "wasi:sockets/instance-network",
+    "wasi:sockets/tcp",
+    "wasi:sockets/tcp-create-socket",
+    "wasi:sockets/udp",
+    "wasi:sockets/udp-create-socket",
+    "wasi:sockets/ip-name-lookup",
+    "wasi:http/types",
+    "wasi:http/outgoing-handler",
+];
+
+/// The linker: the contract's host imports, WASI (filesystem and sockets
+/// denying everything) and `wasi:http` through the outbound pipeline.
+pub(crate) fn linker(engine: &Engine) -> wasmtime::Result<Linker<CallState>> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+    patchbay_contract::bindings::Plugin::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |state| state)?;
+    Ok(linker)
+}

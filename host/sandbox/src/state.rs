@@ -1,0 +1,119 @@
+//! The state of one call's `Store`: WASI, `wasi:http` and the contract's
+//! imports all see the same call context.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use wasmtime::StoreLimits;
+use wasmtime::StoreLimitsBuilder;
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+use crate::Shared;
+use crate::grant::CallGrant;
+use crate::imports::{HttpDoor, PipelineHooks};
+use crate::limits::Limits;
+use patchbay_contract::types::StreamChunk;
+
+/// Bytes of stdout/stderr kept per call before the guest's writes fail.
+const STDIO_CAPTURE_BYTES: usize = 64 * 1024;
+
+/// What one call knows: who calls, on which connection, until when.
+pub(crate) struct CallContext {
+    /// `family/name`.
+    pub provider: Arc<str>,
+    /// Unique per call, for logs.
+    pub call_id: String,
+    /// `None` while the host reads a manifest at load time.
+    pub connection: Option<Arc<CallGrant>>,
+    /// Host-wide services: storage, outbound policy, limits.
+    pub services: Arc<Shared>,
+    /// When the call must be over.
+    pub deadline: Instant,
+    /// The limits of this call (the host's, or the plugin's own).
+    pub limits: Limits,
+    /// Log records written so far.
+    pub log_records: u32,
+    /// Epoch ticks that found the guest running: its CPU time, in ticks.
+    pub cpu_ticks: u64,
+    /// Where streamed LLM chunks go, when the caller listens.
+    pub stream: Option<tokio::sync::mpsc::UnboundedSender<StreamChunk>>,
+}
+
+/// The data of one call's `Store`: what the guest's imports see. Opaque
+/// outside the sandbox; the embedder API names it only as a type parameter.
+pub struct CallState {
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    http_hooks: PipelineHooks,
+    table: ResourceTable,
+    pub(crate) limits: StoreLimits,
+    pub(crate) ctx: CallContext,
+    stdout: MemoryOutputPipe,
+    stderr: MemoryOutputPipe,
+}
+
+impl CallState {
+    pub(crate) fn new(ctx: CallContext, limits: &Limits) -> Self {
+        let stdout = MemoryOutputPipe::new(STDIO_CAPTURE_BYTES);
+        let stderr = MemoryOutputPipe::new(STDIO_CAPTURE_BYTES);
+        // No environment, no arguments, no preopened directory, no sockets.
+        let wasi = WasiCtx::builder()
+            .stdout(stdout.clone())
+            .stderr(stderr.clone())
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .build();
+        let http_hooks = PipelineHooks::new(HttpDoor::new(&ctx), limits.max_memory_bytes);
+        let store_limits = StoreLimitsBuilder::new()
+            .memory_size(limits.max_memory_bytes)
+            .table_elements(limits.max_table_elements)
+            .instances(limits.max_instances)
+            .tables(limits.max_tables_per_instance as usize * 4)
+            .memories(limits.max_memories_per_instance as usize * 4)
+            .trap_on_grow_failure(false)
+            .build();
+        Self {
+            wasi,
+            http: WasiHttpCtx::new(),
+            http_hooks,
+            table: ResourceTable::new(),
+            limits: store_limits,
+            ctx,
+            stdout,
+            stderr,
+        }
+    }
+
+    /// The call's door to the outbound pipeline.
+    pub(crate) fn http_door(&self) -> HttpDoor {
+        self.http_hooks.door()
+    }
+
+    /// What the guest wrote to stdout and stderr.
+    pub(crate) fn take_output(&self) -> (Vec<u8>, Vec<u8>) {
+        (self.stdout.contents().to_vec(), self.stderr.contents().to_vec())
+    }
+}
+
+impl WasiHttpView for CallState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            hooks: &mut self.http_hooks,
+            table: &mut self.table,
+            ctx: &mut self.http,
+        }
+    }
+}
+
+impl WasiView for CallState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
