@@ -17,8 +17,11 @@ setup:
     fi
 
 # Build every plugin (Rust, TypeScript, Python, C) into target/plugins/<family>-<name>.wasm (test guests: target/test-plugins).
-build-plugins: setup
-    @echo "==> building plugins (wasm32-wasip2, release)"
+build-plugins: build-rust-plugins build-ts-plugins build-python-plugins build-c-plugins
+
+# Build the Rust plugins and the test guests (wasm32-wasip2, release).
+build-rust-plugins: setup
+    @echo "==> building the Rust plugins and test guests (wasm32-wasip2, release)"
     cd plugins && cargo build --release --workspace --exclude patchbay-sdk --quiet
     @mkdir -p {{plugins_dir}}
     @for dir in plugins/*/; do \
@@ -29,26 +32,6 @@ build-plugins: setup
         cp "$wasm" "{{plugins_dir}}/$crate.wasm"; \
         echo "    target/plugins/$crate.wasm ($(stat -c %s {{plugins_dir}}/$crate.wasm) bytes)"; \
     done
-    @for dir in plugins/*/; do \
-        [ -f "$dir/package.json" ] || continue; \
-        echo "==> building $(basename "$dir") (TypeScript: tsc, esbuild, componentize-js)"; \
-        (cd "$dir" && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm install --no-audit --no-fund --loglevel=error; } && npm run --silent build); \
-    done
-    @if ls plugins/*/pyproject.toml plugins/*/plugin.toml >/dev/null 2>&1 && ! target/venv-plugins/bin/python -c 'import ziglang' 2>/dev/null; then \
-        echo "==> installing componentize-py and zig (ziglang) in target/venv-plugins"; \
-        python3 -m venv target/venv-plugins && target/venv-plugins/bin/pip install --quiet -r sdk/python/requirements.txt -r sdk/c/requirements.txt; \
-    fi
-    @for dir in plugins/*/; do \
-        [ -f "$dir/pyproject.toml" ] || continue; \
-        echo "==> building $(basename "$dir") (Python: componentize-py)"; \
-        target/venv-plugins/bin/python sdk/python/build.py "$dir"; \
-    done
-    @if ls plugins/*/plugin.toml >/dev/null 2>&1; then echo "==> building patchbay-c (C bindings and componentization)"; cargo build -p patchbay-c --quiet; fi
-    @for dir in plugins/*/; do \
-        [ -f "$dir/plugin.toml" ] || continue; \
-        echo "==> building $(basename "$dir") (C: wit-bindgen c, zig, yyjson)"; \
-        target/venv-plugins/bin/python sdk/c/build.py "$dir"; \
-    done
     @mkdir -p target/test-plugins
     @for dir in tests/guests/*/; do \
         crate=$(basename "$dir"); \
@@ -56,13 +39,53 @@ build-plugins: setup
     done
     @echo "    target/test-plugins: $(ls target/test-plugins | tr '\n' ' ')"
 
+# Build the TypeScript plugins (npm packages, tsc, esbuild, componentize-js).
+build-ts-plugins:
+    @mkdir -p {{plugins_dir}}
+    @for dir in plugins/*/; do \
+        [ -f "$dir/package.json" ] || continue; \
+        echo "==> building $(basename "$dir") (TypeScript: tsc, esbuild, componentize-js)"; \
+        (cd "$dir" && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm install --no-audit --no-fund --loglevel=error; } && npm run --silent build); \
+    done
+
+# Install componentize-py and zig (PyPI) in target/venv-plugins, for the Python and C plugins.
+plugin-toolchains:
+    @if ls plugins/*/pyproject.toml plugins/*/plugin.toml >/dev/null 2>&1 && ! target/venv-plugins/bin/python -c 'import ziglang' 2>/dev/null; then \
+        echo "==> installing componentize-py and zig (ziglang) in target/venv-plugins"; \
+        python3 -m venv target/venv-plugins && target/venv-plugins/bin/pip install --quiet -r sdk/python/requirements.txt -r sdk/c/requirements.txt; \
+    fi
+
+# Build the Python plugins (componentize-py).
+build-python-plugins: plugin-toolchains
+    @mkdir -p {{plugins_dir}}
+    @for dir in plugins/*/; do \
+        [ -f "$dir/pyproject.toml" ] || continue; \
+        echo "==> building $(basename "$dir") (Python: componentize-py)"; \
+        target/venv-plugins/bin/python sdk/python/build.py "$dir"; \
+    done
+
+# Build the C plugins (wit-bindgen c, zig, yyjson).
+build-c-plugins: plugin-toolchains
+    @mkdir -p {{plugins_dir}}
+    @if ls plugins/*/plugin.toml >/dev/null 2>&1; then echo "==> building patchbay-c (C bindings and componentization)"; cargo build -p patchbay-c --quiet; fi
+    @for dir in plugins/*/; do \
+        [ -f "$dir/plugin.toml" ] || continue; \
+        echo "==> building $(basename "$dir") (C: wit-bindgen c, zig, yyjson)"; \
+        target/venv-plugins/bin/python sdk/c/build.py "$dir"; \
+    done
+
 # Build the host (the `patchbay` CLI) and the mock servers.
 build:
     @echo "==> building the host and the mock servers"
     cargo build --workspace --bins --quiet
 
-# Run the demo: build, start the mock WooCommerce shop, list its orders through the host (SQLite state).
-demo: build-plugins build
+# Run the demo: build the WooCommerce plugin, the CLI and the mock shop (nothing else), start the shop, list its orders through the host (SQLite state).
+demo: setup
+    @echo "==> building the WooCommerce plugin (wasm32-wasip2, release)"
+    cd plugins && cargo build --release -p shop-woocommerce --quiet
+    @mkdir -p target/demo/plugins && cp target/guests/wasm32-wasip2/release/shop_woocommerce.wasm target/demo/plugins/shop-woocommerce.wasm
+    @echo "==> building the patchbay CLI and the mock WooCommerce shop"
+    cargo build --quiet -p patchbay-cli --bin patchbay -p patchbay-tests --bin mock-woocommerce
     @bash tests/demo.sh
 
 # Formatting and lints, host and guests, warnings denied.

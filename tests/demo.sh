@@ -20,10 +20,10 @@ for _ in $(seq 100); do [ -s "$demo/shop-url" ] && break; sleep 0.1; done
 shop=$(cat "$demo/shop-url")
 echo "    $shop"
 
-echo "==> providers in target/plugins"
-"$bin/patchbay" providers --plugins target/plugins
+echo "==> providers in $demo/plugins"
+"$bin/patchbay" providers --plugins "$demo/plugins"
 
-state=(--plugins target/plugins --database "$demo/patchbay.db" --vault-key-file "$demo/vault.key" --allow-private-network)
+state=(--plugins "$demo/plugins" --database "$demo/patchbay.db" --vault-key-file "$demo/vault.key" --allow-private-network)
 printf '{"consumer_key": "ck_demo", "consumer_secret": "cs_demo"}' > "$demo/credentials.json"
 echo "==> storing the connection in the vault (credentials sealed with $demo/vault.key)"
 "$bin/patchbay" connections remove demo-shop "${state[@]}" >/dev/null 2>&1 || true

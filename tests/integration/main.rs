@@ -3,6 +3,7 @@
 //! `just build-plugins` (or `just test`, which does).
 
 mod bridge;
+mod calls;
 mod cli;
 mod discord;
 mod gemini;

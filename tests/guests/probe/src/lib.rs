@@ -258,4 +258,34 @@ impl Connector for Probe {
     }
 }
 
-patchbay_sdk::export!(Probe: actions);
+/// Streams the last message back word by word; a prompt that says `fail`
+/// ends with a provider error after its chunks.
+impl Streaming for Probe {
+    fn stream_complete(
+        messages: Vec<ChatMessage>,
+        model: Option<String>,
+        _options: CompletionOptions,
+    ) -> Result<LlmResponse> {
+        use patchbay_sdk::bindings::imports::patchbay::connector::stream_sink;
+        let prompt = messages.last().map(|m| m.content.clone()).unwrap_or_default();
+        for word in prompt.split_whitespace() {
+            stream_sink::emit(&StreamChunk {
+                content_delta: format!("{word} "),
+                tool_calls: Vec::new(),
+                finish_reason: None,
+            });
+        }
+        if prompt.split_whitespace().any(|w| w == "fail") {
+            return Err(Error::from_status(503, "the model is overloaded", None));
+        }
+        Ok(LlmResponse {
+            content: prompt,
+            model: model.unwrap_or_else(|| "probe".into()),
+            usage: None,
+            finish_reason: Some("stop".into()),
+            tool_calls: Vec::new(),
+        })
+    }
+}
+
+patchbay_sdk::export!(Probe: actions, streaming);
