@@ -103,7 +103,6 @@ lint: setup
 check-contract:
     @echo "==> contract: bindings for JavaScript (jco) and Python (componentize-py)"
     @rm -rf target/contract && mkdir -p target/contract && cp -r wit target/contract/wit
-    @cat tests/contract/everything.wit >> target/contract/wit/worlds.wit
     @cd tests/contract && npm install --no-audit --no-fund --loglevel=error >/dev/null
     @[ -x target/venv-contract/bin/componentize-py ] || { python3 -m venv target/venv-contract && target/venv-contract/bin/pip install --quiet -r tests/contract/requirements.txt; }
     @for world in shop-provider courier-provider payment-provider messaging-provider storage-provider llm-provider feed-provider action-provider everything; do \

@@ -1,8 +1,8 @@
 //! The one call path: every kind of call (typed port, JSON bridge,
 //! test-connection, streaming) is counted, timed and spanned alike.
 
-use patchbay::types::{ChatRole, StreamChunk};
 use patchbay::CallError;
+use patchbay::types::{ChatRole, StreamChunk};
 use tracing_subscriber::fmt::format::FmtSpan;
 
 use crate::pipeline::{Captured, builder, connect};
@@ -28,7 +28,12 @@ async fn a_streamed_call_that_fails_is_counted_and_spanned_like_any_call() {
 
     let (sink, mut chunks) = tokio::sync::mpsc::unbounded_channel::<StreamChunk>();
     let answer = streaming
-        .stream_complete(&[say(ChatRole::User, "hello streaming world")], None, &no_options(), sink)
+        .stream_complete(
+            &[say(ChatRole::User, "hello streaming world")],
+            None,
+            &no_options(),
+            sink,
+        )
         .await
         .unwrap();
     assert_eq!(answer.content, "hello streaming world");

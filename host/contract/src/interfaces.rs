@@ -5,8 +5,39 @@ use std::fmt;
 
 use crate::types::Family;
 
+/// The table of the contract's exportable interfaces, the one list the
+/// host keeps: calls `$callback!` with one row per interface,
+/// `Variant => "wit-name", module, is_port;` (the module is the name of the
+/// interface's bindings module and of its field in per-interface tables).
+/// A test checks the table against the `everything` world of `wit/`.
+#[macro_export]
+macro_rules! for_each_interface {
+    ($callback:ident) => {
+        $callback! {
+            Connector => "connector", connector, false;
+            Shop => "shop", shop, true;
+            Courier => "courier", courier, true;
+            Payment => "payment", payment, true;
+            Messaging => "messaging", messaging, true;
+            Storage => "storage", storage, true;
+            Llm => "llm", llm, true;
+            Feed => "feed", feed, true;
+            Actions => "actions", actions, true;
+            Webhooks => "webhooks", webhooks, false;
+            OAuth => "oauth", oauth, false;
+            BulkUpdate => "bulk-update", bulk_update, false;
+            InvoiceAttachment => "invoice-attachment", invoice_attachment, false;
+            ProductFeed => "product-feed", product_feed, false;
+            Embedding => "embedding", embedding, false;
+            Transcription => "transcription", transcription, false;
+            Streaming => "streaming", streaming, false;
+            ImageGeneration => "image-generation", image_generation, false;
+        }
+    };
+}
+
 macro_rules! interfaces {
-    ($($variant:ident => $name:literal, $port:literal;)*) => {
+    ($($variant:ident => $name:literal, $module:ident, $port:literal;)*) => {
         /// An interface of the contract that a plugin may export.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Interface {
@@ -33,26 +64,7 @@ macro_rules! interfaces {
     };
 }
 
-interfaces! {
-    Connector => "connector", false;
-    Shop => "shop", true;
-    Courier => "courier", true;
-    Payment => "payment", true;
-    Messaging => "messaging", true;
-    Storage => "storage", true;
-    Llm => "llm", true;
-    Feed => "feed", true;
-    Actions => "actions", true;
-    Webhooks => "webhooks", false;
-    OAuth => "oauth", false;
-    BulkUpdate => "bulk-update", false;
-    InvoiceAttachment => "invoice-attachment", false;
-    ProductFeed => "product-feed", false;
-    Embedding => "embedding", false;
-    Transcription => "transcription", false;
-    Streaming => "streaming", false;
-    ImageGeneration => "image-generation", false;
-}
+for_each_interface!(interfaces);
 
 impl Interface {
     /// Looks an interface up by its WIT name.
@@ -106,7 +118,7 @@ pub const CONTRACT_VERSION: &str = "0.1.0";
 pub const SUPPORTED_CONTRACT_VERSIONS: &[&str] = &[CONTRACT_VERSION];
 
 /// Interfaces of the contract that the host provides as imports (with
-/// functions) or that only define types.
+/// functions) or that only define types (checked against `wit/` by a test).
 pub const HOST_IMPORTS: &[&str] = &[
     "http",
     "kv",
@@ -129,5 +141,42 @@ pub fn split_version(name: &str) -> (&str, Option<&str>) {
     match name.rsplit_once('@') {
         Some((base, version)) => (base, Some(version)),
         None => (name, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The table above and the `everything` world of `wit/` name the same
+    /// interfaces, so the host's list cannot drift from the contract.
+    #[test]
+    fn the_table_is_the_contract() {
+        let mut resolve = wit_parser::Resolve::default();
+        let (package, _) = resolve
+            .push_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../wit"))
+            .expect("the contract parses");
+        let world = resolve
+            .select_world(&[package], Some("everything"))
+            .expect("the everything world");
+        let name = |key: &wit_parser::WorldKey| match key {
+            wit_parser::WorldKey::Interface(id) => resolve.interfaces[*id].name.clone().unwrap_or_default(),
+            wit_parser::WorldKey::Name(name) => name.clone(),
+        };
+        let world = &resolve.worlds[world];
+        let exports: Vec<String> = world.exports.keys().map(name).collect();
+        let table: Vec<String> = Interface::ALL.iter().map(|i| i.name().to_string()).collect();
+        assert_eq!(exports, table, "exports of `everything` vs Interface::ALL");
+        let mut imports: Vec<String> = world.imports.keys().map(name).collect();
+        imports.sort();
+        let mut host: Vec<String> = HOST_IMPORTS.iter().map(|s| s.to_string()).collect();
+        host.sort();
+        assert_eq!(imports, host, "imports of `everything` vs HOST_IMPORTS");
+        let version = resolve.packages[package].name.version.as_ref().map(ToString::to_string);
+        assert_eq!(
+            version.as_deref(),
+            Some(CONTRACT_VERSION),
+            "the package version vs CONTRACT_VERSION"
+        );
     }
 }

@@ -35,7 +35,12 @@ async fn status(State(up): State<Upstream>, Path((key, code)): Path<(String, u16
 
 async fn too_many_then_ok(State(up): State<Upstream>, Path(retry_after): Path<String>) -> Response {
     if up.hits.fetch_add(1, Ordering::SeqCst) == 0 {
-        return (StatusCode::TOO_MANY_REQUESTS, [("retry-after", retry_after)], "slow down").into_response();
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [("retry-after", retry_after)],
+            "slow down",
+        )
+            .into_response();
     }
     "ok".into_response()
 }
@@ -67,7 +72,9 @@ async fn start() -> (String, Upstream) {
         .route("/echo/{*rest}", get(echo))
         .route("/big/{bytes}", get(big))
         .with_state(upstream.clone());
-    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.unwrap();
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     (url, upstream)
@@ -132,7 +139,10 @@ async fn a_429_is_retried_after_its_retry_after() {
         .unwrap();
     assert_eq!(response.status, 200);
     assert_eq!(up.hits.load(Ordering::SeqCst), 2, "one refusal, one retry");
-    assert!(started.elapsed() >= Duration::from_millis(900), "waited the second it was asked to");
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "waited the second it was asked to"
+    );
 }
 
 #[tokio::test]
@@ -149,7 +159,10 @@ async fn an_absurd_retry_after_returns_the_429_at_once_without_a_panic() {
         .send(&ctx, get_request(&format!("{url}/429/18446744073709551615")))
         .await
         .unwrap();
-    assert_eq!(response.status, 429, "longer than the host would wait: the provider's answer");
+    assert_eq!(
+        response.status, 429,
+        "longer than the host would wait: the provider's answer"
+    );
     assert_eq!(up.hits.load(Ordering::SeqCst), 1);
     assert!(started.elapsed() < Duration::from_secs(5));
     let paused = pipeline.send(&ctx, get_request(&format!("{url}/echo"))).await;
@@ -188,7 +201,9 @@ async fn redirects_are_rechecked_hop_by_hop_and_drop_credentials_across_origins(
     same.auth = Some(AuthScheme::Bearer { field: "token".into() });
     let kept = pipeline.send(&context(&[&url]), same).await.unwrap();
     assert!(
-        String::from_utf8(kept.body).unwrap().contains(&format!("authorization: Bearer {TOKEN}")),
+        String::from_utf8(kept.body)
+            .unwrap()
+            .contains(&format!("authorization: Bearer {TOKEN}")),
         "same origin: the credential goes along"
     );
 }
@@ -220,7 +235,10 @@ async fn private_addresses_are_refused_unless_allowed_literal_or_resolved() {
         assert!(matches!(&refused, OutboundError::Denied(_)), "{target}: {refused:?}");
     }
     let outside = pipeline(true)
-        .send(&context(&["https://api.example.com"]), get_request(&format!("{url}/echo")))
+        .send(
+            &context(&["https://api.example.com"]),
+            get_request(&format!("{url}/echo")),
+        )
         .await
         .unwrap_err();
     assert!(matches!(outside, OutboundError::Denied(_)), "not in the grant");
@@ -257,7 +275,10 @@ async fn secrets_filled_in_by_the_pipeline_never_reach_its_logs() {
     request.headers.push(("x-key".into(), "{{secret.token}}".into()));
     request.auth = Some(AuthScheme::Bearer { field: "token".into() });
     let echoed = pipeline.send(&ctx, request).await.unwrap();
-    assert!(String::from_utf8(echoed.body).unwrap().contains(TOKEN), "the upstream got it");
+    assert!(
+        String::from_utf8(echoed.body).unwrap().contains(TOKEN),
+        "the upstream got it"
+    );
     let mut failing = get_request(&format!("{url}/status/a/503?k={{{{secret.token}}}}"));
     failing.auth = Some(AuthScheme::Query {
         param: "key".into(),

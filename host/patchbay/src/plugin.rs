@@ -24,16 +24,16 @@ use crate::error::LoadError;
 use crate::manifest::validate_manifest;
 
 macro_rules! guests {
-    ($($field:ident: $variant:ident => $module:ident),* $(,)?) => {
+    ($($variant:ident => $name:literal, $module:ident, $port:literal;)*) => {
         /// Pre-resolved export indices of each contract interface the plugin exports.
         pub(crate) struct Guests {
-            $(pub $field: Option<exports::$module::GuestIndices>,)*
+            $(pub $module: Option<exports::$module::GuestIndices>,)*
         }
 
         impl Guests {
             fn resolve(pre: &InstancePre<CallState>, exported: &BTreeSet<Interface>) -> Result<Self, String> {
                 Ok(Self {
-                    $($field: if exported.contains(&Interface::$variant) {
+                    $($module: if exported.contains(&Interface::$variant) {
                         Some(exports::$module::GuestIndices::new(pre).map_err(|e| {
                             format!("its `{}` export does not match the contract: {e}", Interface::$variant)
                         })?)
@@ -46,26 +46,7 @@ macro_rules! guests {
     };
 }
 
-guests! {
-    connector: Connector => connector,
-    shop: Shop => shop,
-    courier: Courier => courier,
-    payment: Payment => payment,
-    messaging: Messaging => messaging,
-    storage: Storage => storage,
-    llm: Llm => llm,
-    feed: Feed => feed,
-    actions: Actions => actions,
-    webhooks: Webhooks => webhooks,
-    oauth: OAuth => oauth,
-    bulk_update: BulkUpdate => bulk_update,
-    invoice_attachment: InvoiceAttachment => invoice_attachment,
-    product_feed: ProductFeed => product_feed,
-    embedding: Embedding => embedding,
-    transcription: Transcription => transcription,
-    streaming: Streaming => streaming,
-    image_generation: ImageGeneration => image_generation,
-}
+patchbay_contract::for_each_interface!(guests);
 
 /// One exported function, as the JSON bridge sees it.
 #[derive(Debug, Clone, PartialEq)]

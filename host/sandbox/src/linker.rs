@@ -52,6 +52,8 @@ pub(crate) fn linker(engine: &Engine) -> wasmtime::Result<Linker<CallState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
-    patchbay_contract::bindings::Plugin::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |state| state)?;
+    patchbay_contract::bindings::Everything::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |state| {
+        state
+    })?;
     Ok(linker)
 }
