@@ -5,48 +5,19 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
-use patchbay_outbound::{
-    CircuitConfig, HostPattern, HttpLimits, OutboundPolicy, PatternError, Pipeline, RateQuota, guarded_client,
-};
+use patchbay_outbound::{CircuitConfig, HostPattern, HttpLimits, OutboundPolicy, Pipeline, RateQuota, guarded_client};
 use patchbay_sandbox::{CompileCache, Limits, Sandbox, Services};
-use patchbay_secrets::{VaultError, VaultKey};
-use patchbay_store::{KvLimits, MemoryStore, RateStore, StoreError, Stores};
+use patchbay_secrets::VaultKey;
+use patchbay_store::{KvLimits, MemoryStore, RateStore, Stores};
 use patchbay_store_sqlite::SqliteStore;
 
 use crate::connect::{Connector, ProviderOverrides};
 use crate::connections::StoredParts;
+use crate::error::HostError;
 use crate::host::{Host, HostInner};
 use crate::metrics::Metrics;
 use crate::registry::PluginRegistry;
-use crate::vault_key::{KeyCheckError, KeyHolder, verify_key};
-
-/// Why a host could not be built.
-#[derive(Debug, thiserror::Error)]
-pub enum HostError {
-    /// The WebAssembly engine could not be configured.
-    #[error("cannot start the WebAssembly engine: {0}")]
-    Engine(String),
-    /// The state store could not be opened.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// The plugins directory could not be read.
-    #[error("cannot read the plugins directory {path}: {reason}")]
-    PluginsDir {
-        /// The directory.
-        path: PathBuf,
-        /// Why.
-        reason: String,
-    },
-    /// The vault key does not fit the database.
-    #[error(transparent)]
-    Vault(#[from] VaultError),
-    /// An operator host pattern is invalid.
-    #[error(transparent)]
-    Pattern(#[from] PatternError),
-    /// The HTTP client could not be built.
-    #[error("cannot build the HTTP client: {0}")]
-    Http(String),
-}
+use crate::vault_key::{KeyHolder, verify_key};
 
 enum Database {
     Memory,
@@ -72,18 +43,15 @@ pub struct HostBuilder {
     rate_store: Option<Arc<dyn RateStore>>,
 }
 
-impl From<KeyCheckError> for HostError {
-    fn from(error: KeyCheckError) -> Self {
-        match error {
-            KeyCheckError::Vault(error) => Self::Vault(error),
-            KeyCheckError::Store(error) => Self::Store(error),
-        }
+impl Host {
+    /// Starts configuring a host: in-memory state, no plugins, default limits.
+    pub fn builder() -> HostBuilder {
+        HostBuilder::new()
     }
 }
 
 impl HostBuilder {
-    /// Starts configuring a host: in-memory state, no plugins, default limits.
-    pub(crate) fn new() -> Self {
+    fn new() -> Self {
         Self {
             plugins_dir: None,
             database: Database::Memory,

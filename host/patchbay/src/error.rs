@@ -1,6 +1,12 @@
-//! The host library's error types.
+//! The embedder API's error types.
 
 use std::path::PathBuf;
+
+use patchbay_outbound::PatternError;
+use patchbay_secrets::VaultError;
+use patchbay_store::StoreError;
+
+use crate::vault_key::KeyCheckError;
 
 /// Why a plugin file was not loaded. Every variant names the file.
 #[derive(Debug, thiserror::Error)]
@@ -88,4 +94,41 @@ pub enum ConnectError {
         /// What is wrong.
         reason: String,
     },
+}
+
+/// Why a host could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    /// The WebAssembly engine could not be configured.
+    #[error("cannot start the WebAssembly engine: {0}")]
+    Engine(String),
+    /// The state store could not be opened.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The plugins directory could not be read.
+    #[error("cannot read the plugins directory {path}: {reason}")]
+    PluginsDir {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The vault key does not fit the database.
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    /// An operator host pattern is invalid.
+    #[error(transparent)]
+    Pattern(#[from] PatternError),
+    /// The HTTP client could not be built.
+    #[error("cannot build the HTTP client: {0}")]
+    Http(String),
+}
+
+impl From<KeyCheckError> for HostError {
+    fn from(error: KeyCheckError) -> Self {
+        match error {
+            KeyCheckError::Vault(error) => Self::Vault(error),
+            KeyCheckError::Store(error) => Self::Store(error),
+        }
+    }
 }

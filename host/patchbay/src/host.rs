@@ -9,11 +9,10 @@ use patchbay_secrets::{Credentials, Settings, VaultKey};
 use patchbay_store::StoreError;
 use sha2::Digest as _;
 
-use crate::builder::{HostBuilder, HostError};
 use crate::connect::Connector;
 use crate::connection::{ConnectOptions, Connection};
 use crate::connections::{Connections, ConnectionsError, StoredParts};
-use crate::error::{ConnectError, LoadError};
+use crate::error::{ConnectError, HostError, LoadError};
 use crate::metrics::Metrics;
 use crate::plugin::Plugin;
 use crate::registry::{PluginRegistry, ReloadReport};
@@ -62,11 +61,6 @@ impl std::fmt::Debug for Host {
 }
 
 impl Host {
-    /// Starts configuring a host: in-memory state, no plugins, default limits.
-    pub fn builder() -> HostBuilder {
-        HostBuilder::new()
-    }
-
     /// Scans `dir` and brings the registry in line with it: new and changed
     /// files are (re)loaded, removed files unregistered. A file that fails to
     /// load is reported and, if it replaced a working version, that version

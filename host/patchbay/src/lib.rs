@@ -49,10 +49,10 @@ mod registry;
 mod vault_key;
 mod watch;
 
-pub use builder::{HostBuilder, HostError};
+pub use builder::HostBuilder;
 pub use connection::{ConnectOptions, Connection};
 pub use connections::{Authorization, ConnectionInfo, Connections, ConnectionsError, NewConnection};
-pub use error::{ConnectError, LoadError};
+pub use error::{ConnectError, HostError, LoadError};
 pub use host::Host;
 pub use metrics::Metrics;
 pub use oauth::OAuthError;

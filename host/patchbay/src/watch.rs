@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::builder::HostError;
+use crate::error::HostError;
 use crate::host::Host;
 use crate::registry::ReloadReport;
 

@@ -16,11 +16,11 @@ use tracing::Instrument as _;
 use wasmtime::component::{Instance, InstancePre};
 use wasmtime::{Store, UpdateDeadline};
 
-use crate::Sandbox;
 use crate::engine::EPOCH_TICK;
 use crate::error::{CallError, CpuLimitExceeded};
 use crate::grant::CallGrant;
 use crate::metrics::outcome_label;
+use crate::runtime::Sandbox;
 use crate::state::{CallContext, CallState};
 
 /// The guest work of one call, given the call's store and instance. The
@@ -170,11 +170,11 @@ fn finish(store: &mut Store<CallState>) -> Option<String> {
         .lines()
         .filter(|l| !l.trim().is_empty())
     {
-        state.guest_log(Level::Info, line, &[]);
+        state.log_view().record(Level::Info, line, &[]);
     }
     let stderr = String::from_utf8_lossy(&stderr).into_owned();
     for line in stderr.lines().filter(|l| !l.trim().is_empty()) {
-        state.guest_log(Level::Warn, line, &[]);
+        state.log_view().record(Level::Warn, line, &[]);
     }
     let last = stderr
         .lines()

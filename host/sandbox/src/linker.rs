@@ -2,9 +2,11 @@
 //! part of WASI (filesystem and sockets denying everything), and
 //! `wasi:http` through the outbound pipeline.
 
+use patchbay_contract::bindings::patchbay::connector as wit;
 use wasmtime::Engine;
-use wasmtime::component::{HasSelf, Linker};
+use wasmtime::component::Linker;
 
+use crate::imports::{self, Types};
 use crate::state::CallState;
 
 /// The WASI interfaces a plugin may import, by name without version.
@@ -52,8 +54,22 @@ pub(crate) fn linker(engine: &Engine) -> wasmtime::Result<Linker<CallState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
-    patchbay_contract::bindings::Everything::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |state| {
-        state
-    })?;
+    wit::http::add_to_linker::<CallState, imports::http::Http>(&mut linker, CallState::http_view)?;
+    wit::kv::add_to_linker::<CallState, imports::kv::Kv>(&mut linker, CallState::kv_view)?;
+    wit::log::add_to_linker::<CallState, imports::log::Log>(&mut linker, CallState::log_view)?;
+    wit::config::add_to_linker::<CallState, imports::config::Config>(&mut linker, CallState::config_view)?;
+    wit::crypto::add_to_linker::<CallState, imports::crypto::Crypto>(&mut linker, CallState::crypto_view)?;
+    wit::stream_sink::add_to_linker::<CallState, imports::stream_sink::StreamSink>(
+        &mut linker,
+        CallState::stream_view,
+    )?;
+    wit::types::add_to_linker::<CallState, Types>(&mut linker, CallState::types_view)?;
+    wit::shop_types::add_to_linker::<CallState, Types>(&mut linker, CallState::types_view)?;
+    wit::courier_types::add_to_linker::<CallState, Types>(&mut linker, CallState::types_view)?;
+    wit::payment_types::add_to_linker::<CallState, Types>(&mut linker, CallState::types_view)?;
+    wit::messaging_types::add_to_linker::<CallState, Types>(&mut linker, CallState::types_view)?;
+    wit::storage_types::add_to_linker::<CallState, Types>(&mut linker, CallState::types_view)?;
+    wit::llm_types::add_to_linker::<CallState, Types>(&mut linker, CallState::types_view)?;
+    wit::feed_types::add_to_linker::<CallState, Types>(&mut linker, CallState::types_view)?;
     Ok(linker)
 }

@@ -11,10 +11,16 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use crate::Shared;
 use crate::grant::CallGrant;
-use crate::imports::{HttpDoor, PipelineHooks};
+use crate::imports::config::ConfigView;
+use crate::imports::crypto::CryptoView;
+use crate::imports::http::HttpView;
+use crate::imports::kv::KvView;
+use crate::imports::log::LogView;
+use crate::imports::stream_sink::StreamView;
+use crate::imports::{HttpDoor, PipelineHooks, TypesView};
 use crate::limits::Limits;
+use crate::services::Shared;
 use patchbay_contract::types::StreamChunk;
 
 /// Bytes of stdout/stderr kept per call before the guest's writes fail.
@@ -67,7 +73,15 @@ impl CallState {
             .allow_udp(false)
             .allow_ip_name_lookup(false)
             .build();
-        let http_hooks = PipelineHooks::new(HttpDoor::new(&ctx), limits.max_memory_bytes);
+        let door = HttpDoor::new(
+            Arc::clone(&ctx.provider),
+            ctx.call_id.clone(),
+            ctx.connection.clone(),
+            Arc::clone(&ctx.services.outbound),
+            ctx.deadline,
+            ctx.limits.max_http_requests_per_call,
+        );
+        let http_hooks = PipelineHooks::new(door, limits.max_memory_bytes);
         let store_limits = StoreLimitsBuilder::new()
             .memory_size(limits.max_memory_bytes)
             .table_elements(limits.max_table_elements)
@@ -88,9 +102,59 @@ impl CallState {
         }
     }
 
-    /// The call's door to the outbound pipeline.
-    pub(crate) fn http_door(&self) -> HttpDoor {
-        self.http_hooks.door()
+    /// What `http` sees: the call's door, which `wasi:http` shares.
+    pub(crate) fn http_view(&mut self) -> HttpView<'_> {
+        HttpView {
+            door: self.http_hooks.door(),
+        }
+    }
+
+    /// What `kv` sees.
+    pub(crate) fn kv_view(&mut self) -> KvView<'_> {
+        let ctx = &self.ctx;
+        KvView {
+            namespace: ctx.connection.as_deref().map(|c| c.kv_namespace.as_str()),
+            store: &ctx.services.kv,
+            limits: &ctx.services.kv_limits,
+        }
+    }
+
+    /// What `log` sees.
+    pub(crate) fn log_view(&mut self) -> LogView<'_> {
+        let ctx = &mut self.ctx;
+        LogView {
+            provider: &ctx.provider,
+            call_id: &ctx.call_id,
+            grant: ctx.connection.as_deref(),
+            records: &mut ctx.log_records,
+            limit: ctx.limits.max_log_records_per_call,
+        }
+    }
+
+    /// What `config` sees.
+    pub(crate) fn config_view(&mut self) -> ConfigView<'_> {
+        ConfigView {
+            grant: self.ctx.connection.as_deref(),
+        }
+    }
+
+    /// What `crypto` sees.
+    pub(crate) fn crypto_view(&mut self) -> CryptoView<'_> {
+        CryptoView {
+            grant: self.ctx.connection.as_deref(),
+        }
+    }
+
+    /// What `stream-sink` sees.
+    pub(crate) fn stream_view(&mut self) -> StreamView<'_> {
+        StreamView {
+            sink: self.ctx.stream.as_ref(),
+        }
+    }
+
+    /// What the types-only interfaces see: nothing.
+    pub(crate) fn types_view(&mut self) -> TypesView {
+        TypesView
     }
 
     /// What the guest wrote to stdout and stderr.

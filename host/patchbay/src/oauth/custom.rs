@@ -7,10 +7,29 @@
 
 use serde_json::Value;
 
-use patchbay_contract::types::{AuthorizeParams, TokenGrant};
-use patchbay_secrets::{Credentials, template};
+use async_trait::async_trait;
+use patchbay_contract::types::{AuthorizeParams, TokenGrant, TokenRequestSpec};
+use patchbay_outbound::HostGrant;
+use patchbay_sandbox::CallError;
+use patchbay_secrets::{Credentials, Redactor, template};
 
-use super::{OAuthError, OAuthPlugin, TokenSet, unix_now};
+use super::tokens::{OAuthError, TokenSet, unix_now};
+
+/// What a plugin-described flow needs of its connection: the plugin's
+/// `oauth` capability, and the connection's hosts, credentials and redactor.
+#[async_trait]
+pub(crate) trait OAuthPlugin: Send + Sync {
+    /// The plugin's authorization URL.
+    async fn authorize_url(&self, params: &AuthorizeParams) -> Result<String, CallError>;
+    /// The plugin's description of a token request.
+    async fn token_request(&self, grant: &TokenGrant, redirect_uri: &str) -> Result<TokenRequestSpec, CallError>;
+    /// The hosts the connection may reach.
+    fn hosts(&self) -> &HostGrant;
+    /// The connection's credentials.
+    fn credentials(&self) -> &Credentials;
+    /// Scrubs the connection's secrets.
+    fn redactor(&self) -> &Redactor;
+}
 
 /// The secrets a token request may name, besides the connection's own.
 #[derive(Default)]

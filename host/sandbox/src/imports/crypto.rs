@@ -5,14 +5,27 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
 use subtle::ConstantTimeEq;
 
-use crate::state::CallState;
 use patchbay_contract::bindings::patchbay::connector::crypto::{self as wit, CryptoError, HashAlgorithm};
+use wasmtime::component::HasData;
 
-impl CallState {
+use crate::grant::CallGrant;
+
+/// What `crypto` sees of a call: the connection's grant (none while a
+/// manifest is read).
+pub(crate) struct CryptoView<'a> {
+    pub grant: Option<&'a CallGrant>,
+}
+
+/// Links `crypto` to a [`CryptoView`].
+pub(crate) struct Crypto;
+
+impl HasData for Crypto {
+    type Data<'a> = CryptoView<'a>;
+}
+
+impl CryptoView<'_> {
     fn secret(&self, field: &str) -> Result<Vec<u8>, CryptoError> {
-        self.ctx
-            .connection
-            .as_ref()
+        self.grant
             .and_then(|c| c.credentials.get(field))
             .filter(|v| !v.is_empty())
             .map(|v| v.as_bytes().to_vec())
@@ -41,7 +54,7 @@ fn hmac(algorithm: HashAlgorithm, key: &[u8], message: &[u8]) -> Vec<u8> {
     }
 }
 
-impl wit::Host for CallState {
+impl wit::Host for CryptoView<'_> {
     async fn hmac(
         &mut self,
         algorithm: HashAlgorithm,

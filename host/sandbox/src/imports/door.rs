@@ -8,10 +8,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Instant;
 
-use crate::Shared;
 use crate::grant::CallGrant;
-use crate::state::CallContext;
-use patchbay_outbound::{OutboundError, OutboundRequest, OutboundResponse, RequestContext};
+use patchbay_outbound::{OutboundError, OutboundPolicy, OutboundRequest, OutboundResponse, RequestContext};
 
 /// A call's door to the outbound pipeline; cheap to clone, shared by both
 /// HTTP imports so they count against one request limit.
@@ -20,21 +18,31 @@ pub(crate) struct HttpDoor {
     provider: Arc<str>,
     call_id: String,
     connection: Option<Arc<CallGrant>>,
-    services: Arc<Shared>,
+    outbound: Arc<dyn OutboundPolicy>,
     deadline: Instant,
     limit: u32,
     sent: Arc<AtomicU32>,
 }
 
 impl HttpDoor {
-    pub(crate) fn new(ctx: &CallContext) -> Self {
+    /// The door of one call of `provider` on behalf of `connection` (none
+    /// while a manifest is read: every request is denied), sending at most
+    /// `limit` requests through `outbound` before `deadline`.
+    pub(crate) fn new(
+        provider: Arc<str>,
+        call_id: String,
+        connection: Option<Arc<CallGrant>>,
+        outbound: Arc<dyn OutboundPolicy>,
+        deadline: Instant,
+        limit: u32,
+    ) -> Self {
         Self {
-            provider: Arc::clone(&ctx.provider),
-            call_id: ctx.call_id.clone(),
-            connection: ctx.connection.clone(),
-            services: Arc::clone(&ctx.services),
-            deadline: ctx.deadline,
-            limit: ctx.limits.max_http_requests_per_call,
+            provider,
+            call_id,
+            connection,
+            outbound,
+            deadline,
+            limit,
             sent: Arc::new(AtomicU32::new(0)),
         }
     }
@@ -73,7 +81,7 @@ impl HttpDoor {
             oauth: connection.oauth.clone(),
         };
         let started = Instant::now();
-        let result = self.services.outbound.send(&request_ctx, outbound).await;
+        let result = self.outbound.send(&request_ctx, outbound).await;
         let redact = |text: &str| connection.redactor.scrub(text);
         let elapsed_ms = started.elapsed().as_millis() as u64;
         let (provider, call) = (&self.provider, &self.call_id);

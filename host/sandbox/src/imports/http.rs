@@ -2,7 +2,21 @@
 
 use url::Url;
 
-use crate::state::CallState;
+use wasmtime::component::HasData;
+
+use super::HttpDoor;
+
+/// What `http` sees of a call: its door to the outbound pipeline.
+pub(crate) struct HttpView<'a> {
+    pub door: &'a HttpDoor,
+}
+
+/// Links `http` to an [`HttpView`].
+pub(crate) struct Http;
+
+impl HasData for Http {
+    type Data<'a> = HttpView<'a>;
+}
 use patchbay_contract::bindings::patchbay::connector::http::{self as wit, HttpError, Method, Request, Response};
 use patchbay_contract::bindings::patchbay::connector::types::Header;
 use patchbay_outbound::{AuthScheme, OutboundError, OutboundRequest, RetryMode};
@@ -94,13 +108,13 @@ fn guest_error(error: OutboundError) -> HttpError {
     }
 }
 
-impl wit::Host for CallState {
+impl wit::Host for HttpView<'_> {
     async fn send(&mut self, request: Request) -> wasmtime::Result<Result<Response, HttpError>> {
         let outbound = match outbound_request(request) {
             Ok(outbound) => outbound,
             Err(error) => return Ok(Err(error)),
         };
-        let result = self.http_door().send(outbound).await;
+        let result = self.door.send(outbound).await;
         Ok(result
             .map(|r| Response {
                 status: r.status,

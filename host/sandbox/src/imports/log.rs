@@ -1,24 +1,42 @@
 //! `log`: guest records into `tracing`, tagged and scrubbed.
 
-use crate::state::CallState;
 use patchbay_contract::bindings::patchbay::connector::log::{self as wit, Field, Level};
+use wasmtime::component::HasData;
+
+use crate::grant::CallGrant;
+
+/// What `log` sees of a call: who writes, and how many records it may.
+pub(crate) struct LogView<'a> {
+    pub provider: &'a str,
+    pub call_id: &'a str,
+    pub grant: Option<&'a CallGrant>,
+    /// Records written so far in this call.
+    pub records: &'a mut u32,
+    pub limit: u32,
+}
+
+/// Links `log` to a [`LogView`].
+pub(crate) struct Log;
+
+impl HasData for Log {
+    type Data<'a> = LogView<'a>;
+}
 
 /// Longest message kept from a guest record, in bytes.
 const MAX_MESSAGE_BYTES: usize = 8 * 1024;
 
-impl CallState {
+impl LogView<'_> {
     /// Writes one guest record (from `log.write` or captured stdio).
-    pub(crate) fn guest_log(&mut self, level: Level, message: &str, fields: &[Field]) {
-        let ctx = &mut self.ctx;
-        ctx.log_records += 1;
-        let limit = ctx.limits.max_log_records_per_call;
-        if ctx.log_records > limit {
-            if ctx.log_records == limit + 1 {
-                tracing::warn!(provider = %ctx.provider, call = %ctx.call_id, limit, "plugin log limit reached; further records of this call are dropped");
+    pub(crate) fn record(&mut self, level: Level, message: &str, fields: &[Field]) {
+        *self.records += 1;
+        let limit = self.limit;
+        if *self.records > limit {
+            if *self.records == limit + 1 {
+                tracing::warn!(provider = %self.provider, call = %self.call_id, limit, "plugin log limit reached; further records of this call are dropped");
             }
             return;
         }
-        let scrub = |text: &str| match &ctx.connection {
+        let scrub = |text: &str| match self.grant {
             Some(connection) => connection.redactor.scrub(text),
             None => text.to_string(),
         };
@@ -36,8 +54,8 @@ impl CallState {
             .map(|f| format!("{}={}", f.key, scrub(&f.value)))
             .collect::<Vec<_>>()
             .join(" ");
-        let connection = ctx.connection.as_ref().map(|c| c.id.as_str()).unwrap_or("-");
-        let (provider, call) = (&*ctx.provider, ctx.call_id.as_str());
+        let connection = self.grant.map(|c| c.id.as_str()).unwrap_or("-");
+        let (provider, call) = (self.provider, self.call_id);
         macro_rules! emit {
             ($level:ident) => {
                 tracing::$level!(target: "patchbay::plugin", provider, connection, call, fields = %fields, "{message}")
@@ -53,9 +71,9 @@ impl CallState {
     }
 }
 
-impl wit::Host for CallState {
+impl wit::Host for LogView<'_> {
     async fn write(&mut self, level: Level, message: String, fields: Vec<Field>) -> wasmtime::Result<()> {
-        self.guest_log(level, &message, &fields);
+        self.record(level, &message, &fields);
         Ok(())
     }
 }

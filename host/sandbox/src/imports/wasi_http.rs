@@ -36,8 +36,8 @@ impl PipelineHooks {
     }
 
     /// The call's door, which `http.send` shares (one request limit for both).
-    pub(crate) fn door(&self) -> HttpDoor {
-        self.door.clone()
+    pub(crate) fn door(&self) -> &HttpDoor {
+        &self.door
     }
 }
 

@@ -1,0 +1,157 @@
+//! Tokens as the host keeps them, sealed in the vault, and why an OAuth2
+//! step failed.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use oauth2::TokenResponse as _;
+use oauth2::basic::BasicTokenResponse;
+use patchbay_secrets::{SealContext, VaultKey};
+use patchbay_store::ConnectionStore;
+use serde::{Deserialize, Serialize};
+
+/// A token is refreshed when it has less than this left.
+const REFRESH_MARGIN: Duration = Duration::from_secs(60);
+
+/// Why an OAuth2 step failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OAuthError {
+    /// The manifest or the connection lacks what the flow needs.
+    #[error("OAuth2 is not usable for this connection: {0}")]
+    Config(String),
+    /// The authorization server revoked or refused the grant (`invalid_grant`):
+    /// the connection must be authorized again.
+    #[error("the provider revoked the authorization ({0}); authorize the connection again")]
+    Revoked(String),
+    /// The authorization server refused the request for another reason.
+    #[error("the token endpoint refused the request: {0}")]
+    Refused(String),
+    /// The token endpoint could not be reached or answered garbage.
+    #[error("the token endpoint failed: {0}")]
+    Transport(String),
+}
+
+pub(crate) fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Tokens of a connection, as kept (sealed) in the vault.
+#[derive(Clone, Serialize, Deserialize)]
+pub(crate) struct TokenSet {
+    pub access_token: String,
+    pub refresh_token: Option<String>,
+    /// Unix seconds.
+    pub expires_at: Option<i64>,
+    pub scope: Option<String>,
+    /// The redirect URI of the authorization (plugin flows send it again).
+    #[serde(default)]
+    pub redirect_uri: Option<String>,
+}
+
+impl std::fmt::Debug for TokenSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenSet")
+            .field("expires_at", &self.expires_at)
+            .field("scope", &self.scope)
+            .field("refreshable", &self.refresh_token.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenSet {
+    pub(crate) fn from_response(response: &BasicTokenResponse, previous_refresh: Option<&str>) -> Self {
+        Self {
+            access_token: response.access_token().secret().clone(),
+            // A refresh response may omit the refresh token: the old one stays valid.
+            refresh_token: response
+                .refresh_token()
+                .map(|t| t.secret().clone())
+                .or_else(|| previous_refresh.map(str::to_string)),
+            expires_at: response.expires_in().map(|d| unix_now() + d.as_secs() as i64),
+            scope: response
+                .scopes()
+                .map(|s| s.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(" ")),
+            redirect_uri: None,
+        }
+    }
+
+    pub(crate) fn fresh(&self) -> bool {
+        self.expires_at
+            .is_none_or(|at| at - unix_now() > REFRESH_MARGIN.as_secs() as i64)
+    }
+}
+
+/// Where a stored connection's tokens are kept.
+#[derive(Clone)]
+pub(crate) struct TokenVault {
+    pub store: Arc<dyn ConnectionStore>,
+    pub key: VaultKey,
+    pub connection_id: String,
+}
+
+impl TokenVault {
+    fn context(&self) -> SealContext {
+        SealContext::Tokens {
+            connection: self.connection_id.clone(),
+        }
+    }
+
+    pub(crate) async fn load(&self) -> Result<Option<TokenSet>, String> {
+        let Some(sealed) = self
+            .store
+            .tokens(&self.connection_id)
+            .await
+            .map_err(|e| e.to_string())?
+        else {
+            return Ok(None);
+        };
+        let plain = self.key.open(&sealed, &self.context()).map_err(|e| e.to_string())?;
+        serde_json::from_slice(&plain)
+            .map(Some)
+            .map_err(|e| format!("the stored tokens are unreadable: {e}"))
+    }
+
+    pub(crate) async fn save(&self, tokens: &TokenSet) -> Result<(), String> {
+        let plain = serde_json::to_vec(tokens).expect("tokens serialize");
+        let sealed = self.key.seal(&plain, &self.context());
+        self.store
+            .set_tokens(&self.connection_id, Some(sealed), true, None)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    pub(crate) async fn revoke(&self, why: &OAuthError) {
+        if let Err(error) = self
+            .store
+            .set_tokens(&self.connection_id, None, false, Some(why.to_string()))
+            .await
+        {
+            tracing::error!(%error, connection = %self.connection_id, "cannot mark the connection disconnected");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_near_expiry_are_not_fresh() {
+        let mut tokens = TokenSet {
+            access_token: "a".into(),
+            refresh_token: None,
+            expires_at: Some(unix_now() + 3600),
+            scope: None,
+            redirect_uri: None,
+        };
+        assert!(tokens.fresh());
+        tokens.expires_at = Some(unix_now() + 30);
+        assert!(!tokens.fresh());
+        tokens.expires_at = None;
+        assert!(tokens.fresh());
+        assert!(!format!("{tokens:?}").contains("\"a\""));
+    }
+}
