@@ -129,7 +129,7 @@ pub(crate) async fn run(args: Args) -> Result<(), Failure> {
                 }
             }
             host.connect(&provider, credentials(&args)?, settings(&args)?)
-                .map_err(|e| Failure::usage(e.to_string()))?
+                .map_err(|e| Failure::of(e.kind(), e.to_string()))?
         }
     };
     let output = connection.call_json(&target, &input).await;

@@ -77,5 +77,5 @@ impl HostOptions {
 
 /// Builds a host; a failure is the operator's configuration.
 pub(crate) async fn build(builder: HostBuilder) -> Result<Host, Failure> {
-    builder.build().await.map_err(|e| Failure::usage(e.to_string()))
+    builder.build().await.map_err(|e| Failure::of(e.kind(), e.to_string()))
 }

@@ -55,11 +55,11 @@ pub(crate) async fn run(args: Args) -> Result<(), Failure> {
         .compile_cache(super::default_cache())
         .build()
         .await
-        .map_err(|e| Failure::fault(e.to_string()))?;
+        .map_err(|e| Failure::of(e.kind(), e.to_string()))?;
     let plugin = host
         .load_file(&args.file)
         .await
-        .map_err(|e| Failure::fault(e.to_string()))?;
+        .map_err(|e| Failure::of(e.kind(), e.to_string()))?;
     if args.json {
         print_json(&describe(&plugin, true));
         return Ok(());

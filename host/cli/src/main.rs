@@ -22,6 +22,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use patchbay::ErrorKind;
 use serde_json::json;
 
 /// A failure with the exit code it maps to.
@@ -60,36 +61,43 @@ impl Failure {
         }
     }
 
+    /// The failure of a library error, by its kind (see [`exit_code`]).
+    pub(crate) fn of(kind: ErrorKind, message: String) -> Self {
+        let (code, kind) = exit_code(kind);
+        Self {
+            code,
+            kind,
+            message,
+            detail: None,
+        }
+    }
+
     pub(crate) fn from_connections(error: patchbay::ConnectionsError) -> Self {
-        use patchbay::ConnectionsError;
-        use patchbay::vault::VaultError;
         match error {
-            ConnectionsError::Call(call) => Self::from_call(call),
-            ConnectionsError::NotFound { .. }
-            | ConnectionsError::Connect(_)
-            | ConnectionsError::UnknownState(_)
-            | ConnectionsError::Vault(VaultError::WrongKey { .. })
-            | ConnectionsError::Vault(VaultError::NoKey) => Self::usage(error.to_string()),
-            ConnectionsError::Disabled(_)
-            | ConnectionsError::CircuitDisabled(_)
-            | ConnectionsError::Disconnected { .. }
-            | ConnectionsError::OAuth(_) => Self::failed(error.to_string()),
-            ConnectionsError::Vault(_) | ConnectionsError::Store(_) => Self::fault(error.to_string()),
+            patchbay::ConnectionsError::Call(call) => Self::from_call(call),
+            other => Self::of(other.kind(), other.to_string()),
         }
     }
 
     pub(crate) fn from_call(error: patchbay::CallError) -> Self {
-        use patchbay::CallError;
         match &error {
-            CallError::Connector(e) => Self {
-                code: 1,
-                kind: "connector",
-                message: error.to_string(),
+            patchbay::CallError::Connector(e) => Self {
                 detail: Some(patchbay::types::error_json(e)),
+                kind: "connector",
+                ..Self::of(error.kind(), error.to_string())
             },
-            CallError::Unsupported(_) | CallError::Input(_) => Self::usage(error.to_string()),
-            CallError::Deadline(_) | CallError::Fault(_) => Self::fault(error.to_string()),
+            _ => Self::of(error.kind(), error.to_string()),
         }
+    }
+}
+
+/// The exit code (and the JSON error's `kind`) of each kind of failure: the
+/// one place they are decided.
+fn exit_code(kind: ErrorKind) -> (u8, &'static str) {
+    match kind {
+        ErrorKind::Failed | ErrorKind::Unavailable => (1, "failed"),
+        ErrorKind::Invalid | ErrorKind::NotFound | ErrorKind::Config => (2, "invalid-input"),
+        _ => (3, "fault"),
     }
 }
 

@@ -25,7 +25,7 @@ pub(crate) async fn run(args: Args) -> Result<(), Failure> {
         .plugins_dir(&args.plugins)
         .build()
         .await
-        .map_err(|e| Failure::usage(e.to_string()))?;
+        .map_err(|e| Failure::of(e.kind(), e.to_string()))?;
     let providers = host.providers();
     let skipped = host.load_failures();
     if args.json {

@@ -26,6 +26,23 @@ enum Database {
 }
 
 /// Configures a [`Host`].
+///
+/// ```no_run
+/// # async fn demo() -> anyhow::Result<()> {
+/// use std::time::Duration;
+/// use patchbay::{Host, Limits};
+///
+/// let host = Host::builder()
+///     .plugins_dir("plugins")                      // every *.wasm; bad files are reported, not fatal
+///     .database("state/patchbay.db")               // SQLite; `.stores(..)` for another backend
+///     .compile_cache("cache/compiled")             // large plugins load in milliseconds
+///     .restrict_hosts("shop/woocommerce", ["https://shop.example.com"])
+///     .rate_limit("shop/woocommerce", 5.0, 10)
+///     .limits(Limits { call_timeout: Duration::from_secs(20), ..Limits::default() })
+///     .build()
+///     .await?;
+/// # Ok(()) }
+/// ```
 pub struct HostBuilder {
     plugins_dir: Option<PathBuf>,
     database: Database,

@@ -15,7 +15,7 @@ use patchbay_secrets::{Credentials, Redactor, Settings};
 use sha2::{Digest, Sha256};
 
 use crate::connection::{ConnectOptions, Connection};
-use crate::error::ConnectError;
+use crate::error::{ConnectError, Problem};
 use crate::oauth::{OAuthEndpoints, OAuthFlow, OAuthPlugin, OAuthSession, TokenVault};
 use crate::plugin::Plugin;
 use crate::registry::PluginRegistry;
@@ -60,17 +60,37 @@ pub(crate) struct ProviderOverrides {
     pub rate: Option<RateQuota>,
 }
 
+/// A [`ConnectError::Invalid`] naming the provider, the field and the problem.
+fn invalid(provider: &str, field: Option<&str>, problem: Problem, reason: String) -> ConnectError {
+    ConnectError::Invalid {
+        provider: provider.to_string(),
+        field: field.map(str::to_string),
+        problem,
+        reason,
+    }
+}
+
 /// Refuses names the manifest does not declare (typos, stale configuration).
-fn check_declared<'a>(what: &str, mut given: impl Iterator<Item = &'a str>, declared: &[&str]) -> Result<(), String> {
+fn check_declared<'a>(
+    provider: &str,
+    what: &str,
+    mut given: impl Iterator<Item = &'a str>,
+    declared: &[&str],
+) -> Result<(), ConnectError> {
     match given.find(|name| !declared.contains(name)) {
         None => Ok(()),
-        Some(unknown) => Err(format!(
-            "unknown {what} {unknown:?}; the plugin declares: {}",
-            if declared.is_empty() {
-                "none".to_string()
-            } else {
-                declared.join(", ")
-            }
+        Some(unknown) => Err(invalid(
+            provider,
+            Some(unknown),
+            Problem::Unknown,
+            format!(
+                "unknown {what} {unknown:?}; the plugin declares: {}",
+                if declared.is_empty() {
+                    "none".to_string()
+                } else {
+                    declared.join(", ")
+                }
+            ),
         )),
     }
 }
@@ -82,16 +102,13 @@ fn check_setting(
     choices: &[String],
     value: &str,
 ) -> Result<(), ConnectError> {
-    let invalid = |reason: String| ConnectError::Invalid {
-        provider: provider.to_string(),
-        reason,
-    };
+    let wrong_type = |reason: String| invalid(provider, Some(name), Problem::WrongType, reason);
     match kind {
         SettingType::Number if value.trim().parse::<f64>().is_err() => {
-            return Err(invalid(format!("setting {name:?} must be a number, not {value:?}")));
+            return Err(wrong_type(format!("setting {name:?} must be a number, not {value:?}")));
         }
         SettingType::Boolean if !matches!(value.trim(), "true" | "false") => {
-            return Err(invalid(format!(
+            return Err(wrong_type(format!(
                 "setting {name:?} must be true or false, not {value:?}"
             )));
         }
@@ -105,7 +122,7 @@ fn check_setting(
                 .map(|u| u.host_str().is_none())
                 .unwrap_or(true)
             {
-                return Err(invalid(format!(
+                return Err(wrong_type(format!(
                     "setting {name:?} must be a URL such as https://example.com, not {value:?}"
                 )));
             }
@@ -113,10 +130,12 @@ fn check_setting(
         _ => {}
     }
     if !choices.is_empty() && !choices.iter().any(|c| c == value) {
-        return Err(invalid(format!(
-            "setting {name:?} must be one of {}, not {value:?}",
-            choices.join(", ")
-        )));
+        return Err(invalid(
+            provider,
+            Some(name),
+            Problem::NotAChoice,
+            format!("setting {name:?} must be one of {}, not {value:?}", choices.join(", ")),
+        ));
     }
     Ok(())
 }
@@ -173,24 +192,27 @@ impl Connector {
     ) -> Result<Connection, ConnectError> {
         let provider = plugin.key().to_string();
         let manifest = plugin.manifest();
-        let invalid = |reason: String| ConnectError::Invalid {
-            provider: provider.clone(),
-            reason,
-        };
         let declared_creds: Vec<&str> = manifest.credentials.iter().map(|c| c.name.as_str()).collect();
-        check_declared("credential field", credentials.names(), &declared_creds).map_err(&invalid)?;
+        check_declared(&provider, "credential field", credentials.names(), &declared_creds)?;
         let declared_settings: Vec<&str> = manifest.settings.iter().map(|s| s.name.as_str()).collect();
-        check_declared("setting", settings.keys().map(String::as_str), &declared_settings).map_err(&invalid)?;
+        check_declared(
+            &provider,
+            "setting",
+            settings.keys().map(String::as_str),
+            &declared_settings,
+        )?;
         for field in &manifest.credentials {
             if let Some(default) = field.default.as_deref().filter(|_| !field.secret) {
                 credentials.set_default(&field.name, default);
             }
             let present = credentials.get(&field.name).is_some_and(|v| !v.is_empty());
             if field.required && !present {
-                return Err(invalid(format!(
-                    "the credential {:?} ({}) is required",
-                    field.name, field.label
-                )));
+                return Err(invalid(
+                    &provider,
+                    Some(&field.name),
+                    Problem::Missing,
+                    format!("the credential {:?} ({}) is required", field.name, field.label),
+                ));
             }
             if present
                 && !field.choices.is_empty()
@@ -199,11 +221,16 @@ impl Connector {
                     .iter()
                     .any(|c| Some(c.as_str()) == credentials.get(&field.name))
             {
-                return Err(invalid(format!(
-                    "credential {:?} must be one of {}",
-                    field.name,
-                    field.choices.join(", ")
-                )));
+                return Err(invalid(
+                    &provider,
+                    Some(&field.name),
+                    Problem::NotAChoice,
+                    format!(
+                        "credential {:?} must be one of {}",
+                        field.name,
+                        field.choices.join(", ")
+                    ),
+                ));
             }
         }
         for field in &manifest.settings {
@@ -213,15 +240,19 @@ impl Connector {
             match settings.get(&field.name).filter(|v| !v.trim().is_empty()) {
                 Some(value) => check_setting(&provider, &field.name, field.type_, &field.choices, value)?,
                 None if field.required => {
-                    return Err(invalid(format!(
-                        "the setting {:?} ({}) is required",
-                        field.name, field.label
-                    )));
+                    return Err(invalid(
+                        &provider,
+                        Some(&field.name),
+                        Problem::Missing,
+                        format!("the setting {:?} ({}) is required", field.name, field.label),
+                    ));
                 }
                 None => {}
             }
         }
-        let declared = plugin.declared_hosts(&settings).map_err(invalid)?;
+        let declared = plugin
+            .declared_hosts(&settings)
+            .map_err(|reason| invalid(&provider, None, Problem::Hosts, reason))?;
         let hosts = Arc::new(HostGrant::new(declared, overrides.hosts.clone()));
         let mut retry = RetryPolicy::default();
         if let Some(hint) = &manifest.retry {

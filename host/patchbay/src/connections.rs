@@ -9,14 +9,14 @@ use std::sync::Arc;
 
 use patchbay_contract::types::TokenGrant;
 use patchbay_outbound::CircuitBreaker;
-use patchbay_sandbox::CallError;
+use patchbay_sandbox::{CallError, ErrorKind};
 use patchbay_secrets::{Credentials, SealContext, Settings, VaultError, VaultKey};
 use patchbay_store::{ConnectionRecord, PendingAuthorization, StoreError, Stores};
 use serde::Serialize;
 
 use crate::connect::{Connector, StoredLink, kv_namespace, oauth_flow};
 use crate::connection::{ConnectOptions, Connection};
-use crate::error::ConnectError;
+use crate::error::{ConnectError, Problem};
 use crate::oauth::custom;
 use crate::oauth::{OAuthError, OAuthFlow, TokenVault};
 use crate::vault_key::{KeyCheckError, KeyHolder};
@@ -70,6 +70,22 @@ pub enum ConnectionsError {
     /// The authorization callback's `state` is unknown, used or expired.
     #[error("the authorization state {0:?} is unknown, was used already, or expired; start the authorization again")]
     UnknownState(String),
+}
+
+impl ConnectionsError {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::NotFound { .. } | Self::UnknownState(_) => ErrorKind::NotFound,
+            Self::Disabled(_) | Self::CircuitDisabled(_) | Self::Disconnected { .. } => ErrorKind::Unavailable,
+            Self::Connect(error) => error.kind(),
+            Self::Vault(error) => crate::error::vault_kind(error),
+            // The authorization server's answer, or a flow the plugin cannot run.
+            Self::OAuth(_) => ErrorKind::Failed,
+            Self::Call(error) => error.kind(),
+            Self::Store(_) => ErrorKind::Storage,
+        }
+    }
 }
 
 impl From<KeyCheckError> for ConnectionsError {
@@ -266,6 +282,8 @@ impl Connections {
         if id.is_empty() || id.len() > 128 || !id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
             return Err(ConnectError::Invalid {
                 provider: new.provider.clone(),
+                field: None,
+                problem: Problem::Id,
                 reason: format!("connection id {id:?} must be 1-128 letters, digits, '-', '_' or '.'"),
             }
             .into());
@@ -302,6 +320,8 @@ impl Connections {
             .map_err(|e| match e {
                 StoreError::Conflict(reason) => ConnectionsError::Connect(ConnectError::Invalid {
                     provider: new.provider.clone(),
+                    field: None,
+                    problem: Problem::Id,
                     reason,
                 }),
                 other => other.into(),

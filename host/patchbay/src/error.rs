@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use patchbay_outbound::PatternError;
+use patchbay_sandbox::ErrorKind;
 use patchbay_secrets::VaultError;
 use patchbay_store::StoreError;
 
@@ -91,9 +92,57 @@ pub enum ConnectError {
     Invalid {
         /// `family/name`.
         provider: String,
-        /// What is wrong.
+        /// The credential field or setting that is wrong, when one is.
+        field: Option<String>,
+        /// What kind of mistake it is.
+        problem: Problem,
+        /// What is wrong, for a reader.
         reason: String,
     },
+}
+
+/// What is wrong with a credential field, a setting or a connection id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Problem {
+    /// The manifest does not declare it.
+    Unknown,
+    /// It is required and missing.
+    Missing,
+    /// Its value is not of its type (a number, a boolean, a URL).
+    WrongType,
+    /// Its value is not one of its choices.
+    NotAChoice,
+    /// The manifest's allowed hosts cannot be resolved with it.
+    Hosts,
+    /// A connection id that is malformed, or taken.
+    Id,
+}
+
+impl ConnectError {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::UnknownProvider { .. } => ErrorKind::NotFound,
+            Self::Invalid { .. } => ErrorKind::Invalid,
+        }
+    }
+
+    /// The field (credential or setting) that is wrong, when one is.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Self::Invalid { field, .. } => field.as_deref(),
+            Self::UnknownProvider { .. } => None,
+        }
+    }
+}
+
+impl LoadError {
+    /// What kind of failure this is: a plugin that cannot be loaded is a
+    /// fault of that plugin (the host goes on without it).
+    pub fn kind(&self) -> ErrorKind {
+        ErrorKind::Fault
+    }
 }
 
 /// Why a host could not be built.
@@ -122,6 +171,28 @@ pub enum HostError {
     /// The HTTP client could not be built.
     #[error("cannot build the HTTP client: {0}")]
     Http(String),
+}
+
+impl HostError {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Engine(_) | Self::Http(_) => ErrorKind::Fault,
+            Self::Store(_) => ErrorKind::Storage,
+            Self::PluginsDir { .. } => ErrorKind::Invalid,
+            Self::Vault(error) => vault_kind(error),
+            Self::Pattern(_) => ErrorKind::Config,
+        }
+    }
+}
+
+/// The kind of a vault failure: a missing or wrong key is configuration, a
+/// value that does not open (or a key file that cannot be used) a fault.
+pub(crate) fn vault_kind(error: &VaultError) -> ErrorKind {
+    match error {
+        VaultError::NoKey | VaultError::WrongKey { .. } => ErrorKind::Config,
+        _ => ErrorKind::Fault,
+    }
 }
 
 impl From<KeyCheckError> for HostError {

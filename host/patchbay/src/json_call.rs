@@ -15,7 +15,21 @@ impl Connection {
     /// Calls `interface.function` (e.g. `shop.get-orders`) with JSON
     /// arguments keyed by parameter name, and returns the result as JSON.
     /// A `result` whose error is the plugin's `connector-error` becomes
-    /// [`CallError::Connector`].
+    /// [`CallError::Connector`]; input that does not fit the parameters is
+    /// [`CallError::Input`], naming the place (`query.since: expected a
+    /// string or null, found 42`).
+    ///
+    /// ```no_run
+    /// # async fn demo(conn: patchbay::Connection) -> anyhow::Result<()> {
+    /// use serde_json::json;
+    /// let page = conn
+    ///     .call_json("shop.get-orders", &json!({ "query": { "since": "2026-01-01T00:00:00Z" } }))
+    ///     .await?;
+    /// for order in page["items"].as_array().into_iter().flatten() {
+    ///     println!("{} {}", order["order-id"], order["total"]);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn call_json(&self, target: &str, input: &Value) -> Result<Value, CallError> {
         let (interface, function) = target.split_once('.').ok_or_else(|| {
             CallError::Unsupported(format!(

@@ -52,16 +52,15 @@ mod watch;
 pub use builder::HostBuilder;
 pub use connection::{ConnectOptions, Connection};
 pub use connections::{Authorization, ConnectionInfo, Connections, ConnectionsError, NewConnection};
-pub use error::{ConnectError, HostError, LoadError};
+pub use error::{ConnectError, HostError, LoadError, Problem};
 pub use host::Host;
-pub use metrics::Metrics;
 pub use oauth::OAuthError;
 pub use patchbay_contract::{Interface, SUPPORTED_CONTRACT_VERSIONS, bridge, family_name, types};
-pub use patchbay_sandbox::{CacheOutcome, CallError, CompileCache, Limits};
-pub use patchbay_secrets::{Credentials, Redactor, Settings};
+pub use patchbay_sandbox::{CacheOutcome, CallError, ErrorKind, Limits};
+pub use patchbay_secrets::{Credentials, Settings};
 pub use plugin::{FunctionSchema, Plugin};
 pub use ports::*;
-pub use registry::{PluginRegistry, ReloadReport};
+pub use registry::ReloadReport;
 pub use watch::PluginWatcher;
 
 /// The outbound HTTP pipeline's configuration, and what a custom

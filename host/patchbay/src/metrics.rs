@@ -12,7 +12,7 @@ use patchbay_sandbox::CallMetrics;
 use prometheus_client::registry::Registry;
 
 /// The host's metrics.
-pub struct Metrics {
+pub(crate) struct Metrics {
     registry: Registry,
     pub(crate) calls: Arc<CallMetrics>,
     pub(crate) outbound: Arc<OutboundMetrics>,
@@ -37,7 +37,7 @@ impl Metrics {
     }
 
     /// Renders every metric in the OpenMetrics text format.
-    pub fn encode(&self) -> String {
+    pub(crate) fn encode(&self) -> String {
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &self.registry).expect("writing to a String cannot fail");
         out

@@ -19,7 +19,7 @@ pub(crate) struct SeenFile {
 
 /// Loaded plugins, and the files that could not be loaded with the reason.
 #[derive(Debug, Default)]
-pub struct PluginRegistry {
+pub(crate) struct PluginRegistry {
     plugins: BTreeMap<String, Arc<Plugin>>,
     failures: BTreeMap<PathBuf, LoadError>,
     pub(crate) files: BTreeMap<PathBuf, SeenFile>,

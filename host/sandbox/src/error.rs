@@ -23,6 +23,36 @@ pub enum CallError {
     Fault(String),
 }
 
+/// What kind of failure an error is: the one classification that callers
+/// decide on. The CLI's exit codes (and the service's HTTP statuses) map
+/// from it in one place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The request does not fit: arguments, JSON input, credentials or
+    /// settings the manifest refuses, an operation the plugin lacks, a
+    /// plugin file that is not a valid plugin.
+    Invalid,
+    /// What was asked for does not exist: a provider, a connection, an
+    /// authorization state.
+    NotFound,
+    /// It exists but cannot be used now: disabled, disconnected, not yet
+    /// authorized.
+    Unavailable,
+    /// The provider or the plugin refused or failed: a connector error, an
+    /// authorization server's refusal.
+    Failed,
+    /// The host is configured wrongly: a missing or wrong vault key, an
+    /// invalid operator pattern.
+    Config,
+    /// The call ran past its deadline.
+    Timeout,
+    /// The plugin trapped or broke a limit, or the host itself failed.
+    Fault,
+    /// The storage backend failed (unreachable, corrupt, full).
+    Storage,
+}
+
 /// The guest used up its CPU time for the call: the trap the epoch
 /// callback raises, recognised by type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -30,6 +60,16 @@ pub enum CallError {
 pub struct CpuLimitExceeded;
 
 impl CallError {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Connector(_) => ErrorKind::Failed,
+            Self::Unsupported(_) | Self::Input(_) => ErrorKind::Invalid,
+            Self::Deadline(_) => ErrorKind::Timeout,
+            Self::Fault(_) => ErrorKind::Fault,
+        }
+    }
+
     /// The connector error, when the plugin returned one.
     pub fn connector_error(&self) -> Option<&ConnectorError> {
         match self {

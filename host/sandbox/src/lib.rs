@@ -34,7 +34,7 @@ mod state;
 
 pub use cache::{CacheOutcome, CompileCache};
 pub use call::{CallOptions, CallTarget, GuestFuture, answered, fault_message, trapped};
-pub use error::{CallError, CpuLimitExceeded};
+pub use error::{CallError, CpuLimitExceeded, ErrorKind};
 pub use grant::CallGrant;
 pub use limits::Limits;
 pub use linker::GRANTED_WASI;
