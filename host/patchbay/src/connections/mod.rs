@@ -7,22 +7,19 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use patchbay_contract::types::TokenGrant;
 use patchbay_outbound::CircuitBreaker;
 use patchbay_sandbox::{CallError, ErrorKind};
 use patchbay_secrets::{Credentials, SealContext, Settings, VaultError, VaultKey};
-use patchbay_store::{ConnectionRecord, PendingAuthorization, StoreError, Stores};
+use patchbay_store::{ConnectionRecord, StoreError, Stores};
 use serde::Serialize;
 
-use crate::connect::{Connector, StoredLink, kv_namespace, oauth_flow};
+use crate::connect::{Connector, StoredLink, kv_namespace};
 use crate::connection::{ConnectOptions, Connection};
 use crate::error::{ConnectError, Problem};
-use crate::oauth::custom;
-use crate::oauth::{OAuthError, OAuthFlow, TokenVault};
+use crate::oauth::{OAuthError, TokenVault};
 use crate::vault_key::{KeyCheckError, KeyHolder};
 
-/// How long a started authorization may take to come back.
-const AUTHORIZATION_TTL_SECONDS: i64 = 600;
+mod authorization;
 
 /// Why a stored-connection operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -179,12 +176,6 @@ impl std::fmt::Debug for Connections {
             .field("tenant", &self.tenant)
             .finish_non_exhaustive()
     }
-}
-
-#[derive(serde::Serialize, serde::Deserialize)]
-struct PendingSecret {
-    verifier: Option<String>,
-    redirect_uri: String,
 }
 
 impl Connections {
@@ -460,116 +451,5 @@ impl Connections {
     pub async fn test(&self, id: &str) -> Result<patchbay_contract::types::ConnectionTest, ConnectionsError> {
         let connection = self.open(id).await?;
         Ok(connection.test().await?)
-    }
-
-    fn flow(&self, row: &ConnectionRecord) -> Result<OAuthFlow, ConnectionsError> {
-        let plugin = self
-            .parts
-            .connector
-            .provider(&row.provider)
-            .ok_or_else(|| ConnectError::UnknownProvider {
-                provider: row.provider.clone(),
-                available: "see `patchbay providers`".into(),
-            })?;
-        match oauth_flow(&plugin, &row.settings) {
-            Some(flow) => Ok(flow),
-            None => Err(OAuthError::Config(format!(
-                "the plugin {} declares no OAuth2 endpoints and no `oauth` capability",
-                row.provider
-            ))
-            .into()),
-        }
-    }
-
-    /// Starts the authorization-code flow (with PKCE when the manifest asks;
-    /// always for plugin-described flows).
-    pub async fn authorize(&self, id: &str, redirect_uri: &str) -> Result<Authorization, ConnectionsError> {
-        let row = self.row(id).await?;
-        let (url, state, verifier) = match self.flow(&row)? {
-            OAuthFlow::Standard(endpoints) => {
-                let request = endpoints.authorization_request(&self.credentials(&row)?, redirect_uri)?;
-                (request.url.to_string(), request.state, request.verifier)
-            }
-            OAuthFlow::Unusable(reason) => return Err(OAuthError::Config(reason).into()),
-            OAuthFlow::Plugin => {
-                let (state, challenge, verifier) = crate::oauth::state_and_pkce();
-                let connection = self.connect_row(&row)?;
-                let plugin = connection.oauth_session()?.plugin()?;
-                let url = custom::authorize_url(plugin, redirect_uri, &state, &challenge).await?;
-                (url, state, Some(verifier))
-            }
-        };
-        let key = self.key()?;
-        let secret = serde_json::to_vec(&PendingSecret {
-            verifier,
-            redirect_uri: redirect_uri.to_string(),
-        })
-        .expect("pending state serializes");
-        let pending = PendingAuthorization {
-            connection_id: row.id.clone(),
-            secret: key.seal(&secret, &SealContext::Pending { state: state.clone() }),
-            expires_at: crate::oauth::unix_now() + AUTHORIZATION_TTL_SECONDS,
-        };
-        self.parts.stores.authorizations.insert_pending(&state, pending).await?;
-        Ok(Authorization { url, state })
-    }
-
-    /// Finishes the authorization-code flow: exchanges `code` for tokens,
-    /// stores them sealed, and marks the connection connected.
-    pub async fn complete_authorization(&self, state: &str, code: &str) -> Result<ConnectionInfo, ConnectionsError> {
-        let key = self.key()?;
-        let unknown = || ConnectionsError::UnknownState(state.to_string());
-        let pending = self
-            .parts
-            .stores
-            .authorizations
-            .take_pending(state)
-            .await?
-            .ok_or_else(unknown)?;
-        if pending.expires_at <= crate::oauth::unix_now() {
-            return Err(unknown());
-        }
-        // The state belongs to another tenant's connection: not ours to finish.
-        let row = self.row(&pending.connection_id).await.map_err(|_| unknown())?;
-        let context = SealContext::Pending { state: state.into() };
-        let secret: PendingSecret =
-            serde_json::from_slice(&key.open(&pending.secret, &context)?).map_err(|_| VaultError::Corrupt {
-                what: context.to_string(),
-            })?;
-        let tokens = match self.flow(&row)? {
-            OAuthFlow::Standard(endpoints) => {
-                endpoints
-                    .exchange_code(
-                        &self.parts.connector.oauth_http,
-                        &self.credentials(&row)?,
-                        &secret.redirect_uri,
-                        code,
-                        secret.verifier,
-                    )
-                    .await?
-            }
-            OAuthFlow::Unusable(reason) => return Err(OAuthError::Config(reason).into()),
-            OAuthFlow::Plugin => {
-                let connection = self.connect_row(&row)?;
-                let plugin = connection.oauth_session()?.plugin()?;
-                let secrets = custom::GrantSecrets {
-                    code: Some(code.to_string()),
-                    code_verifier: secret.verifier,
-                    refresh_token: None,
-                };
-                let grant = TokenGrant::AuthorizationCode(code.to_string());
-                let http = &self.parts.connector.oauth_http;
-                custom::exchange(plugin, http, grant, &secret.redirect_uri, secrets).await?
-            }
-        };
-        self.token_vault(&row.id)?
-            .save(&tokens)
-            .await
-            .map_err(|reason| ConnectionsError::Disconnected {
-                id: row.id.clone(),
-                reason,
-            })?;
-        self.reenable(&row.id).await?;
-        self.get(&row.id).await
     }
 }

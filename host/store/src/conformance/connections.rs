@@ -1,0 +1,192 @@
+//! The suite of [`ConnectionStore`].
+
+use super::record;
+use crate::*;
+
+/// [`ConnectionStore`]: tenants, switches, credentials, tokens, removal.
+pub async fn connections<S: ConnectionStore + KvStore + CircuitStore + AuthorizationStore>(store: &S) {
+    store.insert_connection(record("acme", "shop-1")).await.unwrap();
+    store.insert_connection(record("acme", "shop-2")).await.unwrap();
+    store.insert_connection(record("globex", "crm")).await.unwrap();
+    assert!(
+        matches!(
+            store.insert_connection(record("globex", "shop-1")).await,
+            Err(StoreError::Conflict(_))
+        ),
+        "ids are unique across tenants"
+    );
+
+    let row = store.connection("acme", "shop-1").await.unwrap().expect("stored");
+    let expected = record("acme", "shop-1");
+    assert_eq!(
+        (
+            &row.provider,
+            &row.display_name,
+            &row.settings,
+            &row.credentials,
+            &row.tokens
+        ),
+        (
+            &expected.provider,
+            &expected.display_name,
+            &expected.settings,
+            &expected.credentials,
+            &None
+        ),
+        "records round-trip"
+    );
+    assert!(row.enabled && row.connected);
+    assert!(
+        row.created_at > 0 && row.created_at <= unix_now() && row.updated_at >= row.created_at,
+        "times are set"
+    );
+    assert_eq!(
+        store.connection("globex", "shop-1").await.unwrap(),
+        None,
+        "another tenant's row is invisible"
+    );
+    let ids: Vec<String> = store
+        .connections("acme")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(ids, ["shop-1", "shop-2"], "a tenant's rows, oldest first");
+    assert_eq!(store.connections("nobody").await.unwrap(), Vec::new());
+
+    assert!(store.set_enabled("acme", "shop-1", false).await.unwrap());
+    assert!(!store.connection("acme", "shop-1").await.unwrap().unwrap().enabled);
+    assert!(
+        !store.set_enabled("globex", "shop-1", true).await.unwrap(),
+        "switches are per tenant"
+    );
+    assert!(!store.connection("acme", "shop-1").await.unwrap().unwrap().enabled);
+    assert!(store.set_enabled("acme", "shop-1", true).await.unwrap());
+    assert!(!store.set_enabled("acme", "missing", true).await.unwrap());
+
+    assert!(
+        store
+            .set_credentials("acme", "shop-2", b"resealed".to_vec())
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.connection("acme", "shop-2").await.unwrap().unwrap().credentials,
+        b"resealed"
+    );
+    assert!(
+        !store.set_credentials("globex", "shop-2", b"x".to_vec()).await.unwrap(),
+        "credentials are per tenant"
+    );
+
+    assert_eq!(store.tokens("shop-1").await.unwrap(), None);
+    store
+        .set_tokens("shop-1", Some(b"sealed-tokens".to_vec()), true, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.tokens("shop-1").await.unwrap().as_deref(),
+        Some(&b"sealed-tokens"[..])
+    );
+    store
+        .set_tokens("shop-1", None, false, Some("the provider revoked it".into()))
+        .await
+        .unwrap();
+    let row = store.connection("acme", "shop-1").await.unwrap().unwrap();
+    assert_eq!(
+        (row.tokens, row.connected),
+        (None, false),
+        "tokens cleared, disconnected"
+    );
+    assert_eq!(row.last_failure.as_deref(), Some("the provider revoked it"));
+    store
+        .set_tokens("shop-1", Some(b"again".to_vec()), true, None)
+        .await
+        .unwrap();
+    let row = store.connection("acme", "shop-1").await.unwrap().unwrap();
+    assert!(row.connected);
+    assert_eq!(
+        row.last_failure.as_deref(),
+        Some("the provider revoked it"),
+        "a success keeps the last failure"
+    );
+
+    let limits = KvLimits::default();
+    store
+        .set("tenant:acme:conn:shop-1", "cursor", b"42", None, &limits)
+        .await
+        .unwrap();
+    store
+        .set("tenant:acme:conn:shop-2", "cursor", b"7", None, &limits)
+        .await
+        .unwrap();
+    store
+        .save_circuit(
+            "shop-1",
+            &CircuitRecord {
+                fingerprint: "f".into(),
+                auth_failures: 1,
+                disabled: false,
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .insert_pending(
+            "state-1",
+            PendingAuthorization {
+                connection_id: "shop-1".into(),
+                secret: b"s".to_vec(),
+                expires_at: unix_now() + 600,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(
+        !store
+            .delete_connection("globex", "shop-1", "tenant:globex:conn:shop-1")
+            .await
+            .unwrap()
+    );
+    assert!(
+        store.connection("acme", "shop-1").await.unwrap().is_some(),
+        "removal is per tenant"
+    );
+    assert!(
+        store
+            .delete_connection("acme", "shop-1", "tenant:acme:conn:shop-1")
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.connection("acme", "shop-1").await.unwrap(), None);
+    assert!(
+        !store
+            .delete_connection("acme", "shop-1", "tenant:acme:conn:shop-1")
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.get("tenant:acme:conn:shop-1", "cursor").await.unwrap(),
+        None,
+        "its kv data goes with it"
+    );
+    assert_eq!(
+        store.get("tenant:acme:conn:shop-2", "cursor").await.unwrap().as_deref(),
+        Some(&b"7"[..])
+    );
+    assert_eq!(
+        store.load_circuit("shop-1").await.unwrap(),
+        None,
+        "its breaker goes with it"
+    );
+    assert_eq!(
+        store.take_pending("state-1").await.unwrap(),
+        None,
+        "its pending authorizations go with it"
+    );
+    store
+        .insert_connection(record("globex", "shop-1"))
+        .await
+        .expect("a removed id can be used again");
+}

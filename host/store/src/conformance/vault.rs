@@ -1,0 +1,88 @@
+//! The suite of [`VaultStore`].
+
+use super::record;
+use crate::*;
+
+/// [`VaultStore`]: metadata, and all-or-nothing re-sealing.
+pub async fn vault<S: VaultStore + ConnectionStore + AuthorizationStore>(store: &S) {
+    assert_eq!(store.vault_meta().await.unwrap(), None);
+    let first = VaultMeta {
+        fingerprint: "aaaa".into(),
+        check: b"check-1".to_vec(),
+    };
+    store.set_vault_meta(first.clone()).await.unwrap();
+    assert_eq!(store.vault_meta().await.unwrap(), Some(first.clone()));
+
+    store.insert_connection(record("acme", "a")).await.unwrap();
+    store.insert_connection(record("globex", "b")).await.unwrap();
+    store
+        .set_tokens("b", Some(b"tokens-b".to_vec()), true, None)
+        .await
+        .unwrap();
+    store
+        .insert_pending(
+            "st",
+            PendingAuthorization {
+                connection_id: "a".into(),
+                secret: b"pending-st".to_vec(),
+                expires_at: unix_now() + 600,
+            },
+        )
+        .await
+        .unwrap();
+
+    let second = VaultMeta {
+        fingerprint: "bbbb".into(),
+        check: b"check-2".to_vec(),
+    };
+    let failing = store
+        .reseal_all(
+            Box::new(|slot, _| match slot {
+                SealedSlot::Pending(_) => Err("cannot open".into()),
+                _ => Ok(b"changed".to_vec()),
+            }),
+            second.clone(),
+        )
+        .await;
+    assert!(failing.is_err(), "a value that cannot be re-sealed fails the rotation");
+    assert_eq!(store.vault_meta().await.unwrap(), Some(first), "and changes nothing");
+    assert_eq!(
+        store.connection("acme", "a").await.unwrap().unwrap().credentials,
+        b"sealed-credentials-a"
+    );
+
+    let count = store
+        .reseal_all(
+            Box::new(|slot, sealed| {
+                let tag = match slot {
+                    SealedSlot::Credentials(id) => format!("c:{id}"),
+                    SealedSlot::Tokens(id) => format!("t:{id}"),
+                    SealedSlot::Pending(state) => format!("p:{state}"),
+                };
+                Ok([tag.as_bytes(), b"|", sealed].concat())
+            }),
+            second.clone(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(count, 2, "every connection of every tenant");
+    assert_eq!(store.vault_meta().await.unwrap(), Some(second));
+    assert_eq!(
+        store.connection("acme", "a").await.unwrap().unwrap().credentials,
+        b"c:a|sealed-credentials-a"
+    );
+    assert_eq!(
+        store
+            .connection("globex", "b")
+            .await
+            .unwrap()
+            .unwrap()
+            .tokens
+            .as_deref(),
+        Some(&b"t:b|tokens-b"[..])
+    );
+    assert_eq!(
+        store.take_pending("st").await.unwrap().unwrap().secret,
+        b"p:st|pending-st"
+    );
+}
