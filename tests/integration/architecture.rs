@@ -66,20 +66,34 @@ fn imports(modules: &BTreeMap<String, PathBuf>) -> BTreeMap<String, BTreeSet<Str
         let parent: Vec<&str> = module.split('/').filter(|p| !p.is_empty()).collect();
         let parent = &parent[..parent.len().saturating_sub(1)];
         let mut targets = BTreeSet::new();
-        for line in text
+        // One line of code, so that imports wrapped over lines read whole.
+        let code: String = text
             .lines()
             .filter(|l| !l.trim_start().starts_with("//") && !is_declaration(l))
+            .collect::<Vec<_>>()
+            .join(" ");
         {
+            let line = code.as_str();
             for (root, base) in [("crate::", &[][..]), ("super::", parent)] {
                 for (at, _) in line.match_indices(root) {
                     let rest = &line[at + root.len()..];
-                    let paths: Vec<&str> = match rest.strip_prefix('{') {
-                        Some(group) => group.split('}').next().unwrap_or_default().split(',').collect(),
-                        None => vec![rest],
+                    // `a::b::{c, d::e}` names `a::b::c` and `a::b::d::e`.
+                    let prefix_len = rest
+                        .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+                        .unwrap_or(rest.len());
+                    let (prefix, after) = rest.split_at(prefix_len);
+                    let paths: Vec<String> = match after.strip_prefix('{') {
+                        Some(group) => group
+                            .split('}')
+                            .next()
+                            .unwrap_or_default()
+                            .split(',')
+                            .map(|item| format!("{prefix}{}", item.trim()))
+                            .collect(),
+                        None => vec![prefix.to_string()],
                     };
-                    for path in paths {
+                    for path in &paths {
                         let parts: Vec<&str> = path
-                            .trim()
                             .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
                             .next()
                             .unwrap_or_default()
@@ -161,7 +175,11 @@ fn the_cycle_check_sees_a_cycle() {
     std::fs::write(src.join("room/door.rs"), "use crate::a::A;\npub struct Door;\n").unwrap();
     let modules = modules(&src);
     let edges = imports(&modules);
-    assert_eq!(edges["a"], BTreeSet::from(["room/door".to_string()]));
+    assert_eq!(
+        edges["a"],
+        BTreeSet::from(["room".to_string(), "room/door".to_string()]),
+        "a group wrapped over lines, `self` included"
+    );
     assert!(cycle_from(&edges, "a").is_some(), "{edges:?}");
     assert!(edges[""].is_empty(), "declarations and re-exports are not imports");
 }
