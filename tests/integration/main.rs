@@ -15,6 +15,7 @@ mod registry;
 mod reload;
 mod sandbox;
 mod scaffold;
+mod security;
 mod support;
 mod vault;
 mod wasi_http;

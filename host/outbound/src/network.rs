@@ -108,6 +108,19 @@ pub fn check_ip(host: &str, ip: IpAddr, allow_private: bool) -> Result<(), Block
     }
 }
 
+/// Refuses a URL whose host is a literal IP address that is blocked. The
+/// HTTP client never asks the resolver about a literal address, so every
+/// client of the host runs this before it sends (names are checked by
+/// [`GuardedResolver`] after DNS).
+pub fn check_url(url: &url::Url, allow_private: bool) -> Result<(), BlockedAddress> {
+    let ip = match url.host() {
+        Some(url::Host::Ipv4(v4)) => IpAddr::V4(v4),
+        Some(url::Host::Ipv6(v6)) => IpAddr::V6(v6),
+        _ => return Ok(()),
+    };
+    check_ip(url.host_str().unwrap_or_default(), ip, allow_private)
+}
+
 /// A resolver that refuses names resolving to blocked addresses.
 #[derive(Debug, Clone)]
 pub struct GuardedResolver {

@@ -228,16 +228,8 @@ fn prepare(
 
 impl Pipeline {
     async fn send_once(&self, prepared: &Prepared, timeout: Duration) -> Result<OutboundResponse, Attempt> {
-        if let Some(url::Host::Ipv4(_) | url::Host::Ipv6(_)) = prepared.url.host() {
-            let ip = match prepared.url.host() {
-                Some(url::Host::Ipv4(v4)) => std::net::IpAddr::V4(v4),
-                Some(url::Host::Ipv6(v6)) => std::net::IpAddr::V6(v6),
-                _ => unreachable!("matched above"),
-            };
-            let host = prepared.url.host_str().unwrap_or_default();
-            network::check_ip(host, ip, self.limits.allow_private_network)
-                .map_err(|blocked| Attempt::unsent(OutboundError::Denied(blocked.to_string())))?;
-        }
+        network::check_url(&prepared.url, self.limits.allow_private_network)
+            .map_err(|blocked| Attempt::unsent(OutboundError::Denied(blocked.to_string())))?;
         let mut builder = self.client.request(prepared.method.clone(), prepared.url.clone());
         for (name, value) in &prepared.headers {
             builder = builder.header(name.as_str(), value.as_str());

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
-use patchbay_outbound::{CircuitConfig, HostPattern, HttpLimits, OutboundPolicy, Pipeline, RateQuota, guarded_client};
+use patchbay_outbound::{CircuitConfig, HostPattern, HttpLimits, OutboundPolicy, Pipeline, RateQuota};
 use patchbay_sandbox::{CompileCache, Limits, Sandbox, Services};
 use patchbay_secrets::VaultKey;
 use patchbay_store::{KvLimits, MemoryStore, RateStore, Stores};
@@ -16,6 +16,7 @@ use crate::connections::StoredParts;
 use crate::error::HostError;
 use crate::host::{Host, HostInner};
 use crate::metrics::Metrics;
+use crate::oauth::TokenHttp;
 use crate::registry::PluginRegistry;
 use crate::vault_key::{KeyHolder, verify_key};
 
@@ -222,7 +223,7 @@ impl HostBuilder {
         if let Some(key) = &vault_key {
             verify_key(&*stores.vault, key).await?;
         }
-        let oauth_http = guarded_client(&self.http_limits).map_err(|e| HostError::Http(e.to_string()))?;
+        let oauth_http = TokenHttp::new(&self.http_limits).map_err(|e| HostError::Http(e.to_string()))?;
         let metrics = Metrics::new();
         let pipeline = Arc::new(
             Pipeline::new(
@@ -247,6 +248,12 @@ impl HostBuilder {
             overrides.entry(provider).or_default().hosts = Some(parsed);
         }
         for (provider, quota) in self.rates {
+            if !crate::manifest::RATE_RANGE.contains(&quota.per_second) {
+                return Err(HostError::RateLimit {
+                    provider,
+                    per_second: quota.per_second,
+                });
+            }
             overrides.entry(provider).or_default().rate = Some(quota);
         }
         let global_memory = self.limits.max_memory_bytes;

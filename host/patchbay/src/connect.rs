@@ -16,20 +16,25 @@ use sha2::{Digest, Sha256};
 
 use crate::connection::{ConnectOptions, Connection};
 use crate::error::{ConnectError, Problem};
-use crate::oauth::{OAuthEndpoints, OAuthFlow, OAuthPlugin, OAuthSession, TokenVault};
+use crate::oauth::{OAuthEndpoints, OAuthFlow, OAuthPlugin, OAuthSession, TokenHttp, TokenVault};
 use crate::plugin::Plugin;
 use crate::registry::PluginRegistry;
 
 /// How a plugin's connections get OAuth tokens, if they do: the host runs
 /// the manifest's OAuth2 endpoints, or the plugin's `oauth` capability
 /// describes a non-standard flow.
-pub(crate) fn oauth_flow(plugin: &Plugin, settings: &Settings) -> Option<OAuthFlow> {
+///
+/// The endpoints must be among the hosts the connection may reach (`hosts`:
+/// declared ∩ operator): the host sends the client's credentials there.
+pub(crate) fn oauth_flow(plugin: &Plugin, settings: &Settings, hosts: &HostGrant) -> Option<OAuthFlow> {
     let auth = &plugin.manifest().auth;
     match (&auth.oauth2, auth.strategy) {
-        (Some(config), _) => Some(match OAuthEndpoints::resolve(config, settings) {
-            Ok(endpoints) => OAuthFlow::Standard(Box::new(endpoints)),
-            Err(why) => OAuthFlow::Unusable(why.to_string()),
-        }),
+        (Some(config), _) => Some(
+            match OAuthEndpoints::resolve(config, settings).and_then(|e| e.check(hosts).map(|()| e)) {
+                Ok(endpoints) => OAuthFlow::Standard(Box::new(endpoints)),
+                Err(why) => OAuthFlow::Unusable(why.to_string()),
+            },
+        ),
         (None, AuthStrategy::Custom) if plugin.exports(Interface::OAuth) => Some(OAuthFlow::Plugin),
         _ => None,
     }
@@ -146,7 +151,7 @@ pub(crate) struct Connector {
     pub registry: RwLock<PluginRegistry>,
     pub overrides: BTreeMap<String, ProviderOverrides>,
     /// The client for OAuth2 token requests (same address guard as the pipeline).
-    pub oauth_http: reqwest::Client,
+    pub oauth_http: TokenHttp,
 }
 
 impl Connector {
@@ -307,7 +312,7 @@ impl Connector {
             fingerprint,
             oauth: None,
         };
-        let oauth = oauth_flow(&plugin, &grant.settings).map(|flow| {
+        let oauth = oauth_flow(&plugin, &grant.settings, &grant.hosts).map(|flow| {
             // A plugin-described flow asks the plugin for its token requests,
             // in calls that hold no token source themselves.
             let described = matches!(flow, OAuthFlow::Plugin).then(|| {
@@ -373,9 +378,5 @@ impl OAuthPlugin for PluginOAuth {
 
     fn credentials(&self) -> &Credentials {
         &self.grant.credentials
-    }
-
-    fn redactor(&self) -> &Redactor {
-        &self.grant.redactor
     }
 }

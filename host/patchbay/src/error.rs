@@ -168,6 +168,14 @@ pub enum HostError {
     /// An operator host pattern is invalid.
     #[error(transparent)]
     Pattern(#[from] PatternError),
+    /// An operator's rate limit that no limiter can honour.
+    #[error("the rate limit of {provider} ({per_second} requests per second) is outside 0.001 to 1000000")]
+    RateLimit {
+        /// The provider.
+        provider: String,
+        /// The rate asked for.
+        per_second: f64,
+    },
     /// The HTTP client could not be built.
     #[error("cannot build the HTTP client: {0}")]
     Http(String),
@@ -181,7 +189,7 @@ impl HostError {
             Self::Store(_) => ErrorKind::Storage,
             Self::PluginsDir { .. } => ErrorKind::Invalid,
             Self::Vault(error) => vault_kind(error),
-            Self::Pattern(_) => ErrorKind::Config,
+            Self::Pattern(_) | Self::RateLimit { .. } => ErrorKind::Config,
         }
     }
 }

@@ -17,6 +17,9 @@ fn valid_name(name: &str) -> bool {
 }
 
 /// Checks the manifest against the component and itself.
+/// Rates a manifest may ask for, in requests per second.
+pub(crate) const RATE_RANGE: std::ops::RangeInclusive<f64> = 1e-3..=1e6;
+
 pub(crate) fn validate_manifest(
     manifest: &PluginManifest,
     exported: &BTreeSet<Interface>,
@@ -75,5 +78,112 @@ pub(crate) fn validate_manifest(
             hint.requests_per_second
         ));
     }
+    if let Some(hint) = &manifest.rate_limit
+        && !RATE_RANGE.contains(&hint.requests_per_second)
+    {
+        return Err(format!(
+            "rate limit of {} requests per second is outside {} to {}",
+            hint.requests_per_second,
+            RATE_RANGE.start(),
+            RATE_RANGE.end()
+        ));
+    }
+    if let Some(oauth2) = &manifest.auth.oauth2 {
+        // The host sends these fields to the token endpoint: they must be the
+        // connection's own credentials, declared as such.
+        for (what, field) in [
+            ("client-id-field", &oauth2.client_id_field),
+            ("client-secret-field", &oauth2.client_secret_field),
+        ] {
+            if !manifest.credentials.iter().any(|c| &c.name == field) {
+                return Err(format!(
+                    "auth.oauth2.{what} names {field:?}, which is not a declared credential field"
+                ));
+            }
+        }
+    }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use patchbay_contract::types::{
+        AuthSpec, AuthStrategy, ClientAuthStyle, CredentialField, Family, Oauth2Config, Oauth2Flow, RateLimitHint,
+    };
+
+    use super::*;
+
+    fn manifest() -> PluginManifest {
+        PluginManifest {
+            name: "probe".into(),
+            family: Family::Other,
+            display_name: "Probe".into(),
+            description: String::new(),
+            version: "1.0.0".into(),
+            contract_version: "0.1.0".into(),
+            credentials: vec![CredentialField {
+                name: "api_key".into(),
+                label: "API key".into(),
+                secret: true,
+                required: true,
+                default: None,
+                choices: vec![],
+                help: String::new(),
+            }],
+            settings: vec![],
+            auth: AuthSpec {
+                strategy: AuthStrategy::None,
+                oauth2: None,
+            },
+            allowed_hosts: vec!["https://api.example.com".into()],
+            rate_limit: None,
+            retry: None,
+            webhooks: None,
+        }
+    }
+
+    fn check(manifest: &PluginManifest) -> Result<(), String> {
+        validate_manifest(
+            manifest,
+            &BTreeSet::from([Interface::Connector, Interface::Actions]),
+            "0.1.0",
+        )
+    }
+
+    /// F6: a rate no limiter can honour is refused at load, not a panic later.
+    #[test]
+    fn rates_outside_the_sane_range_are_refused() {
+        for per_second in [1e-300, 1e-4, 1e7, f64::MAX] {
+            let mut m = manifest();
+            m.rate_limit = Some(RateLimitHint {
+                requests_per_second: per_second,
+                burst: 1,
+            });
+            assert!(check(&m).is_err(), "{per_second} was accepted");
+        }
+        let mut m = manifest();
+        m.rate_limit = Some(RateLimitHint {
+            requests_per_second: 2.0,
+            burst: 40,
+        });
+        check(&m).unwrap();
+    }
+
+    /// F1: the OAuth2 client id and secret are fields the connection declares.
+    #[test]
+    fn oauth_client_fields_must_be_declared_credentials() {
+        let mut m = manifest();
+        m.auth.oauth2 = Some(Oauth2Config {
+            authorize_url: None,
+            token_url: "https://api.example.com/token".into(),
+            scopes: vec![],
+            pkce: false,
+            client_auth: ClientAuthStyle::Basic,
+            flows: vec![Oauth2Flow::ClientCredentials],
+            client_id_field: "api_key".into(),
+            client_secret_field: "password".into(),
+        });
+        let refused = check(&m).unwrap_err();
+        assert!(refused.contains("client-secret-field names \"password\""), "{refused}");
+    }
 }

@@ -7,8 +7,7 @@ use patchbay_secrets::{SealContext, VaultError};
 use patchbay_store::{ConnectionRecord, PendingAuthorization};
 
 use super::{Authorization, ConnectionInfo, Connections, ConnectionsError};
-use crate::connect::oauth_flow;
-use crate::error::ConnectError;
+use crate::connection::Connection;
 use crate::oauth::{OAuthError, OAuthFlow, custom};
 
 /// How long a started authorization may take to come back.
@@ -21,30 +20,20 @@ struct PendingSecret {
 }
 
 impl Connections {
-    fn flow(&self, row: &ConnectionRecord) -> Result<OAuthFlow, ConnectionsError> {
-        let plugin = self
-            .parts
-            .connector
-            .provider(&row.provider)
-            .ok_or_else(|| ConnectError::UnknownProvider {
-                provider: row.provider.clone(),
-                available: "see `patchbay providers`".into(),
-            })?;
-        match oauth_flow(&plugin, &row.settings) {
-            Some(flow) => Ok(flow),
-            None => Err(OAuthError::Config(format!(
-                "the plugin {} declares no OAuth2 endpoints and no `oauth` capability",
-                row.provider
-            ))
-            .into()),
-        }
+    /// The connection of `row`, ready for its OAuth flow, and that flow
+    /// (resolved with the connection's settings and hosts).
+    fn flow(&self, row: &ConnectionRecord) -> Result<(Connection, OAuthFlow), ConnectionsError> {
+        let connection = self.connect_row(row)?;
+        let flow = connection.oauth_session()?.flow().clone();
+        Ok((connection, flow))
     }
 
     /// Starts the authorization-code flow (with PKCE when the manifest asks;
     /// always for plugin-described flows).
     pub async fn authorize(&self, id: &str, redirect_uri: &str) -> Result<Authorization, ConnectionsError> {
         let row = self.row(id).await?;
-        let (url, state, verifier) = match self.flow(&row)? {
+        let (connection, flow) = self.flow(&row)?;
+        let (url, state, verifier) = match flow {
             OAuthFlow::Standard(endpoints) => {
                 let request = endpoints.authorization_request(&self.credentials(&row)?, redirect_uri)?;
                 (request.url.to_string(), request.state, request.verifier)
@@ -52,7 +41,6 @@ impl Connections {
             OAuthFlow::Unusable(reason) => return Err(OAuthError::Config(reason).into()),
             OAuthFlow::Plugin => {
                 let (state, challenge, verifier) = crate::oauth::state_and_pkce();
-                let connection = self.connect_row(&row)?;
                 let plugin = connection.oauth_session()?.plugin()?;
                 let url = custom::authorize_url(plugin, redirect_uri, &state, &challenge).await?;
                 (url, state, Some(verifier))
@@ -95,7 +83,8 @@ impl Connections {
             serde_json::from_slice(&key.open(&pending.secret, &context)?).map_err(|_| VaultError::Corrupt {
                 what: context.to_string(),
             })?;
-        let tokens = match self.flow(&row)? {
+        let (connection, flow) = self.flow(&row)?;
+        let tokens = match flow {
             OAuthFlow::Standard(endpoints) => {
                 endpoints
                     .exchange_code(
@@ -109,7 +98,6 @@ impl Connections {
             }
             OAuthFlow::Unusable(reason) => return Err(OAuthError::Config(reason).into()),
             OAuthFlow::Plugin => {
-                let connection = self.connect_row(&row)?;
                 let plugin = connection.oauth_session()?.plugin()?;
                 let secrets = custom::GrantSecrets {
                     code: Some(code.to_string()),

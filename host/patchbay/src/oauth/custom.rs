@@ -13,6 +13,7 @@ use patchbay_outbound::HostGrant;
 use patchbay_sandbox::CallError;
 use patchbay_secrets::{Credentials, Redactor, template};
 
+use super::http::TokenHttp;
 use super::tokens::{OAuthError, TokenSet, unix_now};
 
 /// What a plugin-described flow needs of its connection: the plugin's
@@ -27,8 +28,6 @@ pub(crate) trait OAuthPlugin: Send + Sync {
     fn hosts(&self) -> &HostGrant;
     /// The connection's credentials.
     fn credentials(&self) -> &Credentials;
-    /// Scrubs the connection's secrets.
-    fn redactor(&self) -> &Redactor;
 }
 
 /// The secrets a token request may name, besides the connection's own.
@@ -87,7 +86,7 @@ fn pointer<'a>(answer: &'a Value, pointer: &str) -> Option<&'a Value> {
 /// the tokens out of the answer.
 pub(crate) async fn exchange(
     plugin: &dyn OAuthPlugin,
-    http: &reqwest::Client,
+    http: &TokenHttp,
     grant: TokenGrant,
     redirect_uri: &str,
     secrets: GrantSecrets,
@@ -120,34 +119,37 @@ pub(crate) async fn exchange(
         .find(|h| h.name.eq_ignore_ascii_case("content-type"))
         .map(|h| h.value.to_ascii_lowercase())
         .unwrap_or_default();
-    let mut request = http.post(url).body(fill(&spec.body, &all, &content_type)?);
+    // Everything this request may carry is scrubbed from what comes back.
+    let redactor = Redactor::new(all.values());
+    let mut request = http::Request::post(url.as_str());
     for header in &spec.headers {
         request = request.header(header.name.as_str(), fill(&header.value, &all, "")?);
     }
-    let response = request
-        .send()
+    let request = request
+        .body(fill(&spec.body, &all, &content_type)?.into_bytes())
+        .map_err(|e| OAuthError::Config(format!("the plugin's token request is malformed: {e}")))?;
+    let response = http
+        .send(request)
         .await
-        .map_err(|e| OAuthError::Transport(e.without_url().to_string()))?;
+        .map_err(|e| OAuthError::Transport(redactor.scrub(&e.to_string())))?;
     let status = response.status();
-    let body = response
-        .bytes()
-        .await
-        .map_err(|e| OAuthError::Transport(e.without_url().to_string()))?;
-    let answer: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let answer: Value = serde_json::from_slice(response.body()).unwrap_or(Value::Null);
     if !status.is_success() {
         let error = pointer(&answer, "/error")
             .and_then(Value::as_str)
             .unwrap_or("no error code")
             .to_string();
+        let error = redactor.scrub(&error);
+        // A revocation is stored with the connection: its code only. Other
+        // refusals go back to the caller, scrubbed of every secret involved.
+        if error == "invalid_grant" {
+            return Err(OAuthError::Revoked(format!("HTTP {status}, {error}")));
+        }
         let described = match pointer(&answer, "/error_description").and_then(Value::as_str) {
-            Some(description) => format!("HTTP {status}, {error}: {description}"),
+            Some(description) => format!("HTTP {status}, {error}: {}", redactor.scrub(description)),
             None => format!("HTTP {status}, {error}"),
         };
-        return Err(if error == "invalid_grant" {
-            OAuthError::Revoked(described)
-        } else {
-            OAuthError::Refused(plugin.redactor().scrub(&described))
-        });
+        return Err(OAuthError::Refused(described));
     }
     let access_token = pointer(&answer, &spec.access_token_pointer)
         .and_then(Value::as_str)

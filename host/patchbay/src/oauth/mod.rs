@@ -7,11 +7,13 @@
 //! sealed in the vault ([`tokens`]).
 
 pub(crate) mod custom;
+pub(crate) mod http;
 pub(crate) mod session;
 pub(crate) mod standard;
 pub(crate) mod tokens;
 
 pub(crate) use custom::OAuthPlugin;
+pub(crate) use http::TokenHttp;
 pub(crate) use session::{OAuthFlow, OAuthSession};
 pub(crate) use standard::{OAuthEndpoints, state_and_pkce};
 pub use tokens::OAuthError;

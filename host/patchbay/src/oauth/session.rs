@@ -9,6 +9,7 @@ use patchbay_outbound::TokenSource;
 use patchbay_secrets::Credentials;
 
 use super::custom::{self, OAuthPlugin};
+use super::http::TokenHttp;
 use super::standard::OAuthEndpoints;
 use super::tokens::{OAuthError, TokenSet, TokenVault};
 
@@ -39,7 +40,7 @@ impl OAuthFlow {
 pub(crate) struct OAuthSession {
     flow: OAuthFlow,
     credentials: Arc<Credentials>,
-    http: reqwest::Client,
+    http: TokenHttp,
     vault: Option<TokenVault>,
     cached: tokio::sync::Mutex<Option<TokenSet>>,
     /// The plugin, for plugin-described flows.
@@ -50,7 +51,7 @@ impl OAuthSession {
     pub(crate) fn new(
         flow: OAuthFlow,
         credentials: Arc<Credentials>,
-        http: reqwest::Client,
+        http: TokenHttp,
         vault: Option<TokenVault>,
         plugin: Option<Arc<dyn OAuthPlugin>>,
     ) -> Self {
@@ -67,6 +68,11 @@ impl OAuthSession {
     /// Whether a user must authorize the connection before it is usable.
     pub(crate) fn needs_authorization(&self) -> bool {
         self.flow.needs_authorization()
+    }
+
+    /// Who runs the flow, with what.
+    pub(crate) fn flow(&self) -> &OAuthFlow {
+        &self.flow
     }
 
     /// The plugin of a plugin-described flow.

@@ -7,9 +7,11 @@ use oauth2::{
     EndpointSet, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope, TokenUrl,
 };
 use patchbay_contract::types::{ClientAuthStyle, Oauth2Config, Oauth2Flow};
-use patchbay_secrets::{Credentials, Settings, template};
+use patchbay_outbound::HostGrant;
+use patchbay_secrets::{Credentials, Redactor, Settings, template};
 use url::Url;
 
+use super::http::TokenHttp;
 use super::tokens::{OAuthError, TokenSet};
 
 type Client = BasicClient<EndpointMaybeSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
@@ -22,14 +24,28 @@ fn endpoint_url(template: &str, settings: &Settings, what: &str) -> Result<Url, 
         "setting",
         || OAuthError::Config(format!("the {what} {template:?} has an unterminated placeholder")),
         |name| {
-            settings
+            let value = settings
                 .get(name)
-                .filter(|v| !v.trim().is_empty())
-                .map(|v| v.trim().trim_end_matches('/').to_string())
-                .ok_or_else(|| OAuthError::Config(format!("the {what} needs the setting {name:?}, which is not set")))
+                .map(|v| v.trim().trim_end_matches('/'))
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| {
+                    OAuthError::Config(format!("the {what} needs the setting {name:?}, which is not set"))
+                })?;
+            // A setting names a host (or an origin); it cannot smuggle in
+            // user info, a query or a fragment that moves the endpoint.
+            if value.contains(['@', '?', '#', '\\']) || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                return Err(OAuthError::Config(format!(
+                    "the {what} cannot use the setting {name:?}: {value:?} is not a host or origin"
+                )));
+            }
+            Ok(value.to_string())
         },
     )?;
-    Url::parse(&text).map_err(|e| OAuthError::Config(format!("the {what} {text:?} is not a URL: {e}")))
+    let url = Url::parse(&text).map_err(|e| OAuthError::Config(format!("the {what} {text:?} is not a URL: {e}")))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(OAuthError::Config(format!("the {what} {text:?} carries user info")));
+    }
+    Ok(url)
 }
 
 /// The manifest's OAuth2 configuration, resolved against a connection's settings.
@@ -68,6 +84,23 @@ impl OAuthEndpoints {
             client_id_field: config.client_id_field.clone(),
             client_secret_field: config.client_secret_field.clone(),
         })
+    }
+
+    /// Checks the authorize and token URLs against the hosts the connection
+    /// may reach (declared ∩ operator): the host sends the client's
+    /// credentials to the token URL and the user to the authorize URL.
+    pub(crate) fn check(&self, hosts: &HostGrant) -> Result<(), OAuthError> {
+        for (what, url) in [
+            ("token URL", Some(&self.token_url)),
+            ("authorize URL", self.authorize_url.as_ref()),
+        ] {
+            if let Some(url) = url {
+                hosts
+                    .check(url)
+                    .map_err(|why| OAuthError::Config(format!("the {what} {url} is not allowed: {why}")))?;
+            }
+        }
+        Ok(())
     }
 
     /// Whether the provider lets the host fetch tokens with client credentials.
@@ -142,7 +175,7 @@ impl OAuthEndpoints {
     /// Exchanges an authorization code for tokens.
     pub(crate) async fn exchange_code(
         &self,
-        http: &reqwest::Client,
+        http: &TokenHttp,
         credentials: &Credentials,
         redirect_uri: &str,
         code: &str,
@@ -151,17 +184,19 @@ impl OAuthEndpoints {
         let redirect = RedirectUrl::new(redirect_uri.to_string())
             .map_err(|e| OAuthError::Config(format!("the redirect URI {redirect_uri:?} is not a URL: {e}")))?;
         let client = self.client(credentials)?.set_redirect_uri(redirect);
+        let secrets: Vec<&str> = credentials.values().chain([code]).chain(verifier.as_deref()).collect();
+        let scrubbed = token_error(secrets);
         let mut request = client.exchange_code(AuthorizationCode::new(code.to_string()));
-        if let Some(verifier) = verifier {
+        if let Some(verifier) = verifier.clone() {
             request = request.set_pkce_verifier(PkceCodeVerifier::new(verifier));
         }
-        let response = request.request_async(http).await.map_err(token_error)?;
+        let response = request.request_async(http).await.map_err(scrubbed)?;
         Ok(TokenSet::from_response(&response, None))
     }
 
     pub(crate) async fn client_credentials(
         &self,
-        http: &reqwest::Client,
+        http: &TokenHttp,
         credentials: &Credentials,
     ) -> Result<TokenSet, OAuthError> {
         let client = self.client(credentials)?;
@@ -170,13 +205,13 @@ impl OAuthEndpoints {
             .add_scopes(self.scopes())
             .request_async(http)
             .await
-            .map_err(token_error)?;
+            .map_err(token_error(credentials.values()))?;
         Ok(TokenSet::from_response(&response, None))
     }
 
     pub(crate) async fn refresh(
         &self,
-        http: &reqwest::Client,
+        http: &TokenHttp,
         credentials: &Credentials,
         refresh_token: &str,
     ) -> Result<TokenSet, OAuthError> {
@@ -186,25 +221,27 @@ impl OAuthEndpoints {
             .exchange_refresh_token(&token)
             .request_async(http)
             .await
-            .map_err(token_error)?;
+            .map_err(token_error(credentials.values().chain([refresh_token])))?;
         Ok(TokenSet::from_response(&response, Some(refresh_token)))
     }
 }
 
-fn token_error<E: std::error::Error>(
-    error: RequestTokenError<E, oauth2::StandardErrorResponse<BasicErrorResponseType>>,
-) -> OAuthError {
-    match error {
+/// What a token request failed with, scrubbed of every secret the request
+/// carried (`secrets`): a revocation keeps only its code (it is stored with
+/// the connection); other refusals their scrubbed description.
+fn token_error<'a, E: std::error::Error>(
+    secrets: impl IntoIterator<Item = &'a str>,
+) -> impl FnOnce(RequestTokenError<E, oauth2::StandardErrorResponse<BasicErrorResponseType>>) -> OAuthError {
+    let redactor = Redactor::new(secrets);
+    move |error| match error {
         RequestTokenError::ServerResponse(response) => {
-            let described = match response.error_description() {
+            if *response.error() == BasicErrorResponseType::InvalidGrant {
+                return OAuthError::Revoked(response.error().to_string());
+            }
+            OAuthError::Refused(redactor.scrub(&match response.error_description() {
                 Some(description) => format!("{}: {description}", response.error()),
                 None => response.error().to_string(),
-            };
-            if *response.error() == BasicErrorResponseType::InvalidGrant {
-                OAuthError::Revoked(described)
-            } else {
-                OAuthError::Refused(described)
-            }
+            }))
         }
         RequestTokenError::Request(error) => {
             let mut message = error.to_string();
@@ -214,10 +251,10 @@ fn token_error<E: std::error::Error>(
                 message.push_str(&cause.to_string());
                 source = cause.source();
             }
-            OAuthError::Transport(message)
+            OAuthError::Transport(redactor.scrub(&message))
         }
         RequestTokenError::Parse(error, _body) => OAuthError::Transport(format!("unreadable token response: {error}")),
-        RequestTokenError::Other(message) => OAuthError::Transport(message),
+        RequestTokenError::Other(message) => OAuthError::Transport(redactor.scrub(&message)),
     }
 }
 
@@ -242,5 +279,65 @@ mod tests {
         assert_eq!(url.as_str(), "https://acme.myshopify.com/admin/oauth/access_token");
         let missing = endpoint_url("{{setting.other}}/token", &settings, "token URL").unwrap_err();
         assert!(missing.to_string().contains("needs the setting \"other\""), "{missing}");
+    }
+
+    /// F2: a tenant's setting cannot send the operator's client secret to
+    /// the tenant's server when the manifest constrains the setting's host.
+    #[test]
+    fn endpoints_built_from_settings_must_stay_in_the_grant() {
+        let config = Oauth2Config {
+            authorize_url: Some("{{setting.shop}}/admin/oauth/authorize".into()),
+            token_url: "{{setting.shop}}/admin/oauth/access_token".into(),
+            scopes: vec![],
+            pkce: false,
+            client_auth: ClientAuthStyle::Body,
+            flows: vec![Oauth2Flow::AuthorizationCode],
+            client_id_field: "client_id".into(),
+            client_secret_field: "client_secret".into(),
+        };
+        let grant = HostGrant::new(
+            vec![patchbay_outbound::HostPattern::parse("https://*.myshopify.com").unwrap()],
+            None,
+        );
+        let shop = |value: &str| Settings::from([("shop".to_string(), value.to_string())]);
+        let fine = OAuthEndpoints::resolve(&config, &shop("https://acme.myshopify.com")).unwrap();
+        fine.check(&grant).unwrap();
+        let evil = OAuthEndpoints::resolve(&config, &shop("https://evil.example")).unwrap();
+        let refused = evil.check(&grant).unwrap_err();
+        assert!(refused.to_string().contains("token URL"), "{refused}");
+        let narrowed = HostGrant::new(
+            vec![patchbay_outbound::HostPattern::parse("https://*.myshopify.com").unwrap()],
+            Some(vec![
+                patchbay_outbound::HostPattern::parse("https://acme.myshopify.com").unwrap(),
+            ]),
+        );
+        let other = OAuthEndpoints::resolve(&config, &shop("https://other.myshopify.com")).unwrap();
+        assert!(other.check(&narrowed).is_err(), "the operator's narrowing applies");
+    }
+
+    #[test]
+    fn a_setting_cannot_move_an_endpoint() {
+        for evil in [
+            "evil.example/x?",
+            "evil.example#",
+            "user:pw@evil.example",
+            "a b",
+            "evil.example\\x",
+        ] {
+            let settings = Settings::from([("subdomain".to_string(), evil.to_string())]);
+            let refused = endpoint_url(
+                "https://{{setting.subdomain}}.zendesk.com/oauth/tokens",
+                &settings,
+                "token URL",
+            );
+            assert!(refused.is_err(), "{evil:?} was accepted: {refused:?}");
+        }
+        let settings = Settings::from([("subdomain".to_string(), "acme".to_string())]);
+        let fine = endpoint_url(
+            "https://{{setting.subdomain}}.zendesk.com/oauth/tokens",
+            &settings,
+            "token URL",
+        );
+        assert_eq!(fine.unwrap().as_str(), "https://acme.zendesk.com/oauth/tokens");
     }
 }

@@ -239,7 +239,12 @@ impl Connector for Probe {
                     client_secret_field: "client_secret".into(),
                 }),
             },
-            allowed_hosts: vec!["{{setting.base}}".into(), "{{setting.other}}".into()],
+            // The token endpoint is a host the connection reaches, like any other.
+            allowed_hosts: vec![
+                "{{setting.base}}".into(),
+                "{{setting.other}}".into(),
+                "{{setting.auth_server}}".into(),
+            ],
             rate_limit: None,
             retry: Some(RetryHint {
                 max_retries: 3,

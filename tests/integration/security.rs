@@ -1,0 +1,193 @@
+//! The findings of the security review, each tested with the attack it
+//! describes: a plugin or a tenant trying to send credentials where they do
+//! not belong, or to crash the host.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use patchbay::{Credentials, Host, NewConnection, Settings};
+use patchbay_tests::hostile::Hostile;
+use serde_json::{Value, json};
+
+use crate::support::{builder, workspace};
+
+/// A TCP listener that records whether anyone connected to it.
+async fn listener() -> (String, Arc<AtomicBool>) {
+    let socket = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", socket.local_addr().unwrap());
+    let touched = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&touched);
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = socket.accept().await {
+            flag.store(true, Ordering::SeqCst);
+            drop(stream);
+        }
+    });
+    (url, touched)
+}
+
+/// A directory holding copies of some test guests.
+fn guests(names: &[&str]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for name in names {
+        let wasm = workspace().join(format!("target/test-plugins/{name}.wasm"));
+        std::fs::copy(&wasm, dir.path().join(format!("{name}.wasm"))).unwrap();
+    }
+    dir
+}
+
+fn client() -> Credentials {
+    Credentials::from([
+        ("client_id", "the-operators-app"),
+        ("client_secret", "the-operators-secret"),
+    ])
+}
+
+async fn oauth_request(connection: &patchbay::Connection, url: String) -> Value {
+    let out = connection
+        .call_json(
+            "actions.execute",
+            &json!({"name": "request", "input": json!({"url": url, "oauth2": true}).to_string()}),
+        )
+        .await
+        .unwrap();
+    serde_json::from_str(out.as_str().unwrap()).unwrap()
+}
+
+/// F1: the operator narrows a provider's hosts; the manifest's token URL
+/// outside them is never sent the client's credentials.
+#[tokio::test]
+async fn oauth_endpoints_outside_the_grant_get_nothing() {
+    let upstream = Hostile::start().await.unwrap();
+    let (token_server, touched) = listener().await;
+    let dir = guests(&["probe"]);
+    let host = builder()
+        .plugins_dir(dir.path())
+        .restrict_hosts("other/probe", [upstream.server.url()])
+        .build()
+        .await
+        .unwrap();
+    let settings = Settings::from([
+        ("base".to_string(), upstream.server.url()),
+        ("auth_server".to_string(), token_server.clone()),
+    ]);
+    let connection = host.connect("other/probe", client(), settings).unwrap();
+    let refused = oauth_request(&connection, format!("{}/echo", upstream.server.url())).await;
+    assert_eq!(refused["error"], "denied", "{refused}");
+    let detail = refused["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("token URL") && detail.contains("not allowed"),
+        "{detail}"
+    );
+    assert!(!detail.contains("the-operators-secret"), "{detail}");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!touched.load(Ordering::SeqCst), "the token server was contacted");
+
+    // Stored connections are refused alike, and so is their authorization.
+    let connections = host.connections("acme");
+    let settings = Settings::from([
+        ("base".to_string(), upstream.server.url()),
+        ("auth_server".to_string(), token_server),
+    ]);
+    let info = connections
+        .add(NewConnection {
+            provider: "other/probe".into(),
+            display_name: String::new(),
+            credentials: client(),
+            settings,
+            id: None,
+        })
+        .await
+        .unwrap();
+    let refused = connections
+        .authorize(&info.id, "http://127.0.0.1:9/cb")
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("not allowed"), "{refused}");
+    assert!(!touched.load(Ordering::SeqCst));
+}
+
+/// F3: with private networks off, a token URL that is a literal loopback
+/// address is refused before anything is sent, in the plugin-described
+/// flow and in the host's own.
+#[tokio::test]
+async fn token_requests_to_private_literal_addresses_are_refused() {
+    let (token_server, touched) = listener().await;
+    let dir = guests(&["custom-oauth", "probe"]);
+    let host = Host::builder().plugins_dir(dir.path()).build().await.unwrap();
+    assert!(host.load_failures().is_empty(), "{:?}", host.load_failures());
+    let connections = host.connections("acme");
+    let info = connections
+        .add(NewConnection {
+            provider: "other/custom-oauth".into(),
+            display_name: String::new(),
+            credentials: Credentials::from([("client_id", "app"), ("client_secret", "s3cr3t")]),
+            settings: Settings::from([
+                ("api".to_string(), "https://api.example.com".to_string()),
+                ("auth_server".to_string(), token_server.clone()),
+            ]),
+            id: None,
+        })
+        .await
+        .unwrap();
+    let started = connections
+        .authorize(&info.id, "https://app.example.com/cb")
+        .await
+        .unwrap();
+    let refused = connections
+        .complete_authorization(&started.state, "x")
+        .await
+        .unwrap_err();
+    let text = refused.to_string();
+    assert!(text.contains("127.0.0.1") && text.contains("not allowed"), "{text}");
+
+    let settings = Settings::from([
+        ("base".to_string(), "https://api.example.com".to_string()),
+        ("auth_server".to_string(), token_server),
+    ]);
+    let connection = host.connect("other/probe", client(), settings).unwrap();
+    let refused = oauth_request(&connection, "https://api.example.com/echo".into()).await;
+    assert_eq!(refused["error"], "denied", "{refused}");
+    assert!(refused["detail"].as_str().unwrap().contains("127.0.0.1"), "{refused}");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!touched.load(Ordering::SeqCst), "the token server was contacted");
+}
+
+/// F8: a token endpoint that answers without end is cut off at the cap.
+#[tokio::test]
+async fn token_responses_are_size_capped() {
+    use axum::routing::any;
+    let app = axum::Router::new().route(
+        "/token",
+        any(|| async { ([("content-type", "application/json")], vec![b' '; 3 * 1024 * 1024]) }),
+    );
+    let socket = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let token_server = format!("http://{}", socket.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(socket, app).await.unwrap() });
+    let dir = guests(&["custom-oauth"]);
+    let host = builder().plugins_dir(dir.path()).build().await.unwrap();
+    let connections = host.connections("acme");
+    let info = connections
+        .add(NewConnection {
+            provider: "other/custom-oauth".into(),
+            display_name: String::new(),
+            credentials: Credentials::from([("client_id", "app"), ("client_secret", "s3cr3t")]),
+            settings: Settings::from([
+                ("api".to_string(), "https://api.example.com".to_string()),
+                ("auth_server".to_string(), token_server),
+            ]),
+            id: None,
+        })
+        .await
+        .unwrap();
+    let started = connections
+        .authorize(&info.id, "https://app.example.com/cb")
+        .await
+        .unwrap();
+    let refused = connections
+        .complete_authorization(&started.state, "x")
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("larger than"), "{refused}");
+}
