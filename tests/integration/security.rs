@@ -191,3 +191,97 @@ async fn token_responses_are_size_capped() {
         .unwrap_err();
     assert!(refused.to_string().contains("larger than"), "{refused}");
 }
+
+/// F9: ad-hoc connections with the same settings but other credentials
+/// (another tenant's) are other connections: no shared breaker, kv or
+/// rate budget.
+#[tokio::test]
+async fn other_credentials_make_another_connection() {
+    let upstream = Hostile::start().await.unwrap();
+    let dir = guests(&["probe"]);
+    let host = builder().plugins_dir(dir.path()).build().await.unwrap();
+    let settings = Settings::from([("base".to_string(), upstream.server.url())]);
+    let tenant_a = host
+        .connect(
+            "other/probe",
+            Credentials::from([("token", "token-of-a")]),
+            settings.clone(),
+        )
+        .unwrap();
+    let tenant_b = host
+        .connect(
+            "other/probe",
+            Credentials::from([("token", "token-of-b")]),
+            settings.clone(),
+        )
+        .unwrap();
+    let again_a = host
+        .connect("other/probe", Credentials::from([("token", "token-of-a")]), settings)
+        .unwrap();
+    assert_ne!(tenant_a.id(), tenant_b.id(), "other credentials, another connection");
+    assert_eq!(tenant_a.id(), again_a.id(), "the same credentials, the same connection");
+    assert!(!tenant_a.id().contains("token-of-a"));
+
+    let request = |conn: &patchbay::Connection, url: String| {
+        let conn = conn.clone();
+        async move {
+            let out = conn
+                .call_json(
+                    "actions.execute",
+                    &json!({"name": "request", "input": json!({"url": url, "no_retry": true}).to_string()}),
+                )
+                .await
+                .unwrap();
+            serde_json::from_str::<Value>(out.as_str().unwrap()).unwrap()
+        }
+    };
+    let refused = format!("{}/status/a/401", upstream.server.url());
+    for _ in 0..3 {
+        request(&tenant_a, refused.clone()).await;
+    }
+    assert_eq!(request(&tenant_a, refused.clone()).await["error"], "circuit-open");
+    let other = request(&tenant_b, format!("{}/echo", upstream.server.url())).await;
+    assert_eq!(other["status"], 200, "another tenant's breaker is its own: {other}");
+}
+
+/// F13: after an authentication failure the database holds no unsalted
+/// hash of the credentials (which anyone reading it could test guesses
+/// against), and no credential.
+#[tokio::test]
+async fn the_database_holds_no_unsalted_credential_hash() {
+    use sha2::Digest as _;
+    let upstream = Hostile::start().await.unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let db = state.path().join("state.db");
+    let dir = guests(&["probe"]);
+    let host = builder().plugins_dir(dir.path()).database(&db).build().await.unwrap();
+    let weak = "password1";
+    let settings = Settings::from([("base".to_string(), upstream.server.url())]);
+    let conn = host
+        .connect("other/probe", Credentials::from([("token", weak)]), settings)
+        .unwrap();
+    let out = conn
+        .call_json(
+            "actions.execute",
+            &json!({"name": "request", "input": json!({"url": format!("{}/status/a/401", upstream.server.url()), "no_retry": true}).to_string()}),
+        )
+        .await
+        .unwrap();
+    assert!(out.as_str().unwrap().contains("401"), "{out}");
+    drop(conn);
+    drop(host);
+    let mut unsalted = sha2::Sha256::new();
+    unsalted.update(b"token\0password1\0");
+    let guessable = hex::encode(&unsalted.finalize()[..16]);
+    let mut everything = Vec::new();
+    for entry in std::fs::read_dir(state.path()).unwrap() {
+        everything.extend(std::fs::read(entry.unwrap().path()).unwrap());
+    }
+    let text = String::from_utf8_lossy(&everything);
+    assert!(text.contains("circuit"), "the database was written");
+    assert!(
+        !text.contains(&guessable),
+        "an unsalted hash of the credentials is in the database"
+    );
+    assert!(!text.contains(weak), "the credential itself is in the database");
+}

@@ -61,6 +61,40 @@ pub struct HostBuilder {
     rate_store: Option<Arc<dyn RateStore>>,
 }
 
+/// The key of the hashes that identify credentials: derived from the vault
+/// key, so that nothing in the database lets anyone test guessed
+/// credentials. Without a vault key, a random key kept in the store's own
+/// namespace keeps the hashes stable across restarts (and protects them only
+/// as far as the database is protected).
+async fn hash_key(stores: &Stores, vault_key: Option<&VaultKey>) -> Result<[u8; 32], HostError> {
+    const PURPOSE: &str = "connection hashes";
+    if let Some(key) = vault_key {
+        return Ok(key.derive(PURPOSE));
+    }
+    let kept = stores.kv.get(HOST_NAMESPACE, "hash-key").await?;
+    if let Some(key) = kept
+        .as_deref()
+        .and_then(|k| VaultKey::from_base64(std::str::from_utf8(k).ok()?).ok())
+    {
+        return Ok(key.derive(PURPOSE));
+    }
+    let key = VaultKey::generate();
+    stores
+        .kv
+        .set(
+            HOST_NAMESPACE,
+            "hash-key",
+            key.to_base64().as_bytes(),
+            None,
+            &KvLimits::default(),
+        )
+        .await?;
+    Ok(key.derive(PURPOSE))
+}
+
+/// The host's own `kv` namespace (connections' are `conn:` and `tenant:`).
+const HOST_NAMESPACE: &str = "host";
+
 impl Host {
     /// Starts configuring a host: in-memory state, no plugins, default limits.
     pub fn builder() -> HostBuilder {
@@ -280,11 +314,13 @@ impl HostBuilder {
             metrics: Arc::clone(&metrics.calls),
         };
         let sandbox = Arc::new(Sandbox::new(services, self.pooling).map_err(|e| HostError::Engine(format!("{e:#}")))?);
+        let hash_key = hash_key(&stores, vault_key.as_ref()).await?;
         let connector = Arc::new(Connector {
             sandbox,
             registry: RwLock::new(PluginRegistry::default()),
             overrides,
             oauth_http,
+            hash_key,
         });
         let stored = Arc::new(StoredParts {
             connector: Arc::clone(&connector),

@@ -7,12 +7,13 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
+use hmac::{Hmac, Mac};
 use patchbay_contract::Interface;
 use patchbay_contract::types::{AuthStrategy, AuthorizeParams, SettingType, TokenGrant, TokenRequestSpec};
 use patchbay_outbound::{HostGrant, HostPattern, RateQuota, RetryPolicy, TokenSource};
 use patchbay_sandbox::{CallError, CallGrant, Sandbox};
 use patchbay_secrets::{Credentials, Redactor, Settings};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
 use crate::connection::{ConnectOptions, Connection};
 use crate::error::{ConnectError, Problem};
@@ -152,9 +153,28 @@ pub(crate) struct Connector {
     pub overrides: BTreeMap<String, ProviderOverrides>,
     /// The client for OAuth2 token requests (same address guard as the pipeline).
     pub oauth_http: TokenHttp,
+    /// The key of the hashes that identify credentials (derived from the
+    /// vault key when there is one, else random per host).
+    pub hash_key: [u8; 32],
 }
 
 impl Connector {
+    /// HMAC-SHA256 under the host's hash key of a purpose, settings and
+    /// credentials, each name and value delimited.
+    fn keyed_hash(&self, purpose: &str, settings: &Settings, credentials: &Credentials) -> [u8; 32] {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.hash_key).expect("HMAC takes any key length");
+        mac.update(purpose.as_bytes());
+        let settings = settings.iter().map(|(n, v)| (n.as_str(), v.as_str()));
+        let credentials = credentials.names().map(|n| (n, credentials.get(n).unwrap_or_default()));
+        for (tag, (name, value)) in settings.map(|p| (b"s", p)).chain(credentials.map(|p| (b"c", p))) {
+            for part in [&tag[..], name.as_bytes(), value.as_bytes()] {
+                mac.update(&(part.len() as u64).to_le_bytes());
+                mac.update(part);
+            }
+        }
+        mac.finalize().into_bytes().into()
+    }
+
     /// A loaded provider.
     pub fn provider(&self, key: &str) -> Option<Arc<Plugin>> {
         self.registry.read().expect("registry lock").get(key).cloned()
@@ -270,26 +290,14 @@ impl Connector {
                 burst: hint.burst,
             })
         });
-        let fingerprint = {
-            let mut hash = Sha256::new();
-            for name in credentials.names() {
-                hash.update(name.as_bytes());
-                hash.update([0]);
-                hash.update(credentials.get(name).unwrap_or_default().as_bytes());
-                hash.update([0]);
-            }
-            hex::encode(&hash.finalize()[..16])
-        };
+        // Keyed hashes: both end up in clear (the circuit record, the kv
+        // namespace), and must not let anyone test guessed credentials.
+        let fingerprint = hex::encode(&self.keyed_hash("credentials", &Settings::new(), &credentials)[..16]);
         let id = options.id.unwrap_or_else(|| {
-            let mut hash = Sha256::new();
-            hash.update(provider.as_bytes());
-            for (name, value) in &settings {
-                hash.update([0]);
-                hash.update(name.as_bytes());
-                hash.update([0]);
-                hash.update(value.as_bytes());
-            }
-            format!("{}-{}", provider.replace('/', "-"), &hex::encode(hash.finalize())[..12])
+            // Different credentials are different connections: they share no
+            // kv data, breaker or rate budget.
+            let hash = self.keyed_hash(&provider, &settings, &credentials);
+            format!("{}-{}", provider.replace('/', "-"), &hex::encode(hash)[..12])
         });
         let secret_fields = manifest
             .credentials

@@ -154,6 +154,18 @@ impl VaultKey {
         hex::encode(&hash.finalize()[..6])
     }
 
+    /// A key for `purpose` derived from this one (HMAC-SHA256), for keyed
+    /// hashes the host keeps in clear, so that they cannot be recomputed
+    /// from guessed secrets without the vault key.
+    pub fn derive(&self, purpose: &str) -> [u8; 32] {
+        use hmac::Mac as _;
+        let mut mac =
+            <hmac::Hmac<Sha256> as hmac::Mac>::new_from_slice(&self.bytes).expect("HMAC takes any key length");
+        mac.update(b"patchbay derived key\0");
+        mac.update(purpose.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
     /// The key from `PATCHBAY_VAULT_KEY` when set, else from `file`, which
     /// is created with a new key (permissions 0600) when missing.
     pub fn load_or_create(file: &Path) -> Result<Self, VaultError> {
