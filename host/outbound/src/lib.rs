@@ -131,6 +131,32 @@ pub struct RequestContext {
     pub credentials_fingerprint: String,
     /// The connection's OAuth2 tokens, when its plugin uses OAuth2.
     pub oauth: Option<Arc<dyn TokenSource>>,
+    /// The AWS services the connection may sign SigV4 requests for, when
+    /// the operator pinned them; otherwise any but [`SIGV4_SENSITIVE`].
+    pub sigv4_services: Option<Arc<[String]>>,
+}
+
+/// AWS services whose answers carry credentials or change them (STS hands
+/// out temporary keys, IAM mints them): never signed for a plugin unless the
+/// operator names them in the connection's SigV4 services.
+pub const SIGV4_SENSITIVE: &[&str] = &["sts", "iam", "sso", "sso-oauth", "signin"];
+
+impl RequestContext {
+    /// Whether the connection may sign a SigV4 request for `service`.
+    pub fn may_sign_for(&self, service: &str) -> Result<(), String> {
+        let service = service.to_ascii_lowercase();
+        match &self.sigv4_services {
+            Some(pinned) if pinned.iter().any(|s| s.eq_ignore_ascii_case(&service)) => Ok(()),
+            Some(pinned) => Err(format!(
+                "the connection may sign AWS requests only for {}, not {service:?}",
+                pinned.join(", ")
+            )),
+            None if SIGV4_SENSITIVE.contains(&service.as_str()) => Err(format!(
+                "AWS requests for {service:?} carry or change credentials: the operator must allow the service"
+            )),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Where the pipeline gets a connection's OAuth2 access token.

@@ -210,7 +210,8 @@ fn prepare(
         prepared.headers.retain(|(n, _)| n != "idempotency-key");
         prepared.headers.push(("idempotency-key".into(), key));
     }
-    if let Some(scheme @ AuthScheme::AwsSigV4 { .. }) = &request.auth {
+    if let Some(scheme @ AuthScheme::AwsSigV4 { service, .. }) = &request.auth {
+        ctx.may_sign_for(service).map_err(OutboundError::Denied)?;
         let signable = auth::SigV4Request {
             method: prepared.method.as_str(),
             url: prepared.url.as_str(),

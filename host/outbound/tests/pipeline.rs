@@ -113,6 +113,7 @@ fn context(allowed: &[&str]) -> RequestContext {
         rate_key: "other/test|c1".into(),
         credentials_fingerprint: "fp".into(),
         oauth: None,
+        sigv4_services: None,
     }
 }
 
@@ -289,4 +290,47 @@ async fn secrets_filled_in_by_the_pipeline_never_reach_its_logs() {
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("outbound_attempt"), "the attempts were logged:\n{logs}");
     assert!(!logs.contains(TOKEN), "a secret reached the logs:\n{logs}");
+}
+
+#[tokio::test]
+async fn sigv4_is_never_signed_for_sts_or_iam_unless_the_operator_allows_it() {
+    let (url, up) = start().await;
+    let mut ctx = context(&[&url]);
+    ctx.credentials = Arc::new(Credentials::from([("key", "AKIDEXAMPLE"), ("secret", "wJalrXUtnFEMI")]));
+    let signed = |service: &str| {
+        let mut request = get_request(&format!("{url}/echo"));
+        request.auth = Some(AuthScheme::AwsSigV4 {
+            service: service.into(),
+            region: "us-east-1".into(),
+            key_id_field: "key".into(),
+            secret_field: "secret".into(),
+            session_token_field: None,
+        });
+        request
+    };
+    let pipeline = pipeline(true);
+    for service in ["sts", "IAM"] {
+        let refused = pipeline.send(&ctx, signed(service)).await.unwrap_err();
+        assert!(
+            matches!(&refused, OutboundError::Denied(why) if why.contains("operator")),
+            "{refused:?}"
+        );
+    }
+    assert_eq!(up.hits.load(Ordering::SeqCst), 0);
+    pipeline
+        .send(&ctx, signed("s3"))
+        .await
+        .expect("an ordinary service is signed");
+
+    ctx.sigv4_services = Some(Arc::from(vec!["s3".to_string()]));
+    let pinned = pipeline.send(&ctx, signed("sqs")).await.unwrap_err();
+    assert!(
+        matches!(&pinned, OutboundError::Denied(why) if why.contains("only for s3")),
+        "{pinned:?}"
+    );
+    ctx.sigv4_services = Some(Arc::from(vec!["sts".to_string()]));
+    pipeline
+        .send(&ctx, signed("sts"))
+        .await
+        .expect("the operator allowed it");
 }

@@ -59,6 +59,7 @@ pub struct HostBuilder {
     plugin_limits: BTreeMap<String, Limits>,
     vault_key: Option<VaultKey>,
     rate_store: Option<Arc<dyn RateStore>>,
+    sigv4: BTreeMap<String, Arc<[String]>>,
 }
 
 /// The key of the hashes that identify credentials: derived from the vault
@@ -119,6 +120,7 @@ impl HostBuilder {
             plugin_limits: BTreeMap::new(),
             vault_key: None,
             rate_store: None,
+            sigv4: BTreeMap::new(),
         }
     }
 
@@ -156,6 +158,21 @@ impl HostBuilder {
     /// Overrides a provider's rate limit (its manifest hint by default).
     pub fn rate_limit(mut self, provider: impl Into<String>, per_second: f64, burst: u32) -> Self {
         self.rates.insert(provider.into(), RateQuota { per_second, burst });
+        self
+    }
+
+    /// Pins the AWS services a provider's requests may be signed for
+    /// (SigV4). Without a pin, any service but those that hand out or change
+    /// credentials (`sts`, `iam`, `sso`, `signin`) is signed.
+    pub fn sigv4_services<I, S>(mut self, provider: impl Into<String>, services: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.sigv4.insert(
+            provider.into(),
+            services.into_iter().map(Into::into).collect::<Vec<String>>().into(),
+        );
         self
     }
 
@@ -289,6 +306,9 @@ impl HostBuilder {
                 });
             }
             overrides.entry(provider).or_default().rate = Some(quota);
+        }
+        for (provider, services) in self.sigv4 {
+            overrides.entry(provider).or_default().sigv4 = Some(services);
         }
         let global_memory = self.limits.max_memory_bytes;
         let plugin_limits = self

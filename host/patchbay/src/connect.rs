@@ -64,6 +64,8 @@ pub(crate) struct ProviderOverrides {
     pub hosts: Option<Vec<HostPattern>>,
     /// Replaces the manifest's rate-limit hint.
     pub rate: Option<RateQuota>,
+    /// The AWS services its connections may sign for.
+    pub sigv4: Option<Arc<[String]>>,
 }
 
 /// A [`ConnectError::Invalid`] naming the provider, the field and the problem.
@@ -319,6 +321,7 @@ impl Connector {
             rate_quota,
             fingerprint,
             oauth: None,
+            sigv4_services: overrides.sigv4.clone(),
         };
         let oauth = oauth_flow(&plugin, &grant.settings, &grant.hosts).map(|flow| {
             // A plugin-described flow asks the plugin for its token requests,

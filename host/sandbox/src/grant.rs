@@ -34,6 +34,9 @@ pub struct CallGrant {
     pub fingerprint: String,
     /// Where its OAuth2 access tokens come from, when it uses OAuth2.
     pub oauth: Option<Arc<dyn TokenSource>>,
+    /// The AWS services it may sign SigV4 requests for, when the operator
+    /// pinned them (see [`patchbay_outbound::SIGV4_SENSITIVE`]).
+    pub sigv4_services: Option<Arc<[String]>>,
 }
 
 impl std::fmt::Debug for CallGrant {

@@ -79,6 +79,7 @@ impl HttpDoor {
             rate_key: format!("{}|{}", self.provider, connection.id),
             credentials_fingerprint: connection.fingerprint.clone(),
             oauth: connection.oauth.clone(),
+            sigv4_services: connection.sigv4_services.clone(),
         };
         let started = Instant::now();
         let result = self.outbound.send(&request_ctx, outbound).await;
