@@ -313,6 +313,36 @@ async fn connections_add_then_call_by_id_end_to_end() {
     assert!(orders.status.success(), "{}", text(&orders));
     assert_eq!(stdout_json(&orders)["items"].as_array().unwrap().len(), 3);
 
+    // The operator's narrowing applies to a stored connection too (it used
+    // to be dropped silently), and to the other commands that call plugins.
+    for command in [
+        vec![
+            "call",
+            "--connection",
+            "main-shop",
+            "shop.get-orders",
+            "--json",
+            r#"{"query": {}}"#,
+            "--allow-host",
+            "https://other.example",
+        ],
+        vec![
+            "connections",
+            "test",
+            "main-shop",
+            "--allow-host",
+            "https://other.example",
+        ],
+    ] {
+        let narrowed = run(vault.with(&command)).await;
+        assert!(!narrowed.status.success(), "{command:?}: {}", text(&narrowed));
+        assert!(
+            text(&narrowed).contains("the operator allows"),
+            "{command:?}: {}",
+            text(&narrowed)
+        );
+    }
+
     let list = run(vault.with(&["connections", "list"])).await;
     assert!(
         text(&list).contains("main-shop") && text(&list).contains("Main shop"),

@@ -39,9 +39,6 @@ pub(crate) struct Args {
     /// A setting, NAME=VALUE (repeatable).
     #[arg(long = "setting", value_name = "NAME=VALUE")]
     settings: Vec<String>,
-    /// Only allow these hosts for the provider (narrows its manifest; repeatable).
-    #[arg(long = "allow-host", value_name = "PATTERN")]
-    allow_hosts: Vec<String>,
     /// Write the host's metrics (OpenMetrics text) to this file after the call.
     #[arg(long, value_name = "FILE")]
     metrics: Option<PathBuf>,
@@ -101,9 +98,6 @@ pub(crate) async fn run(args: Args) -> Result<(), Failure> {
     let mut builder = args.host.builder().limits(limits);
     if args.connection.is_some() {
         builder = builder.vault_key(args.host.vault_key()?);
-    }
-    if let (false, Some(provider)) = (args.allow_hosts.is_empty(), &provider) {
-        builder = builder.restrict_hosts(provider, args.allow_hosts.clone());
     }
     let host = super::host_options::build(builder).await?;
     let connection = match &args.connection {

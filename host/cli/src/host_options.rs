@@ -25,6 +25,10 @@ pub(crate) struct HostOptions {
     /// link-local addresses (needed for local mock servers; off by default).
     #[arg(long, global = true)]
     pub allow_private_network: bool,
+    /// Only allow these hosts (narrows what the plugin declares; repeatable).
+    /// Applies to every command that calls a plugin or a token endpoint.
+    #[arg(long = "allow-host", global = true, value_name = "PATTERN")]
+    pub allow_hosts: Vec<String>,
 }
 
 /// Where the vault key is kept when no option says otherwise.
@@ -53,11 +57,14 @@ impl HostOptions {
     /// A host builder over the database and plugins, for a short-lived
     /// command (no instance pool, the on-disk compile cache).
     pub(crate) fn builder(&self) -> HostBuilder {
-        let builder = Host::builder()
+        let mut builder = Host::builder()
             .pooling(false)
             .compile_cache(super::default_cache())
             .allow_private_network(self.allow_private_network)
             .database(self.database.clone().unwrap_or_else(default_database));
+        if !self.allow_hosts.is_empty() {
+            builder = builder.restrict_all_hosts(self.allow_hosts.clone());
+        }
         match &self.plugins {
             Some(dir) => builder.plugins_dir(dir),
             None => builder,

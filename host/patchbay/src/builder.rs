@@ -60,6 +60,7 @@ pub struct HostBuilder {
     vault_key: Option<VaultKey>,
     rate_store: Option<Arc<dyn RateStore>>,
     sigv4: BTreeMap<String, Arc<[String]>>,
+    all_hosts: Option<Vec<String>>,
 }
 
 /// The key of the hashes that identify credentials: derived from the vault
@@ -121,6 +122,7 @@ impl HostBuilder {
             vault_key: None,
             rate_store: None,
             sigv4: BTreeMap::new(),
+            all_hosts: None,
         }
     }
 
@@ -230,6 +232,17 @@ impl HostBuilder {
         self
     }
 
+    /// Narrows the hosts of every provider that has no narrowing of its own
+    /// ([`restrict_hosts`](Self::restrict_hosts)) to these patterns.
+    pub fn restrict_all_hosts<I, S>(mut self, patterns: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.all_hosts = Some(patterns.into_iter().map(Into::into).collect());
+        self
+    }
+
     /// Replaces the outbound policy (the standard [`Pipeline`] by default).
     pub fn outbound_policy(mut self, policy: Arc<dyn OutboundPolicy>) -> Self {
         self.outbound = Some(policy);
@@ -307,6 +320,15 @@ impl HostBuilder {
             }
             overrides.entry(provider).or_default().rate = Some(quota);
         }
+        let all_hosts = self
+            .all_hosts
+            .map(|patterns| {
+                patterns
+                    .iter()
+                    .map(|p| HostPattern::parse(p))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?;
         for (provider, services) in self.sigv4 {
             overrides.entry(provider).or_default().sigv4 = Some(services);
         }
@@ -339,6 +361,7 @@ impl HostBuilder {
             sandbox,
             registry: RwLock::new(PluginRegistry::default()),
             overrides,
+            all_hosts,
             oauth_http,
             hash_key,
         });

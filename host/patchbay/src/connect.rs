@@ -153,6 +153,8 @@ pub(crate) struct Connector {
     pub sandbox: Arc<Sandbox>,
     pub registry: RwLock<PluginRegistry>,
     pub overrides: BTreeMap<String, ProviderOverrides>,
+    /// The operator's narrowing of every provider without its own.
+    pub all_hosts: Option<Vec<HostPattern>>,
     /// The client for OAuth2 token requests (same address guard as the pipeline).
     pub oauth_http: TokenHttp,
     /// The key of the hashes that identify credentials (derived from the
@@ -204,7 +206,10 @@ impl Connector {
                 },
             }
         })?;
-        let overrides = self.overrides.get(provider).cloned().unwrap_or_default();
+        let mut overrides = self.overrides.get(provider).cloned().unwrap_or_default();
+        if overrides.hosts.is_none() {
+            overrides.hosts = self.all_hosts.clone();
+        }
         self.connect_plugin(plugin, credentials, settings, &overrides, options, stored)
     }
 
