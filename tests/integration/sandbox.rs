@@ -280,3 +280,57 @@ async fn cpu_time_is_limited_apart_from_waiting() {
         .expect("a call that mostly waits is within its CPU time");
     assert!(output.as_str().unwrap().contains("timeout"), "{output}");
 }
+
+/// Security review F14: a guest's log fields are bounded (count, size, and
+/// bytes per call), so a record cannot grow the host's logs without end.
+#[tokio::test]
+async fn log_fields_are_bounded_per_record_and_per_call() {
+    let captured = crate::pipeline::Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let host = host(Limits {
+        call_timeout: Duration::from_secs(20),
+        ..small()
+    })
+    .await;
+    assert_eq!(
+        attack(&connect(&host, "tenant-log", None), "log-fields-bomb")
+            .await
+            .unwrap(),
+        "logged"
+    );
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("more fields dropped"), "fields past the cap are dropped");
+    assert!(
+        logs.contains("log bytes limit reached"),
+        "the call's byte budget ran out"
+    );
+    assert!(
+        logs.len() < 2 * 1024 * 1024,
+        "50 records of 200 fields of 64 KiB wrote {} bytes of log",
+        logs.len()
+    );
+}
+
+/// Security review F14: CPU the host spends hashing for a guest counts
+/// against the guest's CPU time, so a guest that spins on `crypto.digest`
+/// is stopped like one that spins in its own code.
+#[tokio::test]
+async fn host_work_for_a_guest_counts_against_its_cpu_time() {
+    let host = host(Limits {
+        call_timeout: Duration::from_secs(60),
+        max_cpu_time: Duration::from_millis(300),
+        ..small()
+    })
+    .await;
+    let started = Instant::now();
+    match attack(&connect(&host, "tenant-digest", None), "digest-spin").await {
+        Err(CallError::Fault(message)) => assert_eq!(message, "the plugin used up its CPU time for this call"),
+        other => panic!("expected the CPU limit, got {other:?}"),
+    }
+    assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
+}

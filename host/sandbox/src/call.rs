@@ -116,6 +116,8 @@ impl Sandbox {
             limits: limits.clone(),
             log_records: 0,
             cpu_ticks: 0,
+            host_cpu: std::time::Duration::ZERO,
+            log_bytes: 0,
             stream: options.stream,
         };
         let mut store = Store::new(target.pre.engine(), CallState::new(ctx, &limits));
@@ -127,7 +129,8 @@ impl Sandbox {
             // each tick that lands here is one tick of the guest's CPU time.
             let ctx = &mut store.data_mut().ctx;
             ctx.cpu_ticks += 1;
-            if ctx.cpu_ticks > cpu_ticks {
+            let host_ticks = (ctx.host_cpu.as_millis() / EPOCH_TICK.as_millis()) as u64;
+            if ctx.cpu_ticks + host_ticks > cpu_ticks {
                 return Err(wasmtime::Error::new(CpuLimitExceeded));
             }
             Ok(UpdateDeadline::Yield(1))

@@ -20,13 +20,20 @@ pub struct Limits {
     pub max_wasm_stack_bytes: usize,
     /// Wall-clock time of one call, including its HTTP requests.
     pub call_timeout: Duration,
-    /// CPU time the guest may run in one call (time spent waiting on the
-    /// host, such as HTTP, does not count). Measured in epoch ticks of 10 ms.
+    /// CPU time the guest may run in one call, measured in epoch ticks of
+    /// 10 ms, plus the CPU the host spends on its behalf in `crypto` and
+    /// `log` (time spent waiting, such as on HTTP, does not count).
     pub max_cpu_time: Duration,
     /// HTTP requests one call may send.
     pub max_http_requests_per_call: u32,
     /// Log records one call may write; more are dropped and counted.
     pub max_log_records_per_call: u32,
+    /// Bytes of log text (messages and fields) one call may write; more are
+    /// dropped.
+    pub max_log_bytes_per_call: usize,
+    /// Largest input to one `crypto` operation, in bytes; a larger one is a
+    /// broken limit and ends the call.
+    pub max_crypto_input_bytes: usize,
     /// Concurrent instances the pooling allocator is sized for.
     pub pool_instances: u32,
     /// Calls per connection per minute above which the host warns of a
@@ -47,6 +54,8 @@ impl Default for Limits {
             max_cpu_time: Duration::from_secs(30),
             max_http_requests_per_call: 1000,
             max_log_records_per_call: 1000,
+            max_log_bytes_per_call: 1024 * 1024,
+            max_crypto_input_bytes: 16 * 1024 * 1024,
             pool_instances: 256,
             call_spike_per_minute: 600,
         }

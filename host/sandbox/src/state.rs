@@ -44,6 +44,10 @@ pub(crate) struct CallContext {
     pub log_records: u32,
     /// Epoch ticks that found the guest running: its CPU time, in ticks.
     pub cpu_ticks: u64,
+    /// CPU the host spent on the guest's behalf (hashing, formatting logs).
+    pub host_cpu: std::time::Duration,
+    /// Bytes of log text written so far.
+    pub log_bytes: usize,
     /// Where streamed LLM chunks go, when the caller listens.
     pub stream: Option<tokio::sync::mpsc::UnboundedSender<StreamChunk>>,
 }
@@ -128,6 +132,9 @@ impl CallState {
             grant: ctx.connection.as_deref(),
             records: &mut ctx.log_records,
             limit: ctx.limits.max_log_records_per_call,
+            bytes: &mut ctx.log_bytes,
+            byte_limit: ctx.limits.max_log_bytes_per_call,
+            host_cpu: &mut ctx.host_cpu,
         }
     }
 
@@ -140,8 +147,11 @@ impl CallState {
 
     /// What `crypto` sees.
     pub(crate) fn crypto_view(&mut self) -> CryptoView<'_> {
+        let ctx = &mut self.ctx;
         CryptoView {
-            grant: self.ctx.connection.as_deref(),
+            grant: ctx.connection.as_deref(),
+            max_input: ctx.limits.max_crypto_input_bytes,
+            host_cpu: &mut ctx.host_cpu,
         }
     }
 

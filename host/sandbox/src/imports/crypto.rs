@@ -14,6 +14,10 @@ use crate::grant::CallGrant;
 /// manifest is read).
 pub(crate) struct CryptoView<'a> {
     pub grant: Option<&'a CallGrant>,
+    /// Largest input accepted, in bytes.
+    pub max_input: usize,
+    /// CPU the host spent on the guest's behalf (counted against its CPU time).
+    pub host_cpu: &'a mut std::time::Duration,
 }
 
 /// Links `crypto` to a [`CryptoView`].
@@ -24,6 +28,25 @@ impl HasData for Crypto {
 }
 
 impl CryptoView<'_> {
+    /// Refuses an input over the limit: a broken limit ends the call.
+    fn bounded(&self, operation: &str, len: usize) -> wasmtime::Result<()> {
+        if len > self.max_input {
+            return Err(wasmtime::Error::msg(format!(
+                "the plugin passed {len} bytes to crypto.{operation}, over the limit of {} bytes",
+                self.max_input
+            )));
+        }
+        Ok(())
+    }
+
+    /// Runs `work`, counting its CPU time against the call.
+    fn timed<T>(&mut self, work: impl FnOnce() -> T) -> T {
+        let started = std::time::Instant::now();
+        let out = work();
+        *self.host_cpu += started.elapsed();
+        out
+    }
+
     fn secret(&self, field: &str) -> Result<Vec<u8>, CryptoError> {
         self.grant
             .and_then(|c| c.credentials.get(field))
@@ -61,7 +84,12 @@ impl wit::Host for CryptoView<'_> {
         secret_field: String,
         message: Vec<u8>,
     ) -> wasmtime::Result<Result<Vec<u8>, CryptoError>> {
-        Ok(self.secret(&secret_field).map(|key| hmac(algorithm, &key, &message)))
+        self.bounded("hmac", message.len())?;
+        let key = match self.secret(&secret_field) {
+            Ok(key) => key,
+            Err(e) => return Ok(Err(e)),
+        };
+        Ok(Ok(self.timed(|| hmac(algorithm, &key, &message))))
     }
 
     async fn verify_hmac(
@@ -71,9 +99,12 @@ impl wit::Host for CryptoView<'_> {
         message: Vec<u8>,
         signature: Vec<u8>,
     ) -> wasmtime::Result<Result<bool, CryptoError>> {
-        Ok(self
-            .secret(&secret_field)
-            .map(|key| bool::from(hmac(algorithm, &key, &message).as_slice().ct_eq(signature.as_slice()))))
+        self.bounded("verify-hmac", message.len())?;
+        let key = match self.secret(&secret_field) {
+            Ok(key) => key,
+            Err(e) => return Ok(Err(e)),
+        };
+        Ok(Ok(self.timed(|| equal(&hmac(algorithm, &key, &message), &signature))))
     }
 
     async fn verify_secret(
@@ -81,18 +112,28 @@ impl wit::Host for CryptoView<'_> {
         secret_field: String,
         candidate: String,
     ) -> wasmtime::Result<Result<bool, CryptoError>> {
-        Ok(self
-            .secret(&secret_field)
-            .map(|secret| bool::from(secret.as_slice().ct_eq(candidate.as_bytes()))))
+        self.bounded("verify-secret", candidate.len())?;
+        let secret = match self.secret(&secret_field) {
+            Ok(secret) => secret,
+            Err(e) => return Ok(Err(e)),
+        };
+        Ok(Ok(self.timed(|| equal(&secret, candidate.as_bytes()))))
     }
 
     async fn digest(&mut self, algorithm: HashAlgorithm, data: Vec<u8>) -> wasmtime::Result<Vec<u8>> {
-        Ok(match algorithm {
+        self.bounded("digest", data.len())?;
+        Ok(self.timed(|| match algorithm {
             HashAlgorithm::Sha1 => Sha1::digest(&data).to_vec(),
             HashAlgorithm::Sha256 => Sha256::digest(&data).to_vec(),
             HashAlgorithm::Sha512 => Sha512::digest(&data).to_vec(),
-        })
+        }))
     }
+}
+
+/// Compares in constant time without revealing the lengths: both sides are
+/// hashed first, so the comparison is always of 32 bytes.
+fn equal(a: &[u8], b: &[u8]) -> bool {
+    bool::from(Sha256::digest(a).ct_eq(&Sha256::digest(b)))
 }
 
 #[cfg(test)]

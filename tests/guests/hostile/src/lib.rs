@@ -57,6 +57,22 @@ fn run(action: &str) -> Result<String> {
             }
             "sent".into()
         }
+        "log-fields-bomb" => {
+            let value = "v".repeat(64 * 1024);
+            let keys: Vec<String> = (0..200).map(|i| format!("field-{i}")).collect();
+            let fields: Vec<(&str, &str)> = keys.iter().map(|k| (k.as_str(), value.as_str())).collect();
+            for _ in 0..50 {
+                log::write(log::Level::Info, "bomb", &fields);
+            }
+            "logged".into()
+        }
+        "digest-spin" => {
+            let data = vec![7u8; 8 * 1024 * 1024];
+            for _ in 0..2000 {
+                crypto::digest(crypto::HashAlgorithm::Sha256, &data);
+            }
+            "hashed".into()
+        }
         "env" => format!("{:?}", std::env::vars().collect::<Vec<_>>()),
         "args" => format!("{:?}", std::env::args().collect::<Vec<_>>()),
         "exit" => std::process::exit(3),
