@@ -25,7 +25,11 @@ async fn run(args: Vec<String>) -> Output {
         Command::new(patchbay())
             .args(&args)
             .env("RUST_LOG", "error")
-            .env("PATCHBAY_CACHE", std::env::temp_dir().join("patchbay-cli-test-cache"))
+            // The cache holds native code: a private directory, not a fixed name in /tmp.
+            .env(
+                "PATCHBAY_CACHE",
+                crate::support::workspace().join("target/test-compile-cache-cli"),
+            )
             .output()
             .unwrap()
     })

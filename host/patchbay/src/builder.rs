@@ -55,7 +55,7 @@ pub struct HostBuilder {
     circuit: CircuitConfig,
     outbound: Option<Arc<dyn OutboundPolicy>>,
     pooling: bool,
-    cache: Option<CompileCache>,
+    cache: Option<PathBuf>,
     plugin_limits: BTreeMap<String, Limits>,
     vault_key: Option<VaultKey>,
     rate_store: Option<Arc<dyn RateStore>>,
@@ -260,7 +260,7 @@ impl HostBuilder {
     /// Keeps compiled components in `dir`, keyed by content hash and engine
     /// configuration, so that large plugins load in milliseconds.
     pub fn compile_cache(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.cache = Some(CompileCache::new(dir));
+        self.cache = Some(dir.into());
         self
     }
 
@@ -287,6 +287,8 @@ impl HostBuilder {
         if let Some(key) = &vault_key {
             verify_key(&*stores.vault, key).await?;
         }
+        // The cache holds native code: its directory is checked before use.
+        let cache = self.cache.map(CompileCache::open).transpose()?;
         let oauth_http = TokenHttp::new(&self.http_limits).map_err(|e| HostError::Http(e.to_string()))?;
         let metrics = Metrics::new();
         let pipeline = Arc::new(
@@ -375,7 +377,7 @@ impl HostBuilder {
             inner: Arc::new(HostInner {
                 connector,
                 stored,
-                cache: self.cache,
+                cache,
                 metrics,
             }),
         };

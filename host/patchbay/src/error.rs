@@ -168,6 +168,9 @@ pub enum HostError {
     /// An operator host pattern is invalid.
     #[error(transparent)]
     Pattern(#[from] PatternError),
+    /// The compile cache's directory cannot be trusted or used.
+    #[error(transparent)]
+    CompileCache(#[from] patchbay_sandbox::CacheError),
     /// An operator's rate limit that no limiter can honour.
     #[error("the rate limit of {provider} ({per_second} requests per second) is outside 0.001 to 1000000")]
     RateLimit {
@@ -189,7 +192,7 @@ impl HostError {
             Self::Store(_) => ErrorKind::Storage,
             Self::PluginsDir { .. } => ErrorKind::Invalid,
             Self::Vault(error) => vault_kind(error),
-            Self::Pattern(_) | Self::RateLimit { .. } => ErrorKind::Config,
+            Self::Pattern(_) | Self::RateLimit { .. } | Self::CompileCache(_) => ErrorKind::Config,
         }
     }
 }

@@ -5,16 +5,24 @@
 //! milliseconds. Artifacts are keyed by the SHA-256 of the component and by
 //! the engine's compatibility hash (wasmtime version, target, settings), so
 //! a new wasmtime or a changed configuration never loads a stale artifact.
-//! Each artifact is stored with its own SHA-256; a corrupt or truncated
-//! entry is detected, removed and rebuilt.
 //!
-//! The cache directory must be as trusted as the host binary: what it holds
-//! is native code.
+//! What the cache holds is native code, so the directory is checked before
+//! it is used and every artifact is authenticated:
+//! - the directory is created private (0700); an existing one must belong
+//!   to the user running the host and be writable by no one else;
+//! - a random key in the directory (`cache.key`, 0600, same checks) MACs
+//!   every artifact together with the component's hash and the engine's
+//!   (HMAC-SHA256), so an artifact planted or swapped by anyone who cannot
+//!   read the key does not load; a corrupt entry is removed and rebuilt;
+//! - files are written to fresh temporary names (never following a link)
+//!   and renamed into place.
 
 use std::hash::{Hash, Hasher};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
@@ -25,14 +33,33 @@ pub enum CacheOutcome {
     Hit,
     /// Compiled and stored a new artifact.
     Miss,
-    /// Found a corrupt artifact, compiled and replaced it.
+    /// Found a corrupt (or unauthenticated) artifact, compiled and replaced it.
     Rebuilt,
 }
 
-/// A directory of precompiled components.
-#[derive(Debug, Clone)]
+/// Why a cache directory cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("compile cache {dir}: {reason}")]
+pub struct CacheError {
+    /// The directory.
+    pub dir: PathBuf,
+    /// Why.
+    pub reason: String,
+}
+
+/// A directory of precompiled components, checked and keyed.
+#[derive(Clone)]
 pub struct CompileCache {
     dir: PathBuf,
+    key: [u8; 32],
+}
+
+impl std::fmt::Debug for CompileCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompileCache")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
 }
 
 fn engine_key(engine: &Engine) -> String {
@@ -43,10 +70,114 @@ fn engine_key(engine: &Engine) -> String {
     format!("{:016x}", hasher.finish())
 }
 
+/// A fresh file for writing, never an existing one or a link: `0600`.
+fn create_new(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}
+
+/// Writes `data` to `path` through a fresh temporary file renamed into place.
+fn write_atomically(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension(format!("tmp-{}-{:016x}", std::process::id(), rand_u64()));
+    let written = create_new(&tmp).and_then(|mut file| {
+        file.write_all(data)?;
+        file.sync_all()
+    });
+    match written.and_then(|()| std::fs::rename(&tmp, path)) {
+        Ok(()) => Ok(()),
+        Err(error) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(error)
+        }
+    }
+}
+
+fn rand_u64() -> u64 {
+    use std::hash::BuildHasher as _;
+    std::collections::hash_map::RandomState::new().hash_one(std::time::SystemTime::now())
+}
+
+/// Refuses a path that another user owns or others may write.
+#[cfg(unix)]
+fn check_private(path: &Path, what: &str) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt as _;
+    let meta = std::fs::symlink_metadata(path).map_err(|e| format!("cannot read its {what}: {e}"))?;
+    if meta.file_type().is_symlink() {
+        return Err(format!("its {what} is a symbolic link"));
+    }
+    let user = rustix::process::geteuid().as_raw();
+    if meta.uid() != user {
+        return Err(format!(
+            "its {what} belongs to user {}, not to the user running the host ({user})",
+            meta.uid()
+        ));
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Err(format!(
+            "its {what} is writable by others (mode {:o}); make it private (chmod 700 for the directory, 600 for the key)",
+            meta.mode() & 0o777
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_private(_path: &Path, _what: &str) -> Result<(), String> {
+    Ok(())
+}
+
 impl CompileCache {
-    /// A cache in `dir` (created on first write).
-    pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: dir.into() }
+    /// Opens the cache in `dir`: creates it private when missing, checks its
+    /// owner and mode, and reads (or creates) its key.
+    pub fn open(dir: impl Into<PathBuf>) -> Result<Self, CacheError> {
+        let dir = dir.into();
+        let fail = |reason: String| CacheError {
+            dir: dir.clone(),
+            reason,
+        };
+        if !dir.exists() {
+            let mut builder = std::fs::DirBuilder::new();
+            builder.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+            builder
+                .create(&dir)
+                .map_err(|e| fail(format!("cannot create it: {e}")))?;
+        }
+        check_private(&dir, "directory").map_err(&fail)?;
+        let key_file = dir.join("cache.key");
+        let key = match std::fs::read(&key_file) {
+            Ok(bytes) => {
+                check_private(&key_file, "key file").map_err(&fail)?;
+                bytes
+                    .try_into()
+                    .map_err(|_| fail("its key file is not 32 bytes".into()))?
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                let key: [u8; 32] = rand::random();
+                let created = create_new(&key_file).and_then(|mut file| {
+                    file.write_all(&key)?;
+                    file.sync_all()
+                });
+                match created {
+                    Ok(()) => key,
+                    // Another process created it first: use that one.
+                    Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+                        check_private(&key_file, "key file").map_err(&fail)?;
+                        std::fs::read(&key_file)
+                            .map_err(|e| fail(format!("cannot read its key: {e}")))?
+                            .try_into()
+                            .map_err(|_| fail("its key file is not 32 bytes".into()))?
+                    }
+                    Err(error) => return Err(fail(format!("cannot create its key: {error}"))),
+                }
+            }
+            Err(error) => return Err(fail(format!("cannot read its key: {error}"))),
+        };
+        Ok(Self { dir, key })
     }
 
     /// Where the cache lives.
@@ -58,8 +189,21 @@ impl CompileCache {
         let key = format!("{sha256}-{}", engine_key(engine));
         (
             self.dir.join(format!("{key}.cwasm")),
-            self.dir.join(format!("{key}.sha256")),
+            self.dir.join(format!("{key}.mac")),
         )
+    }
+
+    /// The MAC of an artifact: it binds the bytes to the component and the
+    /// engine they were compiled for.
+    fn mac(&self, engine: &Engine, sha256: &str, artifact: &[u8]) -> Vec<u8> {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("HMAC takes any key length");
+        mac.update(b"patchbay compiled component\0");
+        mac.update(sha256.as_bytes());
+        mac.update(b"\0");
+        mac.update(engine_key(engine).as_bytes());
+        mac.update(b"\0");
+        mac.update(artifact);
+        mac.finalize().into_bytes().to_vec()
     }
 
     /// The compiled component for `bytes` (whose SHA-256, hex, is
@@ -70,57 +214,65 @@ impl CompileCache {
         bytes: &[u8],
         sha256: &str,
     ) -> wasmtime::Result<(Component, CacheOutcome)> {
-        let (artifact, digest) = self.paths(engine, sha256);
+        let (artifact, mac) = self.paths(engine, sha256);
         let mut outcome = CacheOutcome::Miss;
         if artifact.exists() {
-            match Self::load(engine, &artifact, &digest) {
+            match self.load(engine, sha256, &artifact, &mac) {
                 Ok(component) => return Ok((component, CacheOutcome::Hit)),
                 Err(reason) => {
-                    tracing::warn!(artifact = %artifact.display(), %reason, "discarding a corrupt compile-cache entry");
+                    tracing::warn!(artifact = %artifact.display(), %reason, "discarding a compile-cache entry");
                     let _ = std::fs::remove_file(&artifact);
-                    let _ = std::fs::remove_file(&digest);
+                    let _ = std::fs::remove_file(&mac);
                     outcome = CacheOutcome::Rebuilt;
                 }
             }
         }
         let component = Component::from_binary(engine, bytes)?;
-        if let Err(error) = self.store(&component, &artifact, &digest) {
+        if let Err(error) = self.store(engine, sha256, &component, &artifact, &mac) {
             tracing::warn!(dir = %self.dir.display(), %error, "cannot write the compile cache; continuing without it");
         }
         Ok((component, outcome))
     }
 
-    fn load(engine: &Engine, artifact: &Path, digest: &Path) -> Result<Component, String> {
+    fn load(&self, engine: &Engine, sha256: &str, artifact: &Path, mac: &Path) -> Result<Component, String> {
         let bytes = std::fs::read(artifact).map_err(|e| format!("unreadable: {e}"))?;
-        let expected = std::fs::read_to_string(digest).map_err(|e| format!("no digest: {e}"))?;
-        if hex::encode(Sha256::digest(&bytes)) != expected.trim() {
-            return Err("its SHA-256 does not match the digest written with it".into());
-        }
+        let expected = std::fs::read(mac).map_err(|e| format!("no MAC: {e}"))?;
+        let mut check = <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("HMAC takes any key length");
+        check.update(b"patchbay compiled component\0");
+        check.update(sha256.as_bytes());
+        check.update(b"\0");
+        check.update(engine_key(engine).as_bytes());
+        check.update(b"\0");
+        check.update(&bytes);
+        check
+            .verify_slice(&expected)
+            .map_err(|_| "its MAC does not match: it was not written by this cache, or was altered".to_string())?;
         // SAFETY: the artifact was produced by `Component::serialize` of an
-        // engine with the same compatibility hash (it is part of the file
-        // name), and its bytes match the digest stored beside it, so it is
-        // exactly what this host wrote. The directory is trusted like the
-        // host binary (see the module documentation).
+        // engine with the same compatibility hash, for this very component:
+        // its MAC, under the cache's private key, binds the bytes to both.
         #[allow(unsafe_code)]
         let component = unsafe { Component::deserialize(engine, &bytes) };
         component.map_err(|e| format!("rejected by wasmtime: {e}"))
     }
 
-    fn store(&self, component: &Component, artifact: &Path, digest: &Path) -> std::io::Result<()> {
-        std::fs::create_dir_all(&self.dir)?;
+    fn store(
+        &self,
+        engine: &Engine,
+        sha256: &str,
+        component: &Component,
+        artifact: &Path,
+        mac: &Path,
+    ) -> std::io::Result<()> {
         let bytes = component.serialize().map_err(std::io::Error::other)?;
-        let write_atomically = |path: &Path, data: &[u8]| -> std::io::Result<()> {
-            let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-            std::fs::write(&tmp, data)?;
-            std::fs::rename(&tmp, path)
-        };
-        write_atomically(digest, hex::encode(Sha256::digest(&bytes)).as_bytes())?;
+        write_atomically(mac, &self.mac(engine, sha256, &bytes))?;
         write_atomically(artifact, &bytes)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use sha2::Digest as _;
+
     use super::*;
 
     const COMPONENT: &str = r#"(component (core module (func (export "f"))))"#;
@@ -129,7 +281,7 @@ mod tests {
     fn hits_after_a_miss_and_rebuilds_corrupt_entries() {
         let dir = tempfile::tempdir().unwrap();
         let engine = Engine::default();
-        let cache = CompileCache::new(dir.path());
+        let cache = CompileCache::open(dir.path()).unwrap();
         let bytes = wat::parse_str(COMPONENT).unwrap();
         let sha = hex::encode(Sha256::digest(&bytes));
         assert_eq!(
@@ -160,10 +312,70 @@ mod tests {
         );
     }
 
+    /// Security review F15: an artifact planted by someone without the
+    /// cache's key (a consistent artifact and digest, as the old cache
+    /// accepted) does not load.
+    #[test]
+    fn an_artifact_without_the_caches_mac_is_not_loaded() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::default();
+        let bytes = wat::parse_str(COMPONENT).unwrap();
+        let sha = hex::encode(Sha256::digest(&bytes));
+        let cache = CompileCache::open(dir.path()).unwrap();
+        cache.load_or_compile(&engine, &bytes, &sha).unwrap();
+        let other = CompileCache::open(tempfile::tempdir().unwrap().path()).unwrap();
+        let (artifact, mac) = cache.paths(&engine, &sha);
+        let planted = Component::from_binary(&engine, &bytes).unwrap().serialize().unwrap();
+        std::fs::write(&artifact, &planted).unwrap();
+        std::fs::write(&mac, other.mac(&engine, &sha, &planted)).unwrap();
+        assert_eq!(
+            cache.load_or_compile(&engine, &bytes, &sha).unwrap().1,
+            CacheOutcome::Rebuilt,
+            "a MAC under another key is refused"
+        );
+    }
+
+    /// Security review F15: a directory others may write, or another user's,
+    /// is refused; a new one is created private.
+    #[cfg(unix)]
+    #[test]
+    fn a_directory_others_may_write_is_refused() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let created = dir.path().join("new/cache");
+        CompileCache::open(&created).unwrap();
+        let mode = std::fs::metadata(&created).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+        let key_mode = std::fs::metadata(created.join("cache.key"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(key_mode, 0o600);
+
+        let shared = dir.path().join("shared");
+        std::fs::create_dir(&shared).unwrap();
+        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let refused = CompileCache::open(&shared).unwrap_err();
+        assert!(refused.to_string().contains("writable by others"), "{refused}");
+
+        // Another user's directory: root can make one; anyone else has "/".
+        let foreign = if rustix::process::geteuid().as_raw() == 0 {
+            let foreign = dir.path().join("foreign");
+            std::fs::create_dir(&foreign).unwrap();
+            std::os::unix::fs::chown(&foreign, Some(65534), Some(65534)).unwrap();
+            foreign
+        } else {
+            PathBuf::from("/")
+        };
+        let refused = CompileCache::open(&foreign).unwrap_err();
+        assert!(refused.to_string().contains("belongs to user"), "{refused}");
+    }
+
     #[test]
     fn another_engine_configuration_gets_its_own_entry() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = CompileCache::new(dir.path());
+        let cache = CompileCache::open(dir.path()).unwrap();
         let bytes = wat::parse_str(COMPONENT).unwrap();
         let sha = hex::encode(Sha256::digest(&bytes));
         let plain = Engine::default();
@@ -178,6 +390,10 @@ mod tests {
             cache.load_or_compile(&other, &bytes, &sha).unwrap().1,
             CacheOutcome::Miss
         );
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 4);
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            5,
+            "two artifacts, two MACs, the key"
+        );
     }
 }
