@@ -142,3 +142,53 @@ async fn both_doors_count_against_one_request_limit() {
     );
     assert_eq!(up.hits("status/m"), 0);
 }
+
+/// Security review F5: what `wasi:http` holds on the host (request bodies,
+/// responses left unread) comes out of one budget per call, outside the
+/// guest's memory limit; requests count when issued. A guest that opens
+/// many requests with large bodies and never reads the answers gets a
+/// body-size error instead of the host's memory.
+#[tokio::test]
+async fn wasi_http_bodies_and_responses_come_out_of_one_budget_per_call() {
+    let up = Hostile::start().await.unwrap();
+    let host = builder(true)
+        .limits(Limits {
+            pool_instances: 16,
+            call_timeout: Duration::from_secs(20),
+            max_wasi_http_bytes_per_call: 1024 * 1024,
+            ..Limits::default()
+        })
+        .build()
+        .await
+        .unwrap();
+    let conn = connect(&host, &up.url(), None);
+    let url = url::Url::parse(&up.url()).unwrap();
+    let hoard = probe_action(
+        &conn,
+        "wasi-http-hoard",
+        json!({
+            "scheme": "http",
+            "authority": format!("{}:{}", url.host_str().unwrap(), url.port().unwrap()),
+            "path": "/status/hoard/200",
+            "requests": 20,
+            "body_bytes": 256 * 1024,
+        }),
+    )
+    .await;
+    let outcomes = hoard["outcomes"].as_array().unwrap();
+    assert_eq!(outcomes.len(), 20, "{hoard}");
+    let refused = outcomes
+        .iter()
+        .filter(|o| o.as_str().is_some_and(|s| s.contains("HttpRequestBodySize")))
+        .count();
+    assert!(refused >= 16, "at most 4 bodies of 256 KiB fit a 1 MiB budget: {hoard}");
+    assert!(
+        up.hits("status/hoard") <= 4,
+        "{} requests went out",
+        up.hits("status/hoard")
+    );
+
+    // The next call has a budget of its own.
+    let fresh = wasi_request(&conn, "GET", &format!("{}/status/fresh/200", up.url()), json!({})).await;
+    assert_eq!(fresh["status"], 200, "{fresh}");
+}

@@ -157,14 +157,18 @@ impl CompileCache {
                     .map_err(|_| fail("its key file is not 32 bytes".into()))?
             }
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                // Written whole to a fresh file, then linked into place
+                // without replacing: processes starting at once share one key.
                 let key: [u8; 32] = rand::random();
-                let created = create_new(&key_file).and_then(|mut file| {
+                let tmp = key_file.with_extension(format!("tmp-{}-{:016x}", std::process::id(), rand_u64()));
+                let written = create_new(&tmp).and_then(|mut file| {
                     file.write_all(&key)?;
                     file.sync_all()
                 });
-                match created {
+                let linked = written.and_then(|()| std::fs::hard_link(&tmp, &key_file));
+                let _ = std::fs::remove_file(&tmp);
+                match linked {
                     Ok(()) => key,
-                    // Another process created it first: use that one.
                     Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
                         check_private(&key_file, "key file").map_err(&fail)?;
                         std::fs::read(&key_file)
@@ -333,6 +337,20 @@ mod tests {
             CacheOutcome::Rebuilt,
             "a MAC under another key is refused"
         );
+    }
+
+    /// Processes that open a new cache at once share one whole key.
+    #[test]
+    fn caches_opened_at_once_share_one_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cache");
+        let keys: Vec<[u8; 32]> = std::thread::scope(|scope| {
+            let openers: Vec<_> = (0..8)
+                .map(|_| scope.spawn(|| CompileCache::open(&path).unwrap().key))
+                .collect();
+            openers.into_iter().map(|o| o.join().unwrap()).collect()
+        });
+        assert!(keys.windows(2).all(|w| w[0] == w[1]), "every opener reads the same key");
     }
 
     /// Security review F15: a directory others may write, or another user's,

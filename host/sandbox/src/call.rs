@@ -62,8 +62,14 @@ pub fn fault_message(error: &wasmtime::Error) -> String {
     if let Some(limit) = error.downcast_ref::<CpuLimitExceeded>() {
         return limit.to_string();
     }
+    // A host error raised while guest code ran is wrapped in the wasm
+    // backtrace: the cause is what a reader needs.
+    let cause = error.root_cause().to_string();
     let text = format!("{error:#}");
-    text.lines().next().unwrap_or_default().to_string()
+    match text.lines().next() {
+        Some(first) if !first.starts_with("error while executing at wasm backtrace") => first.to_string(),
+        _ => cause.lines().next().unwrap_or_default().to_string(),
+    }
 }
 
 /// A guest function's raw outcome, a trap becoming [`CallError::Fault`].

@@ -31,6 +31,10 @@ pub struct Limits {
     /// Bytes of log text (messages and fields) one call may write; more are
     /// dropped.
     pub max_log_bytes_per_call: usize,
+    /// Bytes of `wasi:http` request bodies and responses one call may hold
+    /// on the host (outside its linear memory); more ends the request with
+    /// a body-size error.
+    pub max_wasi_http_bytes_per_call: usize,
     /// Largest input to one `crypto` operation, in bytes; a larger one is a
     /// broken limit and ends the call.
     pub max_crypto_input_bytes: usize,
@@ -56,6 +60,7 @@ impl Default for Limits {
             max_log_records_per_call: 1000,
             max_log_bytes_per_call: 1024 * 1024,
             max_crypto_input_bytes: 16 * 1024 * 1024,
+            max_wasi_http_bytes_per_call: 64 * 1024 * 1024,
             pool_instances: 256,
             call_spike_per_minute: 600,
         }

@@ -23,6 +23,11 @@ use crate::limits::Limits;
 use crate::services::Shared;
 use patchbay_contract::types::StreamChunk;
 
+/// Largest `wasi:http` fields (headers) resource, in bytes.
+const MAX_FIELDS_BYTES: usize = 32 * 1024;
+/// Resources one call may hold at once (streams, fields, requests, ...).
+const MAX_RESOURCES: usize = 4096;
+
 /// Bytes of stdout/stderr kept per call before the guest's writes fail.
 const STDIO_CAPTURE_BYTES: usize = 64 * 1024;
 
@@ -85,7 +90,13 @@ impl CallState {
             ctx.deadline,
             ctx.limits.max_http_requests_per_call,
         );
-        let http_hooks = PipelineHooks::new(door, limits.max_memory_bytes);
+        let http_hooks = PipelineHooks::new(door, limits.max_wasi_http_bytes_per_call);
+        // `wasi:http` fields live on the host: small ones, and not too many
+        // resources of any kind.
+        let mut http = WasiHttpCtx::new();
+        http.set_field_size_limit(MAX_FIELDS_BYTES);
+        let mut table = ResourceTable::new();
+        table.set_max_capacity(MAX_RESOURCES);
         let store_limits = StoreLimitsBuilder::new()
             .memory_size(limits.max_memory_bytes)
             .table_elements(limits.max_table_elements)
@@ -96,9 +107,9 @@ impl CallState {
             .build();
         Self {
             wasi,
-            http: WasiHttpCtx::new(),
+            http,
             http_hooks,
-            table: ResourceTable::new(),
+            table,
             limits: store_limits,
             ctx,
             stdout,

@@ -47,14 +47,14 @@ impl HttpDoor {
         }
     }
 
-    /// Sends one request under the connection's policy. Errors are scrubbed
-    /// of the connection's secrets before the guest sees them.
-    pub(crate) async fn send(&self, outbound: OutboundRequest) -> Result<OutboundResponse, OutboundError> {
-        let Some(connection) = &self.connection else {
+    /// Counts a request against the call's limit, as soon as the guest
+    /// issues it (before its body is read).
+    pub(crate) fn admit(&self) -> Result<(), OutboundError> {
+        if self.connection.is_none() {
             return Err(OutboundError::Denied(
                 "no connection: plugins may not send requests while describing themselves".into(),
             ));
-        };
+        }
         let limit = self.limit;
         if self
             .sent
@@ -65,6 +65,23 @@ impl HttpDoor {
                 "this call already sent {limit} requests, the limit per call"
             )));
         }
+        Ok(())
+    }
+
+    /// Counts and sends one request under the connection's policy. Errors
+    /// are scrubbed of the connection's secrets before the guest sees them.
+    pub(crate) async fn send(&self, outbound: OutboundRequest) -> Result<OutboundResponse, OutboundError> {
+        self.admit()?;
+        self.send_admitted(outbound).await
+    }
+
+    /// Sends one request that [`admit`](Self::admit) counted already.
+    pub(crate) async fn send_admitted(&self, outbound: OutboundRequest) -> Result<OutboundResponse, OutboundError> {
+        let Some(connection) = &self.connection else {
+            return Err(OutboundError::Denied(
+                "no connection: plugins may not send requests while describing themselves".into(),
+            ));
+        };
         let (method, path) = (outbound.method.clone(), outbound.url.path().to_string());
         let host = outbound.url.host_str().unwrap_or_default().to_string();
         let request_ctx = RequestContext {

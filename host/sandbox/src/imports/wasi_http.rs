@@ -7,9 +7,18 @@
 //!
 //! A request the policy refuses fails with `error-code.HTTP-request-denied`,
 //! which no network failure produces, so a guest can tell the two apart.
+//!
+//! What `wasi:http` holds on the host sits outside the guest's memory limit,
+//! so it has its own: a request counts against the call's request limit as
+//! soon as it is issued, and the bytes of request bodies and of responses
+//! handed to the guest come out of one budget per call
+//! ([`Limits::max_wasi_http_bytes_per_call`](crate::Limits)).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use url::Url;
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 
@@ -23,16 +32,41 @@ const IDEMPOTENCY_KEY: &str = "idempotency-key";
 type SendFuture = Box<dyn Future<Output = Result<(http::Response<WasiBody>, IoFuture), Error>> + Send>;
 type IoFuture = Box<dyn Future<Output = Result<(), Error>> + Send>;
 
+/// Bytes a call may hold on the host through `wasi:http`.
+pub(crate) struct ByteBudget {
+    used: AtomicUsize,
+    limit: usize,
+}
+
+impl ByteBudget {
+    /// Takes `bytes` from the budget, or says there is not enough left.
+    fn take(&self, bytes: usize) -> Result<(), Error> {
+        let limit = self.limit;
+        self.used
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| {
+                used.checked_add(bytes).filter(|total| *total <= limit)
+            })
+            .map(|_| ())
+            .map_err(|_| Error::HttpRequestBodySize(Some(limit as u64)))
+    }
+}
+
 /// The `wasi:http` hooks of one call: every request goes through its door.
 pub(crate) struct PipelineHooks {
     door: HttpDoor,
-    /// Largest request body accepted from the guest, in bytes.
-    max_body_bytes: usize,
+    budget: Arc<ByteBudget>,
 }
 
 impl PipelineHooks {
-    pub(crate) fn new(door: HttpDoor, max_body_bytes: usize) -> Self {
-        Self { door, max_body_bytes }
+    /// Hooks sending through `door`, holding at most `max_bytes` of bodies.
+    pub(crate) fn new(door: HttpDoor, max_bytes: usize) -> Self {
+        Self {
+            door,
+            budget: Arc::new(ByteBudget {
+                used: AtomicUsize::new(0),
+                limit: max_bytes,
+            }),
+        }
     }
 
     /// The call's door, which `http.send` shares (one request limit for both).
@@ -54,10 +88,16 @@ impl WasiHttpHooks for PipelineHooks {
         _response_errors: IoFuture,
     ) -> SendFuture {
         let door = self.door.clone();
-        let max_body_bytes = self.max_body_bytes;
+        let budget = Arc::clone(&self.budget);
+        // Counted when issued, not when its body has arrived.
+        let admitted = door.admit();
         Box::new(async move {
-            let outbound = outbound_request(request, options, max_body_bytes).await?;
-            let response = door.send(outbound).await.map_err(wasi_error)?;
+            admitted.map_err(wasi_error)?;
+            let outbound = outbound_request(request, options, &budget).await?;
+            let response = door.send_admitted(outbound).await.map_err(wasi_error)?;
+            budget
+                .take(response.body.len())
+                .map_err(|_| Error::HttpResponseBodySize(Some(budget.limit as u64)))?;
             let io: IoFuture = Box::new(async { Ok(()) });
             Ok((wasi_response(response)?, io))
         })
@@ -68,7 +108,7 @@ impl WasiHttpHooks for PipelineHooks {
 async fn outbound_request(
     request: http::Request<WasiBody>,
     options: Option<RequestOptions>,
-    max_body_bytes: usize,
+    budget: &ByteBudget,
 ) -> Result<OutboundRequest, Error> {
     let (parts, body) = request.into_parts();
     let url = Url::parse(&parts.uri.to_string()).map_err(|_| Error::HttpRequestUriInvalid)?;
@@ -85,14 +125,17 @@ async fn outbound_request(
             headers.push((name.to_string(), value.to_string()));
         }
     }
-    let body = Limited::new(body, max_body_bytes)
-        .collect()
-        .await
-        .map_err(|error| match error.downcast::<Error>() {
-            Ok(error) => *error,
-            Err(_) => Error::HttpRequestBodySize(Some(max_body_bytes as u64)),
-        })?
-        .to_bytes();
+    // Read frame by frame, each out of the call's budget: a guest that
+    // writes without end is stopped at the budget, not at the host's memory.
+    let mut body = body;
+    let mut collected = Vec::new();
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame?.into_data() {
+            budget.take(data.len())?;
+            collected.extend_from_slice(&data);
+        }
+    }
+    let body = Bytes::from(collected);
     let timeout = options.and_then(|o| o.first_byte_timeout.or(o.connect_timeout));
     Ok(OutboundRequest {
         method: parts.method,

@@ -102,7 +102,7 @@ fn request(input: RequestSpec) -> Value {
 
 impl Actions for Probe {
     fn list_actions() -> Vec<ActionSpec> {
-        ["request", "config", "hmac", "log", "kv"]
+        ["request", "config", "hmac", "log", "kv", "wasi-http", "wasi-http-hoard"]
             .into_iter()
             .map(|name| ActionSpec {
                 name: name.into(),
@@ -155,6 +155,7 @@ impl Actions for Probe {
                 json!({ "value": kv::get_string(key)? })
             }
             "wasi-http" => wasi_http::send(serde_json::from_value(input).or_validation("wasi-http request")?),
+            "wasi-http-hoard" => wasi_http::hoard(serde_json::from_value(input).or_validation("wasi-http-hoard")?),
             "both-doors" => json!([
                 wasi_http::send(serde_json::from_value(input["wasi"].clone()).or_validation("wasi request")?),
                 request(serde_json::from_value(input["contract"].clone()).or_validation("request")?),

@@ -94,3 +94,66 @@ fn try_send(spec: WasiRequest) -> Result<Value, String> {
         "body": String::from_utf8_lossy(&bytes),
     }))
 }
+
+#[derive(Deserialize)]
+pub struct Hoard {
+    scheme: String,
+    authority: String,
+    path: String,
+    requests: usize,
+    body_bytes: usize,
+}
+
+/// The host-memory attack on `wasi:http` (security review F5): many
+/// requests with large bodies, their responses left unread. Reports what
+/// each request ended with.
+pub fn hoard(spec: Hoard) -> Value {
+    let chunk = vec![b'h'; 4096];
+    let mut pending = Vec::new();
+    let mut outcomes = Vec::new();
+    for _ in 0..spec.requests {
+        let request = OutgoingRequest::new(Fields::new());
+        let _ = request.set_method(&Method::Post);
+        let scheme = if spec.scheme == "https" {
+            Scheme::Https
+        } else {
+            Scheme::Http
+        };
+        let _ = request.set_scheme(Some(&scheme));
+        let _ = request.set_authority(Some(&spec.authority));
+        let _ = request.set_path_with_query(Some(&spec.path));
+        let Ok(body) = request.body() else {
+            outcomes.push(json!("no body"));
+            continue;
+        };
+        let response = match outgoing_handler::handle(request, None) {
+            Ok(response) => response,
+            Err(code) => {
+                outcomes.push(json!(format!("{code:?}")));
+                continue;
+            }
+        };
+        let mut written = 0;
+        if let Ok(stream) = body.write() {
+            while written < spec.body_bytes {
+                let n = chunk.len().min(spec.body_bytes - written);
+                if stream.blocking_write_and_flush(&chunk[..n]).is_err() {
+                    break;
+                }
+                written += n;
+            }
+        }
+        let _ = OutgoingBody::finish(body, None);
+        pending.push(response);
+    }
+    for response in &pending {
+        response.subscribe().block();
+        outcomes.push(match response.get() {
+            Some(Ok(Ok(answer))) => json!(answer.status()),
+            Some(Ok(Err(code))) => json!(format!("{code:?}")),
+            _ => json!("no response"),
+        });
+    }
+    // The responses are left unread on purpose.
+    json!({ "outcomes": outcomes })
+}
