@@ -147,6 +147,10 @@ async fn authorization_code_with_pkce_stores_tokens_the_plugin_never_sees() {
         matches!(other_tenant, Err(ConnectionsError::UnknownState(_))),
         "{other_tenant:?}"
     );
+    // Another tenant's attempt does not burn the state (security review
+    // F23): its own tenant still completes it, once.
+    let completed = connections.complete_authorization(&state, &code).await;
+    assert!(completed.is_ok(), "{completed:?}");
     let replay = connections.complete_authorization(&state, &code).await;
     assert!(matches!(replay, Err(ConnectionsError::UnknownState(_))), "{replay:?}");
     assert!(host.connections("globex").list().await.unwrap().is_empty());

@@ -171,6 +171,16 @@ pub fn resolve_pattern(pattern: &str, settings: &BTreeMap<String, String>) -> Re
     let host = url
         .host_str()
         .ok_or_else(|| invalid(pattern, format!("the setting {:?} has no host", name.trim())))?;
+    // A setting names one host: it cannot widen the grant to a wildcard.
+    if host.contains('*') {
+        return Err(invalid(
+            pattern,
+            format!(
+                "the setting {:?} holds a wildcard ({value:?}); it must name one host",
+                name.trim()
+            ),
+        ));
+    }
     let host = if host.contains(':') && !host.starts_with('[') {
         format!("[{host}]")
     } else {
@@ -305,6 +315,10 @@ mod tests {
             "an unset setting grants nothing"
         );
         assert!(resolve_pattern("https://{{setting.bare}}/x", &settings).is_err());
+        // Security review F21: a tenant's setting names one host, not many.
+        let wide = BTreeMap::from([("domain".to_string(), "https://*.amazonaws.com".to_string())]);
+        let refused = resolve_pattern("{{setting.domain}}", &wide).unwrap_err();
+        assert!(refused.to_string().contains("wildcard"), "{refused}");
     }
 
     #[test]

@@ -35,12 +35,20 @@ pub fn blocked_reason(ip: IpAddr) -> Option<&'static str> {
                 Some("documentation")
             } else if segments[0] == 0x64 && segments[1] == 0xff9b {
                 // NAT64 can reach IPv4 private space.
-                blocked_v4(Ipv4Addr::new(
-                    (segments[6] >> 8) as u8,
-                    segments[6] as u8,
-                    (segments[7] >> 8) as u8,
-                    segments[7] as u8,
-                ))
+                blocked_v4(low_v4(segments))
+            } else if segments[..6] == [0; 6] || segments[..6] == [0, 0, 0, 0, 0xffff, 0] {
+                // IPv4-compatible (::a.b.c.d) and IPv4-translated
+                // (::ffff:0:a.b.c.d) addresses embed an IPv4 address.
+                Some("an IPv4 address embedded in IPv6")
+            } else if segments[0] == 0x2002 {
+                // 6to4 (deprecated) relays to whatever IPv4 address it embeds.
+                Some("6to4 (2002::/16)")
+            } else if segments[0] == 0x2001 && segments[1] == 0 {
+                Some("Teredo (2001::/32)")
+            } else if segments[0] & 0xffc0 == 0xfec0 {
+                Some("site-local (fec0::/10)")
+            } else if segments[..4] == [0x100, 0, 0, 0] {
+                Some("discard-only (100::/64)")
             } else {
                 None
             }
@@ -48,8 +56,18 @@ pub fn blocked_reason(ip: IpAddr) -> Option<&'static str> {
     }
 }
 
+/// The IPv4 address in the last 32 bits of an IPv6 address.
+fn low_v4(segments: [u16; 8]) -> Ipv4Addr {
+    Ipv4Addr::new(
+        (segments[6] >> 8) as u8,
+        segments[6] as u8,
+        (segments[7] >> 8) as u8,
+        segments[7] as u8,
+    )
+}
+
 fn blocked_v4(ip: Ipv4Addr) -> Option<&'static str> {
-    let [a, b, ..] = ip.octets();
+    let [a, b, c, _] = ip.octets();
     if ip.is_loopback() {
         Some("loopback")
     } else if ip == Ipv4Addr::new(169, 254, 169, 254) {
@@ -68,6 +86,10 @@ fn blocked_v4(ip: Ipv4Addr) -> Option<&'static str> {
         Some("documentation")
     } else if a == 198 && (18..20).contains(&b) {
         Some("benchmarking (198.18.0.0/15)")
+    } else if a == 192 && b == 0 && c == 0 {
+        Some("IETF protocol assignments (192.0.0.0/24)")
+    } else if ip == Ipv4Addr::new(168, 63, 129, 16) {
+        Some("the Azure platform endpoint (168.63.129.16)")
     } else {
         None
     }
@@ -178,6 +200,17 @@ mod tests {
             "::ffff:127.0.0.1",
             "::ffff:169.254.169.254",
             "64:ff9b::a00:1",
+            // Security review F19: the gaps it found.
+            "::127.0.0.1",
+            "::a9fe:a9fe",
+            "::ffff:0:7f00:1",
+            "2002:7f00:1::",
+            "2002:a9fe:a9fe::",
+            "2001:0::1",
+            "fec0::1",
+            "100::1",
+            "192.0.0.8",
+            "168.63.129.16",
         ] {
             assert!(is_blocked(ip.parse().unwrap()), "{ip} should be blocked");
         }
@@ -187,6 +220,7 @@ mod tests {
             "2606:4700:4700::1111",
             "172.32.0.1",
             "100.128.0.1",
+            "2001:4860:4860::8888",
         ] {
             assert!(!is_blocked(ip.parse().unwrap()), "{ip} should be allowed");
         }

@@ -76,8 +76,15 @@ impl Connections {
         if pending.expires_at <= crate::oauth::unix_now() {
             return Err(unknown());
         }
-        // The state belongs to another tenant's connection: not ours to finish.
-        let row = self.row(&pending.connection_id).await.map_err(|_| unknown())?;
+        // The state belongs to another tenant's connection: not ours to
+        // finish, nor to cancel (security review F23): it goes back.
+        let row = match self.row(&pending.connection_id).await {
+            Ok(row) => row,
+            Err(_) => {
+                self.parts.stores.authorizations.insert_pending(state, pending).await?;
+                return Err(unknown());
+            }
+        };
         let context = SealContext::Pending { state: state.into() };
         let secret: PendingSecret =
             serde_json::from_slice(&key.open(&pending.secret, &context)?).map_err(|_| VaultError::Corrupt {
