@@ -99,6 +99,7 @@ async fn authorized(connections: &Connections, upstream: &Hostile, client_id: &s
             credentials: client(client_id),
             settings: settings(upstream),
             id: None,
+            public_fields: vec![],
         })
         .await
         .unwrap()
@@ -262,6 +263,7 @@ async fn a_plugin_described_flow_keeps_its_tokens_in_the_same_vault() {
                 ("auth_server".to_string(), oauth_server()),
             ]),
             id: None,
+            public_fields: vec!["client_id".into()],
         })
         .await
         .unwrap()

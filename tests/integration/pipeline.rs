@@ -48,7 +48,11 @@ pub(crate) fn connect(host: &Host, base: &str, other: Option<&str>) -> Connectio
         "other/probe",
         Credentials::from([("token", TOKEN), ("user", "alice")]),
         settings,
-        ConnectOptions { id: Some(id) },
+        ConnectOptions {
+            id: Some(id),
+            // The operator lets the plugin read the user name.
+            public_fields: vec!["user".into()],
+        },
     )
     .unwrap()
 }
@@ -415,7 +419,10 @@ async fn repeated_auth_failures_disable_the_connection_until_reenabled() {
             "other/probe",
             Credentials::from([("token", TOKEN), ("user", "alice")]),
             Settings::from([("base".to_string(), up.url())]),
-            ConnectOptions { id: Some(id.clone()) },
+            ConnectOptions {
+                id: Some(id.clone()),
+                ..ConnectOptions::default()
+            },
         )
         .unwrap();
     assert_eq!(probe(&again, spec.clone()).await["error"], "circuit-open");

@@ -53,6 +53,7 @@ fn connect(host: &Host, tenant: &str, base: Option<String>) -> Connection {
         settings,
         ConnectOptions {
             id: Some(tenant.into()),
+            ..ConnectOptions::default()
         },
     )
     .unwrap()

@@ -97,6 +97,7 @@ async fn oauth_endpoints_outside_the_grant_get_nothing() {
             credentials: client(),
             settings,
             id: None,
+            public_fields: vec![],
         })
         .await
         .unwrap();
@@ -128,6 +129,7 @@ async fn token_requests_to_private_literal_addresses_are_refused() {
                 ("auth_server".to_string(), token_server.clone()),
             ]),
             id: None,
+            public_fields: vec!["client_id".into()],
         })
         .await
         .unwrap();
@@ -178,6 +180,7 @@ async fn token_responses_are_size_capped() {
                 ("auth_server".to_string(), token_server),
             ]),
             id: None,
+            public_fields: vec!["client_id".into()],
         })
         .await
         .unwrap();
@@ -284,4 +287,66 @@ async fn the_database_holds_no_unsalted_credential_hash() {
         "an unsalted hash of the credentials is in the database"
     );
     assert!(!text.contains(weak), "the credential itself is in the database");
+}
+
+/// F4: which credentials a plugin may read is the operator's decision, not
+/// the plugin's: a field the manifest calls `secret: false` stays secret
+/// unless it was made public when the connection was stored, and a stored
+/// connection keeps what it was stored with.
+#[tokio::test]
+async fn the_operator_not_the_plugin_decides_which_credentials_are_readable() {
+    let dir = guests(&["probe"]);
+    let host = builder().plugins_dir(dir.path()).build().await.unwrap();
+    let read = |conn: patchbay::Connection, name: &'static str| async move {
+        let out = conn
+            .call_json(
+                "actions.execute",
+                &json!({"name": "config", "input": json!({ "name": name }).to_string()}),
+            )
+            .await
+            .unwrap();
+        out.as_str().unwrap().to_string()
+    };
+    let connections = host.connections("acme");
+    let stored = |public: Vec<String>| NewConnection {
+        provider: "other/probe".into(),
+        display_name: String::new(),
+        // `user` is `secret: false` in the probe's manifest.
+        credentials: Credentials::from([("user", "s3cr3t")]),
+        settings: Settings::from([("base".to_string(), "https://api.example.com".to_string())]),
+        id: None,
+        public_fields: public,
+    };
+    let secret = connections.add(stored(vec![])).await.unwrap();
+    assert!(secret.public_fields.is_empty());
+    let refused = read(connections.open(&secret.id).await.unwrap(), "user").await;
+    assert!(refused.contains("is a secret credential field"), "{refused}");
+    assert!(!refused.contains("s3cr3t"), "{refused}");
+
+    let public = connections.add(stored(vec!["user".into()])).await.unwrap();
+    assert_eq!(public.public_fields, ["user"]);
+    let readable = read(connections.open(&public.id).await.unwrap(), "user").await;
+    assert!(readable.contains("s3cr3t"), "made public by the operator: {readable}");
+
+    // Ad-hoc connections alike.
+    let adhoc = host
+        .connect(
+            "other/probe",
+            Credentials::from([("user", "s3cr3t")]),
+            Settings::from([("base".to_string(), "https://api.example.com".to_string())]),
+        )
+        .unwrap();
+    assert!(read(adhoc, "user").await.contains("is a secret credential field"));
+    let unknown = host
+        .connect_with(
+            "other/probe",
+            Credentials::new(),
+            Settings::new(),
+            patchbay::ConnectOptions {
+                id: None,
+                public_fields: vec!["nope".into()],
+            },
+        )
+        .unwrap_err();
+    assert_eq!(unknown.field(), Some("nope"));
 }

@@ -27,6 +27,7 @@ fn shop_connection(shop: &MockShop, credentials: Credentials) -> NewConnection {
         credentials,
         settings: shop_settings(shop),
         id: None,
+        public_fields: vec![],
     }
 }
 

@@ -39,6 +39,10 @@ pub(crate) struct Args {
     /// A setting, NAME=VALUE (repeatable).
     #[arg(long = "setting", value_name = "NAME=VALUE")]
     settings: Vec<String>,
+    /// A credential field the plugin may read (repeatable); every other one
+    /// is secret, whatever the plugin declares.
+    #[arg(long = "public", value_name = "FIELD", conflicts_with = "connection")]
+    public_fields: Vec<String>,
     /// Write the host's metrics (OpenMetrics text) to this file after the call.
     #[arg(long, value_name = "FILE")]
     metrics: Option<PathBuf>,
@@ -122,7 +126,11 @@ pub(crate) async fn run(args: Args) -> Result<(), Failure> {
                     eprintln!("skipped: {reason}");
                 }
             }
-            host.connect(&provider, credentials(&args)?, settings(&args)?)
+            let options = patchbay::ConnectOptions {
+                id: None,
+                public_fields: args.public_fields.clone(),
+            };
+            host.connect_with(&provider, credentials(&args)?, settings(&args)?, options)
                 .map_err(|e| Failure::of(e.kind(), e.to_string()))?
         }
     };

@@ -43,6 +43,10 @@ enum Command {
         /// Read the JSON object of credentials from stdin.
         #[arg(long)]
         credentials_stdin: bool,
+        /// A credential field the plugin may read (repeatable); every other
+        /// one is secret, whatever the plugin declares.
+        #[arg(long = "public", value_name = "FIELD")]
+        public_fields: Vec<String>,
         /// Print the stored connection as JSON.
         #[arg(long)]
         json: bool,
@@ -114,7 +118,13 @@ enum Command {
 
 /// Credentials from a file, stdin, or a prompt per field (hidden for
 /// secrets); never from the command line, so never in shell history.
-fn read_credentials(host: &Host, provider: &str, file: Option<&PathBuf>, stdin: bool) -> Result<Credentials, Failure> {
+fn read_credentials(
+    host: &Host,
+    provider: &str,
+    file: Option<&PathBuf>,
+    stdin: bool,
+    public_fields: &[String],
+) -> Result<Credentials, Failure> {
     if let Some(path) = file {
         return super::credentials_file(path);
     }
@@ -140,7 +150,8 @@ fn read_credentials(host: &Host, provider: &str, file: Option<&PathBuf>, stdin: 
             " (optional, Enter to skip)"
         };
         let prompt = format!("{}{required}: ", field.label);
-        let value = if field.secret {
+        // Echo only what the operator made public.
+        let value = if !public_fields.contains(&field.name) {
             rpassword::prompt_password(prompt)
                 .map_err(|e| Failure::usage(format!("cannot read from the terminal: {e}")))?
         } else {
@@ -201,10 +212,17 @@ pub(crate) async fn run(args: Args) -> Result<(), Failure> {
             settings,
             credentials_file,
             credentials_stdin,
+            public_fields,
             json,
         } => {
             let settings: Settings = settings.iter().map(|s| pair(s, "setting")).collect::<Result<_, _>>()?;
-            let credentials = read_credentials(&host, &provider, credentials_file.as_ref(), credentials_stdin)?;
+            let credentials = read_credentials(
+                &host,
+                &provider,
+                credentials_file.as_ref(),
+                credentials_stdin,
+                &public_fields,
+            )?;
             let info = connections
                 .add(NewConnection {
                     provider,
@@ -212,6 +230,7 @@ pub(crate) async fn run(args: Args) -> Result<(), Failure> {
                     credentials,
                     settings,
                     id,
+                    public_fields,
                 })
                 .await
                 .map_err(fail)?;
@@ -264,8 +283,14 @@ pub(crate) async fn run(args: Args) -> Result<(), Failure> {
             credentials_file,
             credentials_stdin,
         } => {
-            let provider = connections.get(&id).await.map_err(fail)?.provider;
-            let credentials = read_credentials(&host, &provider, credentials_file.as_ref(), credentials_stdin)?;
+            let stored = connections.get(&id).await.map_err(fail)?;
+            let credentials = read_credentials(
+                &host,
+                &stored.provider,
+                credentials_file.as_ref(),
+                credentials_stdin,
+                &stored.public_fields,
+            )?;
             let info = connections.update_credentials(&id, credentials).await.map_err(fail)?;
             println!("updated the credentials of {} ({})", info.id, state(&info));
         }

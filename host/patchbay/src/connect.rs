@@ -306,11 +306,26 @@ impl Connector {
             let hash = self.keyed_hash(&provider, &settings, &credentials);
             format!("{}-{}", provider.replace('/', "-"), &hex::encode(hash)[..12])
         });
+        // Every credential is secret unless the operator made it public; the
+        // manifest's `secret: false` is only a hint for prompts.
+        if let Some(unknown) = options
+            .public_fields
+            .iter()
+            .find(|f| !manifest.credentials.iter().any(|c| &c.name == *f))
+        {
+            return Err(invalid(
+                &provider,
+                Some(unknown),
+                Problem::Unknown,
+                format!("{unknown:?} is made public but is not a credential field of the plugin"),
+            ));
+        }
         let secret_fields = manifest
             .credentials
             .iter()
-            .filter(|c| c.secret)
             .map(|c| c.name.clone())
+            .chain(credentials.names().map(str::to_string))
+            .filter(|name| !options.public_fields.contains(name))
             .collect();
         let kv_namespace = kv_namespace(stored.as_ref().map(|link| link.tenant.as_str()), &id);
         let credentials = Arc::new(credentials);

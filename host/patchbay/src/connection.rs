@@ -35,9 +35,14 @@ impl std::fmt::Debug for Connection {
 /// Options of a new connection.
 #[derive(Debug, Clone, Default)]
 pub struct ConnectOptions {
-    /// A stable id; derived from the provider and settings when `None`.
-    /// The connection's `kv` data lives under its id.
+    /// A stable id; derived from the provider, settings and credentials when
+    /// `None`. The connection's `kv` data lives under its id.
     pub id: Option<String>,
+    /// Credential fields the plugin may read through `config` (an account
+    /// id, a client id for an authorization URL). Every other credential is
+    /// secret, whatever the plugin's manifest says: secrecy is the
+    /// operator's decision.
+    pub public_fields: Vec<String>,
 }
 
 impl Connection {

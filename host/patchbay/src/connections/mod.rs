@@ -107,6 +107,26 @@ pub struct NewConnection {
     pub settings: Settings,
     /// An id of your choosing; a random one when `None`.
     pub id: Option<String>,
+    /// Credential fields the plugin may read (see
+    /// [`ConnectOptions::public_fields`]); recorded with the connection, so
+    /// a new version of the plugin cannot change it.
+    pub public_fields: Vec<String>,
+}
+
+/// Credentials as they are sealed: the values and which fields are public.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Sealed {
+    fields: BTreeMap<String, String>,
+    public: Vec<String>,
+}
+
+/// What a sealed credentials value holds; older rows hold a bare map of
+/// fields, all of them secret.
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum Stored {
+    Current(Sealed),
+    Bare(BTreeMap<String, String>),
 }
 
 /// A stored connection as shown to operators: never a secret value.
@@ -124,6 +144,8 @@ pub struct ConnectionInfo {
     pub settings: BTreeMap<String, String>,
     /// Names of the stored credential fields (values are never shown).
     pub credential_fields: Vec<String>,
+    /// The fields the plugin may read; every other one is secret.
+    pub public_fields: Vec<String>,
     /// The operator's switch.
     pub enabled: bool,
     /// False until an OAuth2 connection is authorized, and after the
@@ -202,9 +224,11 @@ impl Connections {
         credentials: Credentials,
         settings: Settings,
         id: &str,
+        public_fields: &[String],
     ) -> Result<Connection, ConnectError> {
         let options = ConnectOptions {
             id: Some(id.to_string()),
+            public_fields: public_fields.to_vec(),
         };
         self.parts
             .connector
@@ -223,7 +247,7 @@ impl Connections {
             })
     }
 
-    fn info(row: &ConnectionRecord, credentials: &Credentials) -> ConnectionInfo {
+    fn info(row: &ConnectionRecord, (credentials, public): &(Credentials, Vec<String>)) -> ConnectionInfo {
         ConnectionInfo {
             id: row.id.clone(),
             tenant: row.tenant.clone(),
@@ -231,6 +255,7 @@ impl Connections {
             display_name: row.display_name.clone(),
             settings: row.settings.clone(),
             credential_fields: credentials.names().map(str::to_string).collect(),
+            public_fields: public.clone(),
             enabled: row.enabled,
             connected: row.connected,
             authorized: row.tokens.is_some(),
@@ -243,24 +268,40 @@ impl Connections {
         }
     }
 
-    fn credentials(&self, row: &ConnectionRecord) -> Result<Credentials, ConnectionsError> {
+    /// The connection's credentials and its public fields.
+    fn unsealed(&self, row: &ConnectionRecord) -> Result<(Credentials, Vec<String>), ConnectionsError> {
         let context = SealContext::Credentials {
             connection: row.id.clone(),
         };
         let plain = self.key()?.open(&row.credentials, &context)?;
-        let fields: BTreeMap<String, String> = serde_json::from_slice(&plain).map_err(|_| VaultError::Corrupt {
+        let stored: Stored = serde_json::from_slice(&plain).map_err(|_| VaultError::Corrupt {
             what: context.to_string(),
         })?;
-        Ok(fields.into_iter().collect())
+        Ok(match stored {
+            Stored::Current(sealed) => (sealed.fields.into_iter().collect(), sealed.public),
+            Stored::Bare(fields) => (fields.into_iter().collect(), Vec::new()),
+        })
     }
 
-    fn seal_credentials(&self, id: &str, credentials: &Credentials) -> Result<Vec<u8>, ConnectionsError> {
+    fn credentials(&self, row: &ConnectionRecord) -> Result<Credentials, ConnectionsError> {
+        Ok(self.unsealed(row)?.0)
+    }
+
+    fn seal_credentials(
+        &self,
+        id: &str,
+        credentials: &Credentials,
+        public: &[String],
+    ) -> Result<Vec<u8>, ConnectionsError> {
         let key = self.key()?;
-        let fields: BTreeMap<&str, &str> = credentials
-            .names()
-            .map(|n| (n, credentials.get(n).unwrap_or_default()))
-            .collect();
-        let plain = serde_json::to_vec(&fields).expect("credentials serialize");
+        let sealed = Sealed {
+            fields: credentials
+                .names()
+                .map(|n| (n.to_string(), credentials.get(n).unwrap_or_default().to_string()))
+                .collect(),
+            public: public.to_vec(),
+        };
+        let plain = serde_json::to_vec(&sealed).expect("credentials serialize");
         Ok(key.seal(&plain, &SealContext::Credentials { connection: id.into() }))
     }
 
@@ -280,7 +321,13 @@ impl Connections {
             .into());
         }
         // Validates credentials and settings exactly as a call would.
-        let probe = self.connect_with(&new.provider, new.credentials.clone(), new.settings.clone(), &id)?;
+        let probe = self.connect_with(
+            &new.provider,
+            new.credentials.clone(),
+            new.settings.clone(),
+            &id,
+            &new.public_fields,
+        )?;
         let needs_authorization = probe.needs_authorization();
         let row = ConnectionRecord {
             id: id.clone(),
@@ -292,7 +339,7 @@ impl Connections {
                 new.display_name.clone()
             },
             settings: new.settings.clone(),
-            credentials: self.seal_credentials(&id, &new.credentials)?,
+            credentials: self.seal_credentials(&id, &new.credentials, &new.public_fields)?,
             tokens: None,
             enabled: true,
             connected: !needs_authorization,
@@ -324,14 +371,14 @@ impl Connections {
     pub async fn list(&self) -> Result<Vec<ConnectionInfo>, ConnectionsError> {
         let rows = self.parts.stores.connections.connections(&self.tenant).await?;
         rows.iter()
-            .map(|row| Ok(Self::info(row, &self.credentials(row)?)))
+            .map(|row| Ok(Self::info(row, &self.unsealed(row)?)))
             .collect()
     }
 
     /// One connection.
     pub async fn get(&self, id: &str) -> Result<ConnectionInfo, ConnectionsError> {
         let row = self.row(id).await?;
-        Ok(Self::info(&row, &self.credentials(&row)?))
+        Ok(Self::info(&row, &self.unsealed(&row)?))
     }
 
     /// A connection ready for calls. Refused when disabled (by the operator
@@ -369,16 +416,15 @@ impl Connections {
             tenant: self.tenant.clone(),
             tokens: self.token_vault(&row.id)?,
         };
+        let (credentials, public_fields) = self.unsealed(row)?;
         let options = ConnectOptions {
             id: Some(row.id.clone()),
+            public_fields,
         };
-        Ok(self.parts.connector.connect(
-            &row.provider,
-            self.credentials(row)?,
-            row.settings.clone(),
-            options,
-            Some(link),
-        )?)
+        Ok(self
+            .parts
+            .connector
+            .connect(&row.provider, credentials, row.settings.clone(), options, Some(link))?)
     }
 
     /// Turns a connection on; this also clears the circuit breaker's verdict.
@@ -417,8 +463,15 @@ impl Connections {
         credentials: Credentials,
     ) -> Result<ConnectionInfo, ConnectionsError> {
         let row = self.row(id).await?;
-        self.connect_with(&row.provider, credentials.clone(), row.settings.clone(), &row.id)?;
-        let sealed = self.seal_credentials(id, &credentials)?;
+        let (_, public) = self.unsealed(&row)?;
+        self.connect_with(
+            &row.provider,
+            credentials.clone(),
+            row.settings.clone(),
+            &row.id,
+            &public,
+        )?;
+        let sealed = self.seal_credentials(id, &credentials, &public)?;
         self.parts
             .stores
             .connections
