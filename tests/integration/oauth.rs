@@ -100,6 +100,7 @@ async fn authorized(connections: &Connections, upstream: &Hostile, client_id: &s
             settings: settings(upstream),
             id: None,
             public_fields: vec![],
+            signing_fields: vec![],
         })
         .await
         .unwrap()
@@ -264,6 +265,7 @@ async fn a_plugin_described_flow_keeps_its_tokens_in_the_same_vault() {
             ]),
             id: None,
             public_fields: vec!["client_id".into()],
+            signing_fields: vec![],
         })
         .await
         .unwrap()

@@ -50,8 +50,10 @@ pub(crate) fn connect(host: &Host, base: &str, other: Option<&str>) -> Connectio
         settings,
         ConnectOptions {
             id: Some(id),
-            // The operator lets the plugin read the user name.
+            // The operator lets the plugin read the user name, and sign with
+            // the token.
             public_fields: vec!["user".into()],
+            signing_fields: vec!["token".into()],
         },
     )
     .unwrap()

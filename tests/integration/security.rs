@@ -98,6 +98,7 @@ async fn oauth_endpoints_outside_the_grant_get_nothing() {
             settings,
             id: None,
             public_fields: vec![],
+            signing_fields: vec![],
         })
         .await
         .unwrap();
@@ -130,6 +131,7 @@ async fn token_requests_to_private_literal_addresses_are_refused() {
             ]),
             id: None,
             public_fields: vec!["client_id".into()],
+            signing_fields: vec![],
         })
         .await
         .unwrap();
@@ -181,6 +183,7 @@ async fn token_responses_are_size_capped() {
             ]),
             id: None,
             public_fields: vec!["client_id".into()],
+            signing_fields: vec![],
         })
         .await
         .unwrap();
@@ -316,6 +319,7 @@ async fn the_operator_not_the_plugin_decides_which_credentials_are_readable() {
         settings: Settings::from([("base".to_string(), "https://api.example.com".to_string())]),
         id: None,
         public_fields: public,
+        signing_fields: vec![],
     };
     let secret = connections.add(stored(vec![])).await.unwrap();
     assert!(secret.public_fields.is_empty());
@@ -345,8 +349,52 @@ async fn the_operator_not_the_plugin_decides_which_credentials_are_readable() {
             patchbay::ConnectOptions {
                 id: None,
                 public_fields: vec!["nope".into()],
+                signing_fields: vec![],
             },
         )
         .unwrap_err();
     assert_eq!(unknown.field(), Some("nope"));
+}
+
+/// F10: `crypto` keys only with the fields the operator designated for
+/// signing: a plugin cannot turn another credential (a password) into an
+/// offline-crackable verifier, an equality oracle or a signing oracle.
+#[tokio::test]
+async fn crypto_keys_only_with_designated_signing_fields() {
+    let dir = guests(&["probe"]);
+    let host = builder().plugins_dir(dir.path()).build().await.unwrap();
+    let hmac = |conn: patchbay::Connection, field: &'static str| async move {
+        let out = conn
+            .call_json(
+                "actions.execute",
+                &json!({"name": "hmac", "input": json!({ "field": field, "message": "x", "guess": "password1" }).to_string()}),
+            )
+            .await
+            .unwrap();
+        out.as_str().unwrap().to_string()
+    };
+    let options = |signing: Vec<String>| patchbay::ConnectOptions {
+        id: None,
+        public_fields: vec![],
+        signing_fields: signing,
+    };
+    let credentials = || Credentials::from([("token", "webhook-secret"), ("client_secret", "password1")]);
+    let settings = || Settings::from([("base".to_string(), "https://api.example.com".to_string())]);
+    let undesignated = host
+        .connect_with("other/probe", credentials(), settings(), options(vec![]))
+        .unwrap();
+    for field in ["token", "client_secret"] {
+        let refused = hmac(undesignated.clone(), field).await;
+        assert!(refused.contains("is not set"), "{field}: {refused}");
+        assert!(!refused.contains(r#""guess":true"#), "{refused}");
+    }
+    let designated = host
+        .connect_with("other/probe", credentials(), settings(), options(vec!["token".into()]))
+        .unwrap();
+    assert!(hmac(designated.clone(), "token").await.contains(r#""verified":true"#));
+    let password = hmac(designated, "client_secret").await;
+    assert!(
+        password.contains("is not set"),
+        "the password stays out of crypto: {password}"
+    );
 }

@@ -28,6 +28,7 @@ fn shop_connection(shop: &MockShop, credentials: Credentials) -> NewConnection {
         settings: shop_settings(shop),
         id: None,
         public_fields: vec![],
+        signing_fields: vec![],
     }
 }
 

@@ -43,6 +43,10 @@ pub(crate) struct Args {
     /// is secret, whatever the plugin declares.
     #[arg(long = "public", value_name = "FIELD", conflicts_with = "connection")]
     public_fields: Vec<String>,
+    /// A credential field the plugin may use as a key through `crypto`
+    /// (repeatable).
+    #[arg(long = "signing", value_name = "FIELD", conflicts_with = "connection")]
+    signing_fields: Vec<String>,
     /// Write the host's metrics (OpenMetrics text) to this file after the call.
     #[arg(long, value_name = "FILE")]
     metrics: Option<PathBuf>,
@@ -129,6 +133,7 @@ pub(crate) async fn run(args: Args) -> Result<(), Failure> {
             let options = patchbay::ConnectOptions {
                 id: None,
                 public_fields: args.public_fields.clone(),
+                signing_fields: args.signing_fields.clone(),
             };
             host.connect_with(&provider, credentials(&args)?, settings(&args)?, options)
                 .map_err(|e| Failure::of(e.kind(), e.to_string()))?

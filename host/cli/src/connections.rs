@@ -47,6 +47,10 @@ enum Command {
         /// one is secret, whatever the plugin declares.
         #[arg(long = "public", value_name = "FIELD")]
         public_fields: Vec<String>,
+        /// A credential field the plugin may use as a key through `crypto`
+        /// (a webhook signing secret; repeatable).
+        #[arg(long = "signing", value_name = "FIELD")]
+        signing_fields: Vec<String>,
         /// Print the stored connection as JSON.
         #[arg(long)]
         json: bool,
@@ -213,6 +217,7 @@ pub(crate) async fn run(args: Args) -> Result<(), Failure> {
             credentials_file,
             credentials_stdin,
             public_fields,
+            signing_fields,
             json,
         } => {
             let settings: Settings = settings.iter().map(|s| pair(s, "setting")).collect::<Result<_, _>>()?;
@@ -231,6 +236,7 @@ pub(crate) async fn run(args: Args) -> Result<(), Failure> {
                     settings,
                     id,
                     public_fields,
+                    signing_fields,
                 })
                 .await
                 .map_err(fail)?;

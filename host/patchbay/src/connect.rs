@@ -308,17 +308,21 @@ impl Connector {
         });
         // Every credential is secret unless the operator made it public; the
         // manifest's `secret: false` is only a hint for prompts.
-        if let Some(unknown) = options
-            .public_fields
-            .iter()
-            .find(|f| !manifest.credentials.iter().any(|c| &c.name == *f))
-        {
-            return Err(invalid(
-                &provider,
-                Some(unknown),
-                Problem::Unknown,
-                format!("{unknown:?} is made public but is not a credential field of the plugin"),
-            ));
+        for (what, fields) in [
+            ("made public", &options.public_fields),
+            ("a signing field", &options.signing_fields),
+        ] {
+            if let Some(unknown) = fields
+                .iter()
+                .find(|f| !manifest.credentials.iter().any(|c| &c.name == *f))
+            {
+                return Err(invalid(
+                    &provider,
+                    Some(unknown),
+                    Problem::Unknown,
+                    format!("{unknown:?} is {what} but is not a credential field of the plugin"),
+                ));
+            }
         }
         let secret_fields = manifest
             .credentials
@@ -342,6 +346,7 @@ impl Connector {
             fingerprint,
             oauth: None,
             sigv4_services: overrides.sigv4.clone(),
+            signing_fields: options.signing_fields.iter().cloned().collect(),
         };
         let oauth = oauth_flow(&plugin, &grant.settings, &grant.hosts).map(|flow| {
             // A plugin-described flow asks the plugin for its token requests,

@@ -43,6 +43,10 @@ pub struct ConnectOptions {
     /// secret, whatever the plugin's manifest says: secrecy is the
     /// operator's decision.
     pub public_fields: Vec<String>,
+    /// Credential fields the plugin may use as keys through `crypto` (a
+    /// webhook signing secret). `crypto` refuses every other field, so a
+    /// plugin cannot turn a password into a verifier or a signing oracle.
+    pub signing_fields: Vec<String>,
 }
 
 impl Connection {

@@ -22,6 +22,8 @@ pub struct CallGrant {
     pub credentials: Arc<Credentials>,
     /// Credential fields `config` refuses to show.
     pub secret_fields: BTreeSet<String>,
+    /// Credential fields `crypto` may use as keys; it refuses every other.
+    pub signing_fields: BTreeSet<String>,
     /// The hosts it may reach.
     pub hosts: Arc<HostGrant>,
     /// Scrubs its secret values from logs and errors.

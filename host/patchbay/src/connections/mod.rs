@@ -111,13 +111,28 @@ pub struct NewConnection {
     /// [`ConnectOptions::public_fields`]); recorded with the connection, so
     /// a new version of the plugin cannot change it.
     pub public_fields: Vec<String>,
+    /// Credential fields the plugin may use through `crypto` (see
+    /// [`ConnectOptions::signing_fields`]); recorded like `public_fields`.
+    pub signing_fields: Vec<String>,
 }
 
-/// Credentials as they are sealed: the values and which fields are public.
+/// What the operator lets the plugin do with which credential fields.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+struct Access {
+    /// Readable through `config`.
+    public: Vec<String>,
+    /// Usable as keys through `crypto`.
+    #[serde(default)]
+    signing: Vec<String>,
+}
+
+/// Credentials as they are sealed: the values and what the plugin may do
+/// with them.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Sealed {
     fields: BTreeMap<String, String>,
-    public: Vec<String>,
+    #[serde(flatten)]
+    access: Access,
 }
 
 /// What a sealed credentials value holds; older rows hold a bare map of
@@ -146,6 +161,8 @@ pub struct ConnectionInfo {
     pub credential_fields: Vec<String>,
     /// The fields the plugin may read; every other one is secret.
     pub public_fields: Vec<String>,
+    /// The fields the plugin may use through `crypto`.
+    pub signing_fields: Vec<String>,
     /// The operator's switch.
     pub enabled: bool,
     /// False until an OAuth2 connection is authorized, and after the
@@ -224,11 +241,12 @@ impl Connections {
         credentials: Credentials,
         settings: Settings,
         id: &str,
-        public_fields: &[String],
+        access: &Access,
     ) -> Result<Connection, ConnectError> {
         let options = ConnectOptions {
             id: Some(id.to_string()),
-            public_fields: public_fields.to_vec(),
+            public_fields: access.public.clone(),
+            signing_fields: access.signing.clone(),
         };
         self.parts
             .connector
@@ -247,7 +265,7 @@ impl Connections {
             })
     }
 
-    fn info(row: &ConnectionRecord, (credentials, public): &(Credentials, Vec<String>)) -> ConnectionInfo {
+    fn info(row: &ConnectionRecord, (credentials, access): &(Credentials, Access)) -> ConnectionInfo {
         ConnectionInfo {
             id: row.id.clone(),
             tenant: row.tenant.clone(),
@@ -255,7 +273,8 @@ impl Connections {
             display_name: row.display_name.clone(),
             settings: row.settings.clone(),
             credential_fields: credentials.names().map(str::to_string).collect(),
-            public_fields: public.clone(),
+            public_fields: access.public.clone(),
+            signing_fields: access.signing.clone(),
             enabled: row.enabled,
             connected: row.connected,
             authorized: row.tokens.is_some(),
@@ -268,8 +287,8 @@ impl Connections {
         }
     }
 
-    /// The connection's credentials and its public fields.
-    fn unsealed(&self, row: &ConnectionRecord) -> Result<(Credentials, Vec<String>), ConnectionsError> {
+    /// The connection's credentials and what the plugin may do with them.
+    fn unsealed(&self, row: &ConnectionRecord) -> Result<(Credentials, Access), ConnectionsError> {
         let context = SealContext::Credentials {
             connection: row.id.clone(),
         };
@@ -278,8 +297,8 @@ impl Connections {
             what: context.to_string(),
         })?;
         Ok(match stored {
-            Stored::Current(sealed) => (sealed.fields.into_iter().collect(), sealed.public),
-            Stored::Bare(fields) => (fields.into_iter().collect(), Vec::new()),
+            Stored::Current(sealed) => (sealed.fields.into_iter().collect(), sealed.access),
+            Stored::Bare(fields) => (fields.into_iter().collect(), Access::default()),
         })
     }
 
@@ -291,7 +310,7 @@ impl Connections {
         &self,
         id: &str,
         credentials: &Credentials,
-        public: &[String],
+        access: &Access,
     ) -> Result<Vec<u8>, ConnectionsError> {
         let key = self.key()?;
         let sealed = Sealed {
@@ -299,7 +318,7 @@ impl Connections {
                 .names()
                 .map(|n| (n.to_string(), credentials.get(n).unwrap_or_default().to_string()))
                 .collect(),
-            public: public.to_vec(),
+            access: access.clone(),
         };
         let plain = serde_json::to_vec(&sealed).expect("credentials serialize");
         Ok(key.seal(&plain, &SealContext::Credentials { connection: id.into() }))
@@ -321,12 +340,16 @@ impl Connections {
             .into());
         }
         // Validates credentials and settings exactly as a call would.
+        let access = Access {
+            public: new.public_fields.clone(),
+            signing: new.signing_fields.clone(),
+        };
         let probe = self.connect_with(
             &new.provider,
             new.credentials.clone(),
             new.settings.clone(),
             &id,
-            &new.public_fields,
+            &access,
         )?;
         let needs_authorization = probe.needs_authorization();
         let row = ConnectionRecord {
@@ -339,7 +362,7 @@ impl Connections {
                 new.display_name.clone()
             },
             settings: new.settings.clone(),
-            credentials: self.seal_credentials(&id, &new.credentials, &new.public_fields)?,
+            credentials: self.seal_credentials(&id, &new.credentials, &access)?,
             tokens: None,
             enabled: true,
             connected: !needs_authorization,
@@ -416,10 +439,11 @@ impl Connections {
             tenant: self.tenant.clone(),
             tokens: self.token_vault(&row.id)?,
         };
-        let (credentials, public_fields) = self.unsealed(row)?;
+        let (credentials, access) = self.unsealed(row)?;
         let options = ConnectOptions {
             id: Some(row.id.clone()),
-            public_fields,
+            public_fields: access.public,
+            signing_fields: access.signing,
         };
         Ok(self
             .parts
@@ -463,15 +487,15 @@ impl Connections {
         credentials: Credentials,
     ) -> Result<ConnectionInfo, ConnectionsError> {
         let row = self.row(id).await?;
-        let (_, public) = self.unsealed(&row)?;
+        let (_, access) = self.unsealed(&row)?;
         self.connect_with(
             &row.provider,
             credentials.clone(),
             row.settings.clone(),
             &row.id,
-            &public,
+            &access,
         )?;
-        let sealed = self.seal_credentials(id, &credentials, &public)?;
+        let sealed = self.seal_credentials(id, &credentials, &access)?;
         self.parts
             .stores
             .connections

@@ -47,8 +47,11 @@ impl CryptoView<'_> {
         out
     }
 
+    /// The value of a signing field. A field the operator did not designate
+    /// for signing is as unknown to `crypto` as an unset one.
     fn secret(&self, field: &str) -> Result<Vec<u8>, CryptoError> {
         self.grant
+            .filter(|c| c.signing_fields.contains(field))
             .and_then(|c| c.credentials.get(field))
             .filter(|v| !v.is_empty())
             .map(|v| v.as_bytes().to_vec())
