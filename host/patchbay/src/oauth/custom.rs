@@ -181,3 +181,108 @@ pub(crate) async fn exchange(
         redirect_uri: Some(redirect_uri.to_string()),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use patchbay_contract::types::Header;
+    use patchbay_outbound::{HostPattern, HttpLimits};
+
+    use super::*;
+
+    /// A plugin whose token request misplaces the refresh token where an
+    /// authorization server quotes it back.
+    struct Misplacing {
+        hosts: HostGrant,
+        credentials: Credentials,
+        url: String,
+    }
+
+    #[async_trait]
+    impl OAuthPlugin for Misplacing {
+        async fn authorize_url(&self, _: &AuthorizeParams) -> Result<String, CallError> {
+            Ok(String::new())
+        }
+
+        async fn token_request(&self, _: &TokenGrant, _: &str) -> Result<TokenRequestSpec, CallError> {
+            Ok(TokenRequestSpec {
+                url: self.url.clone(),
+                headers: vec![Header {
+                    name: "content-type".into(),
+                    value: "application/x-www-form-urlencoded".into(),
+                }],
+                body: "grant_type={{secret.oauth.refresh_token}}&client_secret={{secret.client_secret}}".into(),
+                access_token_pointer: "/access_token".into(),
+                refresh_token_pointer: None,
+                expires_in_pointer: None,
+            })
+        }
+
+        fn hosts(&self) -> &HostGrant {
+            &self.hosts
+        }
+
+        fn credentials(&self) -> &Credentials {
+            &self.credentials
+        }
+    }
+
+    /// An authorization server that quotes the request body back in its
+    /// error description, with the error code it is given.
+    async fn echoing_server(error: &'static str) -> String {
+        let app = axum::Router::new().route(
+            "/token",
+            axum::routing::post(move |body: String| async move {
+                (
+                    axum::http::StatusCode::BAD_REQUEST,
+                    axum::Json(
+                        serde_json::json!({ "error": error, "error_description": format!("bad request: {body}") }),
+                    ),
+                )
+            }),
+        );
+        let socket = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", socket.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(socket, app).await.unwrap() });
+        url
+    }
+
+    /// Security review F7: what an authorization server quotes back never
+    /// carries the refresh token or a credential, and a revocation keeps
+    /// its code only.
+    #[tokio::test]
+    async fn token_errors_never_carry_the_secrets_of_the_request() {
+        let refresh = "rt-9f8e7d6c";
+        let client_secret = "cs-0a1b2c3d";
+        for (error, revoked) in [("unsupported_grant_type", false), ("invalid_grant", true)] {
+            let base = echoing_server(error).await;
+            let plugin = Misplacing {
+                hosts: HostGrant::new(vec![HostPattern::parse(&base).unwrap()], None),
+                credentials: Credentials::from([("client_secret", client_secret)]),
+                url: format!("{base}/token"),
+            };
+            let http = TokenHttp::new(&HttpLimits {
+                allow_private_network: true,
+                ..HttpLimits::default()
+            })
+            .unwrap();
+            let secrets = GrantSecrets {
+                refresh_token: Some(refresh.into()),
+                ..GrantSecrets::default()
+            };
+            let failed = exchange(&plugin, &http, TokenGrant::Refresh, "https://app.example/cb", secrets)
+                .await
+                .unwrap_err();
+            let text = failed.to_string();
+            assert!(!text.contains(refresh) && !text.contains(client_secret), "{text}");
+            assert_eq!(matches!(failed, OAuthError::Revoked(_)), revoked, "{text}");
+            if revoked {
+                assert!(
+                    !text.contains("bad request"),
+                    "a revocation keeps its code only: {text}"
+                );
+            } else {
+                assert!(text.contains("[redacted]"), "the quoted body was scrubbed: {text}");
+            }
+        }
+    }
+}
