@@ -303,3 +303,27 @@ async fn a_plugin_described_flow_keeps_its_tokens_in_the_same_vault() {
     assert_eq!(token["grant"], "refresh_token", "{token}");
     assert_eq!(token["client"], "short-lived-custom");
 }
+
+/// Security review F16: a connection opened before the vault key is
+/// rotated seals the tokens it refreshes with the key in force, so the
+/// next rotation (and the next process) can still open them.
+#[tokio::test]
+async fn connections_open_across_a_key_rotation_seal_with_the_new_key() {
+    let upstream = Hostile::start().await.unwrap();
+    let host = host().await;
+    let connections = host.connections("acme");
+    let id = authorized(&connections, &upstream, "short-lived-rotation").await;
+    let connection = connections.open(&id).await.unwrap();
+    host.rotate_vault_key(patchbay::vault::VaultKey::generate())
+        .await
+        .unwrap();
+    // Short-lived tokens are refreshed on every use: this one is sealed now.
+    let echo = request(&connection, format!("{}/echo", upstream.server.url())).await;
+    assert_eq!(echo["status"], 200, "{echo}");
+    host.rotate_vault_key(patchbay::vault::VaultKey::generate())
+        .await
+        .expect("every stored value opens with the key in force");
+    let reopened = connections.open(&id).await.unwrap();
+    let echo = request(&reopened, format!("{}/echo", upstream.server.url())).await;
+    assert_eq!(echo["status"], 200, "{echo}");
+}

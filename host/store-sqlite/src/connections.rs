@@ -130,12 +130,14 @@ impl ConnectionStore for SqliteStore {
         .await
     }
 
-    async fn tokens(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        let id = id.to_string();
+    async fn tokens(&self, tenant: &str, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let (tenant, id) = (tenant.to_string(), id.to_string());
         self.with_db(move |db| {
-            db.query_row("SELECT tokens FROM connections WHERE id = ?1", params![id], |row| {
-                row.get::<_, Option<Vec<u8>>>(0)
-            })
+            db.query_row(
+                "SELECT tokens FROM connections WHERE tenant = ?1 AND id = ?2",
+                params![tenant, id],
+                |row| row.get::<_, Option<Vec<u8>>>(0),
+            )
             .optional()
             .map(Option::flatten)
             .map_err(backend)
@@ -146,20 +148,21 @@ impl ConnectionStore for SqliteStore {
     /// Stores (or clears) the sealed tokens and the connected state; a
     async fn set_tokens(
         &self,
+        tenant: &str,
         id: &str,
         sealed: Option<Vec<u8>>,
         connected: bool,
         failure: Option<String>,
     ) -> Result<(), StoreError> {
-        let id = id.to_string();
+        let (tenant, id) = (tenant.to_string(), id.to_string());
         self.with_db(move |db| {
             db.execute(
                 "UPDATE connections SET tokens = ?2, connected = ?3,
                      last_failure = coalesce(?4, last_failure),
                      last_failure_at = CASE WHEN ?4 IS NULL THEN last_failure_at ELSE ?5 END,
                      updated_at = ?5
-                 WHERE id = ?1",
-                params![id, sealed, connected, failure, now()],
+                 WHERE id = ?1 AND tenant = ?6",
+                params![id, sealed, connected, failure, now(), tenant],
             )
             .map(|_| ())
             .map_err(backend)

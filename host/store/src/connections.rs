@@ -54,12 +54,13 @@ pub trait ConnectionStore: Send + Sync + 'static {
     /// Replaces the sealed credentials; the breaker starts over. Whether the
     /// connection exists.
     async fn set_credentials(&self, tenant: &str, id: &str, sealed: Vec<u8>) -> Result<bool, StoreError>;
-    /// The sealed tokens of a connection, if it has any.
-    async fn tokens(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError>;
-    /// Stores (or clears) the sealed tokens and the connected state; a
-    /// failure message is recorded when given.
+    /// The sealed tokens of a tenant's connection, if it has any.
+    async fn tokens(&self, tenant: &str, id: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Stores (or clears) the sealed tokens and the connected state of a
+    /// tenant's connection; a failure message is recorded when given.
     async fn set_tokens(
         &self,
+        tenant: &str,
         id: &str,
         sealed: Option<Vec<u8>>,
         connected: bool,

@@ -235,19 +235,25 @@ impl ConnectionStore for MemoryStore {
         Ok(true)
     }
 
-    async fn tokens(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.state().connections.get(id).and_then(|r| r.tokens.clone()))
+    async fn tokens(&self, tenant: &str, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .state()
+            .connections
+            .get(id)
+            .filter(|r| r.tenant == tenant)
+            .and_then(|r| r.tokens.clone()))
     }
 
     async fn set_tokens(
         &self,
+        tenant: &str,
         id: &str,
         sealed: Option<Vec<u8>>,
         connected: bool,
         failure: Option<String>,
     ) -> Result<(), StoreError> {
         let mut state = self.state();
-        if let Some(row) = state.connections.get_mut(id) {
+        if let Some(row) = state.connections.get_mut(id).filter(|r| r.tenant == tenant) {
             let now = unix_now();
             row.tokens = sealed;
             row.connected = connected;

@@ -427,9 +427,11 @@ impl Connections {
     }
 
     fn token_vault(&self, id: &str) -> Result<TokenVault, ConnectionsError> {
+        self.key()?;
         Ok(TokenVault {
             store: Arc::clone(&self.parts.stores.connections),
-            key: self.key()?,
+            keys: Arc::clone(&self.parts.key),
+            tenant: self.tenant.clone(),
             connection_id: id.to_string(),
         })
     }

@@ -6,9 +6,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use oauth2::TokenResponse as _;
 use oauth2::basic::BasicTokenResponse;
-use patchbay_secrets::{SealContext, VaultKey};
+use patchbay_secrets::SealContext;
 use patchbay_store::ConnectionStore;
 use serde::{Deserialize, Serialize};
+
+use crate::vault_key::KeyHolder;
 
 /// A token is refreshed when it has less than this left.
 const REFRESH_MARGIN: Duration = Duration::from_secs(60);
@@ -84,11 +86,14 @@ impl TokenSet {
     }
 }
 
-/// Where a stored connection's tokens are kept.
+/// Where a stored connection's tokens are kept: its tenant's row, sealed
+/// with the key in force at the time (a rotation applies to connections
+/// already open).
 #[derive(Clone)]
 pub(crate) struct TokenVault {
     pub store: Arc<dyn ConnectionStore>,
-    pub key: VaultKey,
+    pub keys: Arc<KeyHolder>,
+    pub tenant: String,
     pub connection_id: String,
 }
 
@@ -102,13 +107,14 @@ impl TokenVault {
     pub(crate) async fn load(&self) -> Result<Option<TokenSet>, String> {
         let Some(sealed) = self
             .store
-            .tokens(&self.connection_id)
+            .tokens(&self.tenant, &self.connection_id)
             .await
             .map_err(|e| e.to_string())?
         else {
             return Ok(None);
         };
-        let plain = self.key.open(&sealed, &self.context()).map_err(|e| e.to_string())?;
+        let key = self.keys.get().map_err(|e| e.to_string())?;
+        let plain = key.open(&sealed, &self.context()).map_err(|e| e.to_string())?;
         serde_json::from_slice(&plain)
             .map(Some)
             .map_err(|e| format!("the stored tokens are unreadable: {e}"))
@@ -116,9 +122,10 @@ impl TokenVault {
 
     pub(crate) async fn save(&self, tokens: &TokenSet) -> Result<(), String> {
         let plain = serde_json::to_vec(tokens).expect("tokens serialize");
-        let sealed = self.key.seal(&plain, &self.context());
+        let key = self.keys.get().map_err(|e| e.to_string())?;
+        let sealed = key.seal(&plain, &self.context());
         self.store
-            .set_tokens(&self.connection_id, Some(sealed), true, None)
+            .set_tokens(&self.tenant, &self.connection_id, Some(sealed), true, None)
             .await
             .map_err(|e| e.to_string())
     }
@@ -126,7 +133,7 @@ impl TokenVault {
     pub(crate) async fn revoke(&self, why: &OAuthError) {
         if let Err(error) = self
             .store
-            .set_tokens(&self.connection_id, None, false, Some(why.to_string()))
+            .set_tokens(&self.tenant, &self.connection_id, None, false, Some(why.to_string()))
             .await
         {
             tracing::error!(%error, connection = %self.connection_id, "cannot mark the connection disconnected");

@@ -80,17 +80,31 @@ pub async fn connections<S: ConnectionStore + KvStore + CircuitStore + Authoriza
         "credentials are per tenant"
     );
 
-    assert_eq!(store.tokens("shop-1").await.unwrap(), None);
+    assert_eq!(store.tokens("acme", "shop-1").await.unwrap(), None);
     store
-        .set_tokens("shop-1", Some(b"sealed-tokens".to_vec()), true, None)
+        .set_tokens("acme", "shop-1", Some(b"sealed-tokens".to_vec()), true, None)
         .await
         .unwrap();
     assert_eq!(
-        store.tokens("shop-1").await.unwrap().as_deref(),
+        store.tokens("acme", "shop-1").await.unwrap().as_deref(),
         Some(&b"sealed-tokens"[..])
     );
+    assert_eq!(
+        store.tokens("globex", "shop-1").await.unwrap(),
+        None,
+        "tokens are per tenant"
+    );
     store
-        .set_tokens("shop-1", None, false, Some("the provider revoked it".into()))
+        .set_tokens("globex", "shop-1", Some(b"theirs".to_vec()), true, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.tokens("acme", "shop-1").await.unwrap().as_deref(),
+        Some(&b"sealed-tokens"[..]),
+        "another tenant cannot write them"
+    );
+    store
+        .set_tokens("acme", "shop-1", None, false, Some("the provider revoked it".into()))
         .await
         .unwrap();
     let row = store.connection("acme", "shop-1").await.unwrap().unwrap();
@@ -101,7 +115,7 @@ pub async fn connections<S: ConnectionStore + KvStore + CircuitStore + Authoriza
     );
     assert_eq!(row.last_failure.as_deref(), Some("the provider revoked it"));
     store
-        .set_tokens("shop-1", Some(b"again".to_vec()), true, None)
+        .set_tokens("acme", "shop-1", Some(b"again".to_vec()), true, None)
         .await
         .unwrap();
     let row = store.connection("acme", "shop-1").await.unwrap().unwrap();

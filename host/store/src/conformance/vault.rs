@@ -16,7 +16,7 @@ pub async fn vault<S: VaultStore + ConnectionStore + AuthorizationStore>(store: 
     store.insert_connection(record("acme", "a")).await.unwrap();
     store.insert_connection(record("globex", "b")).await.unwrap();
     store
-        .set_tokens("b", Some(b"tokens-b".to_vec()), true, None)
+        .set_tokens("globex", "b", Some(b"tokens-b".to_vec()), true, None)
         .await
         .unwrap();
     store
