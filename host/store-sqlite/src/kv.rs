@@ -31,7 +31,7 @@ impl KvStore for SqliteStore {
     ) -> Result<(), StoreError> {
         limits.check(key, value)?;
         let (namespace, key, value) = (namespace.to_string(), key.to_string(), value.to_vec());
-        let max_keys = limits.max_keys;
+        let (max_keys, limits) = (limits.max_keys, limits.clone());
         self.with_db(move |db| {
             let now = now();
             let tx = db.transaction().map_err(backend)?;
@@ -40,6 +40,14 @@ impl KvStore for SqliteStore {
                 params![namespace, now],
             )
             .map_err(backend)?;
+            let others: i64 = tx
+                .query_row(
+                    "SELECT COALESCE(SUM(length(value)), 0) FROM kv WHERE namespace = ?1 AND key != ?2",
+                    params![namespace, key],
+                    |row| row.get(0),
+                )
+                .map_err(backend)?;
+            limits.check_room(others.max(0) as u64, value.len())?;
             let exists: bool = tx
                 .query_row(
                     "SELECT 1 FROM kv WHERE namespace = ?1 AND key = ?2",

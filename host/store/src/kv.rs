@@ -11,6 +11,8 @@ pub struct KvLimits {
     pub max_value_bytes: usize,
     /// Live keys per connection.
     pub max_keys: u64,
+    /// Bytes of values per connection.
+    pub max_bytes: u64,
 }
 
 impl Default for KvLimits {
@@ -19,6 +21,7 @@ impl Default for KvLimits {
             max_key_bytes: 512,
             max_value_bytes: 1024 * 1024,
             max_keys: 10_000,
+            max_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -42,6 +45,19 @@ impl KvLimits {
                 "a value of {} bytes is over the limit of {} bytes",
                 value.len(),
                 self.max_value_bytes
+            )));
+        }
+        Ok(())
+    }
+
+    /// Checks that a namespace holding `others` bytes in its other keys has
+    /// room for a value of `len` bytes.
+    pub fn check_room(&self, others: u64, len: usize) -> Result<(), StoreError> {
+        if others.saturating_add(len as u64) > self.max_bytes {
+            return Err(StoreError::Quota(format!(
+                "the connection's values would take {} bytes, over the limit of {} bytes",
+                others.saturating_add(len as u64),
+                self.max_bytes
             )));
         }
         Ok(())

@@ -95,6 +95,13 @@ impl KvStore for MemoryStore {
             .kv
             .retain(|(ns, _), (_, expires)| ns != namespace || live(*expires, now));
         let id = (namespace.to_string(), key.to_string());
+        let others: u64 = state
+            .kv
+            .iter()
+            .filter(|((ns, k), _)| ns == namespace && k != key)
+            .map(|(_, (v, _))| v.len() as u64)
+            .sum();
+        limits.check_room(others, value.len())?;
         if !state.kv.contains_key(&id) {
             let count = state.kv.keys().filter(|(ns, _)| ns == namespace).count() as u64;
             if count >= limits.max_keys {

@@ -67,6 +67,7 @@ pub async fn kv(store: &dyn KvStore) {
         max_key_bytes: 8,
         max_value_bytes: 4,
         max_keys: 2,
+        ..KvLimits::default()
     };
     assert!(matches!(
         store.set("q", "", b"v", None, &small).await,
@@ -106,4 +107,25 @@ pub async fn kv(store: &dyn KvStore) {
         .set("q", "three", b"3", None, &small)
         .await
         .expect("deleted and expired keys free room");
+
+    let bytes = KvLimits {
+        max_bytes: 10,
+        ..KvLimits::default()
+    };
+    store.set("b", "one", b"123456", None, &bytes).await.unwrap();
+    assert!(
+        matches!(
+            store.set("b", "two", b"12345", None, &bytes).await,
+            Err(StoreError::Quota(_))
+        ),
+        "the bytes of a namespace are bounded, not only its keys"
+    );
+    store
+        .set("b", "one", b"1234567890", None, &bytes)
+        .await
+        .expect("a replaced value frees its bytes");
+    store
+        .set("b2", "two", b"12345", None, &bytes)
+        .await
+        .expect("bytes are per namespace");
 }
