@@ -379,7 +379,7 @@ pub(crate) async fn run_vault(args: VaultArgs) -> Result<(), Failure> {
     let new_key = VaultKey::generate();
     // The new key is on disk before the database changes, so a crash
     // between the two leaves a key that opens the database.
-    let staged = target.with_extension("key-new");
+    let staged = super::host_options::staged_key_file(&target);
     new_key.write_file(&staged).map_err(|e| Failure::fault(e.to_string()))?;
     let count = host
         .rotate_vault_key(new_key.clone())
@@ -392,6 +392,12 @@ pub(crate) async fn run_vault(args: VaultArgs) -> Result<(), Failure> {
             target.display()
         ))
     })?;
+    // The rename is durable only once its directory is.
+    if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| Failure::fault(format!("cannot sync {}: {e}", dir.display())))?;
+    }
     println!(
         "re-encrypted {count} connection(s); the new key (fingerprint {}) is in {}",
         new_key.fingerprint(),

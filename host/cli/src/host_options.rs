@@ -76,10 +76,33 @@ impl HostOptions {
         self.host_with(self.vault_key()?).await
     }
 
-    /// A host with a key read already.
+    /// A host with a key read already. When the key does not fit the
+    /// database and a staged key from an interrupted rotation does, says so.
     pub(crate) async fn host_with(&self, key: VaultKey) -> Result<Host, Failure> {
-        build(self.builder().vault_key(key)).await
+        match self.builder().vault_key(key).build().await {
+            Ok(host) => Ok(host),
+            Err(error @ patchbay::HostError::Vault(patchbay::vault::VaultError::WrongKey { .. })) => {
+                let staged = staged_key_file(&self.key_file());
+                let hint = if staged.is_file() {
+                    format!(
+                        "; a key rotation was interrupted after the database was re-encrypted: \
+                         the new key is in {}, move it to {}",
+                        staged.display(),
+                        self.key_file().display()
+                    )
+                } else {
+                    String::new()
+                };
+                Err(Failure::of(error.kind(), format!("{error}{hint}")))
+            }
+            Err(error) => Err(Failure::of(error.kind(), error.to_string())),
+        }
     }
+}
+
+/// Where a rotation stages the new key before the database changes.
+pub(crate) fn staged_key_file(key_file: &std::path::Path) -> PathBuf {
+    key_file.with_extension("key-new")
 }
 
 /// Builds a host; a failure is the operator's configuration.

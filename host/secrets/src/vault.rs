@@ -172,8 +172,8 @@ impl VaultKey {
         if let Ok(text) = std::env::var(KEY_ENV) {
             return Self::parse(&text, KeyOrigin::Environment);
         }
-        match std::fs::read_to_string(file) {
-            Ok(text) => Self::parse(&text, KeyOrigin::File(file.to_path_buf())),
+        match std::fs::metadata(file) {
+            Ok(_) => Self::read_file(file),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 let mut key = Self::generate();
                 if !key.write_new_file(file)? {
@@ -190,12 +190,32 @@ impl VaultKey {
         }
     }
 
-    /// Reads a key file.
+    /// Reads a key file, which must be private: owned by the user running
+    /// the host and readable by no one else.
     pub fn read_file(file: &Path) -> Result<Self, VaultError> {
-        let text = std::fs::read_to_string(file).map_err(|e| VaultError::KeyFile {
+        let failed = |reason: String| VaultError::KeyFile {
             path: file.to_path_buf(),
-            reason: e.to_string(),
-        })?;
+            reason,
+        };
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt as _;
+            let meta = std::fs::metadata(file).map_err(|e| failed(e.to_string()))?;
+            let user = rustix::process::geteuid().as_raw();
+            if meta.uid() != user {
+                return Err(failed(format!(
+                    "it belongs to user {}, not to the user running the host ({user})",
+                    meta.uid()
+                )));
+            }
+            if meta.mode() & 0o077 != 0 {
+                return Err(failed(format!(
+                    "others may read or write it (mode {:o}); make it private: chmod 600",
+                    meta.mode() & 0o777
+                )));
+            }
+        }
+        let text = std::fs::read_to_string(file).map_err(|e| failed(e.to_string()))?;
         Self::parse(&text, KeyOrigin::File(file.to_path_buf()))
     }
 
@@ -231,12 +251,22 @@ impl VaultKey {
             path: file.to_path_buf(),
             reason,
         };
-        if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| failed(format!("cannot create its directory: {e}")))?;
+        if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty() && !p.exists()) {
+            let mut builder = std::fs::DirBuilder::new();
+            builder.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+            builder
+                .create(parent)
+                .map_err(|e| failed(format!("cannot create its directory: {e}")))?;
         }
-        let temporary = file.with_extension(format!("key-tmp-{}", std::process::id()));
+        // A fresh file of an unguessable name: never an existing one or a
+        // link planted where the key is about to be written.
+        let mut nonce = [0u8; 8];
+        rand::rng().fill_bytes(&mut nonce);
+        let temporary = file.with_extension(format!("key-tmp-{}-{}", std::process::id(), hex::encode(nonce)));
         let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
+        options.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         let mut out = options.open(&temporary).map_err(|e| failed(e.to_string()))?;
@@ -411,6 +441,14 @@ mod tests {
         }
         let again = VaultKey::load_or_create(&path).unwrap();
         assert_eq!(again.bytes, created.bytes);
-        assert_eq!(again.origin(), &KeyOrigin::File(path));
+        assert_eq!(again.origin(), &KeyOrigin::File(path.clone()));
+        // Security review F20: a key file others may read is refused.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+            let refused = VaultKey::load_or_create(&path).unwrap_err().to_string();
+            assert!(refused.contains("chmod 600"), "{refused}");
+        }
     }
 }

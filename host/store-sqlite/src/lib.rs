@@ -99,9 +99,33 @@ impl SqliteStore {
     /// Opens (creating when needed) the database at `path`.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let path = path.as_ref();
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
+        // The database holds settings, kv data and failure messages in clear:
+        // a new one is private to its owner (0700 directory, 0600 file, and
+        // SQLite gives its journal files the file's mode).
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty() && !p.exists()) {
+            let mut builder = std::fs::DirBuilder::new();
+            builder.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+            builder
+                .create(parent)
                 .map_err(|e| StoreError::Backend(format!("cannot create {}: {e}", parent.display())))?;
+        }
+        if !path.exists() {
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            match options.open(path) {
+                Ok(_) => {}
+                Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(error) => {
+                    return Err(StoreError::Backend(format!(
+                        "cannot create {}: {error}",
+                        path.display()
+                    )));
+                }
+            }
         }
         let db =
             Connection::open(path).map_err(|e| StoreError::Backend(format!("cannot open {}: {e}", path.display())))?;
@@ -189,6 +213,19 @@ mod tests {
     #[tokio::test]
     async fn rates() {
         conformance::rates(&SqliteStore::in_memory().unwrap()).await;
+    }
+
+    /// Security review F20: a new database and its directory are private.
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_new_database_is_private() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state/patchbay.db");
+        SqliteStore::open(&path).unwrap();
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(path.parent().unwrap()), 0o700);
+        assert_eq!(mode(&path), 0o600);
     }
 
     #[tokio::test]
