@@ -199,7 +199,7 @@ fn print_table(connections: &[ConnectionInfo]) {
             c.id,
             c.provider,
             state(c),
-            c.display_name
+            super::printable(&c.display_name)
         );
     }
 }

@@ -65,8 +65,9 @@ pub(crate) async fn run(args: Args) -> Result<(), Failure> {
         return Ok(());
     }
     let m = plugin.manifest();
-    println!("{}  {} {}", plugin.key(), m.display_name, m.version);
-    println!("  {}", m.description);
+    let p = |text: &str| super::printable(text).into_owned();
+    println!("{}  {} {}", plugin.key(), p(&m.display_name), p(&m.version));
+    println!("  {}", p(&m.description));
     println!(
         "  file           {} ({} bytes, sha256 {})",
         plugin.path().display(),
@@ -84,17 +85,34 @@ pub(crate) async fn run(args: Args) -> Result<(), Failure> {
             capabilities.iter().map(|c| c.name()).collect::<Vec<_>>().join(", ")
         }
     );
-    println!("  allowed hosts  {}", m.allowed_hosts.join(", "));
+    println!("  allowed hosts  {}", p(&m.allowed_hosts.join(", ")));
+    // Where the host will send the OAuth client's credentials (and users).
+    if let Some(oauth2) = &m.auth.oauth2 {
+        println!("  oauth2 token   {}", p(&oauth2.token_url));
+        if let Some(authorize) = &oauth2.authorize_url {
+            println!("  oauth2 login   {}", p(authorize));
+        }
+        println!(
+            "  oauth2 client  {} / {}",
+            p(&oauth2.client_id_field),
+            p(&oauth2.client_secret_field)
+        );
+    }
     for field in &m.credentials {
         let flags = [field.secret.then_some("secret"), field.required.then_some("required")];
         let flags: Vec<&str> = flags.into_iter().flatten().collect();
-        println!("  credential     {} ({}) {}", field.name, field.label, flags.join(", "));
+        println!(
+            "  credential     {} ({}) {}",
+            p(&field.name),
+            p(&field.label),
+            flags.join(", ")
+        );
     }
     for field in &m.settings {
         println!(
             "  setting        {} ({}){}",
-            field.name,
-            field.label,
+            p(&field.name),
+            p(&field.label),
             if field.required { " required" } else { "" }
         );
     }

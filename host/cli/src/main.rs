@@ -101,6 +101,21 @@ fn exit_code(kind: ErrorKind) -> (u8, &'static str) {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    /// Security review F22: text from a plugin cannot drive the terminal.
+    #[test]
+    fn control_characters_are_shown_not_sent() {
+        assert_eq!(printable("plain text\nnext"), "plain text\nnext");
+        let hostile = "ok\u{1b}]0;owned\u{7}\u{1b}[2J";
+        let shown = printable(hostile);
+        assert!(!shown.contains('\u{1b}') && !shown.contains('\u{7}'), "{shown:?}");
+        assert!(shown.contains("\\u{1b}"), "{shown:?}");
+    }
+}
+
 #[derive(Parser)]
 #[command(
     name = "patchbay",
@@ -188,6 +203,24 @@ pub(crate) fn default_cache() -> PathBuf {
     user_path("PATCHBAY_CACHE", "XDG_CACHE_HOME", ".cache", "compiled")
 }
 
+/// Text a plugin, a provider or a tenant controls, made safe for a
+/// terminal: control characters (escape sequences that could rewrite the
+/// screen or set the window title) are shown escaped, not sent.
+pub(crate) fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(
+        text.chars()
+            .map(|c| match c {
+                '\n' | '\t' => c.to_string(),
+                c if c.is_control() => c.escape_default().to_string(),
+                c => c.to_string(),
+            })
+            .collect(),
+    )
+}
+
 pub(crate) fn print_json(value: &serde_json::Value) {
     println!(
         "{}",
@@ -236,7 +269,7 @@ fn main() -> ExitCode {
                 }
                 eprintln!("{report}");
             } else {
-                eprintln!("error: {}", failure.message);
+                eprintln!("error: {}", printable(&failure.message));
             }
             ExitCode::from(failure.code)
         }

@@ -105,6 +105,54 @@ pub(crate) fn validate_manifest(
     Ok(())
 }
 
+/// Checks that the manifest shown (the JSON of a second `manifest()` call)
+/// is the one enforced, in what matters for security: a plugin that
+/// answers differently the second time is refused.
+pub(crate) fn same_manifest(manifest: &PluginManifest, shown: &serde_json::Value) -> Result<(), String> {
+    use serde_json::{Value, json};
+    let oauth2 = manifest.auth.oauth2.as_ref().map(|o| {
+        json!({
+            "authorize-url": o.authorize_url,
+            "token-url": o.token_url,
+            "client-id-field": o.client_id_field,
+            "client-secret-field": o.client_secret_field,
+            "scopes": o.scopes,
+        })
+    });
+    let shown_oauth2 = match &shown["auth"]["oauth2"] {
+        Value::Null => None,
+        o => Some(json!({
+            "authorize-url": o["authorize-url"],
+            "token-url": o["token-url"],
+            "client-id-field": o["client-id-field"],
+            "client-secret-field": o["client-secret-field"],
+            "scopes": o["scopes"],
+        })),
+    };
+    let credentials: Vec<Value> = manifest
+        .credentials
+        .iter()
+        .map(|c| json!({ "name": c.name, "secret": c.secret }))
+        .collect();
+    let shown_credentials: Vec<Value> = shown["credentials"]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .map(|c| json!({ "name": c["name"], "secret": c["secret"] }))
+                .collect()
+        })
+        .unwrap_or_default();
+    let same = shown["name"] == json!(manifest.name)
+        && shown["allowed-hosts"] == json!(manifest.allowed_hosts)
+        && shown_oauth2 == oauth2
+        && shown_credentials == credentials;
+    if same {
+        Ok(())
+    } else {
+        Err("manifest() answered differently when called twice: the plugin is refused".into())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use patchbay_contract::types::{
@@ -167,6 +215,25 @@ mod tests {
             burst: 40,
         });
         check(&m).unwrap();
+    }
+
+    /// F22: the manifest shown must be the manifest enforced.
+    #[test]
+    fn a_second_answer_that_differs_is_refused() {
+        let m = manifest();
+        let shown = serde_json::json!({
+            "name": "probe",
+            "allowed-hosts": ["https://api.example.com"],
+            "auth": { "strategy": "none", "oauth2": null },
+            "credentials": [{ "name": "api_key", "secret": true }],
+        });
+        same_manifest(&m, &shown).unwrap();
+        let mut benign = shown.clone();
+        benign["allowed-hosts"] = serde_json::json!([]);
+        assert!(same_manifest(&m, &benign).is_err());
+        let mut downgraded = shown;
+        downgraded["credentials"][0]["secret"] = serde_json::json!(false);
+        assert!(same_manifest(&m, &downgraded).is_err());
     }
 
     /// F1: the OAuth2 client id and secret are fields the connection declares.

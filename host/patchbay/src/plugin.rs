@@ -212,10 +212,12 @@ impl Plugin {
                 path: path.to_path_buf(),
                 reason: format!("calling manifest() failed: {e}"),
             })?;
-        validate_manifest(&manifest, &exported, &contract_version).map_err(|reason| LoadError::Manifest {
-            path: path.to_path_buf(),
-            reason,
-        })?;
+        validate_manifest(&manifest, &exported, &contract_version)
+            .and_then(|()| crate::manifest::same_manifest(&manifest, &manifest_json))
+            .map_err(|reason| LoadError::Manifest {
+                path: path.to_path_buf(),
+                reason,
+            })?;
         Ok(Self {
             key: Arc::from(format!(
                 "{}/{}",
