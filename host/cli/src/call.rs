@@ -72,6 +72,12 @@ fn read_input(input: Option<&str>) -> Result<Value, Failure> {
 }
 
 fn credentials(args: &Args) -> Result<Credentials, Failure> {
+    if !args.credentials.is_empty() {
+        eprintln!(
+            "warning: --credential values are visible to other users of this machine (ps, /proc) \
+             and stay in shell history; prefer --credentials-file"
+        );
+    }
     let mut credentials = match &args.credentials_file {
         Some(path) => super::credentials_file(path)?,
         None => Credentials::new(),

@@ -108,7 +108,9 @@ enum Command {
     /// Finish OAuth2 authorization with the URL the provider redirected to
     /// (or its `code` and `state`).
     Callback {
-        /// The full redirect URL, with `code` and `state` in its query.
+        /// The full redirect URL, with `code` and `state` in its query; `-`
+        /// reads it from stdin (a code on the command line is visible to
+        /// other users of the machine while it runs).
         #[arg(long, conflicts_with_all = ["code", "state"])]
         url: Option<String>,
         /// The authorization code.
@@ -309,6 +311,16 @@ pub(crate) async fn run(args: Args) -> Result<(), Failure> {
             code,
             state: given_state,
         } => {
+            let url = match url.as_deref() {
+                Some("-") => {
+                    let mut line = String::new();
+                    std::io::stdin()
+                        .read_line(&mut line)
+                        .map_err(|e| Failure::usage(format!("cannot read the callback URL from stdin: {e}")))?;
+                    Some(line.trim().to_string())
+                }
+                _ => url,
+            };
             let (code, callback_state) = match (url, code, given_state) {
                 (Some(url), _, _) => {
                     let parsed = url::Url::parse(&url)
