@@ -30,7 +30,8 @@ pub(crate) struct Args {
     #[arg(long = "json", value_name = "INPUT")]
     input: Option<String>,
     /// A credential, NAME=VALUE (repeatable). Prefer --credentials-file: values
-    /// on the command line end up in shell history.
+    /// on the command line end up in shell history and are visible to other
+    /// users of the machine while the command runs.
     #[arg(long = "credential", value_name = "NAME=VALUE")]
     credentials: Vec<String>,
     /// A JSON object of credentials, {"NAME": "VALUE"}.
@@ -72,12 +73,6 @@ fn read_input(input: Option<&str>) -> Result<Value, Failure> {
 }
 
 fn credentials(args: &Args) -> Result<Credentials, Failure> {
-    if !args.credentials.is_empty() {
-        eprintln!(
-            "warning: --credential values are visible to other users of this machine (ps, /proc) \
-             and stay in shell history; prefer --credentials-file"
-        );
-    }
     let mut credentials = match &args.credentials_file {
         Some(path) => super::credentials_file(path)?,
         None => Credentials::new(),
