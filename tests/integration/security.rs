@@ -44,6 +44,35 @@ fn client() -> Credentials {
     ])
 }
 
+/// Stores a connection of the plugin-described flow (`custom-oauth`) whose
+/// token endpoint is `token_server`, starts its authorization and completes
+/// it; returns why that failed.
+async fn custom_flow_exchange(host: &Host, token_server: &str) -> patchbay::ConnectionsError {
+    let connections = host.connections("acme");
+    let info = connections
+        .add(NewConnection {
+            provider: "other/custom-oauth".into(),
+            credentials: Credentials::from([("client_id", "app"), ("client_secret", "s3cr3t")]),
+            settings: Settings::from([
+                ("api".to_string(), "https://api.example.com".to_string()),
+                ("auth_server".to_string(), token_server.to_string()),
+            ]),
+            // Its authorization URL carries the client id.
+            public_fields: vec!["client_id".into()],
+            ..NewConnection::default()
+        })
+        .await
+        .unwrap();
+    let started = connections
+        .authorize(&info.id, "https://app.example.com/cb")
+        .await
+        .unwrap();
+    connections
+        .complete_authorization(&started.state, "x")
+        .await
+        .unwrap_err()
+}
+
 async fn oauth_request(connection: &patchbay::Connection, url: String) -> Value {
     let out = connection
         .call_json(
@@ -119,31 +148,7 @@ async fn token_requests_to_private_literal_addresses_are_refused() {
     let dir = guests(&["custom-oauth", "probe"]);
     let host = Host::builder().plugins_dir(dir.path()).build().await.unwrap();
     assert!(host.load_failures().is_empty(), "{:?}", host.load_failures());
-    let connections = host.connections("acme");
-    let info = connections
-        .add(NewConnection {
-            provider: "other/custom-oauth".into(),
-            display_name: String::new(),
-            credentials: Credentials::from([("client_id", "app"), ("client_secret", "s3cr3t")]),
-            settings: Settings::from([
-                ("api".to_string(), "https://api.example.com".to_string()),
-                ("auth_server".to_string(), token_server.clone()),
-            ]),
-            id: None,
-            public_fields: vec!["client_id".into()],
-            signing_fields: vec![],
-        })
-        .await
-        .unwrap();
-    let started = connections
-        .authorize(&info.id, "https://app.example.com/cb")
-        .await
-        .unwrap();
-    let refused = connections
-        .complete_authorization(&started.state, "x")
-        .await
-        .unwrap_err();
-    let text = refused.to_string();
+    let text = custom_flow_exchange(&host, &token_server).await.to_string();
     assert!(text.contains("127.0.0.1") && text.contains("not allowed"), "{text}");
 
     let settings = Settings::from([
@@ -171,30 +176,7 @@ async fn token_responses_are_size_capped() {
     tokio::spawn(async move { axum::serve(socket, app).await.unwrap() });
     let dir = guests(&["custom-oauth"]);
     let host = builder().plugins_dir(dir.path()).build().await.unwrap();
-    let connections = host.connections("acme");
-    let info = connections
-        .add(NewConnection {
-            provider: "other/custom-oauth".into(),
-            display_name: String::new(),
-            credentials: Credentials::from([("client_id", "app"), ("client_secret", "s3cr3t")]),
-            settings: Settings::from([
-                ("api".to_string(), "https://api.example.com".to_string()),
-                ("auth_server".to_string(), token_server),
-            ]),
-            id: None,
-            public_fields: vec!["client_id".into()],
-            signing_fields: vec![],
-        })
-        .await
-        .unwrap();
-    let started = connections
-        .authorize(&info.id, "https://app.example.com/cb")
-        .await
-        .unwrap();
-    let refused = connections
-        .complete_authorization(&started.state, "x")
-        .await
-        .unwrap_err();
+    let refused = custom_flow_exchange(&host, &token_server).await;
     assert!(refused.to_string().contains("larger than"), "{refused}");
 }
 

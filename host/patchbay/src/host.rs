@@ -193,7 +193,7 @@ impl Host {
     ///     display_name: "Acme shop".into(),
     ///     credentials: Credentials::from([("consumer_key", "ck_..."), ("consumer_secret", "cs_...")]),
     ///     settings: Settings::from([("domain".to_string(), "https://shop.example.com".to_string())]),
-    ///     id: None,
+    ///     ..NewConnection::default()                 // a random id; every credential secret
     /// }).await?;
     /// let orders = shops.open(&info.id).await?.call_json("shop.get-orders", &serde_json::json!({"query": {}})).await?;
     /// # Ok(()) }

@@ -95,7 +95,7 @@ impl From<KeyCheckError> for ConnectionsError {
 }
 
 /// A connection to store.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct NewConnection {
     /// `family/name` of the provider.
     pub provider: String,

@@ -47,14 +47,18 @@ impl HttpDoor {
         }
     }
 
+    /// The connection's grant; none while a manifest is read, when nothing
+    /// may be sent.
+    fn grant(&self) -> Result<&Arc<CallGrant>, OutboundError> {
+        self.connection.as_ref().ok_or_else(|| {
+            OutboundError::Denied("no connection: plugins may not send requests while describing themselves".into())
+        })
+    }
+
     /// Counts a request against the call's limit, as soon as the guest
     /// issues it (before its body is read).
     pub(crate) fn admit(&self) -> Result<(), OutboundError> {
-        if self.connection.is_none() {
-            return Err(OutboundError::Denied(
-                "no connection: plugins may not send requests while describing themselves".into(),
-            ));
-        }
+        self.grant()?;
         let limit = self.limit;
         if self
             .sent
@@ -77,11 +81,7 @@ impl HttpDoor {
 
     /// Sends one request that [`admit`](Self::admit) counted already.
     pub(crate) async fn send_admitted(&self, outbound: OutboundRequest) -> Result<OutboundResponse, OutboundError> {
-        let Some(connection) = &self.connection else {
-            return Err(OutboundError::Denied(
-                "no connection: plugins may not send requests while describing themselves".into(),
-            ));
-        };
+        let connection = self.grant()?;
         let (method, path) = (outbound.method.clone(), outbound.url.path().to_string());
         let host = outbound.url.host_str().unwrap_or_default().to_string();
         let request_ctx = RequestContext {
