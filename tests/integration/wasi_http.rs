@@ -192,3 +192,26 @@ async fn wasi_http_bodies_and_responses_come_out_of_one_budget_per_call() {
     let fresh = wasi_request(&conn, "GET", &format!("{}/status/fresh/200", up.url()), json!({})).await;
     assert_eq!(fresh["status"], 200, "{fresh}");
 }
+
+/// Security review F5: `wasi:http` header collections live on the host;
+/// each is capped in size and a call's resources in number, so a guest
+/// that makes and fills them without end is stopped (its call ends, the
+/// host goes on) long before the host's memory.
+#[tokio::test]
+async fn a_fields_hoard_is_stopped_by_the_field_and_resource_caps() {
+    let host = builder(true).build().await.unwrap();
+    let conn = connect(&host, "http://127.0.0.1:9", None);
+    let hoard = conn
+        .call_json("actions.execute", &json!({ "name": "fields-hoard", "input": "{}" }))
+        .await;
+    match &hoard {
+        Err(patchbay::CallError::Fault(message)) => assert!(
+            message.contains("fields exceeds limit") || message.contains("resource table"),
+            "{message}"
+        ),
+        Ok(report) => panic!("the hoard ran to its end: {report}"),
+        Err(other) => panic!("expected a broken limit, got {other}"),
+    }
+    let fine = probe_action(&conn, "kv", json!({ "key": "k", "value": "v" })).await;
+    assert_eq!(fine["value"], "v", "the host keeps serving");
+}

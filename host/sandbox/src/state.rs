@@ -24,9 +24,9 @@ use crate::services::Shared;
 use patchbay_contract::types::StreamChunk;
 
 /// Largest `wasi:http` fields (headers) resource, in bytes.
-const MAX_FIELDS_BYTES: usize = 32 * 1024;
+const MAX_FIELDS_BYTES: usize = 16 * 1024;
 /// Resources one call may hold at once (streams, fields, requests, ...).
-const MAX_RESOURCES: usize = 4096;
+const MAX_RESOURCES: usize = 1024;
 
 /// Bytes of stdout/stderr kept per call before the guest's writes fail.
 const STDIO_CAPTURE_BYTES: usize = 64 * 1024;

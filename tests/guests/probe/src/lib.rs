@@ -102,15 +102,24 @@ fn request(input: RequestSpec) -> Value {
 
 impl Actions for Probe {
     fn list_actions() -> Vec<ActionSpec> {
-        ["request", "config", "hmac", "log", "kv", "wasi-http", "wasi-http-hoard"]
-            .into_iter()
-            .map(|name| ActionSpec {
-                name: name.into(),
-                description: format!("probe: {name}"),
-                input_schema: "{}".into(),
-                output_schema: "{}".into(),
-            })
-            .collect()
+        [
+            "request",
+            "config",
+            "hmac",
+            "log",
+            "kv",
+            "wasi-http",
+            "wasi-http-hoard",
+            "fields-hoard",
+        ]
+        .into_iter()
+        .map(|name| ActionSpec {
+            name: name.into(),
+            description: format!("probe: {name}"),
+            input_schema: "{}".into(),
+            output_schema: "{}".into(),
+        })
+        .collect()
     }
 
     fn execute(name: String, input: Json) -> Result<Json> {
@@ -156,6 +165,7 @@ impl Actions for Probe {
             }
             "wasi-http" => wasi_http::send(serde_json::from_value(input).or_validation("wasi-http request")?),
             "wasi-http-hoard" => wasi_http::hoard(serde_json::from_value(input).or_validation("wasi-http-hoard")?),
+            "fields-hoard" => wasi_http::fields_hoard(),
             "both-doors" => json!([
                 wasi_http::send(serde_json::from_value(input["wasi"].clone()).or_validation("wasi request")?),
                 request(serde_json::from_value(input["contract"].clone()).or_validation("request")?),

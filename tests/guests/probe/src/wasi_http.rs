@@ -157,3 +157,28 @@ pub fn hoard(spec: Hoard) -> Value {
     // The responses are left unread on purpose.
     json!({ "outcomes": outcomes })
 }
+
+/// The `fields` hoard (security review F5): header collections created and
+/// filled until the host says no, all kept alive. Reports how many were
+/// made and how far a value could grow.
+pub fn fields_hoard() -> Value {
+    let value = vec![b'f'; 4096];
+    let mut kept = Vec::new();
+    let mut appended = 0usize;
+    let mut refused = None;
+    for round in 0..100_000 {
+        let fields = Fields::new();
+        for i in 0..64 {
+            if let Err(error) = fields.append(&format!("x-{i}"), &value) {
+                refused.get_or_insert_with(|| format!("{error:?}"));
+                break;
+            }
+            appended += value.len();
+        }
+        kept.push(fields);
+        if round > 50_000 {
+            break;
+        }
+    }
+    json!({ "fields": kept.len(), "bytes": appended, "refused": refused })
+}
