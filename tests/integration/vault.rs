@@ -275,3 +275,45 @@ async fn the_circuit_breaker_verdict_is_kept_on_the_connection_row() {
     assert!(!info.circuit_disabled && info.auth_failures == 0, "{info:?}");
     assert_eq!(orders_count(&host, "t", &id).await, 5);
 }
+
+/// Security review F18: a sealed value is bound to its row's tenant,
+/// provider and settings, so someone who can write the database but lacks
+/// the key can neither move a connection to another tenant nor point its
+/// settings (where its credentials go) elsewhere.
+#[tokio::test]
+async fn a_row_moved_to_another_tenant_or_pointed_elsewhere_does_not_open() {
+    let shop = MockShop::start(ShopConfig::default(), 0).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("state.db");
+    let key = VaultKey::generate();
+    let host = host_on(&db, key.clone()).await.unwrap();
+    let id = host
+        .connections("acme")
+        .add(shop_connection(&shop, shop_credentials(&shop)))
+        .await
+        .unwrap()
+        .id;
+    assert_eq!(orders_count(&host, "acme", &id).await, 5);
+    drop(host);
+
+    let tamper = |sql: &str| {
+        let db = rusqlite::Connection::open(&db).unwrap();
+        db.execute(sql, rusqlite::params![id]).unwrap();
+    };
+    tamper("UPDATE connections SET tenant = 'mallory' WHERE id = ?1");
+    let host = host_on(&db, key.clone()).await.unwrap();
+    let moved = host.connections("mallory").open(&id).await.unwrap_err();
+    assert!(
+        matches!(moved, ConnectionsError::Vault(VaultError::Corrupt { .. })),
+        "{moved}"
+    );
+    drop(host);
+
+    tamper("UPDATE connections SET tenant = 'acme', settings = '{\"domain\":\"https://evil.example\"}' WHERE id = ?1");
+    let host = host_on(&db, key).await.unwrap();
+    let pointed = host.connections("acme").open(&id).await.unwrap_err();
+    assert!(
+        matches!(pointed, ConnectionsError::Vault(VaultError::Corrupt { .. })),
+        "{pointed}"
+    );
+}

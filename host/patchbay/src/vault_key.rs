@@ -4,7 +4,7 @@
 use std::sync::RwLock;
 
 use patchbay_secrets::{SealContext, VaultError, VaultKey};
-use patchbay_store::{SealedSlot, StoreError, VaultMeta, VaultStore};
+use patchbay_store::{ConnectionRecord, SealedSlot, StoreError, VaultMeta, VaultStore};
 
 /// Why the vault key cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -37,12 +37,37 @@ pub(crate) async fn verify_key(store: &dyn VaultStore, key: &VaultKey) -> Result
     }
 }
 
-/// Where a sealed value lives, as the cipher binds it.
+/// Where a sealed value lives, as the cipher binds it: its row, and the
+/// row's tenant, provider and settings.
 pub(crate) fn context(slot: SealedSlot<'_>) -> SealContext {
     match slot {
-        SealedSlot::Credentials(id) => SealContext::Credentials { connection: id.into() },
-        SealedSlot::Tokens(id) => SealContext::Tokens { connection: id.into() },
-        SealedSlot::Pending(state) => SealContext::Pending { state: state.into() },
+        SealedSlot::Credentials(row) => credentials_context(row),
+        SealedSlot::Tokens(row) => tokens_context(row),
+        SealedSlot::Pending { state, connection } => SealContext::Pending {
+            state: state.into(),
+            connection: Some(connection.into()),
+        },
+    }
+}
+
+/// The binding of a connection's sealed values.
+fn binding(row: &ConnectionRecord) -> Option<String> {
+    Some(SealContext::binding(&row.tenant, &row.provider, &row.settings))
+}
+
+/// Where a connection's credentials are sealed.
+pub(crate) fn credentials_context(row: &ConnectionRecord) -> SealContext {
+    SealContext::Credentials {
+        connection: row.id.clone(),
+        binding: binding(row),
+    }
+}
+
+/// Where a connection's tokens are sealed.
+pub(crate) fn tokens_context(row: &ConnectionRecord) -> SealContext {
+    SealContext::Tokens {
+        connection: row.id.clone(),
+        binding: binding(row),
     }
 }
 

@@ -284,9 +284,17 @@ impl VaultKey {
         self.seal_aad(plaintext, &context.aad())
     }
 
-    /// Opens a value sealed for `context`.
+    /// Opens a value sealed for `context`. A value sealed before contexts
+    /// were bound to tenant, provider and settings opens under the unbound
+    /// context (the next re-seal binds it).
     pub fn open(&self, sealed: &[u8], context: &SealContext) -> Result<Vec<u8>, VaultError> {
-        self.open_aad(sealed, &context.aad())
+        match self.open_aad(sealed, &context.aad()) {
+            Err(error) => match context.unbound() {
+                Some(unbound) => self.open_aad(sealed, &unbound.aad()).map_err(|_| error),
+                None => Err(error),
+            },
+            opened => opened,
+        }
     }
 
     /// The known value this key seals into a database, so that the next
@@ -345,36 +353,95 @@ impl VaultKey {
 const KEY_CHECK: &[u8] = b"patchbay vault key check";
 
 /// Where a sealed value lives; bound to it through the cipher's associated
-/// data, so a value copied into another row does not open.
+/// data, so a value copied into another row, or a row moved to another
+/// tenant, provider or settings, does not open.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SealContext {
     /// A connection's credential fields.
     Credentials {
         /// The connection's id.
         connection: String,
+        /// Its tenant, provider and settings ([`SealContext::binding`]);
+        /// `None` only for values sealed before bindings existed.
+        binding: Option<String>,
     },
     /// A connection's OAuth tokens.
     Tokens {
         /// The connection's id.
         connection: String,
+        /// As for credentials.
+        binding: Option<String>,
     },
     /// A pending authorization's PKCE verifier and redirect URI.
     Pending {
         /// The authorization's state.
         state: String,
+        /// The connection it authorizes (`None` for older values).
+        connection: Option<String>,
     },
     /// The database's key check.
     KeyCheck,
 }
 
 impl SealContext {
+    /// What a connection's sealed values are bound to besides their row:
+    /// a digest of its tenant, provider and settings (kept in clear).
+    pub fn binding(tenant: &str, provider: &str, settings: &std::collections::BTreeMap<String, String>) -> String {
+        let mut hash = Sha256::new();
+        for part in [tenant, provider]
+            .into_iter()
+            .chain(settings.iter().flat_map(|(n, v)| [n.as_str(), v.as_str()]))
+        {
+            hash.update((part.len() as u64).to_le_bytes());
+            hash.update(part.as_bytes());
+        }
+        hex::encode(&hash.finalize()[..16])
+    }
+
     /// The associated data (stable: changing it makes stored values unreadable).
     fn aad(&self) -> String {
         match self {
-            Self::Credentials { connection } => format!("connection:{connection}:credentials"),
-            Self::Tokens { connection } => format!("connection:{connection}:tokens"),
-            Self::Pending { state } => format!("oauth-pending:{state}"),
+            Self::Credentials { connection, binding } => match binding {
+                Some(binding) => format!("connection:{connection}:credentials:{binding}"),
+                None => format!("connection:{connection}:credentials"),
+            },
+            Self::Tokens { connection, binding } => match binding {
+                Some(binding) => format!("connection:{connection}:tokens:{binding}"),
+                None => format!("connection:{connection}:tokens"),
+            },
+            Self::Pending { state, connection } => match connection {
+                Some(connection) => format!("oauth-pending:{state}:{connection}"),
+                None => format!("oauth-pending:{state}"),
+            },
             Self::KeyCheck => "vault:key-check".to_string(),
+        }
+    }
+
+    /// The context a value sealed before bindings existed was sealed for.
+    fn unbound(&self) -> Option<Self> {
+        match self {
+            Self::Credentials {
+                connection,
+                binding: Some(_),
+            } => Some(Self::Credentials {
+                connection: connection.clone(),
+                binding: None,
+            }),
+            Self::Tokens {
+                connection,
+                binding: Some(_),
+            } => Some(Self::Tokens {
+                connection: connection.clone(),
+                binding: None,
+            }),
+            Self::Pending {
+                state,
+                connection: Some(_),
+            } => Some(Self::Pending {
+                state: state.clone(),
+                connection: None,
+            }),
+            _ => None,
         }
     }
 }
@@ -392,12 +459,20 @@ mod tests {
     #[test]
     fn sealed_values_open_only_with_the_key_and_context() {
         let key = VaultKey::generate();
-        let c1 = SealContext::Credentials {
+        let bound = |id: &str, tenant: &str| SealContext::Credentials {
+            connection: id.into(),
+            binding: Some(SealContext::binding(tenant, "shop/x", &Default::default())),
+        };
+        let c1 = bound("c1", "acme");
+        let c2 = bound("c2", "acme");
+        // Security review F18: a row moved to another tenant does not open,
+        // and values sealed before bindings still do.
+        assert!(key.open(&key.seal(b"v", &c1), &bound("c1", "globex")).is_err());
+        let legacy = SealContext::Credentials {
             connection: "c1".into(),
+            binding: None,
         };
-        let c2 = SealContext::Credentials {
-            connection: "c2".into(),
-        };
+        assert_eq!(key.open(&key.seal(b"old", &legacy), &c1).unwrap(), b"old");
         let sealed = key.seal(b"cs_secret", &c1);
         assert!(!sealed.windows(9).any(|w| w == b"cs_secret"));
         assert_eq!(key.open(&sealed, &c1).unwrap(), b"cs_secret");

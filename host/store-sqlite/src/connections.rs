@@ -6,10 +6,10 @@ use rusqlite::{OptionalExtension, Row, params};
 
 use crate::{SqliteStore, backend, now};
 
-const COLUMNS: &str = "id, tenant, provider, display_name, settings, credentials, tokens, enabled, connected, \
+pub(crate) const COLUMNS: &str = "id, tenant, provider, display_name, settings, credentials, tokens, enabled, connected, \
                        auth_failures, circuit_disabled, last_failure, last_failure_at, created_at, updated_at";
 
-fn read_row(row: &Row<'_>) -> rusqlite::Result<ConnectionRecord> {
+pub(crate) fn read_row(row: &Row<'_>) -> rusqlite::Result<ConnectionRecord> {
     let settings: String = row.get(4)?;
     Ok(ConnectionRecord {
         id: row.get(0)?,

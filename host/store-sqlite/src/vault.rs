@@ -1,8 +1,9 @@
 //! [`VaultStore`]: the `vault_meta` table, and re-sealing in one transaction.
 
-use patchbay_store::{Reseal, SealedSlot, StoreError, VaultMeta, VaultStore};
+use patchbay_store::{ConnectionRecord, Reseal, SealedSlot, StoreError, VaultMeta, VaultStore};
 use rusqlite::{OptionalExtension, params};
 
+use crate::connections::{COLUMNS, read_row};
 use crate::{SqliteStore, backend};
 
 fn meta_value(db: &rusqlite::Connection, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
@@ -59,9 +60,33 @@ impl VaultStore for SqliteStore {
                     StoreError::Backend(format!("cannot re-encrypt {slot:?}: {why}; nothing was changed"))
                 })
             };
-            let rows: Vec<(String, Vec<u8>, Option<Vec<u8>>)> = {
+            let rows: Vec<ConnectionRecord> = {
                 let mut statement = tx
-                    .prepare("SELECT id, credentials, tokens FROM connections")
+                    .prepare(&format!("SELECT {COLUMNS} FROM connections"))
+                    .map_err(backend)?;
+                statement
+                    .query_map([], read_row)
+                    .map_err(backend)?
+                    .collect::<Result<_, _>>()
+                    .map_err(backend)?
+            };
+            let count = rows.len();
+            for row in rows {
+                let credentials = again(SealedSlot::Credentials(&row), &row.credentials)?;
+                let tokens = row
+                    .tokens
+                    .as_ref()
+                    .map(|t| again(SealedSlot::Tokens(&row), t))
+                    .transpose()?;
+                tx.execute(
+                    "UPDATE connections SET credentials = ?2, tokens = ?3 WHERE id = ?1",
+                    params![row.id, credentials, tokens],
+                )
+                .map_err(backend)?;
+            }
+            let pending: Vec<(String, String, Vec<u8>)> = {
+                let mut statement = tx
+                    .prepare("SELECT state, connection_id, secret FROM oauth_pending")
                     .map_err(backend)?;
                 statement
                     .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
@@ -69,26 +94,12 @@ impl VaultStore for SqliteStore {
                     .collect::<Result<_, _>>()
                     .map_err(backend)?
             };
-            let count = rows.len();
-            for (id, credentials, tokens) in rows {
-                let credentials = again(SealedSlot::Credentials(&id), &credentials)?;
-                let tokens = tokens.map(|t| again(SealedSlot::Tokens(&id), &t)).transpose()?;
-                tx.execute(
-                    "UPDATE connections SET credentials = ?2, tokens = ?3 WHERE id = ?1",
-                    params![id, credentials, tokens],
-                )
-                .map_err(backend)?;
-            }
-            let pending: Vec<(String, Vec<u8>)> = {
-                let mut statement = tx.prepare("SELECT state, secret FROM oauth_pending").map_err(backend)?;
-                statement
-                    .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
-                    .map_err(backend)?
-                    .collect::<Result<_, _>>()
-                    .map_err(backend)?
-            };
-            for (state, secret) in pending {
-                let secret = again(SealedSlot::Pending(&state), &secret)?;
+            for (state, connection, secret) in pending {
+                let slot = SealedSlot::Pending {
+                    state: &state,
+                    connection: &connection,
+                };
+                let secret = again(slot, &secret)?;
                 tx.execute(
                     "UPDATE oauth_pending SET secret = ?2 WHERE state = ?1",
                     params![state, secret],

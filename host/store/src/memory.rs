@@ -331,14 +331,19 @@ impl VaultStore for MemoryStore {
         // Work on copies: nothing changes unless every value re-seals.
         let mut connections = state.connections.clone();
         for row in connections.values_mut() {
-            row.credentials = again(SealedSlot::Credentials(&row.id), &row.credentials)?;
-            if let Some(tokens) = &row.tokens {
-                row.tokens = Some(again(SealedSlot::Tokens(&row.id), tokens)?);
+            let before = row.clone();
+            row.credentials = again(SealedSlot::Credentials(&before), &before.credentials)?;
+            if let Some(tokens) = &before.tokens {
+                row.tokens = Some(again(SealedSlot::Tokens(&before), tokens)?);
             }
         }
         let mut pending = state.pending.clone();
         for (key, p) in pending.iter_mut() {
-            p.secret = again(SealedSlot::Pending(key), &p.secret)?;
+            let slot = SealedSlot::Pending {
+                state: key,
+                connection: &p.connection_id,
+            };
+            p.secret = again(slot, &p.secret)?;
         }
         let count = connections.len();
         state.connections = connections;

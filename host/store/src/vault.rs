@@ -1,6 +1,6 @@
 //! The vault's metadata, and re-sealing every secret under a new key.
 
-use crate::StoreError;
+use crate::{ConnectionRecord, StoreError};
 
 /// What identifies the vault key a database was sealed with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,15 +11,20 @@ pub struct VaultMeta {
     pub check: Vec<u8>,
 }
 
-/// Which sealed value a re-seal callback is given.
+/// Which sealed value a re-seal callback is given, with what it is bound to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SealedSlot<'a> {
     /// A connection's credentials.
-    Credentials(&'a str),
+    Credentials(&'a ConnectionRecord),
     /// A connection's tokens.
-    Tokens(&'a str),
-    /// A pending authorization's secret, by state.
-    Pending(&'a str),
+    Tokens(&'a ConnectionRecord),
+    /// A pending authorization's secret.
+    Pending {
+        /// Its state.
+        state: &'a str,
+        /// The connection it authorizes.
+        connection: &'a str,
+    },
 }
 
 /// Turns a value sealed under the old key into one sealed under the new.

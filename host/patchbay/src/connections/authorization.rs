@@ -54,7 +54,13 @@ impl Connections {
         .expect("pending state serializes");
         let pending = PendingAuthorization {
             connection_id: row.id.clone(),
-            secret: key.seal(&secret, &SealContext::Pending { state: state.clone() }),
+            secret: key.seal(
+                &secret,
+                &SealContext::Pending {
+                    state: state.clone(),
+                    connection: Some(row.id.clone()),
+                },
+            ),
             expires_at: crate::oauth::unix_now() + AUTHORIZATION_TTL_SECONDS,
         };
         self.parts.stores.authorizations.insert_pending(&state, pending).await?;
@@ -85,7 +91,10 @@ impl Connections {
                 return Err(unknown());
             }
         };
-        let context = SealContext::Pending { state: state.into() };
+        let context = SealContext::Pending {
+            state: state.into(),
+            connection: Some(row.id.clone()),
+        };
         let secret: PendingSecret =
             serde_json::from_slice(&key.open(&pending.secret, &context)?).map_err(|_| VaultError::Corrupt {
                 what: context.to_string(),
@@ -116,7 +125,7 @@ impl Connections {
                 custom::exchange(plugin, http, grant, &secret.redirect_uri, secrets).await?
             }
         };
-        self.token_vault(&row.id)?
+        self.token_vault(&row)?
             .save(&tokens)
             .await
             .map_err(|reason| ConnectionsError::Disconnected {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use patchbay_outbound::CircuitBreaker;
 use patchbay_sandbox::{CallError, ErrorKind};
-use patchbay_secrets::{Credentials, SealContext, Settings, VaultError, VaultKey};
+use patchbay_secrets::{Credentials, Settings, VaultError, VaultKey};
 use patchbay_store::{ConnectionRecord, StoreError, Stores};
 use serde::Serialize;
 
@@ -17,7 +17,7 @@ use crate::connect::{Connector, StoredLink, kv_namespace};
 use crate::connection::{ConnectOptions, Connection};
 use crate::error::{ConnectError, Problem};
 use crate::oauth::{OAuthError, TokenVault};
-use crate::vault_key::{KeyCheckError, KeyHolder};
+use crate::vault_key::{KeyCheckError, KeyHolder, credentials_context, tokens_context};
 
 mod authorization;
 
@@ -289,9 +289,7 @@ impl Connections {
 
     /// The connection's credentials and what the plugin may do with them.
     fn unsealed(&self, row: &ConnectionRecord) -> Result<(Credentials, Access), ConnectionsError> {
-        let context = SealContext::Credentials {
-            connection: row.id.clone(),
-        };
+        let context = credentials_context(row);
         let plain = self.key()?.open(&row.credentials, &context)?;
         let stored: Stored = serde_json::from_slice(&plain).map_err(|_| VaultError::Corrupt {
             what: context.to_string(),
@@ -308,7 +306,7 @@ impl Connections {
 
     fn seal_credentials(
         &self,
-        id: &str,
+        row: &ConnectionRecord,
         credentials: &Credentials,
         access: &Access,
     ) -> Result<Vec<u8>, ConnectionsError> {
@@ -321,7 +319,7 @@ impl Connections {
             access: access.clone(),
         };
         let plain = serde_json::to_vec(&sealed).expect("credentials serialize");
-        Ok(key.seal(&plain, &SealContext::Credentials { connection: id.into() }))
+        Ok(key.seal(&plain, &credentials_context(row)))
     }
 
     /// Checks a connection against its plugin's manifest and stores it.
@@ -352,7 +350,7 @@ impl Connections {
             &access,
         )?;
         let needs_authorization = probe.needs_authorization();
-        let row = ConnectionRecord {
+        let mut row = ConnectionRecord {
             id: id.clone(),
             tenant: self.tenant.clone(),
             provider: new.provider.clone(),
@@ -362,7 +360,7 @@ impl Connections {
                 new.display_name.clone()
             },
             settings: new.settings.clone(),
-            credentials: self.seal_credentials(&id, &new.credentials, &access)?,
+            credentials: Vec::new(),
             tokens: None,
             enabled: true,
             connected: !needs_authorization,
@@ -373,6 +371,7 @@ impl Connections {
             created_at: 0,
             updated_at: 0,
         };
+        row.credentials = self.seal_credentials(&row, &new.credentials, &access)?;
         self.parts
             .stores
             .connections
@@ -426,20 +425,21 @@ impl Connections {
         self.connect_row(&row)
     }
 
-    fn token_vault(&self, id: &str) -> Result<TokenVault, ConnectionsError> {
+    fn token_vault(&self, row: &ConnectionRecord) -> Result<TokenVault, ConnectionsError> {
         self.key()?;
         Ok(TokenVault {
             store: Arc::clone(&self.parts.stores.connections),
             keys: Arc::clone(&self.parts.key),
             tenant: self.tenant.clone(),
-            connection_id: id.to_string(),
+            connection_id: row.id.clone(),
+            context: tokens_context(row),
         })
     }
 
     fn connect_row(&self, row: &ConnectionRecord) -> Result<Connection, ConnectionsError> {
         let link = StoredLink {
             tenant: self.tenant.clone(),
-            tokens: self.token_vault(&row.id)?,
+            tokens: self.token_vault(row)?,
         };
         let (credentials, access) = self.unsealed(row)?;
         let options = ConnectOptions {
@@ -497,7 +497,7 @@ impl Connections {
             &row.id,
             &access,
         )?;
-        let sealed = self.seal_credentials(id, &credentials, &access)?;
+        let sealed = self.seal_credentials(&row, &credentials, &access)?;
         self.parts
             .stores
             .connections

@@ -95,15 +95,12 @@ pub(crate) struct TokenVault {
     pub keys: Arc<KeyHolder>,
     pub tenant: String,
     pub connection_id: String,
+    /// Where the tokens are sealed (bound to the row's tenant, provider and
+    /// settings).
+    pub context: SealContext,
 }
 
 impl TokenVault {
-    fn context(&self) -> SealContext {
-        SealContext::Tokens {
-            connection: self.connection_id.clone(),
-        }
-    }
-
     pub(crate) async fn load(&self) -> Result<Option<TokenSet>, String> {
         let Some(sealed) = self
             .store
@@ -114,7 +111,7 @@ impl TokenVault {
             return Ok(None);
         };
         let key = self.keys.get().map_err(|e| e.to_string())?;
-        let plain = key.open(&sealed, &self.context()).map_err(|e| e.to_string())?;
+        let plain = key.open(&sealed, &self.context).map_err(|e| e.to_string())?;
         serde_json::from_slice(&plain)
             .map(Some)
             .map_err(|e| format!("the stored tokens are unreadable: {e}"))
@@ -123,7 +120,7 @@ impl TokenVault {
     pub(crate) async fn save(&self, tokens: &TokenSet) -> Result<(), String> {
         let plain = serde_json::to_vec(tokens).expect("tokens serialize");
         let key = self.keys.get().map_err(|e| e.to_string())?;
-        let sealed = key.seal(&plain, &self.context());
+        let sealed = key.seal(&plain, &self.context);
         self.store
             .set_tokens(&self.tenant, &self.connection_id, Some(sealed), true, None)
             .await

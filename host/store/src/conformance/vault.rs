@@ -38,7 +38,7 @@ pub async fn vault<S: VaultStore + ConnectionStore + AuthorizationStore>(store: 
     let failing = store
         .reseal_all(
             Box::new(|slot, _| match slot {
-                SealedSlot::Pending(_) => Err("cannot open".into()),
+                SealedSlot::Pending { .. } => Err("cannot open".into()),
                 _ => Ok(b"changed".to_vec()),
             }),
             second.clone(),
@@ -55,9 +55,9 @@ pub async fn vault<S: VaultStore + ConnectionStore + AuthorizationStore>(store: 
         .reseal_all(
             Box::new(|slot, sealed| {
                 let tag = match slot {
-                    SealedSlot::Credentials(id) => format!("c:{id}"),
-                    SealedSlot::Tokens(id) => format!("t:{id}"),
-                    SealedSlot::Pending(state) => format!("p:{state}"),
+                    SealedSlot::Credentials(row) => format!("c:{}:{}:{}", row.id, row.tenant, row.provider),
+                    SealedSlot::Tokens(row) => format!("t:{}:{}", row.id, row.tenant),
+                    SealedSlot::Pending { state, connection } => format!("p:{state}:{connection}"),
                 };
                 Ok([tag.as_bytes(), b"|", sealed].concat())
             }),
@@ -69,7 +69,7 @@ pub async fn vault<S: VaultStore + ConnectionStore + AuthorizationStore>(store: 
     assert_eq!(store.vault_meta().await.unwrap(), Some(second));
     assert_eq!(
         store.connection("acme", "a").await.unwrap().unwrap().credentials,
-        b"c:a|sealed-credentials-a"
+        b"c:a:acme:shop/test|sealed-credentials-a"
     );
     assert_eq!(
         store
@@ -79,10 +79,10 @@ pub async fn vault<S: VaultStore + ConnectionStore + AuthorizationStore>(store: 
             .unwrap()
             .tokens
             .as_deref(),
-        Some(&b"t:b|tokens-b"[..])
+        Some(&b"t:b:globex|tokens-b"[..])
     );
     assert_eq!(
         store.take_pending("st").await.unwrap().unwrap().secret,
-        b"p:st|pending-st"
+        b"p:st:a|pending-st"
     );
 }
