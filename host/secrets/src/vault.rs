@@ -3,9 +3,11 @@
 //! Secrets (connection credentials, OAuth tokens, PKCE verifiers) are
 //! sealed with XChaCha20-Poly1305 under a 256-bit key before they reach the
 //! database. Every sealed value is bound to where it lives (the connection
-//! id and the column) through the associated data, so a value copied into
-//! another row does not open. The key comes from `PATCHBAY_VAULT_KEY`
-//! (base64) or a key file, generated on first use with permissions 0600.
+//! id and the column, and the row's tenant, provider and settings; see
+//! [`SealContext`]) through the associated data, so a value copied into
+//! another row, or a row moved or pointed elsewhere, does not open. The key
+//! comes from `PATCHBAY_VAULT_KEY` (base64) or a key file, generated on
+//! first use with permissions 0600 (an existing one must be private).
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
