@@ -31,7 +31,7 @@ impl KvStore for SqliteStore {
     ) -> Result<(), StoreError> {
         limits.check(key, value)?;
         let (namespace, key, value) = (namespace.to_string(), key.to_string(), value.to_vec());
-        let (max_keys, limits) = (limits.max_keys, limits.clone());
+        let limits = limits.clone();
         self.with_db(move |db| {
             let now = now();
             let tx = db.transaction().map_err(backend)?;
@@ -65,7 +65,7 @@ impl KvStore for SqliteStore {
                         |row| row.get(0),
                     )
                     .map_err(backend)?;
-                if count >= max_keys {
+                if count >= limits.max_keys {
                     return Err(KvLimits::full(count));
                 }
             }
