@@ -81,7 +81,7 @@ fn create_new(path: &Path) -> std::io::Result<std::fs::File> {
 
 /// Writes `data` to `path` through a fresh temporary file renamed into place.
 fn write_atomically(path: &Path, data: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension(format!("tmp-{}-{:016x}", std::process::id(), rand_u64()));
+    let tmp = path.with_extension(format!("tmp-{}-{:016x}", std::process::id(), rand::random::<u64>()));
     let written = create_new(&tmp).and_then(|mut file| {
         file.write_all(data)?;
         file.sync_all()
@@ -93,11 +93,6 @@ fn write_atomically(path: &Path, data: &[u8]) -> std::io::Result<()> {
             Err(error)
         }
     }
-}
-
-fn rand_u64() -> u64 {
-    use std::hash::BuildHasher as _;
-    std::collections::hash_map::RandomState::new().hash_one(std::time::SystemTime::now())
 }
 
 /// Refuses a path that another user owns or others may write.
@@ -160,7 +155,7 @@ impl CompileCache {
                 // Written whole to a fresh file, then linked into place
                 // without replacing: processes starting at once share one key.
                 let key: [u8; 32] = rand::random();
-                let tmp = key_file.with_extension(format!("tmp-{}-{:016x}", std::process::id(), rand_u64()));
+                let tmp = key_file.with_extension(format!("tmp-{}-{:016x}", std::process::id(), rand::random::<u64>()));
                 let written = create_new(&tmp).and_then(|mut file| {
                     file.write_all(&key)?;
                     file.sync_all()
@@ -197,9 +192,9 @@ impl CompileCache {
         )
     }
 
-    /// The MAC of an artifact: it binds the bytes to the component and the
-    /// engine they were compiled for.
-    fn mac(&self, engine: &Engine, sha256: &str, artifact: &[u8]) -> Vec<u8> {
+    /// The keyed MAC of an artifact, before finalizing: it binds the bytes
+    /// to the component and the engine they were compiled for.
+    fn keyed(&self, engine: &Engine, sha256: &str, artifact: &[u8]) -> Hmac<Sha256> {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("HMAC takes any key length");
         mac.update(b"patchbay compiled component\0");
         mac.update(sha256.as_bytes());
@@ -207,7 +202,12 @@ impl CompileCache {
         mac.update(engine_key(engine).as_bytes());
         mac.update(b"\0");
         mac.update(artifact);
-        mac.finalize().into_bytes().to_vec()
+        mac
+    }
+
+    /// The MAC stored beside an artifact.
+    fn mac(&self, engine: &Engine, sha256: &str, artifact: &[u8]) -> Vec<u8> {
+        self.keyed(engine, sha256, artifact).finalize().into_bytes().to_vec()
     }
 
     /// The compiled component for `bytes` (whose SHA-256, hex, is
@@ -241,14 +241,7 @@ impl CompileCache {
     fn load(&self, engine: &Engine, sha256: &str, artifact: &Path, mac: &Path) -> Result<Component, String> {
         let bytes = std::fs::read(artifact).map_err(|e| format!("unreadable: {e}"))?;
         let expected = std::fs::read(mac).map_err(|e| format!("no MAC: {e}"))?;
-        let mut check = <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("HMAC takes any key length");
-        check.update(b"patchbay compiled component\0");
-        check.update(sha256.as_bytes());
-        check.update(b"\0");
-        check.update(engine_key(engine).as_bytes());
-        check.update(b"\0");
-        check.update(&bytes);
-        check
+        self.keyed(engine, sha256, &bytes)
             .verify_slice(&expected)
             .map_err(|_| "its MAC does not match: it was not written by this cache, or was altered".to_string())?;
         // SAFETY: the artifact was produced by `Component::serialize` of an

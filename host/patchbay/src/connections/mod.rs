@@ -126,6 +126,17 @@ struct Access {
     signing: Vec<String>,
 }
 
+impl Access {
+    /// The options of a connection with this access, under `id`.
+    fn options(&self, id: &str) -> ConnectOptions {
+        ConnectOptions {
+            id: Some(id.to_string()),
+            public_fields: self.public.clone(),
+            signing_fields: self.signing.clone(),
+        }
+    }
+}
+
 /// Credentials as they are sealed: the values and what the plugin may do
 /// with them.
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -243,11 +254,7 @@ impl Connections {
         id: &str,
         access: &Access,
     ) -> Result<Connection, ConnectError> {
-        let options = ConnectOptions {
-            id: Some(id.to_string()),
-            public_fields: access.public.clone(),
-            signing_fields: access.signing.clone(),
-        };
+        let options = access.options(id);
         self.parts
             .connector
             .connect(provider, credentials, settings, options, None)
@@ -442,11 +449,7 @@ impl Connections {
             tokens: self.token_vault(row)?,
         };
         let (credentials, access) = self.unsealed(row)?;
-        let options = ConnectOptions {
-            id: Some(row.id.clone()),
-            public_fields: access.public,
-            signing_fields: access.signing,
-        };
+        let options = access.options(&row.id);
         Ok(self
             .parts
             .connector
