@@ -1,47 +1,24 @@
 //! The traits a plugin implements and the [`export!`](crate::export) macro.
 
-use crate::bindings as b;
+use crate::Result;
+use crate::types::ConnectionTest;
 
-/// Generic actions.
-pub use b::actions::exports::patchbay::connector::actions::Guest as Actions;
-/// Capability: bulk product updates.
-pub use b::bulk_update::exports::patchbay::connector::bulk_update::Guest as BulkUpdate;
-/// Every plugin: its manifest and a connection check.
-pub use b::connector::exports::patchbay::connector::connector::Guest as Connector;
-/// The courier port.
-pub use b::courier::exports::patchbay::connector::courier::Guest as Courier;
-/// Capability: embeddings.
-pub use b::embedding::exports::patchbay::connector::embedding::Guest as Embedding;
-/// The feed port.
-pub use b::feed::exports::patchbay::connector::feed::Guest as Feed;
-/// Capability: image generation.
-pub use b::image_generation::exports::patchbay::connector::image_generation::Guest as ImageGeneration;
-/// Capability: invoices attached to orders.
-pub use b::invoice_attachment::exports::patchbay::connector::invoice_attachment::Guest as InvoiceAttachment;
-/// The LLM port.
-pub use b::llm::exports::patchbay::connector::llm::Guest as Llm;
-/// The messaging port.
-pub use b::messaging::exports::patchbay::connector::messaging::Guest as Messaging;
-/// Capability: a non-standard OAuth flow.
-pub use b::oauth::exports::patchbay::connector::oauth::Guest as OAuth;
-/// The payment port.
-pub use b::payment::exports::patchbay::connector::payment::Guest as Payment;
-/// Capability: a shop's own catalogue feed.
-pub use b::product_feed::exports::patchbay::connector::product_feed::Guest as ProductFeed;
-/// The shop port.
-pub use b::shop::exports::patchbay::connector::shop::Guest as Shop;
-/// The storage port.
-pub use b::storage::exports::patchbay::connector::storage::Guest as Storage;
-/// Capability: streamed completions.
-pub use b::streaming::exports::patchbay::connector::streaming::Guest as Streaming;
-/// Capability: transcription.
-pub use b::transcription::exports::patchbay::connector::transcription::Guest as Transcription;
-/// Capability: webhooks.
-pub use b::webhooks::exports::patchbay::connector::webhooks::Guest as Webhooks;
+/// Every plugin: a check that a connection's credentials and settings work.
+/// (Its manifest is its `patchbay.toml`, read at compile time by
+/// [`export!`](crate::export).)
+pub trait Connector {
+    /// Makes one cheap request that needs valid credentials;
+    /// [`http::test_connection`](crate::http::test_connection) does the
+    /// usual thing.
+    fn test_connection() -> Result<ConnectionTest>;
+}
 
-/// Exports a plugin type: always its [`Connector`](crate::Connector)
+/// Exports a plugin type: its manifest (from `patchbay.toml` beside the
+/// plugin's `Cargo.toml`), its [`Connector`](crate::Connector)
 /// implementation, then each interface named after the colon — the port of
-/// its family first, then any capabilities.
+/// its family first, then any capabilities. The plugin implements the SDK's
+/// trait of each ([`Shop`](crate::Shop), [`Webhooks`](crate::Webhooks), ...);
+/// operations it leaves out answer `unsupported`.
 ///
 /// Names: `shop`, `courier`, `payment`, `messaging`, `storage`, `llm`,
 /// `feed`, `actions`, `webhooks`, `oauth`, `bulk_update`,
@@ -55,6 +32,15 @@ pub use b::webhooks::exports::patchbay::connector::webhooks::Guest as Webhooks;
 #[macro_export]
 macro_rules! export {
     ($plugin:ident : $($interface:ident),+ $(,)?) => {
+        impl $crate::__private::bindings::connector::exports::patchbay::connector::connector::Guest for $plugin {
+            fn manifest() -> $crate::types::PluginManifest {
+                $crate::manifest!()
+            }
+            fn test_connection() -> $crate::Result<$crate::types::ConnectionTest> {
+                <$plugin as $crate::Connector>::test_connection()
+            }
+        }
+        $( $crate::__adapt_interface!($plugin, $interface); )+
         // The export glue exists only in the component; a native build (unit
         // tests of a plugin's mapping code) has nothing to export.
         #[cfg(target_arch = "wasm32")]
@@ -64,6 +50,69 @@ macro_rules! export {
             $crate::__private::bindings::connector::__export_connector!($plugin with_types_in ::patchbay_sdk::__private::bindings::connector);
             $( $crate::__export_interface!($plugin, $interface); )+
         }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __adapt_interface {
+    ($plugin:ident, shop) => {
+        $crate::__adapt_shop!($plugin);
+    };
+    ($plugin:ident, courier) => {
+        $crate::__adapt_courier!($plugin);
+    };
+    ($plugin:ident, payment) => {
+        $crate::__adapt_payment!($plugin);
+    };
+    ($plugin:ident, messaging) => {
+        $crate::__adapt_messaging!($plugin);
+    };
+    ($plugin:ident, storage) => {
+        $crate::__adapt_storage!($plugin);
+    };
+    ($plugin:ident, llm) => {
+        $crate::__adapt_llm!($plugin);
+    };
+    ($plugin:ident, feed) => {
+        $crate::__adapt_feed!($plugin);
+    };
+    ($plugin:ident, actions) => {
+        $crate::__adapt_actions!($plugin);
+    };
+    ($plugin:ident, webhooks) => {
+        $crate::__adapt_webhooks!($plugin);
+    };
+    ($plugin:ident, oauth) => {
+        $crate::__adapt_oauth!($plugin);
+    };
+    ($plugin:ident, bulk_update) => {
+        $crate::__adapt_bulk_update!($plugin);
+    };
+    ($plugin:ident, invoice_attachment) => {
+        $crate::__adapt_invoice_attachment!($plugin);
+    };
+    ($plugin:ident, product_feed) => {
+        $crate::__adapt_product_feed!($plugin);
+    };
+    ($plugin:ident, embedding) => {
+        $crate::__adapt_embedding!($plugin);
+    };
+    ($plugin:ident, transcription) => {
+        $crate::__adapt_transcription!($plugin);
+    };
+    ($plugin:ident, streaming) => {
+        $crate::__adapt_streaming!($plugin);
+    };
+    ($plugin:ident, image_generation) => {
+        $crate::__adapt_image_generation!($plugin);
+    };
+    ($plugin:ident, $other:ident) => {
+        compile_error!(concat!(
+            "patchbay_sdk::export!: unknown interface `",
+            stringify!($other),
+            "`"
+        ));
     };
 }
 

@@ -155,6 +155,12 @@ impl Request {
         }))
     }
 
+    /// The authentication of `other`, on this request.
+    pub fn auth_from(mut self, other: &Request) -> Self {
+        self.inner.auth.clone_from(&other.inner.auth);
+        self
+    }
+
     fn auth(mut self, auth: wit::Auth) -> Self {
         self.inner.auth = Some(auth);
         self
@@ -205,7 +211,7 @@ impl Request {
 }
 
 /// Maps why the host could not get a response to the plugin's error.
-fn from_http_error(error: wit::HttpError) -> Error {
+pub(crate) fn from_http_error(error: wit::HttpError) -> Error {
     match error {
         wit::HttpError::Denied(why) => Error::permanent(format!("denied by host policy: {why}")),
         wit::HttpError::Timeout(why) => Error::provider(format!("timed out: {why}")),

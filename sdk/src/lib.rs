@@ -40,14 +40,19 @@ extern crate self as patchbay_sdk;
 
 #[doc(hidden)]
 pub mod bindings;
+pub mod client;
 pub mod config;
 pub mod crypto;
 mod error;
 mod export;
 pub mod http;
+#[rustfmt::skip]
+mod ports;
 pub mod kv;
 pub mod log;
 pub mod paging;
+#[cfg(test)]
+mod status_cases;
 
 pub use error::{Error, ErrorExt, Result};
 
@@ -80,11 +85,16 @@ pub mod types {
     pub use crate::bindings::webhooks::exports::patchbay::connector::webhooks::{Registration, WebhookEvent};
 }
 
-/// What a plugin implements: every plugin implements [`Connector`] and the
-/// port of its family; capabilities are optional.
-pub use export::{
-    Actions, BulkUpdate, Connector, Courier, Embedding, Feed, ImageGeneration, InvoiceAttachment, Llm, Messaging,
-    OAuth, Payment, ProductFeed, Shop, Storage, Streaming, Transcription, Webhooks,
+/// Every plugin implements [`Connector`].
+pub use export::Connector;
+/// The plugin's manifest from its `patchbay.toml`, as a `PluginManifest`
+/// expression; [`export!`] uses it, and a plugin's own tests may too.
+pub use patchbay_sdk_macros::manifest;
+/// What a plugin implements besides [`Connector`]: the port of its family,
+/// and any capabilities. Each operation it leaves out answers `unsupported`.
+pub use ports::{
+    Actions, BulkUpdate, Courier, Embedding, Feed, ImageGeneration, InvoiceAttachment, Llm, Messaging, OAuth, Payment,
+    ProductFeed, Shop, Storage, Streaming, Transcription, Webhooks,
 };
 
 /// Everything a plugin usually needs, in one import.

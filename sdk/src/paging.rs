@@ -1,9 +1,175 @@
-//! Pagination helpers: page-number cursors and `Link: rel="next"` headers.
+//! Paging: from a port's query (an opaque cursor and a size preference) to
+//! the provider's paging, and from the provider's answer straight to the
+//! port's page type.
 //!
-//! Ports page with opaque string cursors. Most providers page by number or
-//! by a link to the next page; these helpers turn both into cursors.
+//! Providers page four ways, and each has its helper: [`PageNumber`]
+//! (`?page=3`, totals in headers or the body), [`Offset`]
+//! (`?offset=100&limit=50`), [`cursor_page`] (the provider hands out a
+//! cursor) and [`link_page`] (an RFC 8288 `Link: <...>; rel="next"`).
+//!
+//! ```
+//! use patchbay_sdk::paging::PageNumber;
+//! use patchbay_sdk::types::OrderPage;
+//!
+//! let page = PageNumber::from_query(Some("2"), Some(500), 100).unwrap();
+//! assert_eq!((page.number, page.size), (2, 100));
+//! let orders: OrderPage = page.page(Vec::new(), Some(250), Some(3));
+//! assert_eq!(orders.next_cursor.as_deref(), Some("3"));
+//! assert!(orders.has_more);
+//! assert_eq!(orders.total, Some(250));
+//! ```
 
+use crate::http::Response;
+use crate::types::{OrderPage, PaymentPage, ProductPage, ShipmentPage};
 use crate::{Error, Result};
+
+/// A port's page type: its items, the cursor of the next page, and the
+/// total when the provider tells it.
+pub trait Page: Sized {
+    /// What the page lists.
+    type Item;
+    /// The page; `has-more` is whether there is a next cursor.
+    fn from_parts(items: Vec<Self::Item>, next_cursor: Option<String>, total: Option<u64>) -> Self;
+}
+
+macro_rules! page_types {
+    ($($page:ty => $item:ty),+ $(,)?) => {$(
+        impl Page for $page {
+            type Item = $item;
+            fn from_parts(items: Vec<$item>, next_cursor: Option<String>, total: Option<u64>) -> Self {
+                Self { items, has_more: next_cursor.is_some(), next_cursor, total }
+            }
+        }
+    )+};
+}
+
+page_types! {
+    OrderPage => crate::types::Order,
+    ProductPage => crate::types::Product,
+    ShipmentPage => crate::types::Shipment,
+    PaymentPage => crate::types::PaymentResult,
+}
+
+/// The page size to ask for: the caller's preference within `1..=max`,
+/// else `max`.
+pub fn size(limit: Option<u32>, max: u32) -> u32 {
+    limit.unwrap_or(max).clamp(1, max.max(1))
+}
+
+/// Page-number paging (`?page=N&per_page=M`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageNumber {
+    /// The page to fetch, from 1.
+    pub number: u32,
+    /// Its size.
+    pub size: u32,
+}
+
+impl PageNumber {
+    /// The page a query asks for: its cursor (`None` is page 1) and its
+    /// size preference, at most `max_size`.
+    pub fn from_query(cursor: Option<&str>, limit: Option<u32>, max_size: u32) -> Result<Self> {
+        Ok(Self {
+            number: page_from_cursor(cursor)?,
+            size: size(limit, max_size),
+        })
+    }
+
+    /// The port's page: the next cursor from the provider's number of
+    /// pages, or, when it does not say, from whether this page was full.
+    pub fn page<P: Page>(self, items: Vec<P::Item>, total: Option<u64>, total_pages: Option<u32>) -> P {
+        let more = match total_pages {
+            Some(pages) => self.number < pages,
+            None => match total {
+                Some(total) => u64::from(self.number) * u64::from(self.size) < total,
+                None => items.len() >= self.size as usize,
+            },
+        };
+        let next = more.then(|| (self.number + 1).to_string());
+        P::from_parts(items, next, total)
+    }
+}
+
+/// Offset paging (`?offset=N&limit=M`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Offset {
+    /// How many items to skip.
+    pub offset: u64,
+    /// How many to fetch.
+    pub limit: u32,
+}
+
+impl Offset {
+    /// The slice a query asks for: its cursor (`None` is offset 0) and its
+    /// size preference, at most `max_limit`.
+    ///
+    /// ```
+    /// use patchbay_sdk::paging::Offset;
+    /// use patchbay_sdk::types::PaymentPage;
+    /// let slice = Offset::from_query(Some("50"), Some(25), 100).unwrap();
+    /// let page: PaymentPage = slice.page(Vec::new(), Some(100));
+    /// assert_eq!(page.next_cursor.as_deref(), Some("75"));
+    /// assert!(Offset::from_query(Some("-1"), None, 100).is_err());
+    /// ```
+    pub fn from_query(cursor: Option<&str>, limit: Option<u32>, max_limit: u32) -> Result<Self> {
+        let offset = match cursor {
+            None => 0,
+            Some(text) => text.parse::<u64>().map_err(|_| {
+                Error::Validation(format!(
+                    "cursor {text:?} is not an offset; pass a next-cursor from a previous page"
+                ))
+            })?,
+        };
+        Ok(Self {
+            offset,
+            limit: size(limit, max_limit),
+        })
+    }
+
+    /// The port's page: more when the total says so, or, without a total,
+    /// when this slice was full.
+    pub fn page<P: Page>(self, items: Vec<P::Item>, total: Option<u64>) -> P {
+        let end = self.offset + u64::from(self.limit);
+        let more = match total {
+            Some(total) => end < total,
+            None => items.len() >= self.limit as usize,
+        };
+        P::from_parts(items, more.then(|| end.to_string()), total)
+    }
+}
+
+/// The port's page when the provider hands out the next cursor itself
+/// (`has_more` + `starting_after`, `next_page_token`, ...).
+pub fn cursor_page<P: Page>(items: Vec<P::Item>, next_cursor: Option<String>, total: Option<u64>) -> P {
+    P::from_parts(items, next_cursor.filter(|c| !c.is_empty()), total)
+}
+
+/// The port's page when the next page is a `Link: <url>; rel="next"`
+/// header: the cursor is the value of `param` in that URL (Shopify's
+/// `page_info`), which the next call sends back as that parameter.
+///
+/// ```
+/// use patchbay_sdk::http::Response;
+/// use patchbay_sdk::paging::link_page;
+/// use patchbay_sdk::types::{Header, OrderPage};
+/// let response = Response {
+///     status: 200,
+///     headers: vec![Header {
+///         name: "Link".into(),
+///         value: r#"<https://s.myshopify.com/admin/api/2024-01/orders.json?limit=50&page_info=abc>; rel="next""#.into(),
+///     }],
+///     body: Vec::new(),
+/// };
+/// let page: OrderPage = link_page(Vec::new(), &response, "page_info");
+/// assert_eq!(page.next_cursor.as_deref(), Some("abc"));
+/// ```
+pub fn link_page<P: Page>(items: Vec<P::Item>, response: &Response, param: &str) -> P {
+    let next = response
+        .header("link")
+        .and_then(next_link)
+        .and_then(|url| query_param(&url, param));
+    cursor_page(items, next, None)
+}
 
 /// Reads a page-number cursor: `None` is page 1.
 ///

@@ -1,72 +1,43 @@
-//! The WooCommerce REST API v3 client: base URL, authentication, paging.
+//! The WooCommerce REST API v3: where it is, how it authenticates, how it
+//! pages.
 
+use patchbay_sdk::client::{Call, Client, Raw};
+use patchbay_sdk::paging::PageNumber;
 use patchbay_sdk::prelude::*;
+use serde::de::DeserializeOwned;
 
 /// Largest page WooCommerce serves (`per_page` ≤ 100).
 pub const MAX_PAGE_SIZE: u32 = 100;
 
-/// `https://shop.example.com` (or a WordPress sub-directory) from the
-/// `domain` setting; a bare host name means HTTPS.
-pub fn site_url() -> Result<String> {
-    let domain = config::require("domain")?;
-    let domain = domain.trim().trim_end_matches('/');
-    if domain.is_empty() {
-        return Err(Error::Config("the setting \"domain\" is empty".into()));
-    }
-    Ok(if domain.contains("://") {
-        domain.to_string()
-    } else {
-        format!("https://{domain}")
-    })
-}
-
-/// The URL of an API path such as `orders/42`.
-pub fn endpoint(path: &str) -> Result<String> {
-    Ok(format!("{}/wp-json/wc/v3/{path}", site_url()?))
-}
-
-/// A request authenticated with the consumer key and secret, by name.
-pub fn authed(request: Request) -> Request {
-    request
+/// The shop's API at `{domain}/wp-json/wc/v3`, with the consumer key and
+/// secret as HTTP Basic (named; the host fills them in). WooCommerce's error
+/// bodies (`{"code", "message", "data": {"status"}}`) read as they are.
+pub fn client() -> Result<Client> {
+    Ok(Client::from_setting("domain")?
+        .path("wp-json/wc/v3")
         .basic_auth("consumer_key", "consumer_secret")
-        .header("accept", "application/json")
+        .header("accept", "application/json"))
 }
 
-/// Sends a request and maps WooCommerce's error bodies
-/// (`{"code": "...", "message": "...", "data": {"status": 401}}`).
-pub fn send(request: Request) -> Result<Response> {
-    authed(request).send()?.error_for_status()
+/// The shop's own address, for links to its admin.
+pub fn site_url() -> Result<String> {
+    Ok(Client::from_setting("domain")?.base().to_string())
 }
 
-/// A page of a list endpoint: the items (raw JSON kept for `provider-meta`)
-/// and the totals from `X-WP-Total` / `X-WP-TotalPages`.
-pub struct ListPage {
-    pub items: Vec<serde_json::Value>,
-    pub page: u32,
-    pub total: Option<u64>,
-    pub total_pages: Option<u32>,
-}
-
-impl ListPage {
-    pub fn next_cursor(&self) -> Option<String> {
-        paging::next_page_cursor(self.page, self.total_pages)
-    }
-}
-
-/// GETs one page of a list endpoint.
-pub fn list(request: Request, page: u32) -> Result<ListPage> {
-    let response = send(request.query("page", page.to_string()))?;
-    let items: Vec<serde_json::Value> = response.json()?;
-    let header_number = |name: &str| response.header(name).and_then(|v| v.trim().parse::<u64>().ok());
-    Ok(ListPage {
-        items,
-        page,
-        total: header_number("x-wp-total"),
-        total_pages: header_number("x-wp-totalpages").map(|n| n.min(u64::from(u32::MAX)) as u32),
-    })
-}
-
-/// A page size from an optional preference.
-pub fn page_size(limit: Option<u32>) -> u32 {
-    limit.unwrap_or(MAX_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE)
+/// One page of a list endpoint, typed, with the totals WooCommerce sends
+/// in `X-WP-Total` / `X-WP-TotalPages`.
+pub fn list<T: DeserializeOwned, P: paging::Page>(
+    call: Call,
+    page: PageNumber,
+    map: impl Fn(&Raw<T>) -> Result<P::Item>,
+) -> Result<P> {
+    let response = call
+        .query("page", page.number.to_string())
+        .query("per_page", page.size.to_string())
+        .send()?;
+    let raw: Vec<Raw<T>> = response.json()?;
+    let items = raw.iter().map(map).collect::<Result<Vec<_>>>()?;
+    let number = |name: &str| response.header(name).and_then(|v| v.trim().parse::<u64>().ok());
+    let total_pages = number("x-wp-totalpages").map(|n| n.min(u64::from(u32::MAX)) as u32);
+    Ok(page.page(items, number("x-wp-total"), total_pages))
 }

@@ -1,5 +1,6 @@
 //! WooCommerce JSON → Patchbay's normalized orders and products.
 
+use patchbay_sdk::client::Raw;
 use patchbay_sdk::prelude::*;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -40,9 +41,10 @@ struct WcLineItem {
     tax_class: String,
 }
 
+/// An order as `GET /orders` serves it (the fields the mapping reads).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct WcOrder {
+pub struct WcOrder {
     id: u64,
     number: String,
     status: String,
@@ -215,8 +217,8 @@ fn order_item(item: &WcLineItem, currency: &str) -> OrderItem {
 }
 
 /// Maps one order; `site` is the shop's URL, for the back-office link.
-pub fn order(raw: &Value, site: &str) -> Result<Order> {
-    let wc = WcOrder::deserialize(raw).or_permanent("WooCommerce sent an order that cannot be read")?;
+pub fn order(raw: &Raw<WcOrder>, site: &str) -> Result<Order> {
+    let wc: &WcOrder = raw;
     let billing = wc.billing.as_ref().filter(|a| !is_blank(a)).map(contact);
     let shipping = wc.shipping.as_ref().filter(|a| !is_blank(a)).map(contact);
     let shipping_address = shipping.as_ref().and_then(|c| c.address.clone());
@@ -225,7 +227,7 @@ pub fn order(raw: &Value, site: &str) -> Result<Order> {
         external_id: non_empty(&wc.number).filter(|n| *n != wc.id.to_string()),
         status: order_status(&wc.status),
         raw_status: wc.status.clone(),
-        payment_status: payment_status(&wc),
+        payment_status: payment_status(wc),
         payment_type: payment_type(&wc.payment_method),
         currency: wc.currency.clone(),
         items: wc
@@ -259,7 +261,7 @@ pub fn order(raw: &Value, site: &str) -> Result<Order> {
         provider_meta: ProviderMeta {
             provider: PROVIDER.into(),
             raw_id: wc.id.to_string(),
-            raw_payload: raw.to_string(),
+            raw_payload: raw.raw().to_string(),
         },
     })
 }
@@ -284,9 +286,10 @@ struct WcAttribute {
     option: Option<String>,
 }
 
+/// A product as `GET /products` serves it (the fields the mapping reads).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct WcProduct {
+pub struct WcProduct {
     id: u64,
     name: String,
     #[serde(rename = "type")]
@@ -312,8 +315,8 @@ struct WcProduct {
 }
 
 /// Maps one product; `currency` is the store's (products carry none).
-pub fn product(raw: &Value, currency: &str) -> Result<Product> {
-    let wc = WcProduct::deserialize(raw).or_permanent("WooCommerce sent a product that cannot be read")?;
+pub fn product(raw: &Raw<WcProduct>, currency: &str) -> Result<Product> {
+    let wc: &WcProduct = raw;
     let price = match decimal(&wc.price) {
         p if p == "0" && wc.regular_price.is_empty() => None,
         p => Some(p),
@@ -365,7 +368,7 @@ pub fn product(raw: &Value, currency: &str) -> Result<Product> {
         provider_meta: ProviderMeta {
             provider: PROVIDER.into(),
             raw_id: wc.id.to_string(),
-            raw_payload: raw.to_string(),
+            raw_payload: raw.raw().to_string(),
         },
     })
 }
@@ -395,7 +398,7 @@ mod tests {
     #[test]
     fn maps_an_order_field_by_field() {
         let raw = sample_order();
-        let order = order(&raw, "https://shop.example").unwrap();
+        let order = order(&serde_json::from_value(raw.clone()).unwrap(), "https://shop.example").unwrap();
         assert_eq!(order.order_id, "727");
         assert_eq!(order.external_id, None);
         assert_eq!(order.status, OrderStatus::Processing);
@@ -438,8 +441,8 @@ mod tests {
     }
 
     #[test]
-    fn an_unreadable_order_is_a_permanent_error() {
-        let err = order(&json!({"id": "not a number"}), "https://s").unwrap_err();
-        assert!(matches!(err, Error::Permanent(_)), "{err:?}");
+    fn an_unreadable_order_is_not_read() {
+        let read = serde_json::from_str::<Raw<WcOrder>>(r#"{"id": "not a number"}"#);
+        assert!(read.is_err());
     }
 }

@@ -1,8 +1,9 @@
 //! The WooCommerce adapter's work done natively: the same mapping code
 //! (`shop_woocommerce::mapping`), with `reqwest` instead of the host.
 
+use patchbay_sdk::client::Raw;
 use patchbay_sdk::types::Order;
-use serde_json::Value;
+use shop_woocommerce::mapping::WcOrder;
 
 /// A native client for the mock shop.
 pub struct NativeShop {
@@ -20,7 +21,7 @@ pub struct NativePage {
 
 impl NativeShop {
     /// GETs one page of raw orders (no mapping).
-    pub async fn fetch(&self, page: u32) -> (Vec<Value>, u32) {
+    pub async fn fetch(&self, page: u32) -> (Vec<Raw<WcOrder>>, u32) {
         let response = self
             .client
             .get(format!("{}/wp-json/wc/v3/orders", self.site))
@@ -42,12 +43,12 @@ impl NativeShop {
             .and_then(|v| v.parse().ok())
             .unwrap_or(1);
         let body = response.bytes().await.expect("a body");
-        let raw: Vec<Value> = serde_json::from_slice(&body).expect("a JSON array");
+        let raw: Vec<Raw<WcOrder>> = serde_json::from_slice(&body).expect("a JSON array of orders");
         (raw, total_pages)
     }
 
     /// Maps raw orders as the plugin does.
-    pub fn map(&self, raw: &[Value]) -> Vec<Order> {
+    pub fn map(&self, raw: &[Raw<WcOrder>]) -> Vec<Order> {
         raw.iter()
             .map(|order| shop_woocommerce::mapping::order(order, &self.site).expect("mock orders map"))
             .collect()

@@ -10,6 +10,8 @@ mod c;
 mod port;
 mod python;
 mod rust;
+#[cfg(test)]
+mod sdk;
 mod shared;
 mod ts;
 

@@ -10,6 +10,9 @@ pub(crate) struct Port {
     pub interface: String,
     /// The world a plugin of the family targets, e.g. `shop-provider`.
     pub world: String,
+    /// The contract's documentation of the interface (for the SDK's generated code).
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub docs: Option<String>,
     pub functions: Vec<Function>,
     resolve: Resolve,
 }
@@ -17,6 +20,9 @@ pub(crate) struct Port {
 pub(crate) struct Function {
     /// `get-orders`.
     pub name: String,
+    /// The contract's documentation of the function.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub docs: Option<String>,
     pub params: Vec<(String, Type)>,
     pub result: Option<Type>,
 }
@@ -42,18 +48,24 @@ const FAMILIES: [(&str, &str, &str); 8] = [
 ];
 
 impl Port {
+    /// The port of a family.
     pub fn load(wit: &Path, family: &str) -> Result<Self, String> {
         let Some((_, interface, world)) = FAMILIES.iter().find(|(f, ..)| *f == family) else {
             let known: Vec<&str> = FAMILIES.iter().map(|(f, ..)| *f).collect();
             return Err(format!("unknown family {family:?}; one of: {}", known.join(", ")));
         };
+        Self::interface(wit, interface, world)
+    }
+
+    /// Any interface of the contract, e.g. a capability such as `webhooks`.
+    pub fn interface(wit: &Path, interface: &str, world: &str) -> Result<Self, String> {
         let mut resolve = Resolve::default();
         let (package, _) = resolve
             .push_dir(wit)
             .map_err(|e| format!("cannot read the contract in {}: {e:#}", wit.display()))?;
         let id = resolve.packages[package]
             .interfaces
-            .get(*interface)
+            .get(interface)
             .copied()
             .ok_or_else(|| format!("the contract has no `{interface}` interface"))?;
         let functions = resolve.interfaces[id]
@@ -61,13 +73,16 @@ impl Port {
             .values()
             .map(|f| Function {
                 name: f.name.clone(),
+                docs: f.docs.contents.clone(),
                 params: f.params.iter().map(|p| (p.name.clone(), p.ty)).collect(),
                 result: f.result,
             })
             .collect();
+        let docs = resolve.interfaces[id].docs.contents.clone();
         Ok(Self {
             interface: interface.to_string(),
             world: world.to_string(),
+            docs,
             functions,
             resolve,
         })

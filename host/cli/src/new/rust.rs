@@ -6,7 +6,13 @@ use super::port::{Port, Returns, pascal, snake};
 use super::shared::render;
 use super::{Plan, Scaffold};
 
-fn rust_type(port: &Port, ty: &Type) -> String {
+/// The Rust SDK's type for a contract type; named types get `qualify` in
+/// front (`$crate::types::` in code generated into the SDK).
+pub(crate) fn rust_type(port: &Port, ty: &Type) -> String {
+    qualified_type(port, ty, "")
+}
+
+pub(crate) fn qualified_type(port: &Port, ty: &Type, qualify: &str) -> String {
     match ty {
         Type::Bool => "bool".into(),
         Type::U8 => "u8".into(),
@@ -22,15 +28,15 @@ fn rust_type(port: &Port, ty: &Type) -> String {
         Type::Char => "char".into(),
         Type::String => "String".into(),
         Type::Id(id) => match (port.name(*id), port.kind(*id)) {
-            (Some(name), _) => pascal(name),
-            (None, TypeDefKind::List(inner)) => format!("Vec<{}>", rust_type(port, inner)),
-            (None, TypeDefKind::Option(inner)) => format!("Option<{}>", rust_type(port, inner)),
+            (Some(name), _) => format!("{qualify}{}", pascal(name)),
+            (None, TypeDefKind::List(inner)) => format!("Vec<{}>", qualified_type(port, inner, qualify)),
+            (None, TypeDefKind::Option(inner)) => format!("Option<{}>", qualified_type(port, inner, qualify)),
             (None, TypeDefKind::Tuple(t)) => {
                 format!(
                     "({})",
                     t.types
                         .iter()
-                        .map(|t| rust_type(port, t))
+                        .map(|t| qualified_type(port, t, qualify))
                         .collect::<Vec<_>>()
                         .join(", ")
                 )
@@ -41,6 +47,7 @@ fn rust_type(port: &Port, ty: &Type) -> String {
     }
 }
 
+/// The port's operations with their Rust signatures, as a doc comment.
 fn operations(plan: &Plan) -> String {
     let port = plan.port;
     let mut out = String::new();
@@ -48,27 +55,17 @@ fn operations(plan: &Plan) -> String {
         let params: Vec<String> = f
             .params
             .iter()
-            .map(|(name, ty)| format!("_{}: {}", snake(name), rust_type(port, ty)))
+            .map(|(name, ty)| format!("{}: {}", snake(name), rust_type(port, ty)))
             .collect();
-        let (ret, body) = match port.returns(f) {
-            Returns::Fallible(ok) => (
-                format!(
-                    " -> Result<{}>",
-                    ok.map(|t| rust_type(port, t)).unwrap_or_else(|| "()".into())
-                ),
-                format!(
-                    "Err(Error::Unsupported(\"{}.{} is not implemented yet\".into()))",
-                    port.interface, f.name
-                ),
+        let ret = match port.returns(f) {
+            Returns::Fallible(ok) => format!(
+                " -> Result<{}>",
+                ok.map(|t| rust_type(port, t)).unwrap_or_else(|| "()".into())
             ),
-            Returns::Value(ty) => (format!(" -> {}", rust_type(port, ty)), "Default::default()".into()),
-            Returns::Nothing => (String::new(), "{}".into()),
+            Returns::Value(ty) => format!(" -> {}", rust_type(port, ty)),
+            Returns::Nothing => String::new(),
         };
-        out += &format!(
-            "    fn {}({}){ret} {{\n        {body}\n    }}\n\n",
-            snake(&f.name),
-            params.join(", ")
-        );
+        out += &format!("/// - `fn {}({}){ret}`\n", snake(&f.name), params.join(", "));
     }
     out.trim_end().to_string()
 }

@@ -1,11 +1,15 @@
-//! What every new plugin gets whatever its language: the provider stub, the
-//! test that runs the built plugin through the host against it, a README.
+//! What every new plugin gets whatever its language: its manifest
+//! (`patchbay.toml`), the provider stub, the test that runs the built plugin
+//! through the host against it, a README.
 
 use super::Plan;
 
 const MOCK_SERVER: &str = include_str!("../../templates/shared/mock_server.py");
 
 const TEST: &str = include_str!("../../templates/shared/test_plugin.py");
+
+/// The manifest, the same file in every language.
+const MANIFEST: &str = include_str!("../../templates/shared/patchbay.toml");
 
 const README: &str = include_str!("../../templates/shared/README.md");
 
@@ -27,6 +31,7 @@ pub(crate) fn render(template: &str, plan: &Plan, extra: &[(&str, &str)]) -> Str
 pub(crate) fn files(plan: &Plan, build: &str, language: &str, sdk_doc: &str) -> Vec<(String, String)> {
     let extra = [("build", build), ("language", language), ("sdk_doc", sdk_doc)];
     vec![
+        ("patchbay.toml".into(), render(MANIFEST, plan, &[])),
         ("README.md".into(), render(README, plan, &extra)),
         ("test/mock_server.py".into(), render(MOCK_SERVER, plan, &[])),
         ("test/test_plugin.py".into(), render(TEST, plan, &[])),

@@ -88,45 +88,6 @@ impl Actions for CustomOAuth {
 }
 
 impl Connector for CustomOAuth {
-    fn manifest() -> PluginManifest {
-        let setting = |name: &str| SettingField {
-            name: name.into(),
-            label: name.into(),
-            type_: SettingType::Url,
-            required: true,
-            default: None,
-            choices: Vec::new(),
-            help: String::new(),
-        };
-        let credential = |name: &str, secret: bool| CredentialField {
-            name: name.into(),
-            label: name.into(),
-            secret,
-            required: true,
-            default: None,
-            choices: vec![],
-            help: String::new(),
-        };
-        PluginManifest {
-            name: "custom-oauth".into(),
-            family: Family::Other,
-            display_name: "Custom OAuth".into(),
-            description: "Test plugin for plugin-described OAuth flows.".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            contract_version: patchbay_sdk::CONTRACT_VERSION.into(),
-            credentials: vec![credential("client_id", false), credential("client_secret", true)],
-            settings: vec![setting("api"), setting("auth_server")],
-            auth: AuthSpec {
-                strategy: AuthStrategy::Custom,
-                oauth2: None,
-            },
-            allowed_hosts: vec!["{{setting.api}}".into(), "{{setting.auth_server}}".into()],
-            rate_limit: None,
-            retry: None,
-            webhooks: None,
-        }
-    }
-
     fn test_connection() -> Result<ConnectionTest> {
         Ok(ConnectionTest {
             success: true,

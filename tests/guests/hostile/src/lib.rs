@@ -91,35 +91,6 @@ impl Actions for Hostile {
 }
 
 impl Connector for Hostile {
-    fn manifest() -> PluginManifest {
-        PluginManifest {
-            name: "hostile".into(),
-            family: Family::Other,
-            display_name: "Hostile".into(),
-            description: "Attacks the sandbox, one action at a time.".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            contract_version: patchbay_sdk::CONTRACT_VERSION.into(),
-            credentials: Vec::new(),
-            settings: vec![SettingField {
-                name: "base".into(),
-                label: "Base".into(),
-                type_: SettingType::Url,
-                required: false,
-                default: None,
-                choices: Vec::new(),
-                help: String::new(),
-            }],
-            auth: AuthSpec {
-                strategy: AuthStrategy::None,
-                oauth2: None,
-            },
-            allowed_hosts: vec!["{{setting.base}}".into()],
-            rate_limit: None,
-            retry: None,
-            webhooks: None,
-        }
-    }
-
     fn test_connection() -> Result<ConnectionTest> {
         Ok(ConnectionTest {
             success: true,

@@ -18,27 +18,6 @@ impl Actions for WantsFiles {
 }
 
 impl Connector for WantsFiles {
-    fn manifest() -> PluginManifest {
-        PluginManifest {
-            name: "wants-files".into(),
-            family: Family::Other,
-            display_name: "Wants files".into(),
-            description: "Reads /etc/passwd.".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            contract_version: patchbay_sdk::CONTRACT_VERSION.into(),
-            credentials: Vec::new(),
-            settings: Vec::new(),
-            auth: AuthSpec {
-                strategy: AuthStrategy::None,
-                oauth2: None,
-            },
-            allowed_hosts: Vec::new(),
-            rate_limit: None,
-            retry: None,
-            webhooks: None,
-        }
-    }
-
     fn test_connection() -> Result<ConnectionTest> {
         Ok(ConnectionTest {
             success: true,

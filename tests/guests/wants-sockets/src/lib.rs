@@ -27,27 +27,6 @@ impl Actions for WantsSockets {
 }
 
 impl Connector for WantsSockets {
-    fn manifest() -> PluginManifest {
-        PluginManifest {
-            name: "wants-sockets".into(),
-            family: Family::Other,
-            display_name: "Wants sockets".into(),
-            description: "Connects to the cloud metadata endpoint.".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            contract_version: patchbay_sdk::CONTRACT_VERSION.into(),
-            credentials: Vec::new(),
-            settings: Vec::new(),
-            auth: AuthSpec {
-                strategy: AuthStrategy::None,
-                oauth2: None,
-            },
-            allowed_hosts: Vec::new(),
-            rate_limit: None,
-            retry: None,
-            webhooks: None,
-        }
-    }
-
     fn test_connection() -> Result<ConnectionTest> {
         Ok(ConnectionTest {
             success: true,

@@ -1,0 +1,379 @@
+//! A provider's REST client: the base URL, the authentication, the default
+//! headers and the provider's error body, said once; then each call is a
+//! path, its parameters and the type to read.
+//!
+//! ```no_run
+//! use patchbay_sdk::prelude::*;
+//! use patchbay_sdk::client::{Client, Raw};
+//!
+//! #[derive(serde::Deserialize)]
+//! struct Order { id: u64, status: String }
+//!
+//! # fn demo() -> Result<()> {
+//! let shop = Client::from_setting("domain")?
+//!     .path("/wp-json/wc/v3")
+//!     .basic_auth("consumer_key", "consumer_secret");
+//! // Typed, in one pass; each order's own JSON kept verbatim for provider-meta.
+//! let orders: Vec<Raw<Order>> = shop.get("orders").query("per_page", "50").json()?;
+//! for order in &orders {
+//!     println!("{} {} ({} bytes of JSON)", order.id, order.status, order.raw().len());
+//! }
+//! # Ok(())
+//! # }
+//! ```
+
+use std::ops::Deref;
+
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
+
+use crate::http::{Method, Request, Response};
+use crate::types::ConnectionTest;
+use crate::{Error, Result, config};
+
+/// Reads a provider's error response into an error, when the body says more
+/// than the status does (an error code that means bad credentials, a
+/// retry delay); `None` leaves it to the status table.
+pub type ErrorMapper = fn(&Response) -> Option<Error>;
+
+/// A provider's API: base URL, authentication, default headers, error body.
+#[derive(Debug, Clone)]
+pub struct Client {
+    base: String,
+    /// A request carrying the authentication every call copies.
+    auth: Option<Request>,
+    headers: Vec<(String, String)>,
+    errors: Option<ErrorMapper>,
+}
+
+/// `https://` in front of a bare host name; no trailing slash.
+fn origin(value: &str) -> String {
+    let value = value.trim().trim_end_matches('/');
+    if value.contains("://") {
+        value.to_string()
+    } else {
+        format!("https://{value}")
+    }
+}
+
+impl Client {
+    /// A client for a fixed base URL, e.g. `https://discord.com/api/v10`.
+    pub fn new(base_url: impl AsRef<str>) -> Self {
+        Self {
+            base: origin(base_url.as_ref()),
+            auth: None,
+            headers: Vec::new(),
+            errors: None,
+        }
+    }
+
+    /// A client for the URL in a required setting (a bare host name means
+    /// HTTPS), e.g. a shop's domain.
+    pub fn from_setting(name: &str) -> Result<Self> {
+        let value = config::require(name)?;
+        if value.trim().is_empty() {
+            return Err(Error::Config(format!("the setting {name:?} is empty")));
+        }
+        Ok(Self::new(value))
+    }
+
+    /// A client for the URL in an optional setting, else `default`.
+    pub fn from_setting_or(name: &str, default: &str) -> Result<Self> {
+        Ok(match config::get(name)? {
+            Some(value) if !value.trim().is_empty() => Self::new(value),
+            _ => Self::new(default),
+        })
+    }
+
+    /// Appends a fixed path to the base, e.g. `/wp-json/wc/v3`.
+    pub fn path(mut self, path: &str) -> Self {
+        self.base.push('/');
+        self.base.push_str(path.trim_matches('/'));
+        self
+    }
+
+    /// The base URL every call starts from.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// Adds a header to every request.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// How the provider's error responses read; see [`ErrorMapper`].
+    pub fn errors(mut self, mapper: ErrorMapper) -> Self {
+        self.errors = Some(mapper);
+        self
+    }
+
+    /// Authenticates every request the way `configure` sets up a request:
+    /// `|r| r.basic_auth("key", "secret")`. The shorthands below cover the
+    /// usual cases.
+    pub fn auth_with(mut self, configure: impl FnOnce(Request) -> Request) -> Self {
+        self.auth = Some(configure(Request::get(String::new())));
+        self
+    }
+
+    /// HTTP Basic from two credential fields, on every request.
+    pub fn basic_auth(self, user_field: &str, password_field: &str) -> Self {
+        self.auth_with(|r| r.basic_auth(user_field, password_field))
+    }
+
+    /// `Authorization: Bearer` with a credential field, on every request.
+    pub fn bearer_auth(self, field: &str) -> Self {
+        self.auth_with(|r| r.bearer_auth(field))
+    }
+
+    /// A credential field in a header (with an optional prefix such as
+    /// `"Bot "`), on every request.
+    pub fn header_auth(self, name: &str, field: &str, prefix: Option<&str>) -> Self {
+        self.auth_with(|r| r.header_auth(name, field, prefix))
+    }
+
+    /// A credential field in a query parameter, on every request.
+    pub fn query_auth(self, param: &str, field: &str) -> Self {
+        self.auth_with(|r| r.query_auth(param, field))
+    }
+
+    /// The connection's OAuth2 access token, on every request.
+    pub fn oauth2(self) -> Self {
+        self.auth_with(Request::oauth2)
+    }
+
+    /// A call with any method; `path` is relative to the base (or a full
+    /// URL of the same API, such as a next-page link).
+    pub fn call(&self, method: Method, path: &str) -> Call {
+        let url = if path.contains("://") {
+            path.to_string()
+        } else if path.is_empty() {
+            self.base.clone()
+        } else {
+            format!("{}/{}", self.base, path.trim_start_matches('/'))
+        };
+        let mut request = Request::new(method, url);
+        if let Some(template) = &self.auth {
+            request = request.auth_from(template);
+        }
+        for (name, value) in &self.headers {
+            request = request.header(name.clone(), value.clone());
+        }
+        Call {
+            errors: self.errors,
+            request,
+        }
+    }
+
+    /// `GET path`.
+    pub fn get(&self, path: &str) -> Call {
+        self.call(Method::Get, path)
+    }
+
+    /// `POST path`.
+    pub fn post(&self, path: &str) -> Call {
+        self.call(Method::Post, path)
+    }
+
+    /// `PUT path`.
+    pub fn put(&self, path: &str) -> Call {
+        self.call(Method::Put, path)
+    }
+
+    /// `PATCH path`.
+    pub fn patch(&self, path: &str) -> Call {
+        self.call(Method::Patch, path)
+    }
+
+    /// `DELETE path`.
+    pub fn delete(&self, path: &str) -> Call {
+        self.call(Method::Delete, path)
+    }
+}
+
+/// Passes a 2xx response through; maps any other with the client's
+/// [`ErrorMapper`], then the status table ([`Error::from_status`]).
+fn check(errors: Option<ErrorMapper>, response: Response) -> Result<Response> {
+    if response.is_success() {
+        return Ok(response);
+    }
+    if let Some(error) = errors.and_then(|map| map(&response)) {
+        return Err(error);
+    }
+    response.error_for_status()
+}
+
+/// One request of a [`Client`], being built.
+#[derive(Debug)]
+#[must_use = "a call does nothing until it is sent"]
+pub struct Call {
+    errors: Option<ErrorMapper>,
+    request: Request,
+}
+
+impl Call {
+    /// Appends a query parameter.
+    pub fn query(mut self, name: &str, value: impl AsRef<str>) -> Self {
+        self.request = self.request.query(name, value);
+        self
+    }
+
+    /// Appends a query parameter when there is a value.
+    pub fn query_opt(mut self, name: &str, value: Option<impl AsRef<str>>) -> Self {
+        self.request = self.request.query_opt(name, value);
+        self
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.request = self.request.header(name, value);
+        self
+    }
+
+    /// A JSON body, serialized straight from `body`.
+    pub fn body_json<T: serde::Serialize + ?Sized>(mut self, body: &T) -> Result<Self> {
+        self.request = self.request.json(body)?;
+        Ok(self)
+    }
+
+    /// A form body.
+    pub fn form<'a>(mut self, pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        self.request = self.request.form(pairs);
+        self
+    }
+
+    /// A raw body.
+    pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
+        self.request = self.request.body(body);
+        self
+    }
+
+    /// `Idempotency-Key`; also makes a POST safe for the host to retry.
+    pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
+        self.request = self.request.idempotency_key(key);
+        self
+    }
+
+    /// Never retried by the host.
+    pub fn no_retry(mut self) -> Self {
+        self.request = self.request.no_retry();
+        self
+    }
+
+    /// A timeout for this request, in milliseconds.
+    pub fn timeout_ms(mut self, ms: u32) -> Self {
+        self.request = self.request.timeout_ms(ms);
+        self
+    }
+
+    /// Changes the request in any other way.
+    pub fn with(mut self, change: impl FnOnce(Request) -> Request) -> Self {
+        self.request = change(self.request);
+        self
+    }
+
+    /// Sends it; a non-2xx response is an error, mapped as the client says.
+    pub fn send(self) -> Result<Response> {
+        let response = self.request.send()?;
+        check(self.errors, response)
+    }
+
+    /// Sends it and reads the body as `T`, in one pass.
+    pub fn json<T: DeserializeOwned>(self) -> Result<T> {
+        self.send()?.json()
+    }
+
+    /// Sends it as the connection check. A 2xx goes to `connected`, which
+    /// says what it found ([`connected`] for a plain message); refused
+    /// credentials (`auth`) are `success: false` with the provider's
+    /// message; any other error stays an error (the provider being down says
+    /// nothing about the credentials).
+    pub fn test_connection(self, connected: impl FnOnce(Response) -> Result<ConnectionTest>) -> Result<ConnectionTest> {
+        match self.send() {
+            Ok(response) => connected(response),
+            Err(Error::Auth(why)) => Ok(ConnectionTest {
+                success: false,
+                message: format!("the provider refused the credentials: {why}"),
+                details: "{}".into(),
+            }),
+            Err(other) => Err(other),
+        }
+    }
+}
+
+/// A successful connection check with a message and no details.
+pub fn connected(message: impl Into<String>) -> Result<ConnectionTest> {
+    Ok(ConnectionTest {
+        success: true,
+        message: message.into(),
+        details: "{}".into(),
+    })
+}
+
+/// A value read from JSON together with its JSON text, verbatim: the `T`
+/// for the mapping, the text for `provider-meta.raw-payload`. Reading a
+/// `Raw<T>` builds no `Value` tree and re-serializes nothing.
+#[derive(Debug)]
+pub struct Raw<T> {
+    value: T,
+    raw: Box<RawValue>,
+}
+
+impl<T> Raw<T> {
+    /// The JSON text the value was read from.
+    pub fn raw(&self) -> &str {
+        self.raw.get()
+    }
+
+    /// The value, without its text.
+    pub fn into_inner(self) -> T {
+        self.value
+    }
+}
+
+impl<T> Deref for Raw<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<'de, T: DeserializeOwned> serde::Deserialize<'de> for Raw<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> core::result::Result<Self, D::Error> {
+        let raw = Box::<RawValue>::deserialize(deserializer)?;
+        let value = serde_json::from_str(raw.get()).map_err(serde::de::Error::custom)?;
+        Ok(Self { value, raw })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize)]
+    struct Order {
+        id: u64,
+    }
+
+    #[test]
+    fn raw_keeps_the_text_verbatim() {
+        let text = r#"[{"id": 7,  "extra": {"a": [1, 2]}}, {"id":8}]"#;
+        let orders: Vec<Raw<Order>> = serde_json::from_str(text).unwrap();
+        assert_eq!(orders[0].id, 7);
+        assert_eq!(orders[0].raw(), r#"{"id": 7,  "extra": {"a": [1, 2]}}"#);
+        assert_eq!(orders[1].raw(), r#"{"id":8}"#);
+        let bad: core::result::Result<Vec<Raw<Order>>, _> = serde_json::from_str(r#"[{"id": "x"}]"#);
+        assert!(bad.is_err());
+    }
+
+    #[test]
+    fn bases_and_paths() {
+        assert_eq!(origin("shop.example.com/"), "https://shop.example.com");
+        assert_eq!(origin("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
+        let client = Client::new("http://x").path("/wp-json/wc/v3/");
+        assert_eq!(client.base(), "http://x/wp-json/wc/v3");
+        assert_eq!(client.get("orders/1").request.url(), "http://x/wp-json/wc/v3/orders/1");
+        assert_eq!(client.get("http://x/next?page=2").request.url(), "http://x/next?page=2");
+    }
+}

@@ -1,0 +1,575 @@
+// @generated from wit/ by `patchbay-cli`'s test `the_sdk_is_generated_from_the_contract`
+// (PATCHBAY_BLESS=1 rewrites it). Do not edit.
+//! The ports and capabilities a plugin implements. Every operation has a
+//! default that answers `unsupported`, naming the operation; a plugin
+//! writes only what its provider can do.
+
+#![allow(unused_variables)]
+
+use crate::types::*;
+use crate::{Error, Result};
+
+fn unsupported(operation: &str) -> Error {
+    Error::Unsupported(format!("{operation} is not supported by this plugin"))
+}
+
+/// The shop port: orders and products of an online shop or marketplace.
+pub trait Shop {
+    /// Lists orders, newest first where the provider allows.
+    fn get_orders(query: OrderQuery) -> Result<OrderPage> {
+        Err(unsupported("shop.get-orders"))
+    }
+    /// Fetches one order by its identifier.
+    fn get_order(order_id: String) -> Result<Order> {
+        Err(unsupported("shop.get-order"))
+    }
+    /// Lists products.
+    fn get_products(query: ProductQuery) -> Result<ProductPage> {
+        Err(unsupported("shop.get-products"))
+    }
+    /// Sets the stock level of a product.
+    fn update_product_stock(product_id: String, quantity: i64) -> Result<()> {
+        Err(unsupported("shop.update-product-stock"))
+    }
+    /// Sets the price of a product.
+    fn update_product_price(product_id: String, price: Decimal, currency: String) -> Result<()> {
+        Err(unsupported("shop.update-product-price"))
+    }
+    /// Moves an order to a new status; returns the updated order.
+    fn update_order_status(order_id: String, status: OrderStatus) -> Result<Order> {
+        Err(unsupported("shop.update-order-status"))
+    }
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __adapt_shop {
+    ($plugin:ident) => {
+        impl $crate::__private::bindings::shop::exports::patchbay::connector::shop::Guest for $plugin {
+            fn get_orders(query: $crate::types::OrderQuery) -> $crate::Result<$crate::types::OrderPage> {
+                <$plugin as $crate::Shop>::get_orders(query)
+            }
+            fn get_order(order_id: String) -> $crate::Result<$crate::types::Order> {
+                <$plugin as $crate::Shop>::get_order(order_id)
+            }
+            fn get_products(query: $crate::types::ProductQuery) -> $crate::Result<$crate::types::ProductPage> {
+                <$plugin as $crate::Shop>::get_products(query)
+            }
+            fn update_product_stock(product_id: String, quantity: i64) -> $crate::Result<()> {
+                <$plugin as $crate::Shop>::update_product_stock(product_id, quantity)
+            }
+            fn update_product_price(product_id: String, price: $crate::types::Decimal, currency: String) -> $crate::Result<()> {
+                <$plugin as $crate::Shop>::update_product_price(product_id, price, currency)
+            }
+            fn update_order_status(order_id: String, status: $crate::types::OrderStatus) -> $crate::Result<$crate::types::Order> {
+                <$plugin as $crate::Shop>::update_order_status(order_id, status)
+            }
+        }
+    };
+}
+
+/// The courier port: air waybills and tracking.
+pub trait Courier {
+    /// Creates a shipment and returns its air waybill.
+    fn generate_awb(request: ShipmentRequest) -> Result<AwbLabel> {
+        Err(unsupported("courier.generate-awb"))
+    }
+    /// Fetches a shipment's status and history.
+    fn get_tracking(tracking_number: String) -> Result<Shipment> {
+        Err(unsupported("courier.get-tracking"))
+    }
+    /// Cancels a shipment that has not been picked up.
+    fn cancel_shipment(tracking_number: String) -> Result<()> {
+        Err(unsupported("courier.cancel-shipment"))
+    }
+    /// Lists shipments.
+    fn get_shipments(query: ShipmentQuery) -> Result<ShipmentPage> {
+        Err(unsupported("courier.get-shipments"))
+    }
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __adapt_courier {
+    ($plugin:ident) => {
+        impl $crate::__private::bindings::courier::exports::patchbay::connector::courier::Guest for $plugin {
+            fn generate_awb(request: $crate::types::ShipmentRequest) -> $crate::Result<$crate::types::AwbLabel> {
+                <$plugin as $crate::Courier>::generate_awb(request)
+            }
+            fn get_tracking(tracking_number: String) -> $crate::Result<$crate::types::Shipment> {
+                <$plugin as $crate::Courier>::get_tracking(tracking_number)
+            }
+            fn cancel_shipment(tracking_number: String) -> $crate::Result<()> {
+                <$plugin as $crate::Courier>::cancel_shipment(tracking_number)
+            }
+            fn get_shipments(query: $crate::types::ShipmentQuery) -> $crate::Result<$crate::types::ShipmentPage> {
+                <$plugin as $crate::Courier>::get_shipments(query)
+            }
+        }
+    };
+}
+
+/// The payment port: hosted checkouts, payments, captures and refunds.
+pub trait Payment {
+    /// Creates a hosted checkout session.
+    fn create_checkout_session(request: CheckoutRequest) -> Result<CheckoutSession> {
+        Err(unsupported("payment.create-checkout-session"))
+    }
+    /// Fetches a payment.
+    fn get_payment(payment_id: String) -> Result<PaymentResult> {
+        Err(unsupported("payment.get-payment"))
+    }
+    /// Refunds a payment, in full when `amount` is `none`.
+    fn refund(payment_id: String, amount: Option<Decimal>, reason: String) -> Result<RefundResult> {
+        Err(unsupported("payment.refund"))
+    }
+    /// Lists payments.
+    fn list_payments(filter: PaymentFilter, cursor: Option<String>) -> Result<PaymentPage> {
+        Err(unsupported("payment.list-payments"))
+    }
+    /// Captures an authorized payment.
+    fn capture_payment(payment_id: String) -> Result<PaymentResult> {
+        Err(unsupported("payment.capture-payment"))
+    }
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __adapt_payment {
+    ($plugin:ident) => {
+        impl $crate::__private::bindings::payment::exports::patchbay::connector::payment::Guest for $plugin {
+            fn create_checkout_session(request: $crate::types::CheckoutRequest) -> $crate::Result<$crate::types::CheckoutSession> {
+                <$plugin as $crate::Payment>::create_checkout_session(request)
+            }
+            fn get_payment(payment_id: String) -> $crate::Result<$crate::types::PaymentResult> {
+                <$plugin as $crate::Payment>::get_payment(payment_id)
+            }
+            fn refund(payment_id: String, amount: Option<$crate::types::Decimal>, reason: String) -> $crate::Result<$crate::types::RefundResult> {
+                <$plugin as $crate::Payment>::refund(payment_id, amount, reason)
+            }
+            fn list_payments(filter: $crate::types::PaymentFilter, cursor: Option<String>) -> $crate::Result<$crate::types::PaymentPage> {
+                <$plugin as $crate::Payment>::list_payments(filter, cursor)
+            }
+            fn capture_payment(payment_id: String) -> $crate::Result<$crate::types::PaymentResult> {
+                <$plugin as $crate::Payment>::capture_payment(payment_id)
+            }
+        }
+    };
+}
+
+/// The messaging port: send messages and reply to received ones.
+pub trait Messaging {
+    /// Sends one message.
+    fn send(message: OutboundMessage) -> Result<DeliveryReport> {
+        Err(unsupported("messaging.send"))
+    }
+    /// Sends several messages; one report per message, in order.
+    fn send_bulk(messages: Vec<OutboundMessage>) -> Result<Vec<DeliveryReport>> {
+        Err(unsupported("messaging.send-bulk"))
+    }
+    /// Replies to a received message in its conversation.
+    fn reply(to: InboundMessage, body: String) -> Result<DeliveryReport> {
+        Err(unsupported("messaging.reply"))
+    }
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __adapt_messaging {
+    ($plugin:ident) => {
+        impl $crate::__private::bindings::messaging::exports::patchbay::connector::messaging::Guest for $plugin {
+            fn send(message: $crate::types::OutboundMessage) -> $crate::Result<$crate::types::DeliveryReport> {
+                <$plugin as $crate::Messaging>::send(message)
+            }
+            fn send_bulk(messages: Vec<$crate::types::OutboundMessage>) -> $crate::Result<Vec<$crate::types::DeliveryReport>> {
+                <$plugin as $crate::Messaging>::send_bulk(messages)
+            }
+            fn reply(to: $crate::types::InboundMessage, body: String) -> $crate::Result<$crate::types::DeliveryReport> {
+                <$plugin as $crate::Messaging>::reply(to, body)
+            }
+        }
+    };
+}
+
+/// The storage port: files in a bucket or on a file server. Names are
+/// `/`-separated paths relative to the connection's root.
+pub trait Storage {
+    /// Stores a file, replacing any previous content; returns the name it
+    /// was stored under.
+    fn save(name: String, content: Vec<u8>) -> Result<String> {
+        Err(unsupported("storage.save"))
+    }
+    /// Reads a whole file.
+    fn open(name: String) -> Result<Vec<u8>> {
+        Err(unsupported("storage.open"))
+    }
+    /// Deletes a file.
+    fn delete(name: String) -> Result<()> {
+        Err(unsupported("storage.delete"))
+    }
+    /// Tells whether a file exists.
+    fn exists(name: String) -> Result<bool> {
+        Err(unsupported("storage.exists"))
+    }
+    /// Lists the names in a directory.
+    fn listdir(path: String) -> Result<DirectoryListing> {
+        Err(unsupported("storage.listdir"))
+    }
+    /// The size of a file in bytes.
+    fn size(name: String) -> Result<u64> {
+        Err(unsupported("storage.size"))
+    }
+    /// Lists the files in a directory with their details.
+    fn list_files(path: String) -> Result<Vec<FileInfo>> {
+        Err(unsupported("storage.list-files"))
+    }
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __adapt_storage {
+    ($plugin:ident) => {
+        impl $crate::__private::bindings::storage::exports::patchbay::connector::storage::Guest for $plugin {
+            fn save(name: String, content: Vec<u8>) -> $crate::Result<String> {
+                <$plugin as $crate::Storage>::save(name, content)
+            }
+            fn open(name: String) -> $crate::Result<Vec<u8>> {
+                <$plugin as $crate::Storage>::open(name)
+            }
+            fn delete(name: String) -> $crate::Result<()> {
+                <$plugin as $crate::Storage>::delete(name)
+            }
+            fn exists(name: String) -> $crate::Result<bool> {
+                <$plugin as $crate::Storage>::exists(name)
+            }
+            fn listdir(path: String) -> $crate::Result<$crate::types::DirectoryListing> {
+                <$plugin as $crate::Storage>::listdir(path)
+            }
+            fn size(name: String) -> $crate::Result<u64> {
+                <$plugin as $crate::Storage>::size(name)
+            }
+            fn list_files(path: String) -> $crate::Result<Vec<$crate::types::FileInfo>> {
+                <$plugin as $crate::Storage>::list_files(path)
+            }
+        }
+    };
+}
+
+/// The LLM port: chat completions with tools.
+pub trait Llm {
+    /// Completes a conversation with `model`, or the connection's default model.
+    fn complete(messages: Vec<ChatMessage>, model: Option<String>, options: CompletionOptions) -> Result<LlmResponse> {
+        Err(unsupported("llm.complete"))
+    }
+    /// Lists the models the connection can use.
+    fn list_models() -> Result<Vec<ModelInfo>> {
+        Err(unsupported("llm.list-models"))
+    }
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __adapt_llm {
+    ($plugin:ident) => {
+        impl $crate::__private::bindings::llm::exports::patchbay::connector::llm::Guest for $plugin {
+            fn complete(messages: Vec<$crate::types::ChatMessage>, model: Option<String>, options: $crate::types::CompletionOptions) -> $crate::Result<$crate::types::LlmResponse> {
+                <$plugin as $crate::Llm>::complete(messages, model, options)
+            }
+            fn list_models() -> $crate::Result<Vec<$crate::types::ModelInfo>> {
+                <$plugin as $crate::Llm>::list_models()
+            }
+        }
+    };
+}
+
+/// The feed port: product feeds for marketplaces and comparison sites.
+pub trait Feed {
+    /// Renders `products` in `format` (an id from `supported-formats`).
+    fn generate_feed(products: Vec<Product>, format: String) -> Result<FeedResult> {
+        Err(unsupported("feed.generate-feed"))
+    }
+    /// Checks products against the feed's requirements.
+    fn validate_products(products: Vec<Product>) -> Result<FeedValidationResult> {
+        Err(unsupported("feed.validate-products"))
+    }
+    /// The formats this plugin produces.
+    fn supported_formats() -> Vec<FeedFormat> {
+        Default::default()
+    }
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __adapt_feed {
+    ($plugin:ident) => {
+        impl $crate::__private::bindings::feed::exports::patchbay::connector::feed::Guest for $plugin {
+            fn generate_feed(products: Vec<$crate::types::Product>, format: String) -> $crate::Result<$crate::types::FeedResult> {
+                <$plugin as $crate::Feed>::generate_feed(products, format)
+            }
+            fn validate_products(products: Vec<$crate::types::Product>) -> $crate::Result<$crate::types::FeedValidationResult> {
+                <$plugin as $crate::Feed>::validate_products(products)
+            }
+            fn supported_formats() -> Vec<$crate::types::FeedFormat> {
+                <$plugin as $crate::Feed>::supported_formats()
+            }
+        }
+    };
+}
+
+/// Generic actions, for APIs that fit no family (GitHub, HubSpot, ...),
+/// and for extra operations of a plugin that has a family.
+pub trait Actions {
+    /// Lists the actions.
+    fn list_actions() -> Vec<ActionSpec> {
+        Default::default()
+    }
+    /// Runs an action with a JSON input; returns its JSON output.
+    fn execute(name: String, input: Json) -> Result<Json> {
+        Err(unsupported("actions.execute"))
+    }
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __adapt_actions {
+    ($plugin:ident) => {
+        impl $crate::__private::bindings::actions::exports::patchbay::connector::actions::Guest for $plugin {
+            fn list_actions() -> Vec<$crate::types::ActionSpec> {
+                <$plugin as $crate::Actions>::list_actions()
+            }
+            fn execute(name: String, input: $crate::types::Json) -> $crate::Result<$crate::types::Json> {
+                <$plugin as $crate::Actions>::execute(name, input)
+            }
+        }
+    };
+}
+
+/// Capability: receive the provider's webhooks. The host stores a webhook
+/// only after `verify` accepts it, then calls `parse`.
+pub trait Webhooks {
+    /// Checks the signature or token of a delivery (constant time, through
+    /// `crypto`); an error means the delivery must be refused.
+    fn verify(headers: Vec<Header>, body: Vec<u8>) -> Result<()> {
+        Err(unsupported("webhooks.verify"))
+    }
+    /// Turns a verified delivery into events.
+    fn parse(headers: Vec<Header>, body: Vec<u8>) -> Result<Vec<WebhookEvent>> {
+        Err(unsupported("webhooks.parse"))
+    }
+    /// Subscribes `url` to `events` at the provider.
+    fn register(url: String, events: Vec<String>) -> Result<Registration> {
+        Err(unsupported("webhooks.register"))
+    }
+    /// Lists the subscriptions at the provider.
+    fn list_registrations() -> Result<Vec<Registration>> {
+        Err(unsupported("webhooks.list-registrations"))
+    }
+    /// Removes a subscription.
+    fn unregister(id: String) -> Result<()> {
+        Err(unsupported("webhooks.unregister"))
+    }
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __adapt_webhooks {
+    ($plugin:ident) => {
+        impl $crate::__private::bindings::webhooks::exports::patchbay::connector::webhooks::Guest for $plugin {
+            fn verify(headers: Vec<$crate::types::Header>, body: Vec<u8>) -> $crate::Result<()> {
+                <$plugin as $crate::Webhooks>::verify(headers, body)
+            }
+            fn parse(headers: Vec<$crate::types::Header>, body: Vec<u8>) -> $crate::Result<Vec<$crate::types::WebhookEvent>> {
+                <$plugin as $crate::Webhooks>::parse(headers, body)
+            }
+            fn register(url: String, events: Vec<String>) -> $crate::Result<$crate::types::Registration> {
+                <$plugin as $crate::Webhooks>::register(url, events)
+            }
+            fn list_registrations() -> $crate::Result<Vec<$crate::types::Registration>> {
+                <$plugin as $crate::Webhooks>::list_registrations()
+            }
+            fn unregister(id: String) -> $crate::Result<()> {
+                <$plugin as $crate::Webhooks>::unregister(id)
+            }
+        }
+    };
+}
+
+/// Capability: a non-standard OAuth flow. Standard OAuth2 needs no plugin
+/// code: the host runs it from the manifest. Here the plugin describes the
+/// requests and where the tokens are in the answers; the host sends them,
+/// extracts and stores the tokens, and the plugin never sees a token.
+pub trait OAuth {
+    /// The URL to send the user to.
+    fn authorize_url(params: AuthorizeParams) -> Result<String> {
+        Err(unsupported("oauth.authorize-url"))
+    }
+    /// Describes the token request for a grant.
+    fn token_request(grant: TokenGrant, redirect_uri: String) -> Result<TokenRequestSpec> {
+        Err(unsupported("oauth.token-request"))
+    }
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __adapt_oauth {
+    ($plugin:ident) => {
+        impl $crate::__private::bindings::oauth::exports::patchbay::connector::oauth::Guest for $plugin {
+            fn authorize_url(params: $crate::types::AuthorizeParams) -> $crate::Result<String> {
+                <$plugin as $crate::OAuth>::authorize_url(params)
+            }
+            fn token_request(grant: $crate::types::TokenGrant, redirect_uri: String) -> $crate::Result<$crate::types::TokenRequestSpec> {
+                <$plugin as $crate::OAuth>::token_request(grant, redirect_uri)
+            }
+        }
+    };
+}
+
+/// Capability: update many products in one go, where the provider has a
+/// batch API.
+pub trait BulkUpdate {
+    /// Applies partial updates to products.
+    fn update_products(updates: Vec<ProductUpdate>) -> Result<BulkResult> {
+        Err(unsupported("bulk-update.update-products"))
+    }
+    /// Sets stock levels.
+    fn update_stock(updates: Vec<StockUpdate>) -> Result<BulkResult> {
+        Err(unsupported("bulk-update.update-stock"))
+    }
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __adapt_bulk_update {
+    ($plugin:ident) => {
+        impl $crate::__private::bindings::bulk_update::exports::patchbay::connector::bulk_update::Guest for $plugin {
+            fn update_products(updates: Vec<$crate::types::ProductUpdate>) -> $crate::Result<$crate::types::BulkResult> {
+                <$plugin as $crate::BulkUpdate>::update_products(updates)
+            }
+            fn update_stock(updates: Vec<$crate::types::StockUpdate>) -> $crate::Result<$crate::types::BulkResult> {
+                <$plugin as $crate::BulkUpdate>::update_stock(updates)
+            }
+        }
+    };
+}
+
+/// Capability: attach an invoice to an order at the provider (marketplaces
+/// that show invoices to buyers).
+pub trait InvoiceAttachment {
+    /// Attaches `invoice` to an order.
+    fn attach_invoice(order_id: String, invoice: Invoice) -> Result<()> {
+        Err(unsupported("invoice-attachment.attach-invoice"))
+    }
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __adapt_invoice_attachment {
+    ($plugin:ident) => {
+        impl $crate::__private::bindings::invoice_attachment::exports::patchbay::connector::invoice_attachment::Guest for $plugin {
+            fn attach_invoice(order_id: String, invoice: $crate::types::Invoice) -> $crate::Result<()> {
+                <$plugin as $crate::InvoiceAttachment>::attach_invoice(order_id, invoice)
+            }
+        }
+    };
+}
+
+/// Capability: a shop that can export its own catalogue as a feed.
+pub trait ProductFeed {
+    /// Exports the whole catalogue in `format`.
+    fn export_products(format: String) -> Result<FeedResult> {
+        Err(unsupported("product-feed.export-products"))
+    }
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __adapt_product_feed {
+    ($plugin:ident) => {
+        impl $crate::__private::bindings::product_feed::exports::patchbay::connector::product_feed::Guest for $plugin {
+            fn export_products(format: String) -> $crate::Result<$crate::types::FeedResult> {
+                <$plugin as $crate::ProductFeed>::export_products(format)
+            }
+        }
+    };
+}
+
+/// Capability: text embeddings.
+pub trait Embedding {
+    /// Embeds each input with `model`, or the connection's default.
+    fn embed(inputs: Vec<String>, model: Option<String>) -> Result<EmbeddingResult> {
+        Err(unsupported("embedding.embed"))
+    }
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __adapt_embedding {
+    ($plugin:ident) => {
+        impl $crate::__private::bindings::embedding::exports::patchbay::connector::embedding::Guest for $plugin {
+            fn embed(inputs: Vec<String>, model: Option<String>) -> $crate::Result<$crate::types::EmbeddingResult> {
+                <$plugin as $crate::Embedding>::embed(inputs, model)
+            }
+        }
+    };
+}
+
+/// Capability: speech to text.
+pub trait Transcription {
+    /// Transcribes an audio file.
+    fn transcribe(audio: Vec<u8>, filename: String, options: TranscriptionOptions) -> Result<TranscriptionResult> {
+        Err(unsupported("transcription.transcribe"))
+    }
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __adapt_transcription {
+    ($plugin:ident) => {
+        impl $crate::__private::bindings::transcription::exports::patchbay::connector::transcription::Guest for $plugin {
+            fn transcribe(audio: Vec<u8>, filename: String, options: $crate::types::TranscriptionOptions) -> $crate::Result<$crate::types::TranscriptionResult> {
+                <$plugin as $crate::Transcription>::transcribe(audio, filename, options)
+            }
+        }
+    };
+}
+
+/// Capability: streamed completions. Chunks go to `stream-sink.emit` as
+/// they arrive; the return value is the assembled answer.
+pub trait Streaming {
+    /// Completes a conversation, streaming chunks to `stream-sink`.
+    fn stream_complete(messages: Vec<ChatMessage>, model: Option<String>, options: CompletionOptions) -> Result<LlmResponse> {
+        Err(unsupported("streaming.stream-complete"))
+    }
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __adapt_streaming {
+    ($plugin:ident) => {
+        impl $crate::__private::bindings::streaming::exports::patchbay::connector::streaming::Guest for $plugin {
+            fn stream_complete(messages: Vec<$crate::types::ChatMessage>, model: Option<String>, options: $crate::types::CompletionOptions) -> $crate::Result<$crate::types::LlmResponse> {
+                <$plugin as $crate::Streaming>::stream_complete(messages, model, options)
+            }
+        }
+    };
+}
+
+/// Capability: image generation.
+pub trait ImageGeneration {
+    /// Generates images from a prompt.
+    fn generate_images(prompt: String, options: ImageOptions) -> Result<ImageResult> {
+        Err(unsupported("image-generation.generate-images"))
+    }
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __adapt_image_generation {
+    ($plugin:ident) => {
+        impl $crate::__private::bindings::image_generation::exports::patchbay::connector::image_generation::Guest for $plugin {
+            fn generate_images(prompt: String, options: $crate::types::ImageOptions) -> $crate::Result<$crate::types::ImageResult> {
+                <$plugin as $crate::ImageGeneration>::generate_images(prompt, options)
+            }
+        }
+    };
+}
