@@ -50,7 +50,7 @@ build-ts-plugins:
 
 # Install componentize-py and zig (PyPI) in target/venv-plugins, for the Python and C plugins.
 plugin-toolchains:
-    @if ls plugins/*/pyproject.toml plugins/*/plugin.toml >/dev/null 2>&1 && ! target/venv-plugins/bin/python -c 'import ziglang' 2>/dev/null; then \
+    @if ls plugins/*/pyproject.toml plugins/*/src/*.c >/dev/null 2>&1 && ! target/venv-plugins/bin/python -c 'import ziglang' 2>/dev/null; then \
         echo "==> installing componentize-py and zig (ziglang) in target/venv-plugins"; \
         python3 -m venv target/venv-plugins && target/venv-plugins/bin/pip install --quiet -r sdk/python/requirements.txt -r sdk/c/requirements.txt; \
     fi
@@ -64,14 +64,14 @@ build-python-plugins: plugin-toolchains
         target/venv-plugins/bin/python sdk/python/build.py "$dir"; \
     done
 
-# Build the C plugins (wit-bindgen c, zig, yyjson).
+# Build the C plugins (a patchbay.toml and src/*.c: wit-bindgen c, zig, yyjson).
 build-c-plugins: plugin-toolchains
     @mkdir -p {{plugins_dir}}
-    @if ls plugins/*/plugin.toml >/dev/null 2>&1; then echo "==> building patchbay-c (C bindings and componentization)"; cargo build -p patchbay-c --quiet; fi
+    @if ls plugins/*/src/*.c >/dev/null 2>&1; then echo "==> building patchbay-c (C bindings and componentization)"; cargo build -p patchbay-c --quiet; fi
     @for dir in plugins/*/; do \
-        [ -f "$dir/plugin.toml" ] || continue; \
+        [ -f "$dir/patchbay.toml" ] && ls "$dir"src/*.c >/dev/null 2>&1 || continue; \
         echo "==> building $(basename "$dir") (C: wit-bindgen c, zig, yyjson)"; \
-        target/venv-plugins/bin/python sdk/c/build.py "$dir"; \
+        target/venv-plugins/bin/python sdk/c/build.py "$dir" --out "{{plugins_dir}}/$(basename "$dir").wasm"; \
     done
 
 # Build the host (the `patchbay` CLI) and the mock servers.

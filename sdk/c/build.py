@@ -1,8 +1,12 @@
 #!/usr/bin/env python3
 """Builds a C Patchbay plugin into a component.
 
-    python sdk/c/build.py PLUGIN_DIR
+    python sdk/c/build.py PLUGIN_DIR [--out FILE]
 
+0. the manifest, PLUGIN_DIR/patchbay.toml, checked (a mistake stops the build,
+   naming the key) and generated into C with a weak ``unsupported`` default
+   for every operation the plugin does not define
+   (generated/patchbay_main.c);
 1. C bindings for the plugin's world (``patchbay-c bindings``: wit-bindgen c,
    world renamed to ``plugin``) into PLUGIN_DIR/generated;
 2. compiles the plugin, the bindings, the SDK (sdk/c) and yyjson with zig
@@ -10,11 +14,9 @@
 3. turns the core module into a component (``patchbay-c componentize``, with
    the WASI preview1 reactor adapter).
 
-Settings come from PLUGIN_DIR/plugin.toml:
-
-    world = "llm-provider"
-    sources = ["src/ollama.c"]
-    out = "../../target/plugins/llm-ollama.wasm"
+The sources are PLUGIN_DIR/src/*.c; the world is the family's (llm →
+llm-provider); the component goes to --out, by default
+PLUGIN_DIR/dist/<family>-<name>.wasm.
 
 yyjson (the JSON library the SDK uses) comes from its PyPI source
 distribution, pinned by SHA-256, unpacked under target/c-deps.
@@ -29,12 +31,15 @@ import re
 import subprocess
 import sys
 import tarfile
-import tomllib
 import urllib.request
 from pathlib import Path
 
 SDK = Path(__file__).resolve().parent
 ROOT = SDK.parent.parent
+sys.path.insert(0, str(SDK.parent / "python"))
+
+from patchbay_build import c_exports, contract  # noqa: E402
+from patchbay_build.manifest import ManifestError, read  # noqa: E402
 YYJSON = ("yyjson", "4.0.6", "fcd4dc15c1e39a30bf9fa85d56903029111506860fc3080ab0d81c6c6dacaa8c")
 
 
@@ -84,30 +89,42 @@ def wit_dir(plugin: Path) -> Path:
 
 
 def main() -> None:
-    if len(sys.argv) != 2:
-        fail("usage: build.py PLUGIN_DIR")
-    plugin = Path(sys.argv[1]).resolve()
-    manifest = plugin / "plugin.toml"
-    if not manifest.is_file():
-        fail(f"no plugin.toml in {plugin}")
-    settings = tomllib.loads(manifest.read_text())
-    world = settings.get("world") or fail('plugin.toml has no world = "..."')
-    sources = [plugin / s for s in settings.get("sources", [])] or fail("plugin.toml lists no sources")
-    out = (plugin / settings.get("out", f"dist/{plugin.name}.wasm")).resolve()
+    args = sys.argv[1:]
+    out_arg = None
+    if "--out" in args:
+        at = args.index("--out")
+        if at + 1 >= len(args):
+            fail("--out needs a file")
+        out_arg = args[at + 1]
+        del args[at:at + 2]
+    if len(args) != 1:
+        fail("usage: build.py PLUGIN_DIR [--out FILE]")
+    plugin = Path(args[0]).resolve()
+    version = re.search(r'PATCHBAY_CONTRACT_VERSION "([^"]+)"', (SDK / "include" / "patchbay.h").read_text())
+    try:
+        manifest = read(plugin / "patchbay.toml", "0.1.0")
+    except ManifestError as error:
+        fail(str(error))
+    manifest["contract-version"] = version.group(1)
+    world = contract.PORT_WORLDS[manifest["family"]]
+    sources = sorted((plugin / "src").glob("*.c")) or fail(f"no C sources in {plugin / 'src'}")
+    out = Path(out_arg).resolve() if out_arg else plugin / "dist" / f"{manifest['family']}-{manifest['name']}.wasm"
     tool = Path(os.environ.get("PATCHBAY_C_TOOL", ROOT / "target" / "debug" / "patchbay-c"))
     if not tool.is_file():
         fail(f"{tool} is missing: cargo build -p patchbay-c")
     generated = plugin / "generated"
     json_dir = yyjson()
-    run(f"bindings for {world} (wit-bindgen c)", [tool, "bindings", "--wit", wit_dir(plugin), "--world", world,
+    wit = wit_dir(plugin)
+    run(f"bindings for {world} (wit-bindgen c)", [tool, "bindings", "--wit", wit, "--world", world,
                                                   "--out", generated])
+    (generated / "patchbay_main.c").write_text(c_exports.module(manifest, contract.world_exports(wit, world)))
     core = ROOT / "target" / "c-build" / f"{plugin.name}.core.wasm"
     core.parent.mkdir(parents=True, exist_ok=True)
     run("compile (zig cc, wasm32-wasi reactor)", [
         sys.executable, "-m", "ziglang", "cc", "--target=wasm32-wasi", "-mexec-model=reactor",
         "-O2", "-g0", "-s", "-std=c11", "-Wall", "-Werror", "-Wno-unused-function",
         "-I", generated, "-I", SDK / "include", "-I", json_dir,
-        *sources, generated / "plugin.c", generated / "plugin_component_type.o", SDK / "src" / "patchbay.c",
+        *sources, generated / "patchbay_main.c", generated / "plugin.c", generated / "plugin_component_type.o", SDK / "src" / "patchbay.c",
         json_dir / "yyjson.c", "-o", core,
     ])
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -7,39 +7,25 @@ https://ai.google.dev/api/generate-content
 import json
 from typing import Any, Dict, List, Optional
 
-from patchbay_sdk import config, errors, http
+from patchbay_sdk import errors, http
+from patchbay_sdk.client import Client
 from wit_world.imports import llm_types
 
 DEFAULT_API_BASE = "https://generativelanguage.googleapis.com/v1beta"
 DEFAULT_MODEL = "gemini-2.0-flash"
 
-# `x-goog-api-key: <api_key>`, filled in by the host.
-API_KEY = http.auth.header("x-goog-api-key", "api_key")
-
 # Gemini's `google.rpc` reasons that mean the key itself is wrong.
 AUTH_REASONS = {"API_KEY_INVALID", "API_KEY_SERVICE_BLOCKED", "API_KEY_HTTP_REFERRER_BLOCKED"}
 
 
-def base() -> str:
-    return (config.get("api_base") or DEFAULT_API_BASE).rstrip("/")
-
-
-def call(method: str, path: str, **kwargs: Any) -> Any:
-    """Calls the API and returns the 2xx JSON; errors are mapped by ``error``."""
-    response = http.request(method, base() + path, auth=API_KEY, headers={"accept": "application/json"}, **kwargs)
-    if response.ok:
-        return response.json()
-    raise error(response)
-
-
-def error(response: http.Response) -> errors.ConnectorError:
+def error(response: http.Response) -> Optional[errors.ConnectorError]:
     """Gemini's ``{"error": {"code", "message", "status", "details"}}``."""
     try:
         body = response.json().get("error") or {}
     except Exception:
         body = {}
     if not isinstance(body, dict) or not body:
-        return errors.from_status(response.status, response.error_message(), response.retry_after())
+        return None
     message = f"HTTP {response.status}: {body.get('message', '')} ({body.get('status', 'UNKNOWN')})"
     details = body.get("details") or []
     reasons = {d.get("reason") for d in details if isinstance(d, dict)}
@@ -49,6 +35,11 @@ def error(response: http.Response) -> errors.ConnectorError:
         delay = next((d.get("retryDelay") for d in details if isinstance(d, dict) and "retryDelay" in d), None)
         return errors.rate_limited(_seconds(delay) if delay else response.retry_after())
     return errors.from_status(response.status, message, response.retry_after())
+
+
+# The API, with `x-goog-api-key: <api_key>` filled in by the host.
+API = Client(setting="api_base", default=DEFAULT_API_BASE, auth=http.auth.header("x-goog-api-key", "api_key"),
+             errors=error)
 
 
 def _seconds(duration: str) -> Optional[float]:

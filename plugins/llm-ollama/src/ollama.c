@@ -16,81 +16,26 @@ typedef patchbay_connector_llm_types_llm_response_t llm_response_t;
 typedef patchbay_connector_llm_types_tool_call_t tool_call_t;
 
 // ---- connector -------------------------------------------------------------
+// The manifest is patchbay.toml.
 
-static exports_patchbay_connector_connector_setting_field_t setting(const char *name, const char *label, uint8_t type,
-                                                                   const char *fallback, const char *help) {
-  exports_patchbay_connector_connector_setting_field_t field = {0};
-  field.name = pb_str(name);
-  field.label = pb_str(label);
-  field.type = type;
-  field.default_.is_some = true;
-  field.default_.val = pb_str(fallback);
-  field.help = pb_str(help);
-  return field;
-}
+// Ollama's API at the base_url setting; its errors are `{"error": "..."}`,
+// which the SDK reads.
+static pb_client_t client(void) { return pb_client("base_url", DEFAULT_BASE_URL); }
 
-void exports_patchbay_connector_connector_manifest(exports_patchbay_connector_connector_plugin_manifest_t *ret) {
-  memset(ret, 0, sizeof(*ret));
-  ret->name = pb_str("ollama");
-  ret->family = EXPORTS_PATCHBAY_CONNECTOR_CONNECTOR_FAMILY_LLM;
-  ret->display_name = pb_str("Ollama");
-  ret->description = pb_str("Chat completions with tools and JSON output from an Ollama server.");
-  ret->version = pb_str("0.1.0");
-  ret->contract_version = pb_str(PATCHBAY_CONTRACT_VERSION);
-  ret->settings.len = 2;
-  ret->settings.ptr = malloc(2 * sizeof(*ret->settings.ptr));
-  ret->settings.ptr[0] = setting("base_url", "Server URL", EXPORTS_PATCHBAY_CONNECTOR_CONNECTOR_SETTING_TYPE_URL,
-                                 DEFAULT_BASE_URL,
-                                 "Where Ollama listens. A server on this machine or the LAN needs the host's "
-                                 "private-network permission (--allow-private-network).");
-  ret->settings.ptr[1] = setting("default_model", "Default model", EXPORTS_PATCHBAY_CONNECTOR_CONNECTOR_SETTING_TYPE_TEXT,
-                                 DEFAULT_MODEL, "Used when a call names no model; it must be pulled.");
-  ret->auth.strategy = EXPORTS_PATCHBAY_CONNECTOR_CONNECTOR_AUTH_STRATEGY_NONE;
-  static const char *const hosts[] = {"{{setting.base_url}}", NULL};
-  ret->allowed_hosts = pb_str_list(hosts);
-  ret->rate_limit.is_some = true;
-  ret->rate_limit.val.requests_per_second = 10;
-  ret->rate_limit.val.burst = 20;
-  ret->retry.is_some = true;
-  ret->retry.val.max_retries = 2;
-  static const uint16_t retryable[] = {500, 502, 503};
-  ret->retry.val.retryable_statuses.len = 3;
-  ret->retry.val.retryable_statuses.ptr = malloc(sizeof(retryable));
-  memcpy(ret->retry.val.retryable_statuses.ptr, retryable, sizeof(retryable));
-}
-
-static char *base_url(void) {
-  char *base = pb_setting("base_url");
-  if (base == NULL) base = pb_format("%s", DEFAULT_BASE_URL);
-  size_t len = strlen(base);
-  while (len > 0 && base[len - 1] == '/') base[--len] = '\0';
-  return base;
-}
-
-// Calls `path` and parses the 2xx JSON answer; Ollama's errors are `{"error": "..."}`.
+// Calls `path` and parses the 2xx JSON answer.
 static yyjson_doc *call(const char *method, const char *path, const char *body, size_t body_len, pb_error_t *err) {
-  char *base = base_url();
-  char *url = pb_format("%s%s", base, path);
+  pb_client_t api = client();
   pb_request_t request = {
       .method = method,
-      .url = url,
+      .url = path,
       .content_type = body ? "application/json" : NULL,
       .body = body,
       .body_len = body_len,
       // A chat has no side effects: the host may retry it.
       .idempotency_key = body ? "ollama-chat" : NULL,
   };
-  pb_response_t response = {0};
-  bool sent = pb_send(&request, &response, err);
-  free(url);
-  free(base);
-  if (!sent) return NULL;
-  yyjson_doc *doc = NULL;
-  if (pb_check_status(&response, err)) {
-    doc = yyjson_read(response.body, response.body_len, 0);
-    if (doc == NULL) pb_permanent(err, response.status, "Ollama's answer is not JSON");
-  }
-  pb_response_free(&response);
+  yyjson_doc *doc = pb_client_json(&api, &request, err);
+  pb_client_free(&api);
   return doc;
 }
 
@@ -99,15 +44,15 @@ bool exports_patchbay_connector_connector_test_connection(exports_patchbay_conne
   yyjson_doc *doc = call("GET", "/api/tags", NULL, 0, err);
   if (doc == NULL) return false;
   size_t models = yyjson_arr_size(yyjson_obj_get(yyjson_doc_get_root(doc), "models"));
-  char *base = base_url();
-  char *message = pb_format("Ollama at %s has %zu model%s", base, models, models == 1 ? "" : "s");
+  pb_client_t api = client();
+  char *message = pb_format("Ollama at %s has %zu model%s", api.base, models, models == 1 ? "" : "s");
   char *details = pb_format("{\"models\":%zu}", models);
   ret->success = true;
   ret->message = pb_str(message);
   ret->details = pb_str(details);
   free(message);
   free(details);
-  free(base);
+  pb_client_free(&api);
   yyjson_doc_free(doc);
   return true;
 }

@@ -45,8 +45,13 @@ bool pb_provider(pb_error_t *err, int status, const char *fmt, ...) __attribute_
 bool pb_permanent(pb_error_t *err, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 // `retry_after` in seconds, or a negative number when unknown.
 bool pb_rate_limited(pb_error_t *err, double retry_after);
+// The one status table of every Patchbay SDK (sdk/status-cases.json):
 // 401/403 auth, 404 not-found, 429 rate-limited, other 4xx permanent, 5xx provider.
 bool pb_from_status(pb_error_t *err, int status, const char *message, double retry_after);
+// Why the host could not get a response, as every SDK maps it.
+bool pb_from_http_error(const patchbay_connector_http_http_error_t *error, pb_error_t *err);
+// Whether trying again later may succeed: rate-limited and provider.
+bool pb_is_retryable(const pb_error_t *err);
 
 // ---- HTTP through the host -------------------------------------------------
 
@@ -87,6 +92,64 @@ bool pb_check_status(const pb_response_t *response, pb_error_t *err);
 // Auth helpers: the host fills in the credential named by `field`.
 patchbay_connector_http_auth_t pb_auth_bearer(const char *field);
 patchbay_connector_http_auth_t pb_auth_header(const char *name, const char *field, const char *prefix);
+
+// ---- a provider's client ---------------------------------------------------
+// The base URL, the authentication and the error body of a provider, said
+// once. `pb_client_free` releases it.
+
+struct yyjson_doc;
+
+// Reads a provider's error response when its body says more than the status
+// (a code meaning bad credentials, a retry delay): fills `err` and returns
+// true, or returns false to leave it to the status table.
+typedef bool (*pb_error_mapper_t)(const pb_response_t *response, pb_error_t *err);
+
+typedef struct {
+  char *base;         // no trailing slash; NULL when the setting is unset
+  char *setting;      // the setting the base comes from, for the error
+  bool has_auth;
+  patchbay_connector_http_auth_t auth;
+  pb_error_mapper_t errors;
+} pb_client_t;
+
+// A client for the URL in `setting` (a bare host name means HTTPS), else
+// `default_base`; either may be NULL.
+pb_client_t pb_client(const char *setting, const char *default_base);
+// Authenticates every request (pb_auth_bearer, pb_auth_header, ...); the
+// client owns `auth`.
+void pb_client_auth(pb_client_t *client, patchbay_connector_http_auth_t auth);
+void pb_client_free(pb_client_t *client);
+// Sends `request` with its url as a path under the base (or a full URL of the
+// same API) and the client's auth; a non-2xx response is an error, mapped by
+// the client's `errors`, then the status table.
+bool pb_client_send(const pb_client_t *client, const pb_request_t *request, pb_response_t *out, pb_error_t *err);
+// pb_client_send, then the body parsed as JSON (yyjson_doc_free it); NULL with
+// `err` filled on any failure.
+struct yyjson_doc *pb_client_json(const pb_client_t *client, const pb_request_t *request, pb_error_t *err);
+// The connection check: `GET path`; 2xx is success with `message`, refused
+// credentials are success: false with the provider's message, other errors
+// stay errors.
+bool pb_test_connection(const pb_client_t *client, const char *path, const char *message,
+                        exports_patchbay_connector_connector_connection_test_t *ret, pb_error_t *err);
+
+// ---- paging ----------------------------------------------------------------
+
+typedef struct {
+  uint32_t number;  // from 1
+  uint32_t size;
+} pb_page_t;
+
+// The page a query asks for: its cursor (NULL: page 1) and size preference
+// (NULL: max_size), at most max_size.
+bool pb_page_from_query(const plugin_string_t *cursor, const uint32_t *limit, uint32_t max_size, pb_page_t *out,
+                        pb_error_t *err);
+// The next cursor of a page with `count` items, from the provider's total
+// pages or total (negative: unknown; then a full page means more).
+void pb_page_next(const pb_page_t *page, size_t count, int64_t total, int64_t total_pages,
+                  plugin_option_string_t *next_cursor, bool *has_more);
+// The value of `param` in the URL of the response's `Link: <...>; rel="next"`
+// (a heap string), or NULL.
+char *pb_next_link_param(const pb_response_t *response, const char *param);
 
 // ---- configuration ---------------------------------------------------------
 

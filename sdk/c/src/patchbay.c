@@ -128,6 +128,11 @@ bool pb_from_status(pb_error_t *err, int status, const char *message, double ret
   return pb_provider(err, status, "%s", message);
 }
 
+bool pb_is_retryable(const pb_error_t *err) {
+  return err->tag == PATCHBAY_CONNECTOR_TYPES_CONNECTOR_ERROR_RATE_LIMITED ||
+         err->tag == PATCHBAY_CONNECTOR_TYPES_CONNECTOR_ERROR_PROVIDER;
+}
+
 // ---- HTTP ------------------------------------------------------------------
 
 static patchbay_connector_http_method_t method_of(const char *name) {
@@ -144,7 +149,7 @@ static patchbay_connector_http_method_t method_of(const char *name) {
   return method;
 }
 
-static bool from_http_error(const patchbay_connector_http_http_error_t *e, pb_error_t *err) {
+bool pb_from_http_error(const patchbay_connector_http_http_error_t *e, pb_error_t *err) {
   char *text = NULL;
   bool result;
   switch (e->tag) {
@@ -220,7 +225,7 @@ bool pb_send(const pb_request_t *request, pb_response_t *out, pb_error_t *err) {
   if (req.method.tag == PATCHBAY_CONNECTOR_HTTP_METHOD_OTHER) plugin_string_free(&req.method.val.other);
   if (req.options.is_some) plugin_string_free(&req.options.val.idempotency_key.val);
   if (!ok) {
-    from_http_error(&http_error, err);
+    pb_from_http_error(&http_error, err);
     patchbay_connector_http_http_error_free(&http_error);
     return false;
   }
@@ -300,6 +305,152 @@ patchbay_connector_http_auth_t pb_auth_header(const char *name, const char *fiel
   auth.val.header.prefix.is_some = prefix != NULL;
   if (prefix != NULL) auth.val.header.prefix.val = pb_str(prefix);
   return auth;
+}
+
+// ---- a provider's client ---------------------------------------------------
+
+pb_client_t pb_client(const char *setting, const char *default_base) {
+  pb_client_t client = {0};
+  char *base = setting ? pb_setting(setting) : NULL;
+  if (base == NULL && default_base != NULL) base = pb_format("%s", default_base);
+  if (base != NULL) {
+    char *start = base;
+    while (*start == ' ') start++;
+    size_t len = strlen(start);
+    while (len > 0 && (start[len - 1] == '/' || start[len - 1] == ' ')) len--;
+    client.base = strstr(start, "://") ? pb_format("%.*s", (int)len, start) : pb_format("https://%.*s", (int)len, start);
+    free(base);
+  }
+  client.setting = setting ? pb_format("%s", setting) : NULL;
+  return client;
+}
+
+void pb_client_auth(pb_client_t *client, patchbay_connector_http_auth_t auth) {
+  if (client->has_auth) patchbay_connector_http_auth_free(&client->auth);
+  client->auth = auth;
+  client->has_auth = true;
+}
+
+void pb_client_free(pb_client_t *client) {
+  free(client->base);
+  free(client->setting);
+  if (client->has_auth) patchbay_connector_http_auth_free(&client->auth);
+  memset(client, 0, sizeof(*client));
+}
+
+bool pb_client_send(const pb_client_t *client, const pb_request_t *request, pb_response_t *out, pb_error_t *err) {
+  const char *path = request->url ? request->url : "";
+  if (client->base == NULL && strstr(path, "://") == NULL) {
+    return pb_config_error(err, "the setting %s is required", client->setting ? client->setting : "(base URL)");
+  }
+  char *url = strstr(path, "://") ? pb_format("%s", path)
+              : *path == '\0'      ? pb_format("%s", client->base)
+                                   : pb_format("%s/%s", client->base, path + (*path == '/'));
+  pb_request_t full = *request;
+  full.url = url;
+  full.auth = client->has_auth ? &client->auth : NULL;
+  bool sent = pb_send(&full, out, err);
+  free(url);
+  if (!sent) return false;
+  if (out->status >= 200 && out->status < 300) return true;
+  if (!(client->errors != NULL && client->errors(out, err))) pb_check_status(out, err);
+  pb_response_free(out);
+  return false;
+}
+
+struct yyjson_doc *pb_client_json(const pb_client_t *client, const pb_request_t *request, pb_error_t *err) {
+  pb_response_t response = {0};
+  if (!pb_client_send(client, request, &response, err)) return NULL;
+  yyjson_doc *doc = yyjson_read(response.body, response.body_len, 0);
+  if (doc == NULL) pb_permanent(err, response.status, "the provider's answer is not JSON");
+  pb_response_free(&response);
+  return doc;
+}
+
+bool pb_test_connection(const pb_client_t *client, const char *path, const char *message,
+                        exports_patchbay_connector_connector_connection_test_t *ret, pb_error_t *err) {
+  pb_request_t request = {.method = "GET", .url = path};
+  pb_response_t response = {0};
+  if (pb_client_send(client, &request, &response, err)) {
+    pb_response_free(&response);
+    ret->success = true;
+    ret->message = pb_str(message);
+    ret->details = pb_str("{}");
+    return true;
+  }
+  if (err->tag != PATCHBAY_CONNECTOR_TYPES_CONNECTOR_ERROR_AUTH) return false;
+  char *reason = pb_cstr(&err->val.auth);
+  char *text = pb_format("the provider refused the credentials: %s", reason);
+  plugin_string_free(&err->val.auth);
+  ret->success = false;
+  ret->message = pb_str(text);
+  ret->details = pb_str("{}");
+  free(reason);
+  free(text);
+  return true;
+}
+
+// ---- paging ----------------------------------------------------------------
+
+bool pb_page_from_query(const plugin_string_t *cursor, const uint32_t *limit, uint32_t max_size, pb_page_t *out,
+                        pb_error_t *err) {
+  out->number = 1;
+  if (cursor != NULL) {
+    char *text = pb_cstr(cursor);
+    char *end = NULL;
+    unsigned long number = strtoul(text, &end, 10);
+    bool valid = *text >= '0' && *text <= '9' && *end == '\0' && number >= 1 && number <= UINT32_MAX;
+    if (!valid) {
+      pb_validation(err, "cursor \"%s\" is not a page number; pass a next-cursor from a previous page", text);
+      free(text);
+      return false;
+    }
+    free(text);
+    out->number = (uint32_t)number;
+  }
+  uint32_t size = limit != NULL ? *limit : max_size;
+  out->size = size < 1 ? 1 : size > max_size ? max_size : size;
+  return true;
+}
+
+void pb_page_next(const pb_page_t *page, size_t count, int64_t total, int64_t total_pages,
+                  plugin_option_string_t *next_cursor, bool *has_more) {
+  bool more = total_pages >= 0 ? page->number < total_pages
+              : total >= 0     ? (int64_t)page->number * page->size < total
+                               : count >= page->size;
+  memset(next_cursor, 0, sizeof(*next_cursor));
+  *has_more = more;
+  if (more) {
+    char *text = pb_format("%u", page->number + 1);
+    next_cursor->is_some = true;
+    next_cursor->val = pb_str(text);
+    free(text);
+  }
+}
+
+char *pb_next_link_param(const pb_response_t *response, const char *param) {
+  char *header = pb_header(response, "link");
+  if (header == NULL) return NULL;
+  char *found = NULL;
+  for (char *link = header; link != NULL && found == NULL;) {
+    char *next = strchr(link, ',');
+    if (next) *next++ = '\0';
+    char *open = strchr(link, '<'), *close = open ? strchr(open, '>') : NULL;
+    if (close != NULL && strstr(close, "rel=\"next\"") != NULL) {
+      *close = '\0';
+      char *query = strchr(open, '?');
+      size_t plen = strlen(param);
+      for (char *pair = query ? query + 1 : NULL; pair != NULL && found == NULL;) {
+        char *amp = strchr(pair, '&');
+        if (amp) *amp = '\0';
+        if (strncmp(pair, param, plen) == 0 && pair[plen] == '=') found = pb_format("%s", pair + plen + 1);
+        pair = amp ? amp + 1 : NULL;
+      }
+    }
+    link = next;
+  }
+  free(header);
+  return found;
 }
 
 // ---- configuration ---------------------------------------------------------

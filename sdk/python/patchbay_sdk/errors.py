@@ -76,7 +76,9 @@ def kind(error: Err) -> str:
 
 
 def guard(operation):
-    """Decorates an export: unexpected exceptions become ``provider`` errors."""
+    """Decorates a function: an exception that is not a connector error (a
+    bug) becomes a ``permanent`` error. Every export already runs this way
+    (``patchbay_sdk.exports.call``); use it for code called another way."""
 
     @functools.wraps(operation)
     def guarded(*args, **kwargs):
@@ -85,6 +87,11 @@ def guard(operation):
         except Err:
             raise
         except Exception as error:  # a bug in the plugin, reported typed
-            raise provider(f"unexpected error in the plugin: {type(error).__name__}: {error}") from error
+            raise permanent(f"unexpected error in the plugin: {type(error).__name__}: {error}") from error
 
     return guarded
+
+
+def is_retryable(error: Err) -> bool:
+    """Whether trying again later may succeed: ``rate-limited`` and ``provider``."""
+    return kind(error) in ("rate-limited", "provider")

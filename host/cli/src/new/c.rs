@@ -5,13 +5,13 @@
 
 use wit_parser::{Type, TypeDefKind};
 
-use super::port::{Port, Returns, snake};
+use super::port::{Function, Port, Returns, snake};
 use super::shared::render;
 use super::{Plan, Scaffold};
 
 /// The C type of a value, and whether it is passed by value.
 fn c_type(port: &Port, ty: &Type) -> (String, bool) {
-    let prefix = format!("exports_patchbay_connector_{}", port.interface);
+    let prefix = format!("exports_patchbay_connector_{}", snake(&port.interface));
     match ty {
         Type::Bool => ("bool".into(), true),
         Type::U8 => ("uint8_t".into(), true),
@@ -52,86 +52,98 @@ fn is_enum(port: &Port, id: wit_parser::TypeId) -> bool {
     }
 }
 
-fn operations(plan: &Plan) -> String {
-    let port = plan.port;
-    let mut out = String::new();
-    for f in &port.functions {
-        let mut params = Vec::new();
-        let mut unused = Vec::new();
-        for (name, ty) in &f.params {
-            let name = snake(name);
-            let option = match ty {
-                Type::Id(id) if port.name(*id).is_none() => match port.kind(*id) {
-                    TypeDefKind::Option(inner) => Some(*inner),
-                    _ => None,
-                },
-                _ => None,
-            };
-            match option {
-                Some(inner) => params.push(format!("{} *maybe_{name}", c_type(port, &inner).0)),
-                None => {
-                    let (c, by_value) = c_type(port, ty);
-                    params.push(if by_value {
-                        format!("{c} {name}")
-                    } else {
-                        format!("{c} *{name}")
-                    });
-                }
-            }
-            unused.push(if option.is_some() {
-                format!("maybe_{name}")
-            } else {
-                name
-            });
-        }
-        let error = format!("exports_patchbay_connector_{}_connector_error_t", port.interface);
-        let function = format!("exports_patchbay_connector_{}_{}", port.interface, snake(&f.name));
-        let (ret, body) = match port.returns(f) {
-            Returns::Fallible(ok) => {
-                if let Some(ok) = ok {
-                    params.push(format!("{} *ret", c_type(port, ok).0));
-                    unused.push("ret".into());
-                }
-                params.push(format!("{error} *err"));
-                (
-                    "bool",
-                    format!(
-                        "return pb_unsupported(err, \"{}.{} is not implemented yet\");",
-                        port.interface, f.name
-                    ),
-                )
-            }
-            Returns::Value(ty) => {
-                params.push(format!("{} *ret", c_type(port, ty).0));
-                ("void", "memset(ret, 0, sizeof(*ret));".into())
-            }
-            Returns::Nothing => ("void", String::new()),
-        };
-        let casts: String = unused.iter().map(|name| format!("  (void){name};\n")).collect();
-        let params = if params.is_empty() {
-            "void".to_string()
-        } else {
-            params.join(", ")
-        };
-        out += &format!("{ret} {function}({params}) {{\n{casts}  {body}\n}}\n\n");
-    }
-    out.trim_end().to_string() + "\n"
+/// How a C export returns.
+pub(crate) enum CReturn {
+    /// `bool`, with `ret` (when there is a value) and `err` pointers.
+    Fallible,
+    /// `void`, with a `ret` pointer to fill.
+    Value,
+    Nothing,
 }
 
-const PLUGIN_TOML: &str = include_str!("../../templates/c/plugin.toml");
+/// An export's C prototype (without `;`), the names of its parameters, and
+/// how it returns.
+pub(crate) fn signature(port: &Port, f: &Function) -> (String, Vec<String>, CReturn) {
+    let mut params = Vec::new();
+    let mut names = Vec::new();
+    for (name, ty) in &f.params {
+        let name = snake(name);
+        let option = match ty {
+            Type::Id(id) if port.name(*id).is_none() => match port.kind(*id) {
+                TypeDefKind::Option(inner) => Some(*inner),
+                _ => None,
+            },
+            _ => None,
+        };
+        match option {
+            Some(inner) => params.push(format!("{} *maybe_{name}", c_type(port, &inner).0)),
+            None => {
+                let (c, by_value) = c_type(port, ty);
+                params.push(if by_value {
+                    format!("{c} {name}")
+                } else {
+                    format!("{c} *{name}")
+                });
+            }
+        }
+        names.push(if option.is_some() {
+            format!("maybe_{name}")
+        } else {
+            name
+        });
+    }
+    let error = format!(
+        "exports_patchbay_connector_{}_connector_error_t",
+        snake(&port.interface)
+    );
+    let function = format!(
+        "exports_patchbay_connector_{}_{}",
+        snake(&port.interface),
+        snake(&f.name)
+    );
+    let (ret, how) = match port.returns(f) {
+        Returns::Fallible(ok) => {
+            if let Some(ok) = ok {
+                params.push(format!("{} *ret", c_type(port, ok).0));
+                names.push("ret".into());
+            }
+            params.push(format!("{error} *err"));
+            names.push("err".into());
+            ("bool", CReturn::Fallible)
+        }
+        Returns::Value(ty) => {
+            params.push(format!("{} *ret", c_type(port, ty).0));
+            names.push("ret".into());
+            ("void", CReturn::Value)
+        }
+        Returns::Nothing => ("void", CReturn::Nothing),
+    };
+    let params = if params.is_empty() {
+        "void".to_string()
+    } else {
+        params.join(", ")
+    };
+    (format!("{ret} {function}({params})"), names, how)
+}
+
+/// The port's operations as C prototypes, for the scaffold's comment.
+fn operations(plan: &Plan) -> String {
+    plan.port
+        .functions
+        .iter()
+        .map(|f| format!("//   {};\n", signature(plan.port, f).0))
+        .collect::<String>()
+        .trim_end()
+        .to_string()
+}
 
 const PLUGIN_C: &str = include_str!("../../templates/c/plugin.c");
 
 pub(crate) fn scaffold(plan: &Plan) -> Scaffold {
     let operations = operations(plan);
-    let family_upper = plan.family.to_uppercase();
-    let extra = [
-        ("operations", operations.as_str()),
-        ("family_upper", family_upper.as_str()),
-    ];
+    let extra = [("operations", operations.as_str())];
     Scaffold {
         files: vec![
-            ("plugin.toml".into(), render(PLUGIN_TOML, plan, &[])),
             ("src/plugin.c".into(), render(PLUGIN_C, plan, &extra)),
             (".gitignore".into(), "generated/\ndist/\n".into()),
         ],

@@ -1,28 +1,17 @@
 //! A Python plugin on sdk/python (componentize-py).
 
-use super::port::{Returns, pascal, snake};
+use super::port::{pascal, snake};
 use super::shared::render;
 use super::{Plan, Scaffold};
 
+/// The port's operations as the methods a class may define, for the docstring.
 fn operations(plan: &Plan) -> String {
     let port = plan.port;
     let mut out = String::new();
     for f in &port.functions {
         let mut params = vec!["self".to_string()];
-        params.extend(f.params.iter().map(|(name, _)| format!("{}: Any", snake(name))));
-        let body = match port.returns(f) {
-            Returns::Fallible(_) => format!(
-                "raise errors.unsupported(\"{}.{} is not implemented yet\")",
-                port.interface, f.name
-            ),
-            Returns::Value(_) => "return []".into(),
-            Returns::Nothing => "return None".into(),
-        };
-        out += &format!(
-            "    def {}({}) -> Any:\n        {body}\n\n",
-            snake(&f.name),
-            params.join(", ")
-        );
+        params.extend(f.params.iter().map(|(name, _)| snake(name)));
+        out += &format!("        def {}({})\n", snake(&f.name), params.join(", "));
     }
     out.trim_end().to_string()
 }
@@ -33,13 +22,8 @@ const APP: &str = include_str!("../../templates/python/app.py");
 
 pub(crate) fn scaffold(plan: &Plan) -> Scaffold {
     let operations = operations(plan);
-    let family_upper = plan.family.to_uppercase();
     let class = pascal(&plan.port.interface);
-    let extra = [
-        ("operations", operations.as_str()),
-        ("family_upper", family_upper.as_str()),
-        ("class", class.as_str()),
-    ];
+    let extra = [("operations", operations.as_str()), ("class", class.as_str())];
     Scaffold {
         files: vec![
             ("pyproject.toml".into(), render(PYPROJECT, plan, &[])),

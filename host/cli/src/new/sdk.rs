@@ -8,6 +8,7 @@
 
 use std::path::Path;
 
+use super::c::{CReturn, signature};
 use super::port::{Port, Returns, camel, pascal, snake};
 use super::rust::qualified_type;
 
@@ -144,12 +145,18 @@ pub(crate) fn ports_json(wit: &Path) -> Result<String, String> {
                     Returns::Value(_) => "list",
                     Returns::Nothing => "nothing",
                 };
+                let (c, _, c_returns) = signature(&port, f);
+                debug_assert!(matches!(
+                    (returns, c_returns),
+                    ("result", CReturn::Fallible) | ("list", CReturn::Value) | ("nothing", CReturn::Nothing)
+                ));
                 serde_json::json!({
                     "name": f.name,
                     "camel": camel(&f.name),
                     "snake": snake(&f.name),
                     "params": f.params.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>(),
                     "returns": returns,
+                    "c": c,
                 })
             })
             .collect();
