@@ -124,9 +124,17 @@ bench: build-plugins
     @echo "==> benchmarks (release build; the first build takes a while)"
     cargo bench -p patchbay-tests --features bench --bench compare -- --out {{root}}/BENCHMARKS.md --python {{root}}/target/venv-bench/bin/python
 
-# Run every check and test: lints, contract bindings, guest unit tests, host and integration tests.
-test: build-plugins lint check-contract build
-    @echo "==> guest unit tests (native)"
+# The SDKs against the shared cases (sdk/status-cases.json, sdk/manifest-cases/) in TypeScript, Python and C (Rust: the guest unit tests).
+test-sdks: plugin-toolchains
+    @echo "==> SDK tests: TypeScript (node --test), Python (unittest), C (zig, native)"
+    cd sdk/js && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; } && npm test --silent
+    target/venv-plugins/bin/python -m unittest discover -s sdk/python/tests
+    cargo build -p patchbay-c --quiet
+    target/venv-plugins/bin/python sdk/c/tests/run_tests.py
+
+# Run every check and test: lints, contract bindings, SDK and guest unit tests, host and integration tests.
+test: build-plugins lint check-contract build test-sdks
+    @echo "==> guest unit tests and the Rust SDK's (native)"
     cd plugins && cargo test --workspace --quiet --target "$(rustc -vV | sed -n 's/^host: //p')"
     @echo "==> doc tests (host)"
     cargo test --workspace --doc --quiet

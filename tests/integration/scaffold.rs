@@ -1,8 +1,10 @@
 //! `patchbay new`: for each language, a new plugin builds and passes its own
 //! test (the generated `test/test_plugin.py`, which runs the component through
-//! the host against the generated provider stub). Needs the toolchains that
-//! `just build-plugins` installs (npm packages, target/venv-plugins,
-//! patchbay-c).
+//! the host against the generated provider stub, and checks that an operation
+//! not written yet answers `unsupported`). In TypeScript and Python, an
+//! operation that throws something other than a connector error (a bug)
+//! reports `permanent`. Needs the toolchains that `just build-plugins`
+//! installs (npm packages, target/venv-plugins, patchbay-c).
 
 use std::path::Path;
 use std::process::Command;
@@ -20,8 +22,12 @@ fn run(step: &str, command: &mut Command) {
     );
 }
 
+/// An operation added to a new plugin before it is built: (file, text to
+/// replace, replacement, the operation, its JSON input).
+type Throwing = (&'static str, &'static str, &'static str, &'static str, &'static str);
+
 /// Creates, builds and tests `<family>-<name>` in `lang` under target/scaffold-test.
-fn new_plugin_builds_and_passes_its_test(lang: &str, family: &str) {
+fn new_plugin_builds_and_passes_its_test(lang: &str, family: &str, throwing: Option<Throwing>) {
     let root = workspace();
     let python = root.join("target/venv-plugins/bin/python");
     assert!(
@@ -46,6 +52,12 @@ fn new_plugin_builds_and_passes_its_test(lang: &str, family: &str) {
         .output()
         .unwrap();
     assert!(!refused.status.success(), "an existing directory is never overwritten");
+    if let Some((file, anchor, replacement, ..)) = throwing {
+        let path = dir.join(file);
+        let source = std::fs::read_to_string(&path).unwrap();
+        assert!(source.contains(anchor), "{lang}: {file} has {anchor:?}");
+        std::fs::write(&path, source.replace(anchor, replacement)).unwrap();
+    }
     run(
         "build.sh",
         Command::new(dir.join("build.sh"))
@@ -61,26 +73,80 @@ fn new_plugin_builds_and_passes_its_test(lang: &str, family: &str) {
             .env("PATCHBAY", patchbay())
             .env("PATCHBAY_CACHE", root.join("target/scaffold-test/cache")),
     );
+    if let Some((.., operation, input)) = throwing {
+        let state = dir.join("state");
+        let output = Command::new(patchbay())
+            .args([
+                "call",
+                &format!("{family}/acme-cloud"),
+                operation,
+                "--json",
+                input,
+                "--json-errors",
+            ])
+            .arg("--plugins")
+            .arg(dir.join("dist"))
+            .args(["--credential", "api_key=k", "--setting", "base_url=http://127.0.0.1:9"])
+            .env("PATCHBAY_DATABASE", state.join("state.db"))
+            .env("PATCHBAY_VAULT_KEY_FILE", state.join("vault.key"))
+            .env("PATCHBAY_CACHE", root.join("target/scaffold-test/cache"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let error: serde_json::Value = serde_json::from_str(stderr.trim())
+            .unwrap_or_else(|e| panic!("{lang}: {operation}: not a JSON error ({e}): {stderr}"));
+        assert_eq!(
+            error["error"]["permanent"]["status"],
+            serde_json::Value::Null,
+            "{lang}: {error}"
+        );
+        assert!(
+            error["error"]["permanent"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains(&format!("the plugin failed in {operation}")) && m.contains("boom")),
+            "{lang}: a thrown exception is a permanent error naming the operation: {error}"
+        );
+    }
 }
 
 #[test]
 fn a_new_rust_plugin_builds_and_passes_its_test() {
-    new_plugin_builds_and_passes_its_test("rust", "shop");
+    new_plugin_builds_and_passes_its_test("rust", "shop", None);
 }
 
 #[test]
 fn a_new_typescript_plugin_builds_and_passes_its_test() {
-    new_plugin_builds_and_passes_its_test("ts", "messaging");
+    new_plugin_builds_and_passes_its_test(
+        "ts",
+        "storage",
+        Some((
+            "src/plugin.ts",
+            "export const storage = {};",
+            "export const storage = {\n  delete(name: string): never {\n    throw new TypeError(`boom: ${name}`);\n  },\n};",
+            "storage.delete",
+            r#"{"name": "a.txt"}"#,
+        )),
+    );
 }
 
 #[test]
 fn a_new_python_plugin_builds_and_passes_its_test() {
-    new_plugin_builds_and_passes_its_test("python", "llm");
+    new_plugin_builds_and_passes_its_test(
+        "python",
+        "payment",
+        Some((
+            "src/app.py",
+            "class Payment:\n",
+            "class Payment:\n    def capture_payment(self, payment_id):\n        raise KeyError(f\"boom: {payment_id}\")\n\n",
+            "payment.capture-payment",
+            r#"{"payment-id": "p1"}"#,
+        )),
+    );
 }
 
 #[test]
 fn a_new_c_plugin_builds_and_passes_its_test() {
-    new_plugin_builds_and_passes_its_test("c", "courier");
+    new_plugin_builds_and_passes_its_test("c", "courier", None);
 }
 
 #[test]

@@ -2,39 +2,27 @@
 // Discord's error and rate-limit shapes.
 // https://discord.com/developers/docs/reference
 
-import { ConnectorError, Response, auth, config, request } from "@patchbay/sdk";
-import type { RequestInit } from "@patchbay/sdk";
-
-export const DEFAULT_API_BASE = "https://discord.com/api/v10";
-
-/** `Authorization: Bot <token>`, filled in by the host from the `bot_token` credential. */
-const BOT_AUTH = auth.header("Authorization", "bot_token", "Bot ");
-
-function base(): string {
-  return (config.get("api_base") || DEFAULT_API_BASE).replace(/\/+$/, "");
-}
+import { Client, ConnectorError, Response, auth } from "@patchbay/sdk";
 
 /**
- * Calls `path` (e.g. `/users/@me`) and returns the 2xx response; Discord's
- * errors become connector errors with Discord's own message and code.
+ * Discord's API at the `api_base` setting, with `Authorization: Bot <token>`
+ * filled in by the host from the `bot_token` credential; Discord's errors
+ * become connector errors with Discord's own message and code.
  */
-export function call(method: "GET" | "POST", path: string, init: RequestInit = {}): Response {
-  const response = request(method, base() + path, {
-    ...init,
-    auth: BOT_AUTH,
-    headers: { accept: "application/json", ...init.headers },
-  });
-  if (response.ok) return response;
-  throw discordError(response);
-}
+export const api = new Client({
+  setting: "api_base",
+  base: "https://discord.com/api/v10",
+  auth: auth.header("Authorization", "bot_token", "Bot "),
+  errors: discordError,
+});
 
 /** Discord's error body: `{ "code": 10003, "message": "Unknown Channel" }`; 429s carry `retry_after` in seconds. */
-function discordError(response: Response): ConnectorError {
+function discordError(response: Response): ConnectorError | undefined {
   let body: any;
   try {
     body = JSON.parse(response.text());
   } catch {
-    return ConnectorError.fromStatus(response.status, response.errorMessage(), response.retryAfter());
+    return undefined;
   }
   if (response.status === 429) {
     const seconds = typeof body?.retry_after === "number" ? body.retry_after : response.retryAfter();

@@ -1,75 +1,26 @@
 // Discord bots: send messages to channels and reply in them.
 
-import { CONTRACT_VERSION, ConnectorError, guard } from "@patchbay/sdk";
-import type { PluginManifest } from "patchbay:connector/connector@0.1.0";
+import { ConnectorError, connected } from "@patchbay/sdk";
 import type { ConnectionTest } from "patchbay:connector/types@0.1.0";
 import type { DeliveryReport, InboundMessage, OutboundMessage } from "patchbay:connector/messaging-types@0.1.0";
-import { DEFAULT_API_BASE, call } from "./api.js";
+import { api } from "./api.js";
 import { channelId, content, createBody, report } from "./messages.js";
 
-export const connector = {
-  manifest(): PluginManifest {
-    return {
-      name: "discord",
-      family: "messaging",
-      displayName: "Discord",
-      description: "Sends messages to Discord channels and replies in them as a bot (REST API v10).",
-      version: "0.1.0",
-      contractVersion: CONTRACT_VERSION,
-      credentials: [
-        {
-          name: "bot_token",
-          label: "Bot token",
-          secret: true,
-          required: true,
-          default: undefined,
-          choices: [],
-          help: "From the Discord developer portal: your application, Bot, Reset Token.",
-        },
-      ],
-      settings: [
-        {
-          name: "api_base",
-          label: "API base URL",
-          type: "url",
-          required: false,
-          default: DEFAULT_API_BASE,
-          choices: [],
-          help: "Only for testing against a mock server.",
-        },
-      ],
-      auth: { strategy: "api-key", oauth2: undefined },
-      allowedHosts: ["https://discord.com", "{{setting.api_base}}"],
-      // Discord's global limit is 50 requests per second; per-route buckets
-      // answer 429 with `retry_after`, which the host honours.
-      rateLimit: { requestsPerSecond: 5, burst: 10 },
-      retry: { maxRetries: 3, retryableStatuses: new Uint16Array([429, 500, 502, 503, 504]) },
-      webhooks: undefined,
-    };
-  },
+// The manifest is patchbay.toml; `patchbay-js build` routes each operation
+// here, and what is not here answers `unsupported`.
 
+export const connector = {
   testConnection(): ConnectionTest {
-    return guard(() => {
-      try {
-        const me = call("GET", "/users/@me").json();
-        return {
-          success: true,
-          message: `Connected as ${me.username}`,
-          details: JSON.stringify({ id: me.id, username: me.username, bot: me.bot === true }),
-        };
-      } catch (error) {
-        if (error instanceof ConnectorError && error.payload.tag === "auth") {
-          return { success: false, message: `Discord refused the bot token: ${error.payload.val}`, details: "{}" };
-        }
-        throw error;
-      }
+    return api.testConnection("/users/@me", (response) => {
+      const me = response.json();
+      return connected(`Connected as ${me.username}`, JSON.stringify({ id: me.id, username: me.username, bot: me.bot === true }));
     });
   },
 };
 
 function post(channel: string, message: Pick<OutboundMessage, "subject" | "body" | "messageId" | "attachments">, replyTo?: string) {
   const { json, body, contentType } = createBody(content(message), message.messageId, message.attachments, replyTo);
-  const created = call("POST", `/channels/${channel}/messages`, {
+  const created = api.send("POST", `/channels/${channel}/messages`, {
     json,
     body,
     headers: contentType ? { "content-type": contentType } : {},
@@ -99,28 +50,22 @@ function failed(message: OutboundMessage, error: ConnectorError): DeliveryReport
 }
 
 export const messaging = {
-  send(message: OutboundMessage): DeliveryReport {
-    return guard(() => send(message));
-  },
+  send,
 
   sendBulk(messages: OutboundMessage[]): DeliveryReport[] {
-    return guard(() =>
-      messages.map((message) => {
-        try {
-          return send(message);
-        } catch (error) {
-          // Bad credentials fail every message alike: report it once, as the error.
-          if (!(error instanceof ConnectorError) || error.payload.tag === "auth" || error.payload.tag === "config") throw error;
-          return failed(message, error);
-        }
-      }),
-    );
+    return messages.map((message) => {
+      try {
+        return send(message);
+      } catch (error) {
+        // Bad credentials fail every message alike: report it once, as the error.
+        if (!(error instanceof ConnectorError) || error.payload.tag === "auth" || error.payload.tag === "config") throw error;
+        return failed(message, error);
+      }
+    });
   },
 
   reply(to: InboundMessage, body: string): DeliveryReport {
-    return guard(() => {
-      const channel = channelId(to.conversationId, "conversation");
-      return post(channel, { subject: undefined, body, messageId: "", attachments: [] }, to.messageId);
-    });
+    const channel = channelId(to.conversationId, "conversation");
+    return post(channel, { subject: undefined, body, messageId: "", attachments: [] }, to.messageId);
   },
 };

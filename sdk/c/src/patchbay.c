@@ -170,7 +170,7 @@ bool pb_from_http_error(const patchbay_connector_http_http_error_t *e, pb_error_
                             (unsigned long long)e->val.too_large);
       break;
     case PATCHBAY_CONNECTOR_HTTP_HTTP_ERROR_RATE_LIMITED:
-      result = pb_rate_limited(err, e->val.rate_limited.is_some ? e->val.rate_limited.val : -1);
+      result = pb_rate_limited(err, e->val.rate_limited.is_some ? (double)e->val.rate_limited.val : -1.0);
       break;
     case PATCHBAY_CONNECTOR_HTTP_HTTP_ERROR_CIRCUIT_OPEN:
       text = pb_cstr(&e->val.circuit_open);

@@ -2,8 +2,9 @@
 //
 // An export that returns `result<T, connector-error>` returns `T`; throwing a
 // `ConnectorError` makes the error result (componentize-js reads its
-// `payload`). Statuses map the same way in every SDK: 401/403 `auth`, 404
-// `not-found`, 429 `rate-limited`, other 4xx `permanent`, 5xx `provider`.
+// `payload`). Statuses map the same way in every SDK (sdk/status-cases.json):
+// 401/403 `auth`, 404 `not-found`, 429 `rate-limited`, other 4xx `permanent`,
+// 5xx `provider`.
 
 /** The `connector-error` variant as the bindings carry it. */
 export type ConnectorErrorPayload =
@@ -94,17 +95,53 @@ function describe(payload: ConnectorErrorPayload): string {
   }
 }
 
+/** Whether trying again later may succeed: `rate-limited` and `provider`. */
+export function isRetryable(error: ConnectorError): boolean {
+  return error.payload.tag === "rate-limited" || error.payload.tag === "provider";
+}
+
+/** Why the host could not get a response, as the contract's `http-error`. */
+export type HttpError =
+  | { tag: "denied"; val: string }
+  | { tag: "timeout"; val: string }
+  | { tag: "connection"; val: string }
+  | { tag: "too-large"; val: bigint }
+  | { tag: "rate-limited"; val: number | undefined }
+  | { tag: "circuit-open"; val: string }
+  | { tag: "invalid-request"; val: string };
+
+/** Maps the host's `http-error` the same way every SDK does (sdk/status-cases.json). */
+export function fromHttpError(error: HttpError): ConnectorError {
+  switch (error.tag) {
+    case "denied":
+      return ConnectorError.permanent(`denied by host policy: ${error.val}`);
+    case "timeout":
+      return ConnectorError.provider(`timed out: ${error.val}`);
+    case "connection":
+      return ConnectorError.provider(`connection failed: ${error.val}`);
+    case "too-large":
+      return ConnectorError.permanent(`response larger than the host's limit of ${error.val} bytes`);
+    case "rate-limited":
+      return ConnectorError.rateLimited(error.val);
+    case "circuit-open":
+      return ConnectorError.provider(`circuit open: ${error.val}`);
+    case "invalid-request":
+      return ConnectorError.validation(`invalid request: ${error.val}`);
+  }
+}
+
 /**
- * Runs `operation` and turns anything it throws into a `ConnectorError`, so an
- * unexpected exception still reaches the host as a typed error (`provider`)
- * rather than a trap.
+ * Runs `operation` and turns anything it throws that is not a
+ * `ConnectorError` (a bug) into a `permanent` error: retrying a bug cannot
+ * help. Every export already runs this way (see `exports.ts`); use it for
+ * code called another way.
  */
-export function guard<T>(operation: () => T): T {
+export function guard<T>(operation: () => T, where = "the plugin"): T {
   try {
     return operation();
   } catch (error) {
     if (error instanceof ConnectorError) throw error;
     const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    throw ConnectorError.provider(`unexpected error in the plugin: ${message}`);
+    throw ConnectorError.permanent(`${where} failed: ${message}`);
   }
 }

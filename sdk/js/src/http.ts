@@ -5,7 +5,8 @@
 // auth schemes and the host's typed errors.
 
 import { send } from "patchbay:connector/http@0.1.0";
-import { ConnectorError } from "./errors.js";
+import { ConnectorError, fromHttpError } from "./errors.js";
+import type { HttpError } from "./errors.js";
 
 /** How the host authenticates a request; names are credential fields. */
 export type Auth =
@@ -119,36 +120,6 @@ export class Response {
   errorForStatus(): this {
     if (this.ok) return this;
     throw ConnectorError.fromStatus(this.status, this.errorMessage(), this.retryAfter());
-  }
-}
-
-/** Why the host could not get a response, as the contract's `http-error`. */
-export type HttpError =
-  | { tag: "denied"; val: string }
-  | { tag: "timeout"; val: string }
-  | { tag: "connection"; val: string }
-  | { tag: "too-large"; val: bigint }
-  | { tag: "rate-limited"; val: number | undefined }
-  | { tag: "circuit-open"; val: string }
-  | { tag: "invalid-request"; val: string };
-
-/** Maps the host's `http-error` the same way the Rust SDK does. */
-export function fromHttpError(error: HttpError): ConnectorError {
-  switch (error.tag) {
-    case "denied":
-      return ConnectorError.permanent(`denied by host policy: ${error.val}`);
-    case "timeout":
-      return ConnectorError.provider(`timed out: ${error.val}`);
-    case "connection":
-      return ConnectorError.provider(`connection failed: ${error.val}`);
-    case "too-large":
-      return ConnectorError.permanent(`response larger than the host's limit of ${error.val} bytes`);
-    case "rate-limited":
-      return ConnectorError.rateLimited(error.val);
-    case "circuit-open":
-      return ConnectorError.provider(`circuit open: ${error.val}`);
-    case "invalid-request":
-      return ConnectorError.validation(`invalid request: ${error.val}`);
   }
 }
 

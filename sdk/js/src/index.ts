@@ -1,18 +1,23 @@
 // The Patchbay SDK for TypeScript and JavaScript plugins.
 //
-//   import { request, auth, ConnectorError, CONTRACT_VERSION } from "@patchbay/sdk";
+//   import { Client, auth, ConnectorError, paging } from "@patchbay/sdk";
 //
-// A plugin exports the contract's interfaces as objects named after them
-// (`connector`, and its family's port such as `messaging`); `patchbay-js
-// build` bundles it and makes the component.
+// A plugin's manifest is its patchbay.toml. The plugin exports the
+// operations it implements as objects named after their interfaces
+// (`connector` with `testConnection`, and its family's port such as
+// `messaging`); `patchbay-js build` generates the rest (the manifest, and
+// `unsupported` for what is left out), bundles and makes the component.
 
-export { ConnectorError, guard } from "./errors.js";
-export type { ConnectorErrorPayload, ProviderFailure } from "./errors.js";
-export { Response, auth, fromHttpError, request, requestJson } from "./http.js";
-export type { Auth, HttpError, RequestInit } from "./http.js";
+export { ConnectorError, fromHttpError, guard, isRetryable } from "./errors.js";
+export type { ConnectorErrorPayload, HttpError, ProviderFailure } from "./errors.js";
+export { Response, auth, request, requestJson } from "./http.js";
+export type { Auth, RequestInit } from "./http.js";
+export { Client, connected } from "./client.js";
+export type { ClientOptions, ConnectionTest, ErrorMapper } from "./client.js";
+export * as paging from "./paging.js";
 export * as kv from "./kv.js";
 export * as log from "./log.js";
 export * as config from "./config.js";
 
-/** The contract version this SDK targets; put it in the manifest. */
+/** The contract version this SDK targets (the build puts it in the manifest). */
 export const CONTRACT_VERSION = "0.1.0";

@@ -98,6 +98,35 @@ impl Port {
         self.resolve.types[id].name.as_deref()
     }
 
+    /// Whether a type is a string (through aliases such as `json`).
+    pub fn is_string(&self, ty: &Type) -> bool {
+        match ty {
+            Type::String => true,
+            Type::Id(id) => matches!(self.kind(*id), TypeDefKind::Type(inner) if self.is_string(inner)),
+            _ => false,
+        }
+    }
+
+    /// An operation that takes only strings (or nothing), with JSON input for
+    /// it: what the scaffold's test calls to see `unsupported`.
+    pub fn simple_operation(&self) -> Option<(String, String)> {
+        self.functions
+            .iter()
+            .filter(|f| matches!(self.returns(f), Returns::Fallible(_)))
+            .find(|f| f.params.iter().all(|(_, ty)| self.is_string(ty)))
+            .map(|f| {
+                let input: serde_json::Map<String, serde_json::Value> = f
+                    .params
+                    .iter()
+                    .map(|(name, _)| (name.clone(), serde_json::Value::from("x")))
+                    .collect();
+                (
+                    format!("{}.{}", self.interface, f.name),
+                    serde_json::Value::Object(input).to_string(),
+                )
+            })
+    }
+
     pub fn returns<'a>(&'a self, function: &'a Function) -> Returns<'a> {
         match &function.result {
             None => Returns::Nothing,

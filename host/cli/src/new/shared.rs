@@ -34,7 +34,14 @@ pub(crate) fn files(plan: &Plan, build: &str, language: &str, sdk_doc: &str) -> 
         ("patchbay.toml".into(), render(MANIFEST, plan, &[])),
         ("README.md".into(), render(README, plan, &extra)),
         ("test/mock_server.py".into(), render(MOCK_SERVER, plan, &[])),
-        ("test/test_plugin.py".into(), render(TEST, plan, &[])),
+        ("test/test_plugin.py".into(), {
+            let (operation, input) = plan.port.simple_operation().unwrap_or_default();
+            render(
+                TEST,
+                plan,
+                &[("unsupported_operation", &operation), ("unsupported_input", &input)],
+            )
+        }),
         (
             "build.sh".into(),
             format!(

@@ -1,34 +1,16 @@
 //! A TypeScript plugin on sdk/js (componentize-js).
 
-use super::port::{Returns, camel};
+use super::port::camel;
 use super::shared::render;
 use super::{Plan, Scaffold};
 
+/// The port's operations as the methods its export object may have, for a comment.
 fn operations(plan: &Plan) -> String {
     let port = plan.port;
     let mut out = String::new();
     for f in &port.functions {
-        let params: Vec<String> = f
-            .params
-            .iter()
-            .map(|(name, _)| format!("_{}: unknown", camel(name)))
-            .collect();
-        let (ret, body) = match port.returns(f) {
-            Returns::Fallible(_) => (
-                "never",
-                format!(
-                    "throw ConnectorError.unsupported(\"{}.{} is not implemented yet\");",
-                    port.interface, f.name
-                ),
-            ),
-            Returns::Value(_) => ("never[]", "return [];".to_string()),
-            Returns::Nothing => ("void", "return;".to_string()),
-        };
-        out += &format!(
-            "  {}({}): {ret} {{\n    {body}\n  }},\n",
-            camel(&f.name),
-            params.join(", ")
-        );
+        let params: Vec<String> = f.params.iter().map(|(name, _)| camel(name)).collect();
+        out += &format!("//   {}({})\n", camel(&f.name), params.join(", "));
     }
     out.trim_end().to_string()
 }
@@ -41,13 +23,8 @@ const PLUGIN: &str = include_str!("../../templates/ts/plugin.ts");
 
 pub(crate) fn scaffold(plan: &Plan) -> Scaffold {
     let operations = operations(plan);
-    let family_tag = plan.family.to_string();
     let port_camel = camel(&plan.port.interface);
-    let extra = [
-        ("operations", operations.as_str()),
-        ("family_tag", family_tag.as_str()),
-        ("port_camel", port_camel.as_str()),
-    ];
+    let extra = [("operations", operations.as_str()), ("port_camel", port_camel.as_str())];
     Scaffold {
         files: vec![
             ("package.json".into(), render(PACKAGE, plan, &[])),

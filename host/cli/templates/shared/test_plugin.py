@@ -20,6 +20,9 @@ PLUGIN = Path(__file__).resolve().parent.parent
 WASM = PLUGIN / "dist" / "@artifact@.wasm"
 PROVIDER = "@family@/@name@"
 PATCHBAY = os.environ.get("PATCHBAY", "patchbay")
+# An operation the new plugin does not implement yet, and input for it.
+UNSUPPORTED = "@unsupported_operation@"
+UNSUPPORTED_INPUT = '@unsupported_input@'
 
 
 def patchbay(env, *args):
@@ -50,7 +53,16 @@ def main():
             check(result.returncode == 0, f"test-connection failed: {result.stderr}")
             outcome = json.loads(result.stdout)
             check(outcome["success"] is accepted, f"with key {key!r}: {outcome}")
-    print(f"ok: {PROVIDER} loads, and test-connection accepts the right key and refuses a wrong one")
+        if UNSUPPORTED:
+            # An operation nobody wrote yet answers `unsupported`, naming itself.
+            result = patchbay(
+                env, "call", PROVIDER, UNSUPPORTED, "--json", UNSUPPORTED_INPUT, "--plugins", str(WASM.parent),
+                "--allow-private-network", "--credentials-file", str(credentials), "--setting", f"base_url={url}",
+            )
+            check(result.returncode != 0 and f"{UNSUPPORTED} is not supported" in result.stderr,
+                  f"{UNSUPPORTED}: expected unsupported, got {result.returncode}: {result.stdout}{result.stderr}")
+    print(f"ok: {PROVIDER} loads, test-connection accepts the right key and refuses a wrong one, "
+          f"and what is not written yet is unsupported")
 
 
 if __name__ == "__main__":
