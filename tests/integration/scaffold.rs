@@ -66,6 +66,7 @@ fn new_plugin_builds_and_passes_its_test(lang: &str, family: &str, throwing: Opt
             .env("PATCHBAY_C_TOOL", patchbay().with_file_name("patchbay-c")),
     );
     assert!(Path::new(&dir.join(format!("dist/{family}-acme-cloud.wasm"))).is_file());
+    a_manifest_mistake_fails_the_build(lang, family, &dir);
     run(
         "test/test_plugin.py",
         Command::new("python3")
@@ -107,6 +108,34 @@ fn new_plugin_builds_and_passes_its_test(lang: &str, family: &str, throwing: Opt
             "{lang}: a thrown exception is a permanent error naming the operation: {error}"
         );
     }
+}
+
+/// A mistake in patchbay.toml stops the build with a message naming the
+/// file and the key; the good file builds again.
+fn a_manifest_mistake_fails_the_build(lang: &str, family: &str, dir: &Path) {
+    let root = workspace();
+    let manifest = dir.join("patchbay.toml");
+    let good = std::fs::read_to_string(&manifest).unwrap();
+    let bad = good.replace("type = \"url\"", "type = \"uri\"");
+    assert_ne!(good, bad, "{lang}: the scaffold's base_url setting is a url");
+    std::fs::write(&manifest, bad).unwrap();
+    let output = Command::new(dir.join("build.sh"))
+        .env("PYTHON", root.join("target/venv-plugins/bin/python"))
+        .env("CARGO_TARGET_DIR", root.join("target/scaffold-guests"))
+        .env("PATCHBAY_C_TOOL", patchbay().with_file_name("patchbay-c"))
+        .output()
+        .unwrap();
+    std::fs::write(&manifest, good).unwrap();
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(!output.status.success(), "{lang}: a bad manifest built");
+    assert!(
+        printed.contains("patchbay.toml: settings.base_url.type: \"uri\" is not one of: text, number, boolean, url, choice"),
+        "{lang} ({family}): the build names the file, the key and the problem:\n{printed}"
+    );
 }
 
 #[test]

@@ -11,6 +11,7 @@ the contract names the fields, with every default filled in, or raises
 ``ManifestError`` naming the file, the key and what is wrong.
 """
 
+import json
 import math
 import re
 import tomllib
@@ -27,6 +28,11 @@ MAX_RETRIES = 3
 RATE_MIN, RATE_MAX = 1e-3, 1e6
 NAME = re.compile(r"^[a-z0-9_-]{1,64}$")
 SEMVER = re.compile(r"^\d+\.\d+\.\d+([-+].*)?$")
+
+
+def _q(value: Any) -> str:
+    """A value quoted as the other SDKs quote it (JSON)."""
+    return json.dumps(value)
 
 
 class Mistake(Exception):
@@ -113,7 +119,7 @@ class _Reader:
                 raise Mistake(self.key(key), "is missing")
             return default
         if value not in choices:
-            raise Mistake(self.key(key), f"{value!r} is not one of: {', '.join(choices)}")
+            raise Mistake(self.key(key), f"{_q(value)} is not one of: {', '.join(choices)}")
         return value
 
     def integer(self, key: str, low: int, high: int) -> Optional[int]:
@@ -175,7 +181,7 @@ def _setting(name: str, r: _Reader) -> dict:
     if kind == "choice" and not choices:
         raise Mistake(r.key("choices"), 'a setting of type "choice" needs its choices')
     if default is not None and choices and default not in choices:
-        raise Mistake(r.key("default"), f"{default!r} is not one of the choices")
+        raise Mistake(r.key("default"), f"{_q(default)} is not one of the choices")
     help_text = r.string("help") or ""
     r.finish()
     return {"name": name, "label": label, "type": kind, "required": required,
@@ -192,7 +198,7 @@ def _oauth2(table: dict) -> dict:
     flows = r.strings("flows") or ["authorization-code"]
     for flow in flows:
         if flow not in FLOWS:
-            raise Mistake(r.key("flows"), f"{flow!r} is not one of: {', '.join(FLOWS)}")
+            raise Mistake(r.key("flows"), f"{_q(flow)} is not one of: {', '.join(FLOWS)}")
     if "authorization-code" in flows and authorize_url is None:
         raise Mistake(r.key("authorize-url"), "is missing (the authorization-code flow needs it)")
     client_id_field = r.string("client-id-field") or "client_id"
@@ -224,13 +230,13 @@ def parse(text: str) -> dict:
     r = _Reader(table, "")
     name = r.required_string("name")
     if not NAME.match(name):
-        raise Mistake("name", f"{name!r} must be 1-64 characters of a-z, 0-9, '-' or '_'")
+        raise Mistake("name", f"{_q(name)} must be 1-64 characters of a-z, 0-9, '-' or '_'")
     family = r.one_of("family", FAMILIES, None)
     display_name = r.required_string("display-name")
     description = r.required_string("description")
     version = r.string("version")
     if version is not None and not SEMVER.match(version):
-        raise Mistake("version", f"{version!r} is not a semantic version like 1.2.0")
+        raise Mistake("version", f"{_q(version)} is not a semantic version like 1.2.0")
     credentials = [_credential(n, f) for n, f in _fields(r, "credentials")]
     settings = [_setting(n, f) for n, f in _fields(r, "settings")]
     credential_names = {c["name"] for c in credentials}
@@ -251,14 +257,14 @@ def parse(text: str) -> dict:
     if oauth2 is not None:
         for key in ("client-id-field", "client-secret-field"):
             if oauth2[key] not in credential_names:
-                raise Mistake(f"auth.oauth2.{key}", f"names {oauth2[key]!r}, which is not a declared credential")
+                raise Mistake(f"auth.oauth2.{key}", f"names {_q(oauth2[key])}, which is not a declared credential")
 
     allowed_hosts = r.strings("allowed-hosts")
     setting_names = {s["name"] for s in settings}
     for i, host in enumerate(allowed_hosts):
         reference = _setting_reference(host)
         if reference is not None and reference.strip() not in setting_names:
-            raise Mistake(f"allowed-hosts[{i}]", f"{host!r} names a setting that is not declared")
+            raise Mistake(f"allowed-hosts[{i}]", f"{_q(host)} names a setting that is not declared")
 
     rate_limit = None
     table = r.subtable("rate-limit")
