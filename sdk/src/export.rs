@@ -8,7 +8,7 @@ use crate::types::ConnectionTest;
 /// [`export!`](crate::export).)
 pub trait Connector {
     /// Makes one cheap request that needs valid credentials;
-    /// [`http::test_connection`](crate::http::test_connection) does the
+    /// [`Call::test_connection`](crate::client::Call::test_connection) does the
     /// usual thing.
     fn test_connection() -> Result<ConnectionTest>;
 }

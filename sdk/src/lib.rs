@@ -5,35 +5,41 @@
 //! provider's API to a normalized port (`shop`, `courier`, `payment`, ...);
 //! the host does the HTTP, the credentials, the retries and the rate limits.
 //!
-//! A plugin implements [`Connector`] and its port trait, then exports itself
-//! with one macro:
+//! A plugin is its manifest, `patchbay.toml` beside its `Cargo.toml`
+//! (read and checked at compile time: a mistake is a compile error naming
+//! the key), and its mapping code: it implements [`Connector`] and the
+//! operations of its port it supports, then exports itself with one macro.
+//! Operations it leaves out answer `unsupported`.
 //!
 //! ```ignore
+//! use patchbay_sdk::client::{Client, connected};
 //! use patchbay_sdk::prelude::*;
 //!
 //! struct MyShop;
 //!
-//! impl Connector for MyShop {
-//!     fn manifest() -> PluginManifest { /* ... */ }
-//!     fn test_connection() -> Result<ConnectionTest> { /* ... */ }
+//! fn api() -> Result<Client> {
+//!     Ok(Client::from_setting("domain")?.path("api/v2").bearer_auth("api_key"))
 //! }
 //!
-//! impl Shop for MyShop { /* get_orders, get_order, ... */ }
+//! impl Connector for MyShop {
+//!     fn test_connection() -> Result<ConnectionTest> {
+//!         api()?.get("me").test_connection(|_| connected("Connected"))
+//!     }
+//! }
+//!
+//! impl Shop for MyShop {
+//!     fn get_order(order_id: String) -> Result<Order> { /* ... */ }
+//! }
 //!
 //! patchbay_sdk::export!(MyShop: shop);
 //! // or, with capabilities: patchbay_sdk::export!(MyShop: shop, webhooks, bulk_update);
 //! ```
 //!
-//! Requests go through [`http::Request`]; credentials are named, never read:
-//!
-//! ```ignore
-//! let orders: Vec<serde_json::Value> = Request::get(format!("{base}/orders"))
-//!     .query("per_page", "100")
-//!     .basic_auth("consumer_key", "consumer_secret")
-//!     .send()?
-//!     .error_for_status()?
-//!     .json()?;
-//! ```
+//! [`client::Client`] holds what every request to the provider shares;
+//! [`client::Raw`] reads typed JSON in one pass and keeps its text;
+//! [`paging`] turns a port's query into the provider's paging and the answer
+//! into the port's page; [`http::Request`] is the request underneath, with
+//! credentials named, never read.
 #![deny(missing_docs)]
 
 extern crate self as patchbay_sdk;
