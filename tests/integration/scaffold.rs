@@ -133,7 +133,9 @@ fn a_manifest_mistake_fails_the_build(lang: &str, family: &str, dir: &Path) {
     );
     assert!(!output.status.success(), "{lang}: a bad manifest built");
     assert!(
-        printed.contains("patchbay.toml: settings.base_url.type: \"uri\" is not one of: text, number, boolean, url, choice"),
+        printed.contains(
+            "patchbay.toml: settings.base_url.type: \"uri\" is not one of: text, number, boolean, url, choice"
+        ),
         "{lang} ({family}): the build names the file, the key and the problem:\n{printed}"
     );
 }
