@@ -114,6 +114,38 @@ pub mod prelude {
     };
 }
 
+#[cfg(test)]
+mod tests {
+    /// Every SDK builds plugins against the contract in `wit/`: the four
+    /// SDKs' contract versions are the package's.
+    #[test]
+    fn every_sdk_targets_the_contract_in_wit() {
+        let sdk = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let read = |path: &str| std::fs::read_to_string(sdk.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let package = read("wit/types.wit");
+        assert!(
+            package.contains(&format!("package patchbay:connector@{};", super::CONTRACT_VERSION)),
+            "the Rust SDK's CONTRACT_VERSION is the contract's"
+        );
+        for (path, line) in [
+            (
+                "js/src/index.ts",
+                format!("CONTRACT_VERSION = \"{}\"", super::CONTRACT_VERSION),
+            ),
+            (
+                "python/patchbay_sdk/__init__.py",
+                format!("CONTRACT_VERSION = \"{}\"", super::CONTRACT_VERSION),
+            ),
+            (
+                "c/include/patchbay.h",
+                format!("PATCHBAY_CONTRACT_VERSION \"{}\"", super::CONTRACT_VERSION),
+            ),
+        ] {
+            assert!(read(path).contains(&line), "{path} declares {line}");
+        }
+    }
+}
+
 #[doc(hidden)]
 pub mod __private {
     pub use crate::bindings;
