@@ -9,6 +9,7 @@ use patchbay_secrets::{Credentials, Settings, VaultKey};
 use patchbay_store::StoreError;
 use sha2::Digest as _;
 
+use crate::api_keys::ApiKeys;
 use crate::connect::Connector;
 use crate::connection::{ConnectOptions, Connection};
 use crate::connections::{Connections, ConnectionsError, StoredParts};
@@ -200,6 +201,17 @@ impl Host {
     /// ```
     pub fn connections(&self, tenant: impl Into<String>) -> Connections {
         Connections::new(Arc::clone(&self.inner.stored), tenant.into())
+    }
+
+    /// The API keys of a Patchbay service (`patchbay serve`, `patchbay
+    /// keys`): each decides its tenant; only hashes are stored.
+    pub fn api_keys(&self) -> ApiKeys {
+        ApiKeys::new(Arc::clone(&self.inner.stored.stores.api_keys))
+    }
+
+    /// Whether the store answers: a cheap read, for readiness checks.
+    pub async fn store_ready(&self) -> Result<(), StoreError> {
+        self.inner.stored.stores.vault.vault_meta().await.map(|_| ())
     }
 
     /// Re-seals every stored secret under `new_key` in one transaction and

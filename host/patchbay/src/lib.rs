@@ -33,6 +33,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod api_keys;
 mod builder;
 mod connect;
 mod connection;
@@ -49,6 +50,7 @@ mod registry;
 mod vault_key;
 mod watch;
 
+pub use api_keys::{ApiKeyInfo, ApiKeys, NewApiKey, valid_tenant};
 pub use builder::HostBuilder;
 pub use connection::{ConnectOptions, Connection};
 pub use connections::{Authorization, ConnectionInfo, Connections, ConnectionsError, NewConnection};
@@ -77,9 +79,9 @@ pub mod outbound {
 /// another backend) and the embedded SQLite backend.
 pub mod store {
     pub use patchbay_store::{
-        AuthorizationStore, CircuitRecord, CircuitStore, ConnectionRecord, ConnectionStore, KvLimits, KvStore,
-        MemoryStore, PendingAuthorization, RateQuota, RateStore, Reservation, StoreError, Stores, VaultMeta,
-        VaultStore,
+        ApiKeyRecord, ApiKeyStore, AuthorizationStore, CircuitRecord, CircuitStore, ConnectionRecord, ConnectionStore,
+        KvLimits, KvStore, MemoryStore, PendingAuthorization, RateQuota, RateStore, Reservation, StoreError, Stores,
+        VaultMeta, VaultStore,
     };
     pub use patchbay_store_sqlite::SqliteStore;
 }

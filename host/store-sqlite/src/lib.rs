@@ -6,6 +6,7 @@
 //! runtime; one connection, WAL journal.
 #![deny(missing_docs)]
 
+mod api_keys;
 mod circuit;
 mod connections;
 mod kv;
@@ -70,6 +71,14 @@ const MIGRATIONS: &[&str] = &[
         tat_ms          INTEGER NOT NULL,
         paused_until_ms INTEGER NOT NULL
     ) WITHOUT ROWID;",
+    "CREATE TABLE api_keys (
+        id         TEXT PRIMARY KEY,
+        tenant     TEXT NOT NULL,
+        admin      INTEGER NOT NULL,
+        hash       BLOB NOT NULL,
+        label      TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    );",
 ];
 
 /// Host state in one SQLite file (or in memory).
@@ -213,6 +222,11 @@ mod tests {
     #[tokio::test]
     async fn rates() {
         conformance::rates(&SqliteStore::in_memory().unwrap()).await;
+    }
+
+    #[tokio::test]
+    async fn api_keys() {
+        conformance::api_keys(&SqliteStore::in_memory().unwrap()).await;
     }
 
     /// Security review F20: a new database and its directory are private.

@@ -11,6 +11,7 @@
 //! | [`AuthorizationStore`] | pending OAuth2 authorizations (single use, expiring)       |
 //! | [`VaultStore`]         | the vault key's fingerprint and check; re-sealing          |
 //! | [`RateStore`]          | rate budgets (GCRA) and the pauses providers ask for       |
+//! | [`ApiKeyStore`]        | the service's API keys, as hashes                          |
 //!
 //! Backends are sibling crates (`patchbay-store-sqlite`, ...); this crate
 //! has the in-memory backend ([`MemoryStore`]) and, in [`conformance`], the
@@ -19,6 +20,7 @@
 //! Sealed values are opaque bytes here: stores never see a secret in clear.
 #![deny(missing_docs)]
 
+mod api_keys;
 mod authorizations;
 mod circuit;
 pub mod conformance;
@@ -29,6 +31,7 @@ mod memory;
 mod rate;
 mod vault;
 
+pub use api_keys::{ApiKeyRecord, ApiKeyStore};
 pub use authorizations::{AuthorizationStore, PendingAuthorization};
 pub use circuit::{AUTH_FAILURE, CircuitRecord, CircuitStore};
 pub use connections::{ConnectionRecord, ConnectionStore};
@@ -80,6 +83,8 @@ pub struct Stores {
     pub vault: Arc<dyn VaultStore>,
     /// Rate budgets.
     pub rates: Arc<dyn RateStore>,
+    /// The service's API keys.
+    pub api_keys: Arc<dyn ApiKeyStore>,
 }
 
 impl std::fmt::Debug for Stores {
@@ -92,7 +97,7 @@ impl Stores {
     /// Every kind of state in one backend.
     pub fn all_in<S>(backend: S) -> Self
     where
-        S: KvStore + CircuitStore + ConnectionStore + AuthorizationStore + VaultStore + RateStore,
+        S: KvStore + CircuitStore + ConnectionStore + AuthorizationStore + VaultStore + RateStore + ApiKeyStore,
     {
         let backend = Arc::new(backend);
         Self {
@@ -101,6 +106,7 @@ impl Stores {
             connections: backend.clone(),
             authorizations: backend.clone(),
             vault: backend.clone(),
+            api_keys: backend.clone(),
             rates: backend,
         }
     }

@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 use crate::gcra::{self, Bucket};
 use crate::{
-    AUTH_FAILURE, AuthorizationStore, CircuitRecord, CircuitStore, ConnectionRecord, ConnectionStore, KvLimits,
-    KvStore, PendingAuthorization, RateQuota, RateStore, Reseal, Reservation, SealedSlot, StoreError, VaultMeta,
-    VaultStore, unix_now,
+    AUTH_FAILURE, ApiKeyRecord, ApiKeyStore, AuthorizationStore, CircuitRecord, CircuitStore, ConnectionRecord,
+    ConnectionStore, KvLimits, KvStore, PendingAuthorization, RateQuota, RateStore, Reseal, Reservation, SealedSlot,
+    StoreError, VaultMeta, VaultStore, unix_now,
 };
 
 #[derive(Default)]
@@ -24,6 +24,7 @@ struct State {
     pending: HashMap<String, PendingAuthorization>,
     vault: Option<VaultMeta>,
     rates: HashMap<String, Bucket>,
+    api_keys: BTreeMap<String, ApiKeyRecord>,
 }
 
 /// Every kind of state in process memory. Cheap to clone (shared).
@@ -288,6 +289,35 @@ impl ConnectionStore for MemoryStore {
 }
 
 #[async_trait::async_trait]
+impl ApiKeyStore for MemoryStore {
+    async fn insert_api_key(&self, record: ApiKeyRecord) -> Result<(), StoreError> {
+        let mut state = self.state();
+        if state.api_keys.contains_key(&record.id) {
+            return Err(StoreError::Conflict(format!(
+                "an API key {:?} exists already",
+                record.id
+            )));
+        }
+        state.api_keys.insert(record.id.clone(), record);
+        Ok(())
+    }
+
+    async fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        Ok(self.state().api_keys.get(id).cloned())
+    }
+
+    async fn api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        let mut keys: Vec<ApiKeyRecord> = self.state().api_keys.values().cloned().collect();
+        keys.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(keys)
+    }
+
+    async fn delete_api_key(&self, id: &str) -> Result<bool, StoreError> {
+        Ok(self.state().api_keys.remove(id).is_some())
+    }
+}
+
+#[async_trait::async_trait]
 impl AuthorizationStore for MemoryStore {
     async fn insert_pending(&self, state_key: &str, pending: PendingAuthorization) -> Result<(), StoreError> {
         let mut state = self.state();
@@ -400,6 +430,11 @@ mod tests {
     #[tokio::test]
     async fn authorizations() {
         conformance::authorizations(&MemoryStore::new()).await;
+    }
+
+    #[tokio::test]
+    async fn api_keys() {
+        conformance::api_keys(&MemoryStore::new()).await;
     }
 
     #[tokio::test]

@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 
 use crate::ConnectionRecord;
 
+mod api_keys;
 mod authorizations;
 mod circuits;
 mod connections;
@@ -21,6 +22,7 @@ mod kv;
 mod rates;
 mod vault;
 
+pub use api_keys::api_keys;
 pub use authorizations::authorizations;
 pub use circuits::circuits;
 pub use connections::connections;
