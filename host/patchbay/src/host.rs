@@ -12,7 +12,7 @@ use sha2::Digest as _;
 use crate::api_keys::ApiKeys;
 use crate::connect::Connector;
 use crate::connection::{ConnectOptions, Connection};
-use crate::connections::{Connections, ConnectionsError, StoredParts};
+use crate::connections::{ConnectionInfo, Connections, ConnectionsError, StoredParts};
 use crate::error::{ConnectError, HostError, LoadError};
 use crate::metrics::Metrics;
 use crate::plugin::Plugin;
@@ -201,6 +201,21 @@ impl Host {
     /// ```
     pub fn connections(&self, tenant: impl Into<String>) -> Connections {
         Connections::new(Arc::clone(&self.inner.stored), tenant.into())
+    }
+
+    /// Finishes an OAuth2 authorization from the provider's callback, which
+    /// carries only `state` and `code`: the state names the tenant and the
+    /// connection it was started for.
+    pub async fn complete_authorization(&self, state: &str, code: &str) -> Result<ConnectionInfo, ConnectionsError> {
+        let anyone = self.connections(String::new());
+        let pending = anyone.take_pending(state).await?;
+        if pending.tenant.is_empty() {
+            // Started before tenants were recorded: only its own tenant can finish it.
+            return Err(ConnectionsError::UnknownState(state.to_string()));
+        }
+        let tenant = self.connections(pending.tenant.clone());
+        let row = tenant.row(&pending.connection_id).await?;
+        tenant.finish(state, code, pending, row).await
     }
 
     /// The API keys of a Patchbay service (`patchbay serve`, `patchbay

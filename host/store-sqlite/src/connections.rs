@@ -201,8 +201,8 @@ impl AuthorizationStore for SqliteStore {
             db.execute("DELETE FROM oauth_pending WHERE expires_at <= ?1", params![now()])
                 .map_err(backend)?;
             db.execute(
-                "INSERT INTO oauth_pending (state, connection_id, secret, expires_at) VALUES (?1, ?2, ?3, ?4)",
-                params![state, pending.connection_id, pending.secret, pending.expires_at],
+                "INSERT INTO oauth_pending (state, tenant, connection_id, secret, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![state, pending.tenant, pending.connection_id, pending.secret, pending.expires_at],
             )
             .map(|_| ())
             .map_err(backend)
@@ -216,13 +216,14 @@ impl AuthorizationStore for SqliteStore {
             let tx = db.transaction().map_err(backend)?;
             let row = tx
                 .query_row(
-                    "SELECT connection_id, secret, expires_at FROM oauth_pending WHERE state = ?1",
+                    "SELECT tenant, connection_id, secret, expires_at FROM oauth_pending WHERE state = ?1",
                     params![state],
                     |row| {
                         Ok(PendingAuthorization {
-                            connection_id: row.get(0)?,
-                            secret: row.get(1)?,
-                            expires_at: row.get(2)?,
+                            tenant: row.get(0)?,
+                            connection_id: row.get(1)?,
+                            secret: row.get(2)?,
+                            expires_at: row.get(3)?,
                         })
                     },
                 )

@@ -79,6 +79,9 @@ const MIGRATIONS: &[&str] = &[
         label      TEXT NOT NULL,
         created_at INTEGER NOT NULL
     );",
+    // The tenant of a pending authorization, for the service's callback
+    // (older rows belong to tenants nobody can name: they expire unused).
+    "ALTER TABLE oauth_pending ADD COLUMN tenant TEXT NOT NULL DEFAULT '';",
 ];
 
 /// Host state in one SQLite file (or in memory).

@@ -5,6 +5,9 @@ use crate::StoreError;
 /// A started authorization-code flow, keyed by its `state`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingAuthorization {
+    /// The tenant of the connection: the provider's callback carries no
+    /// API key, only the `state`, and this says whose connection it is.
+    pub tenant: String,
     /// The connection being authorized (removing it removes this).
     pub connection_id: String,
     /// Sealed PKCE verifier and redirect URI.

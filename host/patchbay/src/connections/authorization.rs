@@ -53,6 +53,7 @@ impl Connections {
         })
         .expect("pending state serializes");
         let pending = PendingAuthorization {
+            tenant: row.tenant.clone(),
             connection_id: row.id.clone(),
             secret: key.seal(
                 &secret,
@@ -70,7 +71,21 @@ impl Connections {
     /// Finishes the authorization-code flow: exchanges `code` for tokens,
     /// stores them sealed, and marks the connection connected.
     pub async fn complete_authorization(&self, state: &str, code: &str) -> Result<ConnectionInfo, ConnectionsError> {
-        let key = self.key()?;
+        let pending = self.take_pending(state).await?;
+        // The state belongs to another tenant's connection: not ours to
+        // finish, nor to cancel (security review F23): it goes back.
+        let row = match self.row(&pending.connection_id).await {
+            Ok(row) if pending.tenant.is_empty() || pending.tenant == self.tenant => row,
+            _ => {
+                self.parts.stores.authorizations.insert_pending(state, pending).await?;
+                return Err(ConnectionsError::UnknownState(state.to_string()));
+            }
+        };
+        self.finish(state, code, pending, row).await
+    }
+
+    /// A pending authorization that has not expired, taken (once).
+    pub(crate) async fn take_pending(&self, state: &str) -> Result<PendingAuthorization, ConnectionsError> {
         let unknown = || ConnectionsError::UnknownState(state.to_string());
         let pending = self
             .parts
@@ -82,15 +97,18 @@ impl Connections {
         if pending.expires_at <= crate::oauth::unix_now() {
             return Err(unknown());
         }
-        // The state belongs to another tenant's connection: not ours to
-        // finish, nor to cancel (security review F23): it goes back.
-        let row = match self.row(&pending.connection_id).await {
-            Ok(row) => row,
-            Err(_) => {
-                self.parts.stores.authorizations.insert_pending(state, pending).await?;
-                return Err(unknown());
-            }
-        };
+        Ok(pending)
+    }
+
+    /// The rest of the flow, for the pending authorization of `row`.
+    pub(crate) async fn finish(
+        &self,
+        state: &str,
+        code: &str,
+        pending: PendingAuthorization,
+        row: ConnectionRecord,
+    ) -> Result<ConnectionInfo, ConnectionsError> {
+        let key = self.key()?;
         let context = SealContext::Pending {
             state: state.into(),
             connection: Some(row.id.clone()),

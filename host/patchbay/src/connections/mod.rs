@@ -260,7 +260,7 @@ impl Connections {
             .connect(provider, credentials, settings, options, None)
     }
 
-    async fn row(&self, id: &str) -> Result<ConnectionRecord, ConnectionsError> {
+    pub(crate) async fn row(&self, id: &str) -> Result<ConnectionRecord, ConnectionsError> {
         self.parts
             .stores
             .connections

@@ -7,6 +7,7 @@ use crate::*;
 pub async fn authorizations<S: AuthorizationStore + ConnectionStore>(store: &S) {
     store.insert_connection(record("acme", "crm")).await.unwrap();
     let pending = PendingAuthorization {
+        tenant: "acme".into(),
         connection_id: "crm".into(),
         secret: b"sealed-verifier".to_vec(),
         expires_at: unix_now() + 600,

@@ -150,6 +150,7 @@ pub async fn connections<S: ConnectionStore + KvStore + CircuitStore + Authoriza
         .insert_pending(
             "state-1",
             PendingAuthorization {
+                tenant: "acme".into(),
                 connection_id: "shop-1".into(),
                 secret: b"s".to_vec(),
                 expires_at: unix_now() + 600,

@@ -23,6 +23,7 @@ pub async fn vault<S: VaultStore + ConnectionStore + AuthorizationStore>(store: 
         .insert_pending(
             "st",
             PendingAuthorization {
+                tenant: "acme".into(),
                 connection_id: "a".into(),
                 secret: b"pending-st".to_vec(),
                 expires_at: unix_now() + 600,
