@@ -17,6 +17,7 @@ mod host_options;
 mod inspect;
 mod new;
 mod providers;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -146,6 +147,10 @@ enum Command {
     Vault(Box<connections::VaultArgs>),
     /// Create a plugin for a family in Rust, TypeScript, Python or C that builds and passes its own test.
     New(new::Args),
+    /// Run the host as a multi-tenant HTTP service (API under /v1, OpenAPI at /openapi.json).
+    Serve(Box<serve::Args>),
+    /// The service's API keys: create (shown once), list, revoke.
+    Keys(Box<serve::KeysArgs>),
 }
 
 /// Credentials from a JSON object of strings; `source` names where it came from.
@@ -228,19 +233,25 @@ pub(crate) fn print_json(value: &serde_json::Value) {
     );
 }
 
-fn init_logging() {
+fn init_logging(default: &str) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .init();
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    // The service logs each request (the access log); commands only warnings.
+    init_logging(if matches!(cli.command, Command::Serve(_)) {
+        "info"
+    } else {
+        "warn"
+    });
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -257,6 +268,8 @@ fn main() -> ExitCode {
             Command::Connections(args) => connections::run(*args).await,
             Command::Vault(args) => connections::run_vault(*args).await,
             Command::New(args) => new::run(args).await,
+            Command::Serve(args) => serve::run(*args).await,
+            Command::Keys(args) => serve::run_keys(*args).await,
         }
     });
     match outcome {
