@@ -16,6 +16,7 @@ mod reload;
 mod sandbox;
 mod scaffold;
 mod security;
+mod serve;
 mod support;
 mod vault;
 mod wasi_http;

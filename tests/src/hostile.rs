@@ -71,7 +71,8 @@ async fn hang(State(hits): State<Shared>, Path(key): Path<String>) -> Response {
 }
 
 /// `/sleep/{ms}`: answers after `ms` milliseconds (holds calls in flight).
-async fn sleep(Path(ms): Path<u64>) -> Response {
+async fn sleep(State(hits): State<Shared>, Path(ms): Path<u64>) -> Response {
+    hits.bump("sleep");
     tokio::time::sleep(Duration::from_millis(ms)).await;
     "slept".into_response()
 }

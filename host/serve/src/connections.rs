@@ -35,9 +35,6 @@ pub struct NewConnectionBody {
     /// Settings by name.
     #[serde(default)]
     pub settings: BTreeMap<String, String>,
-    /// An id of your choosing (default: a random one).
-    #[serde(default)]
-    pub id: Option<String>,
     /// Credential fields the plugin may read; every other one stays secret.
     #[serde(default)]
     pub public_fields: Vec<String>,
@@ -160,7 +157,6 @@ const NOT_FOUND: &str = "No such connection for this tenant";
         (status = 201, description = "Created; the credentials are sealed and never shown again", body = ConnectionView),
         (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such provider", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The id is taken", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A credential or setting does not fit the manifest (`field` names it)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("api_key" = []))
@@ -186,7 +182,9 @@ async fn create_connection(
             display_name,
             credentials: body.credentials.into_iter().collect::<Credentials>(),
             settings: body.settings,
-            id: body.id,
+            // Always a random id: ids are unique across tenants, so a chosen
+            // one that is taken would tell a tenant that another tenant has it.
+            id: None,
             public_fields: body.public_fields,
             signing_fields: body.signing_fields,
         })
