@@ -158,6 +158,28 @@ async fn a_tenant_lists_orders_over_http_and_another_tenant_sees_nothing() {
     let test = service.send(Method::POST, &at("/test"), &acme, None).await;
     assert_eq!(test.1["success"], true, "{}", test.1);
 
+    // New settings are checked against the manifest, then kept.
+    let wrong = service
+        .send(Method::PUT, &at("/settings"), &acme, Some(json!({"settings": {}})))
+        .await;
+    problem(&wrong, 422, "invalid");
+    assert_eq!(wrong.1["field"], "domain", "{}", wrong.1);
+    let moved = service
+        .send(
+            Method::PUT,
+            &at("/settings"),
+            &acme,
+            Some(json!({"settings": {"domain": shop.url(), "currency": "EUR"}})),
+        )
+        .await;
+    assert_eq!(moved.1["settings"]["currency"], "EUR", "{}", moved.1);
+    let test = service.send(Method::POST, &at("/test"), &acme, None).await;
+    assert_eq!(
+        test.1["success"], true,
+        "the credentials were sealed again for the new settings: {}",
+        test.1
+    );
+
     // Another tenant: the connection does not exist, whatever it tries.
     assert_eq!(
         service.send(Method::GET, "/v1/connections", &globex, None).await.1,
@@ -170,6 +192,11 @@ async fn a_tenant_lists_orders_over_http_and_another_tenant_sees_nothing() {
         (Method::POST, at("/test"), None),
         (Method::POST, at("/disable"), None),
         (Method::PUT, at("/credentials"), Some(credentials)),
+        (
+            Method::PUT,
+            at("/settings"),
+            Some(json!({"settings": {"domain": "https://x.example"}})),
+        ),
         (Method::POST, at("/authorize"), None),
         (Method::DELETE, at(""), None),
     ] {

@@ -1,6 +1,7 @@
 //! `/v1/connections`: a tenant's stored connections — create (credentials
 //! checked against the manifest and sealed in the vault, never echoed
-//! back), list, show, update credentials, enable/disable, delete, test,
+//! back), list, show, update credentials or settings, enable/disable,
+//! delete, test,
 //! call any exported function through the JSON bridge, and start an OAuth2
 //! authorization. Another tenant's connection does not exist here (404).
 
@@ -49,6 +50,14 @@ pub struct NewConnectionBody {
 pub struct CredentialsBody {
     /// Credential values by field name (all of them: they replace the old ones).
     pub credentials: BTreeMap<String, String>,
+}
+
+/// New settings for a connection.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsBody {
+    /// Settings by name (all of them: they replace the old ones).
+    pub settings: BTreeMap<String, String>,
 }
 
 /// A stored connection, without any secret.
@@ -260,6 +269,37 @@ async fn update_credentials(
     Ok(Json(info.into()))
 }
 
+/// Replaces a connection's settings (checked against the manifest with its
+/// credentials). Tokens issued under the old settings are dropped: an OAuth2
+/// connection needs a new authorization.
+#[utoipa::path(
+    put,
+    path = "/v1/connections/{id}/settings",
+    tag = "connections",
+    params(("id" = String, Path, description = "The connection's id")),
+    request_body = SettingsBody,
+    responses(
+        (status = 200, description = "Updated", body = ConnectionView),
+        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = NOT_FOUND, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A setting does not fit the manifest", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = []))
+)]
+async fn update_settings(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(body): Body<SettingsBody>,
+) -> Result<Json<ConnectionView>, Problem> {
+    let info = state
+        .host
+        .connections(caller.tenant())
+        .update_settings(&id, body.settings)
+        .await?;
+    Ok(Json(info.into()))
+}
+
 /// Enables a connection.
 #[utoipa::path(
     post,
@@ -449,6 +489,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(create_connection, list_connections))
         .routes(routes!(get_connection, delete_connection))
         .routes(routes!(update_credentials))
+        .routes(routes!(update_settings))
         .routes(routes!(enable_connection))
         .routes(routes!(disable_connection))
         .routes(routes!(test_connection))

@@ -130,6 +130,30 @@ impl ConnectionStore for SqliteStore {
         .await
     }
 
+    async fn set_settings(
+        &self,
+        tenant: &str,
+        id: &str,
+        settings: std::collections::BTreeMap<String, String>,
+        sealed: Vec<u8>,
+        connected: bool,
+    ) -> Result<bool, StoreError> {
+        let (tenant, id) = (tenant.to_string(), id.to_string());
+        let settings = serde_json::to_string(&settings).map_err(backend)?;
+        self.with_db(move |db| {
+            let changed = db
+                .execute(
+                    "UPDATE connections SET settings = ?3, credentials = ?4, tokens = NULL, connected = ?5,
+                         circuit_fingerprint = NULL, auth_failures = 0, circuit_disabled = 0, updated_at = ?6
+                     WHERE tenant = ?1 AND id = ?2",
+                    params![tenant, id, settings, sealed, connected, now()],
+                )
+                .map_err(backend)?;
+            Ok(changed > 0)
+        })
+        .await
+    }
+
     async fn tokens(&self, tenant: &str, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let (tenant, id) = (tenant.to_string(), id.to_string());
         self.with_db(move |db| {

@@ -54,6 +54,18 @@ pub trait ConnectionStore: Send + Sync + 'static {
     /// Replaces the sealed credentials; the breaker starts over. Whether the
     /// connection exists.
     async fn set_credentials(&self, tenant: &str, id: &str, sealed: Vec<u8>) -> Result<bool, StoreError>;
+    /// Replaces the settings with the credentials sealed for them: the
+    /// tokens (issued for the old settings) are dropped, the breaker starts
+    /// over, and `connected` says whether it works without a new
+    /// authorization. Whether the connection exists.
+    async fn set_settings(
+        &self,
+        tenant: &str,
+        id: &str,
+        settings: BTreeMap<String, String>,
+        sealed: Vec<u8>,
+        connected: bool,
+    ) -> Result<bool, StoreError>;
     /// The sealed tokens of a tenant's connection, if it has any.
     async fn tokens(&self, tenant: &str, id: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// Stores (or clears) the sealed tokens and the connected state of a

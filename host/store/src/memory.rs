@@ -230,6 +230,29 @@ impl ConnectionStore for MemoryStore {
         Ok(true)
     }
 
+    async fn set_settings(
+        &self,
+        tenant: &str,
+        id: &str,
+        settings: BTreeMap<String, String>,
+        sealed: Vec<u8>,
+        connected: bool,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        let Some(row) = state.connections.get_mut(id).filter(|r| r.tenant == tenant) else {
+            return Ok(false);
+        };
+        row.settings = settings;
+        row.credentials = sealed;
+        row.tokens = None;
+        row.connected = connected;
+        row.auth_failures = 0;
+        row.circuit_disabled = false;
+        row.updated_at = unix_now();
+        state.fingerprints.remove(id);
+        Ok(true)
+    }
+
     async fn set_credentials(&self, tenant: &str, id: &str, sealed: Vec<u8>) -> Result<bool, StoreError> {
         let mut state = self.state();
         let Some(row) = state.connections.get_mut(id).filter(|r| r.tenant == tenant) else {

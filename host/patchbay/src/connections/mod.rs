@@ -510,6 +510,35 @@ impl Connections {
         self.get(id).await
     }
 
+    /// Replaces a connection's settings (checked against the manifest with
+    /// its credentials, which are sealed again for them). Tokens issued
+    /// under the old settings are dropped: an OAuth2 connection needs a new
+    /// authorization.
+    pub async fn update_settings(&self, id: &str, settings: Settings) -> Result<ConnectionInfo, ConnectionsError> {
+        let row = self.row(id).await?;
+        let (credentials, access) = self.unsealed(&row)?;
+        let probe = self.connect_with(&row.provider, credentials.clone(), settings.clone(), &row.id, &access)?;
+        let moved = ConnectionRecord {
+            settings: settings.clone(),
+            ..row.clone()
+        };
+        let sealed = self.seal_credentials(&moved, &credentials, &access)?;
+        if !self
+            .parts
+            .stores
+            .connections
+            .set_settings(&self.tenant, id, settings, sealed, !probe.needs_authorization())
+            .await?
+        {
+            return Err(ConnectionsError::NotFound {
+                tenant: self.tenant.clone(),
+                id: id.to_string(),
+            });
+        }
+        self.reenable(id).await?;
+        self.get(id).await
+    }
+
     /// Deletes a connection, its tokens and its `kv` data.
     pub async fn remove(&self, id: &str) -> Result<(), ConnectionsError> {
         let namespace = kv_namespace(Some(&self.tenant), id);

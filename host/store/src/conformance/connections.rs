@@ -1,5 +1,7 @@
 //! The suite of [`ConnectionStore`].
 
+use std::collections::BTreeMap;
+
 use super::record;
 use crate::*;
 
@@ -124,6 +126,35 @@ pub async fn connections<S: ConnectionStore + KvStore + CircuitStore + Authoriza
         row.last_failure.as_deref(),
         Some("the provider revoked it"),
         "a success keeps the last failure"
+    );
+
+    let moved = BTreeMap::from([("domain".to_string(), "https://other.example.com".to_string())]);
+    assert!(
+        !store
+            .set_settings("globex", "shop-1", moved.clone(), b"x".to_vec(), true)
+            .await
+            .unwrap(),
+        "settings are per tenant"
+    );
+    assert!(
+        store
+            .set_settings("acme", "shop-1", moved.clone(), b"sealed-for-other".to_vec(), false)
+            .await
+            .unwrap()
+    );
+    let row = store.connection("acme", "shop-1").await.unwrap().unwrap();
+    assert_eq!(row.settings, moved);
+    assert_eq!(row.credentials, b"sealed-for-other");
+    assert_eq!(
+        (row.tokens, row.connected),
+        (None, false),
+        "tokens of the old settings are dropped"
+    );
+    assert!(
+        !store
+            .set_settings("acme", "missing", moved, b"x".to_vec(), true)
+            .await
+            .unwrap()
     );
 
     let limits = KvLimits::default();
