@@ -180,6 +180,25 @@ async fn a_tenant_lists_orders_over_http_and_another_tenant_sees_nothing() {
         test.1
     );
 
+    // The operators' dashboard reads the overview with an admin key.
+    let ops = service.key("ops", true).await;
+    let overview = service.send(Method::GET, "/v1/admin/overview", &ops, None).await;
+    let tenants = overview.1["tenants"].as_array().unwrap();
+    let acme_view = tenants.iter().find(|t| t["tenant"] == "acme").unwrap();
+    assert_eq!(acme_view["connections"][0]["id"], woo.as_str(), "{}", overview.1);
+    let last = &overview.1["recent_calls"][0];
+    assert_eq!(
+        (last["function"].as_str(), last["outcome"].as_str()),
+        (Some("shop.get-orders"), Some("ok"))
+    );
+    problem(
+        &service.send(Method::GET, "/v1/admin/overview", &acme, None).await,
+        403,
+        "forbidden",
+    );
+    let page = service.http.get(format!("{}/", service.url)).send().await.unwrap();
+    assert!(page.text().await.unwrap().contains("/v1/admin/overview"));
+
     // Another tenant: the connection does not exist, whatever it tries.
     assert_eq!(
         service.send(Method::GET, "/v1/connections", &globex, None).await.1,

@@ -436,10 +436,29 @@ async fn call_function(
         ));
     }
     let _permit = state.in_flight.acquire(caller.tenant())?;
-    let connection = state.host.connections(caller.tenant()).open(&id).await?;
+    let started = std::time::Instant::now();
+    let outcome = call(&state, caller.tenant(), &id, &function, &input).await;
+    let (status, kind) = match &outcome {
+        Ok(_) => (200, "ok".to_string()),
+        Err(problem) => (problem.status, problem.kind.clone()),
+    };
+    state
+        .recent
+        .record(caller.tenant(), &id, &function, status, &kind, started.elapsed());
+    outcome.map(Json)
+}
+
+async fn call(
+    state: &AppState,
+    tenant: &str,
+    id: &str,
+    function: &str,
+    input: &serde_json::Value,
+) -> Result<serde_json::Value, Problem> {
+    let connection = state.host.connections(tenant).open(id).await?;
     let deadline = state.settings.call_timeout;
-    match tokio::time::timeout(deadline, connection.call_json(&function, &input)).await {
-        Ok(result) => Ok(Json(result?)),
+    match tokio::time::timeout(deadline, connection.call_json(function, input)).await {
+        Ok(result) => Ok(result?),
         Err(_) => Err(patchbay::CallError::Deadline(deadline).into()),
     }
 }

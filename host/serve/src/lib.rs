@@ -28,6 +28,7 @@
 mod auth;
 mod config;
 mod connections;
+mod dashboard;
 mod docs;
 mod health;
 mod json;
@@ -36,6 +37,7 @@ mod limits;
 mod oauth;
 pub mod problem;
 mod providers;
+mod recent;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -60,6 +62,7 @@ pub(crate) struct AppState {
     pub host: Host,
     pub settings: Arc<Settings>,
     pub in_flight: Arc<InFlight>,
+    pub recent: Arc<recent::RecentCalls>,
 }
 
 #[derive(utoipa::OpenApi)]
@@ -103,6 +106,7 @@ impl utoipa::Modify for ApiKeyScheme {
 pub fn router(host: Host, settings: Settings) -> (Router, utoipa::openapi::OpenApi) {
     let state = AppState {
         in_flight: Arc::new(InFlight::new(settings.max_in_flight, settings.max_in_flight_per_tenant)),
+        recent: Arc::new(recent::RecentCalls::new(200)),
         settings: Arc::new(settings),
         host,
     };
@@ -112,10 +116,12 @@ pub fn router(host: Host, settings: Settings) -> (Router, utoipa::openapi::OpenA
         .merge(oauth::routes())
         .merge(keys::routes())
         .merge(health::routes())
+        .merge(dashboard::routes())
         .split_for_parts();
     let document = Arc::new(openapi.to_pretty_json().expect("the OpenAPI document serializes"));
     let router = router
         .merge(docs::routes(document))
+        .merge(dashboard::page())
         .fallback(|| async { problem::Problem::not_found("no such endpoint") })
         .layer(DefaultBodyLimit::max(state.settings.body_limit))
         .layer(middleware::from_fn(access_log))
