@@ -132,7 +132,23 @@ test-sdks: plugin-toolchains
     cargo build -p patchbay-c --quiet
     target/venv-plugins/bin/python sdk/c/tests/run_tests.py
 
-# Run every check and test: lints, contract bindings, SDK and guest unit tests, host and integration tests.
+# Install what `serve-check` needs: Debian's chromium (apt), playwright-core (npm), schemathesis (PyPI, target/venv-serve-check).
+serve-check-tools:
+    @if [ ! -x /usr/bin/chromium ]; then \
+        echo "==> installing chromium (apt) for the dashboard check"; \
+        sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo; \
+        $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null; \
+    fi
+    @cd tests/dashboard && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; }
+    @[ -x target/venv-serve-check/bin/schemathesis ] || { echo "==> installing schemathesis in target/venv-serve-check"; \
+        python3 -m venv target/venv-serve-check && target/venv-serve-check/bin/pip install --quiet -r tests/serve-check-requirements.txt; }
+
+# `patchbay serve` end to end as a process: config file, keys, a call, the dashboard in headless Chromium, schemathesis, SIGTERM.
+serve-check: serve-check-tools build
+    @echo "==> patchbay serve end to end (headless Chromium, schemathesis, SIGTERM)"
+    SCHEMATHESIS=target/venv-serve-check/bin/schemathesis bash tests/serve-check.sh
+
+# Run every check and test: lints, contract bindings, SDK and guest unit tests, host and integration tests, the service end to end.
 test: build-plugins lint check-contract build test-sdks
     @echo "==> guest unit tests and the Rust SDK's (native)"
     cd plugins && cargo test --workspace --quiet --target "$(rustc -vV | sed -n 's/^host: //p')"
@@ -144,3 +160,4 @@ test: build-plugins lint check-contract build test-sdks
     else \
         bash tests/with-oauth-server.sh cargo test --workspace --no-fail-fast; \
     fi
+    @just serve-check

@@ -426,7 +426,7 @@ async fn bad_input_gets_a_problem_naming_what_was_wrong() {
     problem(&answer, 422, "invalid");
     assert_eq!(answer.1["field"], "query.limit", "{}", answer.1);
     problem(&call("shop.get-orders", json!([1, 2])).await, 422, "invalid");
-    problem(&call("shop.launch-rockets", json!({})).await, 501, "unsupported");
+    problem(&call("shop.launch-rockets", json!({})).await, 404, "not-found");
     let answer = call("shop.get-order", json!({"order-id": "99999"})).await;
     problem(&answer, 404, "not-found");
     assert!(

@@ -475,6 +475,7 @@ async fn call(
         (status = 200, description = "Where to send the user", body = AuthorizationView),
         (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = NOT_FOUND, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The connection's plugin has no usable OAuth2 flow", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "The plugin's OAuth flow failed", body = Problem, content_type = "application/problem+json"),
     ),
     security(("api_key" = []))

@@ -102,6 +102,48 @@ impl utoipa::Modify for ApiKeyScheme {
     }
 }
 
+/// Every operation that reads a JSON body may also answer that the body is
+/// not JSON (400), too large (413) or not sent as JSON (415), and an
+/// operation with a body of known shape that it does not fit (422): said
+/// once here rather than on every handler.
+struct BodyProblems;
+
+impl utoipa::Modify for BodyProblems {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let problem = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/problem+json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build(),
+                )
+                .build()
+        };
+        for item in openapi.paths.paths.values_mut() {
+            for operation in [&mut item.post, &mut item.put, &mut item.patch].into_iter().flatten() {
+                if operation.request_body.is_none() {
+                    continue;
+                }
+                for (status, description) in [
+                    ("400", "The body is not JSON"),
+                    ("413", "The body is over the limit"),
+                    ("415", "The body is not sent as JSON"),
+                    ("422", "The body does not fit (`field` names where)"),
+                ] {
+                    operation
+                        .responses
+                        .responses
+                        .entry(status.to_string())
+                        .or_insert_with(|| problem(description).into());
+                }
+            }
+        }
+    }
+}
+
 /// The service's router and its OpenAPI document.
 pub fn router(host: Host, settings: Settings) -> (Router, utoipa::openapi::OpenApi) {
     let state = AppState {
@@ -110,7 +152,7 @@ pub fn router(host: Host, settings: Settings) -> (Router, utoipa::openapi::OpenA
         settings: Arc::new(settings),
         host,
     };
-    let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(providers::routes())
         .merge(connections::routes())
         .merge(oauth::routes())
@@ -118,6 +160,7 @@ pub fn router(host: Host, settings: Settings) -> (Router, utoipa::openapi::OpenA
         .merge(health::routes())
         .merge(dashboard::routes())
         .split_for_parts();
+    utoipa::Modify::modify(&BodyProblems, &mut openapi);
     let document = Arc::new(openapi.to_pretty_json().expect("the OpenAPI document serializes"));
     let router = router
         .merge(docs::routes(document))

@@ -7,18 +7,19 @@
 //! | an operator endpoint without an admin key | 403 | `forbidden` |
 //! | malformed JSON, a wrong field, a bad argument | 422 | `invalid` (with `field`) |
 //! | connector `validation` | 422 | `validation` |
-//! | unknown provider, connection, function; connector `not-found` | 404 | `not-found` |
+//! | unknown provider, connection, endpoint, function; connector `not-found` | 404 | `not-found` |
 //! | connection disabled, not connected, circuit open on auth | 409 | `unavailable` |
-//! | connector `config` (the connection's settings are unusable) | 409 | `config` |
+//! | connector `config`, a connection whose plugin has no OAuth2 flow | 409 | `config` |
 //! | connector `rate-limited` | 429 + `Retry-After` | `rate-limited` |
 //! | too many calls in flight for the tenant | 429 + `Retry-After` | `busy` |
 //! | too many calls in flight overall | 503 + `Retry-After` | `overloaded` |
 //! | body over the limit | 413 | `too-large` |
+//! | a body that is not JSON / not sent as JSON | 400 / 415 | `invalid-json` / `unsupported-media-type` |
 //! | connector `provider` (retryable) | 502 | `provider` |
 //! | connector `permanent` | 502 | `permanent` |
 //! | connector `auth` (the provider refused the stored credentials) | 502 | `provider-auth` |
 //! | an OAuth2 server's refusal | 502 | `oauth` |
-//! | connector `unsupported`, an operation the plugin lacks | 501 | `unsupported` |
+//! | connector `unsupported` (the plugin exports the operation but cannot do it) | 501 | `unsupported` |
 //! | the call's deadline | 504 | `deadline` |
 //! | the store is unreachable | 503 | `storage` |
 //! | a plugin fault (trap, broken limit), a host fault | 500 | `fault` |
@@ -163,7 +164,8 @@ impl From<CallError> for Problem {
     fn from(error: CallError) -> Self {
         match error {
             CallError::Connector(ref e) => e.into(),
-            CallError::Unsupported(detail) => Self::new(StatusCode::NOT_IMPLEMENTED, "unsupported", detail),
+            // No such function in the plugin (or in the contract): nothing to call.
+            CallError::Unsupported(detail) => Self::not_found(detail),
             CallError::Input(e) => Self::invalid(format!("invalid input: {e}")).field(e.path.clone()),
             CallError::Deadline(limit) => Self::new(
                 StatusCode::GATEWAY_TIMEOUT,
@@ -205,6 +207,12 @@ impl From<ConnectionsError> for Problem {
             | ConnectionsError::Disconnected { .. } => Self::new(StatusCode::CONFLICT, "unavailable", detail),
             ConnectionsError::Connect(e) => e.into(),
             ConnectionsError::Call(e) => e.into(),
+            ConnectionsError::OAuth(patchbay::OAuthError::Config(_)) => {
+                Self::new(StatusCode::CONFLICT, "config", detail)
+            }
+            ConnectionsError::OAuth(patchbay::OAuthError::Revoked(_)) => {
+                Self::new(StatusCode::CONFLICT, "unavailable", detail)
+            }
             ConnectionsError::OAuth(_) => Self::new(StatusCode::BAD_GATEWAY, "oauth", detail).retryable(false),
             ConnectionsError::Store(_) => Self::new(StatusCode::SERVICE_UNAVAILABLE, "storage", detail).retry_after(5),
             ConnectionsError::Vault(_) => Self::fault(detail),
