@@ -52,6 +52,16 @@ try {
   check(errors.length === 0, `no script errors: ${errors.join("; ")}`);
   if (SCREENSHOT) await page.screenshot({ path: SCREENSHOT, fullPage: true });
   console.log("ok: the dashboard shows the providers, the tenant's connection and its calls in headless Chromium");
+
+  // The API docs: the vendored Swagger UI renders the OpenAPI document.
+  const docs = await browser.newPage();
+  const outside = [];
+  docs.on("request", (r) => { if (!r.url().startsWith(SERVE_URL)) outside.push(r.url()); });
+  await docs.goto(SERVE_URL + "/docs");
+  await docs.getByText("/v1/connections/{id}/call/{function}").first().waitFor({ timeout: 15000 });
+  check(await docs.getByRole("button", { name: /Authorize/ }).first().isVisible(), "the API key can be entered");
+  check(outside.length === 0, `nothing is fetched from elsewhere: ${outside.join(", ")}`);
+  console.log("ok: /docs renders every operation with the vendored Swagger UI, fetching nothing from elsewhere");
 } finally {
   await browser.close();
 }

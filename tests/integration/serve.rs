@@ -508,6 +508,38 @@ async fn the_oauth_code_flow_completes_through_the_callback() {
     );
 }
 
+#[tokio::test]
+async fn the_callback_redirects_to_the_configured_page_with_the_outcome() {
+    let done = url::Url::parse("https://app.example.com/integrations/done?from=patchbay").unwrap();
+    let service = Service::start(Settings {
+        oauth_done_url: Some(done),
+        ..Settings::default()
+    })
+    .await;
+    for (query, expected) in [
+        (
+            "error=access_denied&error_description=no+thanks&state=s",
+            vec![("error", "access_denied"), ("error_description", "no thanks")],
+        ),
+        ("state=never-issued&code=c", vec![("error", "not-found")]),
+    ] {
+        let response = service
+            .http
+            .get(format!("{}/oauth/callback?{query}", service.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 303, "{query}");
+        let location = url::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
+        assert_eq!(location.path(), "/integrations/done");
+        let pairs: std::collections::HashMap<String, String> = location.query_pairs().into_owned().collect();
+        assert_eq!(pairs["from"], "patchbay", "the page's own query is kept");
+        for (key, value) in expected {
+            assert_eq!(pairs[key], value, "{query}: {location}");
+        }
+    }
+}
+
 /// A call that takes `ms` at the upstream, on the tenant's probe connection.
 fn slow(
     service: &Service,
@@ -643,6 +675,17 @@ async fn the_openapi_document_describes_every_endpoint() {
     let docs = service.http.get(format!("{}/docs", service.url)).send().await.unwrap();
     assert_eq!(docs.status(), 200);
     assert!(docs.text().await.unwrap().contains("/openapi.json"));
+    let bundle = service
+        .http
+        .get(format!("{}/docs/swagger-ui-bundle.js", service.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bundle.headers()["content-type"], "text/javascript; charset=utf-8");
+    assert!(
+        bundle.text().await.unwrap().len() > 1_000_000,
+        "Swagger UI is served from the binary"
+    );
     let ready: Value = service
         .http
         .get(format!("{}/readyz", service.url))

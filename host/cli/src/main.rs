@@ -236,6 +236,17 @@ pub(crate) fn print_json(value: &serde_json::Value) {
 fn init_logging(default: &str) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    // PATCHBAY_LOG_FORMAT=json: one JSON object a line (with the request
+    // id and tenant of the service's request spans), for log collectors.
+    if std::env::var("PATCHBAY_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+        tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .with_current_span(true)
+            .init();
+        return;
+    }
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
