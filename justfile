@@ -113,8 +113,13 @@ check-contract:
         echo "    $world: TypeScript and Python bindings generated"; \
     done
 
-# Benchmarks in release mode, written to BENCHMARKS.md (installs bapp-connectors in target/venv-bench to compare).
+# Benchmarks in release mode, written to BENCHMARKS.md (installs bapp-connectors in target/venv-bench to compare, and wrk from apt for §6).
 bench: build-plugins
+    @if ! command -v wrk >/dev/null; then \
+        echo "==> installing wrk (apt), the load generator of §6"; \
+        sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo; \
+        $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq wrk >/dev/null; \
+    fi
     @[ -x target/venv-bench/bin/python ] && target/venv-bench/bin/python -c 'import bapp_connectors' 2>/dev/null || { \
         echo "==> installing bapp-connectors (the Python seed library) in target/venv-bench"; \
         python3 -m venv target/venv-bench && target/venv-bench/bin/pip install --quiet -r tests/benches/requirements.txt; }

@@ -13,6 +13,7 @@ mod load;
 mod memory;
 mod native;
 mod seed;
+mod service;
 mod stats;
 
 use std::path::{Path, PathBuf};
@@ -198,12 +199,8 @@ fn main() {
         memory::in_flight(&mut report, &upstream.url, &in_flight).await;
         drop(upstream);
         seed::against_the_seed(&mut report, python.as_deref()).await;
+        service::service_throughput(&mut report).await;
     });
-    report.section("6. Service throughput");
-    report.para(
-        "Not measured: `patchbay serve` (the HTTP API) does not exist yet. When it lands, this \
-         section reports calls/s and p50/p99 on loopback.",
-    );
     let document = format!(
         "# Benchmarks\n\nWritten by `just bench` ({}); numbers from one run on the machine below. \
          The machine is shared and noisy: compare the ratios within a run, not absolute times \
