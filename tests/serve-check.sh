@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `patchbay serve` as an operator runs it, end to end: a config file, keys
 # from `patchbay keys`, a WooCommerce connection and a call over HTTP
-# against the mock shop, the dashboard in headless Chromium (Debian's,
+# against the mock shop, a plugin hot-reloaded from the directory, the dashboard in headless Chromium (Debian's,
 # driven by playwright-core), schemathesis against /openapi.json (no server
 # error, no response outside the schema), then SIGTERM: it must exit 0.
 #
@@ -67,6 +67,16 @@ orders="$(curl -sf "${auth[@]}" -H 'content-type: application/json' "$url/v1/con
     || fail "listing orders"
 [ "$orders" = 10 ] || fail "expected 10 orders, got $orders"
 echo "    a WooCommerce connection lists orders over HTTP"
+
+# Hot reload: a plugin dropped into the directory is served without a restart.
+cp "$root/target/test-plugins/probe.wasm" "$work/plugins/"
+reloaded=""
+for _ in $(seq 150); do
+    if curl -sf "${auth[@]}" "$url/v1/providers" | grep -q '"other/probe"'; then reloaded=yes; break; fi
+    sleep 0.2
+done
+[ -n "$reloaded" ] || fail "a plugin copied into the directory was not loaded"
+echo "    a plugin dropped into the directory is served without a restart"
 
 echo "    the dashboard in headless Chromium (playwright-core)"
 SERVE_URL="$url" ADMIN_KEY="$admin" TENANT=acme CONNECTION="$connection" \

@@ -44,6 +44,7 @@ try {
   await page.locator("#overview").waitFor({ state: "visible", timeout: 10000 });
   const providers = await page.locator("#providers").innerText();
   check(providers.includes("shop/woocommerce") && providers.includes("WooCommerce"), `providers: ${providers}`);
+  check(providers.includes("other/probe"), `the hot-reloaded plugin is listed: ${providers}`);
   await page.getByRole("heading", { name: `Tenant ${TENANT}` }).waitFor({ timeout: 10000 });
   const tenants = await page.locator("#tenants").innerText();
   check(tenants.includes(CONNECTION) && tenants.includes("enabled") && tenants.includes("closed"), `connections: ${tenants}`);

@@ -671,6 +671,19 @@ async fn the_openapi_document_describes_every_endpoint() {
         assert!(document["paths"][path].is_object(), "{path} is documented");
     }
     assert!(document["components"]["schemas"]["Problem"].is_object());
+    let list = &document["paths"]["/v1/connections"]["get"]["responses"];
+    assert!(list["401"].is_object(), "a keyed operation documents 401: {list}");
+    let create = &document["paths"]["/v1/connections"]["post"]["responses"];
+    for status in ["400", "401", "413", "415", "422"] {
+        assert!(
+            create[status].is_object(),
+            "a body-taking operation documents {status}: {create}"
+        );
+    }
+    assert!(
+        document["paths"]["/healthz"]["get"]["responses"]["401"].is_null(),
+        "an open endpoint does not"
+    );
     assert!(document["components"]["securitySchemes"]["api_key"].is_object());
     let docs = service.http.get(format!("{}/docs", service.url)).send().await.unwrap();
     assert_eq!(docs.status(), 200);

@@ -164,7 +164,6 @@ const NOT_FOUND: &str = "No such connection for this tenant";
     request_body = NewConnectionBody,
     responses(
         (status = 201, description = "Created; the credentials are sealed and never shown again", body = ConnectionView),
-        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such provider", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A credential or setting does not fit the manifest (`field` names it)", body = Problem, content_type = "application/problem+json"),
     ),
@@ -208,7 +207,6 @@ async fn create_connection(
     tag = "connections",
     responses(
         (status = 200, description = "The tenant's connections", body = [ConnectionView]),
-        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
     ),
     security(("api_key" = []))
 )]
@@ -225,7 +223,6 @@ async fn list_connections(State(state): State<AppState>, caller: Caller) -> Resu
     params(("id" = String, Path, description = "The connection's id")),
     responses(
         (status = 200, description = "The connection", body = ConnectionView),
-        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = NOT_FOUND, body = Problem, content_type = "application/problem+json"),
     ),
     security(("api_key" = []))
@@ -248,7 +245,6 @@ async fn get_connection(
     request_body = CredentialsBody,
     responses(
         (status = 200, description = "Updated", body = ConnectionView),
-        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = NOT_FOUND, body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A credential does not fit the manifest", body = Problem, content_type = "application/problem+json"),
     ),
@@ -280,7 +276,6 @@ async fn update_credentials(
     request_body = SettingsBody,
     responses(
         (status = 200, description = "Updated", body = ConnectionView),
-        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = NOT_FOUND, body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A setting does not fit the manifest", body = Problem, content_type = "application/problem+json"),
     ),
@@ -308,7 +303,6 @@ async fn update_settings(
     params(("id" = String, Path, description = "The connection's id")),
     responses(
         (status = 200, description = "Enabled", body = ConnectionView),
-        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = NOT_FOUND, body = Problem, content_type = "application/problem+json"),
     ),
     security(("api_key" = []))
@@ -329,7 +323,6 @@ async fn enable_connection(
     params(("id" = String, Path, description = "The connection's id")),
     responses(
         (status = 200, description = "Disabled", body = ConnectionView),
-        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = NOT_FOUND, body = Problem, content_type = "application/problem+json"),
     ),
     security(("api_key" = []))
@@ -350,7 +343,6 @@ async fn disable_connection(
     params(("id" = String, Path, description = "The connection's id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = NOT_FOUND, body = Problem, content_type = "application/problem+json"),
     ),
     security(("api_key" = []))
@@ -372,7 +364,6 @@ async fn delete_connection(
     params(("id" = String, Path, description = "The connection's id")),
     responses(
         (status = 200, description = "The provider's answer (refused credentials are `success: false`)", body = ConnectionTestView),
-        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = NOT_FOUND, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Disabled or not connected", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many calls in flight for the tenant", body = Problem, content_type = "application/problem+json"),
@@ -388,7 +379,10 @@ async fn test_connection(
     Path(id): Path<String>,
 ) -> Result<Json<ConnectionTestView>, Problem> {
     let _permit = state.in_flight.acquire(caller.tenant())?;
-    let test = state.host.connections(caller.tenant()).test(&id).await?;
+    let deadline = state.settings.call_timeout;
+    let test = tokio::time::timeout(deadline, state.host.connections(caller.tenant()).test(&id))
+        .await
+        .map_err(|_| Problem::from(patchbay::CallError::Deadline(deadline)))??;
     let details = serde_json::from_str(&test.details).unwrap_or(serde_json::Value::String(test.details));
     Ok(Json(ConnectionTestView {
         success: test.success,
@@ -411,7 +405,6 @@ async fn test_connection(
     request_body(content = Object, description = "The arguments by parameter name, e.g. `{\"query\": {\"limit\": 10}}`"),
     responses(
         (status = 200, description = "The function's result", body = Object),
-        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such connection or function, or the provider says not found", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Disabled, not connected, or misconfigured", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is over the limit", body = Problem, content_type = "application/problem+json"),
@@ -473,7 +466,6 @@ async fn call(
     request_body(content = AuthorizeBody, description = "Optional: another redirect URI"),
     responses(
         (status = 200, description = "Where to send the user", body = AuthorizationView),
-        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = NOT_FOUND, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The connection's plugin has no usable OAuth2 flow", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "The plugin's OAuth flow failed", body = Problem, content_type = "application/problem+json"),

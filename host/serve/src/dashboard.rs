@@ -54,7 +54,6 @@ pub struct Overview {
     tag = "admin",
     responses(
         (status = 200, description = "Providers, tenants' connections, recent calls", body = Overview),
-        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin key", body = Problem, content_type = "application/problem+json"),
     ),
     security(("api_key" = []))

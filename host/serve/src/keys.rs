@@ -73,7 +73,6 @@ pub struct CreatedKey {
     request_body = NewKeyBody,
     responses(
         (status = 201, description = "Created; `key` is shown once", body = CreatedKey),
-        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin key", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not a valid tenant name", body = Problem, content_type = "application/problem+json"),
     ),
@@ -105,7 +104,6 @@ async fn create_key(
     tag = "admin",
     responses(
         (status = 200, description = "Every key, oldest first", body = [KeyView]),
-        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin key", body = Problem, content_type = "application/problem+json"),
     ),
     security(("api_key" = []))
@@ -131,7 +129,6 @@ async fn list_keys(State(state): State<AppState>, _admin: Admin) -> Result<Json<
     params(("id" = String, Path, description = "The key's public id")),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such key", body = Problem, content_type = "application/problem+json"),
     ),

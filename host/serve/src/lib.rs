@@ -102,10 +102,10 @@ impl utoipa::Modify for ApiKeyScheme {
     }
 }
 
-/// Every operation that reads a JSON body may also answer that the body is
-/// not JSON (400), too large (413) or not sent as JSON (415), and an
-/// operation with a body of known shape that it does not fit (422): said
-/// once here rather than on every handler.
+/// What every operation of a kind may also answer, said once here rather
+/// than on every handler: an operation that needs an API key, that there was
+/// none or a bad one (401); one that reads a JSON body, that the body is not
+/// JSON (400), too large (413), not sent as JSON (415), or does not fit (422).
 struct BodyProblems;
 
 impl utoipa::Modify for BodyProblems {
@@ -123,6 +123,24 @@ impl utoipa::Modify for BodyProblems {
                 .build()
         };
         for item in openapi.paths.paths.values_mut() {
+            for operation in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                    operation
+                        .responses
+                        .responses
+                        .entry("401".to_string())
+                        .or_insert_with(|| problem("No API key, or not a valid one").into());
+                }
+            }
             for operation in [&mut item.post, &mut item.put, &mut item.patch].into_iter().flatten() {
                 if operation.request_body.is_none() {
                     continue;

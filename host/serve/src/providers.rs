@@ -81,7 +81,6 @@ fn plugin(state: &AppState, family: &str, name: &str) -> Result<Arc<Plugin>, Pro
     tag = "providers",
     responses(
         (status = 200, description = "The loaded providers", body = [ProviderSummary]),
-        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
     ),
     security(("api_key" = []))
 )]
@@ -105,7 +104,6 @@ async fn list_providers(State(state): State<AppState>, _caller: Caller) -> Json<
     params(("family" = String, Path, description = "e.g. `shop`"), ("name" = String, Path, description = "e.g. `woocommerce`")),
     responses(
         (status = 200, description = "The manifest, as the contract's `plugin-manifest` in JSON", body = Object),
-        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such provider", body = Problem, content_type = "application/problem+json"),
     ),
     security(("api_key" = []))
@@ -127,7 +125,6 @@ async fn get_provider(
     params(("family" = String, Path, description = "e.g. `shop`"), ("name" = String, Path, description = "e.g. `woocommerce`")),
     responses(
         (status = 200, description = "Every exported function", body = [FunctionInfo]),
-        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such provider", body = Problem, content_type = "application/problem+json"),
     ),
     security(("api_key" = []))

@@ -26,7 +26,7 @@ pub async fn host_with(files: &[std::path::PathBuf], provider: &str) -> Host {
     let host = Host::builder()
         .plugins_dir(dir.path())
         .allow_private_network(true)
-        .rate_limit(provider, 1e9, 1_000_000)
+        .rate_limit(provider, 1e6, 1_000_000)
         .build()
         .await
         .unwrap();

@@ -191,6 +191,17 @@ fn main() {
         .build()
         .unwrap();
     let mut report = Report { text: String::new() };
+    if args.iter().any(|a| a == "--only-service") {
+        // §6 alone, spliced into the existing file (it is the last section).
+        runtime.block_on(service::service_throughput(&mut report));
+        let existing = std::fs::read_to_string(&out).unwrap_or_default();
+        let kept = existing
+            .find("\n## 6. ")
+            .map_or(existing.as_str(), |at| &existing[..at]);
+        std::fs::write(&out, format!("{}\n{}", kept.trim_end(), report.text)).unwrap();
+        println!("==> wrote §6 into {}", out.display());
+        return;
+    }
     runtime.block_on(async {
         calls::host_overhead(&mut report).await;
         calls::imports(&mut report).await;

@@ -21,7 +21,7 @@ pub async fn in_flight(report: &mut Report, upstream: &str, counts: &[usize]) {
         let host = Host::builder()
             .plugins_dir(dir.path())
             .allow_private_network(true)
-            .rate_limit("other/probe", 1e9, 1_000_000)
+            .rate_limit("other/probe", 1e6, 1_000_000)
             .limits(Limits {
                 pool_instances: n as u32 + 64,
                 call_timeout: Duration::from_secs(120),
