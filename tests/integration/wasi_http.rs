@@ -215,3 +215,43 @@ async fn a_fields_hoard_is_stopped_by_the_field_and_resource_caps() {
     let fine = probe_action(&conn, "kv", json!({ "key": "k", "value": "v" })).await;
     assert_eq!(fine["value"], "v", "the host keeps serving");
 }
+
+#[tokio::test]
+async fn headers_the_host_derives_never_leave_either_door() {
+    let up = Hostile::start().await.unwrap();
+    let host = builder(true).build().await.unwrap();
+    let conn = connect(&host, &up.url(), None);
+    let echo = format!("{}/echo", up.url());
+    for (name, value) in [
+        ("Host", "admin.internal"),
+        ("X-Forwarded-For", "10.0.0.1"),
+        ("Content-Length", "0"),
+    ] {
+        // `http.send`: refused by the pipeline, naming the header.
+        let sent = probe_action(
+            &conn,
+            "request",
+            json!({"url": echo, "headers": [[name, value]], "no_retry": true}),
+        )
+        .await;
+        assert_eq!(sent["error"], "invalid-request", "{name}: {sent}");
+        assert!(sent["detail"].as_str().unwrap().contains(name), "{name}: {sent}");
+        // `wasi:http`: refused too (by the fields or by the pipeline).
+        let sent = wasi_request(
+            &conn,
+            "GET",
+            &echo,
+            json!({"headers": [[name.to_ascii_lowercase(), value]]}),
+        )
+        .await;
+        assert!(sent["status"].is_null() && !sent["error"].is_null(), "{name}: {sent}");
+    }
+    // Without them, the host derives Host from the URL.
+    let sent = probe_action(&conn, "request", json!({"url": echo})).await;
+    let echoed: Value = serde_json::from_str(sent["body"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        echoed["headers"]["host"],
+        up.url().trim_start_matches("http://"),
+        "{echoed}"
+    );
+}

@@ -13,6 +13,7 @@
 pub mod allowlist;
 pub mod auth;
 pub mod circuit;
+pub mod headers;
 mod metrics;
 pub mod network;
 mod pipeline;

@@ -131,6 +131,35 @@ fn get_request(url: &str) -> OutboundRequest {
 }
 
 #[tokio::test]
+async fn headers_the_host_derives_are_refused_before_anything_is_sent() {
+    let (url, up) = start().await;
+    for (name, value) in [
+        ("Host", "admin.internal"),
+        ("content-length", "0"),
+        ("Transfer-Encoding", "chunked"),
+        ("X-Forwarded-For", "10.0.0.1"),
+        ("Proxy-Authorization", "Basic x"),
+    ] {
+        let mut request = get_request(&format!("{url}/status/forged/200"));
+        request.headers.push((name.to_string(), value.to_string()));
+        match pipeline(true).send(&context(&[&url]), request).await {
+            Err(OutboundError::InvalidRequest(why)) => assert!(why.contains(name), "{why}"),
+            other => panic!("{name}: expected invalid-request, got {other:?}"),
+        }
+    }
+    assert_eq!(up.hits.load(Ordering::SeqCst), 0, "nothing reached the upstream");
+    let echoed = pipeline(true)
+        .send(&context(&[&url]), get_request(&format!("{url}/echo")))
+        .await
+        .unwrap();
+    let host_line = format!("host: {}", url.trim_start_matches("http://"));
+    assert!(
+        String::from_utf8_lossy(&echoed.body).contains(&host_line),
+        "the host derives Host from the URL"
+    );
+}
+
+#[tokio::test]
 async fn a_429_is_retried_after_its_retry_after() {
     let (url, up) = start().await;
     let started = Instant::now();
