@@ -557,6 +557,17 @@ fn slow(
     })
 }
 
+/// Waits (up to 2 s) until `n` slow calls have reached the upstream: then
+/// they are in flight.
+async fn reached(upstream: &Hostile, n: usize) {
+    for _ in 0..100 {
+        if upstream.hits("sleep") >= n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// A tenant's key and its probe connection to the upstream.
 async fn probe_tenant(service: &Service, tenant: &str, upstream: &Hostile) -> (String, String) {
     let key = service.key(tenant, false).await;
@@ -588,12 +599,7 @@ async fn calls_in_flight_are_bounded_per_tenant_and_overall_and_by_a_deadline() 
     let first = slow(&service, &a, &upstream, 1500);
     let second = slow(&service, &b, &upstream, 1500);
     // Both are in flight once the upstream has seen them.
-    for _ in 0..100 {
-        if upstream.hits("sleep") >= 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    reached(&upstream, 2).await;
     assert_eq!(upstream.hits("sleep"), 2, "both slow calls reached the upstream");
     let busy = slow(&service, &a, &upstream, 10).await.unwrap();
     problem(&busy, 429, "busy");
@@ -617,12 +623,7 @@ async fn shutdown_lets_the_call_in_flight_finish() {
     let mut service = Service::start(Settings::default()).await;
     let acme = probe_tenant(&service, "acme", &upstream).await;
     let call = slow(&service, &acme, &upstream, 1000);
-    for _ in 0..100 {
-        if upstream.hits("sleep") >= 1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    reached(&upstream, 1).await;
     service.stop.take().unwrap().send(()).unwrap();
     let (status, body) = call.await.unwrap();
     assert_eq!(status, StatusCode::OK, "the call in flight finished: {body}");

@@ -38,13 +38,9 @@ fn problem(rejection: JsonRejection) -> Problem {
             "unsupported-media-type",
             "send the body as JSON, with `Content-Type: application/json`",
         ),
-        JsonRejection::BytesRejection(_) if rejection_is_too_large(&detail) => {
+        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", detail)
         }
         _ => Problem::new(StatusCode::BAD_REQUEST, "invalid-body", detail),
     }
-}
-
-fn rejection_is_too_large(detail: &str) -> bool {
-    detail.contains("length limit")
 }

@@ -132,16 +132,16 @@ export function fromHttpError(error: HttpError): ConnectorError {
 
 /**
  * Runs `operation` and turns anything it throws that is not a
- * `ConnectorError` (a bug) into a `permanent` error: retrying a bug cannot
- * help. Every export already runs this way (see `exports.ts`); use it for
- * code called another way.
+ * `ConnectorError` (a bug) into a `permanent` error, its message after
+ * `context`: retrying a bug cannot help. Every export already runs this way
+ * (see `exports.ts`); use it for code called another way.
  */
-export function guard<T>(operation: () => T, where = "the plugin"): T {
+export function guard<T>(operation: () => T, context = "the plugin failed"): T {
   try {
     return operation();
   } catch (error) {
     if (error instanceof ConnectorError) throw error;
     const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    throw ConnectorError.permanent(`${where} failed: ${message}`);
+    throw ConnectorError.permanent(`${context}: ${message}`);
   }
 }

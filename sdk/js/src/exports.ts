@@ -8,7 +8,7 @@
 // `ConnectorError` is a bug, reported as `permanent` (retrying a bug cannot
 // help).
 
-import { ConnectorError } from "./errors.js";
+import { ConnectorError, guard } from "./errors.js";
 
 type Returns = "result" | "list" | "nothing";
 
@@ -22,15 +22,7 @@ export function operation(name: string, returns: Returns, implementation: unknow
     };
   }
   const run = implementation as (...args: unknown[]) => unknown;
-  return (...args: unknown[]) => {
-    try {
-      return run(...args);
-    } catch (error) {
-      if (error instanceof ConnectorError) throw error;
-      const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      throw ConnectorError.permanent(`the plugin failed in ${name}: ${message}`);
-    }
-  };
+  return (...args: unknown[]) => guard(() => run(...args), `the plugin failed in ${name}`);
 }
 
 /** The checked `patchbay.toml` the build embeds, keyed as the contract names the fields. */

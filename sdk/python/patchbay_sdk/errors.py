@@ -75,10 +75,11 @@ def kind(error: Err) -> str:
     return "".join("-" + c.lower() if c.isupper() else c for c in name).lstrip("-")
 
 
-def guard(operation):
+def guard(operation, context: str = "unexpected error in the plugin"):
     """Decorates a function: an exception that is not a connector error (a
-    bug) becomes a ``permanent`` error. Every export already runs this way
-    (``patchbay_sdk.exports.call``); use it for code called another way."""
+    bug) becomes a ``permanent`` error, its message after ``context``. Every
+    export already runs this way (``patchbay_sdk.exports.call``); use it for
+    code called another way."""
 
     @functools.wraps(operation)
     def guarded(*args, **kwargs):
@@ -87,7 +88,7 @@ def guard(operation):
         except Err:
             raise
         except Exception as error:  # a bug in the plugin, reported typed
-            raise permanent(f"unexpected error in the plugin: {type(error).__name__}: {error}") from error
+            raise permanent(f"{context}: {type(error).__name__}: {error}") from error
 
     return guarded
 

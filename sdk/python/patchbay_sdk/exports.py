@@ -10,8 +10,6 @@ bug in the plugin, reported as ``permanent`` (retrying a bug cannot help).
 
 from typing import Any, Dict
 
-from componentize_py_types import Err
-
 from . import errors
 
 _instances: Dict[str, Any] = {}
@@ -33,12 +31,7 @@ def call(module: Any, class_name: str, method: str, operation: str, returns: str
         if returns == "nothing":
             return None
         raise errors.unsupported(f"{operation} is not supported by this plugin")
-    try:
-        return function(*args)
-    except Err:
-        raise
-    except Exception as error:  # a bug in the plugin: retrying cannot fix it
-        raise errors.permanent(f"the plugin failed in {operation}: {type(error).__name__}: {error}") from error
+    return errors.guard(function, f"the plugin failed in {operation}")(*args)
 
 
 def manifest(data: Dict[str, Any]) -> Any:
