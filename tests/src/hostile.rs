@@ -1,6 +1,8 @@
 //! A hostile upstream: rate limits in both `Retry-After` forms, bursts of
-//! 5xx, hangs, connections reset mid-body, oversize bodies, redirects, and
-//! an echo of what it received. Counts hits per path.
+//! 5xx, hangs, trickled bodies, connections reset mid-body, oversize
+//! bodies, redirects, an echo of what it received and a reflector that
+//! hands it back decoded every way it can. Counts hits per path and keeps
+//! the last request it was sent, as it was sent.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -12,12 +14,17 @@ use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
+use base64::Engine as _;
 use serde_json::json;
 
 use crate::mock::RunningServer;
 
 #[derive(Default)]
-struct Hits(Mutex<HashMap<String, usize>>, Mutex<HashMap<String, String>>);
+struct Hits(
+    Mutex<HashMap<String, usize>>,
+    Mutex<HashMap<String, String>>,
+    Mutex<Option<serde_json::Value>>,
+);
 
 impl Hits {
     fn bump(&self, key: &str) -> usize {
@@ -131,6 +138,76 @@ async fn echo(headers: HeaderMap, request: Request) -> Response {
     axum::Json(json!({ "method": method, "uri": uri, "headers": headers, "body": body })).into_response()
 }
 
+/// `/reflect?chunk=N`: everything the request carried, handed back every
+/// way an API might: the URI as sent and percent-decoded, each query
+/// parameter decoded, every header, the `Basic` credentials decoded, the
+/// body; in the JSON body (streamed in `N`-byte chunks, 7 by default, so a
+/// secret straddles chunks) and in `x-reflected-*` response headers.
+async fn reflect(State(hits): State<Shared>, headers: HeaderMap, request: Request) -> Response {
+    let uri = request.uri().to_string();
+    let parsed = url::Url::parse(&format!("http://reflector{uri}")).expect("a request URI");
+    let query: HashMap<String, String> = parsed.query_pairs().into_owned().collect();
+    let chunk = query.get("chunk").and_then(|n| n.parse().ok()).unwrap_or(7usize).max(1);
+    let decoded = url::form_urlencoded::parse(uri.as_bytes())
+        .map(|(k, v)| {
+            if v.is_empty() {
+                k.into_owned()
+            } else {
+                format!("{k}={v}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("&");
+    let header_map: HashMap<String, String> = headers
+        .iter()
+        .map(|(n, v)| (n.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect();
+    let authorization = header_map.get("authorization").cloned().unwrap_or_default();
+    let basic = authorization
+        .strip_prefix("Basic ")
+        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        .map(|b| String::from_utf8_lossy(&b).into_owned());
+    let body = axum::body::to_bytes(request.into_body(), 1024 * 1024)
+        .await
+        .unwrap_or_default();
+    let received = json!({
+        "uri": uri, "decoded_uri": decoded, "query": query, "headers": header_map,
+        "basic": basic, "body": String::from_utf8_lossy(&body),
+    });
+    *hits.2.lock().unwrap() = Some(received.clone());
+    let text = received.to_string().into_bytes();
+    let parts: Vec<Result<Vec<u8>, std::io::Error>> = text.chunks(chunk).map(|c| Ok(c.to_vec())).collect();
+    let mut response = Response::builder()
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("x-reflected-uri", uri.as_str())
+        .header("x-reflected-authorization", authorization.as_str());
+    if let Some(basic) = &basic {
+        response = response.header("x-reflected-basic", basic.as_str());
+    }
+    for (name, value) in &header_map {
+        if let Ok(value) = axum::http::HeaderValue::from_str(value) {
+            response = response.header(format!("x-reflected-{name}"), value);
+        }
+    }
+    response.body(Body::from_stream(futures::stream::iter(parts))).unwrap()
+}
+
+/// `/trickle/{bytes}/{ms}`: answers at once, then sends its body one byte
+/// every `ms` milliseconds.
+async fn trickle(State(hits): State<Shared>, Path((bytes, ms)): Path<(usize, u64)>) -> Response {
+    hits.bump("trickle");
+    let stream = futures::stream::unfold(0usize, move |sent| async move {
+        if sent == bytes {
+            return None;
+        }
+        if sent > 0 {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+        }
+        Some((Ok::<_, std::io::Error>(vec![b'.']), sent + 1))
+    });
+    Response::builder().body(Body::from_stream(stream)).unwrap()
+}
+
 /// `/token-expired/{key}`: an API whose first bearer token has expired on
 /// its side: requests with that token get 401 `invalid_token` (RFC 6750),
 /// any other token gets the echo.
@@ -188,6 +265,8 @@ impl Hostile {
             .route("/big/{bytes}", any(big))
             .route("/redirect", any(redirect))
             .route("/echo", any(echo))
+            .route("/reflect", any(reflect))
+            .route("/trickle/{bytes}/{ms}", any(trickle))
             .route("/token-expired/{key}", any(token_expired))
             .with_state(hits.clone());
         Ok(Self {
@@ -199,6 +278,12 @@ impl Hostile {
     /// `http://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
         self.server.url()
+    }
+
+    /// The last request `/reflect` was sent, as it arrived (what the
+    /// upstream saw, before the host scrubbed its answer).
+    pub fn last_reflected(&self) -> Option<serde_json::Value> {
+        self.hits.2.lock().unwrap().clone()
     }
 
     /// Hits of a route and key, e.g. `429/a` or `flaky/b`.

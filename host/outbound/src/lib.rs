@@ -18,10 +18,12 @@ mod metrics;
 pub mod network;
 mod pipeline;
 pub mod ratelimit;
+pub mod reflection;
 pub mod retry;
+mod timeouts;
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use url::Url;
 
@@ -31,6 +33,7 @@ pub use circuit::{CircuitBreaker, CircuitConfig};
 pub use metrics::OutboundMetrics;
 pub use patchbay_store::RateQuota;
 pub use pipeline::{HttpLimits, Pipeline, guarded_client};
+pub use reflection::Reflections;
 pub use retry::RetryPolicy;
 
 use patchbay_secrets::Credentials;
@@ -61,12 +64,52 @@ pub struct OutboundRequest {
     pub body: Option<Vec<u8>>,
     /// How to authenticate.
     pub auth: Option<AuthScheme>,
-    /// Per-request timeout asked by the plugin, in milliseconds.
-    pub timeout_ms: Option<u32>,
+    /// Timeouts the plugin asked for; each may only tighten the host's.
+    pub timeouts: Timeouts,
     /// Retry behaviour.
     pub retry: RetryMode,
     /// Idempotency key, sent as `Idempotency-Key`.
     pub idempotency_key: Option<String>,
+}
+
+/// The timeouts of one request, each optional: the host's
+/// [`HttpLimits`] apply where one is not given, and the call's deadline
+/// bounds them all.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Timeouts {
+    /// The whole exchange: connecting, the response and its body.
+    pub total: Option<Duration>,
+    /// Establishing the connection.
+    pub connect: Option<Duration>,
+    /// From sending the request to the response's head.
+    pub first_byte: Option<Duration>,
+    /// Between two reads of the response body (a trickling upstream).
+    pub between_bytes: Option<Duration>,
+}
+
+/// Which timeout ended a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeoutPhase {
+    /// No connection in time.
+    Connect,
+    /// Connected, but no response head in time.
+    FirstByte,
+    /// The body stalled between two reads.
+    BetweenBytes,
+    /// The whole exchange, or the call's deadline.
+    Total,
+}
+
+impl TimeoutPhase {
+    /// The name a message gives it: `connect`, `first-byte`, `between-bytes`, `total`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Connect => "connect",
+            Self::FirstByte => "first-byte",
+            Self::BetweenBytes => "between-bytes",
+            Self::Total => "total",
+        }
+    }
 }
 
 /// The final response.
@@ -87,9 +130,9 @@ pub enum OutboundError {
     /// Refused by policy; nothing was sent.
     #[error("denied: {0}")]
     Denied(String),
-    /// Timed out.
-    #[error("timeout: {0}")]
-    Timeout(String),
+    /// Timed out; the message names the timeout (`between-bytes timeout: …`).
+    #[error("timeout: {1}")]
+    Timeout(TimeoutPhase, String),
     /// Connection failure.
     #[error("connection failed: {0}")]
     Connection(String),
@@ -120,6 +163,9 @@ pub struct RequestContext {
     pub grant: Arc<HostGrant>,
     /// The connection's credentials.
     pub credentials: Arc<Credentials>,
+    /// The forms of its secret values, scrubbed from every response before
+    /// the plugin sees it (see [`reflection`]).
+    pub reflections: Reflections,
     /// When the call must be over.
     pub deadline: Instant,
     /// How requests of this connection are retried.

@@ -1,10 +1,12 @@
 //! The production outbound pipeline.
 //!
 //! Order of steps for every request: allowlist → circuit breaker →
-//! credentials → rate limit → send (addresses checked after DNS, timeouts,
-//! a size limit enforced while streaming) → redirects followed here, each
-//! hop re-checked, credentials never forwarded to another origin → retries
-//! with backoff and `Retry-After`, all inside the call's deadline.
+//! credentials → rate limit → send (addresses checked after DNS; connect,
+//! first-byte, between-bytes and total timeouts; a size limit enforced and
+//! the connection's secrets scrubbed while the body streams in) →
+//! redirects followed here, each hop re-checked, credentials never
+//! forwarded to another origin → retries with backoff and `Retry-After`,
+//! all inside the call's deadline.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -17,8 +19,12 @@ use super::circuit::{CircuitBreaker, CircuitConfig, Outcome};
 use super::metrics::OutboundMetrics;
 use super::network::{self, BlockedAddress, GuardedResolver};
 use super::ratelimit;
+use super::reflection::Reflections;
 use super::retry;
-use super::{OutboundError, OutboundPolicy, OutboundRequest, OutboundResponse, RequestContext, RetryMode};
+use super::timeouts::{self, AttemptTimeouts, ConnectSignal};
+use super::{
+    OutboundError, OutboundPolicy, OutboundRequest, OutboundResponse, RequestContext, RetryMode, TimeoutPhase, Timeouts,
+};
 use patchbay_secrets::template;
 use patchbay_store::{CircuitStore, RateStore, Reservation};
 
@@ -27,6 +33,11 @@ use patchbay_store::{CircuitStore, RateStore, Reservation};
 pub struct HttpLimits {
     /// Time allowed to establish a connection.
     pub connect_timeout: Duration,
+    /// Time allowed from sending a request to the response's head.
+    pub first_byte_timeout: Duration,
+    /// Time allowed between two reads of a response body: a trickling
+    /// upstream is cut off here, long before the total runs out.
+    pub idle_timeout: Duration,
     /// Default total time of one request (a plugin may ask for less).
     pub request_timeout: Duration,
     /// Largest response body accepted, in bytes; enforced while reading.
@@ -42,6 +53,8 @@ impl Default for HttpLimits {
     fn default() -> Self {
         Self {
             connect_timeout: Duration::from_secs(10),
+            first_byte_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(15),
             request_timeout: Duration::from_secs(30),
             max_response_bytes: 16 * 1024 * 1024,
             max_redirects: 10,
@@ -54,6 +67,9 @@ impl Default for HttpLimits {
 #[derive(Clone)]
 pub struct Pipeline {
     client: reqwest::Client,
+    /// Clients for connect timeouts tighter than the host's, which
+    /// `reqwest` only takes per client.
+    tighter: Arc<std::sync::Mutex<std::collections::HashMap<Duration, reqwest::Client>>>,
     limits: HttpLimits,
     rates: Arc<dyn RateStore>,
     circuit: CircuitBreaker,
@@ -73,6 +89,7 @@ impl Pipeline {
         let client = guarded_client(&limits)?;
         Ok(Self {
             client,
+            tighter: Arc::default(),
             limits,
             rates,
             circuit: CircuitBreaker::new(circuits, circuit),
@@ -97,6 +114,36 @@ impl Pipeline {
     pub fn limits(&self) -> &HttpLimits {
         &self.limits
     }
+
+    /// The client whose connect timeout is `connect`: the host's own, or
+    /// one of a few kept for plugins that ask for less.
+    fn client_for(&self, connect: Duration) -> reqwest::Client {
+        if connect >= self.limits.connect_timeout {
+            return self.client.clone();
+        }
+        // Whole milliseconds, so that near-equal asks share a client.
+        let connect = Duration::from_millis(connect.as_millis().max(1) as u64);
+        let mut tighter = self.tighter.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(client) = tighter.get(&connect) {
+            return client.clone();
+        }
+        if tighter.len() >= 16 {
+            tighter.clear();
+        }
+        let limits = HttpLimits {
+            connect_timeout: connect,
+            ..self.limits.clone()
+        };
+        match guarded_client(&limits) {
+            Ok(client) => {
+                tighter.insert(connect, client.clone());
+                client
+            }
+            // The host's client was built with the same settings: this
+            // cannot fail where that succeeded; if it did, keep serving.
+            Err(_) => self.client.clone(),
+        }
+    }
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -114,6 +161,7 @@ pub fn guarded_client(limits: &HttpLimits) -> Result<reqwest::Client, reqwest::E
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(limits.connect_timeout)
+        .connector_layer(ConnectSignal)
         .timeout(limits.request_timeout)
         .dns_resolver(GuardedResolver::new(limits.allow_private_network))
         .no_proxy()
@@ -134,6 +182,9 @@ struct Prepared {
     headers: Vec<(String, String)>,
     body: Option<Vec<u8>>,
     credential_headers: Vec<String>,
+    /// Values the host derived and put in (auth headers, query values):
+    /// scrubbed from the response besides the connection's secrets.
+    injected: Vec<String>,
 }
 
 /// The connection's OAuth2 access token; `rejected` is one the provider refused.
@@ -157,6 +208,7 @@ impl Prepared {
         if !self.credential_headers.contains(&name) {
             self.credential_headers.push(name.clone());
         }
+        self.injected.push(value.clone());
         self.headers.push((name, value));
     }
 
@@ -178,6 +230,7 @@ fn prepare(
         headers: Vec::with_capacity(request.headers.len() + 2),
         body: request.body,
         credential_headers: Vec::new(),
+        injected: Vec::new(),
     };
     for (name, value) in request.headers {
         let name = name.to_ascii_lowercase();
@@ -199,6 +252,7 @@ fn prepare(
                 prepared.set_credential_header(name, value);
             }
             if !applied.query.is_empty() {
+                prepared.injected.extend(applied.query.iter().map(|(_, v)| v.clone()));
                 prepared
                     .url
                     .query_pairs_mut()
@@ -227,11 +281,21 @@ fn prepare(
     Ok(prepared)
 }
 
+fn timed_out(phase: TimeoutPhase, detail: std::fmt::Arguments<'_>) -> Attempt {
+    Attempt::sent(OutboundError::Timeout(phase, timeouts::message(phase, detail)))
+}
+
 impl Pipeline {
-    async fn send_once(&self, prepared: &Prepared, timeout: Duration) -> Result<OutboundResponse, Attempt> {
+    async fn send_once(
+        &self,
+        prepared: &Prepared,
+        reflections: &Reflections,
+        timeouts: AttemptTimeouts,
+    ) -> Result<OutboundResponse, Attempt> {
         network::check_url(&prepared.url, self.limits.allow_private_network)
             .map_err(|blocked| Attempt::unsent(OutboundError::Denied(blocked.to_string())))?;
-        let mut builder = self.client.request(prepared.method.clone(), prepared.url.clone());
+        let client = self.client_for(timeouts.connect);
+        let mut builder = client.request(prepared.method.clone(), prepared.url.clone());
         for (name, value) in &prepared.headers {
             builder = builder.header(name.as_str(), value.as_str());
         }
@@ -240,7 +304,15 @@ impl Pipeline {
         }
         let limit = self.limits.max_response_bytes;
         let exchange = async {
-            let mut response = builder.send().await.map_err(transport_error)?;
+            let mut response = match timeouts::head(builder.send(), &timeouts).await {
+                Some(sent) => sent.map_err(|e| transport_error(e, timeouts.connect))?,
+                None => {
+                    return Err(timed_out(
+                        TimeoutPhase::FirstByte,
+                        format_args!("no response head within {} ms", timeouts.first_byte.as_millis()),
+                    ));
+                }
+            };
             if response.content_length().is_some_and(|len| len > limit) {
                 return Err(Attempt::sent(OutboundError::TooLarge(limit)));
             }
@@ -255,24 +327,45 @@ impl Pipeline {
                     )
                 })
                 .collect();
+            // An upstream that echoes the request must not hand a secret
+            // back: the body is scrubbed as it is read, the headers once the
+            // redirects (whose `Location` may carry one) are followed.
             let mut body = Vec::new();
-            while let Some(chunk) = response
-                .chunk()
-                .await
-                .map_err(|e| Attempt::sent(transport_error(e).error))?
-            {
-                if body.len() as u64 + chunk.len() as u64 > limit {
+            let mut scrubber = reflections.scrubber();
+            let mut received: u64 = 0;
+            loop {
+                let chunk = match tokio::time::timeout(timeouts.between_bytes, response.chunk()).await {
+                    Ok(chunk) => chunk.map_err(|e| Attempt::sent(transport_error(e, timeouts.connect).error))?,
+                    Err(_) => {
+                        return Err(timed_out(
+                            TimeoutPhase::BetweenBytes,
+                            format_args!(
+                                "the body stalled for {} ms after {received} bytes",
+                                timeouts.between_bytes.as_millis()
+                            ),
+                        ));
+                    }
+                };
+                let Some(chunk) = chunk else { break };
+                received += chunk.len() as u64;
+                if received > limit {
                     return Err(Attempt::sent(OutboundError::TooLarge(limit)));
                 }
-                body.extend_from_slice(&chunk);
+                scrubber.push(&chunk, &mut body);
             }
+            scrubber.finish(&mut body);
             Ok(OutboundResponse { status, headers, body })
         };
-        tokio::time::timeout(timeout, exchange).await.map_err(|_| {
-            Attempt::sent(OutboundError::Timeout(format!(
-                "no complete response within {} ms",
-                timeout.as_millis()
-            )))
+        tokio::time::timeout(timeouts.total, exchange).await.map_err(|_| {
+            let what = if timeouts.total_is_deadline {
+                "the call's deadline passed"
+            } else {
+                "the request timeout passed"
+            };
+            timed_out(
+                TimeoutPhase::Total,
+                format_args!("no complete response within {} ms ({what})", timeouts.total.as_millis()),
+            )
         })?
     }
 }
@@ -300,8 +393,9 @@ impl Attempt {
     }
 }
 
-/// Maps a transport error without its URL, which may carry credentials.
-fn transport_error(error: reqwest::Error) -> Attempt {
+/// Maps a transport error without its URL, which may carry credentials;
+/// `connect` is the connect timeout that was in force.
+fn transport_error(error: reqwest::Error, connect_timeout: Duration) -> Attempt {
     let timeout = error.is_timeout();
     let connect = error.is_connect();
     let error = error.without_url();
@@ -315,11 +409,16 @@ fn transport_error(error: reqwest::Error) -> Attempt {
         message.push_str(&cause.to_string());
         source = cause.source();
     }
-    if timeout {
-        Attempt {
-            error: OutboundError::Timeout(message),
-            nothing_sent: connect,
-        }
+    if timeout && connect {
+        Attempt::unsent(OutboundError::Timeout(
+            TimeoutPhase::Connect,
+            timeouts::message(
+                TimeoutPhase::Connect,
+                format_args!("no connection within {} ms", connect_timeout.as_millis()),
+            ),
+        ))
+    } else if timeout {
+        Attempt::sent(OutboundError::Timeout(TimeoutPhase::Total, message))
     } else if connect {
         Attempt::unsent(OutboundError::Connection(format!("cannot connect: {message}")))
     } else {
@@ -335,10 +434,25 @@ fn outcome(result: &Result<OutboundResponse, Attempt>) -> Option<Outcome> {
         Ok(response) if response.status >= 500 => Some(Outcome::Failure),
         Ok(_) => Some(Outcome::Success),
         Err(attempt) => match attempt.error {
-            OutboundError::Timeout(_) | OutboundError::Connection(_) => Some(Outcome::Failure),
+            OutboundError::Timeout(..) | OutboundError::Connection(_) => Some(Outcome::Failure),
             _ => None,
         },
     }
+}
+
+/// The response with every secret form scrubbed from its header values; a
+/// header whose name holds one is dropped.
+fn scrub_headers(mut response: OutboundResponse, reflections: &Reflections) -> OutboundResponse {
+    if reflections.is_empty() {
+        return response;
+    }
+    response
+        .headers
+        .retain(|(name, _)| reflections.scrub_str(name) == *name);
+    for (_, value) in &mut response.headers {
+        *value = reflections.scrub_str(value);
+    }
+    response
 }
 
 fn is_redirect(status: u16) -> bool {
@@ -351,32 +465,26 @@ impl Pipeline {
         &self,
         ctx: &RequestContext,
         mut prepared: Prepared,
-        plugin_timeout: Option<Duration>,
+        asked: &Timeouts,
     ) -> Result<OutboundResponse, Attempt> {
         let mut hops = 0;
         loop {
             let remaining = ctx.deadline.saturating_duration_since(Instant::now());
             if remaining.is_zero() {
                 return Err(Attempt::unsent(OutboundError::Timeout(
-                    "the call's deadline has passed".into(),
+                    TimeoutPhase::Total,
+                    "total timeout: the call's deadline has passed".into(),
                 )));
             }
-            let timeout = [Some(self.limits.request_timeout), plugin_timeout, Some(remaining)]
-                .into_iter()
+            let timeouts = AttemptTimeouts::new(&self.limits, asked, remaining);
+            let reflections = ctx.reflections.with(prepared.injected.iter().map(String::as_str));
+            let response = self.send_once(&prepared, &reflections, timeouts).await?;
+            let location = is_redirect(response.status)
+                .then(|| response.headers.iter().find(|(n, _)| n == "location"))
                 .flatten()
-                .min()
-                .unwrap_or(remaining);
-            let response = self.send_once(&prepared, timeout).await?;
-            if !is_redirect(response.status) {
-                return Ok(response);
-            }
-            let Some(location) = response
-                .headers
-                .iter()
-                .find(|(n, _)| n == "location")
-                .map(|(_, v)| v.clone())
-            else {
-                return Ok(response);
+                .map(|(_, v)| v.clone());
+            let Some(location) = location else {
+                return Ok(scrub_headers(response, &reflections));
             };
             let next = prepared.url.join(&location).map_err(|e| {
                 Attempt::sent(OutboundError::InvalidRequest(format!(
@@ -418,7 +526,7 @@ impl Pipeline {
             Ok(response) => response.status.to_string(),
             Err(attempt) => match attempt.error {
                 OutboundError::Denied(_) => "denied",
-                OutboundError::Timeout(_) => "timeout",
+                OutboundError::Timeout(..) => "timeout",
                 OutboundError::Connection(_) => "connection",
                 OutboundError::TooLarge(_) => "too-large",
                 OutboundError::RateLimited(_) => "rate-limited",
@@ -444,7 +552,7 @@ impl OutboundPolicy for Pipeline {
             .admit(&ctx.connection_id, &ctx.credentials_fingerprint)
             .await
             .map_err(OutboundError::CircuitOpen)?;
-        let plugin_timeout = request.timeout_ms.map(|ms| Duration::from_millis(u64::from(ms)));
+        let asked = request.timeouts;
         let retry_mode = request.retry;
         let keyed = request.idempotency_key.is_some();
         let mut token = match request.auth {
@@ -480,10 +588,7 @@ impl OutboundPolicy for Pipeline {
                 method = %prepared.method, host = prepared.url.host_str().unwrap_or_default(), attempt
             );
             let started = Instant::now();
-            let result = self
-                .exchange(ctx, prepared.clone(), plugin_timeout)
-                .instrument(span)
-                .await;
+            let result = self.exchange(ctx, prepared.clone(), &asked).instrument(span).await;
             self.observe(ctx, &result, started.elapsed());
             if let Some(outcome) = outcome(&result) {
                 self.circuit
@@ -534,7 +639,7 @@ impl OutboundPolicy for Pipeline {
                     }
                 }
                 Err(failed) if retries_left && (safe_to_repeat || failed.nothing_sent) => match failed.error {
-                    OutboundError::Connection(_) | OutboundError::Timeout(_) => policy.backoff(attempt),
+                    OutboundError::Connection(_) | OutboundError::Timeout(..) => policy.backoff(attempt),
                     _ => return result.map_err(|a| a.error),
                 },
                 _ => return result.map_err(|a| a.error),

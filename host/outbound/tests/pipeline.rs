@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use patchbay_outbound::{
     AuthScheme, CircuitConfig, HostGrant, HostPattern, HttpLimits, OutboundError, OutboundMetrics, OutboundPolicy,
-    OutboundRequest, Pipeline, RateQuota, RequestContext, RetryMode, RetryPolicy,
+    OutboundRequest, Pipeline, RateQuota, Reflections, RequestContext, RetryMode, RetryPolicy, TimeoutPhase, Timeouts,
 };
 use patchbay_secrets::Credentials;
 use patchbay_store::MemoryStore;
@@ -25,6 +25,14 @@ const TOKEN: &str = "tok-below-the-wasm-line";
 #[derive(Clone, Default)]
 struct Upstream {
     hits: Arc<AtomicU32>,
+    /// What `/echo` received, request by request, before any scrubbing.
+    seen: Arc<Mutex<Vec<String>>>,
+}
+
+impl Upstream {
+    fn saw(&self, text: &str) -> bool {
+        self.seen.lock().unwrap().iter().any(|seen| seen.contains(text))
+    }
 }
 
 async fn status(State(up): State<Upstream>, Path((key, code)): Path<(String, u16)>) -> Response {
@@ -50,12 +58,33 @@ async fn redirect(Path(to): Path<String>) -> Response {
     (StatusCode::FOUND, [("location", to)], "").into_response()
 }
 
-async fn echo(uri: Uri, headers: HeaderMap) -> String {
+async fn echo(State(up): State<Upstream>, uri: Uri, headers: HeaderMap) -> String {
     let mut out = format!("{uri}\n");
     for (name, value) in &headers {
         out.push_str(&format!("{name}: {}\n", value.to_str().unwrap_or("?")));
     }
+    up.seen.lock().unwrap().push(out.clone());
     out
+}
+
+/// A byte of body every `ms` milliseconds, `bytes` in all.
+async fn trickle(Path((bytes, ms)): Path<(usize, u64)>) -> Response {
+    let stream = futures::stream::unfold(0usize, move |sent| async move {
+        if sent == bytes {
+            return None;
+        }
+        if sent > 0 {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+        }
+        Some((Ok::<_, std::io::Error>(vec![b'.']), sent + 1))
+    });
+    axum::body::Body::from_stream(stream).into_response()
+}
+
+/// Answers after `ms` milliseconds.
+async fn slow(Path(ms): Path<u64>) -> &'static str {
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    "late"
 }
 
 async fn big(Path(bytes): Path<usize>) -> Vec<u8> {
@@ -71,6 +100,8 @@ async fn start() -> (String, Upstream) {
         .route("/echo", get(echo))
         .route("/echo/{*rest}", get(echo))
         .route("/big/{bytes}", get(big))
+        .route("/trickle/{bytes}/{ms}", get(trickle))
+        .route("/slow/{ms}", get(slow))
         .with_state(upstream.clone());
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
@@ -104,6 +135,7 @@ fn context(allowed: &[&str]) -> RequestContext {
         call_id: "call-1".into(),
         grant: Arc::new(HostGrant::new(patterns, None)),
         credentials: Arc::new(Credentials::from([("token", TOKEN)])),
+        reflections: Reflections::new([TOKEN]),
         deadline: Instant::now() + Duration::from_secs(20),
         retry: Arc::new(RetryPolicy {
             max_retries: 3,
@@ -124,7 +156,7 @@ fn get_request(url: &str) -> OutboundRequest {
         headers: Vec::new(),
         body: None,
         auth: None,
-        timeout_ms: None,
+        timeouts: Timeouts::default(),
         retry: RetryMode::Automatic,
         idempotency_key: None,
     }
@@ -205,8 +237,8 @@ async fn an_absurd_retry_after_returns_the_429_at_once_without_a_panic() {
 
 #[tokio::test]
 async fn redirects_are_rechecked_hop_by_hop_and_drop_credentials_across_origins() {
-    let (url, _) = start().await;
-    let (other, _) = start().await;
+    let (url, up) = start().await;
+    let (other, other_up) = start().await;
     let pipeline = pipeline(true);
     let outside = pipeline
         .send(
@@ -225,16 +257,22 @@ async fn redirects_are_rechecked_hop_by_hop_and_drop_credentials_across_origins(
     let followed = pipeline.send(&context(&[&url, &other]), request).await.unwrap();
     let body = String::from_utf8(followed.body).unwrap();
     assert!(body.starts_with("/echo"), "followed to the other origin: {body}");
-    assert!(!body.contains(TOKEN), "the credential stayed behind: {body}");
+    assert!(
+        other_up.saw("/echo") && !other_up.saw(TOKEN),
+        "the credential stayed behind"
+    );
 
     let mut same = get_request(&format!("{url}/redirect/!echo"));
     same.auth = Some(AuthScheme::Bearer { field: "token".into() });
     let kept = pipeline.send(&context(&[&url]), same).await.unwrap();
     assert!(
-        String::from_utf8(kept.body)
-            .unwrap()
-            .contains(&format!("authorization: Bearer {TOKEN}")),
+        up.saw(&format!("authorization: Bearer {TOKEN}")),
         "same origin: the credential goes along"
+    );
+    let echoed = String::from_utf8(kept.body).unwrap();
+    assert!(
+        echoed.contains("authorization: Bearer [redacted]") && !echoed.contains(TOKEN),
+        "and its echo is scrubbed: {echoed}"
     );
 }
 
@@ -298,16 +336,17 @@ async fn secrets_filled_in_by_the_pipeline_never_reach_its_logs() {
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
-    let (url, _) = start().await;
+    let (url, up) = start().await;
     let pipeline = pipeline(true);
     let ctx = context(&[&url]);
     let mut request = get_request(&format!("{url}/echo/{{{{secret.token}}}}?k={{{{secret.token}}}}"));
     request.headers.push(("x-key".into(), "{{secret.token}}".into()));
     request.auth = Some(AuthScheme::Bearer { field: "token".into() });
     let echoed = pipeline.send(&ctx, request).await.unwrap();
+    assert!(up.saw(TOKEN), "the upstream got it");
     assert!(
-        String::from_utf8(echoed.body).unwrap().contains(TOKEN),
-        "the upstream got it"
+        !String::from_utf8(echoed.body).unwrap().contains(TOKEN),
+        "and cannot hand it back"
     );
     let mut failing = get_request(&format!("{url}/status/a/503?k={{{{secret.token}}}}"));
     failing.auth = Some(AuthScheme::Query {
@@ -362,4 +401,128 @@ async fn sigv4_is_never_signed_for_sts_or_iam_unless_the_operator_allows_it() {
         .send(&ctx, signed("sts"))
         .await
         .expect("the operator allowed it");
+}
+
+/// A listener whose accept queue is full: a new connection is never
+/// completed (the kernel drops its SYN), so connecting to it hangs.
+async fn unanswering_listener() -> (String, Vec<tokio::net::TcpStream>) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(SocketAddr::from(([127, 0, 0, 1], 0))).unwrap();
+    let address = socket.local_addr().unwrap();
+    let listener = socket.listen(0).unwrap();
+    let mut fillers = Vec::new();
+    // Fill the queue (backlog 0 still admits one or two) without accepting.
+    for _ in 0..4 {
+        match tokio::time::timeout(Duration::from_millis(200), tokio::net::TcpStream::connect(address)).await {
+            Ok(Ok(stream)) => fillers.push(stream),
+            _ => break,
+        }
+    }
+    std::mem::forget(listener);
+    (format!("http://{address}"), fillers)
+}
+
+fn once(url: &str, timeouts: Timeouts) -> OutboundRequest {
+    OutboundRequest {
+        retry: RetryMode::Never,
+        timeouts,
+        ..get_request(url)
+    }
+}
+
+fn phase_of(result: Result<patchbay_outbound::OutboundResponse, OutboundError>) -> (TimeoutPhase, String) {
+    match result {
+        Err(OutboundError::Timeout(phase, message)) => (phase, message),
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn connect_first_byte_between_bytes_and_total_timeouts_each_cut_off_and_say_which() {
+    let (url, _) = start().await;
+    let ctx = context(&[&url]);
+    let ms = Duration::from_millis;
+    let strict = Pipeline::new(
+        HttpLimits {
+            first_byte_timeout: ms(300),
+            idle_timeout: ms(300),
+            allow_private_network: true,
+            ..HttpLimits::default()
+        },
+        CircuitConfig::default(),
+        Arc::new(MemoryStore::new()),
+        Arc::new(MemoryStore::new()),
+        Arc::new(OutboundMetrics::unregistered()),
+    )
+    .unwrap();
+
+    // A trickling body: cut off by the host's idle timeout, long before
+    // the total (30 s) or the body's end (40 s).
+    let started = Instant::now();
+    let (phase, message) = phase_of(
+        strict
+            .send(&ctx, once(&format!("{url}/trickle/100/400"), Timeouts::default()))
+            .await,
+    );
+    assert_eq!(phase, TimeoutPhase::BetweenBytes);
+    assert!(
+        message.starts_with("between-bytes timeout") && message.contains("after 1 bytes"),
+        "{message}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // The plugin may ask for a tighter one: a byte every 200 ms passes the
+    // host's 300 ms but not the plugin's 100 ms.
+    let generous = pipeline(true);
+    assert!(
+        generous
+            .send(&ctx, once(&format!("{url}/trickle/3/200"), Timeouts::default()))
+            .await
+            .is_ok()
+    );
+    let asked = Timeouts {
+        between_bytes: Some(ms(100)),
+        ..Timeouts::default()
+    };
+    let (phase, _) = phase_of(generous.send(&ctx, once(&format!("{url}/trickle/3/200"), asked)).await);
+    assert_eq!(phase, TimeoutPhase::BetweenBytes);
+
+    // No response head.
+    let (phase, message) = phase_of(
+        strict
+            .send(&ctx, once(&format!("{url}/slow/2000"), Timeouts::default()))
+            .await,
+    );
+    assert_eq!(phase, TimeoutPhase::FirstByte);
+    assert!(message.starts_with("first-byte timeout"), "{message}");
+    let asked = Timeouts {
+        first_byte: Some(ms(100)),
+        ..Timeouts::default()
+    };
+    let (phase, _) = phase_of(generous.send(&ctx, once(&format!("{url}/slow/1000"), asked)).await);
+    assert_eq!(phase, TimeoutPhase::FirstByte);
+
+    // The total bounds a body that keeps coming, each byte in time.
+    let asked = Timeouts {
+        total: Some(ms(500)),
+        ..Timeouts::default()
+    };
+    let (phase, message) = phase_of(generous.send(&ctx, once(&format!("{url}/trickle/100/50"), asked)).await);
+    assert_eq!(phase, TimeoutPhase::Total);
+    assert!(message.starts_with("total timeout"), "{message}");
+
+    // No connection: the plugin's connect timeout, tighter than the host's.
+    let (silent, _fillers) = unanswering_listener().await;
+    let ctx = context(&[&silent]);
+    let asked = Timeouts {
+        connect: Some(ms(200)),
+        ..Timeouts::default()
+    };
+    let started = Instant::now();
+    let (phase, message) = phase_of(generous.send(&ctx, once(&format!("{silent}/x"), asked)).await);
+    assert_eq!(phase, TimeoutPhase::Connect, "{message}");
+    assert!(
+        message.starts_with("connect timeout: no connection within 200 ms"),
+        "{message}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
 }

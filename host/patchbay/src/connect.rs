@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use hmac::{Hmac, Mac};
 use patchbay_contract::Interface;
 use patchbay_contract::types::{AuthStrategy, AuthorizeParams, SettingType, TokenGrant, TokenRequestSpec};
-use patchbay_outbound::{HostGrant, HostPattern, RateQuota, RetryPolicy, TokenSource};
+use patchbay_outbound::{HostGrant, HostPattern, RateQuota, Reflections, RetryPolicy, TokenSource};
 use patchbay_sandbox::{CallError, CallGrant, Sandbox};
 use patchbay_secrets::{Credentials, Redactor, Settings};
 use sha2::Sha256;
@@ -324,7 +324,7 @@ impl Connector {
                 ));
             }
         }
-        let secret_fields = manifest
+        let secret_fields: std::collections::BTreeSet<String> = manifest
             .credentials
             .iter()
             .map(|c| c.name.clone())
@@ -333,8 +333,10 @@ impl Connector {
             .collect();
         let kv_namespace = kv_namespace(stored.as_ref().map(|link| link.tenant.as_str()), &id);
         let credentials = Arc::new(credentials);
+        let reflections = Reflections::new(secret_fields.iter().filter_map(|name| credentials.get(name)));
         let grant = CallGrant {
             redactor: Redactor::new(credentials.values()),
+            reflections,
             kv_namespace,
             id,
             settings,

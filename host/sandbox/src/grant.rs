@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use patchbay_outbound::{HostGrant, RateQuota, RetryPolicy, TokenSource};
+use patchbay_outbound::{HostGrant, RateQuota, Reflections, RetryPolicy, TokenSource};
 use patchbay_secrets::{Credentials, Redactor};
 
 /// The grant of one connection to its calls.
@@ -28,6 +28,9 @@ pub struct CallGrant {
     pub hosts: Arc<HostGrant>,
     /// Scrubs its secret values from logs and errors.
     pub redactor: Redactor,
+    /// The forms of its secret values, scrubbed from every response an
+    /// upstream sends back (an echo must not return a secret).
+    pub reflections: Reflections,
     /// How its requests are retried.
     pub retry: Arc<RetryPolicy>,
     /// Its rate budget, when it has one.

@@ -90,6 +90,7 @@ impl HttpDoor {
             call_id: self.call_id.clone(),
             grant: connection.hosts.clone(),
             credentials: connection.credentials.clone(),
+            reflections: connection.reflections.clone(),
             deadline: self.deadline,
             retry: connection.retry.clone(),
             rate_quota: connection.rate_quota,
@@ -128,7 +129,7 @@ impl HttpDoor {
 fn scrub(error: OutboundError, redactor: &patchbay_secrets::Redactor) -> OutboundError {
     match error {
         OutboundError::Denied(m) => OutboundError::Denied(redactor.scrub(&m)),
-        OutboundError::Timeout(m) => OutboundError::Timeout(redactor.scrub(&m)),
+        OutboundError::Timeout(phase, m) => OutboundError::Timeout(phase, redactor.scrub(&m)),
         OutboundError::Connection(m) => OutboundError::Connection(redactor.scrub(&m)),
         OutboundError::CircuitOpen(m) => OutboundError::CircuitOpen(redactor.scrub(&m)),
         OutboundError::InvalidRequest(m) => OutboundError::InvalidRequest(redactor.scrub(&m)),

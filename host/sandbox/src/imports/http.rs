@@ -19,7 +19,7 @@ impl HasData for Http {
 }
 use patchbay_contract::bindings::patchbay::connector::http::{self as wit, HttpError, Method, Request, Response};
 use patchbay_contract::bindings::patchbay::connector::types::Header;
-use patchbay_outbound::{AuthScheme, OutboundError, OutboundRequest, RetryMode};
+use patchbay_outbound::{AuthScheme, OutboundError, OutboundRequest, RetryMode, Timeouts};
 
 fn method(method: &Method) -> Result<reqwest::Method, HttpError> {
     Ok(match method {
@@ -87,7 +87,13 @@ fn outbound_request(request: Request) -> Result<OutboundRequest, HttpError> {
         headers: request.headers.into_iter().map(|h| (h.name, h.value)).collect(),
         body: request.body,
         auth: request.auth.map(auth),
-        timeout_ms: options.as_ref().and_then(|o| o.timeout_ms),
+        timeouts: Timeouts {
+            total: options
+                .as_ref()
+                .and_then(|o| o.timeout_ms)
+                .map(|ms| std::time::Duration::from_millis(u64::from(ms))),
+            ..Timeouts::default()
+        },
         retry: match options.as_ref().map(|o| o.retry) {
             Some(wit::RetryMode::Never) => RetryMode::Never,
             _ => RetryMode::Automatic,
@@ -99,7 +105,7 @@ fn outbound_request(request: Request) -> Result<OutboundRequest, HttpError> {
 fn guest_error(error: OutboundError) -> HttpError {
     match error {
         OutboundError::Denied(m) => HttpError::Denied(m),
-        OutboundError::Timeout(m) => HttpError::Timeout(m),
+        OutboundError::Timeout(_, m) => HttpError::Timeout(m),
         OutboundError::Connection(m) => HttpError::Connection(m),
         OutboundError::TooLarge(n) => HttpError::TooLarge(n),
         OutboundError::RateLimited(s) => HttpError::RateLimited(s),

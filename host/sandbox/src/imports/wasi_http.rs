@@ -23,7 +23,7 @@ use url::Url;
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 
 use super::HttpDoor;
-use patchbay_outbound::{OutboundError, OutboundRequest, OutboundResponse, RetryMode};
+use patchbay_outbound::{OutboundError, OutboundRequest, OutboundResponse, RetryMode, TimeoutPhase, Timeouts};
 
 /// The header a `wasi:http` guest uses to ask for keyed retries of a
 /// non-idempotent request, as with `http.send`'s `idempotency-key` option.
@@ -136,14 +136,23 @@ async fn outbound_request(
         }
     }
     let body = Bytes::from(collected);
-    let timeout = options.and_then(|o| o.first_byte_timeout.or(o.connect_timeout));
+    // Each of the guest's timeouts is honoured on its own (and may only
+    // tighten the host's).
+    let timeouts = options
+        .map(|o| Timeouts {
+            total: None,
+            connect: o.connect_timeout,
+            first_byte: o.first_byte_timeout,
+            between_bytes: o.between_bytes_timeout,
+        })
+        .unwrap_or_default();
     Ok(OutboundRequest {
         method: parts.method,
         url,
         headers,
         body: (!body.is_empty()).then(|| body.to_vec()),
         auth: None,
-        timeout_ms: timeout.map(|t| t.as_millis().min(u128::from(u32::MAX)) as u32),
+        timeouts,
         retry: RetryMode::Automatic,
         idempotency_key,
     })
@@ -167,7 +176,9 @@ fn wasi_response(response: OutboundResponse) -> Result<http::Response<WasiBody>,
 fn wasi_error(error: OutboundError) -> Error {
     match error {
         OutboundError::Denied(_) => Error::HttpRequestDenied,
-        OutboundError::Timeout(_) => Error::ConnectionTimeout,
+        OutboundError::Timeout(TimeoutPhase::Connect, _) => Error::ConnectionTimeout,
+        OutboundError::Timeout(TimeoutPhase::BetweenBytes, _) => Error::ConnectionReadTimeout,
+        OutboundError::Timeout(TimeoutPhase::FirstByte | TimeoutPhase::Total, _) => Error::HttpResponseTimeout,
         OutboundError::Connection(m) => Error::InternalError(Some(m)),
         OutboundError::TooLarge(n) => Error::HttpResponseBodySize(Some(n)),
         OutboundError::RateLimited(_) => Error::ConnectionLimitReached,

@@ -94,7 +94,12 @@ fn request(input: RequestSpec) -> Value {
             if input.log_body {
                 log::write(log::Level::Info, &format!("upstream said: {body}"), &[("body", &body)]);
             }
-            json!({ "status": response.status, "body": body })
+            let headers: Vec<(String, String)> = response
+                .headers
+                .iter()
+                .map(|h| (h.name.clone(), h.value.clone()))
+                .collect();
+            json!({ "status": response.status, "body": body, "headers": headers })
         }
         Err(error) => http_error(error),
     }

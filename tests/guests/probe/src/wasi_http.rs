@@ -5,7 +5,7 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 use wasip2::http::outgoing_handler;
-use wasip2::http::types::{Fields, Method, OutgoingBody, OutgoingRequest, Scheme};
+use wasip2::http::types::{Fields, Method, OutgoingBody, OutgoingRequest, RequestOptions, Scheme};
 
 #[derive(Deserialize)]
 pub struct WasiRequest {
@@ -16,6 +16,10 @@ pub struct WasiRequest {
     #[serde(default)]
     headers: Vec<(String, String)>,
     body: Option<String>,
+    /// `wasi:http` request options, in milliseconds.
+    connect_ms: Option<u64>,
+    first_byte_ms: Option<u64>,
+    between_bytes_ms: Option<u64>,
 }
 
 /// Sends `spec` and reports `{status, body, headers}` or `{error}` with the
@@ -64,7 +68,21 @@ fn try_send(spec: WasiRequest) -> Result<Value, String> {
                 .map_err(|e| format!("write: {e:?}"))?;
         }
     }
-    let pending = outgoing_handler::handle(request, None).map_err(|code| format!("{code:?}"))?;
+    let options = [spec.connect_ms, spec.first_byte_ms, spec.between_bytes_ms]
+        .iter()
+        .any(Option::is_some)
+        .then(|| {
+            let options = RequestOptions::new();
+            let nanos = |ms: Option<u64>| ms.map(|ms| ms * 1_000_000);
+            options
+                .set_connect_timeout(nanos(spec.connect_ms))
+                .and_then(|()| options.set_first_byte_timeout(nanos(spec.first_byte_ms)))
+                .and_then(|()| options.set_between_bytes_timeout(nanos(spec.between_bytes_ms)))
+                .map(|()| options)
+                .map_err(|()| "the host refuses these request options".to_string())
+        })
+        .transpose()?;
+    let pending = outgoing_handler::handle(request, options).map_err(|code| format!("{code:?}"))?;
     OutgoingBody::finish(body, None).map_err(|code| format!("{code:?}"))?;
     pending.subscribe().block();
     let response = pending

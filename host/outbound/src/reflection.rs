@@ -1,0 +1,341 @@
+//! Reflection scrubbing: an upstream that echoes what it received must not
+//! hand a connection's secrets back to the plugin.
+//!
+//! The host fills `{{secret.NAME}}` placeholders and auth schemes into the
+//! request; an echoing upstream (a search that repeats its query, an error
+//! that quotes a header, a debugging endpoint, or any allowed host the
+//! plugin's author controls) would return them. Before a response reaches
+//! the guest, every form in which the host could have sent a secret is
+//! replaced by [`REDACTED`] in its header values and body:
+//!
+//! | form                                   | from                                   |
+//! |----------------------------------------|----------------------------------------|
+//! | the value as it is                     | every secret credential of the connection |
+//! | percent-encoded (as a URL path or query holds it, `%XX` upper or lower case, `+` for a space) | the same |
+//! | escaped as in a JSON string            | the same |
+//! | the header values the host set, whole and after their scheme word (`Basic <base64 of user:password>`, `Bearer <token>`, SigV4's `Authorization` and `X-Amz-Security-Token`) | each request |
+//! | the OAuth2 access token                | each request |
+//!
+//! The body is scrubbed while it is read, chunk by chunk, holding back only
+//! as many bytes as the longest form minus one ([`Scrubber`]): a large body
+//! is never held twice. Values shorter than [`MIN_SCRUBBED_LEN`] bytes are
+//! not looked for in responses; they would match ordinary text, and a
+//! credential that short is guessed faster than echoed.
+
+use std::sync::{Arc, Mutex};
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+
+pub use patchbay_secrets::REDACTED;
+
+/// Shortest value looked for in responses, in bytes.
+pub const MIN_SCRUBBED_LEN: usize = 6;
+
+/// The forms in which a connection's secrets could come back, compiled
+/// once per connection; [`Reflections::with`] adds what one request carried.
+#[derive(Clone, Default)]
+pub struct Reflections {
+    forms: Arc<[Vec<u8>]>,
+    automaton: Option<Arc<AhoCorasick>>,
+    /// The last [`with`](Self::with) result, shared by the connection's
+    /// requests: its auth header values rarely change between requests.
+    last: Arc<Mutex<Option<(Vec<String>, Reflections)>>>,
+}
+
+impl std::fmt::Debug for Reflections {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the forms themselves: they are secrets.
+        f.debug_struct("Reflections").field("forms", &self.forms.len()).finish()
+    }
+}
+
+impl Reflections {
+    /// The forms of these secret values (see the module's table).
+    pub fn new<'a>(secrets: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut forms = Vec::new();
+        for secret in secrets {
+            encodings(secret, &mut forms);
+        }
+        Self::compile(forms)
+    }
+
+    /// No secrets: nothing is scrubbed.
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    fn compile(mut forms: Vec<Vec<u8>>) -> Self {
+        forms.retain(|f| f.len() >= MIN_SCRUBBED_LEN);
+        forms.sort();
+        forms.dedup();
+        let automaton = (!forms.is_empty()).then(|| {
+            Arc::new(
+                AhoCorasickBuilder::new()
+                    .match_kind(MatchKind::LeftmostLongest)
+                    .build(&forms)
+                    .expect("a handful of byte strings always compile"),
+            )
+        });
+        Self {
+            forms: forms.into(),
+            automaton,
+            last: Arc::default(),
+        }
+    }
+
+    /// These reflections and the values one request carried besides them
+    /// (header values the host set, an access token). Recompiles only when
+    /// a value is new.
+    pub fn with<'a>(&self, values: impl IntoIterator<Item = &'a str>) -> Self {
+        let values: Vec<&str> = values.into_iter().collect();
+        if values.is_empty() {
+            return self.clone();
+        }
+        let mut last = self.last.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((seen, reflections)) = last.as_ref()
+            && seen.iter().map(String::as_str).eq(values.iter().copied())
+        {
+            return reflections.clone();
+        }
+        let mut extra = Vec::new();
+        for &value in &values {
+            encodings(value, &mut extra);
+            // `Basic <base64>`, `Bearer <token>`, `AWS4-HMAC-SHA256 Credential=…`:
+            // the part after the scheme word may come back alone.
+            if let Some((_, rest)) = value.split_once(' ') {
+                encodings(rest.trim_start(), &mut extra);
+            }
+        }
+        extra.retain(|form| form.len() >= MIN_SCRUBBED_LEN && !self.covers(form));
+        let reflections = if extra.is_empty() {
+            // Not `self.clone()`: the cache would hold itself.
+            Self {
+                forms: Arc::clone(&self.forms),
+                automaton: self.automaton.clone(),
+                last: Arc::default(),
+            }
+        } else {
+            extra.extend(self.forms.iter().cloned());
+            Self::compile(extra)
+        };
+        *last = Some((values.iter().map(|v| v.to_string()).collect(), reflections.clone()));
+        reflections
+    }
+
+    /// Whether scrubbing `form` away is already implied: it contains a form
+    /// this set looks for.
+    fn covers(&self, form: &[u8]) -> bool {
+        self.automaton.as_ref().is_some_and(|ac| ac.is_match(form))
+    }
+
+    /// Whether anything is looked for.
+    pub fn is_empty(&self) -> bool {
+        self.automaton.is_none()
+    }
+
+    /// `text` with every form replaced by [`REDACTED`].
+    pub fn scrub_str(&self, text: &str) -> String {
+        match &self.automaton {
+            Some(ac) if ac.is_match(text) => ac.replace_all(text, &vec![REDACTED; self.forms.len()]),
+            _ => text.to_string(),
+        }
+    }
+
+    /// A scrubber for one body, fed chunk by chunk.
+    pub fn scrubber(&self) -> Scrubber {
+        let hold = self.forms.iter().map(Vec::len).max().unwrap_or(1) - 1;
+        Scrubber {
+            automaton: self.automaton.clone(),
+            hold,
+            pending: Vec::new(),
+        }
+    }
+}
+
+/// Scrubs a body as it streams: [`push`](Self::push) each chunk,
+/// [`finish`](Self::finish) at the end. Holds back at most the longest
+/// form minus one byte, so a secret split across two chunks is still found.
+pub struct Scrubber {
+    automaton: Option<Arc<AhoCorasick>>,
+    hold: usize,
+    pending: Vec<u8>,
+}
+
+impl Scrubber {
+    /// Scrubs `chunk`, appending to `out` what can no longer be part of a form.
+    pub fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
+        let Some(ac) = &self.automaton else {
+            out.extend_from_slice(chunk);
+            return;
+        };
+        self.pending.extend_from_slice(chunk);
+        // Every form starting before `safe` ends inside `pending`, so the
+        // longest match starting there is already decided.
+        let safe = self.pending.len().saturating_sub(self.hold);
+        let mut emitted = 0;
+        for found in ac.find_iter(&self.pending) {
+            if found.start() >= safe {
+                break;
+            }
+            out.extend_from_slice(&self.pending[emitted..found.start()]);
+            out.extend_from_slice(REDACTED.as_bytes());
+            emitted = found.end();
+        }
+        let keep_from = emitted.max(safe);
+        out.extend_from_slice(&self.pending[emitted..keep_from]);
+        self.pending.drain(..keep_from);
+    }
+
+    /// Scrubs and appends what was held back.
+    pub fn finish(mut self, out: &mut Vec<u8>) {
+        let Some(ac) = self.automaton.take() else {
+            return;
+        };
+        let mut emitted = 0;
+        for found in ac.find_iter(&self.pending) {
+            out.extend_from_slice(&self.pending[emitted..found.start()]);
+            out.extend_from_slice(REDACTED.as_bytes());
+            emitted = found.end();
+        }
+        out.extend_from_slice(&self.pending[emitted..]);
+    }
+}
+
+/// The forms of one value: as is, percent-encoded the ways a URL holds it,
+/// and escaped as a JSON string holds it.
+fn encodings(value: &str, forms: &mut Vec<Vec<u8>>) {
+    if value.is_empty() {
+        return;
+    }
+    forms.push(value.as_bytes().to_vec());
+    let upper = percent_encode(value, b"0123456789ABCDEF");
+    forms.push(upper.clone().into_bytes());
+    forms.push(percent_encode(value, b"0123456789abcdef").into_bytes());
+    forms.push(
+        url::form_urlencoded::byte_serialize(value.as_bytes())
+            .collect::<String>()
+            .into_bytes(),
+    );
+    // What the URL parser makes of it in a path and in a query, where it
+    // leaves more characters alone than the encodings above.
+    for prefix in ["http://h/?q=", "http://h/"] {
+        if let Ok(parsed) = url::Url::parse(&format!("{prefix}{value}")) {
+            let text = parsed.as_str();
+            if let Some(encoded) = text.strip_prefix(prefix) {
+                forms.push(encoded.as_bytes().to_vec());
+            }
+        }
+    }
+    let json = json_escape(value, false);
+    forms.push(json_escape(value, true).into_bytes());
+    forms.push(json.into_bytes());
+}
+
+/// Percent-encodes every byte but ASCII letters, digits and `-._~`.
+fn percent_encode(value: &str, hex: &[u8; 16]) -> String {
+    let mut out = String::with_capacity(value.len() * 3);
+    for &byte in value.as_bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push('%');
+            out.push(hex[usize::from(byte >> 4)] as char);
+            out.push(hex[usize::from(byte & 15)] as char);
+        }
+    }
+    out
+}
+
+/// The inside of a JSON string holding `value`; `ascii` escapes every
+/// non-ASCII character and `/` too, as some serializers do.
+fn json_escape(value: &str, ascii: bool) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '/' if ascii => out.push_str("\\/"),
+            c if (c as u32) < 0x20 || (ascii && !c.is_ascii()) => {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    out.push_str(&format!("\\u{unit:04x}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scrub_in_chunks(reflections: &Reflections, body: &[u8], size: usize) -> Vec<u8> {
+        let mut scrubber = reflections.scrubber();
+        let mut out = Vec::new();
+        for chunk in body.chunks(size) {
+            scrubber.push(chunk, &mut out);
+        }
+        scrubber.finish(&mut out);
+        out
+    }
+
+    #[test]
+    fn every_encoding_of_a_secret_is_scrubbed() {
+        let r = Reflections::new(["s3cr3t/key +ü\"x"]);
+        for echoed in [
+            "s3cr3t/key +ü\"x",
+            "s3cr3t%2Fkey%20%2B%C3%BC%22x",
+            "s3cr3t%2fkey%20%2b%c3%bc%22x",
+            "s3cr3t%2Fkey+%2B%C3%BC%22x",
+            "s3cr3t/key%20+%C3%BC%22x",
+            "s3cr3t/key +ü\\\"x",
+            "s3cr3t\\/key +\\u00fc\\\"x",
+        ] {
+            let body = format!("{{\"echo\":\"{echoed}\",\"n\":1}}");
+            let scrubbed = r.scrub_str(&body);
+            assert_eq!(scrubbed, "{\"echo\":\"[redacted]\",\"n\":1}", "{echoed}");
+        }
+    }
+
+    #[test]
+    fn a_secret_split_across_chunks_is_still_found() {
+        let r = Reflections::new(["topsecret-value", "other-secret"]);
+        let body = b"aaaa topsecret-value bbbb other-secret cccc topsecret-value".repeat(7);
+        let whole = r.scrub_str(std::str::from_utf8(&body).unwrap()).into_bytes();
+        assert!(!String::from_utf8_lossy(&whole).contains("secret-value"));
+        for size in 1..=body.len().min(40) {
+            assert_eq!(scrub_in_chunks(&r, &body, size), whole, "chunks of {size}");
+        }
+    }
+
+    #[test]
+    fn a_body_without_secrets_passes_unchanged_and_short_values_are_not_looked_for() {
+        let r = Reflections::new(["abc", "longer-secret"]);
+        let body = b"abc abc nothing else".to_vec();
+        assert_eq!(scrub_in_chunks(&r, &body, 3), body);
+        assert!(Reflections::new(["abc"]).is_empty());
+        let none = Reflections::none();
+        assert_eq!(scrub_in_chunks(&none, &body, 2), body);
+    }
+
+    #[test]
+    fn request_values_add_their_forms_and_the_part_after_the_scheme() {
+        let r = Reflections::new(["password-1"]);
+        let basic = "Basic dXNlcjpwYXNzd29yZC0x";
+        let per_request = r.with([basic, "Bearer an-access-token"]);
+        assert_eq!(
+            per_request.scrub_str("got dXNlcjpwYXNzd29yZC0x and an-access-token and password-1"),
+            "got [redacted] and [redacted] and [redacted]"
+        );
+        // A value the connection's forms already cover adds nothing.
+        assert!(Arc::ptr_eq(
+            r.with(["Bearer password-1"]).automaton.as_ref().unwrap(),
+            r.automaton.as_ref().unwrap()
+        ));
+    }
+}
