@@ -45,11 +45,17 @@ fn client(id: &str) -> Credentials {
     Credentials::from([("client_id", id), ("client_secret", "patchbay-test-secret")])
 }
 
-/// The claims of the bearer token the upstream received.
-fn claims(echo: &Value) -> Value {
+/// The claims of the bearer token the upstream received; the echo the
+/// plugin got back (`echo`) holds no token (security review: reflection).
+fn claims(upstream: &Hostile, echo: &Value) -> Value {
     let body: Value = serde_json::from_str(echo["body"].as_str().unwrap_or_default())
         .unwrap_or_else(|_| panic!("the upstream did not answer with its echo: {echo}"));
-    let authorization = body["headers"]["authorization"].as_str().unwrap();
+    assert_eq!(
+        body["headers"]["authorization"], "Bearer [redacted]",
+        "the plugin never sees the token"
+    );
+    let received = upstream.last_request().expect("the upstream got a request");
+    let authorization = received["headers"]["authorization"].as_str().unwrap();
     let jwt = authorization.strip_prefix("Bearer ").expect("a bearer token");
     let payload = jwt.split('.').nth(1).unwrap();
     serde_json::from_slice(
@@ -131,13 +137,13 @@ async fn authorization_code_with_pkce_stores_tokens_the_plugin_never_sees() {
     let connection = connections.open(&id).await.unwrap();
     let echo = request(&connection, format!("{}/echo", upstream.url())).await;
     assert_eq!(echo["status"], 200, "{echo}");
-    let token = claims(&echo);
+    let token = claims(&upstream, &echo);
     assert_eq!(token["grant"], "authorization_code");
     assert_eq!(token["sub"], "johndoe");
     assert_eq!(token["client"], "patchbay-code-client");
     // The token is reused while valid.
     let again = request(&connection, format!("{}/echo", upstream.server.url())).await;
-    assert_eq!(claims(&again)["iat"], token["iat"]);
+    assert_eq!(claims(&upstream, &again)["iat"], token["iat"]);
 
     // A state is good once, and only for its own tenant's connections.
     let (code, state) = {
@@ -167,7 +173,7 @@ async fn client_credentials_need_no_user() {
         .unwrap();
     let echo = request(&connection, format!("{}/echo", upstream.url())).await;
     assert_eq!(echo["status"], 200, "{echo}");
-    let token = claims(&echo);
+    let token = claims(&upstream, &echo);
     assert_eq!(token["grant"], "client_credentials");
     assert_eq!(token["scope"], "orders:read");
     assert!(token.get("sub").is_none(), "{token}");
@@ -181,14 +187,23 @@ async fn tokens_are_refreshed_before_they_expire() {
     // This client's tokens live 5 s, inside the host's refresh margin.
     let id = authorized(&connections, &upstream, "short-lived-client").await;
     let connection = connections.open(&id).await.unwrap();
-    let first = claims(&request(&connection, format!("{}/echo", upstream.server.url())).await);
+    let first = claims(
+        &upstream,
+        &request(&connection, format!("{}/echo", upstream.server.url())).await,
+    );
     assert_eq!(first["grant"], "refresh_token", "{first}");
-    let second = claims(&request(&connection, format!("{}/echo", upstream.server.url())).await);
+    let second = claims(
+        &upstream,
+        &request(&connection, format!("{}/echo", upstream.server.url())).await,
+    );
     assert_eq!(second["grant"], "refresh_token");
     assert_ne!(first["jti"], second["jti"]);
     // A fresh process reads the refreshed (rotated) tokens from the vault.
     let reopened = connections.open(&id).await.unwrap();
-    let third = claims(&request(&reopened, format!("{}/echo", upstream.server.url())).await);
+    let third = claims(
+        &upstream,
+        &request(&reopened, format!("{}/echo", upstream.server.url())).await,
+    );
     assert_eq!(third["grant"], "refresh_token");
     assert!(connections.get(&id).await.unwrap().connected);
 }
@@ -202,7 +217,7 @@ async fn a_401_refreshes_the_token_once_and_resends() {
     let connection = connections.open(&id).await.unwrap();
     let echo = request(&connection, format!("{}/token-expired/a", upstream.server.url())).await;
     assert_eq!(echo["status"], 200, "{echo}");
-    assert_eq!(claims(&echo)["grant"], "refresh_token");
+    assert_eq!(claims(&upstream, &echo)["grant"], "refresh_token");
     assert_eq!(upstream.hits("token-expired/a"), 2, "one refusal, one resend");
 }
 
@@ -299,7 +314,7 @@ async fn a_plugin_described_flow_keeps_its_tokens_in_the_same_vault() {
         .await
         .unwrap();
     let echo: Value = serde_json::from_str(output.as_str().unwrap()).unwrap();
-    let token = claims(&echo);
+    let token = claims(&upstream, &echo);
     assert_eq!(token["grant"], "refresh_token", "{token}");
     assert_eq!(token["client"], "short-lived-custom");
 }

@@ -212,7 +212,8 @@ async fn redirects_are_rechecked_and_never_carry_credentials_to_another_origin()
 
     let same_origin = format!("{}/redirect?to=/echo", up.url());
     let kept = probe(&conn, json!({ "url": same_origin, "basic": ["user", "token"] })).await;
-    let echoed: Value = serde_json::from_str(kept["body"].as_str().unwrap()).unwrap();
+    assert_eq!(kept["status"], 200, "{kept}");
+    let echoed = up.last_request().unwrap();
     assert!(
         echoed["headers"]["authorization"]
             .as_str()
@@ -226,7 +227,8 @@ async fn redirects_are_rechecked_and_never_carry_credentials_to_another_origin()
         json!({ "url": cross, "basic": ["user", "token"], "headers": [["x-key", "{{secret.token}}"]] }),
     )
     .await;
-    let echoed: Value = serde_json::from_str(moved["body"].as_str().unwrap()).unwrap();
+    assert_eq!(moved["status"], 200, "{moved}");
+    let echoed = other.last_request().unwrap();
     assert!(
         echoed["headers"].get("authorization").is_none(),
         "credentials stay with their origin: {echoed}"
@@ -317,8 +319,10 @@ async fn exfiltration_attempts_fail() {
         json!({ "url": format!("{}/echo?t={{{{secret.token}}}}", up.url()) }),
     )
     .await;
+    let received = up.last_request().unwrap();
+    assert!(received["uri"].as_str().unwrap().contains(TOKEN), "{received}");
     let echoed: Value = serde_json::from_str(filled["body"].as_str().unwrap()).unwrap();
-    assert!(echoed["uri"].as_str().unwrap().contains(TOKEN), "{echoed}");
+    assert_eq!(echoed["uri"], "/echo?t=[redacted]", "{echoed}");
 }
 
 #[derive(Clone, Default)]
@@ -353,7 +357,8 @@ async fn no_secret_value_appears_in_logs_at_trace() {
         json!({ "url": format!("{}/echo", up.url()), "query_auth": ["key", "token"], "log_body": true }),
     )
     .await;
-    assert!(echoed["body"].as_str().unwrap().contains(TOKEN));
+    assert!(up.last_request().unwrap()["uri"].as_str().unwrap().contains(TOKEN));
+    assert!(echoed["body"].as_str().unwrap().contains("[redacted]"), "{echoed}");
     probe(
         &conn,
         json!({ "url": format!("{}/echo/{{{{secret.token}}}}", up.url()), "headers": [["x-key", "{{secret.token}}"]] }),
@@ -524,7 +529,16 @@ async fn sigv4_signs_with_secrets_the_plugin_never_sees() {
         "no_retry": true
     });
     let echoed = probe(&conn, spec).await;
-    let seen: Value = serde_json::from_str(echoed["body"].as_str().unwrap()).unwrap();
+    let reflected: Value = serde_json::from_str(echoed["body"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        reflected["headers"]["authorization"], "AWS4-HMAC-SHA256 [redacted]",
+        "the plugin never reads the signature back"
+    );
+    assert!(
+        reflected["headers"]["x-amz-date"].is_string(),
+        "what is not secret passes"
+    );
+    let seen = up.last_request().unwrap();
     let authorization = seen["headers"]["authorization"].as_str().unwrap();
     assert!(
         authorization.starts_with("AWS4-HMAC-SHA256 Credential=alice/"),

@@ -380,3 +380,129 @@ async fn crypto_keys_only_with_designated_signing_fields() {
         "the password stays out of crypto: {password}"
     );
 }
+
+/// A secret full of the characters encodings change.
+const TRICKY: &str = "s3cr/t +\"x:y;z~q";
+
+/// The hostile plugin, connected to `base` with [`TRICKY`] as its token
+/// and a user name the operator made readable.
+async fn hostile(
+    limits: patchbay::outbound::HttpLimits,
+    base: &str,
+) -> (tempfile::TempDir, Host, patchbay::Connection) {
+    let plugins = guests(&["hostile"]);
+    let host = builder()
+        .plugins_dir(plugins.path())
+        .http_limits(patchbay::outbound::HttpLimits {
+            allow_private_network: true,
+            ..limits
+        })
+        .build()
+        .await
+        .unwrap();
+    let connection = host
+        .connect_with(
+            "other/hostile",
+            Credentials::from([("token", TRICKY), ("user", "alice")]),
+            Settings::from([("base".to_string(), base.to_string())]),
+            patchbay::ConnectOptions {
+                id: None,
+                public_fields: vec!["user".into()],
+                signing_fields: vec![],
+            },
+        )
+        .unwrap();
+    (plugins, host, connection)
+}
+
+async fn attack(connection: &patchbay::Connection, action: &str) -> Value {
+    let out = connection
+        .call_json("actions.execute", &json!({ "name": action, "input": "{}" }))
+        .await
+        .unwrap();
+    let text: String = serde_json::from_str(out.as_str().unwrap()).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Issue 16: an upstream that reflects its request — the URL, every header,
+/// the Basic credentials decoded, in its body (streamed a byte at a time,
+/// so secrets straddle chunks) and in its headers — hands none of the
+/// connection's secret back to the plugin, in any encoding the host sent it
+/// in, while the upstream did get it.
+#[tokio::test]
+async fn an_upstream_that_reflects_the_request_hands_no_secret_back() {
+    use base64::Engine as _;
+    let up = Hostile::start().await.unwrap();
+    let (_plugins, _host, connection) = hostile(Default::default(), &up.url()).await;
+    let seen = attack(&connection, "reflect").await;
+    let seen_text = seen.to_string();
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("alice:{TRICKY}"));
+    let attempts = seen.as_array().unwrap();
+    assert_eq!(attempts.len(), 24, "{seen}");
+    for attempt in attempts {
+        assert_eq!(attempt["status"], 200, "every request was answered: {attempt}");
+        let text = attempt.to_string();
+        // Every form of the secret ends with `z~q`, percent-encoded or not;
+        // the Basic credentials are base64.
+        for form in ["z~q", "z%7Eq", "z%7eq", "y;z", &basic] {
+            assert!(!text.contains(form), "{form:?} came back: {text}");
+        }
+        assert!(text.contains("[redacted]"), "the reflection is there, scrubbed: {text}");
+    }
+    assert!(seen_text.contains("alice"), "what is not secret passes");
+    assert!(
+        seen_text.contains("a body of the plugin's own"),
+        "the rest of the reflection is intact"
+    );
+    // The upstream did receive the secret (the last attempt sent it raw in
+    // a header).
+    let received = up.last_request().unwrap();
+    assert_eq!(received["headers"]["x-api-key"], TRICKY, "{received}");
+}
+
+/// Issue 16: a plugin cannot address another virtual host of a shared
+/// front end: `Host`, forwarding, hop-by-hop and `Proxy-*` headers are
+/// refused by name, and the upstream sees only the host of the URL.
+#[tokio::test]
+async fn a_forged_host_header_never_leaves_the_host() {
+    let up = Hostile::start().await.unwrap();
+    let (_plugins, _host, connection) = hostile(Default::default(), &up.url()).await;
+    let seen = attack(&connection, "forge-host").await;
+    let names = [
+        "Host",
+        "host",
+        "X-Forwarded-Host",
+        "Transfer-Encoding",
+        "Proxy-Authorization",
+    ];
+    for (attempt, name) in seen.as_array().unwrap().iter().zip(names) {
+        let error = attempt["error"].as_str().unwrap_or_default();
+        assert!(
+            error.contains("InvalidRequest") && error.contains(name),
+            "{name}: {attempt}"
+        );
+    }
+    assert!(up.last_request().is_none(), "nothing reached the upstream");
+}
+
+/// Issue 16: an upstream that trickles its body a byte at a time is cut off
+/// by the between-bytes timeout, long before the call's deadline, and the
+/// error says which timeout ended it.
+#[tokio::test]
+async fn a_trickling_upstream_is_cut_off_by_the_between_bytes_timeout() {
+    let up = Hostile::start().await.unwrap();
+    let limits = patchbay::outbound::HttpLimits {
+        idle_timeout: Duration::from_millis(200),
+        ..Default::default()
+    };
+    let (_plugins, _host, connection) = hostile(limits, &up.url()).await;
+    let started = std::time::Instant::now();
+    let seen = attack(&connection, "trickle").await;
+    let error = seen["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("Timeout") && error.contains("between-bytes timeout"),
+        "{seen}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+    assert_eq!(up.hits("trickle"), 1, "not retried: the plugin said no retry");
+}

@@ -43,7 +43,15 @@ async fn requests_reach_the_upstream_with_placeholders_filled_after_the_allowlis
     let echoed: Value = serde_json::from_str(sent["body"].as_str().unwrap()).unwrap();
     assert_eq!(echoed["method"], "POST");
     assert_eq!(echoed["uri"], "/echo?q=1");
-    assert_eq!(echoed["headers"]["authorization"], format!("Bot {TOKEN}"));
+    assert_eq!(
+        up.last_request().unwrap()["headers"]["authorization"],
+        format!("Bot {TOKEN}"),
+        "the upstream gets the secret"
+    );
+    assert_eq!(
+        echoed["headers"]["authorization"], "Bot [redacted]",
+        "its echo does not get back to the plugin"
+    );
     assert_eq!(echoed["body"], "{\"content\":\"hello\"}");
 }
 
@@ -254,4 +262,54 @@ async fn headers_the_host_derives_never_leave_either_door() {
         up.url().trim_start_matches("http://"),
         "{echoed}"
     );
+}
+
+/// Issue 16, through the second door: an upstream reflecting the request
+/// (a byte per chunk) hands the secret back neither in the body nor in a
+/// header.
+#[tokio::test]
+async fn a_reflected_secret_does_not_come_back_through_wasi_http() {
+    let up = Hostile::start().await.unwrap();
+    let host = builder(true).build().await.unwrap();
+    let conn = connect(&host, &up.url(), None);
+    let sent = wasi_request(
+        &conn,
+        "GET",
+        &format!("{}/reflect?chunk=1", up.url()),
+        json!({ "headers": [["x-api-key", "{{secret.token}}"], ["authorization", "Bot {{secret.token}}"]] }),
+    )
+    .await;
+    assert_eq!(sent["status"], 200, "{sent}");
+    assert!(!sent.to_string().contains(TOKEN), "{sent}");
+    let reflected: Value = serde_json::from_str(sent["body"].as_str().unwrap()).unwrap();
+    assert_eq!(reflected["headers"]["authorization"], "Bot [redacted]", "{reflected}");
+    let received = up.last_request().unwrap();
+    assert_eq!(received["headers"]["x-api-key"], TOKEN, "the upstream got it");
+}
+
+/// Issue 16: the guest's `wasi:http` timeouts are each honoured, and the
+/// error code says which one ran out.
+#[tokio::test]
+async fn the_guests_wasi_http_timeouts_are_each_honoured() {
+    let up = Hostile::start().await.unwrap();
+    let host = builder(true).build().await.unwrap();
+    let conn = connect(&host, &up.url(), None);
+    let trickle = format!("{}/trickle/50/300", up.url());
+    let cut = wasi_request(&conn, "GET", &trickle, json!({ "between_bytes_ms": 100 })).await;
+    assert_eq!(cut["error"], "ErrorCode::ConnectionReadTimeout", "{cut}");
+    let slow = format!("{}/sleep/3000", up.url());
+    let cut = wasi_request(&conn, "GET", &slow, json!({ "first_byte_ms": 100 })).await;
+    assert_eq!(cut["error"], "ErrorCode::HttpResponseTimeout", "{cut}");
+    // A generous ask passes (on another connection: the timeouts above,
+    // each retried, opened this one's circuit, as failures should).
+    let fresh = connect(&host, &up.url(), None);
+    let fine = wasi_request(
+        &fresh,
+        "GET",
+        &format!("{}/trickle/3/50", up.url()),
+        json!({ "between_bytes_ms": 2000, "first_byte_ms": 2000, "connect_ms": 2000 }),
+    )
+    .await;
+    assert_eq!(fine["status"], 200, "{fine}");
+    assert_eq!(fine["body"], "...");
 }

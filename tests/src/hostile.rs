@@ -125,7 +125,7 @@ async fn redirect(Query(query): Query<HashMap<String, String>>) -> Response {
 }
 
 /// `/echo`: what was received, as JSON.
-async fn echo(headers: HeaderMap, request: Request) -> Response {
+async fn echo(State(hits): State<Shared>, headers: HeaderMap, request: Request) -> Response {
     let headers: HashMap<String, String> = headers
         .iter()
         .map(|(n, v)| (n.to_string(), v.to_str().unwrap_or_default().to_string()))
@@ -135,7 +135,9 @@ async fn echo(headers: HeaderMap, request: Request) -> Response {
         .await
         .unwrap_or_default();
     let body = String::from_utf8_lossy(&body);
-    axum::Json(json!({ "method": method, "uri": uri, "headers": headers, "body": body })).into_response()
+    let received = json!({ "method": method, "uri": uri, "headers": headers, "body": body });
+    *hits.2.lock().unwrap() = Some(received.clone());
+    axum::Json(received).into_response()
 }
 
 /// `/reflect?chunk=N`: everything the request carried, handed back every
@@ -241,7 +243,7 @@ async fn token_expired(
         )
             .into_response();
     }
-    echo(headers, request).await
+    echo(State(hits), headers, request).await
 }
 
 /// A running hostile upstream.
@@ -266,6 +268,7 @@ impl Hostile {
             .route("/redirect", any(redirect))
             .route("/echo", any(echo))
             .route("/reflect", any(reflect))
+            .route("/reflect/{*rest}", any(reflect))
             .route("/trickle/{bytes}/{ms}", any(trickle))
             .route("/token-expired/{key}", any(token_expired))
             .with_state(hits.clone());
@@ -280,9 +283,9 @@ impl Hostile {
         self.server.url()
     }
 
-    /// The last request `/reflect` was sent, as it arrived (what the
-    /// upstream saw, before the host scrubbed its answer).
-    pub fn last_reflected(&self) -> Option<serde_json::Value> {
+    /// The last request `/echo` or `/reflect` was sent, as it arrived
+    /// (what the upstream saw, before the host scrubbed its answer).
+    pub fn last_request(&self) -> Option<serde_json::Value> {
         self.hits.2.lock().unwrap().clone()
     }
 

@@ -275,7 +275,13 @@ fn prepare(
         let signed =
             auth::sigv4_headers(signable, scheme, credentials, std::time::SystemTime::now()).map_err(denied)?;
         for (name, value) in signed {
+            // The date and the payload hash are signed, not secret: only the
+            // signature and the session token are scrubbed from responses.
+            let secret = matches!(name.as_str(), "authorization" | "x-amz-security-token");
             prepared.set_credential_header(name, value);
+            if !secret {
+                prepared.injected.pop();
+            }
         }
     }
     Ok(prepared)

@@ -10,10 +10,10 @@
 //!
 //! | form                                   | from                                   |
 //! |----------------------------------------|----------------------------------------|
-//! | the value as it is                     | every secret credential of the connection |
+//! | the value as it is (and with `+` read as a space, as a query decodes it) | every secret credential of the connection |
 //! | percent-encoded (as a URL path or query holds it, `%XX` upper or lower case, `+` for a space) | the same |
 //! | escaped as in a JSON string            | the same |
-//! | the header values the host set, whole and after their scheme word (`Basic <base64 of user:password>`, `Bearer <token>`, SigV4's `Authorization` and `X-Amz-Security-Token`) | each request |
+//! | the header values the host set, after their scheme word (`Basic <base64 of user:password>`, `Bearer <token>`, SigV4's `Authorization` and `X-Amz-Security-Token`) | each request |
 //! | the OAuth2 access token                | each request |
 //!
 //! The body is scrubbed while it is read, chunk by chunk, holding back only
@@ -99,12 +99,11 @@ impl Reflections {
         }
         let mut extra = Vec::new();
         for &value in &values {
-            encodings(value, &mut extra);
             // `Basic <base64>`, `Bearer <token>`, `AWS4-HMAC-SHA256 Credential=…`:
-            // the part after the scheme word may come back alone.
-            if let Some((_, rest)) = value.split_once(' ') {
-                encodings(rest.trim_start(), &mut extra);
-            }
+            // the part after the scheme word is the secret, and may come
+            // back alone; the scheme word stays readable.
+            let secret = value.split_once(' ').map_or(value, |(_, rest)| rest.trim_start());
+            encodings(secret, &mut extra);
         }
         extra.retain(|form| form.len() >= MIN_SCRUBBED_LEN && !self.covers(form));
         let reflections = if extra.is_empty() {
@@ -207,28 +206,33 @@ fn encodings(value: &str, forms: &mut Vec<Vec<u8>>) {
     if value.is_empty() {
         return;
     }
-    forms.push(value.as_bytes().to_vec());
-    let upper = percent_encode(value, b"0123456789ABCDEF");
-    forms.push(upper.clone().into_bytes());
-    forms.push(percent_encode(value, b"0123456789abcdef").into_bytes());
-    forms.push(
-        url::form_urlencoded::byte_serialize(value.as_bytes())
-            .collect::<String>()
-            .into_bytes(),
-    );
-    // What the URL parser makes of it in a path and in a query, where it
-    // leaves more characters alone than the encodings above.
-    for prefix in ["http://h/?q=", "http://h/"] {
-        if let Ok(parsed) = url::Url::parse(&format!("{prefix}{value}")) {
-            let text = parsed.as_str();
-            if let Some(encoded) = text.strip_prefix(prefix) {
+    // A `+` put raw into a query comes back as a space once decoded.
+    let mut variants = vec![value.to_string()];
+    if value.contains('+') {
+        variants.push(value.replace('+', " "));
+    }
+    for value in &variants {
+        let value = value.as_str();
+        forms.push(value.as_bytes().to_vec());
+        forms.push(percent_encode(value, b"0123456789ABCDEF").into_bytes());
+        forms.push(percent_encode(value, b"0123456789abcdef").into_bytes());
+        forms.push(
+            url::form_urlencoded::byte_serialize(value.as_bytes())
+                .collect::<String>()
+                .into_bytes(),
+        );
+        // What the URL parser makes of it in a path and in a query, where
+        // it leaves more characters alone than the encodings above.
+        for prefix in ["http://h/?q=", "http://h/"] {
+            if let Ok(parsed) = url::Url::parse(&format!("{prefix}{value}"))
+                && let Some(encoded) = parsed.as_str().strip_prefix(prefix)
+            {
                 forms.push(encoded.as_bytes().to_vec());
             }
         }
+        forms.push(json_escape(value, false).into_bytes());
+        forms.push(json_escape(value, true).into_bytes());
     }
-    let json = json_escape(value, false);
-    forms.push(json_escape(value, true).into_bytes());
-    forms.push(json.into_bytes());
 }
 
 /// Percent-encodes every byte but ASCII letters, digits and `-._~`.

@@ -1,6 +1,7 @@
 //! A hostile plugin for the sandbox tests. Each action is one attack; the
 //! host must end that call with a clear error and keep serving.
 
+use patchbay_sdk::http::HttpError;
 use patchbay_sdk::prelude::*;
 
 /// The attacker.
@@ -16,8 +17,74 @@ fn recurse(depth: u64, sink: &mut [u64; 64]) -> u64 {
     }
 }
 
+/// What one request brought back, everything the plugin can read of it.
+fn readable(sent: core::result::Result<Response, HttpError>) -> serde_json::Value {
+    match sent {
+        Ok(response) => serde_json::json!({
+            "status": response.status,
+            "headers": response.headers.iter().map(|h| (h.name.clone(), h.value.clone())).collect::<Vec<_>>(),
+            "body": String::from_utf8_lossy(&response.body),
+        }),
+        Err(error) => serde_json::json!({ "error": format!("{error:?}") }),
+    }
+}
+
+/// Makes an upstream that reflects its request (`{base}/reflect`) echo the
+/// connection's `token` every way the host could have put it in: the plugin
+/// must get back none of it.
+fn reflect() -> Result<String> {
+    let base = config::require("base")?;
+    let reflect = format!("{base}/reflect");
+    let mut seen = Vec::new();
+    for chunk in [1, 5, 4096] {
+        let attempts = [
+            Request::get(format!("{reflect}?chunk={chunk}&q={{{{secret.token}}}}")),
+            Request::get(format!("{base}/reflect/{{{{secret.token}}}}?chunk={chunk}")),
+            Request::get(format!("{reflect}?chunk={chunk}")).header("x-api-key", "{{secret.token}}"),
+            Request::get(format!("{reflect}?chunk={chunk}")).header("x-debug", "Token {{secret.token}} please"),
+            Request::get(format!("{reflect}?chunk={chunk}")).basic_auth("user", "token"),
+            Request::get(format!("{reflect}?chunk={chunk}")).bearer_auth("token"),
+            Request::get(format!("{reflect}?chunk={chunk}")).query_auth("api_key", "token"),
+            Request::post(format!("{reflect}?chunk={chunk}"))
+                .header("x-api-key", "{{secret.token}}")
+                .body(b"a body of the plugin's own".to_vec()),
+        ];
+        for request in attempts {
+            seen.push(readable(request.no_retry().send_raw()));
+        }
+    }
+    Ok(serde_json::Value::Array(seen).to_string())
+}
+
+/// Tries to address another virtual host of the upstream's front end.
+fn forge_host() -> Result<String> {
+    let base = config::require("base")?;
+    let mut seen = Vec::new();
+    for (name, value) in [
+        ("Host", "admin.internal"),
+        ("host", "admin.internal"),
+        ("X-Forwarded-Host", "admin.internal"),
+        ("Transfer-Encoding", "chunked"),
+        ("Proxy-Authorization", "Basic eDp5"),
+    ] {
+        seen.push(readable(
+            Request::get(format!("{base}/echo"))
+                .header(name, value)
+                .no_retry()
+                .send_raw(),
+        ));
+    }
+    Ok(serde_json::Value::Array(seen).to_string())
+}
+
 fn run(action: &str) -> Result<String> {
     Ok(match action {
+        "reflect" => reflect()?,
+        "forge-host" => forge_host()?,
+        "trickle" => {
+            let base = config::require("base")?;
+            readable(Request::get(format!("{base}/trickle/100/400")).no_retry().send_raw()).to_string()
+        }
         "ok" => "fine".into(),
         "spin" => {
             let mut x: u64 = 1;
