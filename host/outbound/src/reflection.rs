@@ -39,8 +39,11 @@ pub struct Reflections {
     automaton: Option<Arc<AhoCorasick>>,
     /// The last [`with`](Self::with) result, shared by the connection's
     /// requests: its auth header values rarely change between requests.
-    last: Arc<Mutex<Option<(Vec<String>, Reflections)>>>,
+    last: Arc<Mutex<Option<LastRequest>>>,
 }
+
+/// The values a request carried, and the reflections compiled for them.
+type LastRequest = (Vec<String>, Reflections);
 
 impl std::fmt::Debug for Reflections {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
