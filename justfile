@@ -153,8 +153,16 @@ serve-check: serve-check-tools build
     @echo "==> patchbay serve end to end (headless Chromium, schemathesis, SIGTERM)"
     SCHEMATHESIS=target/venv-serve-check/bin/schemathesis bash tests/serve-check.sh
 
-# Run every check and test: lints, contract bindings, SDK and guest unit tests, host and integration tests, the service end to end.
-test: build-plugins lint check-contract build test-sdks
+# Install cargo-fuzz (crates.io) when it is missing.
+fuzz-tools:
+    @command -v cargo-fuzz >/dev/null || { echo "==> installing cargo-fuzz (cargo install)"; cargo install cargo-fuzz --locked --version 0.13.2 --quiet; }
+
+# Fuzz every parser of untrusted input for SECONDS each (default 300), after replaying the committed seeds and regressions; crashes land in target/fuzz/artifacts.
+fuzz seconds="300" *targets: fuzz-tools build-plugins
+    tests/fuzz/run.sh {{seconds}} {{targets}}
+
+# Run every check and test: lints, contract bindings, SDK and guest unit tests, host and integration tests, the fuzz targets briefly, the service end to end.
+test: build-plugins lint check-contract build test-sdks fuzz-tools
     @echo "==> guest unit tests and the Rust SDK's (native)"
     cd plugins && cargo test --workspace --quiet --target "$(rustc -vV | sed -n 's/^host: //p')"
     @echo "==> doc tests (host)"
@@ -165,4 +173,6 @@ test: build-plugins lint check-contract build test-sdks
     else \
         bash tests/with-oauth-server.sh cargo test --workspace --no-fail-fast; \
     fi
+    @echo "==> fuzz targets: seeds and regressions, then a few seconds each"
+    tests/fuzz/run.sh 10
     @just serve-check

@@ -168,6 +168,18 @@ pub fn resolve_pattern(pattern: &str, settings: &BTreeMap<String, String>) -> Re
             format!("the setting {:?} is not a URL ({value:?}): {e}", name.trim()),
         )
     })?;
+    // Found by the manifest fuzzer: `ftp://…` resolved, to fail later as a
+    // pattern with no word of the setting that caused it.
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(invalid(
+            pattern,
+            format!(
+                "the setting {:?} is a {}: URL ({value:?}); it must be http or https",
+                name.trim(),
+                url.scheme()
+            ),
+        ));
+    }
     let host = url
         .host_str()
         .ok_or_else(|| invalid(pattern, format!("the setting {:?} has no host", name.trim())))?;
@@ -319,6 +331,14 @@ mod tests {
         let wide = BTreeMap::from([("domain".to_string(), "https://*.amazonaws.com".to_string())]);
         let refused = resolve_pattern("{{setting.domain}}", &wide).unwrap_err();
         assert!(refused.to_string().contains("wildcard"), "{refused}");
+        // Found by the manifest fuzzer: a setting of another scheme is
+        // refused naming the setting, not resolved into a broken pattern.
+        let ftp = BTreeMap::from([("domain".to_string(), "omain://GHIJKL".to_string())]);
+        let refused = resolve_pattern("{{setting.domain}}", &ftp).unwrap_err();
+        assert!(
+            refused.to_string().contains("the setting \"domain\" is a omain: URL"),
+            "{refused}"
+        );
     }
 
     #[test]

@@ -77,7 +77,7 @@ impl Connection {
 }
 
 /// Converts a JSON object of named arguments into parameter values.
-fn arguments(params: Vec<(String, Type)>, input: &Value) -> Result<Vec<Val>, BridgeError> {
+pub fn arguments(params: Vec<(String, Type)>, input: &Value) -> Result<Vec<Val>, BridgeError> {
     let empty = serde_json::Map::new();
     let object = match input {
         Value::Object(object) => object,
@@ -95,7 +95,12 @@ fn arguments(params: Vec<(String, Type)>, input: &Value) -> Result<Vec<Val>, Bri
     };
     if let Some(unknown) = object.keys().find(|k| !params.iter().any(|(n, _)| n == *k)) {
         return Err(BridgeError {
-            path: unknown.clone(),
+            // An empty name is still a place (found by the json_bridge fuzzer).
+            path: if unknown.is_empty() {
+                "\"\"".into()
+            } else {
+                unknown.clone()
+            },
             message: format!(
                 "is not a parameter; the parameters are {}",
                 if params.is_empty() {
@@ -184,5 +189,17 @@ fn connector_error(val: Option<&Val>) -> ConnectorError {
             status: None,
             message: format!("unknown error case {other:?}"),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_argument_is_named_even_when_its_name_is_empty() {
+        let error = arguments(Vec::new(), &serde_json::json!({ "": 1 })).unwrap_err();
+        assert_eq!(error.path, "\"\"");
+        assert_eq!(error.to_string(), "\"\": is not a parameter; the parameters are none");
     }
 }

@@ -70,9 +70,34 @@ pub use watch::PluginWatcher;
 pub mod outbound {
     pub use patchbay_outbound::{
         AuthScheme, CircuitConfig, HostGrant, HostPattern, HttpLimits, Method, OutboundError, OutboundPolicy,
-        OutboundRequest, OutboundResponse, PatternError, RateQuota, RequestContext, RetryMode, RetryPolicy,
-        TokenSource,
+        OutboundRequest, OutboundResponse, PatternError, RateQuota, Reflections, RequestContext, RetryMode,
+        RetryPolicy, TimeoutPhase, Timeouts, TokenSource,
     };
+}
+
+/// What the fuzz targets (`tests/fuzz`) drive: the manifest checks and the
+/// JSON bridge's argument conversion, as the host runs them. Not part of
+/// the API: built only with the `fuzzing` feature.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::json_call::arguments;
+    pub use crate::manifest::validate_manifest;
+
+    /// One function a plugin exports, with its types.
+    pub struct FunctionTypes {
+        /// `interface.function`.
+        pub name: String,
+        /// Its parameters and their types.
+        pub params: Vec<(String, wasmtime::component::Type)>,
+        /// Its result's type.
+        pub result: Option<wasmtime::component::Type>,
+    }
+
+    /// Every function the plugin exports, with its types.
+    pub fn function_types(plugin: &crate::Plugin) -> Vec<FunctionTypes> {
+        plugin.function_types()
+    }
 }
 
 /// Where the host keeps its state: the store traits (implement them for

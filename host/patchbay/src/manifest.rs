@@ -16,11 +16,12 @@ fn valid_name(name: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
-/// Checks the manifest against the component and itself.
 /// Rates a manifest may ask for, in requests per second.
 pub(crate) const RATE_RANGE: std::ops::RangeInclusive<f64> = 1e-3..=1e6;
 
-pub(crate) fn validate_manifest(
+/// Checks the manifest against the component (the interfaces it exports,
+/// the contract version of its exports) and itself.
+pub fn validate_manifest(
     manifest: &PluginManifest,
     exported: &BTreeSet<Interface>,
     contract_version: &str,

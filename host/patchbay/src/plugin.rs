@@ -279,6 +279,31 @@ impl Plugin {
             .collect()
     }
 
+    /// Every exported function with its parameter and result types (for
+    /// the fuzz targets, which feed the JSON bridge through them).
+    #[cfg(feature = "fuzzing")]
+    pub(crate) fn function_types(&self) -> Vec<crate::fuzzing::FunctionTypes> {
+        let engine = self.component.engine();
+        let ty = self.component.component_type();
+        let mut all = Vec::new();
+        for &interface in Interface::ALL {
+            let name = format!("{CONTRACT_PACKAGE}/{}@{}", interface.name(), self.contract_version);
+            let Some(ComponentItem::ComponentInstance(instance)) = ty.get_export(engine, &name).map(|e| e.ty) else {
+                continue;
+            };
+            for (function, item) in instance.exports(engine) {
+                if let ComponentItem::ComponentFunc(f) = item.ty {
+                    all.push(crate::fuzzing::FunctionTypes {
+                        name: format!("{interface}.{function}"),
+                        params: f.params().map(|(n, t)| (n.to_string(), t)).collect(),
+                        result: f.results().next(),
+                    });
+                }
+            }
+        }
+        all
+    }
+
     /// What the compile cache did when this plugin was loaded (`None`
     /// without a cache).
     pub fn cache_outcome(&self) -> Option<CacheOutcome> {

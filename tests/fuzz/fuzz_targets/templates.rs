@@ -1,0 +1,45 @@
+//! `{{secret.NAME}}` / `{{setting.NAME}}` templates: never a panic on any
+//! text; a value is put in verbatim, never read as a template itself (one
+//! pass); and a URL's placeholders never change its origin.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use patchbay_secrets::{Credentials, template};
+
+fuzz_target!(|data: &[u8]| {
+    let mut u = arbitrary::Unstructured::new(data);
+    let (Ok(text), Ok(value), Ok(prefix), Ok(suffix)) = (
+        u.arbitrary::<String>(),
+        u.arbitrary::<String>(),
+        u.arbitrary::<String>(),
+        u.arbitrary::<String>(),
+    ) else {
+        return;
+    };
+    let credentials = Credentials::from([("token", value.as_str()), ("key", "k3y")]);
+    // Any text: an answer, never a panic; what fills names known fields.
+    if template::fill_secrets(&text, &credentials).is_ok() {
+        let names = template::names(&text, "secret").expect("what fills, parses");
+        assert!(names.iter().all(|n| *n == "token" || *n == "key"), "{names:?}");
+    }
+    let _ = template::whole(&text, "setting");
+    // One pass: the value goes in as it is, placeholders in it included.
+    if !value.is_empty() && !prefix.contains('{') && !suffix.contains('{') {
+        let filled = template::fill_secrets(&format!("{prefix}{{{{secret.token}}}}{suffix}"), &credentials)
+            .expect("a declared field fills");
+        assert_eq!(filled, format!("{prefix}{value}{suffix}"));
+    }
+    if let Ok(url) = url::Url::parse(&text)
+        && let Ok(filled) = template::fill_url_secrets(&url, &credentials)
+    {
+        // Compared part by part: an opaque origin (`h://…`) equals no other.
+        let origin = |u: &url::Url| {
+            (
+                u.scheme().to_string(),
+                u.host_str().map(str::to_string),
+                u.port_or_known_default(),
+            )
+        };
+        assert_eq!(origin(&filled), origin(&url), "{text}");
+    }
+});
