@@ -12,6 +12,7 @@
 //! | [`VaultStore`]         | the vault key's fingerprint and check; re-sealing          |
 //! | [`RateStore`]          | rate budgets (GCRA) and the pauses providers ask for       |
 //! | [`ApiKeyStore`]        | the service's API keys, as hashes                          |
+//! | [`WebhookStore`]       | the webhook inbox, events, endpoints and their durable jobs |
 //!
 //! Backends are sibling crates (`patchbay-store-sqlite`, ...); this crate
 //! has the in-memory backend ([`MemoryStore`]) and, in [`conformance`], the
@@ -30,6 +31,7 @@ mod kv;
 mod memory;
 mod rate;
 mod vault;
+pub mod webhooks;
 
 pub use api_keys::{ApiKeyRecord, ApiKeyStore};
 pub use authorizations::{AuthorizationStore, PendingAuthorization};
@@ -39,6 +41,7 @@ pub use kv::{KvLimits, KvStore};
 pub use memory::MemoryStore;
 pub use rate::{RateQuota, RateStore, Reservation};
 pub use vault::{Reseal, SealedSlot, VaultMeta, VaultStore};
+pub use webhooks::WebhookStore;
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};

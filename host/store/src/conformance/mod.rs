@@ -21,6 +21,7 @@ mod connections;
 mod kv;
 mod rates;
 mod vault;
+mod webhooks;
 
 pub use api_keys::api_keys;
 pub use authorizations::authorizations;
@@ -29,6 +30,7 @@ pub use connections::connections;
 pub use kv::kv;
 pub use rates::rates;
 pub use vault::vault;
+pub use webhooks::webhooks;
 
 /// A connection record to insert, with recognisable sealed bytes.
 pub fn record(tenant: &str, id: &str) -> ConnectionRecord {
