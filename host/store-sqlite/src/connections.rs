@@ -209,6 +209,11 @@ impl ConnectionStore for SqliteStore {
                     .map_err(backend)?;
                 tx.execute("DELETE FROM circuit WHERE connection_id = ?1", params![id])
                     .map_err(backend)?;
+                tx.execute(
+                    "DELETE FROM webhook_ingress WHERE tenant = ?1 AND connection_id = ?2",
+                    params![tenant, id],
+                )
+                .map_err(backend)?;
             }
             tx.commit().map_err(backend)?;
             Ok(removed > 0)

@@ -12,6 +12,7 @@ mod connections;
 mod kv;
 mod rate;
 mod vault;
+mod webhooks;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -82,6 +83,67 @@ const MIGRATIONS: &[&str] = &[
     // The tenant of a pending authorization, for the service's callback
     // (older rows belong to tenants nobody can name: they expire unused).
     "ALTER TABLE oauth_pending ADD COLUMN tenant TEXT NOT NULL DEFAULT '';",
+    // Webhooks: the ingress of each connection, the inbox, events, the
+    // tenants' endpoints, and the jobs that parse and push.
+    "CREATE TABLE webhook_ingress (
+        token_hash    BLOB PRIMARY KEY,
+        sealed_token  BLOB NOT NULL,
+        tenant        TEXT NOT NULL,
+        connection_id TEXT NOT NULL,
+        UNIQUE (tenant, connection_id)
+    );
+    CREATE TABLE webhook_deliveries (
+        id             INTEGER PRIMARY KEY,
+        tenant         TEXT NOT NULL,
+        connection_id  TEXT NOT NULL,
+        headers        TEXT NOT NULL,
+        body           BLOB NOT NULL,
+        received_at_ms INTEGER NOT NULL
+    );
+    CREATE TABLE webhook_events (
+        seq                 INTEGER PRIMARY KEY AUTOINCREMENT,
+        id                  TEXT NOT NULL UNIQUE,
+        tenant              TEXT NOT NULL,
+        connection_id       TEXT NOT NULL,
+        delivery_id         INTEGER NOT NULL,
+        provider_event_id   TEXT NOT NULL,
+        event_type          TEXT NOT NULL,
+        provider_event_type TEXT NOT NULL,
+        payload_json        TEXT NOT NULL,
+        idempotency_key     TEXT NOT NULL,
+        occurred_at         TEXT,
+        created_at_ms       INTEGER NOT NULL,
+        UNIQUE (connection_id, idempotency_key)
+    );
+    CREATE INDEX webhook_events_by_tenant ON webhook_events (tenant, seq);
+    CREATE INDEX webhook_events_by_connection ON webhook_events (tenant, connection_id, created_at_ms);
+    CREATE TABLE webhook_endpoints (
+        id            TEXT PRIMARY KEY,
+        tenant        TEXT NOT NULL,
+        url           TEXT NOT NULL,
+        event_types   TEXT NOT NULL,
+        sealed_secret BLOB NOT NULL,
+        created_at_ms INTEGER NOT NULL
+    );
+    CREATE TABLE jobs (
+        id             INTEGER PRIMARY KEY,
+        key            TEXT NOT NULL UNIQUE,
+        kind           TEXT NOT NULL,
+        tenant         TEXT NOT NULL,
+        connection_id  TEXT NOT NULL,
+        delivery_id    INTEGER,
+        event_seq      INTEGER,
+        endpoint_id    TEXT,
+        state          TEXT NOT NULL,
+        attempts       INTEGER NOT NULL DEFAULT 0,
+        run_at_ms      INTEGER NOT NULL,
+        lease_until_ms INTEGER NOT NULL DEFAULT 0,
+        last_error     TEXT,
+        last_status    INTEGER,
+        updated_at_ms  INTEGER NOT NULL
+    );
+    CREATE INDEX jobs_due ON jobs (kind, state, run_at_ms);
+    CREATE INDEX jobs_by_tenant ON jobs (tenant, state, updated_at_ms);",
 ];
 
 /// Host state in one SQLite file (or in memory).
@@ -230,6 +292,11 @@ mod tests {
     #[tokio::test]
     async fn api_keys() {
         conformance::api_keys(&SqliteStore::in_memory().unwrap()).await;
+    }
+
+    #[tokio::test]
+    async fn webhooks() {
+        conformance::webhooks(&SqliteStore::in_memory().unwrap()).await;
     }
 
     /// Security review F20: a new database and its directory are private.

@@ -88,6 +88,8 @@ pub struct Stores {
     pub rates: Arc<dyn RateStore>,
     /// The service's API keys.
     pub api_keys: Arc<dyn ApiKeyStore>,
+    /// The webhook inbox, events, endpoints and jobs.
+    pub webhooks: Arc<dyn WebhookStore>,
 }
 
 impl std::fmt::Debug for Stores {
@@ -100,7 +102,14 @@ impl Stores {
     /// Every kind of state in one backend.
     pub fn all_in<S>(backend: S) -> Self
     where
-        S: KvStore + CircuitStore + ConnectionStore + AuthorizationStore + VaultStore + RateStore + ApiKeyStore,
+        S: KvStore
+            + CircuitStore
+            + ConnectionStore
+            + AuthorizationStore
+            + VaultStore
+            + RateStore
+            + ApiKeyStore
+            + WebhookStore,
     {
         let backend = Arc::new(backend);
         Self {
@@ -110,6 +119,7 @@ impl Stores {
             authorizations: backend.clone(),
             vault: backend.clone(),
             api_keys: backend.clone(),
+            webhooks: backend.clone(),
             rates: backend,
         }
     }
