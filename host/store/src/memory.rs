@@ -508,52 +508,6 @@ impl RateStore for MemoryStore {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::conformance;
-
-    #[tokio::test]
-    async fn kv() {
-        conformance::kv(&MemoryStore::new()).await;
-    }
-
-    #[tokio::test]
-    async fn circuits() {
-        conformance::circuits(&MemoryStore::new()).await;
-    }
-
-    #[tokio::test]
-    async fn connections() {
-        conformance::connections(&MemoryStore::new()).await;
-    }
-
-    #[tokio::test]
-    async fn authorizations() {
-        conformance::authorizations(&MemoryStore::new()).await;
-    }
-
-    #[tokio::test]
-    async fn api_keys() {
-        conformance::api_keys(&MemoryStore::new()).await;
-    }
-
-    #[tokio::test]
-    async fn webhooks() {
-        conformance::webhooks(&MemoryStore::new()).await;
-    }
-
-    #[tokio::test]
-    async fn vault() {
-        conformance::vault(&MemoryStore::new()).await;
-    }
-
-    #[tokio::test]
-    async fn rates() {
-        conformance::rates(&MemoryStore::new()).await;
-    }
-}
-
 #[async_trait::async_trait]
 impl WebhookStore for MemoryStore {
     async fn set_ingress(&self, record: IngressRecord) -> Result<(), StoreError> {
@@ -752,7 +706,7 @@ impl WebhookStore for MemoryStore {
             .filter(|(job, _)| job.tenant == tenant && job.state == job_state)
             .map(|(job, _)| job.clone())
             .collect();
-        jobs.sort_by(|a, b| (b.updated_at_ms, b.id).cmp(&(a.updated_at_ms, a.id)));
+        jobs.sort_by_key(|job| std::cmp::Reverse((job.updated_at_ms, job.id)));
         jobs.truncate(limit);
         Ok(jobs)
     }
@@ -896,5 +850,51 @@ impl WebhookStore for MemoryStore {
         }
         webhooks.job_keys.retain(|_, job| webhooks.jobs.contains_key(job));
         Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conformance;
+
+    #[tokio::test]
+    async fn kv() {
+        conformance::kv(&MemoryStore::new()).await;
+    }
+
+    #[tokio::test]
+    async fn circuits() {
+        conformance::circuits(&MemoryStore::new()).await;
+    }
+
+    #[tokio::test]
+    async fn connections() {
+        conformance::connections(&MemoryStore::new()).await;
+    }
+
+    #[tokio::test]
+    async fn authorizations() {
+        conformance::authorizations(&MemoryStore::new()).await;
+    }
+
+    #[tokio::test]
+    async fn api_keys() {
+        conformance::api_keys(&MemoryStore::new()).await;
+    }
+
+    #[tokio::test]
+    async fn webhooks() {
+        conformance::webhooks(&MemoryStore::new()).await;
+    }
+
+    #[tokio::test]
+    async fn vault() {
+        conformance::vault(&MemoryStore::new()).await;
+    }
+
+    #[tokio::test]
+    async fn rates() {
+        conformance::rates(&MemoryStore::new()).await;
     }
 }
