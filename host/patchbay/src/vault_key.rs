@@ -47,6 +47,14 @@ pub(crate) fn context(slot: SealedSlot<'_>) -> SealContext {
             state: state.into(),
             connection: Some(connection.into()),
         },
+        SealedSlot::IngressToken { tenant, connection } => SealContext::IngressToken {
+            tenant: tenant.into(),
+            connection: connection.into(),
+        },
+        SealedSlot::EndpointSecret { tenant, endpoint } => SealContext::EndpointSecret {
+            tenant: tenant.into(),
+            endpoint: endpoint.into(),
+        },
     }
 }
 

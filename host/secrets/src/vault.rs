@@ -381,6 +381,20 @@ pub enum SealContext {
         /// The connection it authorizes (`None` for older values).
         connection: Option<String>,
     },
+    /// A connection's webhook ingress token.
+    IngressToken {
+        /// The connection's tenant.
+        tenant: String,
+        /// The connection.
+        connection: String,
+    },
+    /// The signing secret of a tenant's webhook endpoint.
+    EndpointSecret {
+        /// The tenant.
+        tenant: String,
+        /// The endpoint.
+        endpoint: String,
+    },
     /// The database's key check.
     KeyCheck,
 }
@@ -415,6 +429,8 @@ impl SealContext {
                 Some(connection) => format!("oauth-pending:{state}:{connection}"),
                 None => format!("oauth-pending:{state}"),
             },
+            Self::IngressToken { tenant, connection } => format!("webhook-ingress:{tenant}:{connection}"),
+            Self::EndpointSecret { tenant, endpoint } => format!("webhook-endpoint:{tenant}:{endpoint}"),
             Self::KeyCheck => "vault:key-check".to_string(),
         }
     }

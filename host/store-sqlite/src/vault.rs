@@ -106,6 +106,42 @@ impl VaultStore for SqliteStore {
                 )
                 .map_err(backend)?;
             }
+            let ingress: Vec<(Vec<u8>, Vec<u8>, String, String)> = tx
+                .prepare("SELECT token_hash, sealed_token, tenant, connection_id FROM webhook_ingress")
+                .and_then(|mut s| {
+                    s.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)))?
+                        .collect()
+                })
+                .map_err(backend)?;
+            for (hash, sealed, tenant, connection) in ingress {
+                let slot = SealedSlot::IngressToken {
+                    tenant: &tenant,
+                    connection: &connection,
+                };
+                tx.execute(
+                    "UPDATE webhook_ingress SET sealed_token = ?2 WHERE token_hash = ?1",
+                    params![hash, again(slot, &sealed)?],
+                )
+                .map_err(backend)?;
+            }
+            let endpoints: Vec<(String, String, Vec<u8>)> = tx
+                .prepare("SELECT id, tenant, sealed_secret FROM webhook_endpoints")
+                .and_then(|mut s| {
+                    s.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+                        .collect()
+                })
+                .map_err(backend)?;
+            for (id, tenant, sealed) in endpoints {
+                let slot = SealedSlot::EndpointSecret {
+                    tenant: &tenant,
+                    endpoint: &id,
+                };
+                tx.execute(
+                    "UPDATE webhook_endpoints SET sealed_secret = ?2 WHERE id = ?1",
+                    params![id, again(slot, &sealed)?],
+                )
+                .map_err(backend)?;
+            }
             write_meta(&tx, &meta)?;
             tx.commit().map_err(backend)?;
             Ok(count)

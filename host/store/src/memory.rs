@@ -476,9 +476,27 @@ impl VaultStore for MemoryStore {
             };
             p.secret = again(slot, &p.secret)?;
         }
+        let mut ingress = state.webhooks.ingress.clone();
+        for record in ingress.values_mut() {
+            let slot = SealedSlot::IngressToken {
+                tenant: &record.tenant,
+                connection: &record.connection_id,
+            };
+            record.sealed_token = again(slot, &record.sealed_token)?;
+        }
+        let mut endpoints = state.webhooks.endpoints.clone();
+        for endpoint in endpoints.values_mut() {
+            let slot = SealedSlot::EndpointSecret {
+                tenant: &endpoint.tenant,
+                endpoint: &endpoint.id,
+            };
+            endpoint.sealed_secret = again(slot, &endpoint.sealed_secret)?;
+        }
         let count = connections.len();
         state.connections = connections;
         state.pending = pending;
+        state.webhooks.ingress = ingress;
+        state.webhooks.endpoints = endpoints;
         state.vault = Some(meta);
         Ok(count)
     }

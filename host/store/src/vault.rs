@@ -25,6 +25,20 @@ pub enum SealedSlot<'a> {
         /// The connection it authorizes.
         connection: &'a str,
     },
+    /// A connection's webhook ingress token.
+    IngressToken {
+        /// The connection's tenant.
+        tenant: &'a str,
+        /// The connection.
+        connection: &'a str,
+    },
+    /// A webhook endpoint's signing secret.
+    EndpointSecret {
+        /// The tenant.
+        tenant: &'a str,
+        /// The endpoint.
+        endpoint: &'a str,
+    },
 }
 
 /// Turns a value sealed under the old key into one sealed under the new.
@@ -37,7 +51,8 @@ pub trait VaultStore: Send + Sync + 'static {
     async fn vault_meta(&self) -> Result<Option<VaultMeta>, StoreError>;
     /// Records the key fingerprint and check.
     async fn set_vault_meta(&self, meta: VaultMeta) -> Result<(), StoreError>;
-    /// Re-seals every sealed value (credentials, tokens, pending secrets)
+    /// Re-seals every sealed value (credentials, tokens, pending secrets,
+    /// webhook ingress tokens and endpoint secrets)
     /// with `reseal` and records `meta`, atomically: either everything
     /// changes or nothing does. Returns how many connections were re-sealed.
     async fn reseal_all(&self, reseal: Reseal, meta: VaultMeta) -> Result<usize, StoreError>;

@@ -3,8 +3,9 @@
 use super::record;
 use crate::*;
 
-/// [`VaultStore`]: metadata, and all-or-nothing re-sealing.
-pub async fn vault<S: VaultStore + ConnectionStore + AuthorizationStore>(store: &S) {
+/// [`VaultStore`]: metadata, and all-or-nothing re-sealing of every sealed
+/// value (webhook ingress tokens and endpoint secrets included).
+pub async fn vault<S: VaultStore + ConnectionStore + AuthorizationStore + WebhookStore>(store: &S) {
     assert_eq!(store.vault_meta().await.unwrap(), None);
     let first = VaultMeta {
         fingerprint: "aaaa".into(),
@@ -32,6 +33,27 @@ pub async fn vault<S: VaultStore + ConnectionStore + AuthorizationStore>(store: 
         .await
         .unwrap();
 
+    store
+        .set_ingress(webhooks::IngressRecord {
+            token_hash: b"hash".to_vec(),
+            sealed_token: b"token-a".to_vec(),
+            tenant: "acme".into(),
+            connection_id: "a".into(),
+        })
+        .await
+        .unwrap();
+    store
+        .insert_endpoint(webhooks::Endpoint {
+            id: "e1".into(),
+            tenant: "globex".into(),
+            url: "https://hooks.example.com".into(),
+            event_types: vec![],
+            sealed_secret: b"secret-e1".to_vec(),
+            created_at_ms: 1,
+        })
+        .await
+        .unwrap();
+
     let second = VaultMeta {
         fingerprint: "bbbb".into(),
         check: b"check-2".to_vec(),
@@ -39,7 +61,7 @@ pub async fn vault<S: VaultStore + ConnectionStore + AuthorizationStore>(store: 
     let failing = store
         .reseal_all(
             Box::new(|slot, _| match slot {
-                SealedSlot::Pending { .. } => Err("cannot open".into()),
+                SealedSlot::EndpointSecret { .. } => Err("cannot open".into()),
                 _ => Ok(b"changed".to_vec()),
             }),
             second.clone(),
@@ -59,6 +81,8 @@ pub async fn vault<S: VaultStore + ConnectionStore + AuthorizationStore>(store: 
                     SealedSlot::Credentials(row) => format!("c:{}:{}:{}", row.id, row.tenant, row.provider),
                     SealedSlot::Tokens(row) => format!("t:{}:{}", row.id, row.tenant),
                     SealedSlot::Pending { state, connection } => format!("p:{state}:{connection}"),
+                    SealedSlot::IngressToken { tenant, connection } => format!("i:{tenant}:{connection}"),
+                    SealedSlot::EndpointSecret { tenant, endpoint } => format!("e:{tenant}:{endpoint}"),
                 };
                 Ok([tag.as_bytes(), b"|", sealed].concat())
             }),
@@ -85,5 +109,13 @@ pub async fn vault<S: VaultStore + ConnectionStore + AuthorizationStore>(store: 
     assert_eq!(
         store.take_pending("st").await.unwrap().unwrap().secret,
         b"p:st:a|pending-st"
+    );
+    assert_eq!(
+        store.ingress(b"hash").await.unwrap().unwrap().sealed_token,
+        b"i:acme:a|token-a"
+    );
+    assert_eq!(
+        store.endpoint("globex", "e1").await.unwrap().unwrap().sealed_secret,
+        b"e:globex:e1|secret-e1"
     );
 }
