@@ -224,6 +224,22 @@ impl Host {
         ApiKeys::new(Arc::clone(&self.inner.stored.stores.api_keys))
     }
 
+    /// A tenant's webhooks: its connections' ingress tokens, its endpoints.
+    pub fn webhooks(&self, tenant: impl Into<String>) -> crate::Webhooks {
+        crate::Webhooks::new(Arc::clone(&self.inner.stored), tenant.into())
+    }
+
+    /// The connection an ingress token names, if any.
+    pub async fn ingress_target(&self, token: &str) -> Result<Option<crate::IngressTarget>, StoreError> {
+        crate::webhooks::target(&self.inner.stored, token).await
+    }
+
+    /// The store of webhook deliveries, events, endpoints and their jobs,
+    /// for the runtime that moves them (`patchbay-jobs`).
+    pub fn webhook_store(&self) -> Arc<dyn patchbay_store::WebhookStore> {
+        Arc::clone(&self.inner.stored.stores.webhooks)
+    }
+
     /// Whether the store answers: a cheap read, for readiness checks.
     pub async fn store_ready(&self) -> Result<(), StoreError> {
         self.inner.stored.stores.vault.vault_meta().await.map(|_| ())

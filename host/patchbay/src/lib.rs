@@ -49,6 +49,7 @@ mod ports;
 mod registry;
 mod vault_key;
 mod watch;
+mod webhooks;
 
 pub use api_keys::{ApiKeyInfo, ApiKeys, NewApiKey, valid_tenant};
 pub use builder::HostBuilder;
@@ -64,6 +65,9 @@ pub use plugin::{FunctionSchema, Plugin};
 pub use ports::*;
 pub use registry::ReloadReport;
 pub use watch::PluginWatcher;
+pub use webhooks::{
+    EndpointError, EndpointInfo, INGRESS_PREFIX, IngressTarget, NewEndpoint, SECRET_PREFIX, Webhooks, now_ms,
+};
 
 /// The outbound HTTP pipeline's configuration, and what a custom
 /// [`OutboundPolicy`](outbound::OutboundPolicy) implements.
@@ -106,7 +110,7 @@ pub mod store {
     pub use patchbay_store::{
         ApiKeyRecord, ApiKeyStore, AuthorizationStore, CircuitRecord, CircuitStore, ConnectionRecord, ConnectionStore,
         KvLimits, KvStore, MemoryStore, PendingAuthorization, RateQuota, RateStore, Reservation, StoreError, Stores,
-        VaultMeta, VaultStore,
+        VaultMeta, VaultStore, WebhookStore, webhooks,
     };
     pub use patchbay_store_sqlite::SqliteStore;
 }

@@ -1,0 +1,255 @@
+//! The ingress: a delivery is verified by its plugin in the sandbox, then
+//! committed durably, and only then acknowledged. Commits are grouped: one
+//! writer task takes every delivery waiting and stores them in one
+//! transaction, so durability costs one sync per batch, not per delivery.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use patchbay::store::WebhookStore;
+use patchbay::store::webhooks::NewDelivery;
+use patchbay::types::{ConnectorError, Header};
+use patchbay::{CallError, Connection, ConnectionsError, Host};
+use tokio::sync::{Notify, mpsc, oneshot};
+
+/// The inbox's limits.
+#[derive(Debug, Clone)]
+pub struct InboxConfig {
+    /// Largest body accepted, in bytes (a larger one is refused with 413).
+    pub max_body_bytes: usize,
+    /// Most deliveries committed in one transaction.
+    pub max_batch: usize,
+    /// How long an opened connection is reused for verifying deliveries
+    /// (a change to it takes effect within this time).
+    pub connection_ttl: Duration,
+}
+
+impl Default for InboxConfig {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 1024 * 1024,
+            max_batch: 512,
+            connection_ttl: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A delivery that was stored; the answer to give is 2xx.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Accepted {
+    /// The stored delivery.
+    pub delivery_id: i64,
+    /// The connection it was for.
+    pub connection_id: String,
+}
+
+/// Why a delivery was refused; nothing of it was stored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    /// No connection has this ingress token (404).
+    #[error("no webhook ingress has this token")]
+    UnknownToken,
+    /// The body is over the limit (413).
+    #[error("the body is larger than {0} bytes")]
+    TooLarge(usize),
+    /// The plugin's `verify` refused it (401).
+    #[error("the delivery failed verification: {0}")]
+    NotVerified(String),
+    /// The connection's plugin does not receive webhooks (404).
+    #[error("{0}")]
+    NoWebhooks(String),
+    /// The connection cannot take deliveries now (disabled, not
+    /// connected), or verifying failed for another reason (503: the
+    /// provider retries).
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+/// Counts of deliveries by outcome.
+#[derive(Debug, Default)]
+pub struct InboxStats {
+    /// Verified and stored.
+    pub accepted: AtomicU64,
+    /// Refused by `verify`.
+    pub not_verified: AtomicU64,
+    /// For no known token.
+    pub unknown: AtomicU64,
+    /// Over the size limit.
+    pub too_large: AtomicU64,
+    /// Not taken now (the provider retries).
+    pub unavailable: AtomicU64,
+}
+
+type Commit = (NewDelivery, oneshot::Sender<Result<i64, String>>);
+
+/// Opened connections by (tenant, id), with when they were opened.
+type OpenConnections = std::sync::Mutex<HashMap<(String, String), (Instant, Connection)>>;
+
+/// The ingress of every connection's webhooks.
+#[derive(Clone)]
+pub struct Inbox {
+    host: Host,
+    config: InboxConfig,
+    commits: mpsc::Sender<Commit>,
+    connections: Arc<OpenConnections>,
+    stats: Arc<InboxStats>,
+}
+
+impl std::fmt::Debug for Inbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inbox")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Inbox {
+    /// An inbox over the host's store; `stored` is woken after each commit
+    /// (the parse workers wait on it).
+    pub fn start(host: Host, config: InboxConfig, stored: Arc<Notify>) -> Self {
+        let (commits, queue) = mpsc::channel(config.max_batch * 4);
+        tokio::spawn(write(host.webhook_store(), queue, config.max_batch, stored));
+        Self {
+            host,
+            config,
+            commits,
+            connections: Arc::default(),
+            stats: Arc::default(),
+        }
+    }
+
+    /// The counts of deliveries by outcome.
+    pub fn stats(&self) -> &InboxStats {
+        &self.stats
+    }
+
+    /// The limits in force.
+    pub fn config(&self) -> &InboxConfig {
+        &self.config
+    }
+
+    /// Receives a delivery for the connection `token` names: verified by
+    /// the plugin, then stored with a parse job; `Ok` only once it is
+    /// committed.
+    pub async fn receive(
+        &self,
+        token: &str,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    ) -> Result<Accepted, Refused> {
+        let outcome = self.try_receive(token, headers, body).await;
+        let counter = match &outcome {
+            Ok(_) => &self.stats.accepted,
+            Err(Refused::NotVerified(_)) => &self.stats.not_verified,
+            Err(Refused::UnknownToken | Refused::NoWebhooks(_)) => &self.stats.unknown,
+            Err(Refused::TooLarge(_)) => &self.stats.too_large,
+            Err(Refused::Unavailable(_)) => &self.stats.unavailable,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        outcome
+    }
+
+    async fn try_receive(
+        &self,
+        token: &str,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    ) -> Result<Accepted, Refused> {
+        if body.len() > self.config.max_body_bytes {
+            return Err(Refused::TooLarge(self.config.max_body_bytes));
+        }
+        let target = self
+            .host
+            .ingress_target(token)
+            .await
+            .map_err(|e| Refused::Unavailable(format!("the store failed: {e}")))?
+            .ok_or(Refused::UnknownToken)?;
+        let connection = self.connection(&target.tenant, &target.connection_id).await?;
+        let wit_headers: Vec<Header> = headers
+            .iter()
+            .map(|(name, value)| Header {
+                name: name.clone(),
+                value: value.clone(),
+            })
+            .collect();
+        let port = connection.webhooks().map_err(|e| Refused::NoWebhooks(e.to_string()))?;
+        match port.verify(&wit_headers, &body).await {
+            Ok(()) => {}
+            Err(CallError::Connector(
+                error @ (ConnectorError::WebhookVerification(_)
+                | ConnectorError::Auth(_)
+                | ConnectorError::Validation(_)),
+            )) => return Err(Refused::NotVerified(patchbay::types::describe_error(&error))),
+            Err(error) => {
+                return Err(Refused::Unavailable(format!(
+                    "the delivery could not be verified: {error}"
+                )));
+            }
+        }
+        let (done, committed) = oneshot::channel();
+        let delivery = NewDelivery {
+            tenant: target.tenant,
+            connection_id: target.connection_id.clone(),
+            headers,
+            body,
+            received_at_ms: patchbay::now_ms(),
+        };
+        self.commits
+            .send((delivery, done))
+            .await
+            .map_err(|_| Refused::Unavailable("the inbox is shutting down".into()))?;
+        let delivery_id = committed
+            .await
+            .map_err(|_| Refused::Unavailable("the inbox is shutting down".into()))?
+            .map_err(|e| Refused::Unavailable(format!("the delivery could not be stored: {e}")))?;
+        Ok(Accepted {
+            delivery_id,
+            connection_id: target.connection_id,
+        })
+    }
+
+    /// The opened connection, reused for a short while.
+    async fn connection(&self, tenant: &str, id: &str) -> Result<Connection, Refused> {
+        let key = (tenant.to_string(), id.to_string());
+        if let Some((opened, connection)) = self.connections.lock().unwrap_or_else(|p| p.into_inner()).get(&key)
+            && opened.elapsed() < self.config.connection_ttl
+        {
+            return Ok(connection.clone());
+        }
+        let connection = self.host.connections(tenant).open(id).await.map_err(|e| match e {
+            ConnectionsError::NotFound { .. } => Refused::UnknownToken,
+            other => Refused::Unavailable(other.to_string()),
+        })?;
+        let mut cache = self.connections.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() > 10_000 {
+            cache.clear();
+        }
+        cache.insert(key, (Instant::now(), connection.clone()));
+        Ok(connection)
+    }
+}
+
+/// The group committer: every delivery waiting goes into one transaction.
+async fn write(store: Arc<dyn WebhookStore>, mut queue: mpsc::Receiver<Commit>, max_batch: usize, stored: Arc<Notify>) {
+    let mut batch: Vec<Commit> = Vec::with_capacity(max_batch);
+    while queue.recv_many(&mut batch, max_batch).await > 0 {
+        let (deliveries, replies): (Vec<NewDelivery>, Vec<_>) = batch.drain(..).unzip();
+        let result = store.accept_deliveries(deliveries, patchbay::now_ms()).await;
+        match result {
+            Ok(ids) => {
+                for (reply, id) in replies.into_iter().zip(ids) {
+                    let _ = reply.send(Ok(id));
+                }
+                stored.notify_one();
+            }
+            Err(error) => {
+                tracing::error!(%error, "webhook deliveries could not be stored; they are refused with 503");
+                for reply in replies {
+                    let _ = reply.send(Err(error.to_string()));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! # patchbay-jobs
+//!
+//! The webhook runtime, over the host's store ([`patchbay::store::WebhookStore`]):
+//!
+//! 1. **Ingress** ([`Inbox`]): a delivery to `/v1/webhooks/{token}` is
+//!    verified by its plugin in the sandbox, committed durably (commits are
+//!    grouped: one transaction for every delivery waiting), and only then
+//!    acknowledged.
+//! 2. **Parse** (a job per delivery): the plugin's `parse` turns it into
+//!    normalized events, stored once per (connection, idempotency key) by
+//!    the store's unique constraint; a push job is queued for each of the
+//!    tenant's endpoints that takes the event.
+//! 3. **Delivery, at least once**, through three doors: [`Feed::subscribe`]
+//!    (the library), [`Feed::poll`] (the pull API, long-polling), and pushes
+//!    signed per Standard Webhooks ([`signature`]) retried on a published
+//!    [`Schedule`] into dead letters that replay.
+//!
+//! Jobs live in the store with their attempts, next run time and lease: a
+//! crash at any point loses nothing that was acknowledged, and work in
+//! flight is taken up again when its lease runs out. Ordering is best
+//! effort per connection: events are stored in delivery order and pushed
+//! oldest first, but a retried push may arrive after a later one.
+#![deny(missing_docs)]
+
+mod feed;
+mod inbox;
+pub mod schedule;
+pub mod signature;
+mod workers;
+
+use std::sync::Arc;
+
+use patchbay::Host;
+use patchbay::store::webhooks::EventRecord;
+use tokio::sync::Notify;
+
+pub use feed::Feed;
+pub use inbox::{Accepted, Inbox, InboxConfig, InboxStats, Refused};
+pub use schedule::Schedule;
+pub use workers::WorkerConfig;
+
+/// The whole runtime's configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// The ingress.
+    pub inbox: InboxConfig,
+    /// The workers.
+    pub workers: WorkerConfig,
+}
+
+/// The running webhook runtime: an inbox, a feed, and the workers that
+/// parse and push (stopped when the last handle is dropped... they run as
+/// long as the process; [`Runtime::shutdown`] stops them).
+#[derive(Clone)]
+pub struct Runtime {
+    inbox: Inbox,
+    feed: Feed,
+    tasks: Arc<Vec<tokio::task::JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime").finish_non_exhaustive()
+    }
+}
+
+impl Runtime {
+    /// Starts the inbox and the workers over the host's store.
+    pub fn start(host: Host, config: Config) -> Result<Self, String> {
+        let store = host.webhook_store();
+        let stored = Arc::new(Notify::new());
+        let queued = Arc::new(Notify::new());
+        let feed = Feed::new(Arc::clone(&store));
+        let inbox = Inbox::start(host.clone(), config.inbox.clone(), Arc::clone(&stored));
+        let client = patchbay_outbound::guarded_client(&patchbay_outbound::HttpLimits {
+            allow_private_network: config.workers.allow_private_network,
+            request_timeout: config.workers.push_timeout,
+            ..Default::default()
+        })
+        .map_err(|e| format!("cannot build the push client: {e}"))?;
+        let workers = Arc::new(workers::Workers {
+            host,
+            store,
+            feed: feed.clone(),
+            config: config.workers,
+            stored,
+            queued,
+            client,
+        });
+        let tasks = vec![
+            tokio::spawn(Arc::clone(&workers).parse_loop()),
+            tokio::spawn(workers.push_loop()),
+        ];
+        Ok(Self {
+            inbox,
+            feed,
+            tasks: Arc::new(tasks),
+        })
+    }
+
+    /// The ingress.
+    pub fn inbox(&self) -> &Inbox {
+        &self.inbox
+    }
+
+    /// The events.
+    pub fn feed(&self) -> &Feed {
+        &self.feed
+    }
+
+    /// Stops the workers (jobs they hold are taken up again when their
+    /// leases run out).
+    pub fn shutdown(&self) {
+        for task in self.tasks.iter() {
+            task.abort();
+        }
+    }
+}
+
+/// What an event looks like to the user's system, pushed or pulled:
+/// Standard Webhooks' `{type, timestamp, data}`.
+pub fn message(event: &EventRecord) -> serde_json::Value {
+    let payload: serde_json::Value = serde_json::from_str(&event.event.payload_json)
+        .unwrap_or_else(|_| serde_json::Value::String(event.event.payload_json.clone()));
+    serde_json::json!({
+        "type": event.event.event_type,
+        "timestamp": rfc3339(event.created_at_ms),
+        "data": {
+            "id": event.event.id,
+            "connection": event.connection_id,
+            "provider_event_id": event.event.provider_event_id,
+            "provider_event_type": event.event.provider_event_type,
+            "occurred_at": event.event.occurred_at,
+            "payload": payload,
+        },
+    })
+}
+
+/// Unix milliseconds as RFC 3339 (UTC, milliseconds).
+fn rfc3339(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        ms.rem_euclid(1000)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_rfc3339() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339(1_614_265_330_123), "2021-02-25T15:02:10.123Z");
+        assert_eq!(rfc3339(1_796_083_200_000), "2026-12-01T00:00:00.000Z");
+    }
+}
