@@ -20,4 +20,5 @@ mod serve;
 mod support;
 mod vault;
 mod wasi_http;
+mod webhooks;
 mod woocommerce;

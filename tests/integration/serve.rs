@@ -16,16 +16,16 @@ use serde_json::{Value, json};
 use crate::support::{builder, workspace};
 
 /// A running service with a key per tenant.
-struct Service {
-    url: String,
-    http: reqwest::Client,
-    host: Host,
+pub(crate) struct Service {
+    pub url: String,
+    pub http: reqwest::Client,
+    pub host: Host,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 impl Service {
-    async fn start(settings: Settings) -> Self {
+    pub async fn start(settings: Settings) -> Self {
         let dir = tempfile::tempdir().unwrap().keep();
         std::fs::copy(
             workspace().join("target/plugins/shop-woocommerce.wasm"),
@@ -62,7 +62,7 @@ impl Service {
         }
     }
 
-    async fn key(&self, tenant: &str, admin: bool) -> String {
+    pub async fn key(&self, tenant: &str, admin: bool) -> String {
         self.host.api_keys().create(tenant, admin, "test").await.unwrap().key
     }
 
@@ -72,7 +72,13 @@ impl Service {
             .bearer_auth(key)
     }
 
-    async fn send(&self, method: reqwest::Method, path: &str, key: &str, body: Option<Value>) -> (StatusCode, Value) {
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        key: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let mut request = self.request(method, path, key);
         if let Some(body) = body {
             request = request.json(&body);
@@ -85,7 +91,7 @@ impl Service {
 }
 
 /// Checks an answer is a problem of `kind` with `status`.
-fn problem(answer: &(StatusCode, Value), status: u16, kind: &str) {
+pub(crate) fn problem(answer: &(StatusCode, Value), status: u16, kind: &str) {
     assert_eq!(answer.0.as_u16(), status, "{}", answer.1);
     assert_eq!(answer.1["kind"], kind, "{}", answer.1);
     assert_eq!(answer.1["status"], status, "{}", answer.1);

@@ -523,3 +523,56 @@ impl MockShop {
         self.shop.orders.lock().unwrap().iter().find(|o| o["id"] == id).cloned()
     }
 }
+
+/// A webhook delivery as WooCommerce sends one (`WC_Webhook::deliver`):
+/// the resource as JSON, `X-WC-Webhook-Signature` = base64 of HMAC-SHA256
+/// of the body keyed by the webhook's secret, and the other headers it
+/// sets. Returns the headers and the body.
+pub fn webhook_delivery(
+    secret: &str,
+    topic: &str,
+    resource: &Value,
+    webhook_id: u32,
+) -> (Vec<(String, String)>, Vec<u8>) {
+    use hmac::{Hmac, Mac};
+    let body = serde_json::to_vec(resource).expect("JSON serializes");
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(&body);
+    let signature = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    let (resource_name, event) = topic.split_once('.').unwrap_or((topic, ""));
+    let delivery_id = {
+        let mut digest = Hmac::<sha2::Sha256>::new_from_slice(b"delivery").expect("any key length");
+        digest.update(&body);
+        digest.update(topic.as_bytes());
+        hex::encode(&digest.finalize().into_bytes()[..16])
+    };
+    let headers = vec![
+        (
+            "user-agent".into(),
+            "WooCommerce/9.4.2 Hookshot (WordPress/6.7.1)".into(),
+        ),
+        ("content-type".into(), "application/json".into()),
+        ("x-wc-webhook-source".into(), "https://shop.example.com/".into()),
+        ("x-wc-webhook-topic".into(), topic.into()),
+        ("x-wc-webhook-resource".into(), resource_name.into()),
+        ("x-wc-webhook-event".into(), event.into()),
+        ("x-wc-webhook-signature".into(), signature),
+        ("x-wc-webhook-id".into(), webhook_id.to_string()),
+        ("x-wc-webhook-delivery-id".into(), delivery_id),
+    ];
+    (headers, body)
+}
+
+/// WooCommerce's ping when a webhook is saved: unsigned, `webhook_id=N`.
+pub fn webhook_ping(webhook_id: u32) -> (Vec<(String, String)>, Vec<u8>) {
+    (
+        vec![
+            (
+                "user-agent".into(),
+                "WooCommerce/9.4.2 Hookshot (WordPress/6.7.1)".into(),
+            ),
+            ("content-type".into(), "application/x-www-form-urlencoded".into()),
+        ],
+        format!("webhook_id={webhook_id}").into_bytes(),
+    )
+}

@@ -49,13 +49,26 @@ pub struct Config {
 }
 
 /// The running webhook runtime: an inbox, a feed, and the workers that
-/// parse and push (stopped when the last handle is dropped... they run as
-/// long as the process; [`Runtime::shutdown`] stops them).
+/// parse and push. The workers stop when the last handle is dropped (or at
+/// [`Runtime::shutdown`]); jobs they held are taken up again when their
+/// leases run out.
 #[derive(Clone)]
 pub struct Runtime {
     inbox: Inbox,
     feed: Feed,
-    tasks: Arc<Vec<tokio::task::JoinHandle<()>>>,
+    wake: [Arc<Notify>; 2],
+    tasks: Arc<Tasks>,
+}
+
+/// The workers' tasks, stopped when dropped.
+struct Tasks(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for Tasks {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
+    }
 }
 
 impl std::fmt::Debug for Runtime {
@@ -78,6 +91,7 @@ impl Runtime {
             ..Default::default()
         })
         .map_err(|e| format!("cannot build the push client: {e}"))?;
+        let wake = [Arc::clone(&stored), Arc::clone(&queued)];
         let workers = Arc::new(workers::Workers {
             host,
             store,
@@ -94,7 +108,8 @@ impl Runtime {
         Ok(Self {
             inbox,
             feed,
-            tasks: Arc::new(tasks),
+            wake,
+            tasks: Arc::new(Tasks(tasks)),
         })
     }
 
@@ -108,10 +123,17 @@ impl Runtime {
         &self.feed
     }
 
+    /// Wakes the workers: jobs were made due outside them (a replay).
+    pub fn wake(&self) {
+        for notify in &self.wake {
+            notify.notify_one();
+        }
+    }
+
     /// Stops the workers (jobs they hold are taken up again when their
     /// leases run out).
     pub fn shutdown(&self) {
-        for task in self.tasks.iter() {
+        for task in &self.tasks.0 {
             task.abort();
         }
     }

@@ -87,6 +87,9 @@ pub struct Settings {
     pub max_in_flight_per_tenant: usize,
     /// How long the calls in flight get to finish at shutdown.
     pub shutdown_grace: Duration,
+    /// The webhook runtime: the ingress's limits, the push schedule, and
+    /// whether pushes may go to private addresses.
+    pub webhooks: patchbay_jobs::Config,
 }
 
 impl Default for Settings {
@@ -101,6 +104,7 @@ impl Default for Settings {
             max_in_flight: 256,
             max_in_flight_per_tenant: 32,
             shutdown_grace: Duration::from_secs(30),
+            webhooks: patchbay_jobs::Config::default(),
         }
     }
 }
@@ -124,7 +128,19 @@ impl Settings {
                 .max_in_flight_per_tenant
                 .unwrap_or(defaults.max_in_flight_per_tenant),
             shutdown_grace: file.shutdown_grace.map_or(defaults.shutdown_grace, Duration::from_secs),
+            webhooks: patchbay_jobs::Config {
+                workers: patchbay_jobs::WorkerConfig {
+                    allow_private_network: file.allow_private_network.unwrap_or(false),
+                    ..defaults.webhooks.workers
+                },
+                ..defaults.webhooks
+            },
         }
+    }
+
+    /// The URL a provider delivers a connection's webhooks to.
+    pub fn ingress_url(&self, token: &str) -> String {
+        format!("{}/v1/webhooks/{token}", self.public_url.as_str().trim_end_matches('/'))
     }
 
     /// The OAuth2 redirect URI: `<public-url>/oauth/callback`.

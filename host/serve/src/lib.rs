@@ -38,6 +38,7 @@ mod oauth;
 pub mod problem;
 mod providers;
 mod recent;
+mod webhooks;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -63,6 +64,7 @@ pub(crate) struct AppState {
     pub settings: Arc<Settings>,
     pub in_flight: Arc<InFlight>,
     pub recent: Arc<recent::RecentCalls>,
+    pub webhooks: patchbay_jobs::Runtime,
 }
 
 #[derive(utoipa::OpenApi)]
@@ -78,6 +80,7 @@ pub(crate) struct AppState {
         (name = "connections", description = "A tenant's stored connections"),
         (name = "calls", description = "Any exported function, JSON in and out"),
         (name = "oauth", description = "The providers' redirect back"),
+        (name = "webhooks", description = "Providers' deliveries in; events out: pulled, or pushed signed per Standard Webhooks"),
         (name = "admin", description = "Operator endpoints (an admin key)"),
         (name = "operations", description = "Health, readiness, metrics"),
     )
@@ -164,7 +167,10 @@ impl utoipa::Modify for BodyProblems {
 
 /// The service's router and its OpenAPI document.
 pub fn router(host: Host, settings: Settings) -> (Router, utoipa::openapi::OpenApi) {
+    let webhooks = patchbay_jobs::Runtime::start(host.clone(), settings.webhooks.clone())
+        .expect("the webhook runtime starts (its HTTP client builds)");
     let state = AppState {
+        webhooks,
         in_flight: Arc::new(InFlight::new(settings.max_in_flight, settings.max_in_flight_per_tenant)),
         recent: Arc::new(recent::RecentCalls::new(200)),
         settings: Arc::new(settings),
@@ -175,6 +181,7 @@ pub fn router(host: Host, settings: Settings) -> (Router, utoipa::openapi::OpenA
         .merge(connections::routes())
         .merge(oauth::routes())
         .merge(keys::routes())
+        .merge(webhooks::routes())
         .merge(health::routes())
         .merge(dashboard::routes())
         .split_for_parts();

@@ -11,6 +11,7 @@ mod api;
 /// WooCommerce JSON to the contract's types; public so that the benchmark
 /// can run the same mapping natively.
 pub mod mapping;
+mod webhooks;
 
 use patchbay_sdk::paging::PageNumber;
 use patchbay_sdk::prelude::*;
@@ -134,4 +135,26 @@ fn numeric_id(id: &str, what: &str) -> Result<u64> {
         .ok_or_else(|| Error::Validation(format!("{what} id {id:?} is not a WooCommerce id (a positive integer)")))
 }
 
-patchbay_sdk::export!(WooCommerce: shop);
+impl Webhooks for WooCommerce {
+    fn verify(headers: Vec<Header>, body: Vec<u8>) -> Result<()> {
+        webhooks::verify(&headers, &body)
+    }
+
+    fn parse(headers: Vec<Header>, body: Vec<u8>) -> Result<Vec<WebhookEvent>> {
+        webhooks::parse(&headers, &body)
+    }
+
+    fn register(url: String, events: Vec<String>) -> Result<Registration> {
+        webhooks::register(url, events)
+    }
+
+    fn list_registrations() -> Result<Vec<Registration>> {
+        webhooks::list_registrations()
+    }
+
+    fn unregister(id: String) -> Result<()> {
+        webhooks::unregister(id)
+    }
+}
+
+patchbay_sdk::export!(WooCommerce: shop, webhooks);
