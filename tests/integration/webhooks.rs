@@ -360,3 +360,224 @@ async fn wait_for_dead_letter(service: &Service, key: &str) -> Vec<Value> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// `patchbay serve` as a process with a config file, on a fixed port.
+struct Process {
+    child: std::process::Child,
+    log: std::path::PathBuf,
+}
+
+impl Process {
+    fn start(dir: &std::path::Path, config: &std::path::Path) -> Self {
+        let log = dir.join(format!("serve-{}.log", patchbay::now_ms()));
+        let child = std::process::Command::new(crate::cli::patchbay())
+            .args(["serve", "--config"])
+            .arg(config)
+            .env("PATCHBAY_DATABASE", dir.join("state.db"))
+            .env("PATCHBAY_VAULT_KEY_FILE", dir.join("vault.key"))
+            .env(
+                "PATCHBAY_CACHE",
+                crate::support::workspace().join("target/test-compile-cache"),
+            )
+            .stdout(std::fs::File::create(&log).unwrap())
+            .stderr(std::fs::OpenOptions::new().append(true).open(&log).unwrap())
+            .spawn()
+            .unwrap();
+        Self { child, log }
+    }
+
+    async fn wait_listening(&mut self) {
+        for _ in 0..300 {
+            if std::fs::read_to_string(&self.log)
+                .unwrap_or_default()
+                .contains("listening on")
+            {
+                return;
+            }
+            assert!(self.child.try_wait().unwrap().is_none(), "patchbay serve exited");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("patchbay serve did not start");
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Issue 15's crash test: a sender fires signed deliveries (some twice) at
+/// a server that is `kill -9`-ed and restarted mid-stream while events are
+/// being pushed to a receiver. Every delivery the sender saw acknowledged
+/// reaches the receiver, at least once and de-duplicated by `webhook-id`.
+#[tokio::test]
+async fn nothing_acknowledged_is_lost_when_the_server_is_killed_mid_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("plugins")).unwrap();
+    std::fs::copy(
+        crate::support::workspace().join("target/plugins/shop-woocommerce.wasm"),
+        dir.path().join("plugins/shop-woocommerce.wasm"),
+    )
+    .unwrap();
+    let shop = MockShop::start(ShopConfig::default(), 0).await.unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = dir.path().join("serve.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:{port}\"\nplugins = \"{}\"\nallow-private-network = true\n\
+             webhook-lease = 2\nwebhook-retry = [1, 1, 1, 1, 1, 1, 1, 1]\nshutdown-grace = 1\n",
+            dir.path().join("plugins").display()
+        ),
+    )
+    .unwrap();
+    let key = std::process::Command::new(crate::cli::patchbay())
+        .args(["keys", "create", "--tenant", "acme"])
+        .env("PATCHBAY_DATABASE", dir.path().join("state.db"))
+        .env("PATCHBAY_VAULT_KEY_FILE", dir.path().join("vault.key"))
+        .output()
+        .unwrap();
+    assert!(key.status.success(), "{}", String::from_utf8_lossy(&key.stderr));
+    let key = String::from_utf8(key.stdout).unwrap().trim().to_string();
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let api = |method: Method, path: &str, body: Option<Value>| {
+        let mut request = http.request(method, format!("{base}{path}")).bearer_auth(&key);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+
+    let mut server = Process::start(dir.path(), &config);
+    server.wait_listening().await;
+    let (receiver, receiver_url) = Receiver::start(vec![Answer::Ok]).await;
+    let (status, _) = api(Method::POST, "/v1/endpoints", Some(json!({"url": receiver_url}))).await;
+    assert_eq!(status, 201);
+    let (status, created) = api(
+        Method::POST,
+        "/v1/connections",
+        Some(json!({
+            "provider": "shop/woocommerce",
+            "credentials": {
+                "consumer_key": shop.config.consumer_key,
+                "consumer_secret": shop.config.consumer_secret,
+                "webhook_secret": WEBHOOK_SECRET,
+            },
+            "settings": {"domain": shop.url()},
+            "signing_fields": ["webhook_secret"],
+        })),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap();
+    let (_, ingress) = api(Method::GET, &format!("/v1/connections/{id}/webhook"), None).await;
+    let ingress = ingress["url"].as_str().unwrap().to_string();
+
+    // The sender: orders 1..=N, every fifth delivered twice, eight at a
+    // time; a delivery not acknowledged is sent again, as providers do.
+    const N: u32 = 240;
+    let acknowledged = Arc::new(Mutex::new(std::collections::BTreeSet::new()));
+    let sender = {
+        let acknowledged = Arc::clone(&acknowledged);
+        let ingress = ingress.clone();
+        tokio::spawn(async move {
+            let http = reqwest::Client::builder()
+                .timeout(Duration::from_secs(5))
+                .build()
+                .unwrap();
+            let sends: Vec<u32> = (1..=N)
+                .flat_map(|i| if i % 5 == 0 { vec![i, i] } else { vec![i] })
+                .collect();
+            futures::future::join_all(sends.chunks(sends.len().div_ceil(8)).map(|chunk| {
+                let (http, ingress, acknowledged) = (http.clone(), ingress.clone(), Arc::clone(&acknowledged));
+                let chunk = chunk.to_vec();
+                async move {
+                    for i in chunk {
+                        let (headers, body) = webhook_delivery(WEBHOOK_SECRET, "order.created", &order(i), 1);
+                        for _ in 0..400 {
+                            let mut request = http.post(&ingress).body(body.clone());
+                            for (name, value) in &headers {
+                                request = request.header(name, value);
+                            }
+                            if let Ok(response) = request.send().await
+                                && response.status() == 200
+                            {
+                                acknowledged.lock().unwrap().insert(i);
+                                break;
+                            }
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                        }
+                    }
+                }
+            }))
+            .await;
+        })
+    };
+
+    // Mid-stream, while pushes are going out: kill -9, then restart.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while acknowledged.lock().unwrap().len() < (N / 3) as usize || receiver.got().is_empty() {
+        assert!(Instant::now() < deadline, "the stream did not start");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let at_kill = acknowledged.lock().unwrap().len();
+    server.child.kill().unwrap(); // SIGKILL
+    server.child.wait().unwrap();
+    drop(server);
+    let mut server = Process::start(dir.path(), &config);
+    server.wait_listening().await;
+    sender.await.unwrap();
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert_eq!(
+        acknowledged.len(),
+        N as usize,
+        "every delivery was acknowledged in the end"
+    );
+    assert!(at_kill < N as usize, "the kill came mid-stream ({at_kill} of {N})");
+
+    // Every acknowledged order reaches the receiver.
+    let order_of = |got: &Got| -> (String, u64) {
+        let message: Value = serde_json::from_slice(&got.body).unwrap();
+        (
+            got.headers["webhook-id"].to_str().unwrap().to_string(),
+            message["data"]["payload"]["id"].as_u64().unwrap(),
+        )
+    };
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let seen: std::collections::BTreeSet<u64> = receiver.got().iter().map(|g| order_of(g).1).collect();
+        if acknowledged.iter().all(|i| seen.contains(&u64::from(*i))) {
+            break;
+        }
+        let missing: Vec<_> = acknowledged
+            .iter()
+            .filter(|i| !seen.contains(&u64::from(**i)))
+            .take(10)
+            .collect();
+        assert!(Instant::now() < deadline, "acknowledged but never pushed: {missing:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // De-duplicated by webhook-id, one event per order: duplicates and
+    // re-sent deliveries made no second event.
+    let by_id: std::collections::BTreeMap<String, u64> = receiver.got().iter().map(order_of).collect();
+    let orders: std::collections::BTreeSet<u64> = by_id.values().copied().collect();
+    assert_eq!(by_id.len(), orders.len(), "one webhook-id per order");
+    assert_eq!(orders.len(), N as usize);
+    eprintln!(
+        "killed after {at_kill} of {N} acknowledged; {} pushes received for {} events",
+        receiver.got().len(),
+        by_id.len()
+    );
+    drop(server);
+}

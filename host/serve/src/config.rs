@@ -44,6 +44,12 @@ pub struct ConfigFile {
     pub max_in_flight_per_tenant: Option<usize>,
     /// Seconds the calls in flight get to finish at shutdown.
     pub shutdown_grace: Option<u64>,
+    /// Seconds a webhook job is a worker's before another may take it up
+    /// (after a crash, work in flight resumes when its lease runs out).
+    pub webhook_lease: Option<u64>,
+    /// Seconds before each retry of a failed push (the push is a dead
+    /// letter after the last); default 5, 300, 1800, 7200, 18000, 36000, 36000.
+    pub webhook_retry: Option<Vec<u64>>,
 }
 
 /// A configuration file that cannot be used.
@@ -131,6 +137,16 @@ impl Settings {
             webhooks: patchbay_jobs::Config {
                 workers: patchbay_jobs::WorkerConfig {
                     allow_private_network: file.allow_private_network.unwrap_or(false),
+                    lease: file
+                        .webhook_lease
+                        .map_or(defaults.webhooks.workers.lease, Duration::from_secs),
+                    push_schedule: match &file.webhook_retry {
+                        Some(delays) => patchbay_jobs::Schedule {
+                            delays: delays.iter().map(|s| Duration::from_secs(*s)).collect(),
+                            ..defaults.webhooks.workers.push_schedule.clone()
+                        },
+                        None => defaults.webhooks.workers.push_schedule.clone(),
+                    },
                     ..defaults.webhooks.workers
                 },
                 ..defaults.webhooks
