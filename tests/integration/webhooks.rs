@@ -270,6 +270,27 @@ async fn a_signed_woocommerce_delivery_reaches_the_receiver_once_signed_per_stan
     assert_eq!(empty.1["events"], json!([]), "nothing after the cursor, after waiting");
     let other = service.send(Method::GET, "/v1/events?after=0", &globex, None).await;
     assert_eq!(other.1["events"], json!([]), "another tenant sees nothing");
+
+    // Counted in /metrics (and on the dashboard, from the same numbers).
+    let metrics = service
+        .http
+        .get(format!("{}/metrics", service.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "patchbay_webhook_deliveries_total{outcome=\"accepted\"} 4",
+        "patchbay_webhook_deliveries_total{outcome=\"not-verified\"} 3",
+        "patchbay_webhook_deliveries_total{outcome=\"unknown\"} 1",
+        "patchbay_webhook_inbox_depth 0",
+        "patchbay_webhook_dead_letters 0",
+    ] {
+        assert!(metrics.contains(line), "{line} in {metrics}");
+    }
+    assert!(metrics.trim_end().ends_with("# EOF"), "still one OpenMetrics document");
 }
 
 async fn deliver_pair(

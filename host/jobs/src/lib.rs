@@ -54,6 +54,7 @@ pub struct Config {
 /// leases run out.
 #[derive(Clone)]
 pub struct Runtime {
+    store: Arc<dyn patchbay::store::WebhookStore>,
     inbox: Inbox,
     feed: Feed,
     wake: [Arc<Notify>; 2],
@@ -94,7 +95,7 @@ impl Runtime {
         let wake = [Arc::clone(&stored), Arc::clone(&queued)];
         let workers = Arc::new(workers::Workers {
             host,
-            store,
+            store: Arc::clone(&store),
             feed: feed.clone(),
             config: config.workers,
             stored,
@@ -106,6 +107,7 @@ impl Runtime {
             tokio::spawn(workers.push_loop()),
         ];
         Ok(Self {
+            store,
             inbox,
             feed,
             wake,
@@ -123,6 +125,24 @@ impl Runtime {
         &self.feed
     }
 
+    /// How the runtime stands: the store's backlog and the inbox's counts.
+    pub async fn status(&self) -> Result<Status, patchbay::store::StoreError> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let counts = self.store.job_counts().await?;
+        let stats = self.inbox.stats();
+        Ok(Status {
+            inbox_depth: counts.parse_ready,
+            pushes_pending: counts.push_ready,
+            retry_backlog: counts.push_retrying,
+            dead_letters: counts.dead,
+            accepted: stats.accepted.load(Relaxed),
+            not_verified: stats.not_verified.load(Relaxed),
+            unknown: stats.unknown.load(Relaxed),
+            too_large: stats.too_large.load(Relaxed),
+            unavailable: stats.unavailable.load(Relaxed),
+        })
+    }
+
     /// Wakes the workers: jobs were made due outside them (a replay).
     pub fn wake(&self) {
         for notify in &self.wake {
@@ -136,6 +156,78 @@ impl Runtime {
         for task in &self.tasks.0 {
             task.abort();
         }
+    }
+}
+
+/// How the webhook runtime stands, for the dashboard and `/metrics`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Status {
+    /// Deliveries stored and waiting to be parsed (the inbox depth).
+    pub inbox_depth: u64,
+    /// Pushes waiting or in flight, none failed yet.
+    pub pushes_pending: u64,
+    /// Pushes waiting after a failed attempt (the retry backlog).
+    pub retry_backlog: u64,
+    /// Dead letters.
+    pub dead_letters: u64,
+    /// Deliveries verified and stored, since the process started.
+    pub accepted: u64,
+    /// Deliveries refused by verification.
+    pub not_verified: u64,
+    /// Deliveries for no known ingress.
+    pub unknown: u64,
+    /// Deliveries over the size limit.
+    pub too_large: u64,
+    /// Deliveries not taken (503; the provider sends again).
+    pub unavailable: u64,
+}
+
+impl Status {
+    /// The status as OpenMetrics lines (without `# EOF`).
+    pub fn metrics_text(&self) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::new();
+        for (name, help, value) in [
+            (
+                "patchbay_webhook_inbox_depth",
+                "Deliveries stored and waiting to be parsed",
+                self.inbox_depth,
+            ),
+            (
+                "patchbay_webhook_pushes_pending",
+                "Pushes waiting or in flight, none failed yet",
+                self.pushes_pending,
+            ),
+            (
+                "patchbay_webhook_retry_backlog",
+                "Pushes waiting after a failed attempt",
+                self.retry_backlog,
+            ),
+            (
+                "patchbay_webhook_dead_letters",
+                "Parses and pushes out of attempts",
+                self.dead_letters,
+            ),
+        ] {
+            let _ = writeln!(out, "# HELP {name} {help}.\n# TYPE {name} gauge\n{name} {value}");
+        }
+        let _ = writeln!(
+            out,
+            "# HELP patchbay_webhook_deliveries Webhook deliveries received, by outcome.\n# TYPE patchbay_webhook_deliveries counter"
+        );
+        for (outcome, value) in [
+            ("accepted", self.accepted),
+            ("not-verified", self.not_verified),
+            ("unknown", self.unknown),
+            ("too-large", self.too_large),
+            ("unavailable", self.unavailable),
+        ] {
+            let _ = writeln!(
+                out,
+                "patchbay_webhook_deliveries_total{{outcome=\"{outcome}\"}} {value}"
+            );
+        }
+        out
     }
 }
 

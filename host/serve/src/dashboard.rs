@@ -45,6 +45,10 @@ pub struct Overview {
     pub tenants: Vec<TenantView>,
     /// The last calls, newest first.
     pub recent_calls: Vec<CallRecord>,
+    /// Webhooks: the inbox depth, deliveries by outcome, the retry
+    /// backlog, dead letters.
+    #[schema(value_type = Object)]
+    pub webhooks: patchbay_jobs::Status,
 }
 
 /// Everything the dashboard shows, for operators.
@@ -85,6 +89,7 @@ async fn overview(State(state): State<AppState>, _admin: Admin) -> Result<Json<O
         load_failures: state.host.load_failures(),
         tenants: views,
         recent_calls: state.recent.newest_first(),
+        webhooks: state.webhooks.status().await?,
     }))
 }
 

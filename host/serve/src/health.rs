@@ -66,7 +66,8 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, Problem> 
 }
 
 /// The host's metrics for a Prometheus scrape: calls, outbound requests by
-/// status, retries, rate-limit waits, latencies, circuit state.
+/// status, retries, rate-limit waits, latencies, circuit state; webhook
+/// deliveries by outcome, the inbox depth, the retry backlog, dead letters.
 #[utoipa::path(
     get,
     path = "/metrics",
@@ -74,12 +75,21 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, Problem> 
     responses((status = 200, description = "OpenMetrics text", content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8", body = String))
 )]
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let mut text = state.host.metrics_text();
+    // The webhook runtime's gauges and counters go before the end marker.
+    match state.webhooks.status().await {
+        Ok(status) => {
+            let end = text.rfind("# EOF").unwrap_or(text.len());
+            text.insert_str(end, &status.metrics_text());
+        }
+        Err(error) => tracing::warn!(%error, "the webhook backlog cannot be read for /metrics"),
+    }
     (
         [(
             header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        state.host.metrics_text(),
+        text,
     )
 }
 
