@@ -24,7 +24,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use super::pipeline::HttpLimits;
+use super::limits::HttpLimits;
 use super::{TimeoutPhase, Timeouts};
 
 /// The timeouts of one attempt, from the host's limits, the plugin's asks
