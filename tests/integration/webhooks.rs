@@ -595,10 +595,73 @@ async fn nothing_acknowledged_is_lost_when_the_server_is_killed_mid_stream() {
     let orders: std::collections::BTreeSet<u64> = by_id.values().copied().collect();
     assert_eq!(by_id.len(), orders.len(), "one webhook-id per order");
     assert_eq!(orders.len(), N as usize);
+    // The CLI prints the same ingress URL, from the same database.
+    let cli = std::process::Command::new(crate::cli::patchbay())
+        .args(["webhooks", "url", id, "--tenant", "acme", "--public-url", &base])
+        .env("PATCHBAY_DATABASE", dir.path().join("state.db"))
+        .env("PATCHBAY_VAULT_KEY_FILE", dir.path().join("vault.key"))
+        .output()
+        .unwrap();
+    assert!(cli.status.success(), "{}", String::from_utf8_lossy(&cli.stderr));
+    assert_eq!(String::from_utf8(cli.stdout).unwrap().trim(), ingress);
     eprintln!(
         "killed after {at_kill} of {N} acknowledged; {} pushes received for {} events",
         receiver.got().len(),
         by_id.len()
     );
     drop(server);
+}
+
+/// The plugin subscribes the ingress URL at WooCommerce (one webhook per
+/// topic, the secret filled in by the host), the shop then delivers as
+/// WooCommerce does, and the event arrives; the subscriptions are listed
+/// and removed through the plugin too.
+#[tokio::test]
+async fn registration_subscribes_at_the_provider_which_then_delivers() {
+    let shop = MockShop::start(ShopConfig::default(), 0).await.unwrap();
+    let service = service().await;
+    let acme = service.key("acme", false).await;
+    let (receiver, receiver_url) = Receiver::start(vec![Answer::Ok]).await;
+    endpoint(&service, &acme, &receiver_url, json!([])).await;
+    let (connection, ingress) = woocommerce(&service, &acme, &shop).await;
+    let path = format!("/v1/connections/{connection}/webhook/registrations");
+    let registered = service
+        .send(
+            Method::POST,
+            &path,
+            &acme,
+            Some(json!({"events": ["order.created", "order.updated"]})),
+        )
+        .await;
+    assert_eq!(registered.0.as_u16(), 201, "{}", registered.1);
+    assert_eq!(registered.1["url"], ingress);
+    assert_eq!(registered.1["id"], "1,2", "one WooCommerce webhook per topic");
+    let hooks = shop.webhooks();
+    assert_eq!(hooks.len(), 2);
+    for (hook, secret) in &hooks {
+        assert_eq!(hook["delivery_url"], ingress);
+        assert_eq!(
+            secret, WEBHOOK_SECRET,
+            "the host filled the secret in; the plugin never had it"
+        );
+    }
+    assert!(
+        shop.log
+            .all()
+            .iter()
+            .filter(|r| r.method == "POST" && r.path.ends_with("/webhooks"))
+            .all(|r| r.query.contains("secret=")),
+        "the secret went in the query"
+    );
+    let listed = service.send(Method::GET, &path, &acme, None).await;
+    assert_eq!(listed.1.as_array().unwrap().len(), 2, "{}", listed.1);
+
+    assert_eq!(shop.fire("order.created", &order(77)).await, [200]);
+    let got = receiver.wait_for(1, Duration::from_secs(10)).await;
+    let message: Value = serde_json::from_slice(&got[0].body).unwrap();
+    assert_eq!(message["data"]["payload"]["id"], 77);
+
+    let removed = service.send(Method::DELETE, &format!("{path}/1,2"), &acme, None).await;
+    assert_eq!(removed.0.as_u16(), 204, "{}", removed.1);
+    assert!(shop.webhooks().is_empty());
 }

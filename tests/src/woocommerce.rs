@@ -151,6 +151,8 @@ struct Shop {
     config: ShopConfig,
     orders: Mutex<Vec<Value>>,
     products: Mutex<Vec<Value>>,
+    /// Webhooks as created through the API, with their secrets.
+    webhooks: Mutex<Vec<(Value, String)>>,
     log: RequestLog,
 }
 
@@ -440,6 +442,102 @@ async fn currency_setting(
     .into_response()
 }
 
+/// `POST /webhooks`: `topic` and `delivery_url` required; `secret` from
+/// the body or the query (WordPress reads both); the webhook as WooCommerce
+/// answers it (without its secret).
+async fn create_webhook(
+    State(shop): State<Shared>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+    body: axum::body::Bytes,
+) -> Response {
+    if let Err(denied) = authenticate(&shop, &headers, &query) {
+        return denied;
+    }
+    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
+        return wc_error(
+            StatusCode::BAD_REQUEST,
+            "rest_invalid_json",
+            "Invalid JSON body passed.",
+        );
+    };
+    let field = |name: &str| {
+        body.get(name)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .or_else(|| query.get(name).cloned())
+    };
+    let (Some(topic), Some(url)) = (field("topic"), field("delivery_url")) else {
+        return wc_error(
+            StatusCode::BAD_REQUEST,
+            "rest_missing_callback_param",
+            "Missing parameter(s): topic, delivery_url",
+        );
+    };
+    let known = ["order", "product", "customer", "coupon"];
+    let Some((resource, event)) = topic.split_once('.').filter(|(r, _)| known.contains(r)) else {
+        return wc_error(
+            StatusCode::BAD_REQUEST,
+            "rest_invalid_param",
+            "Invalid parameter(s): topic",
+        );
+    };
+    let mut webhooks = shop.webhooks.lock().unwrap();
+    let id = webhooks.len() as u64 + 1;
+    let webhook = json!({
+        "id": id, "name": field("name").unwrap_or_else(|| format!("Webhook {id}")),
+        "status": field("status").unwrap_or_else(|| "active".into()),
+        "topic": topic, "resource": resource, "event": event,
+        "hooks": [format!("woocommerce_{event}_{resource}")],
+        "delivery_url": url,
+        "date_created": "2026-11-30T10:00:00", "date_created_gmt": "2026-11-30T10:00:00",
+        "date_modified": "2026-11-30T10:00:00", "date_modified_gmt": "2026-11-30T10:00:00",
+    });
+    webhooks.push((webhook.clone(), field("secret").unwrap_or_default()));
+    (StatusCode::CREATED, axum::Json(webhook)).into_response()
+}
+
+/// `GET /webhooks`.
+async fn list_webhooks(
+    State(shop): State<Shared>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    if let Err(denied) = authenticate(&shop, &headers, &query) {
+        return denied;
+    }
+    let webhooks: Vec<Value> = shop.webhooks.lock().unwrap().iter().map(|(w, _)| w.clone()).collect();
+    axum::Json(webhooks).into_response()
+}
+
+/// `DELETE /webhooks/{id}?force=true`.
+async fn delete_webhook(
+    State(shop): State<Shared>,
+    Path(id): Path<u64>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    if let Err(denied) = authenticate(&shop, &headers, &query) {
+        return denied;
+    }
+    if query.get("force").map(String::as_str) != Some("true") {
+        return wc_error(
+            StatusCode::NOT_IMPLEMENTED,
+            "woocommerce_rest_trash_not_supported",
+            "Webhooks do not support trashing.",
+        );
+    }
+    let mut webhooks = shop.webhooks.lock().unwrap();
+    match webhooks.iter().position(|(w, _)| w["id"] == id) {
+        Some(at) => axum::Json(webhooks.remove(at).0).into_response(),
+        None => wc_error(
+            StatusCode::NOT_FOUND,
+            "woocommerce_rest_webhook_invalid_id",
+            "Invalid ID.",
+        ),
+    }
+}
+
 async fn not_found() -> Response {
     wc_error(
         StatusCode::NOT_FOUND,
@@ -479,6 +577,7 @@ impl MockShop {
         let shop = Arc::new(Shop {
             orders: Mutex::new((1..=config.orders).map(order).collect()),
             products: Mutex::new((1..=config.products).map(product).collect()),
+            webhooks: Mutex::default(),
             config: config.clone(),
             log: RequestLog::default(),
         });
@@ -487,7 +586,9 @@ impl MockShop {
             .route("/orders/{id}", get(get_order).put(update_order))
             .route("/products", get(list_products))
             .route("/products/{id}", axum::routing::put(update_product))
-            .route("/settings/general/woocommerce_currency", get(currency_setting));
+            .route("/settings/general/woocommerce_currency", get(currency_setting))
+            .route("/webhooks", get(list_webhooks).post(create_webhook))
+            .route("/webhooks/{id}", axum::routing::delete(delete_webhook));
         let router = Router::new()
             .nest("/wp-json/wc/v3", api)
             .fallback(not_found)
@@ -521,6 +622,36 @@ impl MockShop {
     /// The current state of an order.
     pub fn order(&self, id: u32) -> Option<Value> {
         self.shop.orders.lock().unwrap().iter().find(|o| o["id"] == id).cloned()
+    }
+
+    /// The webhooks created through the API, with the secret each was given.
+    pub fn webhooks(&self) -> Vec<(Value, String)> {
+        self.shop.webhooks.lock().unwrap().clone()
+    }
+
+    /// Delivers `resource` to every active webhook of `topic`, as
+    /// WooCommerce does: signed with the webhook's secret, its headers set.
+    /// The status each delivery URL answered.
+    pub async fn fire(&self, topic: &str, resource: &Value) -> Vec<u16> {
+        let targets: Vec<(Value, String)> = self
+            .webhooks()
+            .into_iter()
+            .filter(|(w, _)| w["topic"] == topic && w["status"] == "active")
+            .collect();
+        let http = reqwest::Client::new();
+        let mut statuses = Vec::new();
+        for (webhook, secret) in targets {
+            let id = webhook["id"].as_u64().unwrap_or_default() as u32;
+            let (headers, body) = webhook_delivery(&secret, topic, resource, id);
+            let mut request = http
+                .post(webhook["delivery_url"].as_str().unwrap_or_default())
+                .body(body);
+            for (name, value) in headers {
+                request = request.header(name, value);
+            }
+            statuses.push(request.send().await.map_or(0, |r| r.status().as_u16()));
+        }
+        statuses
     }
 }
 

@@ -18,6 +18,7 @@ mod inspect;
 mod new;
 mod providers;
 mod serve;
+mod webhooks;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -151,6 +152,8 @@ enum Command {
     Serve(Box<serve::Args>),
     /// The service's API keys: create (shown once), list, revoke.
     Keys(Box<serve::KeysArgs>),
+    /// A connection's webhook ingress URL and its subscriptions at the provider.
+    Webhooks(Box<webhooks::Args>),
 }
 
 /// Credentials from a JSON object of strings; `source` names where it came from.
@@ -281,6 +284,7 @@ fn main() -> ExitCode {
             Command::New(args) => new::run(args).await,
             Command::Serve(args) => serve::run(*args).await,
             Command::Keys(args) => serve::run_keys(*args).await,
+            Command::Webhooks(args) => webhooks::run(*args).await,
         }
     });
     match outcome {
