@@ -110,25 +110,26 @@ async fn service() -> Service {
     Service::start(settings).await
 }
 
+/// A WooCommerce connection to `shop` whose webhook secret is a signing
+/// field.
+fn connection_body(shop: &MockShop) -> Value {
+    json!({
+        "provider": "shop/woocommerce",
+        "credentials": {
+            "consumer_key": shop.config.consumer_key,
+            "consumer_secret": shop.config.consumer_secret,
+            "webhook_secret": WEBHOOK_SECRET,
+        },
+        "settings": {"domain": shop.url()},
+        "signing_fields": ["webhook_secret"],
+    })
+}
+
 /// A WooCommerce connection of `acme` whose webhook secret is a signing
 /// field; its ingress URL.
 async fn woocommerce(service: &Service, key: &str, shop: &MockShop) -> (String, String) {
     let created = service
-        .send(
-            Method::POST,
-            "/v1/connections",
-            key,
-            Some(json!({
-                "provider": "shop/woocommerce",
-                "credentials": {
-                    "consumer_key": shop.config.consumer_key,
-                    "consumer_secret": shop.config.consumer_secret,
-                    "webhook_secret": WEBHOOK_SECRET,
-                },
-                "settings": {"domain": shop.url()},
-                "signing_fields": ["webhook_secret"],
-            })),
-        )
+        .send(Method::POST, "/v1/connections", key, Some(connection_body(shop)))
         .await;
     assert_eq!(created.0.as_u16(), 201, "{}", created.1);
     let id = created.1["id"].as_str().unwrap().to_string();
@@ -485,21 +486,7 @@ async fn nothing_acknowledged_is_lost_when_the_server_is_killed_mid_stream() {
     let (receiver, receiver_url) = Receiver::start(vec![Answer::Ok]).await;
     let (status, _) = api(Method::POST, "/v1/endpoints", Some(json!({"url": receiver_url}))).await;
     assert_eq!(status, 201);
-    let (status, created) = api(
-        Method::POST,
-        "/v1/connections",
-        Some(json!({
-            "provider": "shop/woocommerce",
-            "credentials": {
-                "consumer_key": shop.config.consumer_key,
-                "consumer_secret": shop.config.consumer_secret,
-                "webhook_secret": WEBHOOK_SECRET,
-            },
-            "settings": {"domain": shop.url()},
-            "signing_fields": ["webhook_secret"],
-        })),
-    )
-    .await;
+    let (status, created) = api(Method::POST, "/v1/connections", Some(connection_body(&shop))).await;
     assert_eq!(status, 201, "{created}");
     let id = created["id"].as_str().unwrap();
     let (_, ingress) = api(Method::GET, &format!("/v1/connections/{id}/webhook"), None).await;

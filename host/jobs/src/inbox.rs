@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use patchbay::store::WebhookStore;
 use patchbay::store::webhooks::NewDelivery;
-use patchbay::types::{ConnectorError, Header};
+use patchbay::types::ConnectorError;
 use patchbay::{CallError, Connection, ConnectionsError, Host};
 use tokio::sync::{Notify, mpsc, oneshot};
 
@@ -167,13 +167,7 @@ impl Inbox {
             .map_err(|e| Refused::Unavailable(format!("the store failed: {e}")))?
             .ok_or(Refused::UnknownToken)?;
         let connection = self.connection(&target.tenant, &target.connection_id).await?;
-        let wit_headers: Vec<Header> = headers
-            .iter()
-            .map(|(name, value)| Header {
-                name: name.clone(),
-                value: value.clone(),
-            })
-            .collect();
+        let wit_headers = crate::wit_headers(&headers);
         let port = connection.webhooks().map_err(|e| Refused::NoWebhooks(e.to_string()))?;
         match port.verify(&wit_headers, &body).await {
             Ok(()) => {}

@@ -231,6 +231,17 @@ impl Status {
     }
 }
 
+/// Headers as the contract's `webhooks` functions take them.
+pub(crate) fn wit_headers(headers: &[(String, String)]) -> Vec<patchbay::types::Header> {
+    headers
+        .iter()
+        .map(|(name, value)| patchbay::types::Header {
+            name: name.clone(),
+            value: value.clone(),
+        })
+        .collect()
+}
+
 /// What an event looks like to the user's system, pushed or pulled:
 /// Standard Webhooks' `{type, timestamp, data}`.
 pub fn message(event: &EventRecord) -> serde_json::Value {

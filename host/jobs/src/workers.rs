@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use patchbay::store::webhooks::{EventRecord, Job, JobKind, NewEvent, Outcome};
 use patchbay::store::{StoreError, WebhookStore};
-use patchbay::types::Header;
 use patchbay::{CallError, ConnectionsError, Host};
 use sha2::Digest as _;
 use tokio::sync::{Notify, Semaphore};
@@ -186,15 +185,7 @@ impl Workers {
                 ConnectionsError::NotFound { .. } => Failure::Permanent(e.to_string()),
                 other => Failure::Transient(other.to_string()),
             })?;
-        let headers: Vec<Header> = delivery
-            .delivery
-            .headers
-            .iter()
-            .map(|(name, value)| Header {
-                name: name.clone(),
-                value: value.clone(),
-            })
-            .collect();
+        let headers = crate::wit_headers(&delivery.delivery.headers);
         let port = connection.webhooks().map_err(|e| Failure::Permanent(e.to_string()))?;
         let events = port
             .parse(&headers, &delivery.delivery.body)
