@@ -113,7 +113,7 @@ check-contract:
         echo "    $world: TypeScript and Python bindings generated"; \
     done
 
-# Benchmarks in release mode, written to BENCHMARKS.md (installs bapp-connectors in target/venv-bench to compare, and wrk from apt for §6); `just bench --only-service` rewrites §6 alone.
+# Benchmarks in release mode, written to BENCHMARKS.md (installs bapp-connectors in target/venv-bench to compare, and wrk from apt for §6 and §7); `just bench --only-service` or `--only-webhooks` rewrites §6 or §7 alone.
 bench *args: build-plugins
     @if ! command -v wrk >/dev/null; then \
         echo "==> installing wrk (apt), the load generator of §6"; \

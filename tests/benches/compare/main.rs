@@ -15,6 +15,7 @@ mod native;
 mod seed;
 mod service;
 mod stats;
+mod webhooks;
 
 use std::path::{Path, PathBuf};
 
@@ -45,6 +46,19 @@ impl Report {
             self.text.push_str(&line(row));
         }
         self.text.push('\n');
+    }
+}
+
+/// `existing` with its section `## {number}. …` replaced by `section` (or
+/// `section` added after the sections before it).
+fn splice(existing: &str, number: &str, section: &str) -> String {
+    let header = format!("\n## {number}. ");
+    let start = existing.find(&header);
+    let end = start.and_then(|at| existing[at + 1..].find("\n## ").map(|n| at + 1 + n));
+    match (start, end) {
+        (Some(start), Some(end)) => format!("{}\n{}{}", existing[..start].trim_end(), section, &existing[end..]),
+        (Some(start), None) => format!("{}\n{}", existing[..start].trim_end(), section),
+        (None, _) => format!("{}\n{}", existing.trim_end(), section),
     }
 }
 
@@ -191,15 +205,20 @@ fn main() {
         .build()
         .unwrap();
     let mut report = Report { text: String::new() };
-    if args.iter().any(|a| a == "--only-service") {
-        // §6 alone, spliced into the existing file (it is the last section).
-        runtime.block_on(service::service_throughput(&mut report));
+    // One section alone, spliced into the existing file in its place.
+    let only = [("--only-service", "6"), ("--only-webhooks", "7")]
+        .into_iter()
+        .find(|(flag, _)| args.iter().any(|a| a == flag));
+    if let Some((_, number)) = only {
+        runtime.block_on(async {
+            match number {
+                "6" => service::service_throughput(&mut report).await,
+                _ => webhooks::webhook_throughput(&mut report).await,
+            }
+        });
         let existing = std::fs::read_to_string(&out).unwrap_or_default();
-        let kept = existing
-            .find("\n## 6. ")
-            .map_or(existing.as_str(), |at| &existing[..at]);
-        std::fs::write(&out, format!("{}\n{}", kept.trim_end(), report.text)).unwrap();
-        println!("==> wrote §6 into {}", out.display());
+        std::fs::write(&out, splice(&existing, number, &report.text)).unwrap();
+        println!("==> wrote §{number} into {}", out.display());
         return;
     }
     runtime.block_on(async {
@@ -211,6 +230,7 @@ fn main() {
         drop(upstream);
         seed::against_the_seed(&mut report, python.as_deref()).await;
         service::service_throughput(&mut report).await;
+        webhooks::webhook_throughput(&mut report).await;
     });
     let document = format!(
         "# Benchmarks\n\nWritten by `just bench` ({}); numbers from one run on the machine below. \
