@@ -26,7 +26,7 @@ for target in "${targets[@]}"; do
     dict=()
     case "$target" in
         host_patterns) dict=(-dict="$fuzz_dir/dicts/patterns.dict") ;;
-        templates | json_bridge) dict=(-dict="$fuzz_dir/dicts/$target.dict") ;;
+        templates | json_bridge | webhook_ingress) dict=(-dict="$fuzz_dir/dicts/$target.dict") ;;
     esac
     replay=("$fuzz_dir/seeds/$target"/*)
     if [ -d "$fuzz_dir/regressions/$target" ]; then
