@@ -93,6 +93,7 @@ impl Runtime {
         })
         .map_err(|e| format!("cannot build the push client: {e}"))?;
         let wake = [Arc::clone(&stored), Arc::clone(&queued)];
+        let (finished, outcomes) = tokio::sync::mpsc::channel(1024);
         let workers = Arc::new(workers::Workers {
             host,
             store: Arc::clone(&store),
@@ -101,9 +102,11 @@ impl Runtime {
             stored,
             queued,
             client,
+            finished,
         });
         let tasks = vec![
             tokio::spawn(Arc::clone(&workers).parse_loop()),
+            tokio::spawn(Arc::clone(&workers).commit_loop(outcomes)),
             tokio::spawn(workers.push_loop()),
         ];
         Ok(Self {

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use patchbay::store::webhooks::{EventRecord, Job, JobKind, NewEvent, Outcome};
+use patchbay::store::webhooks::{Job, JobKind, NewEvent, Outcome};
 use patchbay::store::{StoreError, WebhookStore};
 use patchbay::{CallError, ConnectionsError, Host};
 use sha2::Digest as _;
@@ -69,6 +69,8 @@ pub(crate) struct Workers {
     /// Woken when pushes are queued.
     pub queued: Arc<Notify>,
     pub client: reqwest::Client,
+    /// Pushes' outcomes, to the committer.
+    pub finished: tokio::sync::mpsc::Sender<(i64, u32, Outcome)>,
 }
 
 impl Workers {
@@ -109,61 +111,57 @@ impl Workers {
         self.config.lease.as_millis() as i64
     }
 
-    /// Claims and parses the due deliveries; how many it claimed.
+    /// Claims and parses the due deliveries, then records every outcome in
+    /// one commit for the parsed and one for the failed; how many it claimed.
     async fn parse_due(&self) -> Result<usize, StoreError> {
         let jobs = self
             .store
             .claim_jobs(JobKind::Parse, patchbay::now_ms(), self.lease_ms(), self.config.batch)
             .await?;
         let claimed = jobs.len();
-        let parsed = futures::future::join_all(jobs.into_iter().map(|job| self.parse(job))).await;
-        let mut newest = 0;
-        for stored in parsed.into_iter().flatten() {
-            newest = newest.max(stored.iter().map(|e| e.seq).max().unwrap_or(0));
+        let outcomes = futures::future::join_all(jobs.iter().map(|job| self.try_parse(job))).await;
+        let now = patchbay::now_ms();
+        let mut parsed = Vec::new();
+        let mut failed = Vec::new();
+        for (job, outcome) in jobs.iter().zip(outcomes) {
+            match outcome {
+                Ok(events) => parsed.push((job.id, job.attempts, events)),
+                Err(Failure::Permanent(error)) => {
+                    tracing::warn!(job = job.id, connection = %job.connection_id, %error, "a delivery cannot be parsed: dead letter");
+                    failed.push((job.id, job.attempts, Outcome::Dead { error, status: None }));
+                }
+                Err(Failure::Transient(error)) => {
+                    tracing::info!(job = job.id, connection = %job.connection_id, %error, "parsing a delivery failed");
+                    let outcome = match self.config.parse_schedule.next(job.attempts, None) {
+                        Some(wait) => Outcome::Retry {
+                            run_at_ms: now + wait.as_millis() as i64,
+                            error,
+                            status: None,
+                        },
+                        None => Outcome::Dead { error, status: None },
+                    };
+                    failed.push((job.id, job.attempts, outcome));
+                }
+            }
         }
-        if newest > 0 {
-            self.feed.stored(newest);
-            self.queued.notify_one();
+        if !failed.is_empty()
+            && let Err(error) = self.store.finish_jobs(failed, now).await
+        {
+            tracing::error!(%error, "cannot record failed parses; their leases will run out");
+        }
+        if !parsed.is_empty() {
+            match self.store.finish_parses(parsed, now).await {
+                Ok(stored) => {
+                    let newest = stored.iter().flatten().flatten().map(|e| e.seq).max().unwrap_or(0);
+                    if newest > 0 {
+                        self.feed.stored(newest);
+                        self.queued.notify_one();
+                    }
+                }
+                Err(error) => tracing::error!(%error, "cannot record parsed deliveries; their leases will run out"),
+            }
         }
         Ok(claimed)
-    }
-
-    /// Parses one delivery; the events it stored.
-    async fn parse(&self, job: Job) -> Option<Vec<EventRecord>> {
-        let outcome = self.try_parse(&job).await;
-        let now = patchbay::now_ms();
-        let finished = match outcome {
-            Ok(events) => match self.store.finish_parse(job.id, job.attempts, events, now).await {
-                Ok(Some(stored)) => return Some(stored),
-                Ok(None) => Ok(false),
-                Err(error) => Err(error),
-            },
-            Err(Failure::Permanent(error)) => {
-                tracing::warn!(job = job.id, connection = %job.connection_id, %error, "a delivery cannot be parsed: dead letter");
-                self.store
-                    .finish_job(job.id, job.attempts, Outcome::Dead { error, status: None }, now)
-                    .await
-            }
-            Err(Failure::Transient(error)) => {
-                let outcome = match self.config.parse_schedule.next(job.attempts, None) {
-                    Some(wait) => Outcome::Retry {
-                        run_at_ms: now + wait.as_millis() as i64,
-                        error: error.clone(),
-                        status: None,
-                    },
-                    None => Outcome::Dead {
-                        error: error.clone(),
-                        status: None,
-                    },
-                };
-                tracing::info!(job = job.id, connection = %job.connection_id, %error, "parsing a delivery failed");
-                self.store.finish_job(job.id, job.attempts, outcome, now).await
-            }
-        };
-        if let Err(error) = finished {
-            tracing::error!(job = job.id, %error, "cannot record a parse job's outcome; its lease will run out");
-        }
-        None
     }
 
     async fn try_parse(&self, job: &Job) -> Result<Vec<NewEvent>, Failure> {
@@ -275,8 +273,21 @@ impl Workers {
             }
             Outcome::Done { .. } => {}
         }
-        if let Err(error) = self.store.finish_job(job.id, job.attempts, outcome, now).await {
-            tracing::error!(job = job.id, %error, "cannot record a push's outcome; its lease will run out");
+        if self.finished.send((job.id, job.attempts, outcome)).await.is_err() {
+            tracing::error!(job = job.id, "the push committer is gone; the job's lease will run out");
+        }
+    }
+
+    /// Records pushes' outcomes as they come, every one waiting in one
+    /// commit (a sync per batch, not per push).
+    pub async fn commit_loop(self: Arc<Self>, mut outcomes: tokio::sync::mpsc::Receiver<(i64, u32, Outcome)>) {
+        let mut batch = Vec::with_capacity(256);
+        while outcomes.recv_many(&mut batch, 256).await > 0 {
+            let finished = std::mem::take(&mut batch);
+            let count = finished.len();
+            if let Err(error) = self.store.finish_jobs(finished, patchbay::now_ms()).await {
+                tracing::error!(%error, count, "cannot record pushes' outcomes; their leases will run out");
+            }
         }
     }
 

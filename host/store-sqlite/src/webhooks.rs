@@ -125,6 +125,114 @@ fn queue_push(
     Ok(changed > 0)
 }
 
+/// Ends one attempt of a job, inside a transaction; whether it still held
+/// the job.
+fn finish(tx: &Transaction<'_>, id: i64, attempts: u32, outcome: Outcome, now_ms: i64) -> rusqlite::Result<bool> {
+    let fence = "WHERE id = ?1 AND attempts = ?2 AND state = 'ready'";
+    let changed = match outcome {
+        Outcome::Done { status } => tx
+            .prepare_cached(&format!(
+                "UPDATE jobs SET state = 'done', last_status = COALESCE(?3, last_status), lease_until_ms = 0,
+             updated_at_ms = ?4 {fence}"
+            ))?
+            .execute(params![id, attempts, status, now_ms])?,
+        Outcome::Retry {
+            run_at_ms,
+            error,
+            status,
+        } => tx
+            .prepare_cached(&format!(
+                "UPDATE jobs SET run_at_ms = ?3, last_error = ?4, last_status = ?5, lease_until_ms = 0,
+             updated_at_ms = ?6 {fence}"
+            ))?
+            .execute(params![id, attempts, run_at_ms, error, status, now_ms])?,
+        Outcome::Dead { error, status } => tx
+            .prepare_cached(&format!(
+                "UPDATE jobs SET state = 'dead', last_error = ?3, last_status = ?4, lease_until_ms = 0,
+             updated_at_ms = ?5 {fence}"
+            ))?
+            .execute(params![id, attempts, error, status, now_ms])?,
+    };
+    Ok(changed > 0)
+}
+
+/// Ends one parse attempt with its events, inside a transaction (the
+/// tenants' endpoints read once per batch); the new events, or `None` when
+/// the attempt no longer held the job.
+fn finish_parse(
+    tx: &Transaction<'_>,
+    endpoints: &mut std::collections::HashMap<String, Vec<Endpoint>>,
+    id: i64,
+    attempts: u32,
+    events: Vec<NewEvent>,
+    now_ms: i64,
+) -> rusqlite::Result<Option<Vec<EventRecord>>> {
+    let job = tx
+        .prepare_cached(
+            "SELECT tenant, connection_id, delivery_id FROM jobs
+             WHERE id = ?1 AND attempts = ?2 AND state = 'ready' AND kind = 'parse'",
+        )?
+        .query_row(params![id, attempts], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, Option<i64>>(2)?,
+            ))
+        })
+        .optional()?;
+    let Some((tenant, connection_id, delivery_id)) = job else {
+        return Ok(None);
+    };
+    let delivery_id = delivery_id.unwrap_or_default();
+    if !endpoints.contains_key(&tenant) {
+        endpoints.insert(tenant.clone(), endpoints_of(tx, &tenant)?);
+    }
+    let takers = &endpoints[&tenant];
+    let mut stored = Vec::new();
+    for event in events {
+        let seq: Option<i64> = tx
+            .prepare_cached(
+                "INSERT INTO webhook_events (id, tenant, connection_id, delivery_id, provider_event_id,
+                     event_type, provider_event_type, payload_json, idempotency_key, occurred_at, created_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                 ON CONFLICT DO NOTHING RETURNING seq",
+            )?
+            .query_row(
+                params![
+                    event.id,
+                    tenant,
+                    connection_id,
+                    delivery_id,
+                    event.provider_event_id,
+                    event.event_type,
+                    event.provider_event_type,
+                    event.payload_json,
+                    event.idempotency_key,
+                    event.occurred_at,
+                    now_ms
+                ],
+                |row| row.get(0),
+            )
+            .optional()?;
+        let Some(seq) = seq else { continue };
+        let record = EventRecord {
+            seq,
+            tenant: tenant.clone(),
+            connection_id: connection_id.clone(),
+            delivery_id,
+            created_at_ms: now_ms,
+            event,
+        };
+        for endpoint in takers.iter().filter(|e| e.takes(&record.event.event_type)) {
+            queue_push(tx, &record, endpoint, now_ms, false)?;
+        }
+        stored.push(record);
+    }
+    tx.prepare_cached("UPDATE jobs SET state = 'done', lease_until_ms = 0, updated_at_ms = ?2 WHERE id = ?1")?
+        .execute(params![id, now_ms])?;
+    Ok(Some(stored))
+}
+
 #[async_trait::async_trait]
 impl WebhookStore for SqliteStore {
     async fn set_ingress(&self, record: IngressRecord) -> Result<(), StoreError> {
@@ -295,121 +403,33 @@ impl WebhookStore for SqliteStore {
         .await
     }
 
-    async fn finish_job(&self, id: i64, attempts: u32, outcome: Outcome, now_ms: i64) -> Result<bool, StoreError> {
+    async fn finish_jobs(&self, finished: Vec<(i64, u32, Outcome)>, now_ms: i64) -> Result<Vec<bool>, StoreError> {
         self.with_db(move |db| {
-            let fence = "WHERE id = ?1 AND attempts = ?2 AND state = 'ready'";
-            let changed = match outcome {
-                Outcome::Done { status } => db.execute(
-                    &format!(
-                        "UPDATE jobs SET state = 'done', last_status = COALESCE(?3, last_status), lease_until_ms = 0,
-                         updated_at_ms = ?4 {fence}"
-                    ),
-                    params![id, attempts, status, now_ms],
-                ),
-                Outcome::Retry {
-                    run_at_ms,
-                    error,
-                    status,
-                } => db.execute(
-                    &format!(
-                        "UPDATE jobs SET run_at_ms = ?3, last_error = ?4, last_status = ?5, lease_until_ms = 0,
-                         updated_at_ms = ?6 {fence}"
-                    ),
-                    params![id, attempts, run_at_ms, error, status, now_ms],
-                ),
-                Outcome::Dead { error, status } => db.execute(
-                    &format!(
-                        "UPDATE jobs SET state = 'dead', last_error = ?3, last_status = ?4, lease_until_ms = 0,
-                         updated_at_ms = ?5 {fence}"
-                    ),
-                    params![id, attempts, error, status, now_ms],
-                ),
+            let tx = db.transaction().map_err(backend)?;
+            let mut held = Vec::with_capacity(finished.len());
+            for (id, attempts, outcome) in finished {
+                held.push(finish(&tx, id, attempts, outcome, now_ms).map_err(backend)?);
             }
-            .map_err(backend)?;
-            Ok(changed > 0)
+            tx.commit().map_err(backend)?;
+            Ok(held)
         })
         .await
     }
 
-    async fn finish_parse(
+    async fn finish_parses(
         &self,
-        id: i64,
-        attempts: u32,
-        events: Vec<NewEvent>,
+        finished: Vec<(i64, u32, Vec<NewEvent>)>,
         now_ms: i64,
-    ) -> Result<Option<Vec<EventRecord>>, StoreError> {
+    ) -> Result<Vec<Option<Vec<EventRecord>>>, StoreError> {
         self.with_db(move |db| {
             let tx = db.transaction().map_err(backend)?;
-            let job = tx
-                .query_row(
-                    "SELECT tenant, connection_id, delivery_id FROM jobs
-                     WHERE id = ?1 AND attempts = ?2 AND state = 'ready' AND kind = 'parse'",
-                    params![id, attempts],
-                    |row| {
-                        Ok((
-                            row.get::<_, String>(0)?,
-                            row.get::<_, String>(1)?,
-                            row.get::<_, Option<i64>>(2)?,
-                        ))
-                    },
-                )
-                .optional()
-                .map_err(backend)?;
-            let Some((tenant, connection_id, delivery_id)) = job else {
-                return Ok(None);
-            };
-            let delivery_id = delivery_id.unwrap_or_default();
-            let endpoints = endpoints_of(&tx, &tenant).map_err(backend)?;
-            let mut stored = Vec::new();
-            for event in events {
-                let seq: Option<i64> = tx
-                    .prepare_cached(
-                        "INSERT INTO webhook_events (id, tenant, connection_id, delivery_id, provider_event_id,
-                             event_type, provider_event_type, payload_json, idempotency_key, occurred_at, created_at_ms)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-                         ON CONFLICT DO NOTHING RETURNING seq",
-                    )
-                    .and_then(|mut s| {
-                        s.query_row(
-                            params![
-                                event.id,
-                                tenant,
-                                connection_id,
-                                delivery_id,
-                                event.provider_event_id,
-                                event.event_type,
-                                event.provider_event_type,
-                                event.payload_json,
-                                event.idempotency_key,
-                                event.occurred_at,
-                                now_ms
-                            ],
-                            |row| row.get(0),
-                        )
-                        .optional()
-                    })
-                    .map_err(backend)?;
-                let Some(seq) = seq else { continue };
-                let record = EventRecord {
-                    seq,
-                    tenant: tenant.clone(),
-                    connection_id: connection_id.clone(),
-                    delivery_id,
-                    created_at_ms: now_ms,
-                    event,
-                };
-                for endpoint in endpoints.iter().filter(|e| e.takes(&record.event.event_type)) {
-                    queue_push(&tx, &record, endpoint, now_ms, false).map_err(backend)?;
-                }
-                stored.push(record);
+            let mut endpoints: std::collections::HashMap<String, Vec<Endpoint>> = std::collections::HashMap::new();
+            let mut results = Vec::with_capacity(finished.len());
+            for (id, attempts, events) in finished {
+                results.push(finish_parse(&tx, &mut endpoints, id, attempts, events, now_ms).map_err(backend)?);
             }
-            tx.execute(
-                "UPDATE jobs SET state = 'done', lease_until_ms = 0, updated_at_ms = ?2 WHERE id = ?1",
-                params![id, now_ms],
-            )
-            .map_err(backend)?;
             tx.commit().map_err(backend)?;
-            Ok(Some(stored))
+            Ok(results)
         })
         .await
     }

@@ -79,6 +79,90 @@ impl Webhooks {
         true
     }
 
+    /// Ends one attempt of a job; whether it still held the job.
+    fn finish(&mut self, id: i64, attempts: u32, outcome: Outcome, now_ms: i64) -> bool {
+        let Some((job, lease)) = self.jobs.get_mut(&id) else {
+            return false;
+        };
+        if job.attempts != attempts || job.state != JobState::Ready {
+            return false;
+        }
+        match outcome {
+            Outcome::Done { status } => {
+                job.state = JobState::Done;
+                job.last_status = status.or(job.last_status);
+            }
+            Outcome::Retry {
+                run_at_ms,
+                error,
+                status,
+            } => {
+                job.run_at_ms = run_at_ms;
+                job.last_error = Some(error);
+                job.last_status = status;
+            }
+            Outcome::Dead { error, status } => {
+                job.state = JobState::Dead;
+                job.last_error = Some(error);
+                job.last_status = status;
+            }
+        }
+        job.updated_at_ms = now_ms;
+        *lease = 0;
+        true
+    }
+
+    /// Ends one parse attempt with its events; the new events, or `None`
+    /// when the attempt no longer held the job.
+    fn finish_parse(&mut self, id: i64, attempts: u32, events: Vec<NewEvent>, now_ms: i64) -> Option<Vec<EventRecord>> {
+        let webhooks = self; // the same field names as the store's other methods
+        let (job, _) = webhooks.jobs.get(&id)?;
+        if job.attempts != attempts || job.state != JobState::Ready || job.kind != JobKind::Parse {
+            return None;
+        }
+        let (tenant, connection_id, delivery_id) = (
+            job.tenant.clone(),
+            job.connection_id.clone(),
+            job.delivery_id.unwrap_or_default(),
+        );
+        let mut stored = Vec::new();
+        for event in events {
+            if !webhooks
+                .idempotency
+                .insert((connection_id.clone(), event.idempotency_key.clone()))
+            {
+                continue;
+            }
+            let seq = webhooks.next();
+            let record = EventRecord {
+                seq,
+                tenant: tenant.clone(),
+                connection_id: connection_id.clone(),
+                delivery_id,
+                created_at_ms: now_ms,
+                event,
+            };
+            webhooks.events.insert(seq, record.clone());
+            let takers: Vec<Endpoint> = webhooks
+                .endpoints
+                .values()
+                .filter(|e| e.tenant == tenant && e.takes(&record.event.event_type))
+                .cloned()
+                .collect();
+            for endpoint in takers {
+                let (key, push) = Webhooks::push_job(&tenant, &record, &endpoint, now_ms);
+                webhooks.enqueue(key, push, false);
+            }
+            stored.push(record);
+        }
+        if let Some((job, lease)) = webhooks.jobs.get_mut(&id) {
+            job.state = JobState::Done;
+            job.updated_at_ms = now_ms;
+            *lease = 0;
+        }
+        Some(stored)
+    }
+
     fn push_job(tenant: &str, event: &EventRecord, endpoint: &Endpoint, now_ms: i64) -> (String, Job) {
         (
             format!("push:{}:{}", event.seq, endpoint.id),
@@ -614,95 +698,24 @@ impl WebhookStore for MemoryStore {
         Ok(claimed)
     }
 
-    async fn finish_job(&self, id: i64, attempts: u32, outcome: Outcome, now_ms: i64) -> Result<bool, StoreError> {
+    async fn finish_jobs(&self, finished: Vec<(i64, u32, Outcome)>, now_ms: i64) -> Result<Vec<bool>, StoreError> {
         let mut state = self.state();
-        let Some((job, lease)) = state.webhooks.jobs.get_mut(&id) else {
-            return Ok(false);
-        };
-        if job.attempts != attempts || job.state != JobState::Ready {
-            return Ok(false);
-        }
-        match outcome {
-            Outcome::Done { status } => {
-                job.state = JobState::Done;
-                job.last_status = status.or(job.last_status);
-            }
-            Outcome::Retry {
-                run_at_ms,
-                error,
-                status,
-            } => {
-                job.run_at_ms = run_at_ms;
-                job.last_error = Some(error);
-                job.last_status = status;
-            }
-            Outcome::Dead { error, status } => {
-                job.state = JobState::Dead;
-                job.last_error = Some(error);
-                job.last_status = status;
-            }
-        }
-        job.updated_at_ms = now_ms;
-        *lease = 0;
-        Ok(true)
+        Ok(finished
+            .into_iter()
+            .map(|(id, attempts, outcome)| state.webhooks.finish(id, attempts, outcome, now_ms))
+            .collect())
     }
 
-    async fn finish_parse(
+    async fn finish_parses(
         &self,
-        id: i64,
-        attempts: u32,
-        events: Vec<NewEvent>,
+        finished: Vec<(i64, u32, Vec<NewEvent>)>,
         now_ms: i64,
-    ) -> Result<Option<Vec<EventRecord>>, StoreError> {
+    ) -> Result<Vec<Option<Vec<EventRecord>>>, StoreError> {
         let mut state = self.state();
-        let webhooks = &mut state.webhooks;
-        let Some((job, _)) = webhooks.jobs.get(&id) else {
-            return Ok(None);
-        };
-        if job.attempts != attempts || job.state != JobState::Ready || job.kind != JobKind::Parse {
-            return Ok(None);
-        }
-        let (tenant, connection_id, delivery_id) = (
-            job.tenant.clone(),
-            job.connection_id.clone(),
-            job.delivery_id.unwrap_or_default(),
-        );
-        let mut stored = Vec::new();
-        for event in events {
-            if !webhooks
-                .idempotency
-                .insert((connection_id.clone(), event.idempotency_key.clone()))
-            {
-                continue;
-            }
-            let seq = webhooks.next();
-            let record = EventRecord {
-                seq,
-                tenant: tenant.clone(),
-                connection_id: connection_id.clone(),
-                delivery_id,
-                created_at_ms: now_ms,
-                event,
-            };
-            webhooks.events.insert(seq, record.clone());
-            let takers: Vec<Endpoint> = webhooks
-                .endpoints
-                .values()
-                .filter(|e| e.tenant == tenant && e.takes(&record.event.event_type))
-                .cloned()
-                .collect();
-            for endpoint in takers {
-                let (key, push) = Webhooks::push_job(&tenant, &record, &endpoint, now_ms);
-                webhooks.enqueue(key, push, false);
-            }
-            stored.push(record);
-        }
-        if let Some((job, lease)) = webhooks.jobs.get_mut(&id) {
-            job.state = JobState::Done;
-            job.updated_at_ms = now_ms;
-            *lease = 0;
-        }
-        Ok(Some(stored))
+        Ok(finished
+            .into_iter()
+            .map(|(id, attempts, events)| state.webhooks.finish_parse(id, attempts, events, now_ms))
+            .collect())
     }
 
     async fn job(&self, tenant: &str, id: i64) -> Result<Option<Job>, StoreError> {

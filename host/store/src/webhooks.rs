@@ -267,21 +267,43 @@ pub trait WebhookStore: Send + Sync + 'static {
     /// `now_ms + lease_ms` and one more attempt.
     async fn claim_jobs(&self, kind: JobKind, now_ms: i64, lease_ms: i64, limit: usize)
     -> Result<Vec<Job>, StoreError>;
-    /// Ends the attempt `attempts` of a job; `false` when that attempt no
-    /// longer holds the job (its lease ran out and it was claimed again).
-    async fn finish_job(&self, id: i64, attempts: u32, outcome: Outcome, now_ms: i64) -> Result<bool, StoreError>;
-    /// Ends a parse job's attempt with the events of its delivery, in one
-    /// transaction: events new on (connection, idempotency key) are
-    /// stored, a push job is queued for each endpoint of the tenant that
-    /// takes them, the job is done. The new events; `None` when the
-    /// attempt no longer holds the job.
+    /// Ends attempts of jobs, `(id, attempts, outcome)` each, all in one
+    /// transaction (one commit for a batch of pushes); for each, `false`
+    /// when that attempt no longer holds the job (its lease ran out and it
+    /// was claimed again).
+    async fn finish_jobs(&self, finished: Vec<(i64, u32, Outcome)>, now_ms: i64) -> Result<Vec<bool>, StoreError>;
+    /// Ends parse jobs' attempts with the events of their deliveries,
+    /// `(id, attempts, events)` each, all in one transaction: events new on
+    /// (connection, idempotency key) are stored, a push job is queued for
+    /// each endpoint of the tenant that takes them, the job is done. For
+    /// each, the new events; `None` when the attempt no longer holds the job.
+    async fn finish_parses(
+        &self,
+        finished: Vec<(i64, u32, Vec<NewEvent>)>,
+        now_ms: i64,
+    ) -> Result<Vec<Option<Vec<EventRecord>>>, StoreError>;
+    /// [`finish_jobs`](Self::finish_jobs) for one job.
+    async fn finish_job(&self, id: i64, attempts: u32, outcome: Outcome, now_ms: i64) -> Result<bool, StoreError> {
+        Ok(self
+            .finish_jobs(vec![(id, attempts, outcome)], now_ms)
+            .await?
+            .pop()
+            .unwrap_or(false))
+    }
+    /// [`finish_parses`](Self::finish_parses) for one job.
     async fn finish_parse(
         &self,
         id: i64,
         attempts: u32,
         events: Vec<NewEvent>,
         now_ms: i64,
-    ) -> Result<Option<Vec<EventRecord>>, StoreError>;
+    ) -> Result<Option<Vec<EventRecord>>, StoreError> {
+        Ok(self
+            .finish_parses(vec![(id, attempts, events)], now_ms)
+            .await?
+            .pop()
+            .flatten())
+    }
     /// A job of a tenant.
     async fn job(&self, tenant: &str, id: i64) -> Result<Option<Job>, StoreError>;
     /// A tenant's jobs in `state`, newest change first.

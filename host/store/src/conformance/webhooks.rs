@@ -195,43 +195,37 @@ pub async fn webhooks<S: WebhookStore>(store: &S) {
         [(a, "e-all".into()), (a, "e-orders".into()), (b, "e-all".into())]
     );
     assert!(pushes.iter().all(|j| j.tenant == "acme" && j.connection_id == "c1"));
-    // One is delivered, one retried later, one dies.
+    // One is delivered, one retried later, one dies: one batch, one
+    // commit; a stale attempt in the batch changes nothing.
     let (done, retry, dead) = (&pushes[0], &pushes[1], &pushes[2]);
-    assert!(
-        store
-            .finish_job(done.id, 1, Outcome::Done { status: Some(204) }, 50_001)
-            .await
-            .unwrap()
-    );
-    assert!(
-        store
-            .finish_job(
-                retry.id,
-                1,
-                Outcome::Retry {
-                    run_at_ms: 55_000,
-                    error: "503 Service Unavailable".into(),
-                    status: Some(503)
-                },
-                50_002
-            )
-            .await
-            .unwrap()
-    );
-    assert!(
-        store
-            .finish_job(
-                dead.id,
-                1,
-                Outcome::Dead {
-                    error: "connection refused".into(),
-                    status: None
-                },
-                50_003
-            )
-            .await
-            .unwrap()
-    );
+    let held = store
+        .finish_jobs(
+            vec![
+                (done.id, 1, Outcome::Done { status: Some(204) }),
+                (
+                    retry.id,
+                    1,
+                    Outcome::Retry {
+                        run_at_ms: 55_000,
+                        error: "503 Service Unavailable".into(),
+                        status: Some(503),
+                    },
+                ),
+                (
+                    dead.id,
+                    1,
+                    Outcome::Dead {
+                        error: "connection refused".into(),
+                        status: None,
+                    },
+                ),
+                (pushes[3].id, 7, Outcome::Done { status: None }),
+            ],
+            50_002,
+        )
+        .await
+        .unwrap();
+    assert_eq!(held, [true, true, true, false], "the stale attempt is fenced off");
     assert!(
         !store
             .finish_job(done.id, 1, Outcome::Done { status: None }, 50_004)
