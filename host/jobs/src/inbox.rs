@@ -204,18 +204,24 @@ impl Inbox {
         })
     }
 
-    /// The opened connection, reused for a short while.
+    /// The opened connection, for a delivery.
     async fn connection(&self, tenant: &str, id: &str) -> Result<Connection, Refused> {
+        self.opened(tenant, id).await.map_err(|e| match e {
+            ConnectionsError::NotFound { .. } => Refused::UnknownToken,
+            other => Refused::Unavailable(other.to_string()),
+        })
+    }
+
+    /// A stored connection, opened and reused for a short while (the
+    /// inbox's verifications and the parse workers share it).
+    pub(crate) async fn opened(&self, tenant: &str, id: &str) -> Result<Connection, ConnectionsError> {
         let key = (tenant.to_string(), id.to_string());
         if let Some((opened, connection)) = self.connections.lock().unwrap_or_else(|p| p.into_inner()).get(&key)
             && opened.elapsed() < self.config.connection_ttl
         {
             return Ok(connection.clone());
         }
-        let connection = self.host.connections(tenant).open(id).await.map_err(|e| match e {
-            ConnectionsError::NotFound { .. } => Refused::UnknownToken,
-            other => Refused::Unavailable(other.to_string()),
-        })?;
+        let connection = self.host.connections(tenant).open(id).await?;
         let mut cache = self.connections.lock().unwrap_or_else(|p| p.into_inner());
         if cache.len() > 10_000 {
             cache.clear();

@@ -102,6 +102,8 @@ impl Runtime {
             stored,
             queued,
             client,
+            inbox: inbox.clone(),
+            endpoints: std::sync::Mutex::default(),
             finished,
         });
         let tasks = vec![

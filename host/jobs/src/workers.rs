@@ -58,6 +58,10 @@ impl Default for WorkerConfig {
     }
 }
 
+/// Endpoints by (tenant, id): when read, the URL, the signing key.
+pub(crate) type EndpointCache =
+    std::sync::Mutex<std::collections::HashMap<(String, String), (std::time::Instant, String, Vec<u8>)>>;
+
 /// What the workers share.
 pub(crate) struct Workers {
     pub host: Host,
@@ -69,6 +73,10 @@ pub(crate) struct Workers {
     /// Woken when pushes are queued.
     pub queued: Arc<Notify>,
     pub client: reqwest::Client,
+    /// Opens (and briefly reuses) stored connections.
+    pub inbox: crate::Inbox,
+    /// Endpoints' URLs and signing keys, briefly reused.
+    pub endpoints: EndpointCache,
     /// Pushes' outcomes, to the committer.
     pub finished: tokio::sync::mpsc::Sender<(i64, u32, Outcome)>,
 }
@@ -175,9 +183,8 @@ impl Workers {
             .map_err(|e| Failure::Transient(e.to_string()))?
             .ok_or_else(|| Failure::Permanent(format!("the delivery {delivery_id} is gone")))?;
         let connection = self
-            .host
-            .connections(&job.tenant)
-            .open(&job.connection_id)
+            .inbox
+            .opened(&job.tenant, &job.connection_id)
             .await
             .map_err(|e| match e {
                 ConnectionsError::NotFound { .. } => Failure::Permanent(e.to_string()),
@@ -301,19 +308,8 @@ impl Workers {
             .await
             .map_err(|e| PushFailure::transient(e.to_string()))?
             .ok_or_else(|| PushFailure::permanent(format!("the event {seq} is gone")))?;
-        let webhooks = self.host.webhooks(&job.tenant);
-        let endpoint = webhooks
-            .endpoint(endpoint_id)
-            .await
-            .map_err(|e| PushFailure::transient(e.to_string()))?
-            .ok_or_else(|| PushFailure::permanent(format!("the endpoint {endpoint_id} was removed")))?;
-        let secret = webhooks
-            .endpoint_secret(endpoint_id)
-            .await
-            .map_err(|e| PushFailure::transient(e.to_string()))?
-            .ok_or_else(|| PushFailure::permanent(format!("the endpoint {endpoint_id} was removed")))?;
-        let key = signature::secret_key(&secret).map_err(PushFailure::permanent)?;
-        let url = url::Url::parse(&endpoint.url).map_err(|e| PushFailure::permanent(e.to_string()))?;
+        let (endpoint_url, key) = self.endpoint(&job.tenant, endpoint_id).await?;
+        let url = url::Url::parse(&endpoint_url).map_err(|e| PushFailure::permanent(e.to_string()))?;
         patchbay_outbound::network::check_url(&url, self.config.allow_private_network)
             .map_err(|blocked| PushFailure::permanent(blocked.to_string()))?;
         let body = serde_json::to_vec(&crate::message(&event)).expect("JSON values serialize");
@@ -348,6 +344,41 @@ impl Workers {
             retry_after,
             permanent: false,
         })
+    }
+}
+
+impl Workers {
+    /// An endpoint's URL and signing key, read and unsealed at most every
+    /// few seconds.
+    async fn endpoint(&self, tenant: &str, id: &str) -> Result<(String, Vec<u8>), PushFailure> {
+        let cache_key = (tenant.to_string(), id.to_string());
+        if let Some((read, url, key)) = self.endpoints.lock().unwrap_or_else(|p| p.into_inner()).get(&cache_key)
+            && read.elapsed() < Duration::from_secs(5)
+        {
+            return Ok((url.clone(), key.clone()));
+        }
+        let webhooks = self.host.webhooks(tenant);
+        let removed = || PushFailure::permanent(format!("the endpoint {id} was removed"));
+        let endpoint = webhooks
+            .endpoint(id)
+            .await
+            .map_err(|e| PushFailure::transient(e.to_string()))?
+            .ok_or_else(removed)?;
+        let secret = webhooks
+            .endpoint_secret(id)
+            .await
+            .map_err(|e| PushFailure::transient(e.to_string()))?
+            .ok_or_else(removed)?;
+        let key = signature::secret_key(&secret).map_err(PushFailure::permanent)?;
+        let mut cache = self.endpoints.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() > 10_000 {
+            cache.clear();
+        }
+        cache.insert(
+            cache_key,
+            (std::time::Instant::now(), endpoint.url.clone(), key.clone()),
+        );
+        Ok((endpoint.url, key))
     }
 }
 
