@@ -40,6 +40,7 @@ plugins = "$work/plugins"
 allow-private-network = true
 call-timeout = 30
 shutdown-grace = 10
+events-max-wait = 1
 TOML
 
 key="$("$bin/patchbay" keys create --tenant acme --label check 2>/dev/null)"

@@ -60,7 +60,7 @@ async fn inspect_reports_family_capabilities_and_allowed_hosts() {
     assert_eq!(doc["provider"], "shop/woocommerce");
     assert_eq!(doc["family"], "shop");
     assert_eq!(doc["port"], "shop");
-    assert_eq!(doc["capabilities"], serde_json::json!([]));
+    assert_eq!(doc["capabilities"], serde_json::json!(["webhooks"]));
     assert_eq!(doc["allowed-hosts"], serde_json::json!(["{{setting.domain}}"]));
     assert_eq!(doc["contract-version"], "0.1.0");
     assert_eq!(doc["manifest"]["credentials"][0]["secret"], true);

@@ -82,12 +82,12 @@ async fn a_missing_directory_is_a_clear_error() {
 }
 
 #[tokio::test]
-async fn the_woocommerce_plugin_exports_exactly_its_port_and_imports_only_the_contract_and_wasi_basics() {
+async fn the_woocommerce_plugin_exports_exactly_its_port_and_webhooks_and_imports_only_the_contract_and_wasi_basics() {
     let host = builder().build().await.unwrap();
     let plugin = host.load_file(&plugin("shop-woocommerce")).await.unwrap();
     assert_eq!(plugin.key(), "shop/woocommerce");
     assert_eq!(plugin.port(), Interface::Shop);
-    assert!(plugin.capabilities().is_empty());
+    assert_eq!(plugin.capabilities(), [Interface::Webhooks]);
     assert_eq!(plugin.contract_version(), "0.1.0");
     for import in plugin.imports() {
         let allowed = import.starts_with("patchbay:connector/")

@@ -610,6 +610,30 @@ async fn registration_subscribes_at_the_provider_which_then_delivers() {
     let acme = service.key("acme", false).await;
     let (receiver, receiver_url) = Receiver::start(vec![Answer::Ok]).await;
     endpoint(&service, &acme, &receiver_url, json!([])).await;
+    // Without a webhook secret (or one the host may sign with), nothing is
+    // subscribed: deliveries could not be verified.
+    let mut unsigned = connection_body(&shop);
+    unsigned["signing_fields"] = json!([]);
+    let created = service
+        .send(Method::POST, "/v1/connections", &acme, Some(unsigned))
+        .await;
+    let plain = created.1["id"].as_str().unwrap();
+    let refused = service
+        .send(
+            Method::POST,
+            &format!("/v1/connections/{plain}/webhook/registrations"),
+            &acme,
+            Some(json!({})),
+        )
+        .await;
+    problem(&refused, 409, "config");
+    assert!(
+        refused.1["detail"].as_str().unwrap().contains("webhook_secret"),
+        "{}",
+        refused.1
+    );
+    assert!(shop.webhooks().is_empty());
+
     let (connection, ingress) = woocommerce(&service, &acme, &shop).await;
     let path = format!("/v1/connections/{connection}/webhook/registrations");
     let registered = service

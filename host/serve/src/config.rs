@@ -50,6 +50,8 @@ pub struct ConfigFile {
     /// Seconds before each retry of a failed push (the push is a dead
     /// letter after the last); default 5, 300, 1800, 7200, 18000, 36000, 36000.
     pub webhook_retry: Option<Vec<u64>>,
+    /// The longest long-poll of `GET /v1/events`, in seconds (default 60).
+    pub events_max_wait: Option<u64>,
 }
 
 /// A configuration file that cannot be used.
@@ -96,6 +98,8 @@ pub struct Settings {
     /// The webhook runtime: the ingress's limits, the push schedule, and
     /// whether pushes may go to private addresses.
     pub webhooks: patchbay_jobs::Config,
+    /// The longest long-poll of `GET /v1/events`.
+    pub events_max_wait: Duration,
 }
 
 impl Default for Settings {
@@ -111,6 +115,7 @@ impl Default for Settings {
             max_in_flight_per_tenant: 32,
             shutdown_grace: Duration::from_secs(30),
             webhooks: patchbay_jobs::Config::default(),
+            events_max_wait: Duration::from_secs(60),
         }
     }
 }
@@ -151,6 +156,9 @@ impl Settings {
                 },
                 ..defaults.webhooks
             },
+            events_max_wait: file
+                .events_max_wait
+                .map_or(defaults.events_max_wait, Duration::from_secs),
         }
     }
 

@@ -188,6 +188,7 @@ impl From<patchbay::types::Registration> for RegistrationView {
     responses(
         (status = 201, description = "Subscribed", body = RegistrationView),
         (status = 404, description = "No such connection", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The connection is disabled or not connected", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "The provider refused", body = Problem, content_type = "application/problem+json"),
     ),
     security(("api_key" = []))
@@ -216,6 +217,8 @@ async fn register(
     responses(
         (status = 200, description = "The provider's subscriptions", body = [RegistrationView]),
         (status = 404, description = "No such connection", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The connection is disabled or not connected", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "The provider refused", body = Problem, content_type = "application/problem+json"),
     ),
     security(("api_key" = []))
 )]
@@ -241,6 +244,8 @@ async fn registrations(
     responses(
         (status = 204, description = "Removed"),
         (status = 404, description = "No such connection or subscription", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The connection is disabled or not connected", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "The provider refused", body = Problem, content_type = "application/problem+json"),
     ),
     security(("api_key" = []))
 )]
@@ -263,7 +268,8 @@ pub struct EventsQuery {
     pub after: i64,
     /// At most this many events (1-500, 100 by default).
     pub limit: Option<usize>,
-    /// Seconds to wait for an event when there is none yet (0-60, 0 by default).
+    /// Seconds to wait for an event when there is none yet (0 by default;
+    /// at most the service's `events-max-wait`, 60 s unless configured).
     pub wait: Option<u64>,
 }
 
@@ -292,19 +298,23 @@ pub struct EventPage {
     path = "/v1/events",
     tag = "webhooks",
     params(EventsQuery),
-    responses((status = 200, description = "The events after the cursor (none when the wait ran out)", body = EventPage)),
+    responses(
+        (status = 200, description = "The events after the cursor (none when the wait ran out)", body = EventPage),
+        (status = 422, description = "A query parameter does not fit (`field` names which)", body = Problem, content_type = "application/problem+json"),
+    ),
     security(("api_key" = []))
 )]
 async fn events(
     State(state): State<AppState>,
     caller: Caller,
-    Query(query): Query<EventsQuery>,
+    query: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<EventPage>, Problem> {
+    let Query(query) = query.map_err(|rejection| Problem::invalid(rejection.body_text()))?;
     let limit = query.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
         return Err(Problem::invalid(format!("limit {limit} is not between 1 and 500")).field("limit"));
     }
-    let wait = Duration::from_secs(query.wait.unwrap_or(0).min(60));
+    let wait = Duration::from_secs(query.wait.unwrap_or(0)).min(state.settings.events_max_wait);
     let events = state
         .webhooks
         .feed()
@@ -498,14 +508,21 @@ async fn dead_letters(State(state): State<AppState>, caller: Caller) -> Result<J
     post,
     path = "/v1/dead-letters/{id}/replay",
     tag = "webhooks",
-    params(("id" = i64, Path, description = "The dead letter's id")),
+    params(("id" = String, Path, description = "The dead letter's id")),
     responses(
         (status = 202, description = "Queued again"),
         (status = 404, description = "No such dead letter", body = Problem, content_type = "application/problem+json"),
     ),
     security(("api_key" = []))
 )]
-async fn replay_one(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> Result<StatusCode, Problem> {
+async fn replay_one(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, Problem> {
+    let Ok(id) = id.parse::<i64>() else {
+        return Err(Problem::not_found(format!("no dead letter {id:?}")));
+    };
     if state
         .host
         .webhook_store()

@@ -157,6 +157,13 @@ impl From<WcWebhook> for Registration {
 /// Subscribes `url` to each topic (WooCommerce webhooks have one topic
 /// each): the registration's id lists them, comma-separated.
 pub fn register(url: String, events: Vec<String>) -> Result<Registration> {
+    // Deliveries could not be verified without the secret: say so before
+    // subscribing anything.
+    if crypto::hmac(HashAlgorithm::Sha256, SECRET, b"").is_err() {
+        return Err(Error::Config(format!(
+            "set the `{SECRET}` credential, and make it a signing field of the connection, to receive webhooks"
+        )));
+    }
     let topics: Vec<String> = if events.is_empty() {
         DEFAULT_TOPICS.iter().map(|t| t.to_string()).collect()
     } else {
