@@ -95,6 +95,14 @@ impl HostPattern {
             .ok_or_else(|| invalid(pattern, "no host"))?
             .to_ascii_lowercase();
         let port = url.port_or_known_default().ok_or_else(|| invalid(pattern, "no port"))?;
+        // Found by the host_patterns fuzzer: the URL parser decodes `%2A`
+        // into a `*` that the check above did not see.
+        if parsed_host.contains('*') {
+            return Err(invalid(
+                pattern,
+                format!("the host decodes to {parsed_host:?}; a wildcard may only be the whole first label"),
+            ));
+        }
         let host = if wildcard {
             if !parsed_host.contains('.') {
                 return Err(invalid(
@@ -331,6 +339,16 @@ mod tests {
         let wide = BTreeMap::from([("domain".to_string(), "https://*.amazonaws.com".to_string())]);
         let refused = resolve_pattern("{{setting.domain}}", &wide).unwrap_err();
         assert!(refused.to_string().contains("wildcard"), "{refused}");
+        // Found by the host_patterns fuzzer: a percent-encoded `*` is no way
+        // around the wildcard rule.
+        for sneaky in [
+            "https://api.%2A",
+            "https://%2a.example.com",
+            "https://*.%2A.example.com",
+        ] {
+            let refused = HostPattern::parse(sneaky).unwrap_err();
+            assert!(refused.to_string().contains("wildcard"), "{sneaky}: {refused}");
+        }
         // Found by the manifest fuzzer: a setting of another scheme is
         // refused naming the setting, not resolved into a broken pattern.
         let ftp = BTreeMap::from([("domain".to_string(), "omain://GHIJKL".to_string())]);
