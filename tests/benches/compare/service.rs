@@ -93,22 +93,18 @@ fn parse_wrk(output: &str) -> Option<Throughput> {
     })
 }
 
-/// `CONNECTIONS` connections for `SECONDS` through the service, with wrk.
-async fn through_serve(url: &str, key: &str, body: &Value) -> Throughput {
+/// wrk's output for `connections` connections (2 threads) for `seconds`
+/// against `url`, driven by the Lua script `lua`.
+pub(crate) async fn wrk(url: &str, lua: &str, connections: usize, seconds: u64) -> String {
     let script = tempfile::NamedTempFile::new().unwrap();
-    let lua = format!(
-        "wrk.method = \"POST\"\nwrk.body = {body:?}\nwrk.headers[\"Content-Type\"] = \"application/json\"\n\
-         wrk.headers[\"Authorization\"] = \"Bearer {key}\"\n",
-        body = body.to_string()
-    );
     std::fs::write(script.path(), lua).unwrap();
     let (url, script_path) = (url.to_string(), script.path().to_path_buf());
     let output = tokio::task::spawn_blocking(move || {
         std::process::Command::new("wrk")
             .args([
                 "-t2",
-                &format!("-c{CONNECTIONS}"),
-                &format!("-d{SECONDS}s"),
+                &format!("-c{connections}"),
+                &format!("-d{seconds}s"),
                 "--latency",
                 "-s",
             ])
@@ -119,7 +115,17 @@ async fn through_serve(url: &str, key: &str, body: &Value) -> Throughput {
     })
     .await
     .unwrap();
-    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// `CONNECTIONS` connections for `SECONDS` through the service, with wrk.
+async fn through_serve(url: &str, key: &str, body: &Value) -> Throughput {
+    let lua = format!(
+        "wrk.method = \"POST\"\nwrk.body = {body:?}\nwrk.headers[\"Content-Type\"] = \"application/json\"\n\
+         wrk.headers[\"Authorization\"] = \"Bearer {key}\"\n",
+        body = body.to_string()
+    );
+    let text = wrk(url, &lua, CONNECTIONS, SECONDS).await;
     parse_wrk(&text).unwrap_or_else(|| panic!("wrk's output has no clean figures:\n{text}"))
 }
 

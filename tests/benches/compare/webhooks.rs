@@ -45,7 +45,6 @@ async fn receiver() -> (String, Arc<AtomicU64>) {
 /// wrk posting one signed delivery again and again: every one is verified
 /// and stored (a repeated delivery is one event, but each is a delivery).
 async fn ingest(url: &str, headers: &[(String, String)], body: &[u8]) -> String {
-    let script = tempfile::NamedTempFile::new().unwrap();
     let mut lua = format!(
         "wrk.method = \"POST\"\nwrk.body = {:?}\n",
         String::from_utf8_lossy(body)
@@ -53,25 +52,7 @@ async fn ingest(url: &str, headers: &[(String, String)], body: &[u8]) -> String 
     for (name, value) in headers {
         lua.push_str(&format!("wrk.headers[{name:?}] = {value:?}\n"));
     }
-    std::fs::write(script.path(), lua).unwrap();
-    let (url, script_path) = (url.to_string(), script.path().to_path_buf());
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("wrk")
-            .args([
-                "-t2",
-                &format!("-c{CONNECTIONS}"),
-                &format!("-d{SECONDS}s"),
-                "--latency",
-                "-s",
-            ])
-            .arg(&script_path)
-            .arg(&url)
-            .output()
-            .expect("wrk runs (`just bench` installs it from apt)")
-    })
-    .await
-    .unwrap();
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    crate::service::wrk(url, &lua, CONNECTIONS, SECONDS).await
 }
 
 pub async fn webhook_throughput(report: &mut Report) {
