@@ -31,3 +31,10 @@ pub fn verify_secret(secret_field: &str, candidate: &str) -> Result<bool> {
 pub fn digest(algorithm: HashAlgorithm, data: &[u8]) -> Vec<u8> {
     wit::digest(algorithm, data)
 }
+
+/// Checks an Ed25519 signature of `message` by a provider's published
+/// `public_key` (32 bytes), as Discord signs its interactions. A key or a
+/// signature of the wrong length is not valid.
+pub fn verify_ed25519(public_key: &[u8], message: &[u8], signature: &[u8]) -> bool {
+    wit::verify_ed25519(public_key, message, signature)
+}

@@ -21,9 +21,9 @@ pub trait Connector {
 /// operations it leaves out answer `unsupported`.
 ///
 /// Names: `shop`, `courier`, `payment`, `messaging`, `storage`, `llm`,
-/// `feed`, `actions`, `webhooks`, `oauth`, `bulk_update`,
-/// `invoice_attachment`, `product_feed`, `embedding`, `transcription`,
-/// `streaming`, `image_generation`.
+/// `feed`, `actions`, `webhooks`, `webhook_handshake`, `oauth`,
+/// `bulk_update`, `invoice_attachment`, `product_feed`, `embedding`,
+/// `transcription`, `streaming`, `image_generation`, `manifest_extension`.
 ///
 /// ```ignore
 /// patchbay_sdk::export!(WooCommerce: shop);
@@ -83,6 +83,9 @@ macro_rules! __adapt_interface {
     ($plugin:ident, webhooks) => {
         $crate::__adapt_webhooks!($plugin);
     };
+    ($plugin:ident, webhook_handshake) => {
+        $crate::__adapt_webhook_handshake!($plugin);
+    };
     ($plugin:ident, oauth) => {
         $crate::__adapt_oauth!($plugin);
     };
@@ -107,6 +110,9 @@ macro_rules! __adapt_interface {
     ($plugin:ident, image_generation) => {
         $crate::__adapt_image_generation!($plugin);
     };
+    ($plugin:ident, manifest_extension) => {
+        $crate::__adapt_manifest_extension!($plugin);
+    };
     ($plugin:ident, $other:ident) => {
         compile_error!(concat!(
             "patchbay_sdk::export!: unknown interface `",
@@ -128,6 +134,7 @@ macro_rules! __export_interface {
     ($plugin:ident, feed) => { $crate::__private::bindings::feed::__export_feed!($plugin with_types_in ::patchbay_sdk::__private::bindings::feed); };
     ($plugin:ident, actions) => { $crate::__private::bindings::actions::__export_actions!($plugin with_types_in ::patchbay_sdk::__private::bindings::actions); };
     ($plugin:ident, webhooks) => { $crate::__private::bindings::webhooks::__export_webhooks!($plugin with_types_in ::patchbay_sdk::__private::bindings::webhooks); };
+    ($plugin:ident, webhook_handshake) => { $crate::__private::bindings::webhook_handshake::__export_webhook_handshake!($plugin with_types_in ::patchbay_sdk::__private::bindings::webhook_handshake); };
     ($plugin:ident, oauth) => { $crate::__private::bindings::oauth::__export_oauth!($plugin with_types_in ::patchbay_sdk::__private::bindings::oauth); };
     ($plugin:ident, bulk_update) => { $crate::__private::bindings::bulk_update::__export_bulk_update!($plugin with_types_in ::patchbay_sdk::__private::bindings::bulk_update); };
     ($plugin:ident, invoice_attachment) => { $crate::__private::bindings::invoice_attachment::__export_invoice_attachment!($plugin with_types_in ::patchbay_sdk::__private::bindings::invoice_attachment); };
@@ -136,6 +143,7 @@ macro_rules! __export_interface {
     ($plugin:ident, transcription) => { $crate::__private::bindings::transcription::__export_transcription!($plugin with_types_in ::patchbay_sdk::__private::bindings::transcription); };
     ($plugin:ident, streaming) => { $crate::__private::bindings::streaming::__export_streaming!($plugin with_types_in ::patchbay_sdk::__private::bindings::streaming); };
     ($plugin:ident, image_generation) => { $crate::__private::bindings::image_generation::__export_image_generation!($plugin with_types_in ::patchbay_sdk::__private::bindings::image_generation); };
+    ($plugin:ident, manifest_extension) => { $crate::__private::bindings::manifest_extension::__export_manifest_extension!($plugin with_types_in ::patchbay_sdk::__private::bindings::manifest_extension); };
     ($plugin:ident, $other:ident) => {
         compile_error!(concat!("patchbay_sdk::export!: unknown interface `", stringify!($other), "`"));
     };

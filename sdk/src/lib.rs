@@ -63,7 +63,7 @@ mod status_cases;
 pub use error::{Error, ErrorExt, Result};
 
 /// The contract version this SDK builds plugins against.
-pub const CONTRACT_VERSION: &str = "0.1.0";
+pub const CONTRACT_VERSION: &str = "0.1.1";
 
 /// The normalized types of the contract, shared by every port and capability.
 pub mod types {
@@ -88,6 +88,9 @@ pub mod types {
     pub use crate::bindings::oauth::exports::patchbay::connector::oauth::{
         AuthorizeParams, TokenGrant, TokenRequestSpec,
     };
+    pub use crate::bindings::webhook_handshake::exports::patchbay::connector::webhook_handshake::{
+        HandshakeOutcome, InboundRequest, Reply,
+    };
     pub use crate::bindings::webhooks::exports::patchbay::connector::webhooks::{Registration, WebhookEvent};
 }
 
@@ -99,8 +102,8 @@ pub use patchbay_sdk_macros::manifest;
 /// What a plugin implements besides [`Connector`]: the port of its family,
 /// and any capabilities. Each operation it leaves out answers `unsupported`.
 pub use ports::{
-    Actions, BulkUpdate, Courier, Embedding, Feed, ImageGeneration, InvoiceAttachment, Llm, Messaging, OAuth, Payment,
-    ProductFeed, Shop, Storage, Streaming, Transcription, Webhooks,
+    Actions, BulkUpdate, Courier, Embedding, Feed, ImageGeneration, InvoiceAttachment, Llm, ManifestExtension,
+    Messaging, OAuth, Payment, ProductFeed, Shop, Storage, Streaming, Transcription, WebhookHandshake, Webhooks,
 };
 
 /// Everything a plugin usually needs, in one import.
@@ -109,8 +112,8 @@ pub mod prelude {
     pub use crate::types::*;
     pub use crate::{
         Actions, BulkUpdate, Connector, Courier, Embedding, Error, ErrorExt, Feed, ImageGeneration, InvoiceAttachment,
-        Llm, Messaging, OAuth, Payment, ProductFeed, Result, Shop, Storage, Streaming, Transcription, Webhooks, config,
-        crypto, kv, log, paging,
+        Llm, ManifestExtension, Messaging, OAuth, Payment, ProductFeed, Result, Shop, Storage, Streaming,
+        Transcription, WebhookHandshake, Webhooks, config, crypto, kv, log, paging,
     };
 }
 

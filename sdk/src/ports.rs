@@ -394,6 +394,33 @@ macro_rules! __adapt_webhooks {
     };
 }
 
+/// Capability: answers what a provider asks of the webhook endpoint itself
+/// rather than delivering an event — a challenge when the endpoint is
+/// registered (Meta's `hub.challenge` GET, Slack's `url_verification`,
+/// Discord's PING) — and the answer a delivery must carry when a plain `200`
+/// is not enough (a Discord interaction expects an interaction response).
+/// The host calls `handshake` for every request to the connection's ingress,
+/// before `verify`; a plugin without it gets `verify` alone.
+pub trait WebhookHandshake {
+    /// Decides what a request to the ingress is. An error answers 401 when it
+    /// is `webhook-verification`, `auth` or `validation`, and 503 otherwise.
+    fn handshake(request: InboundRequest) -> Result<HandshakeOutcome> {
+        Err(unsupported("webhook-handshake.handshake"))
+    }
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __adapt_webhook_handshake {
+    ($plugin:ident) => {
+        impl $crate::__private::bindings::webhook_handshake::exports::patchbay::connector::webhook_handshake::Guest for $plugin {
+            fn handshake(request: $crate::types::InboundRequest) -> $crate::Result<$crate::types::HandshakeOutcome> {
+                <$plugin as $crate::WebhookHandshake>::handshake(request)
+            }
+        }
+    };
+}
+
 /// Capability: a non-standard OAuth flow. Standard OAuth2 needs no plugin
 /// code: the host runs it from the manifest. Here the plugin describes the
 /// requests and where the tokens are in the answers; the host sends them,
@@ -569,6 +596,35 @@ macro_rules! __adapt_image_generation {
         impl $crate::__private::bindings::image_generation::exports::patchbay::connector::image_generation::Guest for $plugin {
             fn generate_images(prompt: String, options: $crate::types::ImageOptions) -> $crate::Result<$crate::types::ImageResult> {
                 <$plugin as $crate::ImageGeneration>::generate_images(prompt, options)
+            }
+        }
+    };
+}
+
+/// Capability: what a plugin declares beyond `connector.plugin-manifest`,
+/// whose record cannot grow within `0.1` (the next minor version folds
+/// these into it). Read once, when the plugin is loaded; must be pure.
+pub trait ManifestExtension {
+    /// Forwarding headers the plugin sets on its own requests because its
+    /// provider reads them (`X-Forwarded-For` carrying an end customer's
+    /// address for a fraud check or geolocation): any of `Forwarded`,
+    /// `X-Forwarded-For`, `X-Forwarded-Host`, `X-Forwarded-Proto`,
+    /// `X-Real-IP` and `Via`. The host refuses these headers from every
+    /// plugin that does not name them here; `Host`, `Content-Length`,
+    /// hop-by-hop and `Proxy-*` headers stay refused whatever is declared.
+    /// `patchbay inspect` shows the declaration to the operator.
+    fn forwarding_headers() -> Vec<String> {
+        Default::default()
+    }
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __adapt_manifest_extension {
+    ($plugin:ident) => {
+        impl $crate::__private::bindings::manifest_extension::exports::patchbay::connector::manifest_extension::Guest for $plugin {
+            fn forwarding_headers() -> Vec<String> {
+                <$plugin as $crate::ManifestExtension>::forwarding_headers()
             }
         }
     };

@@ -593,3 +593,75 @@ async fn crypto_uses_secrets_the_plugin_cannot_read() {
         "{missing}"
     );
 }
+
+/// Issue 16: a forwarding header reaches the upstream only when the plugin
+/// declared it (`manifest-extension`): the probe declares `X-Forwarded-For`
+/// and nothing else, so `X-Forwarded-Host` and `Host` stay refused.
+#[tokio::test]
+async fn only_a_declared_forwarding_header_is_sent() {
+    let up = Hostile::start().await.unwrap();
+    let host = builder(true).build().await.unwrap();
+    assert_eq!(
+        host.provider("other/probe").unwrap().forwarding_headers(),
+        ["x-forwarded-for"]
+    );
+    let conn = connect(&host, &up.url(), None);
+    let url = format!("{}/reflect", up.url());
+    let sent = probe(
+        &conn,
+        json!({ "url": url, "headers": [["X-Forwarded-For", "203.0.113.7"]], "no_retry": true }),
+    )
+    .await;
+    assert_eq!(sent["status"], 200, "{sent}");
+    let received = up.last_request().unwrap();
+    assert_eq!(received["headers"]["x-forwarded-for"], "203.0.113.7", "{received}");
+    for name in ["X-Forwarded-Host", "Host", "Via"] {
+        let refused = probe(
+            &conn,
+            json!({ "url": url, "headers": [[name, "internal.example"]], "no_retry": true }),
+        )
+        .await;
+        let error = refused.to_string();
+        assert!(
+            error.contains("invalid-request") && error.contains(name),
+            "{name}: {refused}"
+        );
+    }
+}
+
+/// `crypto.verify-ed25519` (contract 0.1.1) checks a provider's signature
+/// with its published key, and nothing else passes.
+#[tokio::test]
+async fn ed25519_signatures_are_checked_by_the_host() {
+    use ring::signature::{Ed25519KeyPair, KeyPair as _};
+    let pair = Ed25519KeyPair::from_seed_unchecked(&[7; 32]).unwrap();
+    let key = hex::encode(pair.public_key().as_ref());
+    let signature = hex::encode(pair.sign(b"1700000000{\"type\":1}").as_ref());
+    let host = builder(true).build().await.unwrap();
+    let conn = connect(&host, "http://127.0.0.1:9", None);
+    let check = |message: &str, signature: &str| {
+        probe_action(
+            &conn,
+            "ed25519",
+            json!({ "key": key, "message": message, "signature": signature }),
+        )
+    };
+    assert_eq!(check("1700000000{\"type\":1}", &signature).await["valid"], true);
+    assert_eq!(
+        check("1700000001{\"type\":1}", &signature).await["valid"],
+        false,
+        "another message"
+    );
+    assert_eq!(
+        check("1700000000{\"type\":1}", &signature[..64]).await["valid"],
+        false,
+        "a cut signature"
+    );
+    let other = Ed25519KeyPair::from_seed_unchecked(&[8; 32]).unwrap();
+    let forged = hex::encode(other.sign(b"1700000000{\"type\":1}").as_ref());
+    assert_eq!(
+        check("1700000000{\"type\":1}", &forged).await["valid"],
+        false,
+        "another key"
+    );
+}

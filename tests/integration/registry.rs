@@ -87,8 +87,11 @@ async fn the_woocommerce_plugin_exports_exactly_its_port_and_webhooks_and_import
     let plugin = host.load_file(&plugin("shop-woocommerce")).await.unwrap();
     assert_eq!(plugin.key(), "shop/woocommerce");
     assert_eq!(plugin.port(), Interface::Shop);
-    assert_eq!(plugin.capabilities(), [Interface::Webhooks]);
-    assert_eq!(plugin.contract_version(), "0.1.0");
+    assert_eq!(
+        plugin.capabilities(),
+        [Interface::Webhooks, Interface::WebhookHandshake]
+    );
+    assert_eq!(plugin.contract_version(), "0.1.1");
     for import in plugin.imports() {
         let allowed = import.starts_with("patchbay:connector/")
             || ["wasi:io/", "wasi:clocks/", "wasi:random/", "wasi:cli/"]
@@ -116,7 +119,45 @@ async fn an_unknown_contract_version_is_refused_naming_both_versions() {
         .unwrap_err()
         .to_string();
     assert!(
-        error.contains("targets contract version 0.2.0; this host serves 0.1.0"),
+        error.contains("targets contract version 0.2.0; this host serves 0.1.0, 0.1.1"),
         "{error}"
     );
+}
+
+/// A plugin built against the frozen `0.1.0` contract (wit-bindgen, no
+/// SDK) loads in a host of a later `0.1.x`: its `0.1.0` imports are linked
+/// to the newest doors and its `0.1.0` exports are found and called.
+#[tokio::test]
+async fn a_plugin_built_against_contract_0_1_0_loads_and_reaches_every_door_it_imports() {
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = crate::support::workspace().join("target/test-plugins/contract-0-1-0.wasm");
+    fs::copy(&wasm, dir.path().join("contract-0-1-0.wasm")).unwrap();
+    let host = builder().plugins_dir(dir.path()).build().await.unwrap();
+    assert_eq!(host.load_failures(), Vec::<String>::new());
+    let plugin = host.provider("other/contract-0-1-0").unwrap();
+    assert_eq!(plugin.contract_version(), "0.1.0");
+    assert_eq!(plugin.port(), Interface::Actions);
+    assert!(plugin.forwarding_headers().is_empty());
+    assert!(
+        plugin.imports().iter().any(|i| i == "patchbay:connector/crypto@0.1.0"),
+        "{:?}",
+        plugin.imports()
+    );
+    let settings = patchbay::Settings::from([("greeting".to_string(), "bonjour".to_string())]);
+    let connection = host
+        .connect("other/contract-0-1-0", patchbay::Credentials::new(), settings)
+        .unwrap();
+    assert!(connection.test().await.unwrap().success);
+    let actions = connection.actions().unwrap();
+    assert_eq!(actions.list_actions().await.unwrap()[0].name, "greet");
+    for count in 1..=2 {
+        let out: serde_json::Value =
+            serde_json::from_str(&actions.execute("greet", &"abc".to_string()).await.unwrap()).unwrap();
+        assert_eq!(out["greeting"], "bonjour", "config");
+        assert_eq!(out["count"], count, "kv");
+        assert_eq!(
+            out["sha256"], "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+            "crypto"
+        );
+    }
 }

@@ -194,7 +194,8 @@ async fn a_signed_woocommerce_delivery_reaches_the_receiver_once_signed_per_stan
     let secret = endpoint(&service, &acme, &receiver_url, json!(["order.*"])).await;
     let (connection, ingress) = woocommerce(&service, &acme, &shop).await;
 
-    // WooCommerce pings when the webhook is saved: answered, no event.
+    // WooCommerce pings when the webhook is saved: the plugin's handshake
+    // answers it, nothing is stored.
     assert_eq!(deliver(&service, &ingress, webhook_ping(7)).await.0, 200);
     // An order, delivered twice (as a provider retrying would).
     let created = order(42);
@@ -283,7 +284,8 @@ async fn a_signed_woocommerce_delivery_reaches_the_receiver_once_signed_per_stan
         .await
         .unwrap();
     for line in [
-        "patchbay_webhook_deliveries_total{outcome=\"accepted\"} 4",
+        "patchbay_webhook_deliveries_total{outcome=\"accepted\"} 3",
+        "patchbay_webhook_deliveries_total{outcome=\"answered\"} 1",
         "patchbay_webhook_deliveries_total{outcome=\"not-verified\"} 3",
         "patchbay_webhook_deliveries_total{outcome=\"unknown\"} 1",
         "patchbay_webhook_inbox_depth 0",

@@ -29,6 +29,7 @@ pub(crate) fn describe(plugin: &Plugin, with_functions: bool) -> Value {
         "port": plugin.port().name(),
         "capabilities": plugin.capabilities().iter().map(|c| c.name()).collect::<Vec<_>>(),
         "allowed-hosts": manifest.allowed_hosts,
+        "forwarding-headers": plugin.forwarding_headers(),
         "imports": plugin.imports(),
         "manifest": plugin.manifest_json(),
     });
@@ -86,6 +87,10 @@ pub(crate) async fn run(args: Args) -> Result<(), Failure> {
         }
     );
     println!("  allowed hosts  {}", p(&m.allowed_hosts.join(", ")));
+    // Headers the host otherwise refuses: what the operator agrees to.
+    if !plugin.forwarding_headers().is_empty() {
+        println!("  forwards       {}", plugin.forwarding_headers().join(", "));
+    }
     // Where the host will send the OAuth client's credentials (and users).
     if let Some(oauth2) = &m.auth.oauth2 {
         println!("  oauth2 token   {}", p(&oauth2.token_url));

@@ -24,6 +24,7 @@ macro_rules! for_each_interface {
             Feed => "feed", feed, true;
             Actions => "actions", actions, true;
             Webhooks => "webhooks", webhooks, false;
+            WebhookHandshake => "webhook-handshake", webhook_handshake, false;
             OAuth => "oauth", oauth, false;
             BulkUpdate => "bulk-update", bulk_update, false;
             InvoiceAttachment => "invoice-attachment", invoice_attachment, false;
@@ -32,6 +33,7 @@ macro_rules! for_each_interface {
             Transcription => "transcription", transcription, false;
             Streaming => "streaming", streaming, false;
             ImageGeneration => "image-generation", image_generation, false;
+            ManifestExtension => "manifest-extension", manifest_extension, false;
         }
     };
 }
@@ -112,10 +114,13 @@ pub const CONTRACT_PACKAGE: &str = "patchbay:connector";
 
 /// The contract version this host's bindings are generated from: the one
 /// place the host names it.
-pub const CONTRACT_VERSION: &str = "0.1.0";
+pub const CONTRACT_VERSION: &str = "0.1.1";
 
-/// Contract versions this host serves.
-pub const SUPPORTED_CONTRACT_VERSIONS: &[&str] = &[CONTRACT_VERSION];
+/// Contract versions this host serves: every release of the `0.1` line,
+/// which only added to `0.1.0` (`@since` in `wit/`). A `0.1.0` plugin's
+/// imports are linked to the newest implementation and its exports are
+/// found by semver-compatible lookup, as wasmtime does for WASI.
+pub const SUPPORTED_CONTRACT_VERSIONS: &[&str] = &["0.1.0", CONTRACT_VERSION];
 
 /// Interfaces of the contract that the host provides as imports (with
 /// functions) or that only define types (checked against `wit/` by a test).

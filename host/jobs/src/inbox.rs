@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use patchbay::store::WebhookStore;
 use patchbay::store::webhooks::NewDelivery;
-use patchbay::types::ConnectorError;
-use patchbay::{CallError, Connection, ConnectionsError, Host};
+use patchbay::types::{ConnectorError, InboundRequest};
+use patchbay::{CallError, Connection, ConnectionsError, Host, Reception};
 use tokio::sync::{Notify, mpsc, oneshot};
 
 /// The inbox's limits.
@@ -36,13 +36,102 @@ impl Default for InboxConfig {
     }
 }
 
-/// A delivery that was stored; the answer to give is 2xx.
+/// A request to a connection's ingress, as it was received.
+#[derive(Debug, Clone, Default)]
+pub struct Inbound {
+    /// `GET` or `POST` (a request without a handshake must be a `POST`).
+    pub method: String,
+    /// The query string without the `?`.
+    pub query: String,
+    /// The request's headers.
+    pub headers: Vec<(String, String)>,
+    /// The raw body.
+    pub body: Vec<u8>,
+}
+
+impl Inbound {
+    /// A `POST` delivery with no query string.
+    pub fn post(headers: Vec<(String, String)>, body: Vec<u8>) -> Self {
+        Self {
+            method: "POST".into(),
+            query: String::new(),
+            headers,
+            body,
+        }
+    }
+}
+
+/// An HTTP answer a plugin wrote (a handshake's, or a delivery's when the
+/// provider expects more than `200`), with the headers the host derives
+/// taken out.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Accepted {
-    /// The stored delivery.
-    pub delivery_id: i64,
-    /// The connection it was for.
-    pub connection_id: String,
+pub struct Answer {
+    /// The status, 200 to 499.
+    pub status: u16,
+    /// Headers such as `Content-Type`.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+/// Largest body of a plugin's answer.
+pub const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
+impl Answer {
+    /// Checks and cleans a plugin's reply: a status outside 200–499 or a
+    /// body over [`MAX_ANSWER_BYTES`] is the plugin's fault; headers the
+    /// host derives (`Content-Length`, hop-by-hop, ...) are dropped.
+    fn from_reply(reply: patchbay::types::Reply) -> Result<Self, String> {
+        if !(200..500).contains(&reply.status) {
+            return Err(format!(
+                "the plugin answered with status {}, outside 200-499",
+                reply.status
+            ));
+        }
+        if reply.body.len() > MAX_ANSWER_BYTES {
+            return Err(format!(
+                "the plugin's answer has {} bytes, over {MAX_ANSWER_BYTES}",
+                reply.body.len()
+            ));
+        }
+        let headers = reply
+            .headers
+            .into_iter()
+            .filter(|h| !patchbay_outbound::headers::is_forbidden(&h.name, &[]))
+            .filter(|h| {
+                http::HeaderName::try_from(h.name.as_str()).is_ok()
+                    && http::HeaderValue::try_from(h.value.as_str()).is_ok()
+            })
+            .map(|h| (h.name, h.value))
+            .collect();
+        Ok(Self {
+            status: reply.status,
+            headers,
+            body: reply.body,
+        })
+    }
+}
+
+/// What became of a request that was not refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Received {
+    /// A delivery, verified and durably stored; the answer is `200`, or
+    /// the plugin's own when it gave one.
+    Stored {
+        /// The stored delivery.
+        delivery_id: i64,
+        /// The connection it was for.
+        connection_id: String,
+        /// The plugin's answer, when the provider expects one.
+        answer: Option<Answer>,
+    },
+    /// A challenge the plugin answered; nothing was stored.
+    Answered {
+        /// The connection it was for.
+        connection_id: String,
+        /// The plugin's answer.
+        answer: Answer,
+    },
 }
 
 /// Why a delivery was refused; nothing of it was stored.
@@ -54,6 +143,9 @@ pub enum Refused {
     /// The body is over the limit (413).
     #[error("the body is larger than {0} bytes")]
     TooLarge(usize),
+    /// Not a `POST`, and the plugin answers no handshakes (405).
+    #[error("webhook deliveries are POSTed; {0} is not answered here")]
+    Method(String),
     /// The plugin's `verify` refused it (401).
     #[error("the delivery failed verification: {0}")]
     NotVerified(String),
@@ -78,6 +170,10 @@ pub struct InboxStats {
     pub unknown: AtomicU64,
     /// Over the size limit.
     pub too_large: AtomicU64,
+    /// Challenges the plugin answered (nothing stored).
+    pub answered: AtomicU64,
+    /// Not a `POST`, with no handshake to answer it.
+    pub wrong_method: AtomicU64,
     /// Not taken now (the provider retries).
     pub unavailable: AtomicU64,
 }
@@ -130,34 +226,33 @@ impl Inbox {
         &self.config
     }
 
-    /// Receives a delivery for the connection `token` names: verified by
-    /// the plugin, then stored with a parse job; `Ok` only once it is
+    /// Receives a request for the connection `token` names: a challenge is
+    /// answered by the plugin's handshake; a delivery is verified by the
+    /// plugin, then stored with a parse job, and `Ok` only once it is
     /// committed.
-    pub async fn receive(
-        &self,
-        token: &str,
-        headers: Vec<(String, String)>,
-        body: Vec<u8>,
-    ) -> Result<Accepted, Refused> {
-        let outcome = self.try_receive(token, headers, body).await;
+    pub async fn receive(&self, token: &str, request: Inbound) -> Result<Received, Refused> {
+        let outcome = self.try_receive(token, request).await;
         let counter = match &outcome {
-            Ok(_) => &self.stats.accepted,
+            Ok(Received::Stored { .. }) => &self.stats.accepted,
+            Ok(Received::Answered { .. }) => &self.stats.answered,
             Err(Refused::NotVerified(_)) => &self.stats.not_verified,
             Err(Refused::UnknownToken | Refused::NoWebhooks(_)) => &self.stats.unknown,
             Err(Refused::TooLarge(_)) => &self.stats.too_large,
+            Err(Refused::Method(_)) => &self.stats.wrong_method,
             Err(Refused::Unavailable(_)) => &self.stats.unavailable,
         };
         counter.fetch_add(1, Ordering::Relaxed);
         outcome
     }
 
-    async fn try_receive(
-        &self,
-        token: &str,
-        headers: Vec<(String, String)>,
-        body: Vec<u8>,
-    ) -> Result<Accepted, Refused> {
-        if body.len() > self.config.max_body_bytes {
+    /// Counts a body the service refused as too large before the inbox saw
+    /// it (its own body limit).
+    pub fn count_too_large(&self) {
+        self.stats.too_large.fetch_add(1, Ordering::Relaxed);
+    }
+
+    async fn try_receive(&self, token: &str, request: Inbound) -> Result<Received, Refused> {
+        if request.body.len() > self.config.max_body_bytes {
             return Err(Refused::TooLarge(self.config.max_body_bytes));
         }
         let target = self
@@ -167,10 +262,31 @@ impl Inbox {
             .map_err(|e| Refused::Unavailable(format!("the store failed: {e}")))?
             .ok_or(Refused::UnknownToken)?;
         let connection = self.connection(&target.tenant, &target.connection_id).await?;
-        let wit_headers = crate::wit_headers(&headers);
         let port = connection.webhooks().map_err(|e| Refused::NoWebhooks(e.to_string()))?;
-        match port.verify(&wit_headers, &body).await {
-            Ok(()) => {}
+        if request.method != "POST" && !connection.plugin().exports(patchbay::Interface::WebhookHandshake) {
+            return Err(Refused::Method(request.method));
+        }
+        let Inbound {
+            method,
+            query,
+            headers,
+            body,
+        } = request;
+        let wit_request = InboundRequest {
+            method,
+            query,
+            headers: crate::wit_headers(&headers),
+            body,
+        };
+        let unusable = |why: String| Refused::Unavailable(format!("the plugin's answer is unusable: {why}"));
+        let answer = match port.receive(&wit_request).await {
+            Ok(Reception::Answer(reply)) => {
+                return Ok(Received::Answered {
+                    connection_id: target.connection_id,
+                    answer: Answer::from_reply(reply).map_err(unusable)?,
+                });
+            }
+            Ok(Reception::Deliver(reply)) => reply.map(Answer::from_reply).transpose().map_err(unusable)?,
             Err(CallError::Connector(
                 error @ (ConnectorError::WebhookVerification(_)
                 | ConnectorError::Auth(_)
@@ -181,13 +297,13 @@ impl Inbox {
                     "the delivery could not be verified: {error}"
                 )));
             }
-        }
+        };
         let (done, committed) = oneshot::channel();
         let delivery = NewDelivery {
             tenant: target.tenant,
             connection_id: target.connection_id.clone(),
             headers,
-            body,
+            body: wit_request.body,
             received_at_ms: patchbay::now_ms(),
         };
         self.commits
@@ -198,9 +314,10 @@ impl Inbox {
             .await
             .map_err(|_| Refused::Unavailable("the inbox is shutting down".into()))?
             .map_err(|e| Refused::Unavailable(format!("the delivery could not be stored: {e}")))?;
-        Ok(Accepted {
+        Ok(Received::Stored {
             delivery_id,
             connection_id: target.connection_id,
+            answer,
         })
     }
 

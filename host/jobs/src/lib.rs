@@ -35,7 +35,7 @@ use patchbay::store::webhooks::EventRecord;
 use tokio::sync::Notify;
 
 pub use feed::Feed;
-pub use inbox::{Accepted, Inbox, InboxConfig, InboxStats, Refused};
+pub use inbox::{Answer, Inbound, Inbox, InboxConfig, InboxStats, MAX_ANSWER_BYTES, Received, Refused};
 pub use schedule::Schedule;
 pub use workers::WorkerConfig;
 
@@ -144,6 +144,8 @@ impl Runtime {
             not_verified: stats.not_verified.load(Relaxed),
             unknown: stats.unknown.load(Relaxed),
             too_large: stats.too_large.load(Relaxed),
+            answered: stats.answered.load(Relaxed),
+            wrong_method: stats.wrong_method.load(Relaxed),
             unavailable: stats.unavailable.load(Relaxed),
         })
     }
@@ -183,6 +185,10 @@ pub struct Status {
     pub unknown: u64,
     /// Deliveries over the size limit.
     pub too_large: u64,
+    /// Challenges the plugin answered (handshakes; nothing stored).
+    pub answered: u64,
+    /// Requests that were not `POST`s, for a plugin without a handshake.
+    pub wrong_method: u64,
     /// Deliveries not taken (503; the provider sends again).
     pub unavailable: u64,
 }
@@ -225,6 +231,8 @@ impl Status {
             ("not-verified", self.not_verified),
             ("unknown", self.unknown),
             ("too-large", self.too_large),
+            ("answered", self.answered),
+            ("wrong-method", self.wrong_method),
             ("unavailable", self.unavailable),
         ] {
             let _ = writeln!(

@@ -8,8 +8,9 @@
 
 use crate::OutboundError;
 
-/// The refused header names (lowercase); any `proxy-*` name is refused too.
-pub const FORBIDDEN_HEADERS: &[&str] = &[
+/// Header names (lowercase) the host always derives or owns: refused from
+/// every plugin; any `proxy-*` name is refused too.
+pub const DERIVED_HEADERS: &[&str] = &[
     "host",
     "content-length",
     "connection",
@@ -18,6 +19,11 @@ pub const FORBIDDEN_HEADERS: &[&str] = &[
     "te",
     "trailer",
     "upgrade",
+];
+
+/// Forwarding headers (lowercase): refused unless the plugin declares them
+/// (`manifest-extension.forwarding-headers`), because its provider reads them.
+pub const FORWARDING_HEADERS: &[&str] = &[
     "forwarded",
     "x-forwarded-for",
     "x-forwarded-host",
@@ -26,15 +32,24 @@ pub const FORBIDDEN_HEADERS: &[&str] = &[
     "via",
 ];
 
-/// Whether a plugin may not set `name`.
-pub fn is_forbidden(name: &str) -> bool {
+/// Whether a plugin that declared the forwarding headers `declared`
+/// (lowercase) may not set `name`.
+pub fn is_forbidden(name: &str, declared: &[String]) -> bool {
     let name = name.trim().to_ascii_lowercase();
-    FORBIDDEN_HEADERS.contains(&name.as_str()) || name.starts_with("proxy-")
+    DERIVED_HEADERS.contains(&name.as_str())
+        || name.starts_with("proxy-")
+        || (FORWARDING_HEADERS.contains(&name.as_str()) && !declared.contains(&name))
 }
 
 /// The first header a plugin may not set, as the error to answer.
-pub fn check(headers: &[(String, String)]) -> Result<(), OutboundError> {
-    match headers.iter().find(|(name, _)| is_forbidden(name)) {
+pub fn check(headers: &[(String, String)], declared: &[String]) -> Result<(), OutboundError> {
+    match headers.iter().find(|(name, _)| is_forbidden(name, declared)) {
+        Some((name, _)) if FORWARDING_HEADERS.contains(&name.trim().to_ascii_lowercase().as_str()) => {
+            Err(OutboundError::InvalidRequest(format!(
+                "the header {name:?} steers proxies and front ends; a plugin sets it only when it declares it \
+                 (manifest-extension.forwarding-headers)"
+            )))
+        }
         Some((name, _)) => Err(OutboundError::InvalidRequest(format!(
             "the header {name:?} is set by the host, not the plugin (the host derives it from the URL and \
              the body, or it steers proxies)"
@@ -57,12 +72,32 @@ mod tests {
             "Proxy-Authorization",
             "X-Forwarded-Host",
         ] {
-            assert!(is_forbidden(name), "{name}");
+            assert!(is_forbidden(name, &[]), "{name}");
         }
         for name in ["accept", "authorization", "x-request-id", "content-type", "hostname"] {
-            assert!(!is_forbidden(name), "{name}");
+            assert!(!is_forbidden(name, &[]), "{name}");
         }
-        let error = check(&[("accept".into(), "*/*".into()), ("Host".into(), "internal".into())]).unwrap_err();
+        let error = check(
+            &[("accept".into(), "*/*".into()), ("Host".into(), "internal".into())],
+            &[],
+        )
+        .unwrap_err();
         assert!(error.to_string().contains("\"Host\""), "{error}");
+    }
+
+    #[test]
+    fn a_declared_forwarding_header_passes_and_nothing_else_does() {
+        let declared = vec!["x-forwarded-for".to_string()];
+        assert!(!is_forbidden("X-Forwarded-For", &declared));
+        assert!(is_forbidden("X-Forwarded-Host", &declared), "only what was declared");
+        // Declaring a derived header changes nothing.
+        let declared = vec!["host".to_string(), "proxy-authorization".to_string()];
+        assert!(is_forbidden("Host", &declared));
+        assert!(is_forbidden("Proxy-Authorization", &declared));
+        let error = check(&[("X-Real-IP".into(), "203.0.113.9".into())], &[]).unwrap_err();
+        assert!(
+            error.to_string().contains("manifest-extension.forwarding-headers"),
+            "{error}"
+        );
     }
 }

@@ -183,6 +183,9 @@ pub struct RequestContext {
     /// The AWS services the connection may sign SigV4 requests for, when
     /// the operator pinned them; otherwise any but [`SIGV4_SENSITIVE`].
     pub sigv4_services: Option<Arc<[String]>>,
+    /// The forwarding headers its plugin declared (lowercase): the only
+    /// ones of [`headers::FORWARDING_HEADERS`] it may set.
+    pub forwarding_headers: Arc<[String]>,
 }
 
 /// AWS services whose answers carry credentials or change them (STS hands

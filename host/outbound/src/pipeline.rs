@@ -518,7 +518,7 @@ fn ceil_seconds(wait: Duration) -> u32 {
 #[async_trait::async_trait]
 impl OutboundPolicy for Pipeline {
     async fn send(&self, ctx: &RequestContext, request: OutboundRequest) -> Result<OutboundResponse, OutboundError> {
-        crate::headers::check(&request.headers)?;
+        crate::headers::check(&request.headers, &ctx.forwarding_headers)?;
         ctx.grant.check(&request.url).map_err(OutboundError::Denied)?;
         self.circuit
             .admit(&ctx.connection_id, &ctx.credentials_fingerprint)

@@ -146,6 +146,7 @@ fn context(allowed: &[&str]) -> RequestContext {
         credentials_fingerprint: "fp".into(),
         oauth: None,
         sigv4_services: None,
+        forwarding_headers: Arc::from(Vec::new()),
     }
 }
 

@@ -348,6 +348,7 @@ impl Connector {
             fingerprint,
             oauth: None,
             sigv4_services: overrides.sigv4.clone(),
+            forwarding_headers: plugin.forwarding_headers().into(),
             signing_fields: options.signing_fields.iter().cloned().collect(),
         };
         let oauth = oauth_flow(&plugin, &grant.settings, &grant.hosts).map(|flow| {

@@ -106,6 +106,30 @@ pub fn validate_manifest(
     Ok(())
 }
 
+/// Checks the forwarding headers a plugin declared (`manifest-extension`):
+/// each must be one of the pipeline's forwarding headers, named once. They
+/// come back lowercase and sorted.
+pub(crate) fn forwarding_headers(declared: Vec<String>) -> Result<Vec<String>, String> {
+    use patchbay_outbound::headers::FORWARDING_HEADERS;
+    let mut headers = Vec::with_capacity(declared.len());
+    for name in declared {
+        let lower = name.trim().to_ascii_lowercase();
+        if !FORWARDING_HEADERS.contains(&lower.as_str()) {
+            return Err(format!(
+                "manifest-extension.forwarding-headers names {name:?}, which is not a forwarding header \
+                 (one of {}); the host derives or owns every other refused header",
+                FORWARDING_HEADERS.join(", ")
+            ));
+        }
+        if headers.contains(&lower) {
+            return Err(format!("manifest-extension.forwarding-headers names {name:?} twice"));
+        }
+        headers.push(lower);
+    }
+    headers.sort();
+    Ok(headers)
+}
+
 /// Checks that the manifest shown (the JSON of a second `manifest()` call)
 /// is the one enforced, in what matters for security: a plugin that
 /// answers differently the second time is refused.
@@ -253,5 +277,22 @@ mod tests {
         });
         let refused = check(&m).unwrap_err();
         assert!(refused.contains("client-secret-field names \"password\""), "{refused}");
+    }
+
+    /// `manifest-extension`: only forwarding headers may be declared, each
+    /// once; they are kept lowercase.
+    #[test]
+    fn only_forwarding_headers_may_be_declared() {
+        let declared = super::forwarding_headers(vec!["X-Forwarded-For".into(), "via".into()]).unwrap();
+        assert_eq!(declared, ["via", "x-forwarded-for"]);
+        for name in ["Host", "Content-Length", "Proxy-Authorization", "Authorization"] {
+            let refused = super::forwarding_headers(vec![name.into()]).unwrap_err();
+            assert!(
+                refused.contains(&format!("{name:?}")) && refused.contains("not a forwarding header"),
+                "{refused}"
+            );
+        }
+        let twice = super::forwarding_headers(vec!["Via".into(), "VIA".into()]).unwrap_err();
+        assert!(twice.contains("twice"), "{twice}");
     }
 }

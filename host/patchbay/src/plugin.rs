@@ -68,6 +68,7 @@ pub struct Plugin {
     contract_version: String,
     manifest: PluginManifest,
     manifest_json: Value,
+    forwarding_headers: Vec<String>,
     port: Interface,
     exports: BTreeSet<Interface>,
     imports: Vec<String>,
@@ -202,18 +203,23 @@ impl Plugin {
             .link(&component)
             .map_err(|e| not_a_plugin(format!("cannot be linked: {}", e.root_cause())))?;
         let guests = Guests::resolve(&pre, &exported).map_err(not_a_plugin)?;
-        let connector = guests.connector.as_ref().expect("connector is required to load");
         let manifest_index = manifest_index(&component, &contract_version)
             .ok_or_else(|| not_a_plugin("its `connector` export has no `manifest` function".to_string()))?;
         let file_key: Arc<str> = Arc::from(path.display().to_string());
-        let (manifest, manifest_json) = read_manifest(sandbox, &pre, &file_key, connector, manifest_index)
+        let declared = read_manifest(sandbox, &pre, &file_key, &guests, manifest_index)
             .await
             .map_err(|e| LoadError::Manifest {
                 path: path.to_path_buf(),
                 reason: format!("calling manifest() failed: {e}"),
             })?;
-        validate_manifest(&manifest, &exported, &contract_version)
+        let Declared {
+            manifest,
+            manifest_json,
+            forwarding_headers,
+        } = declared;
+        let forwarding_headers = validate_manifest(&manifest, &exported, &contract_version)
             .and_then(|()| crate::manifest::same_manifest(&manifest, &manifest_json))
+            .and_then(|()| crate::manifest::forwarding_headers(forwarding_headers))
             .map_err(|reason| LoadError::Manifest {
                 path: path.to_path_buf(),
                 reason,
@@ -231,6 +237,7 @@ impl Plugin {
             port: Interface::port_of(manifest.family),
             manifest,
             manifest_json,
+            forwarding_headers,
             exports: exported,
             imports,
             cache_outcome,
@@ -358,6 +365,12 @@ impl Plugin {
         &self.manifest_json
     }
 
+    /// The forwarding headers it declared (`manifest-extension`), lowercase:
+    /// the only ones of the pipeline's refused headers it may set.
+    pub fn forwarding_headers(&self) -> &[String] {
+        &self.forwarding_headers
+    }
+
     /// Its family's port.
     pub fn port(&self) -> Interface {
         self.port
@@ -401,16 +414,27 @@ fn manifest_index(component: &Component, contract_version: &str) -> Option<wasmt
     component.get_export_index(Some(&instance), "manifest")
 }
 
+/// What a plugin declares about itself: its manifest, typed and as JSON,
+/// and what `manifest-extension` adds.
+struct Declared {
+    manifest: PluginManifest,
+    manifest_json: Value,
+    forwarding_headers: Vec<String>,
+}
+
 /// Calls `manifest()` twice in one instance: typed, and through the JSON
-/// bridge for display. The call has no grant: no HTTP, no storage.
+/// bridge for display; then `manifest-extension`, when it is exported. The
+/// call has no grant: no HTTP, no storage.
 async fn read_manifest(
     sandbox: &Sandbox,
     pre: &InstancePre<CallState>,
     provider: &Arc<str>,
-    connector: &exports::connector::GuestIndices,
+    guests: &Guests,
     index: wasmtime::component::ComponentExportIndex,
-) -> Result<(PluginManifest, Value), CallError> {
+) -> Result<Declared, CallError> {
     let target = CallTarget { pre, provider };
+    let connector = guests.connector.as_ref().expect("connector is required to load");
+    let extension = guests.manifest_extension.as_ref();
     sandbox
         .run(target, None, CallOptions::default(), |store, instance, _| {
             Box::pin(async move {
@@ -426,7 +450,18 @@ async fn read_manifest(
                     .ok_or_else(|| CallError::Fault("manifest() returns nothing".into()))?;
                 let mut results = vec![Val::Bool(false)];
                 trapped(func.call_async(&mut *store, &[], &mut results).await)?;
-                Ok((manifest, bridge::from_val(&result_ty, &results[0])))
+                let forwarding_headers = match extension {
+                    Some(extension) => {
+                        let guest = trapped(extension.load(&mut *store, instance))?;
+                        trapped(guest.call_forwarding_headers(&mut *store).await)?
+                    }
+                    None => Vec::new(),
+                };
+                Ok(Declared {
+                    manifest,
+                    manifest_json: bridge::from_val(&result_ty, &results[0]),
+                    forwarding_headers,
+                })
             })
         })
         .await

@@ -196,6 +196,46 @@ handle! {
     }
 }
 
+/// What the ingress does with a request, as the plugin decided.
+#[derive(Debug, Clone)]
+pub enum Reception {
+    /// A delivery that passed `verify`: store it, then answer `200`, or
+    /// with the plugin's reply.
+    Deliver(Option<Reply>),
+    /// A challenge the plugin answered: send the reply, store nothing.
+    Answer(Reply),
+}
+
+impl WebhooksPort<'_> {
+    /// Receives a request to the connection's ingress in one call (one
+    /// instance): `webhook-handshake.handshake` when the plugin exports it,
+    /// then `verify` unless it was a challenge. An error is the plugin's
+    /// refusal (or a fault): nothing of the request may be kept.
+    pub async fn receive(&self, request: &InboundRequest) -> Result<Reception, CallError> {
+        let (webhooks, handshake) = (self.guest, self.conn.plugin.guests.webhook_handshake.as_ref());
+        self.conn
+            .run(CallOptions::default(), move |store, instance, _| {
+                Box::pin(async move {
+                    let reply = match handshake {
+                        Some(handshake) => {
+                            let guest = trapped(handshake.load(&mut *store, instance))?;
+                            match answered(guest.call_handshake(&mut *store, request).await)? {
+                                HandshakeOutcome::Answer(reply) => return Ok(Reception::Answer(reply)),
+                                HandshakeOutcome::DeliverWithReply(reply) => Some(reply),
+                                HandshakeOutcome::Deliver => None,
+                            }
+                        }
+                        None => None,
+                    };
+                    let guest = trapped(webhooks.load(&mut *store, instance))?;
+                    answered(guest.call_verify(&mut *store, &request.headers, &request.body).await)?;
+                    Ok(Reception::Deliver(reply))
+                })
+            })
+            .await
+    }
+}
+
 handle! {
     /// Capability: a non-standard OAuth flow.
     OAuthPort, oauth, oauth, OAuth, oauth {

@@ -42,6 +42,9 @@ pub struct CallGrant {
     /// The AWS services it may sign SigV4 requests for, when the operator
     /// pinned them (see [`patchbay_outbound::SIGV4_SENSITIVE`]).
     pub sigv4_services: Option<Arc<[String]>>,
+    /// The forwarding headers its plugin declared (lowercase), which the
+    /// pipeline lets it set.
+    pub forwarding_headers: Arc<[String]>,
 }
 
 impl std::fmt::Debug for CallGrant {

@@ -1,9 +1,11 @@
 //! Webhooks end to end over HTTP:
 //!
 //! - `POST /v1/webhooks/{token}`: a provider's delivery (no API key: the
-//!   token names the connection). Verified by the plugin, stored, then 200;
-//!   401 when verification fails, 404 for an unknown token, 413 over the
-//!   limit, 503 (with `Retry-After`) when it cannot be taken now.
+//!   token names the connection). Verified by the plugin, stored, then 200
+//!   (or the plugin's own answer); 401 when verification fails, 404 for an
+//!   unknown token, 413 over the limit, 503 (with `Retry-After`) when it
+//!   cannot be taken now. A challenge (a `GET`, or a `POST` the plugin's
+//!   handshake recognizes) is answered by the plugin and stores nothing.
 //! - `GET|POST /v1/connections/{id}/webhook`: the connection's ingress URL
 //!   (made on first use); `POST …/webhook/rotate` replaces its token.
 //! - `POST|GET|DELETE /v1/connections/{id}/webhook/registrations`: the
@@ -17,9 +19,11 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, Query, RawQuery, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use patchbay::store::webhooks::{Job, JobState};
+use patchbay_jobs::{Inbound, Refused};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -45,7 +49,7 @@ pub struct Received {
     params(("token" = String, Path, description = "The connection's ingress token (`whk_…`)")),
     request_body(content = String, description = "The provider's delivery, as it sends it", content_type = "*/*"),
     responses(
-        (status = 200, description = "Verified and durably stored", body = Received),
+        (status = 200, description = "Verified and durably stored (or a challenge the plugin answered; then its answer, which may be another 2xx-4xx status)", body = Received),
         (status = 401, description = "The delivery failed verification", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No ingress has this token", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is over the limit", body = Problem, content_type = "application/problem+json"),
@@ -55,36 +59,101 @@ pub struct Received {
 async fn receive(
     State(state): State<AppState>,
     Path(token): Path<String>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> Result<Json<Received>, Problem> {
+) -> Result<Response, Problem> {
     let body = body.map_err(|rejection| {
         let kind = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            state.webhooks.inbox().count_too_large();
             "too-large"
         } else {
             "invalid"
         };
         Problem::new(rejection.status(), kind, rejection.body_text())
     })?;
-    let headers: Vec<(String, String)> = headers
+    let request = Inbound {
+        method: "POST".into(),
+        query: query.unwrap_or_default(),
+        headers: pairs(&headers),
+        body: body.to_vec(),
+    };
+    answer(state.webhooks.inbox().receive(&token, request).await)
+}
+
+/// Answers a provider's challenge of the ingress (Meta's `hub.challenge`):
+/// only plugins with a handshake answer a GET.
+#[utoipa::path(
+    get,
+    path = "/v1/webhooks/{token}",
+    tag = "webhooks",
+    params(("token" = String, Path, description = "The connection's ingress token (`whk_…`)")),
+    responses(
+        (status = 200, description = "The plugin's answer to the challenge (it writes the status, headers and body)", content_type = "*/*"),
+        (status = 401, description = "The challenge failed verification", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No ingress has this token", body = Problem, content_type = "application/problem+json"),
+        (status = 405, description = "The connection's plugin answers no challenges", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Not answered now; ask again later", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn challenge(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let request = Inbound {
+        method: "GET".into(),
+        query: query.unwrap_or_default(),
+        headers: pairs(&headers),
+        body: Vec::new(),
+    };
+    answer(state.webhooks.inbox().receive(&token, request).await)
+}
+
+fn pairs(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
         .iter()
         .map(|(name, value)| (name.to_string(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
-        .collect();
-    match state.webhooks.inbox().receive(&token, headers, body.to_vec()).await {
-        Ok(_) => Ok(Json(Received { received: true })),
+        .collect()
+}
+
+/// The HTTP answer to what the inbox made of a request.
+fn answer(outcome: Result<patchbay_jobs::Received, Refused>) -> Result<Response, Problem> {
+    match outcome {
+        Ok(patchbay_jobs::Received::Stored { answer: None, .. }) => {
+            Ok(Json(Received { received: true }).into_response())
+        }
+        Ok(
+            patchbay_jobs::Received::Stored {
+                answer: Some(answer), ..
+            }
+            | patchbay_jobs::Received::Answered { answer, .. },
+        ) => {
+            let mut response = Response::new(axum::body::Body::from(answer.body));
+            *response.status_mut() = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
+            for (name, value) in answer.headers {
+                // The inbox kept only valid names and values.
+                if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+                    response.headers_mut().append(name, value);
+                }
+            }
+            Ok(response)
+        }
         Err(refused) => {
             let detail = refused.to_string();
             Err(match refused {
-                patchbay_jobs::Refused::UnknownToken | patchbay_jobs::Refused::NoWebhooks(_) => {
+                Refused::UnknownToken | Refused::NoWebhooks(_) => {
                     Problem::not_found("no webhook ingress has this token")
                 }
-                patchbay_jobs::Refused::TooLarge(_) => Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", detail),
-                patchbay_jobs::Refused::NotVerified(why) => {
+                Refused::TooLarge(_) => Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", detail),
+                Refused::Method(_) => Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", detail),
+                Refused::NotVerified(why) => {
                     // Counted and logged, never with the body.
                     tracing::warn!(reason = %why, "a webhook delivery failed verification");
                     Problem::new(StatusCode::UNAUTHORIZED, "unverified", detail)
                 }
-                patchbay_jobs::Refused::Unavailable(_) => {
+                Refused::Unavailable(_) => {
                     Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", detail).retry_after(5)
                 }
             })
@@ -586,7 +655,7 @@ async fn replay_range(
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(receive))
+        .routes(routes!(receive, challenge))
         .routes(routes!(ingress))
         .routes(routes!(rotate))
         .routes(routes!(register, registrations))

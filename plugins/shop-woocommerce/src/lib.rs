@@ -157,4 +157,10 @@ impl Webhooks for WooCommerce {
     }
 }
 
-patchbay_sdk::export!(WooCommerce: shop, webhooks);
+impl WebhookHandshake for WooCommerce {
+    fn handshake(request: InboundRequest) -> Result<HandshakeOutcome> {
+        webhooks::handshake(&request)
+    }
+}
+
+patchbay_sdk::export!(WooCommerce: shop, webhooks, webhook_handshake);

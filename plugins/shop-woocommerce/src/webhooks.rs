@@ -46,12 +46,23 @@ fn is_ping(headers: &[Header], body: &[u8]) -> bool {
             .is_some_and(|id| !id.is_empty() && id.bytes().all(|c| c.is_ascii_digit()))
 }
 
-/// Checks `X-WC-Webhook-Signature`; a ping (unsigned, carrying nothing)
-/// is let through and yields no event.
-pub fn verify(headers: &[Header], body: &[u8]) -> Result<()> {
-    if is_ping(headers, body) {
-        return Ok(());
+/// WooCommerce pings a webhook's URL when the webhook is saved (unsigned,
+/// carrying nothing but its id) and wants a 2xx back before it activates
+/// the webhook: answered here, stored nowhere. Anything else is a delivery.
+pub fn handshake(request: &InboundRequest) -> Result<HandshakeOutcome> {
+    if request.method == "POST" && is_ping(&request.headers, &request.body) {
+        return Ok(HandshakeOutcome::Answer(Reply {
+            status: 200,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }));
     }
+    Ok(HandshakeOutcome::Deliver)
+}
+
+/// Checks `X-WC-Webhook-Signature` (a ping never gets here: the handshake
+/// answers it).
+pub fn verify(headers: &[Header], body: &[u8]) -> Result<()> {
     let signature = header(headers, "x-wc-webhook-signature")
         .ok_or_else(|| Error::WebhookVerification("no X-WC-Webhook-Signature header".into()))?;
     let signature = base64::engine::general_purpose::STANDARD
@@ -99,9 +110,6 @@ struct Resource {
 /// the payload, de-duplicated on topic, resource id and modification time
 /// (a delivery sent twice is one event; a second update is another).
 pub fn parse(headers: &[Header], body: &[u8]) -> Result<Vec<WebhookEvent>> {
-    if is_ping(headers, body) {
-        return Ok(Vec::new());
-    }
     let topic = header(headers, "x-wc-webhook-topic")
         .ok_or_else(|| Error::Validation("no X-WC-Webhook-Topic header".into()))?
         .trim()

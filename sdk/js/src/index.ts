@@ -20,4 +20,4 @@ export * as log from "./log.js";
 export * as config from "./config.js";
 
 /** The contract version this SDK targets (the build puts it in the manifest). */
-export const CONTRACT_VERSION = "0.1.0";
+export const CONTRACT_VERSION = "0.1.1";

@@ -112,7 +112,7 @@ test("a missing operation is unsupported by name; a thrown exception is permanen
 
 test("the manifest becomes the contract's record", () => {
   const data = JSON.parse(readFileSync(join(sdk, "manifest-cases", "ok-full.json"), "utf8"));
-  const m = exports.manifest({ ...data, "contract-version": "0.1.0" });
+  const m = exports.manifest({ ...data, "contract-version": "0.1.1" });
   assert.equal(m.displayName, "Acme Cloud");
   assert.equal(m.auth.oauth2.clientAuth, "body");
   assert.equal(m.credentials[0].default, undefined);

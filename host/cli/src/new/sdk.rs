@@ -14,7 +14,7 @@ use super::rust::qualified_type;
 
 /// The interfaces a plugin may export besides `connector`, in the
 /// contract's order, with the world each is tested in.
-pub(crate) const EXPORTS: [&str; 17] = [
+pub(crate) const EXPORTS: [&str; 19] = [
     "shop",
     "courier",
     "payment",
@@ -24,6 +24,7 @@ pub(crate) const EXPORTS: [&str; 17] = [
     "feed",
     "actions",
     "webhooks",
+    "webhook-handshake",
     "oauth",
     "bulk-update",
     "invoice-attachment",
@@ -32,6 +33,7 @@ pub(crate) const EXPORTS: [&str; 17] = [
     "transcription",
     "streaming",
     "image-generation",
+    "manifest-extension",
 ];
 
 /// The Rust SDK's name for an interface's trait.

@@ -131,6 +131,27 @@ impl wit::Host for CryptoView<'_> {
             HashAlgorithm::Sha512 => Sha512::digest(&data).to_vec(),
         }))
     }
+
+    async fn verify_ed25519(
+        &mut self,
+        public_key: Vec<u8>,
+        message: Vec<u8>,
+        signature: Vec<u8>,
+    ) -> wasmtime::Result<bool> {
+        self.bounded("verify-ed25519", message.len())?;
+        Ok(self.timed(|| verify_ed25519(&public_key, &message, &signature)))
+    }
+}
+
+/// Checks an Ed25519 signature; a key or signature of the wrong length is
+/// simply not valid.
+fn verify_ed25519(public_key: &[u8], message: &[u8], signature: &[u8]) -> bool {
+    use ring::signature::{ED25519, UnparsedPublicKey};
+    public_key.len() == 32
+        && signature.len() == 64
+        && UnparsedPublicKey::new(&ED25519, public_key)
+            .verify(message, signature)
+            .is_ok()
 }
 
 /// Compares in constant time without revealing the lengths: both sides are
@@ -150,5 +171,22 @@ mod tests {
             hex::encode(mac),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
+    }
+
+    #[test]
+    fn ed25519_matches_rfc_8032_test_1_and_refuses_anything_else() {
+        let key = hex::decode("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a").unwrap();
+        let signature = hex::decode(
+            "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b",
+        )
+        .unwrap();
+        assert!(verify_ed25519(&key, b"", &signature));
+        assert!(!verify_ed25519(&key, b"x", &signature), "another message");
+        let mut tampered = signature.clone();
+        tampered[0] ^= 1;
+        assert!(!verify_ed25519(&key, b"", &tampered), "a flipped bit");
+        assert!(!verify_ed25519(&key[..31], b"", &signature), "a short key");
+        assert!(!verify_ed25519(&key, b"", &signature[..63]), "a short signature");
+        assert!(!verify_ed25519(&[], b"", &[]), "nothing at all");
     }
 }

@@ -98,6 +98,7 @@ impl HttpDoor {
             credentials_fingerprint: connection.fingerprint.clone(),
             oauth: connection.oauth.clone(),
             sigv4_services: connection.sigv4_services.clone(),
+            forwarding_headers: connection.forwarding_headers.clone(),
         };
         let started = Instant::now();
         let result = self.outbound.send(&request_ctx, outbound).await;

@@ -113,6 +113,7 @@ impl Actions for Probe {
             "hmac",
             "log",
             "kv",
+            "ed25519",
             "wasi-http",
             "wasi-http-hoard",
             "fields-hoard",
@@ -162,6 +163,18 @@ impl Actions for Probe {
                     }
                     Err(error) => json!({ "error": format!("{error:?}") }),
                 }
+            }
+            "ed25519" => {
+                let bytes = |field: &str| -> Result<Vec<u8>> {
+                    let text = input[field].as_str().unwrap_or_default();
+                    (0..text.len())
+                        .step_by(2)
+                        .map(|i| u8::from_str_radix(text.get(i..i + 2).unwrap_or("zz"), 16))
+                        .collect::<core::result::Result<Vec<u8>, _>>()
+                        .or_validation(field)
+                };
+                let message = input["message"].as_str().unwrap_or_default().as_bytes();
+                json!({ "valid": crypto::verify_ed25519(&bytes("key")?, message, &bytes("signature")?) })
             }
             "kv" => {
                 let key = input["key"].as_str().unwrap_or("probe");
@@ -225,4 +238,12 @@ impl Streaming for Probe {
     }
 }
 
-patchbay_sdk::export!(Probe: actions, streaming);
+/// The probe sets `X-Forwarded-For` (as a plugin passing on an end
+/// customer's address would); no other forwarding header.
+impl ManifestExtension for Probe {
+    fn forwarding_headers() -> Vec<String> {
+        vec!["X-Forwarded-For".into()]
+    }
+}
+
+patchbay_sdk::export!(Probe: actions, streaming, manifest_extension);
