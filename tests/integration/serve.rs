@@ -26,7 +26,20 @@ pub(crate) struct Service {
 
 impl Service {
     pub async fn start(settings: Settings) -> Self {
+        Self::start_with(settings, &[]).await
+    }
+
+    /// [`start`](Self::start) with more of the built plugins
+    /// (`target/plugins/NAME.wasm`).
+    pub async fn start_with(settings: Settings, plugins: &[&str]) -> Self {
         let dir = tempfile::tempdir().unwrap().keep();
+        for name in plugins {
+            std::fs::copy(
+                workspace().join(format!("target/plugins/{name}.wasm")),
+                dir.join(format!("{name}.wasm")),
+            )
+            .unwrap();
+        }
         std::fs::copy(
             workspace().join("target/plugins/shop-woocommerce.wasm"),
             dir.join("shop-woocommerce.wasm"),
@@ -38,7 +51,7 @@ impl Service {
         )
         .unwrap();
         let host = builder().in_memory_database().plugins_dir(&dir).build().await.unwrap();
-        assert_eq!(host.providers().len(), 2, "{:?}", host.load_failures());
+        assert_eq!(host.providers().len(), 2 + plugins.len(), "{:?}", host.load_failures());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         let settings = Settings {

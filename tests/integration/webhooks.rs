@@ -100,6 +100,10 @@ impl Receiver {
 /// A service whose pushes may reach loopback, retried after 300 ms, 300 ms
 /// (three attempts, no jitter), its workers looking every 50 ms.
 async fn service() -> Service {
+    service_with(&[]).await
+}
+
+async fn service_with(plugins: &[&str]) -> Service {
     let mut settings = Settings::default();
     settings.webhooks.workers.allow_private_network = true;
     settings.webhooks.workers.push_schedule = Schedule {
@@ -107,7 +111,7 @@ async fn service() -> Service {
         jitter: 0.0,
     };
     settings.webhooks.workers.poll = Duration::from_millis(50);
-    Service::start(settings).await
+    Service::start_with(settings, plugins).await
 }
 
 /// A WooCommerce connection to `shop` whose webhook secret is a signing
@@ -677,4 +681,137 @@ async fn registration_subscribes_at_the_provider_which_then_delivers() {
     let removed = service.send(Method::DELETE, &format!("{path}/1,2"), &acme, None).await;
     assert_eq!(removed.0.as_u16(), 204, "{}", removed.1);
     assert!(shop.webhooks().is_empty());
+}
+
+/// Discord interactions (the TypeScript plugin, contract 0.1.1): the
+/// Interactions Endpoint URL is registered as Discord accepts one (a signed
+/// PING answered with a PONG by the plugin's handshake, a forged one refused
+/// with 401, nothing stored); a slash command signed with Ed25519 over
+/// timestamp + body is acknowledged with a deferred response once stored,
+/// de-duplicated, pushed as `message.received`, and replied to by
+/// completing the deferred response; tampered and expired ones get 401.
+#[tokio::test]
+async fn discord_interactions_are_verified_answered_and_delivered_as_messages() {
+    use patchbay_tests::discord::{
+        APPLICATION_ID, BOT_TOKEN, MockDiscord, command_interaction, now_seconds, ping_interaction, send_interaction,
+        sign,
+    };
+    let discord = MockDiscord::start().await.unwrap();
+    let service = service_with(&["messaging-discord"]).await;
+    let acme = service.key("acme", false).await;
+    let (receiver, receiver_url) = Receiver::start(vec![Answer::Ok]).await;
+    let secret = endpoint(&service, &acme, &receiver_url, json!(["message.*"])).await;
+    let created = service
+        .send(
+            Method::POST,
+            "/v1/connections",
+            &acme,
+            Some(json!({
+                "provider": "messaging/discord",
+                "credentials": {"bot_token": BOT_TOKEN},
+                "settings": {"api_base": discord.api_base()},
+            })),
+        )
+        .await;
+    assert_eq!(created.0.as_u16(), 201, "{}", created.1);
+    let connection = created.1["id"].as_str().unwrap().to_string();
+    let ingress = service
+        .send(
+            Method::GET,
+            &format!("/v1/connections/{connection}/webhook"),
+            &acme,
+            None,
+        )
+        .await
+        .1["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Registration: Discord checks the URL with a signed PING (the plugin
+    // reads the public key from the application's verify_key) and a forged
+    // one before it keeps it.
+    let path = format!("/v1/connections/{connection}/webhook/registrations");
+    let registered = service.send(Method::POST, &path, &acme, Some(json!({}))).await;
+    assert_eq!(registered.0.as_u16(), 201, "{}", registered.1);
+    assert_eq!(registered.1["id"], APPLICATION_ID);
+    assert_eq!(discord.interactions_endpoint().as_deref(), Some(ingress.as_str()));
+    let listed = service.send(Method::GET, &path, &acme, None).await;
+    assert_eq!(listed.1[0]["url"], ingress, "{}", listed.1);
+
+    // A PING at any time: a PONG, and nothing stored.
+    let ping = serde_json::to_vec(&ping_interaction()).unwrap();
+    let (status, pong) = send_interaction(&ingress, &ping, &now_seconds(), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(serde_json::from_slice::<Value>(&pong).unwrap(), json!({"type": 1}));
+
+    // A slash command, sent twice: a deferred response each time, one event.
+    let command = serde_json::to_vec(&command_interaction(
+        "1170000000000000001",
+        "ask",
+        &[("question", "where is my order?")],
+    ))
+    .unwrap();
+    let now = now_seconds();
+    for _ in 0..2 {
+        let (status, ack) = send_interaction(&ingress, &command, &now, None).await;
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&ack));
+        assert_eq!(serde_json::from_slice::<Value>(&ack).unwrap(), json!({"type": 5}));
+    }
+    // Tampered, signed by another key, expired (signed ten minutes ago),
+    // unsigned: 401, nothing stored.
+    let mut tampered = command.clone();
+    tampered[20] ^= 1;
+    assert_eq!(
+        send_interaction(&ingress, &tampered, &now, Some(&sign(&now, &command)))
+            .await
+            .0,
+        401
+    );
+    let forged = ring::signature::Ed25519KeyPair::from_seed_unchecked(&[1; 32]).unwrap();
+    let mut message = now.as_bytes().to_vec();
+    message.extend_from_slice(&command);
+    let forged = hex::encode(forged.sign(&message).as_ref());
+    assert_eq!(send_interaction(&ingress, &command, &now, Some(&forged)).await.0, 401);
+    let old = (now.parse::<u64>().unwrap() - 600).to_string();
+    assert_eq!(send_interaction(&ingress, &command, &old, None).await.0, 401, "expired");
+    let unsigned = service.http.post(&ingress).body(command.clone()).send().await.unwrap();
+    assert_eq!(unsigned.status().as_u16(), 401);
+
+    let got = receiver.wait_for(1, Duration::from_secs(20)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(receiver.got().len(), 1, "one event for the command: {got:?}");
+    let event = verify_standard_webhook(&got[0], &secret);
+    assert_eq!(event["type"], "message.received");
+    assert_eq!(event["data"]["provider_event_type"], "APPLICATION_COMMAND");
+    let inbound = &event["data"]["payload"];
+    assert_eq!(inbound["body"], "/ask question:where is my order?");
+    assert_eq!(inbound["sender"], "1080000000000000042");
+    assert_eq!(inbound["sender-name"], "Ada");
+    assert_eq!(inbound["conversation-id"], patchbay_tests::discord::CHANNEL);
+
+    // Replying to the event's message completes the deferred response.
+    let reply = service
+        .send(
+            Method::POST,
+            &format!("/v1/connections/{connection}/call/messaging.reply"),
+            &acme,
+            Some(json!({"to": inbound, "body": "It ships today."})),
+        )
+        .await;
+    assert_eq!(reply.0.as_u16(), 200, "{}", reply.1);
+    let edits = discord.edits();
+    assert_eq!(edits.len(), 1, "{edits:?}");
+    assert!(
+        edits[0].0.starts_with("aW50ZXJhY3Rpb246"),
+        "the interaction's own token"
+    );
+    assert_eq!(edits[0].1["content"], "It ships today.");
+
+    // Unregistering clears the Interactions Endpoint URL.
+    let removed = service
+        .send(Method::DELETE, &format!("{path}/{APPLICATION_ID}"), &acme, None)
+        .await;
+    assert_eq!(removed.0.as_u16(), 204, "{}", removed.1);
+    assert_eq!(discord.interactions_endpoint(), None);
 }

@@ -5,6 +5,15 @@
 //! Discord's error bodies `{"code": 10003, "message": "Unknown Channel"}`,
 //! form errors (`50035` with nested `_errors`), and 429s with `retry_after`
 //! in the body plus `X-RateLimit-*` and `Retry-After` headers.
+//!
+//! And the interactions side: the application (`GET|PATCH
+//! /applications/@me`, whose `verify_key` is the public key), an
+//! Interactions Endpoint URL that is checked as Discord checks it before
+//! accepting it (a signed PING must get a PONG, a badly signed one a 401),
+//! interactions sent as Discord sends them (Ed25519 over timestamp + body,
+//! `X-Signature-Ed25519`, `X-Signature-Timestamp`), and edits of an
+//! interaction's original response (`PATCH
+//! /webhooks/{application}/{token}/messages/@original`).
 
 // Handlers return ready responses as their early-exit errors, as axum does.
 #![allow(clippy::result_large_err)]
@@ -16,7 +25,8 @@ use axum::Router;
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
+use ring::signature::{Ed25519KeyPair, KeyPair as _};
 use serde_json::{Value, json};
 
 use crate::mock::RunningServer;
@@ -31,6 +41,104 @@ pub const OTHER_CHANNEL: &str = "1100000000000000002";
 pub const UNKNOWN_CHANNEL: &str = "1199999999999999999";
 /// A channel whose route bucket is exhausted: every create gets a 429.
 pub const LIMITED_CHANNEL: &str = "1100000000000000429";
+
+/// The application's id (the bot's application).
+pub const APPLICATION_ID: &str = "1098765432101234567";
+/// The seed of the application's Ed25519 key (its public key is the
+/// application's `verify_key`).
+const APPLICATION_SEED: [u8; 32] = [0x5a; 32];
+
+fn application_key() -> Ed25519KeyPair {
+    Ed25519KeyPair::from_seed_unchecked(&APPLICATION_SEED).expect("a 32-byte seed")
+}
+
+/// The application's public key, hex, as the developer portal shows it.
+pub fn public_key_hex() -> String {
+    hex::encode(application_key().public_key().as_ref())
+}
+
+/// The signature Discord sends for `timestamp` and `body`, hex.
+pub fn sign(timestamp: &str, body: &[u8]) -> String {
+    let mut message = timestamp.as_bytes().to_vec();
+    message.extend_from_slice(body);
+    hex::encode(application_key().sign(&message).as_ref())
+}
+
+/// The headers of an interaction request, as Discord sends them.
+pub fn interaction_headers(timestamp: &str, signature: &str) -> Vec<(String, String)> {
+    vec![
+        ("content-type".into(), "application/json".into()),
+        (
+            "user-agent".into(),
+            "Discord-Interactions/1.0 (+https://discord.com)".into(),
+        ),
+        ("x-signature-ed25519".into(), signature.into()),
+        ("x-signature-timestamp".into(), timestamp.into()),
+    ]
+}
+
+/// Now, in Unix seconds, as `X-Signature-Timestamp` carries it.
+pub fn now_seconds() -> String {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs()
+        .to_string()
+}
+
+/// A slash command interaction (type 2) in a guild channel, as Discord
+/// sends one: `/name` with string options, by a member.
+pub fn command_interaction(id: &str, name: &str, options: &[(&str, &str)]) -> Value {
+    json!({
+        "id": id,
+        "application_id": APPLICATION_ID,
+        "type": 2,
+        "data": {
+            "id": "1150000000000000001",
+            "name": name,
+            "type": 1,
+            "options": options.iter().map(|(n, v)| json!({"name": n, "type": 3, "value": v})).collect::<Vec<_>>(),
+        },
+        "guild_id": "1090000000000000001",
+        "channel_id": CHANNEL,
+        "channel": { "id": CHANNEL, "type": 0, "name": "general" },
+        "member": {
+            "user": { "id": "1080000000000000042", "username": "ada", "global_name": "Ada", "discriminator": "0" },
+            "roles": [], "permissions": "2248473465835073", "joined_at": "2026-01-02T03:04:05.000000+00:00",
+        },
+        "token": format!("aW50ZXJhY3Rpb246{id}:mock-interaction-token"),
+        "version": 1,
+        "app_permissions": "2248473465835073",
+        "locale": "en-US",
+        "guild_locale": "en-US",
+        "entitlements": [],
+        "authorizing_integration_owners": { "0": "1090000000000000001" },
+        "context": 0,
+    })
+}
+
+/// A PING (type 1), as Discord sends one to check an endpoint.
+pub fn ping_interaction() -> Value {
+    json!({ "id": "1160000000000000001", "application_id": APPLICATION_ID, "type": 1, "version": 1,
+            "token": "aW50ZXJhY3Rpb246cGluZw:mock-ping-token" })
+}
+
+/// Sends an interaction to `url` signed as Discord signs it (or with
+/// `signature` in its place); the status and body of the answer.
+pub async fn send_interaction(url: &str, body: &[u8], timestamp: &str, signature: Option<&str>) -> (u16, Vec<u8>) {
+    let signature = signature.map_or_else(|| sign(timestamp, body), str::to_string);
+    let mut request = reqwest::Client::new().post(url).body(body.to_vec());
+    for (name, value) in interaction_headers(timestamp, &signature) {
+        request = request.header(name, value);
+    }
+    match request.send().await {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            (status, response.bytes().await.map(|b| b.to_vec()).unwrap_or_default())
+        }
+        Err(_) => (0, Vec::new()),
+    }
+}
 
 /// A message the mock created.
 #[derive(Debug, Clone)]
@@ -51,6 +159,10 @@ struct Inner {
     /// Creates seen per channel, retried ones included.
     attempts: HashMap<String, u32>,
     next_id: u64,
+    /// The application's Interactions Endpoint URL.
+    endpoint: Option<String>,
+    /// Edits of interactions' original responses: (token, body).
+    edits: Vec<(String, Value)>,
 }
 
 type Shared = Arc<Mutex<Inner>>;
@@ -68,6 +180,11 @@ impl MockDiscord {
         let router = Router::new()
             .route("/api/v10/users/@me", get(me))
             .route("/api/v10/channels/{channel}/messages", post(create_message))
+            .route("/api/v10/applications/@me", get(application).patch(edit_application))
+            .route(
+                "/api/v10/webhooks/{application}/{token}/messages/@original",
+                patch(edit_original),
+            )
             .with_state(Arc::clone(&state));
         Ok(Self {
             server: RunningServer::start(router, 0).await?,
@@ -83,6 +200,16 @@ impl MockDiscord {
     /// Messages created so far, in order.
     pub fn created(&self) -> Vec<Created> {
         self.state.lock().expect("mock state").created.clone()
+    }
+
+    /// The application's Interactions Endpoint URL, once one was accepted.
+    pub fn interactions_endpoint(&self) -> Option<String> {
+        self.state.lock().expect("mock state").endpoint.clone()
+    }
+
+    /// Edits of interactions' original responses: (interaction token, body).
+    pub fn edits(&self) -> Vec<(String, Value)> {
+        self.state.lock().expect("mock state").edits.clone()
     }
 
     /// Create requests seen for `channel`, retries included.
@@ -128,6 +255,105 @@ async fn me(headers: HeaderMap) -> Response {
         "flags": 0,
     }))
     .into_response()
+}
+
+fn application_object(endpoint: Option<&str>) -> Value {
+    json!({
+        "id": APPLICATION_ID,
+        "name": "Patchbay",
+        "icon": null,
+        "description": "",
+        "bot_public": true,
+        "bot_require_code_grant": false,
+        "verify_key": public_key_hex(),
+        "flags": 0,
+        "interactions_endpoint_url": endpoint,
+        "bot": { "id": APPLICATION_ID, "username": "patchbay-bot", "bot": true },
+    })
+}
+
+async fn application(State(state): State<Shared>, headers: HeaderMap) -> Response {
+    if let Err(refused) = authorize(&headers) {
+        return refused;
+    }
+    let endpoint = state.lock().expect("mock state").endpoint.clone();
+    axum::Json(application_object(endpoint.as_deref())).into_response()
+}
+
+/// Discord accepts an Interactions Endpoint URL only after checking it: a
+/// PING signed by the application must be answered `{"type": 1}`, and one
+/// with a bad signature refused with 401.
+async fn edit_application(State(state): State<Shared>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+    if let Err(refused) = authorize(&headers) {
+        return refused;
+    }
+    let Ok(edit) = serde_json::from_slice::<Value>(&body) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            50109,
+            "The request body contains invalid JSON.",
+        );
+    };
+    if let Some(url) = edit.get("interactions_endpoint_url") {
+        let url = url.as_str().map(str::to_string);
+        if let Some(url) = &url {
+            let ping = serde_json::to_vec(&ping_interaction()).expect("JSON serializes");
+            let timestamp = now_seconds();
+            let (status, answer) = send_interaction(url, &ping, &timestamp, None).await;
+            let pong = serde_json::from_slice::<Value>(&answer).is_ok_and(|a| a["type"] == 1);
+            let forged = sign(&timestamp, b"something else");
+            let (refused, _) = send_interaction(url, &ping, &timestamp, Some(&forged)).await;
+            if status != 200 || !pong || refused != 401 {
+                return (
+                    StatusCode::BAD_REQUEST,
+                    axum::Json(json!({
+                        "code": 50035,
+                        "message": "Invalid Form Body",
+                        "errors": { "interactions_endpoint_url": { "_errors": [{
+                            "code": "APPLICATION_INTERACTIONS_ENDPOINT_URL_INVALID",
+                            "message": "The specified interactions endpoint url could not be verified."
+                        }] } }
+                    })),
+                )
+                    .into_response();
+            }
+        }
+        state.lock().expect("mock state").endpoint = url;
+    }
+    let endpoint = state.lock().expect("mock state").endpoint.clone();
+    axum::Json(application_object(endpoint.as_deref())).into_response()
+}
+
+/// Edits an interaction's original response (no bot token needed: the
+/// interaction's token is the credential).
+async fn edit_original(
+    State(state): State<Shared>,
+    Path((application, token)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Response {
+    if application != APPLICATION_ID {
+        return error(StatusCode::NOT_FOUND, 10002, "Unknown Application");
+    }
+    if !token.ends_with(":mock-interaction-token") {
+        return error(StatusCode::NOT_FOUND, 10015, "Unknown Webhook");
+    }
+    let Ok(edit) = serde_json::from_slice::<Value>(&body) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            50109,
+            "The request body contains invalid JSON.",
+        );
+    };
+    let mut inner = state.lock().expect("mock state");
+    inner.next_id += 1;
+    let created = Created {
+        id: format!("{}", 1_200_000_000_000_000_000u64 + inner.next_id),
+        channel_id: CHANNEL.into(),
+        payload: edit.clone(),
+        files: Vec::new(),
+    };
+    inner.edits.push((token, edit));
+    axum::Json(message_object(&created)).into_response()
 }
 
 async fn create_message(State(state): State<Shared>, Path(channel): Path<String>, request: Request) -> Response {

@@ -4,6 +4,7 @@ import { ConnectorError, connected } from "@patchbay/sdk";
 import type { ConnectionTest } from "patchbay:connector/types@0.1.1";
 import type { DeliveryReport, InboundMessage, OutboundMessage } from "patchbay:connector/messaging-types@0.1.1";
 import { api } from "./api.js";
+import * as interactions from "./interactions.js";
 import { channelId, content, createBody, report } from "./messages.js";
 
 // The manifest is patchbay.toml; `patchbay-js build` routes each operation
@@ -65,7 +66,28 @@ export const messaging = {
   },
 
   reply(to: InboundMessage, body: string): DeliveryReport {
+    // An interaction is answered by completing its deferred response.
+    const interaction = interactions.interactionOf(to.extra);
+    if (interaction) {
+      const text = content({ subject: undefined, body });
+      const edited = api.json("PATCH", `/webhooks/${interaction.application}/${interaction.token}/messages/@original`, {
+        json: { content: text, allowed_mentions: { parse: [] } },
+      });
+      return report(edited);
+    }
     const channel = channelId(to.conversationId, "conversation");
     return post(channel, { subject: undefined, body, messageId: "", attachments: [] }, to.messageId);
   },
+};
+
+export const webhooks = {
+  verify: interactions.verify,
+  parse: interactions.parse,
+  register: interactions.register,
+  listRegistrations: interactions.listRegistrations,
+  unregister: interactions.unregister,
+};
+
+export const webhookHandshake = {
+  handshake: interactions.handshake,
 };

@@ -18,6 +18,7 @@ export * as paging from "./paging.js";
 export * as kv from "./kv.js";
 export * as log from "./log.js";
 export * as config from "./config.js";
+export * as crypto from "./crypto.js";
 
 /** The contract version this SDK targets (the build puts it in the manifest). */
 export const CONTRACT_VERSION = "0.1.1";
