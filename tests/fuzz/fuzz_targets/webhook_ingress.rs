@@ -1,9 +1,10 @@
 //! The webhook ingress as a provider (or anyone holding the URL) reaches
-//! it: arbitrary headers and bodies through the WooCommerce plugin's
-//! `verify` and `parse`, in the sandbox. Never a fault; `verify` accepts
-//! only a body signed with the connection's secret (or WooCommerce's
-//! unsigned, empty ping); `parse` of what passed either yields events or
-//! says what is wrong.
+//! it: arbitrary methods, headers and bodies through the WooCommerce
+//! plugin's `webhook-handshake` and `verify` (one call, as the inbox makes
+//! it) and `parse`, in the sandbox. Never a fault; the handshake answers
+//! only WooCommerce's unsigned ping, `verify` accepts only a body signed
+//! with the connection's secret; `parse` of what passed either yields
+//! events or says what is wrong.
 #![no_main]
 
 use std::sync::LazyLock;
@@ -11,8 +12,8 @@ use std::sync::LazyLock;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use libfuzzer_sys::fuzz_target;
-use patchbay::types::Header;
-use patchbay::{CallError, ConnectOptions, Connection, Credentials, Settings};
+use patchbay::types::{Header, InboundRequest};
+use patchbay::{CallError, ConnectOptions, Connection, Credentials, Reception, Settings};
 
 const SECRET: &str = "fuzz-webhook-secret";
 
@@ -71,6 +72,8 @@ fuzz_target!(|data: &[u8]| {
     let Ok(mut body) = u.arbitrary::<Vec<u8>>() else {
         return;
     };
+    let method = if u.arbitrary::<bool>().unwrap_or(true) { "POST" } else { "GET" };
+    let query = u.arbitrary::<String>().unwrap_or_default();
     let sign = u.arbitrary::<bool>().unwrap_or(false);
     let mut headers: Vec<Header> = headers
         .into_iter()
@@ -96,27 +99,40 @@ fuzz_target!(|data: &[u8]| {
     }
     let ingress = &*INGRESS;
     let port = ingress.connection.webhooks().unwrap();
-    let verified = ingress.runtime.block_on(port.verify(&headers, &body));
-    match &verified {
-        Ok(()) => {
-            let signed = headers
-                .iter()
-                .find(|h| h.name.eq_ignore_ascii_case("x-wc-webhook-signature"))
-                .map(|h| h.value.trim().to_string());
-            let ping = signed.is_none()
-                && std::str::from_utf8(&body)
+    let request = InboundRequest {
+        method: method.into(),
+        query,
+        headers,
+        body,
+    };
+    let received = ingress.runtime.block_on(port.receive(&request));
+    let (headers, body) = (&request.headers, &request.body);
+    let signed = headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case("x-wc-webhook-signature"))
+        .map(|h| h.value.trim().to_string());
+    match &received {
+        Ok(Reception::Answer(reply)) => {
+            let ping = method == "POST"
+                && signed.is_none()
+                && std::str::from_utf8(body)
                     .ok()
                     .and_then(|b| b.strip_prefix("webhook_id="))
                     .is_some_and(|id| !id.is_empty() && id.bytes().all(|c| c.is_ascii_digit()));
+            assert!(ping, "the handshake answered something that is not a ping");
+            assert_eq!(reply.status, 200);
+            return;
+        }
+        Ok(Reception::Deliver(_)) => {
             assert!(
-                ping || signed.as_deref() == Some(signature(&body).as_str()),
-                "verify accepted a delivery that is neither signed nor a ping"
+                signed.as_deref() == Some(signature(body).as_str()),
+                "verify accepted a delivery that is not signed with the secret"
             );
         }
         Err(CallError::Connector(_)) => return,
-        Err(other) => panic!("verify failed without a typed error: {other}"),
+        Err(other) => panic!("receiving failed without a typed error: {other}"),
     }
-    match ingress.runtime.block_on(port.parse(&headers, &body)) {
+    match ingress.runtime.block_on(port.parse(headers, body)) {
         Ok(events) => {
             for event in events {
                 assert!(!event.idempotency_key.is_empty());
