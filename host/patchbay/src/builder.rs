@@ -372,6 +372,7 @@ impl HostBuilder {
             stores,
             key: Arc::new(KeyHolder::new(vault_key)),
             circuits: pipeline.circuit().clone(),
+            ingress: Default::default(),
         });
         let host = Host {
             inner: Arc::new(HostInner {

@@ -5,6 +5,7 @@
 //! hash of its token. The runtime that receives, parses and pushes
 //! (`patchbay-jobs`) builds on this.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use base64::Engine as _;
@@ -173,6 +174,7 @@ impl Webhooks {
                 connection_id: connection_id.to_string(),
             })
             .await?;
+        self.parts.ingress.forget(&self.tenant, connection_id);
         Ok(token)
     }
 
@@ -292,20 +294,57 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// How long a looked-up ingress token is trusted without the store: a
+/// token rotated on another replica stops working within this time (on this
+/// one, at once).
+const INGRESS_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Ingress tokens found in the store recently, by hash: every delivery
+/// names its connection by token, and a busy ingress should not read the
+/// store for each. Rotating a token forgets the connection's entries.
+#[derive(Default)]
+pub(crate) struct IngressCache(std::sync::Mutex<HashMap<Vec<u8>, (std::time::Instant, IngressTarget)>>);
+
+impl IngressCache {
+    fn get(&self, hash: &[u8]) -> Option<IngressTarget> {
+        let cache = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        cache
+            .get(hash)
+            .filter(|(found, _)| found.elapsed() < INGRESS_TTL)
+            .map(|(_, target)| target.clone())
+    }
+
+    fn put(&self, hash: Vec<u8>, target: IngressTarget) {
+        let mut cache = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= 10_000 {
+            cache.retain(|_, (found, _)| found.elapsed() < INGRESS_TTL);
+        }
+        cache.insert(hash, (std::time::Instant::now(), target));
+    }
+
+    pub(crate) fn forget(&self, tenant: &str, connection_id: &str) {
+        let mut cache = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        cache.retain(|_, (_, t)| t.tenant != tenant || t.connection_id != connection_id);
+    }
+}
+
 /// Finds the connection an ingress token names (`None`: no such token).
 pub(crate) async fn target(parts: &StoredParts, token: &str) -> Result<Option<IngressTarget>, StoreError> {
     if !token.starts_with(INGRESS_PREFIX) || token.len() > 128 {
         return Ok(None);
     }
-    Ok(parts
-        .stores
-        .webhooks
-        .ingress(&token_hash(token))
-        .await?
-        .map(|record| IngressTarget {
-            tenant: record.tenant,
-            connection_id: record.connection_id,
-        }))
+    let hash = token_hash(token);
+    if let Some(target) = parts.ingress.get(&hash) {
+        return Ok(Some(target));
+    }
+    let found = parts.stores.webhooks.ingress(&hash).await?.map(|record| IngressTarget {
+        tenant: record.tenant,
+        connection_id: record.connection_id,
+    });
+    if let Some(target) = &found {
+        parts.ingress.put(hash, target.clone());
+    }
+    Ok(found)
 }
 
 #[cfg(test)]

@@ -144,6 +144,13 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX jobs_due ON jobs (kind, state, run_at_ms);
     CREATE INDEX jobs_by_tenant ON jobs (tenant, state, updated_at_ms);",
+    // Retention: finished jobs by age, and what still refers to an event or
+    // a delivery; deliveries by age.
+    "CREATE INDEX jobs_finished ON jobs (state, updated_at_ms);
+    CREATE INDEX jobs_by_event ON jobs (event_seq);
+    CREATE INDEX jobs_by_delivery ON jobs (delivery_id);
+    CREATE INDEX webhook_deliveries_by_age ON webhook_deliveries (received_at_ms);
+    CREATE INDEX webhook_events_by_age ON webhook_events (created_at_ms);",
 ];
 
 /// Host state in one SQLite file (or in memory).
@@ -297,6 +304,11 @@ mod tests {
     #[tokio::test]
     async fn webhooks() {
         conformance::webhooks(&SqliteStore::in_memory().unwrap()).await;
+    }
+
+    #[tokio::test]
+    async fn webhook_retention() {
+        conformance::webhook_retention(&SqliteStore::in_memory().unwrap()).await;
     }
 
     /// Security review F20: a new database and its directory are private.

@@ -6,7 +6,7 @@
 use patchbay_store::StoreError;
 use patchbay_store::webhooks::{
     Delivery, Endpoint, EventRecord, IngressRecord, Job, JobCounts, JobKind, JobState, NewDelivery, NewEvent, Outcome,
-    WebhookStore,
+    Pruned, WebhookStore,
 };
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
@@ -514,6 +514,43 @@ impl WebhookStore for SqliteStore {
             }
             tx.commit().map_err(backend)?;
             Ok(queued)
+        })
+        .await
+    }
+
+    async fn prune(&self, before_ms: i64, limit: usize) -> Result<Pruned, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.with_db(move |db| {
+            let tx = db.transaction().map_err(backend)?;
+            let jobs = tx
+                .prepare_cached(
+                    "DELETE FROM jobs WHERE id IN (
+                         SELECT id FROM jobs WHERE state IN ('done', 'dead') AND updated_at_ms < ?1 LIMIT ?2)",
+                )
+                .and_then(|mut s| s.execute(params![before_ms, limit]))
+                .map_err(backend)?;
+            let events = tx
+                .prepare_cached(
+                    "DELETE FROM webhook_events WHERE seq IN (
+                         SELECT seq FROM webhook_events e WHERE created_at_ms < ?1
+                         AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.event_seq = e.seq) LIMIT ?2)",
+                )
+                .and_then(|mut s| s.execute(params![before_ms, limit]))
+                .map_err(backend)?;
+            let deliveries = tx
+                .prepare_cached(
+                    "DELETE FROM webhook_deliveries WHERE id IN (
+                         SELECT id FROM webhook_deliveries d WHERE received_at_ms < ?1
+                         AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.delivery_id = d.id) LIMIT ?2)",
+                )
+                .and_then(|mut s| s.execute(params![before_ms, limit]))
+                .map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            Ok(Pruned {
+                jobs: jobs as u64,
+                events: events as u64,
+                deliveries: deliveries as u64,
+            })
         })
         .await
     }

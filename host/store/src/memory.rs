@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::gcra::{self, Bucket};
 use crate::webhooks::{
-    Delivery, Endpoint, EventRecord, IngressRecord, Job, JobCounts, JobKind, JobState, NewDelivery, NewEvent, Outcome,
+    Delivery, Endpoint, EventRecord, IngressRecord, Job, JobCounts, JobKind, JobState, NewDelivery, NewEvent, Outcome, Pruned,
     WebhookStore,
 };
 use crate::{
@@ -811,6 +811,55 @@ impl WebhookStore for MemoryStore {
         Ok(counts)
     }
 
+    async fn prune(&self, before_ms: i64, limit: usize) -> Result<Pruned, StoreError> {
+        let mut state = self.state();
+        let webhooks = &mut state.webhooks;
+        let finished: Vec<i64> = webhooks
+            .jobs
+            .values()
+            .filter(|(job, _)| matches!(job.state, JobState::Done | JobState::Dead) && job.updated_at_ms < before_ms)
+            .map(|(job, _)| job.id)
+            .take(limit)
+            .collect();
+        for id in &finished {
+            webhooks.jobs.remove(id);
+        }
+        webhooks.job_keys.retain(|_, id| !finished.contains(id));
+        let referred_events: std::collections::HashSet<i64> =
+            webhooks.jobs.values().filter_map(|(job, _)| job.event_seq).collect();
+        let events: Vec<i64> = webhooks
+            .events
+            .values()
+            .filter(|e| e.created_at_ms < before_ms && !referred_events.contains(&e.seq))
+            .map(|e| e.seq)
+            .take(limit)
+            .collect();
+        for seq in &events {
+            if let Some(event) = webhooks.events.remove(seq) {
+                webhooks
+                    .idempotency
+                    .remove(&(event.connection_id, event.event.idempotency_key));
+            }
+        }
+        let referred_deliveries: std::collections::HashSet<i64> =
+            webhooks.jobs.values().filter_map(|(job, _)| job.delivery_id).collect();
+        let deliveries: Vec<i64> = webhooks
+            .deliveries
+            .values()
+            .filter(|d| d.delivery.received_at_ms < before_ms && !referred_deliveries.contains(&d.id))
+            .map(|d| d.id)
+            .take(limit)
+            .collect();
+        for id in &deliveries {
+            webhooks.deliveries.remove(id);
+        }
+        Ok(Pruned {
+            jobs: finished.len() as u64,
+            events: events.len() as u64,
+            deliveries: deliveries.len() as u64,
+        })
+    }
+
     async fn events_after(&self, tenant: &str, after_seq: i64, limit: usize) -> Result<Vec<EventRecord>, StoreError> {
         Ok(self
             .state()
@@ -917,6 +966,11 @@ mod tests {
     #[tokio::test]
     async fn webhooks() {
         conformance::webhooks(&MemoryStore::new()).await;
+    }
+
+    #[tokio::test]
+    async fn webhook_retention() {
+        conformance::webhook_retention(&MemoryStore::new()).await;
     }
 
     #[tokio::test]

@@ -246,6 +246,24 @@ pub struct JobCounts {
     pub dead: u64,
 }
 
+/// What one [`WebhookStore::prune`] batch removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pruned {
+    /// Finished jobs (done, and dead letters).
+    pub jobs: u64,
+    /// Events no job refers to any more.
+    pub events: u64,
+    /// Deliveries no job refers to any more.
+    pub deliveries: u64,
+}
+
+impl Pruned {
+    /// Rows removed in all.
+    pub fn total(&self) -> u64 {
+        self.jobs + self.events + self.deliveries
+    }
+}
+
 /// The webhook inbox, events, endpoints and their jobs.
 #[async_trait::async_trait]
 pub trait WebhookStore: Send + Sync + 'static {
@@ -324,6 +342,11 @@ pub trait WebhookStore: Send + Sync + 'static {
     ) -> Result<u64, StoreError>;
     /// How much work waits.
     async fn job_counts(&self) -> Result<JobCounts, StoreError>;
+    /// Retention, one batch of at most `limit` rows of each kind: finished
+    /// jobs (done or dead) last changed before `before_ms`, then events
+    /// stored before it that no job refers to, then deliveries received
+    /// before it that no job refers to. Work still pending is never removed.
+    async fn prune(&self, before_ms: i64, limit: usize) -> Result<Pruned, StoreError>;
 
     /// A tenant's events after `after_seq`, oldest first.
     async fn events_after(&self, tenant: &str, after_seq: i64, limit: usize) -> Result<Vec<EventRecord>, StoreError>;

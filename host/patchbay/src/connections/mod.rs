@@ -211,6 +211,8 @@ pub(crate) struct StoredParts {
     pub stores: Stores,
     pub key: Arc<KeyHolder>,
     pub circuits: CircuitBreaker,
+    /// Ingress tokens recently looked up (`crate::webhooks::IngressCache`).
+    pub ingress: crate::webhooks::IngressCache,
 }
 
 /// The stored connections of one tenant.
@@ -554,6 +556,7 @@ impl Connections {
                 id: id.to_string(),
             });
         }
+        self.parts.ingress.forget(&self.tenant, id);
         self.reenable(id).await?;
         Ok(())
     }

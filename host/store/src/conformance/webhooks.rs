@@ -313,3 +313,107 @@ pub async fn webhooks<S: WebhookStore>(store: &S) {
         "{left:?}"
     );
 }
+
+/// [`WebhookStore::prune`]: finished jobs older than the cut go, then the
+/// events and deliveries nothing refers to any more; pending work, and
+/// what it refers to, stays whatever its age; a pruned event's
+/// idempotency key may be stored again.
+pub async fn webhook_retention<S: WebhookStore>(store: &S) {
+    store.insert_endpoint(endpoint("e-all", "acme", &[], 1)).await.unwrap();
+    // Two old deliveries, parsed: each an event pushed to e-all.
+    let old = store
+        .accept_deliveries(
+            vec![delivery("acme", "c1", "one"), delivery("acme", "c1", "two")],
+            1_000,
+        )
+        .await
+        .unwrap();
+    for (job, key) in store
+        .claim_jobs(JobKind::Parse, 1_000, 30_000, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .zip(["k1", "k2"])
+    {
+        store
+            .finish_parse(job.id, job.attempts, vec![event(key, "order.created", key)], 2_000)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    let pushes = store.claim_jobs(JobKind::Push, 3_000, 30_000, 10).await.unwrap();
+    assert_eq!(pushes.len(), 2);
+    // The first push is delivered; the second keeps failing (still pending).
+    store
+        .finish_jobs(
+            vec![
+                (pushes[0].id, 1, Outcome::Done { status: Some(204) }),
+                (
+                    pushes[1].id,
+                    1,
+                    Outcome::Retry {
+                        run_at_ms: 90_000,
+                        error: "503".into(),
+                        status: Some(503),
+                    },
+                ),
+            ],
+            4_000,
+        )
+        .await
+        .unwrap();
+    // A recent delivery, not parsed yet.
+    let recent = store
+        .accept_deliveries(
+            vec![NewDelivery {
+                received_at_ms: 100_000,
+                ..delivery("acme", "c1", "three")
+            }],
+            100_000,
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(
+        store.prune(2_000, 100).await.unwrap(),
+        Pruned::default(),
+        "nothing finished before the cut"
+    );
+    let first = store.prune(50_000, 1).await.unwrap();
+    assert_eq!(first.jobs, 1, "a limit: {first:?}");
+    let mut pruned = first;
+    loop {
+        let batch = store.prune(50_000, 1).await.unwrap();
+        if batch.total() == 0 {
+            break;
+        }
+        pruned.jobs += batch.jobs;
+        pruned.events += batch.events;
+        pruned.deliveries += batch.deliveries;
+    }
+    assert_eq!(
+        pruned,
+        Pruned {
+            jobs: 3,
+            events: 1,
+            deliveries: 2
+        },
+        "two parse jobs and the delivered push; its event; both deliveries (their parse jobs are gone)"
+    );
+    let events = store.events_after("acme", 0, 10).await.unwrap();
+    let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, [pushes[1].event_seq.unwrap()], "the event with a pending push stays");
+    let gone = if events[0].event.idempotency_key == "k1" { "k2" } else { "k1" };
+    assert!(store.delivery(old[0]).await.unwrap().is_none());
+    assert!(store.delivery(recent[0]).await.unwrap().is_some(), "pending work stays");
+    let counts = store.job_counts().await.unwrap();
+    assert_eq!((counts.parse_ready, counts.push_retrying), (1, 1), "{counts:?}");
+    // The delivered event is gone: a delivery of it now is a new event.
+    let job = store.claim_jobs(JobKind::Parse, 100_000, 30_000, 10).await.unwrap();
+    let stored = store
+        .finish_parse(job[0].id, job[0].attempts, vec![event("again", "order.created", gone)], 100_001)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+}
