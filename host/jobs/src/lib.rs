@@ -15,6 +15,10 @@
 //!    signed per Standard Webhooks ([`signature`]) retried on a published
 //!    [`Schedule`] into dead letters that replay.
 //!
+//! 4. **Retention** ([`RetentionConfig`]): finished jobs, and the events
+//!    and deliveries nothing refers to any more, go once older than 30 days
+//!    (by default), in small batches.
+//!
 //! Jobs live in the store with their attempts, next run time and lease: a
 //! crash at any point loses nothing that was acknowledged, and work in
 //! flight is taken up again when its lease runs out. Ordering is best
@@ -24,6 +28,7 @@
 
 mod feed;
 mod inbox;
+mod retention;
 pub mod schedule;
 pub mod signature;
 mod workers;
@@ -36,6 +41,7 @@ use tokio::sync::Notify;
 
 pub use feed::Feed;
 pub use inbox::{Answer, Inbound, Inbox, InboxConfig, InboxStats, MAX_ANSWER_BYTES, Received, Refused};
+pub use retention::{RetentionConfig, prune};
 pub use schedule::Schedule;
 pub use workers::WorkerConfig;
 
@@ -46,6 +52,8 @@ pub struct Config {
     pub inbox: InboxConfig,
     /// The workers.
     pub workers: WorkerConfig,
+    /// How long finished work is kept.
+    pub retention: RetentionConfig,
 }
 
 /// The running webhook runtime: an inbox, a feed, and the workers that
@@ -110,6 +118,7 @@ impl Runtime {
             tokio::spawn(Arc::clone(&workers).parse_loop()),
             tokio::spawn(Arc::clone(&workers).commit_loop(outcomes)),
             tokio::spawn(workers.push_loop()),
+            tokio::spawn(retention::run(Arc::clone(&store), config.retention)),
         ];
         Ok(Self {
             store,

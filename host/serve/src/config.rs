@@ -52,6 +52,9 @@ pub struct ConfigFile {
     pub webhook_retry: Option<Vec<u64>>,
     /// The longest long-poll of `GET /v1/events`, in seconds (default 60).
     pub events_max_wait: Option<u64>,
+    /// Days finished webhook work (delivered events, dead letters, their
+    /// deliveries) is kept; 0 keeps it forever (default 30).
+    pub webhook_retention: Option<u64>,
 }
 
 /// A configuration file that cannot be used.
@@ -153,6 +156,14 @@ impl Settings {
                         None => defaults.webhooks.workers.push_schedule.clone(),
                     },
                     ..defaults.webhooks.workers
+                },
+                retention: patchbay_jobs::RetentionConfig {
+                    keep: match file.webhook_retention {
+                        Some(0) => None,
+                        Some(days) => Some(Duration::from_secs(days.saturating_mul(24 * 3600))),
+                        None => defaults.webhooks.retention.keep,
+                    },
+                    ..defaults.webhooks.retention
                 },
                 ..defaults.webhooks
             },

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use crate::gcra::{self, Bucket};
 use crate::webhooks::{
-    Delivery, Endpoint, EventRecord, IngressRecord, Job, JobCounts, JobKind, JobState, NewDelivery, NewEvent, Outcome, Pruned,
-    WebhookStore,
+    Delivery, Endpoint, EventRecord, IngressRecord, Job, JobCounts, JobKind, JobState, NewDelivery, NewEvent, Outcome,
+    Pruned, WebhookStore,
 };
 use crate::{
     AUTH_FAILURE, ApiKeyRecord, ApiKeyStore, AuthorizationStore, CircuitRecord, CircuitStore, ConnectionRecord,

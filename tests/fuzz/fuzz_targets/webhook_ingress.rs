@@ -72,7 +72,11 @@ fuzz_target!(|data: &[u8]| {
     let Ok(mut body) = u.arbitrary::<Vec<u8>>() else {
         return;
     };
-    let method = if u.arbitrary::<bool>().unwrap_or(true) { "POST" } else { "GET" };
+    let method = if u.arbitrary::<bool>().unwrap_or(true) {
+        "POST"
+    } else {
+        "GET"
+    };
     let query = u.arbitrary::<String>().unwrap_or_default();
     let sign = u.arbitrary::<bool>().unwrap_or(false);
     let mut headers: Vec<Header> = headers

@@ -402,8 +402,16 @@ pub async fn webhook_retention<S: WebhookStore>(store: &S) {
     );
     let events = store.events_after("acme", 0, 10).await.unwrap();
     let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
-    assert_eq!(seqs, [pushes[1].event_seq.unwrap()], "the event with a pending push stays");
-    let gone = if events[0].event.idempotency_key == "k1" { "k2" } else { "k1" };
+    assert_eq!(
+        seqs,
+        [pushes[1].event_seq.unwrap()],
+        "the event with a pending push stays"
+    );
+    let gone = if events[0].event.idempotency_key == "k1" {
+        "k2"
+    } else {
+        "k1"
+    };
     assert!(store.delivery(old[0]).await.unwrap().is_none());
     assert!(store.delivery(recent[0]).await.unwrap().is_some(), "pending work stays");
     let counts = store.job_counts().await.unwrap();
@@ -411,7 +419,12 @@ pub async fn webhook_retention<S: WebhookStore>(store: &S) {
     // The delivered event is gone: a delivery of it now is a new event.
     let job = store.claim_jobs(JobKind::Parse, 100_000, 30_000, 10).await.unwrap();
     let stored = store
-        .finish_parse(job[0].id, job[0].attempts, vec![event("again", "order.created", gone)], 100_001)
+        .finish_parse(
+            job[0].id,
+            job[0].attempts,
+            vec![event("again", "order.created", gone)],
+            100_001,
+        )
         .await
         .unwrap()
         .unwrap();
