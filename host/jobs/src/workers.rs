@@ -226,15 +226,12 @@ impl Workers {
 
     /// Claims the due pushes and starts them; how many it claimed.
     async fn push_due(self: &Arc<Self>, slots: &Arc<Semaphore>) -> Result<usize, StoreError> {
-        let free = slots.available_permits().min(self.config.batch);
-        if free == 0 {
-            // Every slot is busy: wait for one.
-            drop(slots.clone().acquire_owned().await);
-            return Ok(1);
-        }
+        // A whole batch is claimed at once, even when every slot is busy:
+        // its jobs wait (under their lease) for slots to free up, so a claim
+        // — a write to the store — serves many pushes, not one each.
         let jobs = self
             .store
-            .claim_jobs(JobKind::Push, patchbay::now_ms(), self.lease_ms(), free)
+            .claim_jobs(JobKind::Push, patchbay::now_ms(), self.lease_ms(), self.config.batch)
             .await?;
         let claimed = jobs.len();
         for job in jobs {
