@@ -522,34 +522,29 @@ impl WebhookStore for SqliteStore {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.with_db(move |db| {
             let tx = db.transaction().map_err(backend)?;
-            let jobs = tx
-                .prepare_cached(
-                    "DELETE FROM jobs WHERE id IN (
-                         SELECT id FROM jobs WHERE state IN ('done', 'dead') AND updated_at_ms < ?1 LIMIT ?2)",
-                )
-                .and_then(|mut s| s.execute(params![before_ms, limit]))
-                .map_err(backend)?;
-            let events = tx
-                .prepare_cached(
-                    "DELETE FROM webhook_events WHERE seq IN (
-                         SELECT seq FROM webhook_events e WHERE created_at_ms < ?1
-                         AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.event_seq = e.seq) LIMIT ?2)",
-                )
-                .and_then(|mut s| s.execute(params![before_ms, limit]))
-                .map_err(backend)?;
-            let deliveries = tx
-                .prepare_cached(
-                    "DELETE FROM webhook_deliveries WHERE id IN (
-                         SELECT id FROM webhook_deliveries d WHERE received_at_ms < ?1
-                         AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.delivery_id = d.id) LIMIT ?2)",
-                )
-                .and_then(|mut s| s.execute(params![before_ms, limit]))
-                .map_err(backend)?;
+            // In this order: finished jobs first, then what they referred to.
+            let mut removed = [0u64; 3];
+            for (count, sql) in removed.iter_mut().zip([
+                "DELETE FROM jobs WHERE id IN (
+                     SELECT id FROM jobs WHERE state IN ('done', 'dead') AND updated_at_ms < ?1 LIMIT ?2)",
+                "DELETE FROM webhook_events WHERE seq IN (
+                     SELECT seq FROM webhook_events e WHERE created_at_ms < ?1
+                     AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.event_seq = e.seq) LIMIT ?2)",
+                "DELETE FROM webhook_deliveries WHERE id IN (
+                     SELECT id FROM webhook_deliveries d WHERE received_at_ms < ?1
+                     AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.delivery_id = d.id) LIMIT ?2)",
+            ]) {
+                *count = tx
+                    .prepare_cached(sql)
+                    .and_then(|mut s| s.execute(params![before_ms, limit]))
+                    .map_err(backend)? as u64;
+            }
             tx.commit().map_err(backend)?;
+            let [jobs, events, deliveries] = removed;
             Ok(Pruned {
-                jobs: jobs as u64,
-                events: events as u64,
-                deliveries: deliveries as u64,
+                jobs,
+                events,
+                deliveries,
             })
         })
         .await
