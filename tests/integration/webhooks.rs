@@ -201,6 +201,9 @@ async fn a_signed_woocommerce_delivery_reaches_the_receiver_once_signed_per_stan
     // WooCommerce pings when the webhook is saved: the plugin's handshake
     // answers it, nothing is stored.
     assert_eq!(deliver(&service, &ingress, webhook_ping(7)).await.0, 200);
+    // WooCommerce challenges nothing with a GET: not a delivery either.
+    let get = service.http.get(&ingress).send().await.unwrap();
+    assert_eq!(get.status().as_u16(), 405);
     // An order, delivered twice (as a provider retrying would).
     let created = order(42);
     let delivery = webhook_delivery(WEBHOOK_SECRET, "order.created", &created, 7);

@@ -66,7 +66,7 @@ impl Inbound {
 /// taken out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
-    /// The status, 200 to 499.
+    /// The status: a 2xx, or a 4xx.
     pub status: u16,
     /// Headers such as `Content-Type`.
     pub headers: Vec<(String, String)>,
@@ -78,13 +78,14 @@ pub struct Answer {
 pub const MAX_ANSWER_BYTES: usize = 64 * 1024;
 
 impl Answer {
-    /// Checks and cleans a plugin's reply: a status outside 200–499 or a
+    /// Checks and cleans a plugin's reply: a status other than a 2xx or a
+    /// 4xx, or a
     /// body over [`MAX_ANSWER_BYTES`] is the plugin's fault; headers the
     /// host derives (`Content-Length`, hop-by-hop, ...) are dropped.
     fn from_reply(reply: patchbay::types::Reply) -> Result<Self, String> {
-        if !(200..500).contains(&reply.status) {
+        if !matches!(reply.status, 200..=299 | 400..=499) {
             return Err(format!(
-                "the plugin answered with status {}, outside 200-499",
+                "the plugin answered with status {}; a handshake answers a 2xx or a 4xx",
                 reply.status
             ));
         }
@@ -287,6 +288,7 @@ impl Inbox {
                 });
             }
             Ok(Reception::Deliver(reply)) => reply.map(Answer::from_reply).transpose().map_err(unusable)?,
+            Ok(Reception::Unanswered) => return Err(Refused::Method(wit_request.method)),
             Err(CallError::Connector(
                 error @ (ConnectorError::WebhookVerification(_)
                 | ConnectorError::Auth(_)
@@ -368,5 +370,66 @@ async fn write(store: Arc<dyn WebhookStore>, mut queue: mpsc::Receiver<Commit>, 
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use patchbay::types::{Header, Reply};
+
+    use super::*;
+
+    fn reply(status: u16, headers: &[(&str, &str)], body: usize) -> Reply {
+        Reply {
+            status,
+            headers: headers
+                .iter()
+                .map(|(name, value)| Header {
+                    name: name.to_string(),
+                    value: value.to_string(),
+                })
+                .collect(),
+            body: vec![b'x'; body],
+        }
+    }
+
+    #[test]
+    fn a_plugins_answer_keeps_its_own_headers_and_loses_the_derived_ones() {
+        let answer = Answer::from_reply(reply(
+            200,
+            &[
+                ("Content-Type", "application/json"),
+                ("Content-Length", "999"),
+                ("Transfer-Encoding", "chunked"),
+                ("Connection", "close"),
+                ("Bad Name", "x"),
+                ("x-ok", "bad\nvalue"),
+                ("X-Challenge", "abc"),
+            ],
+            3,
+        ))
+        .unwrap();
+        assert_eq!(answer.status, 200);
+        assert_eq!(
+            answer.headers,
+            [
+                ("Content-Type".to_string(), "application/json".to_string()),
+                ("X-Challenge".to_string(), "abc".to_string())
+            ]
+        );
+        assert_eq!(answer.body.len(), 3);
+    }
+
+    #[test]
+    fn a_plugins_answer_is_bounded() {
+        for status in [100, 199, 302, 500, 503, 999] {
+            let refused = Answer::from_reply(reply(status, &[], 0)).unwrap_err();
+            assert!(refused.contains(&status.to_string()), "{refused}");
+        }
+        assert!(Answer::from_reply(reply(204, &[], 0)).is_ok());
+        assert!(Answer::from_reply(reply(401, &[], 0)).is_ok());
+        assert!(Answer::from_reply(reply(200, &[], MAX_ANSWER_BYTES)).is_ok());
+        let refused = Answer::from_reply(reply(200, &[], MAX_ANSWER_BYTES + 1)).unwrap_err();
+        assert!(refused.contains("over"), "{refused}");
     }
 }

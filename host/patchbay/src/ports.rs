@@ -204,6 +204,9 @@ pub enum Reception {
     Deliver(Option<Reply>),
     /// A challenge the plugin answered: send the reply, store nothing.
     Answer(Reply),
+    /// A request other than a `POST` that the handshake did not answer:
+    /// deliveries are POSTed, so it is neither (405); nothing was verified.
+    Unanswered,
 }
 
 impl WebhooksPort<'_> {
@@ -227,6 +230,9 @@ impl WebhooksPort<'_> {
                         }
                         None => None,
                     };
+                    if request.method != "POST" {
+                        return Ok(Reception::Unanswered);
+                    }
                     let guest = trapped(webhooks.load(&mut *store, instance))?;
                     answered(guest.call_verify(&mut *store, &request.headers, &request.body).await)?;
                     Ok(Reception::Deliver(reply))

@@ -92,7 +92,7 @@ async fn receive(
         (status = 200, description = "The plugin's answer to the challenge (it writes the status, headers and body)", content_type = "*/*"),
         (status = 401, description = "The challenge failed verification", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No ingress has this token", body = Problem, content_type = "application/problem+json"),
-        (status = 405, description = "The connection's plugin answers no challenges", body = Problem, content_type = "application/problem+json"),
+        (status = 405, description = "Not a challenge the plugin answers (deliveries are POSTed)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Not answered now; ask again later", body = Problem, content_type = "application/problem+json"),
     )
 )]
