@@ -7,6 +7,7 @@ mod bridge;
 mod calls;
 mod cli;
 mod discord;
+mod feeds;
 mod gemini;
 mod oauth;
 mod ollama;

@@ -1,0 +1,451 @@
+//! Product feeds: a shop's products as the items a marketplace's feed lists
+//! (one per variant, grouped by the product), the checks every platform
+//! shares (GTIN check digits, URLs, currencies, lengths), and the writers
+//! their formats need: XML text (RSS 2.0 with Google's `g:` namespace),
+//! CSV per RFC 4180, and tab-separated text.
+//!
+//! A feed plugin turns [`Product`]s into [`Item`]s with [`items`], checks
+//! each against its platform's rules into [`Issues`], and writes the items
+//! without errors.
+
+use crate::types::{FeedIssue, FeedValidationResult, IssueSeverity, Product, ProductAttribute};
+
+/// One line of a feed: a product, or one variant of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    /// The product it comes from (issues are reported by product).
+    pub product_id: String,
+    /// The item's id: the variant's or product's SKU, else
+    /// `{product}-{variant}` (or the product's id).
+    pub id: String,
+    /// The product's id, for the variants of one product.
+    pub item_group_id: Option<String>,
+    /// The product's name, with the variant's when it adds to it.
+    pub title: String,
+    /// The description as plain text (HTML tags removed, entities decoded,
+    /// white space folded).
+    pub description: String,
+    /// The product page.
+    pub link: String,
+    /// The first photo.
+    pub image_link: Option<String>,
+    /// The other photos.
+    pub additional_image_links: Vec<String>,
+    /// The price (the variant's when it has one), as the shop gave it.
+    pub price: Option<String>,
+    /// ISO 4217 currency of the price.
+    pub currency: String,
+    /// Units in stock, when tracked.
+    pub stock: Option<i64>,
+    /// Whether the product is published.
+    pub active: bool,
+    /// The `brand` attribute.
+    pub brand: Option<String>,
+    /// The barcode, or a `gtin`/`ean`/`upc`/`isbn` attribute.
+    pub gtin: Option<String>,
+    /// The `mpn` attribute.
+    pub mpn: Option<String>,
+    /// The `condition` attribute, lowercase.
+    pub condition: Option<String>,
+    /// The `availability` attribute, lowercase (`preorder`, `backorder`).
+    pub availability: Option<String>,
+    /// The categories, `A > B > C`.
+    pub product_type: Option<String>,
+    /// The variant's attributes and the product's other ones (`color`, `size`,
+    /// ...), names lowercase.
+    pub attributes: Vec<(String, String)>,
+}
+
+/// Attribute names the item reads into its own fields.
+const READ: &[&str] = &[
+    "brand",
+    "gtin",
+    "ean",
+    "upc",
+    "isbn",
+    "mpn",
+    "condition",
+    "availability",
+];
+
+/// The first attribute named any of `names` (case-insensitively), trimmed
+/// and not empty.
+pub fn attribute<'a>(attributes: &'a [ProductAttribute], names: &[&str]) -> Option<&'a str> {
+    names.iter().find_map(|name| {
+        attributes
+            .iter()
+            .find(|a| a.name.trim().eq_ignore_ascii_case(name))
+            .map(|a| a.value.trim())
+            .filter(|v| !v.is_empty())
+    })
+}
+
+fn nonempty(value: Option<&str>) -> Option<String> {
+    value.map(str::trim).filter(|v| !v.is_empty()).map(str::to_string)
+}
+
+/// A product's feed items: one per variant (grouped by the product's id),
+/// or one for a product without variants.
+pub fn items(product: &Product) -> Vec<Item> {
+    let gtin = nonempty(product.barcode.as_deref()).or_else(|| {
+        attribute(&product.attributes, &["gtin", "ean", "upc", "isbn"]).map(str::to_string)
+    });
+    let base = Item {
+        product_id: product.product_id.clone(),
+        id: nonempty(product.sku.as_deref()).unwrap_or_else(|| product.product_id.clone()),
+        item_group_id: None,
+        title: product.name.trim().to_string(),
+        description: plain_text(&product.description),
+        link: product.url.trim().to_string(),
+        image_link: product.photos.first().map(|p| p.trim().to_string()),
+        additional_image_links: product.photos.iter().skip(1).map(|p| p.trim().to_string()).collect(),
+        price: nonempty(product.price.as_deref()),
+        currency: product.currency.trim().to_uppercase(),
+        stock: product.stock,
+        active: product.active,
+        brand: attribute(&product.attributes, &["brand"]).map(str::to_string),
+        gtin,
+        mpn: attribute(&product.attributes, &["mpn"]).map(str::to_string),
+        condition: attribute(&product.attributes, &["condition"]).map(str::to_lowercase),
+        availability: attribute(&product.attributes, &["availability"]).map(str::to_lowercase),
+        product_type: (!product.categories.is_empty()).then(|| product.categories.join(" > ")),
+        attributes: product
+            .attributes
+            .iter()
+            .filter(|a| !READ.iter().any(|r| a.name.trim().eq_ignore_ascii_case(r)))
+            .map(|a| (a.name.trim().to_lowercase(), a.value.trim().to_string()))
+            .collect(),
+    };
+    if product.variants.is_empty() {
+        return vec![base];
+    }
+    product
+        .variants
+        .iter()
+        .map(|variant| {
+            let name = variant.name.trim();
+            let title = if name.is_empty() || base.title.contains(name) {
+                base.title.clone()
+            } else {
+                format!("{} - {name}", base.title)
+            };
+            let mut attributes: Vec<(String, String)> = variant
+                .attributes
+                .iter()
+                .map(|a| (a.name.trim().to_lowercase(), a.value.trim().to_string()))
+                .collect();
+            for (name, value) in &base.attributes {
+                if !attributes.iter().any(|(n, _)| n == name) {
+                    attributes.push((name.clone(), value.clone()));
+                }
+            }
+            Item {
+                id: nonempty(variant.sku.as_deref())
+                    .unwrap_or_else(|| format!("{}-{}", product.product_id, variant.variant_id)),
+                item_group_id: Some(product.product_id.clone()),
+                title,
+                price: nonempty(variant.price.as_deref()).or_else(|| base.price.clone()),
+                stock: variant.stock.or(base.stock),
+                gtin: attribute(&variant.attributes, &["gtin", "ean", "upc", "isbn"])
+                    .map(str::to_string)
+                    .or_else(|| base.gtin.clone()),
+                mpn: attribute(&variant.attributes, &["mpn"])
+                    .map(str::to_string)
+                    .or_else(|| base.mpn.clone()),
+                attributes,
+                ..base.clone()
+            }
+        })
+        .collect()
+}
+
+/// HTML as plain text: tags removed (a block tag or `<br>` is a line
+/// break), the common entities decoded, runs of spaces folded, no blank
+/// lines.
+pub fn plain_text(html: &str) -> String {
+    let mut text = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(start) = rest.find('<') {
+        text.push_str(&rest[..start]);
+        let Some(end) = rest[start..].find('>') else {
+            // A `<` that opens no tag is text.
+            text.push_str(&rest[start..]);
+            rest = "";
+            break;
+        };
+        let tag = rest[start + 1..start + end].trim_start_matches('/').to_ascii_lowercase();
+        let name: String = tag.chars().take_while(char::is_ascii_alphanumeric).collect();
+        if matches!(
+            name.as_str(),
+            "br" | "p" | "div" | "li" | "ul" | "ol" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "tr" | "table"
+        ) {
+            text.push('\n');
+        } else if !name.is_empty() {
+            text.push(' ');
+        }
+        rest = &rest[start + end + 1..];
+    }
+    text.push_str(rest);
+    decode_entities(&text)
+        .lines()
+        .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn decode_entities(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find('&') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        let end = after.find(';').filter(|e| *e <= 10);
+        let decoded = end.and_then(|end| {
+            let name = &after[..end];
+            let c = match name {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" | "#39" => Some('\''),
+                "nbsp" => Some(' '),
+                _ => name
+                    .strip_prefix("#x")
+                    .or_else(|| name.strip_prefix("#X"))
+                    .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+                    .or_else(|| name.strip_prefix('#').and_then(|dec| dec.parse().ok()))
+                    .and_then(char::from_u32),
+            };
+            c.map(|c| (c, end))
+        });
+        match decoded {
+            Some((c, end)) => {
+                out.push(c);
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Whether `code` is a GTIN (GTIN-8, UPC-A, EAN-13 or GTIN-14: digits, with
+/// a valid check digit).
+pub fn valid_gtin(code: &str) -> bool {
+    let digits: Vec<u32> = code.chars().filter_map(|c| c.to_digit(10)).collect();
+    if digits.len() != code.len() || ![8, 12, 13, 14].contains(&digits.len()) {
+        return false;
+    }
+    let (body, check) = digits.split_at(digits.len() - 1);
+    // From the right, the digits next to the check digit weigh 3, then 1.
+    let sum: u32 = body
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, d)| if i % 2 == 0 { d * 3 } else { *d })
+        .sum();
+    (10 - sum % 10) % 10 == check[0]
+}
+
+/// Whether `url` is an absolute `http` or `https` URL with a host.
+pub fn http_url(url: &str) -> bool {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    rest.is_some_and(|r| {
+        let host = r.split(['/', '?', '#']).next().unwrap_or_default();
+        !host.is_empty() && !url.chars().any(char::is_whitespace)
+    })
+}
+
+/// Whether `code` looks like an ISO 4217 currency code (three letters A-Z).
+pub fn currency_code(code: &str) -> bool {
+    code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase())
+}
+
+/// A price as feeds write it, two decimals (`12.5` → `12.50`); `None` when
+/// it is not a positive decimal number.
+pub fn price_amount(price: &str) -> Option<String> {
+    let price = price.trim();
+    let (whole, fraction) = price.split_once('.').unwrap_or((price, ""));
+    if whole.is_empty()
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !fraction.bytes().all(|b| b.is_ascii_digit())
+        || fraction.len() > 2 && fraction[2..].bytes().any(|b| b != b'0')
+    {
+        return None;
+    }
+    let whole = whole.trim_start_matches('0');
+    let cents = format!("{fraction:0<2}");
+    let amount = format!("{}.{}", if whole.is_empty() { "0" } else { whole }, &cents[..2]);
+    (amount != "0.00").then_some(amount)
+}
+
+/// Problems found in products, by product and field.
+#[derive(Debug, Default)]
+pub struct Issues(Vec<FeedIssue>);
+
+impl Issues {
+    /// The product `product_id` cannot be listed: `field` is wrong.
+    pub fn error(&mut self, product_id: &str, field: &str, message: impl Into<String>) {
+        self.push(product_id, field, IssueSeverity::Error, message.into());
+    }
+
+    /// The product is listed, but the platform may disapprove it.
+    pub fn warning(&mut self, product_id: &str, field: &str, message: impl Into<String>) {
+        self.push(product_id, field, IssueSeverity::Warning, message.into());
+    }
+
+    fn push(&mut self, product_id: &str, field: &str, severity: IssueSeverity, message: String) {
+        self.0.push(FeedIssue {
+            product_id: product_id.to_string(),
+            field: field.to_string(),
+            severity,
+            message,
+        });
+    }
+
+    /// Whether the product has an error.
+    pub fn rejects(&self, product_id: &str) -> bool {
+        self.0
+            .iter()
+            .any(|i| i.product_id == product_id && matches!(i.severity, IssueSeverity::Error))
+    }
+
+    /// Checks a required text: present and at most `max` characters.
+    pub fn text(&mut self, product_id: &str, field: &str, value: &str, max: usize) {
+        let count = value.chars().count();
+        if count == 0 {
+            self.error(product_id, field, format!("{field} is required"));
+        } else if count > max {
+            self.error(
+                product_id,
+                field,
+                format!("{field} has {count} characters; at most {max}"),
+            );
+        }
+    }
+
+    /// The issues as messages, `product field: message`.
+    pub fn messages(&self) -> Vec<String> {
+        self.0
+            .iter()
+            .map(|i| format!("{} {}: {}", i.product_id, i.field, i.message))
+            .collect()
+    }
+
+    /// The validation result for `products` products.
+    pub fn result(self, product_ids: &[String]) -> FeedValidationResult {
+        let valid = product_ids.iter().filter(|id| !self.rejects(id)).count();
+        FeedValidationResult {
+            valid: self.0.is_empty(),
+            product_count: u32::try_from(product_ids.len()).unwrap_or(u32::MAX),
+            valid_count: u32::try_from(valid).unwrap_or(u32::MAX),
+            issues: self.0,
+        }
+    }
+}
+
+/// XML text and attribute escaping; characters XML 1.0 cannot carry
+/// (most control characters) are left out.
+pub fn xml_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// One CSV record per RFC 4180: a field with a comma, a quote, a line break
+/// or surrounding spaces is quoted, quotes doubled; the line ends in CRLF.
+pub fn csv_record(fields: &[&str]) -> String {
+    let mut line = String::new();
+    for (i, field) in fields.iter().enumerate() {
+        if i > 0 {
+            line.push(',');
+        }
+        let quote = field.contains([',', '"', '\n', '\r']) || field.trim() != *field;
+        if quote {
+            line.push('"');
+            line.push_str(&field.replace('"', "\"\""));
+            line.push('"');
+        } else {
+            line.push_str(field);
+        }
+    }
+    line.push_str("\r\n");
+    line
+}
+
+/// One tab-separated record: tabs and line breaks inside a field become
+/// spaces (the format cannot carry them); the line ends in LF.
+pub fn tsv_record(fields: &[&str]) -> String {
+    let cleaned: Vec<String> = fields.iter().map(|f| f.replace(['\t', '\r', '\n'], " ")).collect();
+    let mut line = cleaned.join("\t");
+    line.push('\n');
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gtins_need_their_check_digit() {
+        for good in ["4006381333931", "012345678905", "96385074", "10012345678902"] {
+            assert!(valid_gtin(good), "{good}");
+        }
+        for bad in ["4006381333932", "01234567890", "abcdefghijklm", "", "4006381333931 "] {
+            assert!(!valid_gtin(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn html_becomes_plain_text() {
+        assert_eq!(
+            plain_text("<p>Soft &amp; warm</p><ul><li>100% wool</li><li>Size&nbsp;M</li></ul>"),
+            "Soft & warm\n100% wool\nSize M"
+        );
+        assert_eq!(plain_text("a < b &unknown; &#233;t&#xE9;"), "a < b &unknown; été");
+    }
+
+    #[test]
+    fn prices_are_positive_decimals_written_with_two_places() {
+        assert_eq!(price_amount("12.5").as_deref(), Some("12.50"));
+        assert_eq!(price_amount("0012.00").as_deref(), Some("12.00"));
+        assert_eq!(price_amount("7").as_deref(), Some("7.00"));
+        for bad in ["0", "0.00", "-1", "1,50", "1.234", "", "abc"] {
+            assert_eq!(price_amount(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn csv_quotes_what_it_must() {
+        assert_eq!(csv_record(&["a", "b,c", "say \"hi\"", "x\ny", " pad"]), "a,\"b,c\",\"say \"\"hi\"\"\",\"x\ny\",\" pad\"\r\n");
+        assert_eq!(tsv_record(&["a\tb", "c\nd"]), "a b\tc d\n");
+        assert_eq!(xml_escape("<a href=\"x\">&'\u{1}"), "&lt;a href=&quot;x&quot;&gt;&amp;&apos;");
+    }
+
+    #[test]
+    fn urls_and_currencies() {
+        assert!(http_url("https://shop.example.com/p/1"));
+        assert!(!http_url("ftp://shop.example.com"));
+        assert!(!http_url("https:///nohost"));
+        assert!(!http_url("https://shop.example.com/a b"));
+        assert!(currency_code("EUR") && !currency_code("eur") && !currency_code("EURO"));
+    }
+}
