@@ -4,9 +4,9 @@
 //! their formats need: XML text (RSS 2.0 with Google's `g:` namespace),
 //! CSV per RFC 4180, and tab-separated text.
 //!
-//! A feed plugin turns [`Product`]s into [`Item`]s with [`items`], checks
-//! each against its platform's rules into [`Issues`], and writes the items
-//! without errors.
+//! A feed plugin turns [`Product`]s into [`Item`]s and checks each against
+//! its platform's rules ([`check_all`], [`Issues`]), then writes the items
+//! without errors as [`Row`]s ([`rss`], [`table`]).
 
 use crate::types::{FeedIssue, FeedValidationResult, IssueSeverity, Product, ProductAttribute};
 
@@ -56,6 +56,24 @@ pub struct Item {
     pub attributes: Vec<(String, String)>,
 }
 
+impl Item {
+    /// The price as feeds write it, `25.50 EUR` (empty when it is not a
+    /// positive amount).
+    pub fn price_text(&self) -> String {
+        self.price
+            .as_deref()
+            .and_then(price_amount)
+            .map(|amount| format!("{amount} {}", self.currency))
+            .unwrap_or_default()
+    }
+
+    /// The value of an attribute the item does not read itself (`color`,
+    /// `size`, ...), by lowercase name.
+    pub fn attribute(&self, name: &str) -> Option<&str> {
+        self.attributes.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
 /// Attribute names the item reads into its own fields.
 const READ: &[&str] = &[
     "brand",
@@ -86,10 +104,9 @@ fn nonempty(value: Option<&str>) -> Option<String> {
 
 /// A product's feed items: one per variant (grouped by the product's id),
 /// or one for a product without variants.
-pub fn items(product: &Product) -> Vec<Item> {
-    let gtin = nonempty(product.barcode.as_deref()).or_else(|| {
-        attribute(&product.attributes, &["gtin", "ean", "upc", "isbn"]).map(str::to_string)
-    });
+pub fn items_of(product: &Product) -> Vec<Item> {
+    let gtin = nonempty(product.barcode.as_deref())
+        .or_else(|| attribute(&product.attributes, &["gtin", "ean", "upc", "isbn"]).map(str::to_string));
     let base = Item {
         product_id: product.product_id.clone(),
         id: nonempty(product.sku.as_deref()).unwrap_or_else(|| product.product_id.clone()),
@@ -173,7 +190,9 @@ pub fn plain_text(html: &str) -> String {
             rest = "";
             break;
         };
-        let tag = rest[start + 1..start + end].trim_start_matches('/').to_ascii_lowercase();
+        let tag = rest[start + 1..start + end]
+            .trim_start_matches('/')
+            .to_ascii_lowercase();
         let name: String = tag.chars().take_while(char::is_ascii_alphanumeric).collect();
         if matches!(
             name.as_str(),
@@ -254,9 +273,7 @@ pub fn valid_gtin(code: &str) -> bool {
 
 /// Whether `url` is an absolute `http` or `https` URL with a host.
 pub fn http_url(url: &str) -> bool {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"));
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
     rest.is_some_and(|r| {
         let host = r.split(['/', '?', '#']).next().unwrap_or_default();
         !host.is_empty() && !url.chars().any(char::is_whitespace)
@@ -331,6 +348,70 @@ impl Issues {
         }
     }
 
+    /// Checks a required URL: present, `http(s)`, at most `max` bytes.
+    pub fn url(&mut self, product_id: &str, field: &str, url: Option<&str>, max: usize) {
+        match url {
+            Some(url) if http_url(url) && url.len() <= max => {}
+            Some(url) if !url.is_empty() => self.error(
+                product_id,
+                field,
+                format!("{url:?} is not an http(s) URL of at most {max} characters"),
+            ),
+            _ => self.error(product_id, field, format!("{field} is required")),
+        }
+    }
+
+    /// Checks what every feed checks the same way: the published state, the
+    /// price and its currency, the condition, the GTIN's check digit, the
+    /// additional images' URLs.
+    pub fn common(&mut self, item: &Item) {
+        let product = item.product_id.as_str();
+        if !item.active {
+            self.error(product, "active", "the product is not published");
+        }
+        match item.price.as_deref() {
+            None => self.error(product, "price", "price is required"),
+            Some(price) if price_amount(price).is_none() => {
+                self.error(product, "price", format!("{price:?} is not a positive amount"));
+            }
+            Some(_) => {}
+        }
+        if !currency_code(&item.currency) {
+            self.error(
+                product,
+                "price",
+                format!("the currency {:?} is not an ISO 4217 code", item.currency),
+            );
+        }
+        if let Some(condition) = &item.condition
+            && !["new", "refurbished", "used"].contains(&condition.as_str())
+        {
+            self.error(
+                product,
+                "condition",
+                format!("{condition:?} is not one of new, refurbished, used"),
+            );
+        }
+        if let Some(gtin) = &item.gtin
+            && !valid_gtin(gtin)
+        {
+            self.error(
+                product,
+                "gtin",
+                format!("{gtin:?} is not a GTIN (8, 12, 13 or 14 digits with a valid check digit)"),
+            );
+        }
+        for url in &item.additional_image_links {
+            if !http_url(url) {
+                self.warning(
+                    product,
+                    "additional_image_link",
+                    format!("{url:?} is not an http(s) URL"),
+                );
+            }
+        }
+    }
+
     /// The issues as messages, `product field: message`.
     pub fn messages(&self) -> Vec<String> {
         self.0
@@ -349,6 +430,93 @@ impl Issues {
             issues: self.0,
         }
     }
+}
+
+/// The items of `products`, each checked by `check` (and for an id used
+/// twice), with every issue found.
+pub fn check_all(products: &[Product], check: fn(&Item, &mut Issues)) -> (Vec<Item>, Issues) {
+    let mut issues = Issues::default();
+    let mut items = Vec::new();
+    let mut ids = std::collections::HashSet::new();
+    for product in products {
+        for item in items_of(product) {
+            check(&item, &mut issues);
+            if !ids.insert(item.id.clone()) {
+                issues.error(&item.product_id, "id", format!("the id {:?} is used twice", item.id));
+            }
+            items.push(item);
+        }
+    }
+    (items, issues)
+}
+
+/// One item as a feed writes it: attribute names (the platform's) and
+/// values, in order; a repeated attribute (`additional_image_link`) appears
+/// once per value. Empty values are not written.
+pub type Row = Vec<(&'static str, String)>;
+
+/// RSS 2.0 with Google's `g:` namespace (`http://base.google.com/ns/1.0`),
+/// which Google Merchant Center and Meta catalogues read: a channel with
+/// `title`, `link` and `description`, then one `item` per row.
+pub fn rss(title: &str, link: &str, description: &str, rows: &[Row]) -> String {
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\" xmlns:g=\"http://base.google.com/ns/1.0\">\n<channel>\n",
+    );
+    for (name, value) in [("title", title), ("link", link), ("description", description)] {
+        out += &format!("<{name}>{}</{name}>\n", xml_escape(value));
+    }
+    for row in rows {
+        out += "<item>\n";
+        for (name, value) in row.iter().filter(|(_, v)| !v.is_empty()) {
+            out += &format!("<g:{name}>{}</g:{name}>\n", xml_escape(value));
+        }
+        out += "</item>\n";
+    }
+    out += "</channel>\n</rss>\n";
+    out
+}
+
+/// A delimited table (CSV or TSV, by `record`): a header row of every
+/// attribute any row has, in the order first seen, then one record per row;
+/// a repeated attribute's values are joined with commas.
+pub fn table(rows: &[Row], record: fn(&[&str]) -> String) -> String {
+    let mut columns: Vec<&'static str> = Vec::new();
+    for row in rows {
+        for (name, _) in row {
+            if !columns.contains(name) {
+                columns.push(name);
+            }
+        }
+    }
+    let mut out = record(&columns);
+    for row in rows {
+        let values: Vec<String> = columns
+            .iter()
+            .map(|column| {
+                row.iter()
+                    .filter(|(name, value)| name == column && !value.is_empty())
+                    .map(|(_, value)| value.as_str())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .collect();
+        let fields: Vec<&str> = values.iter().map(String::as_str).collect();
+        out += &record(&fields);
+    }
+    out
+}
+
+/// The origin of the first item's link (`https://shop.example.com`), for a
+/// feed's channel link; empty when no item has one.
+pub fn origin(items: &[Item]) -> String {
+    items
+        .iter()
+        .find_map(|item| {
+            let (scheme, rest) = item.link.split_once("://")?;
+            let host = rest.split(['/', '?', '#']).next().filter(|h| !h.is_empty())?;
+            Some(format!("{scheme}://{host}"))
+        })
+        .unwrap_or_default()
 }
 
 /// XML text and attribute escaping; characters XML 1.0 cannot carry
@@ -435,9 +603,15 @@ mod tests {
 
     #[test]
     fn csv_quotes_what_it_must() {
-        assert_eq!(csv_record(&["a", "b,c", "say \"hi\"", "x\ny", " pad"]), "a,\"b,c\",\"say \"\"hi\"\"\",\"x\ny\",\" pad\"\r\n");
+        assert_eq!(
+            csv_record(&["a", "b,c", "say \"hi\"", "x\ny", " pad"]),
+            "a,\"b,c\",\"say \"\"hi\"\"\",\"x\ny\",\" pad\"\r\n"
+        );
         assert_eq!(tsv_record(&["a\tb", "c\nd"]), "a b\tc d\n");
-        assert_eq!(xml_escape("<a href=\"x\">&'\u{1}"), "&lt;a href=&quot;x&quot;&gt;&amp;&apos;");
+        assert_eq!(
+            xml_escape("<a href=\"x\">&'\u{1}"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&apos;"
+        );
     }
 
     #[test]

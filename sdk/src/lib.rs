@@ -49,9 +49,9 @@ pub mod bindings;
 pub mod client;
 pub mod config;
 pub mod crypto;
-pub mod feed;
 mod error;
 mod export;
+pub mod feed;
 pub mod http;
 #[rustfmt::skip]
 mod ports;

@@ -95,12 +95,7 @@ fn python(script: &str, document: &str) -> Value {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("python3 runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(document.as_bytes())
-        .unwrap();
+    child.stdin.take().unwrap().write_all(document.as_bytes()).unwrap();
     let output = child.wait_with_output().unwrap();
     assert!(
         output.status.success(),
@@ -129,12 +124,23 @@ print(json.dumps({"version": root.get("version"), "link": channel.findtext("link
 async fn google_merchant_writes_rss_that_an_xml_parser_reads_back_item_by_item() {
     let (_host, connection) = google().await;
     let feed = connection.feed().unwrap();
-    let formats: Vec<String> = feed.supported_formats().await.unwrap().into_iter().map(|f| f.id).collect();
+    let formats: Vec<String> = feed
+        .supported_formats()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|f| f.id)
+        .collect();
     assert_eq!(formats, ["google-merchant-xml", "google-merchant-tsv"]);
 
     let result = feed.generate_feed(&catalogue(), "google-merchant-xml").await.unwrap();
     assert_eq!(result.content_type, "application/xml");
-    assert_eq!((result.product_count, result.skipped_count), (3, 2), "{:?}", result.warnings);
+    assert_eq!(
+        (result.product_count, result.skipped_count),
+        (3, 2),
+        "{:?}",
+        result.warnings
+    );
     let read = python(READ_RSS, &result.content);
     assert_eq!(read["version"], "2.0");
     assert_eq!(read["link"], "https://shop.example.com");
@@ -165,15 +171,24 @@ async fn google_merchant_writes_rss_that_an_xml_parser_reads_back_item_by_item()
     assert_eq!(small["price"], "25.50 EUR");
     assert_eq!(medium["price"], "30.00 EUR");
     assert_eq!(medium["availability"], "in_stock");
-    assert_eq!((medium["size"].clone(), medium["color"].clone()), (json!("M"), json!("Ecru")));
+    assert_eq!(
+        (medium["size"].clone(), medium["color"].clone()),
+        (json!("M"), json!("Ecru"))
+    );
     assert_eq!(medium["mpn"], "ARAN-01");
     assert!(medium.get("gtin").is_none());
 
     // What was left out, and why.
     let warnings = result.warnings.join("\n");
     assert!(warnings.contains("3 image_link: image_link is required"), "{warnings}");
-    assert!(warnings.contains("3 gtin: \"4006381333932\" is not a GTIN"), "{warnings}");
-    assert!(warnings.contains("4 active: the product is not published"), "{warnings}");
+    assert!(
+        warnings.contains("3 gtin: \"4006381333932\" is not a GTIN"),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("4 active: the product is not published"),
+        "{warnings}"
+    );
 }
 
 #[tokio::test]
@@ -193,7 +208,10 @@ async fn google_merchant_writes_tsv_that_a_csv_reader_reads_back() {
     let rows = rows.as_array().unwrap();
     assert_eq!(rows.len(), 3);
     assert_eq!(rows[0]["id"], "SKU-1");
-    assert_eq!(rows[0]["description"], "Soft & warm 100% wool", "no line break in a TSV field");
+    assert_eq!(
+        rows[0]["description"], "Soft & warm 100% wool",
+        "no line break in a TSV field"
+    );
     assert_eq!(
         rows[1]["title"], "Jumper \"Aran\" <cable>, knit & soft cosy - S",
         "a tab in a value is a space"
@@ -216,7 +234,12 @@ async fn google_merchant_reports_every_problem_by_product_and_field() {
     products.push(no_brand);
     let result = connection.feed().unwrap().validate_products(&products).await.unwrap();
     assert!(!result.valid);
-    assert_eq!((result.product_count, result.valid_count), (5, 2), "{:?}", result.issues);
+    assert_eq!(
+        (result.product_count, result.valid_count),
+        (5, 2),
+        "{:?}",
+        result.issues
+    );
     let found = |product: &str, field: &str| {
         result
             .issues
@@ -225,7 +248,12 @@ async fn google_merchant_reports_every_problem_by_product_and_field() {
             .map(|i| (matches!(i.severity, IssueSeverity::Error), i.message.clone()))
     };
     assert!(found("1", "title").unwrap().1.contains("151 characters; at most 150"));
-    assert!(found("1", "price").unwrap().1.contains("\"EURO\" is not an ISO 4217 code"));
+    assert!(
+        found("1", "price")
+            .unwrap()
+            .1
+            .contains("\"EURO\" is not an ISO 4217 code")
+    );
     assert!(found("1", "link").unwrap().1.contains("not an http(s) URL"));
     assert_eq!(found("1", "condition"), None, "the first condition attribute counts");
     assert_eq!(
@@ -241,4 +269,81 @@ async fn google_merchant_reports_every_problem_by_product_and_field() {
         .await
         .unwrap_err();
     assert!(unknown.to_string().contains("google-merchant-xml"), "{unknown}");
+}
+
+#[tokio::test]
+async fn meta_catalog_writes_csv_that_a_csv_reader_reads_back_and_xml_too() {
+    let host = host().await;
+    let connection = host
+        .connect("feed/meta-catalog", Credentials::new(), Settings::new())
+        .unwrap();
+    let feed = connection.feed().unwrap();
+    let mut products = catalogue();
+    products[0]
+        .photos
+        .push("https://cdn.example.com/1/3,with-comma.jpg".into());
+    let result = feed.generate_feed(&products, "meta-catalog-csv").await.unwrap();
+    assert_eq!(result.content_type, "text/csv");
+    assert_eq!(
+        (result.product_count, result.skipped_count),
+        (3, 2),
+        "{:?}",
+        result.warnings
+    );
+    assert!(result.content.contains("\r\n"), "CRLF records");
+    let rows = python(
+        "import csv, io, json, sys\nprint(json.dumps(list(csv.DictReader(io.StringIO(sys.stdin.read(), newline='')))))",
+        &result.content,
+    );
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    let scarf = &rows[0];
+    assert_eq!(scarf["availability"], "in stock", "Meta's words");
+    assert_eq!(scarf["condition"], "new");
+    assert_eq!(scarf["price"], "25.50 EUR");
+    assert_eq!(scarf["description"], "Soft & warm\n100% wool", "a quoted line break");
+    assert_eq!(
+        scarf["additional_image_link"],
+        "https://cdn.example.com/1/2.jpg,https://cdn.example.com/1/3,with-comma.jpg"
+    );
+    assert_eq!(scarf["quantity_to_sell_on_facebook"], "4");
+    let small = &rows[1];
+    assert_eq!(
+        small["title"], "Jumper \"Aran\" <cable>, knit & soft\tcosy - S",
+        "quotes and commas survive"
+    );
+    assert_eq!(small["availability"], "out of stock");
+    assert_eq!(small["item_group_id"], "2");
+    assert_eq!(small["size"], "S");
+    assert_eq!(small["brand"], "Woolly");
+
+    let xml = feed.generate_feed(&products, "meta-catalog-xml").await.unwrap();
+    let read = python(READ_RSS, &xml.content);
+    assert_eq!(read["link"], "https://shop.example.com", "the first product's origin");
+    let items = read["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3);
+    assert_eq!(
+        items[0]["additional_image_link"],
+        json!([
+            "https://cdn.example.com/1/2.jpg",
+            "https://cdn.example.com/1/3,with-comma.jpg"
+        ]),
+        "one element per image"
+    );
+    assert_eq!(items[2]["availability"], "in stock");
+
+    // Meta needs a brand, a gtin or an mpn.
+    let mut anonymous = product("9", "Anonymous");
+    anonymous.attributes.clear();
+    anonymous.barcode = None;
+    let checked = feed.validate_products(&[anonymous]).await.unwrap();
+    assert_eq!(checked.valid_count, 0);
+    assert!(
+        checked
+            .issues
+            .iter()
+            .any(|i| i.field == "brand" && i.message.contains("a brand, a gtin or an mpn")),
+        "{:?}",
+        checked.issues
+    );
 }
