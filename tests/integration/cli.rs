@@ -81,6 +81,38 @@ async fn inspect_reports_family_capabilities_and_allowed_hosts() {
 }
 
 #[tokio::test]
+async fn inspect_shows_the_feed_plugins_and_that_they_reach_nothing() {
+    for (file, provider) in [
+        ("feed-google-merchant", "feed/google-merchant"),
+        ("feed-meta-catalog", "feed/meta-catalog"),
+    ] {
+        let wasm = plugin(file);
+        let output = run(args(&["inspect", wasm.to_str().unwrap(), "--json"])).await;
+        assert!(
+            output.status.success(),
+            "{file}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let doc = stdout_json(&output);
+        assert_eq!(doc["provider"], provider);
+        assert_eq!(
+            (doc["family"].clone(), doc["port"].clone()),
+            (serde_json::json!("feed"), serde_json::json!("feed"))
+        );
+        assert_eq!(doc["capabilities"], serde_json::json!([]));
+        assert_eq!(
+            doc["allowed-hosts"],
+            serde_json::json!([]),
+            "a feed is written, not sent"
+        );
+        assert!(doc["functions"]["feed.generate-feed"].is_object());
+        let human = run(args(&["inspect", wasm.to_str().unwrap()])).await;
+        let text = String::from_utf8_lossy(&human.stdout);
+        assert!(text.contains("port           feed"), "{text}");
+    }
+}
+
+#[tokio::test]
 async fn inspect_shows_the_typescript_python_and_c_adapters() {
     for (file, provider, port, credential) in [
         ("messaging-discord", "messaging/discord", "messaging", Some("bot_token")),
