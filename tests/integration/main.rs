@@ -18,6 +18,7 @@ mod sandbox;
 mod scaffold;
 mod security;
 mod serve;
+mod stripe;
 mod support;
 mod vault;
 mod wasi_http;

@@ -8,4 +8,5 @@ pub mod gemini;
 pub mod hostile;
 pub mod mock;
 pub mod ollama;
+pub mod stripe;
 pub mod woocommerce;
