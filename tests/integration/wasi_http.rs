@@ -232,7 +232,8 @@ async fn headers_the_host_derives_never_leave_either_door() {
     let echo = format!("{}/echo", up.url());
     for (name, value) in [
         ("Host", "admin.internal"),
-        ("X-Forwarded-For", "10.0.0.1"),
+        // The probe declares X-Forwarded-For, not X-Forwarded-Host.
+        ("X-Forwarded-Host", "admin.internal"),
         ("Content-Length", "0"),
     ] {
         // `http.send`: refused by the pipeline, naming the header.
@@ -254,6 +255,16 @@ async fn headers_the_host_derives_never_leave_either_door() {
         .await;
         assert!(sent["status"].is_null() && !sent["error"].is_null(), "{name}: {sent}");
     }
+    // A declared forwarding header passes through the second door too.
+    let sent = wasi_request(
+        &conn,
+        "GET",
+        &echo,
+        json!({"headers": [["x-forwarded-for", "203.0.113.7"]]}),
+    )
+    .await;
+    let echoed: Value = serde_json::from_str(sent["body"].as_str().unwrap()).unwrap();
+    assert_eq!(echoed["headers"]["x-forwarded-for"], "203.0.113.7", "{sent}");
     // Without them, the host derives Host from the URL.
     let sent = probe_action(&conn, "request", json!({"url": echo})).await;
     let echoed: Value = serde_json::from_str(sent["body"].as_str().unwrap()).unwrap();

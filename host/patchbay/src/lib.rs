@@ -40,6 +40,7 @@ mod connection;
 mod connections;
 mod error;
 mod host;
+mod ingress;
 mod json_call;
 mod manifest;
 mod metrics;
@@ -57,6 +58,7 @@ pub use connection::{ConnectOptions, Connection};
 pub use connections::{Authorization, ConnectionInfo, Connections, ConnectionsError, NewConnection};
 pub use error::{ConnectError, HostError, LoadError, Problem};
 pub use host::Host;
+pub use ingress::IngressTarget;
 pub use oauth::OAuthError;
 pub use patchbay_contract::{Interface, SUPPORTED_CONTRACT_VERSIONS, bridge, family_name, types};
 pub use patchbay_sandbox::{CacheOutcome, CallError, ErrorKind, Limits};
@@ -65,9 +67,7 @@ pub use plugin::{FunctionSchema, Plugin};
 pub use ports::*;
 pub use registry::ReloadReport;
 pub use watch::PluginWatcher;
-pub use webhooks::{
-    EndpointError, EndpointInfo, INGRESS_PREFIX, IngressTarget, NewEndpoint, SECRET_PREFIX, Webhooks, now_ms,
-};
+pub use webhooks::{EndpointError, EndpointInfo, INGRESS_PREFIX, NewEndpoint, SECRET_PREFIX, Webhooks, now_ms};
 
 /// The outbound HTTP pipeline's configuration, and what a custom
 /// [`OutboundPolicy`](outbound::OutboundPolicy) implements.

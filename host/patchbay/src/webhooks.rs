@@ -5,7 +5,6 @@
 //! hash of its token. The runtime that receives, parses and pushes
 //! (`patchbay-jobs`) builds on this.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use base64::Engine as _;
@@ -15,20 +14,12 @@ use patchbay_store::{StoreError, WebhookStore};
 use sha2::{Digest, Sha256};
 
 use crate::connections::{ConnectionsError, StoredParts};
+use crate::ingress::IngressTarget;
 
 /// What starts an ingress token (`whk_` and 43 characters of base64url).
 pub const INGRESS_PREFIX: &str = "whk_";
 /// What starts an endpoint's signing secret, as Standard Webhooks writes it.
 pub const SECRET_PREFIX: &str = "whsec_";
-
-/// The connection an ingress token names.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IngressTarget {
-    /// Its tenant.
-    pub tenant: String,
-    /// The connection.
-    pub connection_id: String,
-}
 
 /// An endpoint, without its secret.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -292,40 +283,6 @@ pub fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
-}
-
-/// How long a looked-up ingress token is trusted without the store: a
-/// token rotated on another replica stops working within this time (on this
-/// one, at once).
-const INGRESS_TTL: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// Ingress tokens found in the store recently, by hash: every delivery
-/// names its connection by token, and a busy ingress should not read the
-/// store for each. Rotating a token forgets the connection's entries.
-#[derive(Default)]
-pub(crate) struct IngressCache(std::sync::Mutex<HashMap<Vec<u8>, (std::time::Instant, IngressTarget)>>);
-
-impl IngressCache {
-    fn get(&self, hash: &[u8]) -> Option<IngressTarget> {
-        let cache = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        cache
-            .get(hash)
-            .filter(|(found, _)| found.elapsed() < INGRESS_TTL)
-            .map(|(_, target)| target.clone())
-    }
-
-    fn put(&self, hash: Vec<u8>, target: IngressTarget) {
-        let mut cache = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if cache.len() >= 10_000 {
-            cache.retain(|_, (found, _)| found.elapsed() < INGRESS_TTL);
-        }
-        cache.insert(hash, (std::time::Instant::now(), target));
-    }
-
-    pub(crate) fn forget(&self, tenant: &str, connection_id: &str) {
-        let mut cache = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        cache.retain(|_, (_, t)| t.tenant != tenant || t.connection_id != connection_id);
-    }
 }
 
 /// Finds the connection an ingress token names (`None`: no such token).

@@ -211,8 +211,8 @@ pub(crate) struct StoredParts {
     pub stores: Stores,
     pub key: Arc<KeyHolder>,
     pub circuits: CircuitBreaker,
-    /// Ingress tokens recently looked up (`crate::webhooks::IngressCache`).
-    pub ingress: crate::webhooks::IngressCache,
+    /// Ingress tokens recently looked up.
+    pub ingress: crate::ingress::IngressCache,
 }
 
 /// The stored connections of one tenant.
