@@ -30,15 +30,20 @@ impl Service {
     }
 
     /// [`start`](Self::start) with more of the built plugins
-    /// (`target/plugins/NAME.wasm`).
+    /// (`target/plugins/NAME.wasm`, else the test guest
+    /// `target/test-plugins/NAME.wasm`).
     pub async fn start_with(settings: Settings, plugins: &[&str]) -> Self {
         let dir = tempfile::tempdir().unwrap().keep();
         for name in plugins {
-            std::fs::copy(
-                workspace().join(format!("target/plugins/{name}.wasm")),
-                dir.join(format!("{name}.wasm")),
-            )
-            .unwrap();
+            // A bundled plugin, or a test guest.
+            let bundled = workspace().join(format!("target/plugins/{name}.wasm"));
+            let source = if bundled.is_file() {
+                bundled
+            } else {
+                workspace().join(format!("target/test-plugins/{name}.wasm"))
+            };
+            std::fs::copy(&source, dir.join(format!("{name}.wasm")))
+                .unwrap_or_else(|e| panic!("{}: {e}", source.display()));
         }
         std::fs::copy(
             workspace().join("target/plugins/shop-woocommerce.wasm"),

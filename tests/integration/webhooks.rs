@@ -818,3 +818,92 @@ async fn discord_interactions_are_verified_answered_and_delivered_as_messages() 
     assert_eq!(removed.0.as_u16(), 204, "{}", removed.1);
     assert_eq!(discord.interactions_endpoint(), None);
 }
+
+/// Meta's way (WhatsApp, Messenger): when the callback URL is set up, Meta
+/// GETs it with `hub.mode=subscribe`, `hub.verify_token` and
+/// `hub.challenge`, and wants the challenge back; the plugin's handshake
+/// answers it (the token checked through `crypto`), nothing is stored, and
+/// a wrong token is refused. Deliveries are then POSTed, signed with
+/// `X-Hub-Signature-256`.
+#[tokio::test]
+async fn a_get_challenge_is_answered_by_the_plugin_and_stores_nothing() {
+    use hmac::Mac as _;
+    let service = service_with(&["challenger"]).await;
+    let acme = service.key("acme", false).await;
+    let created = service
+        .send(
+            Method::POST,
+            "/v1/connections",
+            &acme,
+            Some(json!({
+                "provider": "other/challenger",
+                "credentials": {"verify_token": "meta-verify-7f3a", "app_secret": "meta-app-secret-91c2"},
+                "signing_fields": ["verify_token", "app_secret"],
+            })),
+        )
+        .await;
+    assert_eq!(created.0.as_u16(), 201, "{}", created.1);
+    let connection = created.1["id"].as_str().unwrap().to_string();
+    let ingress = service
+        .send(
+            Method::GET,
+            &format!("/v1/connections/{connection}/webhook"),
+            &acme,
+            None,
+        )
+        .await
+        .1["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let check = |token: &str| format!("{ingress}?hub.mode=subscribe&hub.verify_token={token}&hub.challenge=1158201444");
+    let answered = service.http.get(check("meta-verify-7f3a")).send().await.unwrap();
+    assert_eq!(answered.status().as_u16(), 200);
+    assert_eq!(answered.headers()["content-type"], "text/plain");
+    assert_eq!(answered.text().await.unwrap(), "1158201444", "the challenge, verbatim");
+    let refused = service.http.get(check("someone-elses")).send().await.unwrap();
+    assert_eq!(refused.status().as_u16(), 401);
+
+    // A delivery, signed as Meta signs it.
+    let body = serde_json::to_vec(&json!({"object": "page", "entry": [{"id": "1", "time": 1764496800,
+        "messaging": [{"sender": {"id": "42"}, "message": {"mid": "m_1", "text": "hello"}}]}]}))
+    .unwrap();
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(b"meta-app-secret-91c2").unwrap();
+    mac.update(&body);
+    let signature = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+    let delivery = vec![
+        ("content-type".to_string(), "application/json".to_string()),
+        ("x-hub-signature-256".to_string(), signature),
+    ];
+    assert_eq!(deliver(&service, &ingress, (delivery, body)).await.0, 200);
+
+    // Only the delivery became an event; the challenges stored nothing.
+    let mut events = Value::Null;
+    for _ in 0..100 {
+        events = service.send(Method::GET, "/v1/events?after=0", &acme, None).await.1;
+        if !events["events"].as_array().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let events = events["events"].as_array().unwrap();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["message"]["type"], "message.received");
+    let metrics = service
+        .http
+        .get(format!("{}/metrics", service.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "patchbay_webhook_deliveries_total{outcome=\"answered\"} 1",
+        "patchbay_webhook_deliveries_total{outcome=\"not-verified\"} 1",
+        "patchbay_webhook_deliveries_total{outcome=\"accepted\"} 1",
+    ] {
+        assert!(metrics.contains(line), "{line} in {metrics}");
+    }
+}

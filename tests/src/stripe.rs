@@ -30,11 +30,14 @@ use crate::mock::{RequestLog, RunningServer, SeenRequest};
 /// The secret key the mock accepts.
 pub const SECRET_KEY: &str = "sk_test_51MockPatchbayKey";
 
+/// The first answer to an idempotency key: its parameters, status and body.
+type Replay = (Vec<(String, String)>, u16, Value);
+
 #[derive(Default)]
 struct Inner {
     next: u64,
     /// Idempotency key → (parameters, status, body) of the first answer.
-    replays: HashMap<String, (Vec<(String, String)>, u16, Value)>,
+    replays: HashMap<String, Replay>,
     sessions: Vec<Value>,
     endpoints: Vec<Value>,
     intents: Vec<Value>,
