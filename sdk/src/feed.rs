@@ -8,7 +8,8 @@
 //! its platform's rules ([`check_all`], [`Issues`]), then writes the items
 //! without errors as [`Row`]s ([`rss`], [`table`]).
 
-use crate::types::{FeedIssue, FeedValidationResult, IssueSeverity, Product, ProductAttribute};
+use crate::types::{FeedIssue, FeedResult, FeedValidationResult, IssueSeverity, Product, ProductAttribute};
+use crate::{Result, config};
 
 /// One line of a feed: a product, or one variant of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -448,6 +449,58 @@ pub fn check_all(products: &[Product], check: fn(&Item, &mut Issues)) -> (Vec<It
         }
     }
     (items, issues)
+}
+
+/// `feed.validate-products`, for a platform's `check`.
+pub fn validate(products: &[Product], check: fn(&Item, &mut Issues)) -> FeedValidationResult {
+    let (_, issues) = check_all(products, check);
+    let ids: Vec<String> = products.iter().map(|p| p.product_id.clone()).collect();
+    issues.result(&ids)
+}
+
+/// How a feed document is written from its rows.
+pub enum Writer {
+    /// RSS 2.0 with the `g:` namespace; the channel's `title`, `link` and
+    /// `description` come from the settings `channel_title` (default
+    /// `Products`), `channel_link` (default: the first product's origin)
+    /// and `channel_description` (default `Product feed`).
+    Rss,
+    /// A delimited table, one record per row ([`csv_record`] or
+    /// [`tsv_record`]).
+    Table(fn(&[&str]) -> String),
+}
+
+/// `feed.generate-feed` in `format` (`content_type`): the items of
+/// `products` are checked by `check`, those of products with errors left
+/// out and counted, the rest written as `row` makes them.
+pub fn generate(
+    products: &[Product],
+    format: String,
+    content_type: &str,
+    check: fn(&Item, &mut Issues),
+    row: fn(&Item) -> Row,
+    writer: Writer,
+) -> Result<FeedResult> {
+    let (items, issues) = check_all(products, check);
+    let listed: Vec<&Item> = items.iter().filter(|i| !issues.rejects(&i.product_id)).collect();
+    let rows: Vec<Row> = listed.iter().map(|item| row(item)).collect();
+    let content = match writer {
+        Writer::Rss => {
+            let title = config::get("channel_title")?.unwrap_or_else(|| "Products".into());
+            let link = config::get("channel_link")?.unwrap_or_else(|| origin(&items));
+            let description = config::get("channel_description")?.unwrap_or_else(|| "Product feed".into());
+            rss(&title, &link, &description, &rows)
+        }
+        Writer::Table(record) => table(&rows, record),
+    };
+    Ok(FeedResult {
+        content,
+        format,
+        content_type: content_type.into(),
+        product_count: u32::try_from(listed.len()).unwrap_or(u32::MAX),
+        skipped_count: u32::try_from(items.len() - listed.len()).unwrap_or(u32::MAX),
+        warnings: issues.messages(),
+    })
 }
 
 /// One item as a feed writes it: attribute names (the platform's) and

@@ -155,40 +155,20 @@ impl Feed for GoogleMerchant {
     }
 
     fn validate_products(products: Vec<Product>) -> Result<FeedValidationResult> {
-        let (_, issues) = feed::check_all(&products, check);
-        let ids: Vec<String> = products.iter().map(|p| p.product_id.clone()).collect();
-        Ok(issues.result(&ids))
+        Ok(feed::validate(&products, check))
     }
 
     fn generate_feed(products: Vec<Product>, format: String) -> Result<FeedResult> {
-        let content_type = match format.as_str() {
-            XML => "application/xml",
-            TSV => "text/tab-separated-values",
+        let (content_type, writer) = match format.as_str() {
+            XML => ("application/xml", feed::Writer::Rss),
+            TSV => ("text/tab-separated-values", feed::Writer::Table(feed::tsv_record)),
             other => {
                 return Err(Error::Validation(format!(
                     "unknown format {other:?}; this plugin writes {XML} and {TSV}"
                 )));
             }
         };
-        let (items, issues) = feed::check_all(&products, check);
-        let listed: Vec<&Item> = items.iter().filter(|i| !issues.rejects(&i.product_id)).collect();
-        let rows: Vec<feed::Row> = listed.iter().map(|item| row(item)).collect();
-        let content = if format == XML {
-            let title = config::get("channel_title")?.unwrap_or_else(|| "Products".into());
-            let link = config::get("channel_link")?.unwrap_or_else(|| feed::origin(&items));
-            let description = config::get("channel_description")?.unwrap_or_else(|| "Product feed".into());
-            feed::rss(&title, &link, &description, &rows)
-        } else {
-            feed::table(&rows, feed::tsv_record)
-        };
-        Ok(FeedResult {
-            content,
-            format,
-            content_type: content_type.into(),
-            product_count: u32::try_from(listed.len()).unwrap_or(u32::MAX),
-            skipped_count: u32::try_from(items.len() - listed.len()).unwrap_or(u32::MAX),
-            warnings: issues.messages(),
-        })
+        feed::generate(&products, format, content_type, check, row, writer)
     }
 }
 

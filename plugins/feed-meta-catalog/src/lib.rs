@@ -139,40 +139,20 @@ impl Feed for MetaCatalog {
     }
 
     fn validate_products(products: Vec<Product>) -> Result<FeedValidationResult> {
-        let (_, issues) = feed::check_all(&products, check);
-        let ids: Vec<String> = products.iter().map(|p| p.product_id.clone()).collect();
-        Ok(issues.result(&ids))
+        Ok(feed::validate(&products, check))
     }
 
     fn generate_feed(products: Vec<Product>, format: String) -> Result<FeedResult> {
-        let content_type = match format.as_str() {
-            CSV => "text/csv",
-            XML => "application/xml",
+        let (content_type, writer) = match format.as_str() {
+            CSV => ("text/csv", feed::Writer::Table(feed::csv_record)),
+            XML => ("application/xml", feed::Writer::Rss),
             other => {
                 return Err(Error::Validation(format!(
                     "unknown format {other:?}; this plugin writes {CSV} and {XML}"
                 )));
             }
         };
-        let (items, issues) = feed::check_all(&products, check);
-        let listed: Vec<&Item> = items.iter().filter(|i| !issues.rejects(&i.product_id)).collect();
-        let rows: Vec<feed::Row> = listed.iter().map(|item| row(item)).collect();
-        let content = if format == XML {
-            let title = config::get("channel_title")?.unwrap_or_else(|| "Products".into());
-            let link = config::get("channel_link")?.unwrap_or_else(|| feed::origin(&items));
-            let description = config::get("channel_description")?.unwrap_or_else(|| "Product feed".into());
-            feed::rss(&title, &link, &description, &rows)
-        } else {
-            feed::table(&rows, feed::csv_record)
-        };
-        Ok(FeedResult {
-            content,
-            format,
-            content_type: content_type.into(),
-            product_count: u32::try_from(listed.len()).unwrap_or(u32::MAX),
-            skipped_count: u32::try_from(items.len() - listed.len()).unwrap_or(u32::MAX),
-            warnings: issues.messages(),
-        })
+        feed::generate(&products, format, content_type, check, row, writer)
     }
 }
 

@@ -124,7 +124,7 @@ pub fn parse(body: &[u8]) -> Result<Vec<WebhookEvent>> {
         provider_event_type: event.kind,
         payload_json: event.data.object.to_string(),
         idempotency_key: event.id,
-        occurred_at: Some(crate::rfc3339(event.created)),
+        occurred_at: Some(patchbay_sdk::time::rfc3339(event.created)),
     }])
 }
 
