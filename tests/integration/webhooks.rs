@@ -281,15 +281,7 @@ async fn a_signed_woocommerce_delivery_reaches_the_receiver_once_signed_per_stan
     assert_eq!(other.1["events"], json!([]), "another tenant sees nothing");
 
     // Counted in /metrics (and on the dashboard, from the same numbers).
-    let metrics = service
-        .http
-        .get(format!("{}/metrics", service.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics(&service).await;
     for line in [
         "patchbay_webhook_deliveries_total{outcome=\"accepted\"} 3",
         "patchbay_webhook_deliveries_total{outcome=\"answered\"} 1",
@@ -301,6 +293,17 @@ async fn a_signed_woocommerce_delivery_reaches_the_receiver_once_signed_per_stan
         assert!(metrics.contains(line), "{line} in {metrics}");
     }
     assert!(metrics.trim_end().ends_with("# EOF"), "still one OpenMetrics document");
+}
+
+/// The service's `/metrics` document.
+async fn metrics(service: &Service) -> String {
+    let response = service
+        .http
+        .get(format!("{}/metrics", service.url))
+        .send()
+        .await
+        .unwrap();
+    response.text().await.unwrap()
 }
 
 async fn deliver_pair(
@@ -890,15 +893,7 @@ async fn a_get_challenge_is_answered_by_the_plugin_and_stores_nothing() {
     let events = events["events"].as_array().unwrap();
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(events[0]["message"]["type"], "message.received");
-    let metrics = service
-        .http
-        .get(format!("{}/metrics", service.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics(&service).await;
     for line in [
         "patchbay_webhook_deliveries_total{outcome=\"answered\"} 1",
         "patchbay_webhook_deliveries_total{outcome=\"not-verified\"} 1",
