@@ -25,8 +25,16 @@ pub fn rfc3339(seconds: i64) -> String {
     )
 }
 
+/// Now, in Unix seconds (the host's wall clock).
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
 /// Unix seconds of an RFC 3339 time (`2026-11-30T10:00:00Z`, an offset, or
-/// a date alone).
+/// a date alone); ISO 8601's basic offsets (`+0200`, `+02`) are read too,
+/// as some providers send them.
 pub fn unix(timestamp: &str) -> Result<i64> {
     let bad = || Error::Validation(format!("{timestamp:?} is not an RFC 3339 time"));
     let t = timestamp.trim();
@@ -46,7 +54,13 @@ pub fn unix(timestamp: &str) -> Result<i64> {
         "Z" | "z" => 0,
         _ => {
             let sign = if offset.starts_with('-') { -1 } else { 1 };
-            let (h, m) = offset[1..].split_once(':').ok_or_else(bad)?;
+            let digits = &offset[1..];
+            let (h, m) = match digits.split_once(':') {
+                Some(parts) => parts,
+                None if digits.len() == 4 => digits.split_at(2),
+                None if digits.len() == 2 => (digits, "0"),
+                None => return Err(bad()),
+            };
             sign * (number(Some(h))? * 3600 + number(Some(m))? * 60)
         }
     };
@@ -76,6 +90,10 @@ mod tests {
         assert_eq!(rfc3339(1_764_496_800), "2025-11-30T10:00:00Z");
         assert_eq!(unix("2025-11-30T10:00:00Z").unwrap(), 1_764_496_800);
         assert_eq!(unix("2025-11-30T12:00:00+02:00").unwrap(), 1_764_496_800);
+        assert_eq!(unix("2025-11-30T12:00:00+0200").unwrap(), 1_764_496_800);
+        assert_eq!(unix("2025-11-30T07:00:00-03").unwrap(), 1_764_496_800);
+        assert!(unix("2025-11-30T12:00:00+020").is_err());
+        assert!(now() > 1_764_496_800);
         assert_eq!(unix("2024-02-29").unwrap(), 1_709_164_800);
         assert!(unix("yesterday").is_err());
         assert!(unix("2024-13-01").is_err());

@@ -17,6 +17,7 @@ mod reload;
 mod sandbox;
 mod scaffold;
 mod security;
+mod sameday;
 mod serve;
 mod stripe;
 mod support;

@@ -8,5 +8,6 @@ pub mod gemini;
 pub mod hostile;
 pub mod mock;
 pub mod ollama;
+pub mod sameday;
 pub mod stripe;
 pub mod woocommerce;

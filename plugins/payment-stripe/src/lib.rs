@@ -306,7 +306,7 @@ impl Payment for Stripe {
 
 impl Webhooks for Stripe {
     fn verify(headers: Vec<Header>, body: Vec<u8>) -> Result<()> {
-        webhooks::verify(&headers, &body, webhooks::now())
+        webhooks::verify(&headers, &body, patchbay_sdk::time::now())
     }
 
     fn parse(_headers: Vec<Header>, body: Vec<u8>) -> Result<Vec<WebhookEvent>> {

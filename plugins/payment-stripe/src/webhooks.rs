@@ -20,13 +20,6 @@ pub const TOLERANCE: i64 = 300;
 /// Signatures read from one header at most.
 const MAX_SIGNATURES: usize = 8;
 
-/// Now, in Unix seconds.
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
-
 fn hex(text: &str) -> Option<Vec<u8>> {
     if !text.len().is_multiple_of(2) {
         return None;
