@@ -23,7 +23,8 @@ pub trait Connector {
 /// Names: `shop`, `courier`, `payment`, `messaging`, `storage`, `llm`,
 /// `feed`, `actions`, `webhooks`, `webhook_handshake`, `oauth`,
 /// `bulk_update`, `invoice_attachment`, `product_feed`, `embedding`,
-/// `transcription`, `streaming`, `image_generation`, `manifest_extension`.
+/// `transcription`, `streaming`, `image_generation`, `manifest_extension`,
+/// `rate_signals`.
 ///
 /// ```ignore
 /// patchbay_sdk::export!(WooCommerce: shop);
@@ -113,6 +114,9 @@ macro_rules! __adapt_interface {
     ($plugin:ident, manifest_extension) => {
         $crate::__adapt_manifest_extension!($plugin);
     };
+    ($plugin:ident, rate_signals) => {
+        $crate::__adapt_rate_signals!($plugin);
+    };
     ($plugin:ident, $other:ident) => {
         compile_error!(concat!(
             "patchbay_sdk::export!: unknown interface `",
@@ -144,6 +148,7 @@ macro_rules! __export_interface {
     ($plugin:ident, streaming) => { $crate::__private::bindings::streaming::__export_streaming!($plugin with_types_in ::patchbay_sdk::__private::bindings::streaming); };
     ($plugin:ident, image_generation) => { $crate::__private::bindings::image_generation::__export_image_generation!($plugin with_types_in ::patchbay_sdk::__private::bindings::image_generation); };
     ($plugin:ident, manifest_extension) => { $crate::__private::bindings::manifest_extension::__export_manifest_extension!($plugin with_types_in ::patchbay_sdk::__private::bindings::manifest_extension); };
+    ($plugin:ident, rate_signals) => { $crate::__private::bindings::rate_signals::__export_rate_signals!($plugin with_types_in ::patchbay_sdk::__private::bindings::rate_signals); };
     ($plugin:ident, $other:ident) => {
         compile_error!(concat!("patchbay_sdk::export!: unknown interface `", stringify!($other), "`"));
     };

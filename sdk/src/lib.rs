@@ -65,7 +65,7 @@ pub mod time;
 pub use error::{Error, ErrorExt, Result};
 
 /// The contract version this SDK builds plugins against.
-pub const CONTRACT_VERSION: &str = "0.1.1";
+pub const CONTRACT_VERSION: &str = "0.1.2";
 
 /// The normalized types of the contract, shared by every port and capability.
 pub mod types {
@@ -90,6 +90,7 @@ pub mod types {
     pub use crate::bindings::oauth::exports::patchbay::connector::oauth::{
         AuthorizeParams, TokenGrant, TokenRequestSpec,
     };
+    pub use crate::bindings::rate_signals::exports::patchbay::connector::rate_signals::{BudgetRefusal, CostBudget};
     pub use crate::bindings::webhook_handshake::exports::patchbay::connector::webhook_handshake::{
         HandshakeOutcome, InboundRequest, Reply,
     };
@@ -105,7 +106,8 @@ pub use patchbay_sdk_macros::manifest;
 /// and any capabilities. Each operation it leaves out answers `unsupported`.
 pub use ports::{
     Actions, BulkUpdate, Courier, Embedding, Feed, ImageGeneration, InvoiceAttachment, Llm, ManifestExtension,
-    Messaging, OAuth, Payment, ProductFeed, Shop, Storage, Streaming, Transcription, WebhookHandshake, Webhooks,
+    Messaging, OAuth, Payment, ProductFeed, RateSignals, Shop, Storage, Streaming, Transcription, WebhookHandshake,
+    Webhooks,
 };
 
 /// Everything a plugin usually needs, in one import.
@@ -114,7 +116,7 @@ pub mod prelude {
     pub use crate::types::*;
     pub use crate::{
         Actions, BulkUpdate, Connector, Courier, Embedding, Error, ErrorExt, Feed, ImageGeneration, InvoiceAttachment,
-        Llm, ManifestExtension, Messaging, OAuth, Payment, ProductFeed, Result, Shop, Storage, Streaming,
+        Llm, ManifestExtension, Messaging, OAuth, Payment, ProductFeed, RateSignals, Result, Shop, Storage, Streaming,
         Transcription, WebhookHandshake, Webhooks, config, crypto, kv, log, paging,
     };
 }

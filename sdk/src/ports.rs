@@ -629,3 +629,25 @@ macro_rules! __adapt_manifest_extension {
         }
     };
 }
+
+/// Capability: rate budgets a provider reports in the body of its answers,
+/// which the host reads after every response of the plugin's connections and
+/// paces them by — the in-body counterpart of `Retry-After` and
+/// `X-RateLimit-*`, which the host reads from headers for every plugin.
+/// Read once, when the plugin is loaded; must be pure.
+pub trait RateSignals {
+    /// The budget the provider reports in its answers.
+    fn budget() -> CostBudget;
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __adapt_rate_signals {
+    ($plugin:ident) => {
+        impl $crate::__private::bindings::rate_signals::exports::patchbay::connector::rate_signals::Guest for $plugin {
+            fn budget() -> $crate::types::CostBudget {
+                <$plugin as $crate::RateSignals>::budget()
+            }
+        }
+    };
+}

@@ -151,16 +151,40 @@ async fn awbs_are_created_labelled_tracked_and_cancelled() {
     assert_eq!(login.header("x-auth-username"), Some(USERNAME));
     assert_eq!(login.header("x-auth-password"), Some(PASSWORD));
     for other in requests.iter().filter(|r| r.path != "/api/authenticate") {
-        assert!(other.header("x-auth-token").is_some_and(|t| t.starts_with("mocktoken")), "{other:?}");
+        assert!(
+            other.header("x-auth-token").is_some_and(|t| t.starts_with("mocktoken")),
+            "{other:?}"
+        );
         assert!(other.header("x-auth-password").is_none());
     }
 
     // Tracking: the history oldest first, each step normalized, times UTC.
     let awb = label.tracking_number.clone();
     let issued = chrono::Utc::now().timestamp();
-    mock.advance(&awb, 4, "Ridicat de la expeditor", "Colet preluat de curier", "Colete preluate", issued + 60);
-    mock.advance(&awb, 56, "Iesire din hub", "In tranzit spre depozit", "Coletul este in tranzit", issued + 120);
-    mock.advance(&awb, 33, "In livrare la curier", "In livrare la curier", "Colete in curs de livrare", issued + 180);
+    mock.advance(
+        &awb,
+        4,
+        "Ridicat de la expeditor",
+        "Colet preluat de curier",
+        "Colete preluate",
+        issued + 60,
+    );
+    mock.advance(
+        &awb,
+        56,
+        "Iesire din hub",
+        "In tranzit spre depozit",
+        "Coletul este in tranzit",
+        issued + 120,
+    );
+    mock.advance(
+        &awb,
+        33,
+        "In livrare la curier",
+        "In livrare la curier",
+        "Colete in curs de livrare",
+        issued + 180,
+    );
     let shipment = courier.get_tracking(&awb).await.unwrap();
     assert_eq!(shipment.tracking_number, awb);
     assert_eq!(shipment.status, ShipmentStatus::OutForDelivery);
@@ -175,7 +199,10 @@ async fn awbs_are_created_labelled_tracked_and_cancelled() {
             ShipmentStatus::OutForDelivery
         ]
     );
-    assert_eq!(shipment.events[1].description, "Colet preluat de curier — Colete preluate");
+    assert_eq!(
+        shipment.events[1].description,
+        "Colet preluat de curier — Colete preluate"
+    );
     assert_eq!(shipment.events[1].location, "Bucuresti");
     let t = shipment.events[3].timestamp.as_deref().unwrap();
     assert!(t.ends_with('Z') && t.len() == 20, "{t}");
@@ -187,7 +214,14 @@ async fn awbs_are_created_labelled_tracked_and_cancelled() {
     let raw: Value = serde_json::from_str(&shipment.provider_meta.raw_payload).unwrap();
     assert!(raw["expeditionHistory"].is_array(), "Sameday's answer, verbatim");
 
-    mock.advance(&awb, 9, "Livrata cu succes", "Colet livrat", "Colete livrate", issued + 240);
+    mock.advance(
+        &awb,
+        9,
+        "Livrata cu succes",
+        "Colet livrat",
+        "Colete livrate",
+        issued + 240,
+    );
     let delivered = courier.get_tracking(&awb).await.unwrap();
     assert_eq!(delivered.status, ShipmentStatus::Delivered);
     let extra: Value = serde_json::from_str(&delivered.extra).unwrap();
@@ -226,7 +260,11 @@ async fn refused_tokens_bad_input_and_throttling() {
     assert_eq!(field(&form, "pickupPoint"), Some("1641"));
     assert_eq!(field(&form, "service"), Some("15"));
     assert_eq!(field(&form, "awbRecipient[personType]"), Some("0"));
-    assert_eq!(field(&form, "contactPerson"), None, "Sameday uses the point's default person");
+    assert_eq!(
+        field(&form, "contactPerson"),
+        None,
+        "Sameday uses the point's default person"
+    );
 
     // Sameday revokes the token: the next call logs in again, once.
     mock.revoke_tokens();
@@ -282,7 +320,14 @@ async fn shipments_are_listed_from_status_changes_to_the_end() {
     let mut recent = Vec::new();
     for i in 0..3 {
         let awb = mock.add_awb(2, now - 3600 + i * 60);
-        mock.advance(&awb, 4, "Ridicat de la expeditor", "Colet preluat de curier", "", now - 1800 + i * 60);
+        mock.advance(
+            &awb,
+            4,
+            "Ridicat de la expeditor",
+            "Colet preluat de curier",
+            "",
+            now - 1800 + i * 60,
+        );
         recent.push(awb);
     }
 
@@ -304,7 +349,12 @@ async fn shipments_are_listed_from_status_changes_to_the_end() {
         assert_eq!(page.total, None, "Sameday's status sync has no total");
         for shipment in &page.items {
             let parcels: Value = serde_json::from_str(&shipment.extra).unwrap();
-            assert!(parcels["parcels"][0].as_str().unwrap().starts_with(&shipment.tracking_number));
+            assert!(
+                parcels["parcels"][0]
+                    .as_str()
+                    .unwrap()
+                    .starts_with(&shipment.tracking_number)
+            );
             seen.push((shipment.tracking_number.clone(), shipment.status));
         }
         if !page.has_more {
@@ -316,7 +366,10 @@ async fn shipments_are_listed_from_status_changes_to_the_end() {
     }
     assert_eq!(pages, 3, "5 + 5 + 2");
     for awb in &recent {
-        assert!(seen.iter().any(|(a, s)| a == awb && *s == ShipmentStatus::PickedUp), "{awb} in {seen:?}");
+        assert!(
+            seen.iter().any(|(a, s)| a == awb && *s == ShipmentStatus::PickedUp),
+            "{awb} in {seen:?}"
+        );
     }
     assert!(!seen.iter().any(|(a, _)| *a == old), "outside the window");
 

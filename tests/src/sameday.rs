@@ -222,10 +222,15 @@ fn admit(shared: &Shared, method: &Method, path: &str, query: &str, headers: &He
     if inner.throttle > 0 {
         inner.throttle -= 1;
         let mut response = failure(429, "Too Many Requests");
-        response.headers_mut().insert("retry-after", "1".parse().expect("ASCII"));
+        response
+            .headers_mut()
+            .insert("retry-after", "1".parse().expect("ASCII"));
         return Err(response);
     }
-    let token = headers.get("x-auth-token").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let token = headers
+        .get("x-auth-token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     match inner.tokens.get(token) {
         Some(expires) if *expires > Utc::now().timestamp() => Ok(()),
         _ => Err(failure(401, "Invalid or expired token")),
@@ -264,11 +269,25 @@ async fn authenticate(State(shared): State<Shared>, method: Method, headers: Hea
         .timestamp_opt(expires, 0)
         .single()
         .expect("a time");
-    answer(200, json!({ "token": token, "expire_at": local.format("%Y-%m-%d %H:%M").to_string() }))
+    answer(
+        200,
+        json!({ "token": token, "expire_at": local.format("%Y-%m-%d %H:%M").to_string() }),
+    )
 }
 
-async fn pickup_points(State(shared): State<Shared>, method: Method, RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
-    if let Err(refused) = admit(&shared, &method, "/api/client/pickup-points", query.as_deref().unwrap_or_default(), &headers) {
+async fn pickup_points(
+    State(shared): State<Shared>,
+    method: Method,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(refused) = admit(
+        &shared,
+        &method,
+        "/api/client/pickup-points",
+        query.as_deref().unwrap_or_default(),
+        &headers,
+    ) {
         return refused;
     }
     let point = |id: u64, default: bool, contact: u64, alias: &str| {
@@ -325,7 +344,9 @@ async fn create_awb(State(shared): State<Shared>, method: Method, headers: Heade
     if count == 0 || weights.len() != count {
         complain(&["parcels"], "Each parcel needs a weight.");
     }
-    let weight: f64 = field(&form, "packageWeight").and_then(|w| w.parse().ok()).unwrap_or(0.0);
+    let weight: f64 = field(&form, "packageWeight")
+        .and_then(|w| w.parse().ok())
+        .unwrap_or(0.0);
     if (weights.iter().sum::<f64>() - weight).abs() > 1e-6 {
         complain(&["packageWeight"], "The package weight is not the sum of the parcels'.");
     }
@@ -335,7 +356,9 @@ async fn create_awb(State(shared): State<Shared>, method: Method, headers: Heade
             json!({"code": 400, "message": "Validation Failed", "errors": {"children": errors}}),
         );
     }
-    let cod = field(&form, "cashOnDelivery").and_then(|c| c.parse().ok()).unwrap_or(0.0);
+    let cod = field(&form, "cashOnDelivery")
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0.0);
     let mut inner = shared.inner.lock().expect("mock state");
     let number = issue(&mut inner, count, weight, cod, form, Utc::now().timestamp());
     let parcels: Vec<Value> = (1..=count)
@@ -372,7 +395,12 @@ fn add_error(children: &mut Value, path: &[&str], message: &str) {
     }
 }
 
-async fn delete_awb(State(shared): State<Shared>, method: Method, Path(awb): Path<String>, headers: HeaderMap) -> Response {
+async fn delete_awb(
+    State(shared): State<Shared>,
+    method: Method,
+    Path(awb): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     if let Err(refused) = admit(&shared, &method, &format!("/api/awb/{awb}"), "", &headers) {
         return refused;
     }
@@ -400,13 +428,26 @@ async fn download(
     Path((awb, format)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(refused) = admit(&shared, &method, &format!("/api/awb/download/{awb}/{format}"), "", &headers) {
+    if let Err(refused) = admit(
+        &shared,
+        &method,
+        &format!("/api/awb/download/{awb}/{format}"),
+        "",
+        &headers,
+    ) {
         return refused;
     }
     if format != "A4" && format != "A6" {
         return failure(400, "Invalid format.");
     }
-    if !shared.inner.lock().expect("mock state").awbs.iter().any(|a| a.number == awb) {
+    if !shared
+        .inner
+        .lock()
+        .expect("mock state")
+        .awbs
+        .iter()
+        .any(|a| a.number == awb)
+    {
         return failure(404, &format!("Awb {awb} not found."));
     }
     ([("content-type", "application/pdf")], LABEL).into_response()
@@ -433,7 +474,10 @@ async fn status(State(shared): State<Shared>, method: Method, Path(awb): Path<St
         .map(|i| {
             let mut p = step_json(last);
             p["parcelAwbNumber"] = json!(format!("{}{i:03}", found.number));
-            p["parcelDetails"] = json!(format!("https://api.sameday.ro/api/client/parcel/{}{i:03}/status-history", found.number));
+            p["parcelDetails"] = json!(format!(
+                "https://api.sameday.ro/api/client/parcel/{}{i:03}/status-history",
+                found.number
+            ));
             p["inReturn"] = json!(false);
             p
         })
@@ -462,7 +506,12 @@ async fn status(State(shared): State<Shared>, method: Method, Path(awb): Path<St
     )
 }
 
-async fn status_sync(State(shared): State<Shared>, method: Method, RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
+async fn status_sync(
+    State(shared): State<Shared>,
+    method: Method,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
     let query = query.unwrap_or_default();
     if let Err(refused) = admit(&shared, &method, "/api/client/status-sync", &query, &headers) {
         return refused;
@@ -487,7 +536,9 @@ async fn status_sync(State(shared): State<Shared>, method: Method, RawQuery(quer
                 let parcel = format!("{}{i:03}", awb.number);
                 change["parcelAwbNumber"] = json!(parcel);
                 change["reasonId"] = json!("");
-                change["parcelDetails"] = json!(format!("https://api.sameday.ro/api/client/parcel/{parcel}/status-history"));
+                change["parcelDetails"] = json!(format!(
+                    "https://api.sameday.ro/api/client/parcel/{parcel}/status-history"
+                ));
                 changes.push((step.at, change));
             }
         }

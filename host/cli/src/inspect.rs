@@ -30,6 +30,12 @@ pub(crate) fn describe(plugin: &Plugin, with_functions: bool) -> Value {
         "capabilities": plugin.capabilities().iter().map(|c| c.name()).collect::<Vec<_>>(),
         "allowed-hosts": manifest.allowed_hosts,
         "forwarding-headers": plugin.forwarding_headers(),
+        "cost-budget": plugin.cost_budget().map(|b| json!({
+            "available": b.available,
+            "restore-rate": b.restore_rate,
+            "cost": b.cost,
+            "refusal": b.refusal.as_ref().map(|r| json!({"items": r.items, "code": r.code, "value": r.value})),
+        })),
         "imports": plugin.imports(),
         "manifest": plugin.manifest_json(),
     });
@@ -90,6 +96,20 @@ pub(crate) async fn run(args: Args) -> Result<(), Failure> {
     // Headers the host otherwise refuses: what the operator agrees to.
     if !plugin.forwarding_headers().is_empty() {
         println!("  forwards       {}", plugin.forwarding_headers().join(", "));
+    }
+    // How the host paces it beyond the request rate.
+    if let Some(budget) = plugin.cost_budget() {
+        println!(
+            "  cost budget    {} available, {} per second, {} per request{}",
+            budget.available,
+            budget.restore_rate,
+            budget.cost,
+            budget
+                .refusal
+                .as_ref()
+                .map(|r| format!("; refused when an item of {} has {} = {}", r.items, r.code, r.value))
+                .unwrap_or_default()
+        );
     }
     // Where the host will send the OAuth client's credentials (and users).
     if let Some(oauth2) = &m.auth.oauth2 {

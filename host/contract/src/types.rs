@@ -12,6 +12,7 @@ pub use crate::bindings::exports::patchbay::connector::connector::{
 };
 pub use crate::bindings::exports::patchbay::connector::invoice_attachment::Invoice;
 pub use crate::bindings::exports::patchbay::connector::oauth::{AuthorizeParams, TokenGrant, TokenRequestSpec};
+pub use crate::bindings::exports::patchbay::connector::rate_signals::{BudgetRefusal, CostBudget};
 pub use crate::bindings::exports::patchbay::connector::webhook_handshake::{HandshakeOutcome, InboundRequest, Reply};
 pub use crate::bindings::exports::patchbay::connector::webhooks::{Registration, WebhookEvent};
 pub use crate::bindings::patchbay::connector::courier_types::{

@@ -35,6 +35,7 @@ pub use limits::HttpLimits;
 pub use metrics::OutboundMetrics;
 pub use patchbay_store::RateQuota;
 pub use pipeline::{Pipeline, guarded_client};
+pub use ratelimit::{BudgetRefusal, CostBudget};
 pub use reflection::Reflections;
 pub use retry::RetryPolicy;
 
@@ -186,6 +187,10 @@ pub struct RequestContext {
     /// The forwarding headers its plugin declared (lowercase): the only
     /// ones of [`headers::FORWARDING_HEADERS`] it may set.
     pub forwarding_headers: Arc<[String]>,
+    /// Where its provider reports a cost budget in the body of its answers
+    /// (the plugin's `rate-signals`): the pipeline paces the connection by
+    /// it and repeats a request refused for want of budget.
+    pub cost_budget: Option<Arc<ratelimit::CostBudget>>,
 }
 
 /// AWS services whose answers carry credentials or change them (STS hands

@@ -1,5 +1,6 @@
 //! The pipeline's metrics: request attempts by status, their latency,
-//! retries, rate-limit waits and circuit state.
+//! retries, rate-limit waits, refusals for want of a cost budget and
+//! circuit state.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -37,6 +38,7 @@ pub struct OutboundMetrics {
     retries: Family<ProviderLabels, Counter>,
     rate_limit_waits: Family<ProviderLabels, Counter>,
     rate_limit_wait_seconds: Family<ProviderLabels, Histogram, fn() -> Histogram>,
+    budget_refusals: Family<ProviderLabels, Counter>,
     circuit_blocked: Family<ConnectionLabels, Gauge>,
 }
 
@@ -66,6 +68,7 @@ impl OutboundMetrics {
             retries: Family::default(),
             rate_limit_waits: Family::default(),
             rate_limit_wait_seconds: Family::new_with_constructor(latency_histogram),
+            budget_refusals: Family::default(),
             circuit_blocked: Family::default(),
         };
         registry.register(
@@ -88,6 +91,11 @@ impl OutboundMetrics {
             "rate_limit_wait_seconds",
             "Time spent waiting for rate-limit tokens",
             metrics.rate_limit_wait_seconds.clone(),
+        );
+        registry.register(
+            "rate_limit_budget_refusals",
+            "Answers refusing a request for want of the provider's cost budget (GraphQL THROTTLED)",
+            metrics.budget_refusals.clone(),
         );
         registry.register(
             "circuit_blocked",
@@ -117,6 +125,10 @@ impl OutboundMetrics {
         let labels = provider(provider_key);
         self.rate_limit_waits.get_or_create(&labels).inc();
         self.rate_limit_wait_seconds.get_or_create(&labels).observe(seconds);
+    }
+
+    pub(crate) fn budget_refusal(&self, provider_key: &str) {
+        self.budget_refusals.get_or_create(&provider(provider_key)).inc();
     }
 
     pub(crate) fn circuit(&self, provider: &str, connection: &str, blocked: bool) {

@@ -27,7 +27,7 @@ use super::{
     OutboundError, OutboundPolicy, OutboundRequest, OutboundResponse, RequestContext, RetryMode, TimeoutPhase, Timeouts,
 };
 use patchbay_secrets::template;
-use patchbay_store::{CircuitStore, RateStore, Reservation};
+use patchbay_store::{CircuitStore, RateQuota, RateStore, Reservation};
 
 /// The standard [`OutboundPolicy`], over a pooled `reqwest` client.
 #[derive(Clone)]
@@ -511,6 +511,13 @@ impl Pipeline {
     }
 }
 
+/// The request quota of a connection paced only by its cost budget: no
+/// limit of its own, only the budget's pauses.
+const BUDGET_ONLY_QUOTA: RateQuota = RateQuota {
+    per_second: 1_000_000.0,
+    burst: 100_000,
+};
+
 fn ceil_seconds(wait: Duration) -> u32 {
     u32::try_from(wait.as_millis().div_ceil(1000)).unwrap_or(u32::MAX)
 }
@@ -536,9 +543,12 @@ impl OutboundPolicy for Pipeline {
         let safe_to_repeat = retry_mode == RetryMode::Automatic && (retry::idempotent(&prepared.method) || keyed);
         let policy = &ctx.retry;
         let mut attempt: u32 = 0;
+        // A connection paced by a cost budget but without a request quota
+        // still waits out the pauses its budget asks for.
+        let quota = ctx.rate_quota.or(ctx.cost_budget.as_ref().map(|_| BUDGET_ONLY_QUOTA));
         loop {
             attempt += 1;
-            if let Some(quota) = ctx.rate_quota {
+            if let Some(quota) = quota {
                 let max_wait = ctx.deadline.saturating_duration_since(Instant::now());
                 match self.rates.reserve(&ctx.rate_key, quota, max_wait).await {
                     Ok(Reservation::Granted(wait)) if !wait.is_zero() => {
@@ -577,6 +587,39 @@ impl OutboundPolicy for Pipeline {
                 if let Some(pause) = ratelimit::header_pause(&response.headers, now_unix) {
                     tracing::debug!(connection = %ctx.connection_id, pause_ms = pause.as_millis() as u64, "provider asks to slow down");
                     self.pause(ctx, pause).await;
+                }
+            }
+            // The cost budget the answer reports: keep the request's cost in
+            // hand before the next one, and repeat a request the provider
+            // refused for want of budget (it did not run: safe for any method).
+            let budget = match (&result, &ctx.cost_budget) {
+                (Ok(response), Some(budget)) if (200..300).contains(&response.status) => budget.read(&response.body),
+                _ => None,
+            };
+            if let Some(reading) = budget {
+                let pause = reading.pause();
+                if let Some(pause) = pause {
+                    tracing::debug!(
+                        connection = %ctx.connection_id, pause_ms = pause.as_millis() as u64,
+                        available = reading.available, cost = reading.cost, refused = reading.refused,
+                        "cost budget low: pausing"
+                    );
+                    self.pause(ctx, pause).await;
+                }
+                if reading.refused {
+                    self.metrics.budget_refusal(&ctx.provider);
+                    let delay = pause.unwrap_or_else(|| policy.backoff(attempt));
+                    let repeat = attempt <= policy.max_retries
+                        && retry_mode == RetryMode::Automatic
+                        && delay <= policy.max_delay
+                        && Instant::now() + delay < ctx.deadline;
+                    if !repeat {
+                        return result.map_err(|a| a.error);
+                    }
+                    tracing::debug!(connection = %ctx.connection_id, attempt, delay_ms = delay.as_millis() as u64, "refused for want of budget; repeating");
+                    self.metrics.retry(&ctx.provider);
+                    tokio::time::sleep(delay).await;
+                    continue;
                 }
             }
             // A 401 on an OAuth2 request: refresh the token once and resend.

@@ -1,9 +1,136 @@
-//! What providers say about their rate limits before they answer 429.
+//! What providers say about their rate limits before they answer 429: in
+//! headers, for every plugin ([`header_pause`]), and in the body, where a
+//! plugin declared where its provider reports a cost budget
+//! ([`CostBudget`], the contract's `rate-signals`).
 //!
 //! The budgets themselves (token buckets per provider and connection, and
 //! the pauses a 429 asks for) live behind [`RateStore`](patchbay_store::RateStore).
 
 use std::time::Duration;
+
+use serde_json::Value;
+
+/// The longest pause a cost budget may ask for: a budget restored slower than
+/// this is a misreading, not a reason to stall a connection for hours.
+const MAX_BUDGET_PAUSE: Duration = Duration::from_secs(600);
+
+/// An answer that refuses for want of budget although its status is 2xx:
+/// an item of the list at `items` whose value at `code` is `value`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BudgetRefusal {
+    /// JSON pointer to a list in the answer (`/errors`).
+    pub items: String,
+    /// JSON pointer within each item to its code (`/extensions/code`).
+    pub code: String,
+    /// The code meaning "over budget" (`THROTTLED`).
+    pub value: String,
+}
+
+/// A cost budget the provider reports in the JSON body of its answers (a
+/// leaky bucket of query cost, as Shopify's GraphQL Admin API reports in
+/// `extensions.cost`): where each figure is, as JSON pointers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CostBudget {
+    /// Units available after the request.
+    pub available: String,
+    /// Units restored per second.
+    pub restore_rate: String,
+    /// What the request cost, or would have cost.
+    pub cost: String,
+    /// How a 2xx refusal for want of budget reads.
+    pub refusal: Option<BudgetRefusal>,
+}
+
+/// What one answer said of the budget.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BudgetReading {
+    /// Units available.
+    pub available: f64,
+    /// Units restored per second.
+    pub restore_rate: f64,
+    /// The request's cost.
+    pub cost: f64,
+    /// Whether the answer refused the request for want of budget.
+    pub refused: bool,
+}
+
+impl BudgetReading {
+    /// How long until the budget holds the request's cost again: the pause
+    /// to put on the connection's budget, when there is one to wait for.
+    pub fn pause(&self) -> Option<Duration> {
+        let missing = self.cost - self.available;
+        if missing <= 0.0 || self.restore_rate <= 0.0 {
+            return None;
+        }
+        Some(Duration::from_secs_f64(missing / self.restore_rate).min(MAX_BUDGET_PAUSE))
+    }
+}
+
+fn pointer_ok(pointer: &str) -> bool {
+    pointer.starts_with('/')
+}
+
+impl CostBudget {
+    /// Checks a plugin's declaration: every pointer an RFC 6901 pointer
+    /// into the body (`/…`), a refusal code to look for.
+    pub fn validate(&self) -> Result<(), String> {
+        for (field, pointer) in [
+            ("available", &self.available),
+            ("restore-rate", &self.restore_rate),
+            ("cost", &self.cost),
+        ] {
+            if !pointer_ok(pointer) {
+                return Err(format!(
+                    "rate-signals.budget: {field} {pointer:?} is not a JSON pointer into the answer (/…)"
+                ));
+            }
+        }
+        if let Some(refusal) = &self.refusal {
+            for (field, pointer) in [("refusal.items", &refusal.items), ("refusal.code", &refusal.code)] {
+                if !pointer_ok(pointer) {
+                    return Err(format!(
+                        "rate-signals.budget: {field} {pointer:?} is not a JSON pointer (/…)"
+                    ));
+                }
+            }
+            if refusal.value.is_empty() {
+                return Err("rate-signals.budget: refusal.value is empty".into());
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads an answer's body; `None` when it is not JSON or does not
+    /// report the budget (an error page, another endpoint).
+    pub fn read(&self, body: &[u8]) -> Option<BudgetReading> {
+        if !body.trim_ascii_start().starts_with(b"{") {
+            return None;
+        }
+        let doc: Value = serde_json::from_slice(body).ok()?;
+        let number = |pointer: &str| {
+            let value = doc.pointer(pointer)?;
+            value
+                .as_f64()
+                .or_else(|| value.as_str().and_then(|s| s.trim().parse().ok()))
+                .filter(|n: &f64| n.is_finite() && *n >= 0.0)
+        };
+        let refused = self.refusal.as_ref().is_some_and(|refusal| {
+            doc.pointer(&refusal.items)
+                .and_then(Value::as_array)
+                .is_some_and(|items| {
+                    items
+                        .iter()
+                        .any(|item| item.pointer(&refusal.code).and_then(Value::as_str) == Some(refusal.value.as_str()))
+                })
+        });
+        Some(BudgetReading {
+            available: number(&self.available)?,
+            restore_rate: number(&self.restore_rate)?,
+            cost: number(&self.cost).unwrap_or(0.0),
+            refused,
+        })
+    }
+}
 
 /// A pause a provider asks for in its rate-limit headers before it starts
 /// answering 429: Shopify's `X-Shopify-Shop-Api-Call-Limit: 39/40` (leaky
@@ -44,6 +171,63 @@ pub fn header_pause(headers: &[(String, String)], now_unix: u64) -> Option<Durat
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn shopify() -> CostBudget {
+        CostBudget {
+            available: "/extensions/cost/throttleStatus/currentlyAvailable".into(),
+            restore_rate: "/extensions/cost/throttleStatus/restoreRate".into(),
+            cost: "/extensions/cost/requestedQueryCost".into(),
+            refusal: Some(BudgetRefusal {
+                items: "/errors".into(),
+                code: "/extensions/code".into(),
+                value: "THROTTLED".into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn cost_budgets_are_read_from_answers() {
+        let budget = shopify();
+        budget.validate().unwrap();
+        let ok = br#"{"data":{},"extensions":{"cost":{"requestedQueryCost":102,"actualQueryCost":46,
+            "throttleStatus":{"maximumAvailable":2000.0,"currentlyAvailable":1954,"restoreRate":100.0}}}}"#;
+        let reading = budget.read(ok).unwrap();
+        assert_eq!(
+            (reading.available, reading.restore_rate, reading.cost),
+            (1954.0, 100.0, 102.0)
+        );
+        assert!(!reading.refused);
+        assert_eq!(reading.pause(), None, "enough in hand for another like it");
+
+        let low = br#"{"data":{},"extensions":{"cost":{"requestedQueryCost":302,
+            "throttleStatus":{"maximumAvailable":1000,"currentlyAvailable":102,"restoreRate":50}}}}"#;
+        assert_eq!(budget.read(low).unwrap().pause(), Some(Duration::from_secs(4)));
+
+        let throttled = br#"{"errors":[{"message":"Throttled","extensions":{"code":"THROTTLED",
+            "documentation":"https://shopify.dev/api/usage/limits#rate-limits"}}],
+            "extensions":{"cost":{"requestedQueryCost":752,"actualQueryCost":null,
+            "throttleStatus":{"maximumAvailable":1000.0,"currentlyAvailable":2,"restoreRate":50.0}}}}"#;
+        let reading = budget.read(throttled).unwrap();
+        assert!(reading.refused);
+        assert_eq!(reading.pause(), Some(Duration::from_secs(15)));
+
+        for other in [&b"<html>busy</html>"[..], b"{not json", br#"{"data":{}}"#, b"[]"] {
+            assert_eq!(budget.read(other), None, "{}", String::from_utf8_lossy(other));
+        }
+        let silly = br#"{"extensions":{"cost":{"requestedQueryCost":1e9,
+            "throttleStatus":{"currentlyAvailable":0,"restoreRate":0.001}}}}"#;
+        assert_eq!(budget.read(silly).unwrap().pause(), Some(MAX_BUDGET_PAUSE));
+    }
+
+    #[test]
+    fn cost_budget_declarations_are_checked() {
+        let mut budget = shopify();
+        budget.available = "extensions.cost".into();
+        assert!(budget.validate().unwrap_err().contains("available"));
+        let mut budget = shopify();
+        budget.refusal.as_mut().unwrap().value.clear();
+        assert!(budget.validate().unwrap_err().contains("refusal.value"));
+    }
 
     #[test]
     fn provider_headers_ask_for_pauses() {

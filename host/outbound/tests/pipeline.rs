@@ -13,8 +13,9 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use patchbay_outbound::{
-    AuthScheme, CircuitConfig, HostGrant, HostPattern, HttpLimits, OutboundError, OutboundMetrics, OutboundPolicy,
-    OutboundRequest, Pipeline, RateQuota, Reflections, RequestContext, RetryMode, RetryPolicy, TimeoutPhase, Timeouts,
+    AuthScheme, BudgetRefusal, CircuitConfig, CostBudget, HostGrant, HostPattern, HttpLimits, OutboundError,
+    OutboundMetrics, OutboundPolicy, OutboundRequest, Pipeline, RateQuota, Reflections, RequestContext, RetryMode,
+    RetryPolicy, TimeoutPhase, Timeouts,
 };
 use patchbay_secrets::Credentials;
 use patchbay_store::MemoryStore;
@@ -27,6 +28,10 @@ struct Upstream {
     hits: Arc<AtomicU32>,
     /// What `/echo` received, request by request, before any scrubbing.
     seen: Arc<Mutex<Vec<String>>>,
+    /// `/graphql`'s cost budget: units available, and when.
+    budget: Arc<Mutex<Option<(f64, Instant)>>>,
+    /// Queries `/graphql` ran (not throttled).
+    ran: Arc<AtomicU32>,
 }
 
 impl Upstream {
@@ -51,6 +56,38 @@ async fn too_many_then_ok(State(up): State<Upstream>, Path(retry_after): Path<St
             .into_response();
     }
     "ok".into_response()
+}
+
+/// A GraphQL endpoint with a cost budget as Shopify's Admin API keeps one:
+/// each query costs 50 of 100, restored at 100 per second; over budget, an
+/// HTTP 200 with a `THROTTLED` error that runs nothing. `/graphql/{n}`
+/// starts with `n` available.
+async fn graphql(State(up): State<Upstream>, Path(start): Path<f64>, body: String) -> Response {
+    let hits = up.hits.fetch_add(1, Ordering::SeqCst);
+    up.seen.lock().unwrap().push(body);
+    let now = Instant::now();
+    let mut budget = up.budget.lock().unwrap();
+    let (available, at) = budget.get_or_insert((start, now));
+    let restored = (*available + now.duration_since(*at).as_secs_f64() * 100.0).min(100.0);
+    let status = |available: f64| {
+        serde_json::json!({"requestedQueryCost": 50, "throttleStatus":
+            {"maximumAvailable": 100.0, "currentlyAvailable": available, "restoreRate": 100.0}})
+    };
+    if restored < 50.0 {
+        *budget = Some((restored, now));
+        return axum::Json(serde_json::json!({
+            "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
+            "extensions": {"cost": status(restored)},
+        }))
+        .into_response();
+    }
+    *budget = Some((restored - 50.0, now));
+    up.ran.fetch_add(1, Ordering::SeqCst);
+    axum::Json(serde_json::json!({
+        "data": {"hit": hits},
+        "extensions": {"cost": status(restored - 50.0)},
+    }))
+    .into_response()
 }
 
 async fn redirect(Path(to): Path<String>) -> Response {
@@ -102,6 +139,7 @@ async fn start() -> (String, Upstream) {
         .route("/big/{bytes}", get(big))
         .route("/trickle/{bytes}/{ms}", get(trickle))
         .route("/slow/{ms}", get(slow))
+        .route("/graphql/{start}", axum::routing::post(graphql))
         .with_state(upstream.clone());
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
@@ -147,6 +185,7 @@ fn context(allowed: &[&str]) -> RequestContext {
         oauth: None,
         sigv4_services: None,
         forwarding_headers: Arc::from(Vec::new()),
+        cost_budget: None,
     }
 }
 
@@ -206,6 +245,126 @@ async fn a_429_is_retried_after_its_retry_after() {
         started.elapsed() >= Duration::from_millis(900),
         "waited the second it was asked to"
     );
+}
+
+fn shopify_budget() -> CostBudget {
+    CostBudget {
+        available: "/extensions/cost/throttleStatus/currentlyAvailable".into(),
+        restore_rate: "/extensions/cost/throttleStatus/restoreRate".into(),
+        cost: "/extensions/cost/requestedQueryCost".into(),
+        refusal: Some(BudgetRefusal {
+            items: "/errors".into(),
+            code: "/extensions/code".into(),
+            value: "THROTTLED".into(),
+        }),
+    }
+}
+
+fn graphql_request(url: &str, query: &str) -> OutboundRequest {
+    OutboundRequest {
+        method: reqwest::Method::POST,
+        body: Some(query.as_bytes().to_vec()),
+        ..get_request(url)
+    }
+}
+
+#[tokio::test]
+async fn a_cost_budget_in_the_body_paces_the_connection_and_throttled_posts_are_repeated() {
+    let (url, up) = start().await;
+    let pipeline = pipeline(true);
+    let mut ctx = context(&[&url]);
+    ctx.cost_budget = Some(Arc::new(shopify_budget()));
+
+    // Nothing in hand: the provider refuses with a 200 THROTTLED; the POST
+    // (it did not run) is repeated once 50 units are restored, not before.
+    let started = Instant::now();
+    let response = pipeline
+        .send(&ctx, graphql_request(&format!("{url}/graphql/0"), "{ orders }"))
+        .await
+        .unwrap();
+    assert_eq!(response.status, 200);
+    let body: serde_json::Value = serde_json::from_slice(&response.body).unwrap();
+    assert!(body["data"].is_object(), "the repeated query's answer: {body}");
+    assert_eq!(up.hits.load(Ordering::SeqCst), 2, "refused once, then run");
+    assert_eq!(
+        up.seen.lock().unwrap().as_slice(),
+        ["{ orders }", "{ orders }"],
+        "the same request again"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_millis(450),
+        "waited for the budget to refill"
+    );
+
+    // Paced: ten queries in a row are never refused — each waits until the
+    // budget holds its cost — and take the restore rate's time.
+    let started = Instant::now();
+    for _ in 0..10 {
+        pipeline
+            .send(&ctx, graphql_request(&format!("{url}/graphql/0"), "{ orders }"))
+            .await
+            .unwrap();
+    }
+    assert_eq!(up.hits.load(Ordering::SeqCst), 12, "no refusal while paced");
+    assert_eq!(up.ran.load(Ordering::SeqCst), 11);
+    assert!(
+        started.elapsed() >= Duration::from_millis(4000),
+        "50 units at 100 per second each"
+    );
+
+    // Without the declaration the same refusal is just a 200.
+    let (url, up) = start().await;
+    let plain = context(&[&url]);
+    let response = pipeline
+        .send(&plain, graphql_request(&format!("{url}/graphql/0"), "{ orders }"))
+        .await
+        .unwrap();
+    assert!(String::from_utf8_lossy(&response.body).contains("THROTTLED"));
+    assert_eq!(up.hits.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_throttled_request_is_not_repeated_past_its_retries_or_its_deadline() {
+    let (url, up) = start().await;
+    let pipeline = pipeline(true);
+    let mut ctx = context(&[&url]);
+    ctx.cost_budget = Some(Arc::new(shopify_budget()));
+    ctx.retry = Arc::new(RetryPolicy {
+        max_retries: 0,
+        ..RetryPolicy::default()
+    });
+    let response = pipeline
+        .send(&ctx, graphql_request(&format!("{url}/graphql/0"), "{ orders }"))
+        .await
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&response.body).contains("THROTTLED"),
+        "no retries left: the refusal"
+    );
+    assert_eq!(up.hits.load(Ordering::SeqCst), 1);
+    // The refusal paused the connection's budget: a request that cannot
+    // wait for the refill is refused by the host, not sent.
+    ctx.deadline = Instant::now() + Duration::from_millis(100);
+    let paused = pipeline
+        .send(&ctx, graphql_request(&format!("{url}/graphql/0"), "{ orders }"))
+        .await;
+    assert!(matches!(paused, Err(OutboundError::RateLimited(Some(1)))), "{paused:?}");
+    assert_eq!(up.hits.load(Ordering::SeqCst), 1);
+
+    let pipeline = self::pipeline(true);
+    let (url, up) = start().await;
+    let mut ctx = context(&[&url]);
+    ctx.cost_budget = Some(Arc::new(shopify_budget()));
+    ctx.deadline = Instant::now() + Duration::from_millis(200);
+    let response = pipeline
+        .send(&ctx, graphql_request(&format!("{url}/graphql/0"), "{ orders }"))
+        .await
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&response.body).contains("THROTTLED"),
+        "the refill outlasts the call"
+    );
+    assert_eq!(up.hits.load(Ordering::SeqCst), 1);
 }
 
 #[tokio::test]

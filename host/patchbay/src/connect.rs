@@ -349,6 +349,7 @@ impl Connector {
             oauth: None,
             sigv4_services: overrides.sigv4.clone(),
             forwarding_headers: plugin.forwarding_headers().into(),
+            cost_budget: plugin.cost_budget().cloned().map(Arc::new),
             signing_fields: options.signing_fields.iter().cloned().collect(),
         };
         let oauth = oauth_flow(&plugin, &grant.settings, &grant.hosts).map(|flow| {

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use patchbay_contract::bindings::exports::patchbay::connector as exports;
 use patchbay_contract::types::PluginManifest;
 use patchbay_contract::{CONTRACT_PACKAGE, HOST_IMPORTS, Interface, SUPPORTED_CONTRACT_VERSIONS, bridge};
-use patchbay_outbound::{HostPattern, allowlist};
+use patchbay_outbound::{BudgetRefusal, CostBudget, HostPattern, allowlist};
 use patchbay_sandbox::{
     CacheOutcome, CallError, CallOptions, CallState, CallTarget, CompileCache, GRANTED_WASI, Sandbox, trapped,
 };
@@ -69,6 +69,7 @@ pub struct Plugin {
     manifest: PluginManifest,
     manifest_json: Value,
     forwarding_headers: Vec<String>,
+    cost_budget: Option<CostBudget>,
     port: Interface,
     exports: BTreeSet<Interface>,
     imports: Vec<String>,
@@ -216,10 +217,15 @@ impl Plugin {
             manifest,
             manifest_json,
             forwarding_headers,
+            cost_budget,
         } = declared;
         let forwarding_headers = validate_manifest(&manifest, &exported, &contract_version)
             .and_then(|()| crate::manifest::same_manifest(&manifest, &manifest_json))
             .and_then(|()| crate::manifest::forwarding_headers(forwarding_headers))
+            .and_then(|headers| {
+                cost_budget.as_ref().map_or(Ok(()), CostBudget::validate)?;
+                Ok(headers)
+            })
             .map_err(|reason| LoadError::Manifest {
                 path: path.to_path_buf(),
                 reason,
@@ -238,6 +244,7 @@ impl Plugin {
             manifest,
             manifest_json,
             forwarding_headers,
+            cost_budget,
             exports: exported,
             imports,
             cache_outcome,
@@ -371,6 +378,12 @@ impl Plugin {
         &self.forwarding_headers
     }
 
+    /// Where its provider reports a cost budget in its answers
+    /// (`rate-signals`), which the pipeline paces its connections by.
+    pub fn cost_budget(&self) -> Option<&CostBudget> {
+        self.cost_budget.as_ref()
+    }
+
     /// Its family's port.
     pub fn port(&self) -> Interface {
         self.port
@@ -407,6 +420,20 @@ impl Plugin {
     }
 }
 
+/// The contract's `rate-signals.cost-budget` as the pipeline's.
+fn cost_budget(declared: patchbay_contract::types::CostBudget) -> CostBudget {
+    CostBudget {
+        available: declared.available,
+        restore_rate: declared.restore_rate,
+        cost: declared.cost,
+        refusal: declared.refusal.map(|r| BudgetRefusal {
+            items: r.items,
+            code: r.code,
+            value: r.value,
+        }),
+    }
+}
+
 /// The export index of `connector.manifest`.
 fn manifest_index(component: &Component, contract_version: &str) -> Option<wasmtime::component::ComponentExportIndex> {
     let name = format!("{CONTRACT_PACKAGE}/{}@{contract_version}", Interface::Connector.name());
@@ -420,6 +447,7 @@ struct Declared {
     manifest: PluginManifest,
     manifest_json: Value,
     forwarding_headers: Vec<String>,
+    cost_budget: Option<CostBudget>,
 }
 
 /// Calls `manifest()` twice in one instance: typed, and through the JSON
@@ -435,6 +463,7 @@ async fn read_manifest(
     let target = CallTarget { pre, provider };
     let connector = guests.connector.as_ref().expect("connector is required to load");
     let extension = guests.manifest_extension.as_ref();
+    let signals = guests.rate_signals.as_ref();
     sandbox
         .run(target, None, CallOptions::default(), |store, instance, _| {
             Box::pin(async move {
@@ -457,10 +486,18 @@ async fn read_manifest(
                     }
                     None => Vec::new(),
                 };
+                let cost_budget = match signals {
+                    Some(signals) => {
+                        let guest = trapped(signals.load(&mut *store, instance))?;
+                        Some(cost_budget(trapped(guest.call_budget(&mut *store).await)?))
+                    }
+                    None => None,
+                };
                 Ok(Declared {
                     manifest,
                     manifest_json: bridge::from_val(&result_ty, &results[0]),
                     forwarding_headers,
+                    cost_budget,
                 })
             })
         })

@@ -45,6 +45,9 @@ pub struct CallGrant {
     /// The forwarding headers its plugin declared (lowercase), which the
     /// pipeline lets it set.
     pub forwarding_headers: Arc<[String]>,
+    /// Where its provider reports a cost budget in its answers (the plugin's
+    /// `rate-signals`), which the pipeline paces it by.
+    pub cost_budget: Option<Arc<patchbay_outbound::CostBudget>>,
 }
 
 impl std::fmt::Debug for CallGrant {

@@ -179,9 +179,15 @@ mod tests {
         assert!(matches!(&plain, Some(Error::Validation(m)) if m == "No data found for current user."));
         let refused = sameday_error(&response(401, serde_json::json!({"code": 401, "message": "Bad token"})));
         assert!(matches!(refused, Some(Error::Auth(_))));
-        let missing = sameday_error(&response(404, serde_json::json!({"code": 404, "message": "Awb not found"})));
+        let missing = sameday_error(&response(
+            404,
+            serde_json::json!({"code": 404, "message": "Awb not found"}),
+        ));
         assert!(matches!(missing, Some(Error::NotFound(_))));
-        let down = sameday_error(&response(503, serde_json::json!({"code": 503, "message": "Maintenance"})));
+        let down = sameday_error(&response(
+            503,
+            serde_json::json!({"code": 503, "message": "Maintenance"}),
+        ));
         assert!(matches!(down, Some(Error::Provider(_))));
         assert!(sameday_error(&response(502, serde_json::json!("<html>"))).is_none());
     }

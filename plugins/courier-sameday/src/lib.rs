@@ -39,7 +39,9 @@ fn id(value: &str, field: &str) -> Result<String> {
     if !value.is_empty() && value.len() <= 18 && value.bytes().all(|b| b.is_ascii_digit()) {
         Ok(value.to_string())
     } else {
-        Err(Error::Validation(format!("{field}: {value:?} is not a Sameday id (digits)")))
+        Err(Error::Validation(format!(
+            "{field}: {value:?} is not a Sameday id (digits)"
+        )))
     }
 }
 
@@ -78,7 +80,9 @@ fn awb_of_parcel(parcel: &str) -> &str {
 fn positive(value: &str, field: &str) -> Result<f64> {
     match value.trim().parse::<f64>() {
         Ok(n) if n.is_finite() && n > 0.0 => Ok(n),
-        _ => Err(Error::Validation(format!("{field}: {value:?} is not a positive number"))),
+        _ => Err(Error::Validation(format!(
+            "{field}: {value:?} is not a positive number"
+        ))),
     }
 }
 
@@ -139,7 +143,10 @@ fn pickup(extra: &Value) -> Result<(String, Option<String>)> {
         .find(|p| p["defaultPickupPoint"] == true)
         .or_else(|| data.first())
         .ok_or_else(|| Error::Config("the Sameday account has no pickup point: add one in eAWB".into()))?;
-    let people = point["pickupPointContactPerson"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let people = point["pickupPointContactPerson"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     let person = people
         .iter()
         .find(|c| c["defaultContactPerson"] == true)
@@ -195,13 +202,15 @@ fn awb_form(request: &ShipmentRequest) -> Result<Vec<(String, String)>> {
         return Err(Error::Validation("parcels: at least one parcel".into()));
     }
     let service = match request.service.trim() {
-        "" => config::get("service")?.filter(|s| !s.trim().is_empty()).ok_or_else(|| {
-            Error::Validation(
-                "service: the request names no Sameday service and the connection has no default \
+        "" => config::get("service")?
+            .filter(|s| !s.trim().is_empty())
+            .ok_or_else(|| {
+                Error::Validation(
+                    "service: the request names no Sameday service and the connection has no default \
                  (the service setting; GET /api/client/services lists the account's)"
-                    .into(),
-            )
-        })?,
+                        .into(),
+                )
+            })?,
         named => named.to_string(),
     };
     let service = id(&service, "service")?;
@@ -275,8 +284,8 @@ fn awb_form(request: &ShipmentRequest) -> Result<Vec<(String, String)>> {
             .as_array()
             .ok_or_else(|| Error::Validation("extra.service_taxes: must be a list of ids".into()))?;
         for (i, tax) in taxes.iter().enumerate() {
-            let tax = json_decimal(tax)
-                .ok_or_else(|| Error::Validation(format!("extra.service_taxes[{i}]: not an id")))?;
+            let tax =
+                json_decimal(tax).ok_or_else(|| Error::Validation(format!("extra.service_taxes[{i}]: not an id")))?;
             form.push((format!("serviceTaxes[{i}]"), id(&tax, "extra.service_taxes")?));
         }
     }
@@ -422,7 +431,10 @@ struct History {
 
 /// A time Sameday may leave empty, as RFC 3339.
 fn optional_time(value: Option<&str>) -> Option<String> {
-    value.filter(|v| !v.trim().is_empty()).and_then(|v| unix(v).ok()).map(rfc3339)
+    value
+        .filter(|v| !v.trim().is_empty())
+        .and_then(|v| unix(v).ok())
+        .map(rfc3339)
 }
 
 fn shipment(awb: &str, history: &Raw<History>) -> Shipment {
@@ -638,10 +650,12 @@ impl Courier for Sameday {
                 None
             }
         };
-        let label_url = created
-            .pdf_link
-            .filter(|l| !l.is_empty())
-            .unwrap_or_else(|| format!("{}/api/awb/download/{awb}/{format}", client().map(|c| c.base().to_string()).unwrap_or_default()));
+        let label_url = created.pdf_link.filter(|l| !l.is_empty()).unwrap_or_else(|| {
+            format!(
+                "{}/api/awb/download/{awb}/{format}",
+                client().map(|c| c.base().to_string()).unwrap_or_default()
+            )
+        });
         Ok(AwbLabel {
             tracking_number: awb,
             label_pdf,
@@ -768,7 +782,10 @@ mod tests {
             status(33, "In livrare la curier", "2018-12-20T17:19:41+0200", "A001"),
             status(1, "AWB Emis", "2018-12-20T17:19:15+0200", "A001"),
         ]);
-        let got: Vec<_> = events.iter().map(|e| (e.status, e.timestamp.clone().unwrap())).collect();
+        let got: Vec<_> = events
+            .iter()
+            .map(|e| (e.status, e.timestamp.clone().unwrap()))
+            .collect();
         assert_eq!(
             got,
             [

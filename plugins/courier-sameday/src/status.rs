@@ -57,7 +57,15 @@ pub fn normalize(id: i64, texts: &[&str]) -> Option<ShipmentStatus> {
         Some(ShipmentStatus::Delivered)
     } else if has(&["ridicat", "preluat"]) {
         Some(ShipmentStatus::PickedUp)
-    } else if has(&["tranzit", "hub", "depozit", "sortat", "sortare", "granita", "traversare"]) {
+    } else if has(&[
+        "tranzit",
+        "hub",
+        "depozit",
+        "sortat",
+        "sortare",
+        "granita",
+        "traversare",
+    ]) {
         Some(ShipmentStatus::InTransit)
     } else if has(&["emis", "inregistrat", "comanda curier primita"]) {
         Some(ShipmentStatus::Created)
@@ -73,13 +81,41 @@ mod tests {
     #[test]
     fn sameday_statuses_map() {
         let cases: &[(i64, &[&str], Option<ShipmentStatus>)] = &[
-            (1, &["AWB Emis", "Document de transport emis"], Some(ShipmentStatus::Created)),
-            (9, &["Livrata cu succes", "Colet livrat"], Some(ShipmentStatus::Delivered)),
-            (33, &["In livrare la curier", "Colete in curs de livrare"], Some(ShipmentStatus::OutForDelivery)),
-            (56, &["Iesire din hub", "In tranzit spre depozit"], Some(ShipmentStatus::InTransit)),
-            (5, &["In traversare granita", "Coletul este în tranzit internațional"], Some(ShipmentStatus::InTransit)),
-            (4, &["Ridicat de la expeditor", "Colet preluat de curier"], Some(ShipmentStatus::PickedUp)),
-            (16, &["Refuz la livrare", "Colet nelivrat"], Some(ShipmentStatus::FailedDelivery)),
+            (
+                1,
+                &["AWB Emis", "Document de transport emis"],
+                Some(ShipmentStatus::Created),
+            ),
+            (
+                9,
+                &["Livrata cu succes", "Colet livrat"],
+                Some(ShipmentStatus::Delivered),
+            ),
+            (
+                33,
+                &["In livrare la curier", "Colete in curs de livrare"],
+                Some(ShipmentStatus::OutForDelivery),
+            ),
+            (
+                56,
+                &["Iesire din hub", "In tranzit spre depozit"],
+                Some(ShipmentStatus::InTransit),
+            ),
+            (
+                5,
+                &["In traversare granita", "Coletul este în tranzit internațional"],
+                Some(ShipmentStatus::InTransit),
+            ),
+            (
+                4,
+                &["Ridicat de la expeditor", "Colet preluat de curier"],
+                Some(ShipmentStatus::PickedUp),
+            ),
+            (
+                16,
+                &["Refuz la livrare", "Colet nelivrat"],
+                Some(ShipmentStatus::FailedDelivery),
+            ),
             (40, &["Retur livrat la expeditor"], Some(ShipmentStatus::Returned)),
             (7, &["Comandă anulată"], Some(ShipmentStatus::Cancelled)),
             (99, &["Informare client"], None),

@@ -14,7 +14,7 @@ use super::rust::qualified_type;
 
 /// The interfaces a plugin may export besides `connector`, in the
 /// contract's order, with the world each is tested in.
-pub(crate) const EXPORTS: [&str; 19] = [
+pub(crate) const EXPORTS: [&str; 20] = [
     "shop",
     "courier",
     "payment",
@@ -34,6 +34,7 @@ pub(crate) const EXPORTS: [&str; 19] = [
     "streaming",
     "image-generation",
     "manifest-extension",
+    "rate-signals",
 ];
 
 /// The Rust SDK's name for an interface's trait.
@@ -102,6 +103,13 @@ pub(crate) fn rust_ports(wit: &Path) -> Result<String, String> {
                         format!("Err(unsupported(\"{}.{}\"))", port.interface, f.name),
                     )
                 }
+                // A declaration of a named record has no sensible default:
+                // a plugin exporting the interface writes it.
+                Returns::Value(ty @ wit_parser::Type::Id(id)) if port.name(*id).is_some() => (
+                    format!(" -> {}", qualified_type(&port, ty, "")),
+                    format!(" -> {}", qualified_type(&port, ty, "$crate::types::")),
+                    String::new(),
+                ),
                 Returns::Value(ty) => (
                     format!(" -> {}", qualified_type(&port, ty, "")),
                     format!(" -> {}", qualified_type(&port, ty, "$crate::types::")),
@@ -110,11 +118,15 @@ pub(crate) fn rust_ports(wit: &Path) -> Result<String, String> {
                 Returns::Nothing => (String::new(), String::new(), "{}".into()),
             };
             out += &doc_lines(f.docs.as_deref(), "    ");
-            out += &format!(
-                "    fn {}({}){ret} {{\n        {body}\n    }}\n",
-                snake(&f.name),
-                params.join(", ")
-            );
+            out += &if body.is_empty() {
+                format!("    fn {}({}){ret};\n", snake(&f.name), params.join(", "))
+            } else {
+                format!(
+                    "    fn {}({}){ret} {{\n        {body}\n    }}\n",
+                    snake(&f.name),
+                    params.join(", ")
+                )
+            };
             adapter += &format!(
                 "            fn {fname}({}){qualified_ret} {{\n                <$plugin as $crate::{name}>::{fname}({})\n            }}\n",
                 qualified.join(", "),

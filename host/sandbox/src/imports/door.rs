@@ -99,6 +99,7 @@ impl HttpDoor {
             oauth: connection.oauth.clone(),
             sigv4_services: connection.sigv4_services.clone(),
             forwarding_headers: connection.forwarding_headers.clone(),
+            cost_budget: connection.cost_budget.clone(),
         };
         let started = Instant::now();
         let result = self.outbound.send(&request_ctx, outbound).await;
