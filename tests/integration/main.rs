@@ -19,6 +19,7 @@ mod sandbox;
 mod scaffold;
 mod security;
 mod serve;
+mod shopify;
 mod stripe;
 mod support;
 mod vault;

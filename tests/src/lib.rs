@@ -9,5 +9,6 @@ pub mod hostile;
 pub mod mock;
 pub mod ollama;
 pub mod sameday;
+pub mod shopify;
 pub mod stripe;
 pub mod woocommerce;

@@ -162,8 +162,7 @@ impl MockSameday {
     /// `at`; its number.
     pub fn add_awb(&self, parcels: usize, at: i64) -> String {
         let mut inner = self.shared.inner.lock().expect("mock state");
-        let number = issue(&mut inner, parcels, 1.0, 0.0, Vec::new(), at);
-        number
+        issue(&mut inner, parcels, 1.0, 0.0, Vec::new(), at)
     }
 }
 

@@ -593,7 +593,9 @@ impl OutboundPolicy for Pipeline {
             // hand before the next one, and repeat a request the provider
             // refused for want of budget (it did not run: safe for any method).
             let budget = match (&result, &ctx.cost_budget) {
-                (Ok(response), Some(budget)) if (200..300).contains(&response.status) => budget.read(&response.body),
+                (Ok(response), Some(budget)) if (200..300).contains(&response.status) || response.status == 429 => {
+                    budget.read(&response.body)
+                }
                 _ => None,
             };
             if let Some(reading) = budget {
