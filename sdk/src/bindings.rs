@@ -296,6 +296,20 @@ pub mod webhook_handshake {
     });
 }
 
+pub mod oauth_callback {
+    wit_bindgen::generate!({
+        path: ["wit", "src/worlds.wit"],
+        world: "patchbay:sdk/oauth-callback",
+        with: {
+            "patchbay:connector/types@0.1.2": crate::bindings::imports::patchbay::connector::types,
+        },
+        pub_export_macro: true,
+        export_macro_name: "__export_oauth_callback",
+        default_bindings_module: "::patchbay_sdk::__private::bindings::oauth_callback",
+        runtime_path: "::patchbay_sdk::__private::wit_bindgen::rt",
+    });
+}
+
 pub mod rate_signals {
     wit_bindgen::generate!({
         path: ["wit", "src/worlds.wit"],

@@ -106,8 +106,8 @@ pub use patchbay_sdk_macros::manifest;
 /// and any capabilities. Each operation it leaves out answers `unsupported`.
 pub use ports::{
     Actions, BulkUpdate, Courier, Embedding, Feed, ImageGeneration, InvoiceAttachment, Llm, ManifestExtension,
-    Messaging, OAuth, Payment, ProductFeed, RateSignals, Shop, Storage, Streaming, Transcription, WebhookHandshake,
-    Webhooks,
+    Messaging, OAuth, OAuthCallback, Payment, ProductFeed, RateSignals, Shop, Storage, Streaming, Transcription,
+    WebhookHandshake, Webhooks,
 };
 
 /// Everything a plugin usually needs, in one import.
@@ -116,8 +116,8 @@ pub mod prelude {
     pub use crate::types::*;
     pub use crate::{
         Actions, BulkUpdate, Connector, Courier, Embedding, Error, ErrorExt, Feed, ImageGeneration, InvoiceAttachment,
-        Llm, ManifestExtension, Messaging, OAuth, Payment, ProductFeed, RateSignals, Result, Shop, Storage, Streaming,
-        Transcription, WebhookHandshake, Webhooks, config, crypto, kv, log, paging,
+        Llm, ManifestExtension, Messaging, OAuth, OAuthCallback, Payment, ProductFeed, RateSignals, Result, Shop,
+        Storage, Streaming, Transcription, WebhookHandshake, Webhooks, config, crypto, kv, log, paging,
     };
 }
 

@@ -651,3 +651,29 @@ macro_rules! __adapt_rate_signals {
         }
     };
 }
+
+/// Capability: a check of the parameters a provider sends the user back
+/// with, before the host exchanges the authorization code. For providers that
+/// sign their callback (Shopify's `hmac` over the other parameters, keyed by
+/// the app's client secret) or name in it what was authorized (Shopify's
+/// `shop`): the plugin checks them through `crypto` and its settings; an
+/// error refuses the authorization, and no code is exchanged.
+pub trait OAuthCallback {
+    /// Checks the callback's query parameters, every one as received (name
+    /// and value, decoded), `code` and `state` among them.
+    fn check_callback(params: Vec<Header>) -> Result<()> {
+        Err(unsupported("oauth-callback.check-callback"))
+    }
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __adapt_oauth_callback {
+    ($plugin:ident) => {
+        impl $crate::__private::bindings::oauth_callback::exports::patchbay::connector::oauth_callback::Guest for $plugin {
+            fn check_callback(params: Vec<$crate::types::Header>) -> $crate::Result<()> {
+                <$plugin as $crate::OAuthCallback>::check_callback(params)
+            }
+        }
+    };
+}

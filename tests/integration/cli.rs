@@ -112,6 +112,52 @@ async fn inspect_shows_the_feed_plugins_and_that_they_reach_nothing() {
     }
 }
 
+/// The commerce adapters (issue 17): each with its port and capabilities;
+/// Shopify's cost budget shown to the operator.
+#[tokio::test]
+async fn inspect_lists_the_commerce_plugins_with_their_capabilities() {
+    for (file, provider, port, capabilities) in [
+        (
+            "shop-shopify",
+            "shop/shopify",
+            "shop",
+            &["webhooks", "bulk-update", "rate-signals", "oauth-callback"][..],
+        ),
+        ("payment-stripe", "payment/stripe", "payment", &["webhooks"][..]),
+        ("courier-sameday", "courier/sameday", "courier", &[][..]),
+        ("feed-google-merchant", "feed/google-merchant", "feed", &[][..]),
+        ("feed-meta-catalog", "feed/meta-catalog", "feed", &[][..]),
+    ] {
+        let wasm = plugin(file);
+        let output = run(args(&["inspect", wasm.to_str().unwrap(), "--json"])).await;
+        assert!(
+            output.status.success(),
+            "{file}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let doc = stdout_json(&output);
+        assert_eq!(doc["provider"], provider);
+        assert_eq!(doc["port"], port);
+        assert_eq!(doc["capabilities"], serde_json::json!(capabilities), "{file}");
+        assert_eq!(doc["contract-version"], "0.1.2");
+        if file == "shop-shopify" {
+            assert_eq!(
+                doc["cost-budget"]["available"],
+                "/extensions/cost/throttleStatus/currentlyAvailable"
+            );
+            assert_eq!(doc["cost-budget"]["refusal"]["value"], "THROTTLED");
+            let human = run(args(&["inspect", wasm.to_str().unwrap()])).await;
+            let text = String::from_utf8_lossy(&human.stdout);
+            assert!(
+                text.contains("cost budget    /extensions/cost/throttleStatus/currentlyAvailable available"),
+                "{text}"
+            );
+        } else {
+            assert!(doc["cost-budget"].is_null(), "{file}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn inspect_shows_the_typescript_python_and_c_adapters() {
     for (file, provider, port, credential) in [

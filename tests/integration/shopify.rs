@@ -499,3 +499,118 @@ async fn deliveries_reach_the_service_once_per_webhook_id() {
     assert_eq!(list.len(), 1, "one event per webhook id: {}", events.1);
     assert_eq!(list[0]["message"]["type"], "order.created", "{}", events.1);
 }
+
+/// The merchant approves the app: where the store sends the browser back.
+async fn consent(service: &crate::serve::Service, key: &str, id: &str, store: &str) -> String {
+    use patchbay_tests::shopify::CLIENT_ID;
+    let start = service
+        .send(Method::POST, &format!("/v1/connections/{id}/authorize"), key, None)
+        .await;
+    assert_eq!(start.0.as_u16(), 200, "{}", start.1);
+    let url = start.1["url"].as_str().unwrap().to_string();
+    assert!(url.starts_with(&format!("{store}/admin/oauth/authorize?")), "{url}");
+    assert!(url.contains(&format!("client_id={CLIENT_ID}")), "{url}");
+    let approved = service.http.get(&url).send().await.unwrap();
+    assert_eq!(approved.status().as_u16(), 302);
+    approved.headers()["location"].to_str().unwrap().to_string()
+}
+
+/// Installing the app through OAuth, through `patchbay serve`: the host runs
+/// the authorization code flow on the store's admin; Shopify's signed
+/// callback is checked by the plugin before the code is exchanged (an
+/// altered one is refused and exchanges nothing); the token the host keeps
+/// goes in `X-Shopify-Access-Token`, not `Authorization`.
+#[tokio::test]
+async fn the_app_installs_through_oauth_with_a_signed_callback() {
+    use patchbay_tests::shopify::{CLIENT_ID, OAUTH_TOKEN};
+    let mock = store().await;
+    let service = crate::serve::Service::start_with(patchbay_serve::Settings::default(), &["shop-shopify"]).await;
+    let acme = service.key("acme", false).await;
+    let created = service
+        .send(
+            Method::POST,
+            "/v1/connections",
+            &acme,
+            Some(json!({
+                "provider": "shop/shopify",
+                "credentials": {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET},
+                "settings": {"store_url": mock.url(), "auth": "oauth"},
+                "signing_fields": ["client_secret"],
+            })),
+        )
+        .await;
+    assert_eq!(created.0.as_u16(), 201, "{}", created.1);
+    assert_eq!(created.1["authorized"], false, "{}", created.1);
+    let id = created.1["id"].as_str().unwrap().to_string();
+    // An altered callback (another store named): refused, nothing exchanged.
+    let back = consent(&service, &acme, &id, &mock.url()).await;
+    let forged = back.replace("shop=127.0.0.1", "shop=evil.myshopify.com%3A1");
+    let page = service.http.get(&forged).send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 400);
+    assert!(page.text().await.unwrap().contains("hmac does not match"));
+    let info = service
+        .send(Method::GET, &format!("/v1/connections/{id}"), &acme, None)
+        .await;
+    assert_eq!(info.1["authorized"], false, "{}", info.1);
+
+    // Signed with the app's secret, but for another store: refused too.
+    let back = consent(&service, &acme, &id, &mock.url()).await;
+    let (base, query) = back.split_once('?').unwrap();
+    let mut params: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .filter(|(k, _)| k != "hmac")
+        .map(|(k, v)| {
+            if k == "shop" {
+                (k, "other-store.myshopify.com".to_string())
+            } else {
+                (k, v)
+            }
+        })
+        .collect();
+    params.push((
+        "hmac".into(),
+        patchbay_tests::shopify::callback_hmac(CLIENT_SECRET, &params),
+    ));
+    let other = format!(
+        "{base}?{}",
+        url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&params)
+            .finish()
+    );
+    let page = service.http.get(&other).send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 400);
+    let text = page.text().await.unwrap();
+    assert!(
+        text.contains("is for the store") && text.contains("other-store.myshopify.com"),
+        "{text}"
+    );
+
+    // The real one.
+    let back = consent(&service, &acme, &id, &mock.url()).await;
+    let page = service.http.get(&back).send().await.unwrap();
+    let status = page.status().as_u16();
+    let text = page.text().await.unwrap();
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains("Connection authorized"));
+    let info = service
+        .send(Method::GET, &format!("/v1/connections/{id}"), &acme, None)
+        .await;
+    assert_eq!(info.1["authorized"], true, "{}", info.1);
+
+    let orders = service
+        .send(
+            Method::POST,
+            &format!("/v1/connections/{id}/call/shop.get-orders"),
+            &acme,
+            Some(json!({"query": {"limit": 2}})),
+        )
+        .await;
+    assert_eq!(orders.0.as_u16(), 200, "{}", orders.1);
+    let last = mock.requests().into_iter().last().unwrap();
+    assert_eq!(last.header("x-shopify-access-token"), Some(OAUTH_TOKEN));
+    assert_eq!(
+        last.header("authorization"),
+        None,
+        "Shopify's header, not a bearer token"
+    );
+}

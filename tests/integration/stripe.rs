@@ -408,3 +408,76 @@ async fn webhooks_verify_as_stripe_signs_and_refuse_the_rest() {
         other => panic!("{other:?}"),
     }
 }
+
+/// Deliveries through `patchbay serve`'s ingress, signed as Stripe signs
+/// them: stored once per event (Stripe retries a delivery with the same
+/// event id), a tampered or expired one refused with 401 and stored nowhere.
+#[tokio::test]
+async fn deliveries_reach_the_service_once_and_bad_signatures_are_refused() {
+    let mock = MockStripe::start().await.unwrap();
+    let service = crate::serve::Service::start_with(patchbay_serve::Settings::default(), &["payment-stripe"]).await;
+    let acme = service.key("acme", false).await;
+    let created = service
+        .send(
+            reqwest::Method::POST,
+            "/v1/connections",
+            &acme,
+            Some(json!({
+                "provider": "payment/stripe",
+                "credentials": {"secret_key": SECRET_KEY, "webhook_secret": WEBHOOK_SECRET},
+                "settings": {"api_base": mock.url()},
+                "signing_fields": ["webhook_secret"],
+            })),
+        )
+        .await;
+    assert_eq!(created.0.as_u16(), 201, "{}", created.1);
+    let id = created.1["id"].as_str().unwrap();
+    let ingress = service
+        .send(
+            reqwest::Method::GET,
+            &format!("/v1/connections/{id}/webhook"),
+            &acme,
+            None,
+        )
+        .await;
+    let url = ingress.1["url"].as_str().unwrap().to_string();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let body = event(
+        "evt_1ServeEvent",
+        "payment_intent.succeeded",
+        now,
+        json!({"id": "pi_serve1", "object": "payment_intent", "amount": 2000, "currency": "eur", "status": "succeeded"}),
+    );
+    let post = |signature: String, body: Vec<u8>| {
+        let request = service
+            .http
+            .post(&url)
+            .header("Stripe-Signature", signature)
+            .header("Content-Type", "application/json; charset=utf-8")
+            .body(body);
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(post(signature(&[WEBHOOK_SECRET], now, &body), body.clone()).await, 200);
+    assert_eq!(
+        post(signature(&[WEBHOOK_SECRET], now, &body), body.clone()).await,
+        200,
+        "Stripe's retry: acknowledged, not stored twice"
+    );
+    let mut tampered = body.clone();
+    tampered[30] ^= 1;
+    assert_eq!(post(signature(&[WEBHOOK_SECRET], now, &body), tampered).await, 401);
+    assert_eq!(
+        post(signature(&[WEBHOOK_SECRET], now - 400, &body), body.clone()).await,
+        401,
+        "expired"
+    );
+    let events = service
+        .send(reqwest::Method::GET, "/v1/events?after=0&wait=5", &acme, None)
+        .await;
+    let list = events.1["events"].as_array().cloned().unwrap_or_default();
+    assert_eq!(list.len(), 1, "{}", events.1);
+    assert_eq!(list[0]["message"]["type"], "payment.completed", "{}", events.1);
+}

@@ -22,6 +22,14 @@
 //!   HMAC-SHA256 of the raw body with the app's client secret
 //!   (<https://shopify.dev/docs/apps/build/webhooks/subscribe/https>).
 //!
+//! - Installing an app through OAuth
+//!   (<https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/authorization-code-grant>):
+//!   `GET /admin/oauth/authorize` (the merchant approves at once) sends the
+//!   browser back with `code`, `hmac`, `host`, `shop`, `state` and
+//!   `timestamp`, signed with the client secret (hex HMAC-SHA256 of the other
+//!   parameters sorted by name); `POST /admin/oauth/access_token` exchanges
+//!   the code once for `{access_token, scope}`.
+//!
 //! The mock does not parse GraphQL: it dispatches on `operationName`,
 //! checks the document names that operation and its root field, and reads
 //! `variables` — what the plugin sends.
@@ -45,6 +53,10 @@ use crate::mock::{RequestLog, RunningServer, SeenRequest};
 pub const ACCESS_TOKEN: &str = "shpat_mock0123456789abcdef";
 /// The app's client secret, which signs webhooks.
 pub const CLIENT_SECRET: &str = "shpss_mockClientSecret42";
+/// The app's client ID.
+pub const CLIENT_ID: &str = "mock-client-id-0042";
+/// The token an OAuth installation gets.
+pub const OAUTH_TOKEN: &str = "shpua_mockOAuthToken77";
 /// The store's only location.
 pub const LOCATION: &str = "gid://shopify/Location/5501";
 
@@ -77,6 +89,9 @@ struct Inner {
     idempotent: HashMap<String, Value>,
     throttled: u32,
     next: u64,
+    /// The store's host as `shop` names it, and the codes not yet exchanged.
+    shop: String,
+    codes: Vec<String>,
 }
 
 #[derive(Clone)]
@@ -254,17 +269,20 @@ impl MockShopify {
                 idempotent: HashMap::new(),
                 throttled: 0,
                 next: 0,
+                shop: String::new(),
+                codes: Vec::new(),
             })),
             log: RequestLog::default(),
             bodies: Arc::default(),
         };
         let router = Router::new()
             .route("/admin/api/{version}/graphql.json", post(graphql))
+            .route("/admin/oauth/authorize", axum::routing::get(authorize))
+            .route("/admin/oauth/access_token", post(access_token))
             .with_state(shared.clone());
-        Ok(Self {
-            server: RunningServer::start(router, 0).await?,
-            shared,
-        })
+        let server = RunningServer::start(router, 0).await?;
+        shared.inner.lock().expect("mock state").shop = server.addr.to_string();
+        Ok(Self { server, shared })
     }
 
     /// The `store_url` setting.
@@ -367,6 +385,93 @@ impl MockShopify {
     }
 }
 
+/// The callback's `hmac`: hex HMAC-SHA256 of the other parameters, sorted
+/// by name and joined as `name=value&…` (`%` and `&` escaped, `=` too in
+/// names).
+pub fn callback_hmac(secret: &str, params: &[(String, String)]) -> String {
+    use hmac::{Hmac, Mac};
+    let escape = |s: &str, name: bool| {
+        let s = s.replace('%', "%25").replace('&', "%26");
+        if name { s.replace('=', "%3D") } else { s }
+    };
+    let mut pairs: Vec<(String, String)> = params
+        .iter()
+        .filter(|(k, _)| k != "hmac" && k != "signature")
+        .map(|(k, v)| (escape(k, true), escape(v, false)))
+        .collect();
+    pairs.sort();
+    let message = pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("&");
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(message.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// The merchant approves the app at once: back to `redirect_uri` with the
+/// signed parameters.
+async fn authorize(State(shared): State<Shared>, axum::extract::RawQuery(query): axum::extract::RawQuery) -> Response {
+    let params: HashMap<String, String> = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect();
+    if params.get("client_id").map(String::as_str) != Some(CLIENT_ID) {
+        return (
+            StatusCode::BAD_REQUEST,
+            "Oauth error invalid_request: The client_id is invalid",
+        )
+            .into_response();
+    }
+    let (Some(redirect), Some(state)) = (params.get("redirect_uri"), params.get("state")) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "Oauth error invalid_request: missing redirect_uri or state",
+        )
+            .into_response();
+    };
+    let mut inner = shared.inner.lock().expect("mock state");
+    inner.next += 1;
+    let code = format!("code{:08}", inner.next);
+    inner.codes.push(code.clone());
+    let mut back = vec![
+        ("code".to_string(), code),
+        (
+            "host".to_string(),
+            base64::engine::general_purpose::STANDARD.encode("admin.shopify.com/store/acme"),
+        ),
+        ("shop".to_string(), inner.shop.clone()),
+        ("state".to_string(), state.clone()),
+        ("timestamp".to_string(), chrono::Utc::now().timestamp().to_string()),
+    ];
+    back.push(("hmac".to_string(), callback_hmac(CLIENT_SECRET, &back)));
+    let query: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(&back)
+        .finish();
+    (StatusCode::FOUND, [("location", format!("{redirect}?{query}"))]).into_response()
+}
+
+/// Exchanges a code, once, for the app's token.
+async fn access_token(State(shared): State<Shared>, body: Bytes) -> Response {
+    let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
+    let mut inner = shared.inner.lock().expect("mock state");
+    let code = form.get("code").cloned().unwrap_or_default();
+    let known = inner.codes.iter().position(|c| *c == code);
+    if form.get("client_id").map(String::as_str) != Some(CLIENT_ID)
+        || form.get("client_secret").map(String::as_str) != Some(CLIENT_SECRET)
+        || known.is_none()
+    {
+        return (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({"error": "invalid_request", "error_description": "The authorization code was not found or was already used"})),
+        )
+            .into_response();
+    }
+    inner.codes.remove(known.expect("checked"));
+    axum::Json(json!({ "access_token": OAUTH_TOKEN, "scope": "read_orders,write_orders,read_products" }))
+        .into_response()
+}
+
 /// `X-Shopify-Hmac-Sha256` of `body` with `secret`.
 pub fn signature(secret: &str, body: &[u8]) -> String {
     use hmac::{Hmac, Mac};
@@ -427,7 +532,8 @@ async fn graphql(
             .map(|(n, v)| (n.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
             .collect(),
     });
-    if headers.get("x-shopify-access-token").and_then(|v| v.to_str().ok()) != Some(ACCESS_TOKEN) {
+    let token = headers.get("x-shopify-access-token").and_then(|v| v.to_str().ok());
+    if token != Some(ACCESS_TOKEN) && token != Some(OAUTH_TOKEN) {
         return (
             StatusCode::UNAUTHORIZED,
             axum::Json(

@@ -321,7 +321,7 @@ pub(crate) async fn run(args: Args) -> Result<(), Failure> {
                 }
                 _ => url,
             };
-            let (code, callback_state) = match (url, code, given_state) {
+            let params = match (url, code, given_state) {
                 (Some(url), _, _) => {
                     let parsed = url::Url::parse(&url)
                         .map_err(|e| Failure::usage(format!("the callback URL is not a URL: {e}")))?;
@@ -337,17 +337,17 @@ pub(crate) async fn run(args: Args) -> Result<(), Failure> {
                             get("error_description").unwrap_or_default()
                         )));
                     }
-                    let code = get("code").ok_or_else(|| Failure::usage("the callback URL has no code"))?;
-                    let callback_state = get("state").ok_or_else(|| Failure::usage("the callback URL has no state"))?;
-                    (code, callback_state)
+                    get("code").ok_or_else(|| Failure::usage("the callback URL has no code"))?;
+                    get("state").ok_or_else(|| Failure::usage("the callback URL has no state"))?;
+                    // Every parameter: the plugin may check the callback's signature.
+                    parsed.query_pairs().into_owned().collect::<Vec<_>>()
                 }
-                (None, Some(code), Some(callback_state)) => (code, callback_state),
+                (None, Some(code), Some(callback_state)) => {
+                    vec![("code".to_string(), code), ("state".to_string(), callback_state)]
+                }
                 _ => return Err(Failure::usage("give --url, or --code with --state")),
             };
-            let info = connections
-                .complete_authorization(&callback_state, &code)
-                .await
-                .map_err(fail)?;
+            let info = connections.complete_callback(&params).await.map_err(fail)?;
             println!("authorized {} ({})", info.id, state(&info));
         }
     }

@@ -35,6 +35,7 @@ macro_rules! for_each_interface {
             ImageGeneration => "image-generation", image_generation, false;
             ManifestExtension => "manifest-extension", manifest_extension, false;
             RateSignals => "rate-signals", rate_signals, false;
+            OAuthCallback => "oauth-callback", oauth_callback, false;
         }
     };
 }

@@ -54,6 +54,26 @@ pub enum AuthScheme {
     },
 }
 
+/// The field name that, in a `Header` scheme, means the connection's OAuth2
+/// access token rather than a credential: for providers that want the token
+/// in a header of their own (Shopify's `X-Shopify-Access-Token`) instead of
+/// `Authorization: Bearer`.
+pub const OAUTH_ACCESS_TOKEN: &str = "oauth.access_token";
+
+impl AuthScheme {
+    /// Where the connection's OAuth2 access token goes, when the scheme
+    /// carries one: the header and the text before the token.
+    pub fn oauth_header(&self) -> Option<(String, String)> {
+        match self {
+            Self::OAuth2 => Some(("authorization".into(), "Bearer ".into())),
+            Self::Header { name, field, prefix } if field == OAUTH_ACCESS_TOKEN => {
+                Some((name.to_ascii_lowercase(), prefix.clone().unwrap_or_default()))
+            }
+            _ => None,
+        }
+    }
+}
+
 /// Why credentials could not be applied; the request is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {

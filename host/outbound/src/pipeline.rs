@@ -157,7 +157,9 @@ struct Prepared {
 async fn oauth_token(ctx: &RequestContext, rejected: Option<&str>) -> Result<String, OutboundError> {
     let source = ctx.oauth.as_ref().ok_or_else(|| {
         OutboundError::Denied(
-            "the oauth2 scheme needs a plugin whose manifest declares OAuth2 endpoints or the oauth capability".into(),
+            "the request asks for the connection's OAuth2 access token, but the connection has no OAuth2 session \
+             (its plugin declares no OAuth2 endpoints or oauth capability, or the connection lacks the OAuth2 client id)"
+                .into(),
         )
     })?;
     source
@@ -178,9 +180,10 @@ impl Prepared {
         self.headers.push((name, value));
     }
 
-    /// `Authorization: Bearer <token>` for the oauth2 scheme.
-    fn set_bearer(&mut self, token: &str) {
-        self.set_credential_header("authorization".into(), format!("Bearer {token}"));
+    /// The OAuth2 access token where the scheme puts it (`Authorization:
+    /// Bearer`, or a provider's own header).
+    fn set_oauth_token(&mut self, (name, prefix): &(String, String), token: &str) {
+        self.set_credential_header(name.clone(), format!("{prefix}{token}"));
     }
 }
 
@@ -208,8 +211,11 @@ fn prepare(
             prepared.headers.push((name, value));
         }
     }
+    let oauth_header = request.auth.as_ref().and_then(AuthScheme::oauth_header);
     match (&request.auth, oauth_token) {
-        (Some(AuthScheme::OAuth2), Some(token)) => prepared.set_bearer(token),
+        (Some(_), Some(token)) if oauth_header.is_some() => {
+            prepared.set_oauth_token(oauth_header.as_ref().expect("checked"), token);
+        }
         // SigV4 signs the final request, so it comes last.
         (Some(AuthScheme::AwsSigV4 { .. }), _) | (None, _) => {}
         (Some(scheme), _) => {
@@ -534,9 +540,10 @@ impl OutboundPolicy for Pipeline {
         let asked = request.timeouts;
         let retry_mode = request.retry;
         let keyed = request.idempotency_key.is_some();
-        let mut token = match request.auth {
-            Some(AuthScheme::OAuth2) => Some(oauth_token(ctx, None).await?),
-            _ => None,
+        let oauth_header = request.auth.as_ref().and_then(AuthScheme::oauth_header);
+        let mut token = match oauth_header {
+            Some(_) => Some(oauth_token(ctx, None).await?),
+            None => None,
         };
         let mut prepared = prepare(ctx, request, token.as_deref())?;
         let mut refreshed = false;
@@ -631,7 +638,7 @@ impl OutboundPolicy for Pipeline {
             {
                 refreshed = true;
                 let fresh = oauth_token(ctx, Some(rejected)).await?;
-                prepared.set_bearer(&fresh);
+                prepared.set_oauth_token(oauth_header.as_ref().expect("a token has a header"), &fresh);
                 token = Some(fresh);
                 tracing::debug!(connection = %ctx.connection_id, "OAuth2 token refused; refreshed and resending");
                 continue;

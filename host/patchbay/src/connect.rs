@@ -27,9 +27,27 @@ use crate::registry::PluginRegistry;
 ///
 /// The endpoints must be among the hosts the connection may reach (`hosts`:
 /// declared ∩ operator): the host sends the client's credentials there.
-pub(crate) fn oauth_flow(plugin: &Plugin, settings: &Settings, hosts: &HostGrant) -> Option<OAuthFlow> {
+pub(crate) fn oauth_flow(
+    plugin: &Plugin,
+    settings: &Settings,
+    hosts: &HostGrant,
+    credentials: &Credentials,
+) -> Option<OAuthFlow> {
     let auth = &plugin.manifest().auth;
+    // A plugin may offer OAuth2 beside another way in (Shopify: an app
+    // installed through OAuth, or a custom app's access token): when its
+    // OAuth2 client id is an optional credential, a connection without one
+    // does not use OAuth2 and needs no authorization.
+    let without_oauth = |client_id: &str| {
+        let optional = plugin
+            .manifest()
+            .credentials
+            .iter()
+            .any(|c| c.name == client_id && !c.required);
+        optional && credentials.get(client_id).is_none_or(str::is_empty)
+    };
     match (&auth.oauth2, auth.strategy) {
+        (Some(config), _) if without_oauth(&config.client_id_field) => None,
         (Some(config), _) => Some(
             match OAuthEndpoints::resolve(config, settings).and_then(|e| e.check(hosts).map(|()| e)) {
                 Ok(endpoints) => OAuthFlow::Standard(Box::new(endpoints)),
@@ -352,7 +370,7 @@ impl Connector {
             cost_budget: plugin.cost_budget().cloned().map(Arc::new),
             signing_fields: options.signing_fields.iter().cloned().collect(),
         };
-        let oauth = oauth_flow(&plugin, &grant.settings, &grant.hosts).map(|flow| {
+        let oauth = oauth_flow(&plugin, &grant.settings, &grant.hosts, &grant.credentials).map(|flow| {
             // A plugin-described flow asks the plugin for its token requests,
             // in calls that hold no token source themselves.
             let described = matches!(flow, OAuthFlow::Plugin).then(|| {

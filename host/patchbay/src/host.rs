@@ -207,6 +207,16 @@ impl Host {
     /// carries only `state` and `code`: the state names the tenant and the
     /// connection it was started for.
     pub async fn complete_authorization(&self, state: &str, code: &str) -> Result<ConnectionInfo, ConnectionsError> {
+        let params = crate::connections::authorization::callback_params(state, code, &[]);
+        self.complete_callback(&params).await
+    }
+
+    /// [`complete_authorization`](Self::complete_authorization) from every
+    /// query parameter of the provider's callback (`state`, `code` and the
+    /// rest): a plugin exporting `oauth-callback` checks them before the code
+    /// is exchanged (Shopify signs them).
+    pub async fn complete_callback(&self, params: &[(String, String)]) -> Result<ConnectionInfo, ConnectionsError> {
+        let (state, code) = crate::connections::authorization::state_and_code(params)?;
         let anyone = self.connections(String::new());
         let pending = anyone.take_pending(state).await?;
         if pending.tenant.is_empty() {
@@ -215,7 +225,7 @@ impl Host {
         }
         let tenant = self.connections(pending.tenant.clone());
         let row = tenant.row(&pending.connection_id).await?;
-        tenant.finish(state, code, pending, row).await
+        tenant.finish(state, code, params, pending, row).await
     }
 
     /// The API keys of a Patchbay service (`patchbay serve`, `patchbay

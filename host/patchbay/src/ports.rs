@@ -334,3 +334,12 @@ impl StreamingPort<'_> {
         invoke!(self, options_, answered, call_stream_complete(messages, model, options))
     }
 }
+
+handle! {
+    /// Capability: a check of an authorization's callback before its code is
+    /// exchanged.
+    OAuthCallbackPort, oauth_callback, oauth_callback, OAuthCallback, oauth_callback {
+        /// Checks the callback's query parameters.
+        fn check_callback => call_check_callback(params: &[Header]) -> ();
+    }
+}

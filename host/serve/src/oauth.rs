@@ -4,7 +4,7 @@
 //! (with `connection` and `status`, or `error`) or shows a plain result page.
 //! A provider's refusal (`error=access_denied`) is shown, not swallowed.
 
-use axum::extract::{Query, State};
+use axum::extract::{Query, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -63,7 +63,11 @@ fn page(status: StatusCode, title: &str, message: &str) -> Response {
         (status = 502, description = "The token exchange failed", content_type = "text/html", body = String),
     )
 )]
-async fn callback(State(state): State<AppState>, Query(callback): Query<Callback>) -> Response {
+async fn callback(
+    State(state): State<AppState>,
+    Query(callback): Query<Callback>,
+    RawQuery(query): RawQuery,
+) -> Response {
     let done = state.settings.oauth_done_url.clone();
     let redirect = |pairs: &[(&str, &str)]| {
         done.as_ref().map(|url| {
@@ -83,14 +87,19 @@ async fn callback(State(state): State<AppState>, Query(callback): Query<Callback
             )
         });
     }
-    let (Some(oauth_state), Some(code)) = (&callback.state, &callback.code) else {
+    let (Some(_), Some(_)) = (&callback.state, &callback.code) else {
         return page(
             StatusCode::BAD_REQUEST,
             "Not an authorization callback",
             "This address is where providers send users back after an authorization; it needs `state` and `code`.",
         );
     };
-    match state.host.complete_authorization(oauth_state, code).await {
+    // Every parameter, as sent: a plugin may check the callback's own
+    // signature over them (Shopify's `hmac`) before the code is exchanged.
+    let params: Vec<(String, String)> = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect();
+    match state.host.complete_callback(&params).await {
         Ok(info) => redirect(&[("connection", &info.id), ("status", "authorized")]).unwrap_or_else(|| {
             page(
                 StatusCode::OK,

@@ -210,6 +210,9 @@ impl From<ConnectionsError> for Problem {
             ConnectionsError::OAuth(patchbay::OAuthError::Config(_)) => {
                 Self::new(StatusCode::CONFLICT, "config", detail)
             }
+            ConnectionsError::OAuth(patchbay::OAuthError::Callback(_)) => {
+                Self::new(StatusCode::BAD_REQUEST, "validation", detail)
+            }
             ConnectionsError::OAuth(patchbay::OAuthError::Revoked(_)) => {
                 Self::new(StatusCode::CONFLICT, "unavailable", detail)
             }

@@ -33,9 +33,16 @@ pub fn client() -> Result<Client> {
             "api_version {version:?} is not a Shopify API version (YYYY-MM)"
         )));
     }
+    // A custom app's token, or the token the host obtained through OAuth
+    // (`oauth.access_token`: the host puts it in this header, refreshed
+    // by the host; the plugin sees neither).
+    let token = match config::get("auth")?.as_deref() {
+        Some("oauth") => "oauth.access_token",
+        _ => "access_token",
+    };
     Ok(Client::from_setting("store_url")?
         .path(&format!("admin/api/{version}"))
-        .header_auth("X-Shopify-Access-Token", "access_token", None)
+        .header_auth("X-Shopify-Access-Token", token, None)
         .header("accept", "application/json")
         .errors(http_error))
 }

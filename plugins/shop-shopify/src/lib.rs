@@ -11,6 +11,7 @@
 //! `patchbay.toml`.
 
 mod api;
+mod install;
 /// Shopify's objects → the contract's.
 pub mod mapping;
 mod queries;
@@ -517,6 +518,14 @@ impl Webhooks for Shopify {
     }
 }
 
+/// Shopify signs the OAuth callback: checked before the host exchanges the
+/// code.
+impl OAuthCallback for Shopify {
+    fn check_callback(params: Vec<Header>) -> Result<()> {
+        install::check_callback(&params)
+    }
+}
+
 /// Where Shopify's answers report the query-cost budget:
 /// `extensions.cost` (<https://shopify.dev/docs/api/usage/limits>), and how
 /// a `THROTTLED` refusal reads.
@@ -535,4 +544,4 @@ impl RateSignals for Shopify {
     }
 }
 
-patchbay_sdk::export!(Shopify: shop, bulk_update, webhooks, rate_signals);
+patchbay_sdk::export!(Shopify: shop, bulk_update, webhooks, rate_signals, oauth_callback);

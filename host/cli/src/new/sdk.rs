@@ -14,7 +14,7 @@ use super::rust::qualified_type;
 
 /// The interfaces a plugin may export besides `connector`, in the
 /// contract's order, with the world each is tested in.
-pub(crate) const EXPORTS: [&str; 20] = [
+pub(crate) const EXPORTS: [&str; 21] = [
     "shop",
     "courier",
     "payment",
@@ -35,12 +35,14 @@ pub(crate) const EXPORTS: [&str; 20] = [
     "image-generation",
     "manifest-extension",
     "rate-signals",
+    "oauth-callback",
 ];
 
 /// The Rust SDK's name for an interface's trait.
 fn trait_name(interface: &str) -> String {
     match interface {
         "oauth" => "OAuth".into(),
+        "oauth-callback" => "OAuthCallback".into(),
         other => pascal(other),
     }
 }

@@ -2,7 +2,9 @@
 //! flow (the host's, from the manifest, or the plugin's own), then finish it
 //! when the provider calls back with the code.
 
-use patchbay_contract::types::TokenGrant;
+use patchbay_contract::Interface;
+use patchbay_contract::types::{Header, TokenGrant};
+use patchbay_sandbox::CallError;
 use patchbay_secrets::{SealContext, VaultError};
 use patchbay_store::{ConnectionRecord, PendingAuthorization};
 
@@ -71,6 +73,14 @@ impl Connections {
     /// Finishes the authorization-code flow: exchanges `code` for tokens,
     /// stores them sealed, and marks the connection connected.
     pub async fn complete_authorization(&self, state: &str, code: &str) -> Result<ConnectionInfo, ConnectionsError> {
+        self.complete_callback(&callback_params(state, code, &[])).await
+    }
+
+    /// [`complete_authorization`](Self::complete_authorization) from every
+    /// parameter of the provider's callback (`state`, `code` and the rest),
+    /// which a plugin exporting `oauth-callback` checks first.
+    pub async fn complete_callback(&self, params: &[(String, String)]) -> Result<ConnectionInfo, ConnectionsError> {
+        let (state, code) = state_and_code(params)?;
         let pending = self.take_pending(state).await?;
         // The state belongs to another tenant's connection: not ours to
         // finish, nor to cancel (security review F23): it goes back.
@@ -81,7 +91,7 @@ impl Connections {
                 return Err(ConnectionsError::UnknownState(state.to_string()));
             }
         };
-        self.finish(state, code, pending, row).await
+        self.finish(state, code, params, pending, row).await
     }
 
     /// A pending authorization that has not expired, taken (once).
@@ -105,6 +115,7 @@ impl Connections {
         &self,
         state: &str,
         code: &str,
+        params: &[(String, String)],
         pending: PendingAuthorization,
         row: ConnectionRecord,
     ) -> Result<ConnectionInfo, ConnectionsError> {
@@ -118,6 +129,23 @@ impl Connections {
                 what: context.to_string(),
             })?;
         let (connection, flow) = self.flow(&row)?;
+        if connection.supports(Interface::OAuthCallback) {
+            let params: Vec<Header> = params
+                .iter()
+                .map(|(name, value)| Header {
+                    name: name.clone(),
+                    value: value.clone(),
+                })
+                .collect();
+            match connection.oauth_callback()?.check_callback(&params).await {
+                Ok(()) => {}
+                Err(CallError::Connector(refusal)) => {
+                    tracing::warn!(connection = %row.id, ?refusal, "an authorization callback failed its check");
+                    return Err(OAuthError::Callback(connector_message(&refusal)).into());
+                }
+                Err(other) => return Err(other.into()),
+            }
+        }
         let tokens = match flow {
             OAuthFlow::Standard(endpoints) => {
                 endpoints
@@ -152,5 +180,42 @@ impl Connections {
             })?;
         self.reenable(&row.id).await?;
         self.get(&row.id).await
+    }
+}
+
+/// The callback's parameters when only `state` and `code` are known.
+pub(crate) fn callback_params(state: &str, code: &str, rest: &[(String, String)]) -> Vec<(String, String)> {
+    let mut params = vec![
+        ("code".to_string(), code.to_string()),
+        ("state".to_string(), state.to_string()),
+    ];
+    params.extend(rest.iter().filter(|(n, _)| n != "code" && n != "state").cloned());
+    params
+}
+
+/// `state` and `code` of a callback, each once.
+pub(crate) fn state_and_code(params: &[(String, String)]) -> Result<(&str, &str), ConnectionsError> {
+    let one = |name: &str| {
+        let mut values = params.iter().filter(|(n, _)| n == name).map(|(_, v)| v.as_str());
+        match (values.next(), values.next()) {
+            (Some(value), None) if !value.is_empty() => Ok(value),
+            _ => Err(OAuthError::Callback(format!("the callback must carry `{name}` once"))),
+        }
+    };
+    Ok((one("state")?, one("code")?))
+}
+
+/// A connector error's message, as the operator reads it.
+fn connector_message(error: &patchbay_contract::types::ConnectorError) -> String {
+    use patchbay_contract::types::ConnectorError as E;
+    match error {
+        E::Auth(m)
+        | E::Config(m)
+        | E::Validation(m)
+        | E::Unsupported(m)
+        | E::WebhookVerification(m)
+        | E::NotFound(m) => m.clone(),
+        E::Provider(f) | E::Permanent(f) => f.message.clone(),
+        E::RateLimited(_) => "rate limited".into(),
     }
 }

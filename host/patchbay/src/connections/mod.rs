@@ -19,7 +19,7 @@ use crate::error::{ConnectError, Problem};
 use crate::oauth::{OAuthError, TokenVault};
 use crate::vault_key::{KeyCheckError, KeyHolder, credentials_context, tokens_context};
 
-mod authorization;
+pub(crate) mod authorization;
 
 /// Why a stored-connection operation failed.
 #[derive(Debug, thiserror::Error)]

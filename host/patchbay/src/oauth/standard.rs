@@ -1,7 +1,9 @@
 //! OAuth2 done by the host from the plugin's manifest: authorization code
 //! with PKCE, client credentials and refresh, over the `oauth2` crate.
 
-use oauth2::basic::{BasicClient, BasicErrorResponseType};
+use oauth2::basic::{
+    BasicErrorResponse, BasicErrorResponseType, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
+};
 use oauth2::{
     AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet,
     EndpointSet, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope, TokenUrl,
@@ -12,9 +14,20 @@ use patchbay_secrets::{Credentials, Redactor, Settings, template};
 use url::Url;
 
 use super::http::TokenHttp;
-use super::tokens::{OAuthError, TokenSet};
+use super::tokens::{OAuthError, TokenAnswer, TokenSet};
 
-type Client = BasicClient<EndpointMaybeSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+type Client = oauth2::Client<
+    BasicErrorResponse,
+    TokenAnswer,
+    BasicTokenIntrospectionResponse,
+    oauth2::StandardRevocableToken,
+    BasicRevocationErrorResponse,
+    EndpointMaybeSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointSet,
+>;
 
 /// Fills `{{setting.NAME}}` in an endpoint URL (Shopify and Zendesk put the
 /// shop or subdomain in theirs).
@@ -123,7 +136,7 @@ impl OAuthEndpoints {
                     self.client_id_field
                 ))
             })?;
-        let mut client = BasicClient::new(ClientId::new(client_id.to_string()))
+        let mut client = oauth2::Client::new(ClientId::new(client_id.to_string()))
             .set_auth_uri_option(self.authorize_url.clone().map(AuthUrl::from_url))
             .set_token_uri(TokenUrl::from_url(self.token_url.clone()))
             .set_auth_type(match self.client_auth {

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use oauth2::TokenResponse as _;
-use oauth2::basic::BasicTokenResponse;
+use oauth2::basic::BasicTokenType;
+use oauth2::{AccessToken, RefreshToken, Scope, TokenResponse};
 use patchbay_secrets::SealContext;
 use patchbay_store::ConnectionStore;
 use serde::{Deserialize, Serialize};
@@ -28,6 +28,11 @@ pub enum OAuthError {
     /// The authorization server refused the request for another reason.
     #[error("the token endpoint refused the request: {0}")]
     Refused(String),
+    /// The provider's callback failed the plugin's check (`oauth-callback`:
+    /// a forged or altered signature, another store than the connection's);
+    /// no code was exchanged.
+    #[error("the authorization callback failed the plugin's check: {0}")]
+    Callback(String),
     /// The token endpoint could not be reached or answered garbage.
     #[error("the token endpoint failed: {0}")]
     Transport(String),
@@ -63,8 +68,61 @@ impl std::fmt::Debug for TokenSet {
     }
 }
 
+/// A token endpoint's answer (RFC 6749 §5.1), without insisting on
+/// `token_type`: Shopify's `/admin/oauth/access_token` answers only
+/// `{access_token, scope}`; a missing type is a bearer token.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub(crate) struct TokenAnswer {
+    access_token: AccessToken,
+    #[serde(
+        default = "bearer",
+        deserialize_with = "oauth2::helpers::deserialize_untagged_enum_case_insensitive"
+    )]
+    token_type: BasicTokenType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    expires_in: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<RefreshToken>,
+    #[serde(
+        rename = "scope",
+        default,
+        deserialize_with = "oauth2::helpers::deserialize_space_delimited_vec",
+        serialize_with = "oauth2::helpers::serialize_space_delimited_vec",
+        skip_serializing_if = "Option::is_none"
+    )]
+    scopes: Option<Vec<Scope>>,
+}
+
+fn bearer() -> BasicTokenType {
+    BasicTokenType::Bearer
+}
+
+impl TokenResponse for TokenAnswer {
+    type TokenType = BasicTokenType;
+
+    fn access_token(&self) -> &AccessToken {
+        &self.access_token
+    }
+
+    fn token_type(&self) -> &BasicTokenType {
+        &self.token_type
+    }
+
+    fn expires_in(&self) -> Option<std::time::Duration> {
+        self.expires_in.map(std::time::Duration::from_secs)
+    }
+
+    fn refresh_token(&self) -> Option<&RefreshToken> {
+        self.refresh_token.as_ref()
+    }
+
+    fn scopes(&self) -> Option<&Vec<Scope>> {
+        self.scopes.as_ref()
+    }
+}
+
 impl TokenSet {
-    pub(crate) fn from_response(response: &BasicTokenResponse, previous_refresh: Option<&str>) -> Self {
+    pub(crate) fn from_response(response: &TokenAnswer, previous_refresh: Option<&str>) -> Self {
         Self {
             access_token: response.access_token().secret().clone(),
             // A refresh response may omit the refresh token: the old one stays valid.
