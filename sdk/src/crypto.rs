@@ -27,6 +27,18 @@ pub fn verify_secret(secret_field: &str, candidate: &str) -> Result<bool> {
     wit::verify_secret(secret_field, candidate).map_err(from_crypto_error)
 }
 
+/// Bytes of a hexadecimal text (either case), as providers write signatures;
+/// `None` when it is not one.
+pub fn from_hex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
 /// A digest of `data`.
 pub fn digest(algorithm: HashAlgorithm, data: &[u8]) -> Vec<u8> {
     wit::digest(algorithm, data)
@@ -37,4 +49,16 @@ pub fn digest(algorithm: HashAlgorithm, data: &[u8]) -> Vec<u8> {
 /// signature of the wrong length is not valid.
 pub fn verify_ed25519(public_key: &[u8], message: &[u8], signature: &[u8]) -> bool {
     wit::verify_ed25519(public_key, message, signature)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hex_reads_both_cases_and_refuses_the_rest() {
+        assert_eq!(super::from_hex("0aFF"), Some(vec![10, 255]));
+        assert_eq!(super::from_hex(""), Some(vec![]));
+        assert_eq!(super::from_hex("0"), None);
+        assert_eq!(super::from_hex("0g"), None);
+        assert_eq!(super::from_hex("é0"), None);
+    }
 }

@@ -246,13 +246,19 @@ impl From<wit::Response> for Response {
     }
 }
 
+/// The first value of header `name` (compared case-insensitively) in a
+/// list: a response's, or a webhook delivery's.
+pub fn header_value<'a>(headers: &'a [Header], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case(name))
+        .map(|h| h.value.as_str())
+}
+
 impl Response {
     /// The first value of a header, compared case-insensitively.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|h| h.name.eq_ignore_ascii_case(name))
-            .map(|h| h.value.as_str())
+        header_value(&self.headers, name)
     }
 
     /// Whether the status is 2xx.

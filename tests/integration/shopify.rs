@@ -444,6 +444,33 @@ async fn webhooks_verify_as_shopify_signs_and_register_per_topic() {
     );
 }
 
+/// A service with the Shopify plugin, and a tenant's API key.
+async fn service() -> (crate::serve::Service, String) {
+    let service = crate::serve::Service::start_with(patchbay_serve::Settings::default(), &["shop-shopify"]).await;
+    let key = service.key("acme", false).await;
+    (service, key)
+}
+
+/// A Shopify connection through the service whose client secret is a
+/// signing field; what the service answered.
+async fn connect(service: &crate::serve::Service, key: &str, credentials: Value, settings: Value) -> Value {
+    let created = service
+        .send(
+            Method::POST,
+            "/v1/connections",
+            key,
+            Some(json!({
+                "provider": "shop/shopify",
+                "credentials": credentials,
+                "settings": settings,
+                "signing_fields": ["client_secret"],
+            })),
+        )
+        .await;
+    assert_eq!(created.0.as_u16(), 201, "{}", created.1);
+    created.1
+}
+
 /// Deliveries through `patchbay serve`: registered at Shopify for the
 /// connection's ingress URL, delivered by the mock as Shopify delivers,
 /// verified and stored once per `X-Shopify-Webhook-Id`; a tampered one is
@@ -451,23 +478,15 @@ async fn webhooks_verify_as_shopify_signs_and_register_per_topic() {
 #[tokio::test]
 async fn deliveries_reach_the_service_once_per_webhook_id() {
     let mock = store().await;
-    let service = crate::serve::Service::start_with(patchbay_serve::Settings::default(), &["shop-shopify"]).await;
-    let acme = service.key("acme", false).await;
-    let created = service
-        .send(
-            Method::POST,
-            "/v1/connections",
-            &acme,
-            Some(json!({
-                "provider": "shop/shopify",
-                "credentials": {"access_token": ACCESS_TOKEN, "client_secret": CLIENT_SECRET},
-                "settings": {"store_url": mock.url()},
-                "signing_fields": ["client_secret"],
-            })),
-        )
-        .await;
-    assert_eq!(created.0.as_u16(), 201, "{}", created.1);
-    let id = created.1["id"].as_str().unwrap().to_string();
+    let (service, acme) = service().await;
+    let created = connect(
+        &service,
+        &acme,
+        json!({"access_token": ACCESS_TOKEN, "client_secret": CLIENT_SECRET}),
+        json!({"store_url": mock.url()}),
+    )
+    .await;
+    let id = created["id"].as_str().unwrap().to_string();
     let registered = service
         .send(
             Method::POST,
@@ -524,24 +543,16 @@ async fn consent(service: &crate::serve::Service, key: &str, id: &str, store: &s
 async fn the_app_installs_through_oauth_with_a_signed_callback() {
     use patchbay_tests::shopify::{CLIENT_ID, OAUTH_TOKEN};
     let mock = store().await;
-    let service = crate::serve::Service::start_with(patchbay_serve::Settings::default(), &["shop-shopify"]).await;
-    let acme = service.key("acme", false).await;
-    let created = service
-        .send(
-            Method::POST,
-            "/v1/connections",
-            &acme,
-            Some(json!({
-                "provider": "shop/shopify",
-                "credentials": {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET},
-                "settings": {"store_url": mock.url(), "auth": "oauth"},
-                "signing_fields": ["client_secret"],
-            })),
-        )
-        .await;
-    assert_eq!(created.0.as_u16(), 201, "{}", created.1);
-    assert_eq!(created.1["authorized"], false, "{}", created.1);
-    let id = created.1["id"].as_str().unwrap().to_string();
+    let (service, acme) = service().await;
+    let created = connect(
+        &service,
+        &acme,
+        json!({"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}),
+        json!({"store_url": mock.url(), "auth": "oauth"}),
+    )
+    .await;
+    assert_eq!(created["authorized"], false, "{created}");
+    let id = created["id"].as_str().unwrap().to_string();
     // An altered callback (another store named): refused, nothing exchanged.
     let back = consent(&service, &acme, &id, &mock.url()).await;
     let forged = back.replace("shop=127.0.0.1", "shop=evil.myshopify.com%3A1");

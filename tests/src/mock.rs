@@ -36,6 +36,19 @@ impl RequestLog {
         self.0.lock().expect("request log").push(request);
     }
 
+    /// Records a request from its parts, as a handler sees them.
+    pub fn record_parts(&self, method: &axum::http::Method, path: &str, query: &str, headers: &axum::http::HeaderMap) {
+        self.record(SeenRequest {
+            method: method.to_string(),
+            path: path.to_string(),
+            query: query.to_string(),
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                .collect(),
+        });
+    }
+
     /// Every request so far.
     pub fn all(&self) -> Vec<SeenRequest> {
         self.0.lock().expect("request log").clone()

@@ -202,21 +202,9 @@ fn failure(status: u16, message: &str) -> Response {
     answer(status, json!({ "code": status, "message": message }))
 }
 
-fn record(shared: &Shared, method: &Method, path: &str, query: &str, headers: &HeaderMap) {
-    shared.log.record(SeenRequest {
-        method: method.to_string(),
-        path: path.to_string(),
-        query: query.to_string(),
-        headers: headers
-            .iter()
-            .map(|(n, v)| (n.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-            .collect(),
-    });
-}
-
 /// Logs the request, checks the throttle and the token.
 fn admit(shared: &Shared, method: &Method, path: &str, query: &str, headers: &HeaderMap) -> Result<(), Response> {
-    record(shared, method, path, query, headers);
+    shared.log.record_parts(method, path, query, headers);
     let mut inner = shared.inner.lock().expect("mock state");
     if inner.throttle > 0 {
         inner.throttle -= 1;
@@ -245,7 +233,7 @@ fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
 }
 
 async fn authenticate(State(shared): State<Shared>, method: Method, headers: HeaderMap, body: Bytes) -> Response {
-    record(&shared, &method, "/api/authenticate", "", &headers);
+    shared.log.record_parts(&method, "/api/authenticate", "", &headers);
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default();
     if header("x-auth-username") != USERNAME || header("x-auth-password") != PASSWORD {
         return failure(401, "Bad credentials");

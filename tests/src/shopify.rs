@@ -523,15 +523,9 @@ async fn graphql(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    shared.log.record(SeenRequest {
-        method: method.to_string(),
-        path: format!("/admin/api/{version}/graphql.json"),
-        query: String::new(),
-        headers: headers
-            .iter()
-            .map(|(n, v)| (n.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-            .collect(),
-    });
+    shared
+        .log
+        .record_parts(&method, &format!("/admin/api/{version}/graphql.json"), "", &headers);
     let token = headers.get("x-shopify-access-token").and_then(|v| v.to_str().ok());
     if token != Some(ACCESS_TOKEN) && token != Some(OAUTH_TOKEN) {
         return (

@@ -179,15 +179,7 @@ fn error(status: u16, kind: &str, code: Option<&str>, message: &str, param: Opti
 
 /// Logs the request, checks the key and the throttle; the request id.
 fn admit(shared: &Shared, method: &Method, path: &str, query: &str, headers: &HeaderMap) -> Result<String, Response> {
-    shared.log.record(SeenRequest {
-        method: method.to_string(),
-        path: path.to_string(),
-        query: query.to_string(),
-        headers: headers
-            .iter()
-            .map(|(n, v)| (n.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-            .collect(),
-    });
+    shared.log.record_parts(method, path, query, headers);
     let mut inner = shared.inner.lock().expect("mock state");
     let id = request_id(&mut inner);
     let key = headers

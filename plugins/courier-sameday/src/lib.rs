@@ -112,6 +112,19 @@ fn json_decimal(value: &Value) -> Option<String> {
     }
 }
 
+/// The account's pickup points (`GET /api/client/pickup-points`, one page
+/// of 500: an account has a handful).
+fn pickup_points() -> Result<Vec<Value>> {
+    let points: Value = authorized(|| {
+        Ok(client()?
+            .get("api/client/pickup-points")
+            .query("page", "1")
+            .query("countPerPage", "500"))
+    })?
+    .json()?;
+    Ok(points["data"].as_array().cloned().unwrap_or_default())
+}
+
 /// The pickup point (and its contact person) of a new AWB: the request's,
 /// the setting's, or the account's default one.
 fn pickup(extra: &Value) -> Result<(String, Option<String>)> {
@@ -130,14 +143,7 @@ fn pickup(extra: &Value) -> Result<(String, Option<String>)> {
     if let Some(chosen) = kv::get_json::<Chosen>(PICKUP_KEY)? {
         return Ok((chosen.id, contact.or(chosen.contact)));
     }
-    let points: Value = authorized(|| {
-        Ok(client()?
-            .get("api/client/pickup-points")
-            .query("page", "1")
-            .query("countPerPage", "500"))
-    })?
-    .json()?;
-    let data = points["data"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let data = pickup_points()?;
     let point = data
         .iter()
         .find(|p| p["defaultPickupPoint"] == true)
@@ -588,14 +594,7 @@ impl Connector for Sameday {
                 other => Err(other),
             };
         }
-        let points: Value = authorized(|| {
-            Ok(client()?
-                .get("api/client/pickup-points")
-                .query("page", "1")
-                .query("countPerPage", "500"))
-        })?
-        .json()?;
-        let data = points["data"].as_array().map(Vec::as_slice).unwrap_or_default();
+        let data = pickup_points()?;
         let default = data.iter().find(|p| p["defaultPickupPoint"] == true);
         Ok(ConnectionTest {
             success: true,

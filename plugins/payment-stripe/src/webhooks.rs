@@ -20,24 +20,10 @@ pub const TOLERANCE: i64 = 300;
 /// Signatures read from one header at most.
 const MAX_SIGNATURES: usize = 8;
 
-fn hex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
-}
-
 /// Checks `Stripe-Signature` against the body at time `now`.
 pub fn verify(headers: &[Header], body: &[u8], now: i64) -> Result<()> {
     let refuse = |why: &str| Err(Error::WebhookVerification(why.to_string()));
-    let Some(header) = headers
-        .iter()
-        .find(|h| h.name.eq_ignore_ascii_case("stripe-signature"))
-        .map(|h| h.value.as_str())
-    else {
+    let Some(header) = patchbay_sdk::http::header_value(headers, "stripe-signature") else {
         return refuse("no Stripe-Signature header");
     };
     let mut timestamp = None;
@@ -45,7 +31,7 @@ pub fn verify(headers: &[Header], body: &[u8], now: i64) -> Result<()> {
     for part in header.split(',') {
         match part.trim().split_once('=') {
             Some(("t", t)) => timestamp = t.parse::<i64>().ok(),
-            Some(("v1", v)) if signatures.len() < MAX_SIGNATURES => signatures.extend(hex(v)),
+            Some(("v1", v)) if signatures.len() < MAX_SIGNATURES => signatures.extend(crypto::from_hex(v)),
             _ => {}
         }
     }

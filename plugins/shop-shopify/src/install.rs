@@ -39,16 +39,6 @@ pub fn signed_message(params: &[Header]) -> String {
         .join("&")
 }
 
-fn hex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
-}
-
 /// The host (and port) of a URL.
 fn host_of(url: &str) -> &str {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
@@ -60,8 +50,8 @@ pub fn check_callback(params: &[Header]) -> Result<()> {
     let get = |name: &str| params.iter().find(|p| p.name == name).map(|p| p.value.as_str());
     let signature = get("hmac")
         .ok_or_else(|| Error::Validation("the callback carries no hmac: it does not come from Shopify".into()))?;
-    let signature =
-        hex(signature.trim()).ok_or_else(|| Error::Validation("the callback's hmac is not hexadecimal".into()))?;
+    let signature = crypto::from_hex(signature.trim())
+        .ok_or_else(|| Error::Validation("the callback's hmac is not hexadecimal".into()))?;
     let message = signed_message(params);
     if !crypto::verify_hmac(HashAlgorithm::Sha256, "client_secret", message.as_bytes(), &signature)? {
         return Err(Error::Validation(
@@ -116,7 +106,5 @@ mod tests {
         );
         assert_eq!(host_of("https://acme.myshopify.com/"), "acme.myshopify.com");
         assert_eq!(host_of("http://127.0.0.1:8080"), "127.0.0.1:8080");
-        assert_eq!(hex("0aff"), Some(vec![10, 255]));
-        assert_eq!(hex("0g"), None);
     }
 }

@@ -29,10 +29,7 @@ const DEFAULT_TOPICS: &[&str] = &[
 ];
 
 fn header<'a>(headers: &'a [Header], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|h| h.name.eq_ignore_ascii_case(name))
-        .map(|h| h.value.trim())
+    patchbay_sdk::http::header_value(headers, name).map(str::trim)
 }
 
 /// Checks `X-Shopify-Hmac-Sha256` against the raw body.

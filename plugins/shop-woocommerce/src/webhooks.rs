@@ -11,6 +11,7 @@
 
 use base64::Engine as _;
 use patchbay_sdk::crypto::{self, HashAlgorithm};
+use patchbay_sdk::http::header_value as header;
 use patchbay_sdk::prelude::*;
 use serde::Deserialize;
 use serde_json::json;
@@ -29,13 +30,6 @@ const DEFAULT_TOPICS: &[&str] = &[
     "product.updated",
     "product.deleted",
 ];
-
-fn header<'a>(headers: &'a [Header], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|h| h.name.eq_ignore_ascii_case(name))
-        .map(|h| h.value.as_str())
-}
 
 /// WooCommerce's ping when a webhook is saved: `webhook_id=N`, unsigned.
 fn is_ping(headers: &[Header], body: &[u8]) -> bool {
