@@ -304,6 +304,19 @@ pub fn price_amount(price: &str) -> Option<String> {
     (amount != "0.00").then_some(amount)
 }
 
+/// A platform's limits on an item's texts, in characters (links in bytes).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// `id`.
+    pub id: usize,
+    /// `title`.
+    pub title: usize,
+    /// `description`.
+    pub description: usize,
+    /// `link` and `image_link`.
+    pub link: usize,
+}
+
 /// Problems found in products, by product and field.
 #[derive(Debug, Default)]
 pub struct Issues(Vec<FeedIssue>);
@@ -360,6 +373,18 @@ impl Issues {
             ),
             _ => self.error(product_id, field, format!("{field} is required")),
         }
+    }
+
+    /// [`common`](Self::common), then the texts and links every platform
+    /// requires, within the platform's `limits`.
+    pub fn basics(&mut self, item: &Item, limits: &Limits) {
+        let product = item.product_id.as_str();
+        self.common(item);
+        self.text(product, "id", &item.id, limits.id);
+        self.text(product, "title", &item.title, limits.title);
+        self.text(product, "description", &item.description, limits.description);
+        self.url(product, "link", Some(&item.link), limits.link);
+        self.url(product, "image_link", item.image_link.as_deref(), limits.link);
     }
 
     /// Checks what every feed checks the same way: the published state, the
@@ -501,6 +526,28 @@ pub fn generate(
         skipped_count: u32::try_from(items.len() - listed.len()).unwrap_or(u32::MAX),
         warnings: issues.messages(),
     })
+}
+
+/// The variant attributes apparel platforms read (Google and Meta name them
+/// alike: `color`, `size`, `gender`, `age_group`, `material`, `pattern`),
+/// from the item's attributes (`colour` too), each added once unless the row
+/// has it already.
+pub fn push_variant_attributes(item: &Item, row: &mut Row) {
+    for (name, field) in [
+        ("color", "color"),
+        ("colour", "color"),
+        ("size", "size"),
+        ("gender", "gender"),
+        ("age_group", "age_group"),
+        ("material", "material"),
+        ("pattern", "pattern"),
+    ] {
+        if let Some(value) = item.attribute(name)
+            && !row.iter().any(|(n, _)| *n == field)
+        {
+            row.push((field, value.to_string()));
+        }
+    }
 }
 
 /// One item as a feed writes it: attribute names (the platform's) and

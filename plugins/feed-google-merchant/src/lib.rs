@@ -20,12 +20,14 @@ pub const XML: &str = "google-merchant-xml";
 pub const TSV: &str = "google-merchant-tsv";
 
 /// Google's limits, in characters.
-const ID_MAX: usize = 50;
-const TITLE_MAX: usize = 150;
-const DESCRIPTION_MAX: usize = 5000;
+const LIMITS: feed::Limits = feed::Limits {
+    id: 50,
+    title: 150,
+    description: 5000,
+    link: 2000,
+};
 const BRAND_MAX: usize = 70;
 const MPN_MAX: usize = 70;
-const LINK_MAX: usize = 2000;
 /// Additional images Google reads.
 const MORE_IMAGES: usize = 10;
 
@@ -60,21 +62,7 @@ pub fn row(item: &Item) -> feed::Row {
         ("item_group_id", item.item_group_id.clone().unwrap_or_default()),
         ("product_type", item.product_type.clone().unwrap_or_default()),
     ]);
-    for (name, google) in [
-        ("color", "color"),
-        ("colour", "color"),
-        ("size", "size"),
-        ("gender", "gender"),
-        ("age_group", "age_group"),
-        ("material", "material"),
-        ("pattern", "pattern"),
-    ] {
-        if let Some(value) = item.attribute(name)
-            && !out.iter().any(|(n, _)| *n == google)
-        {
-            out.push((google, value.to_string()));
-        }
-    }
+    feed::push_variant_attributes(item, &mut out);
     out
 }
 
@@ -96,12 +84,7 @@ fn availability(item: &Item) -> &'static str {
 /// Checks one item against Google's specification.
 pub fn check(item: &Item, issues: &mut Issues) {
     let product = item.product_id.as_str();
-    issues.common(item);
-    issues.text(product, "id", &item.id, ID_MAX);
-    issues.text(product, "title", &item.title, TITLE_MAX);
-    issues.text(product, "description", &item.description, DESCRIPTION_MAX);
-    issues.url(product, "link", Some(&item.link), LINK_MAX);
-    issues.url(product, "image_link", item.image_link.as_deref(), LINK_MAX);
+    issues.basics(item, &LIMITS);
     match &item.brand {
         Some(brand) if brand.chars().count() > BRAND_MAX => {
             issues.error(product, "brand", format!("brand has more than {BRAND_MAX} characters"));

@@ -23,11 +23,13 @@ pub const CSV: &str = "meta-catalog-csv";
 pub const XML: &str = "meta-catalog-xml";
 
 /// Meta's limits, in characters.
-const ID_MAX: usize = 100;
-const TITLE_MAX: usize = 200;
-const DESCRIPTION_MAX: usize = 9999;
+const LIMITS: feed::Limits = feed::Limits {
+    id: 100,
+    title: 200,
+    description: 9999,
+    link: 2000,
+};
 const BRAND_MAX: usize = 100;
-const LINK_MAX: usize = 2000;
 /// Additional images Meta reads.
 const MORE_IMAGES: usize = 20;
 
@@ -73,33 +75,14 @@ pub fn row(item: &Item) -> feed::Row {
             item.stock.map(|n| n.max(0).to_string()).unwrap_or_default(),
         ),
     ]);
-    for (name, meta) in [
-        ("color", "color"),
-        ("colour", "color"),
-        ("size", "size"),
-        ("gender", "gender"),
-        ("age_group", "age_group"),
-        ("material", "material"),
-        ("pattern", "pattern"),
-    ] {
-        if let Some(value) = item.attribute(name)
-            && !out.iter().any(|(n, _)| *n == meta)
-        {
-            out.push((meta, value.to_string()));
-        }
-    }
+    feed::push_variant_attributes(item, &mut out);
     out
 }
 
 /// Checks one item against Meta's catalogue fields.
 pub fn check(item: &Item, issues: &mut Issues) {
     let product = item.product_id.as_str();
-    issues.common(item);
-    issues.text(product, "id", &item.id, ID_MAX);
-    issues.text(product, "title", &item.title, TITLE_MAX);
-    issues.text(product, "description", &item.description, DESCRIPTION_MAX);
-    issues.url(product, "link", Some(&item.link), LINK_MAX);
-    issues.url(product, "image_link", item.image_link.as_deref(), LINK_MAX);
+    issues.basics(item, &LIMITS);
     match &item.brand {
         Some(brand) if brand.chars().count() > BRAND_MAX => {
             issues.error(product, "brand", format!("brand has more than {BRAND_MAX} characters"));
