@@ -179,6 +179,62 @@ async fn client_credentials_need_no_user() {
     assert!(token.get("sub").is_none(), "{token}");
 }
 
+/// A provider that wants the token in a header of its own (Shopify's
+/// `X-Shopify-Access-Token`): the `header` scheme with the field
+/// `oauth.access_token` puts the connection's token there and not in
+/// `Authorization`; an upstream echoing it hands the plugin `[redacted]`.
+#[tokio::test]
+async fn the_token_goes_in_a_providers_own_header_and_is_never_reflected() {
+    let upstream = Hostile::start().await.unwrap();
+    let host = host().await;
+    let connection = host
+        .connect("other/probe", client("patchbay-service"), settings(&upstream))
+        .unwrap();
+    let echo = connection
+        .call_json(
+            "actions.execute",
+            &json!({"name": "request", "input": json!({
+                "url": format!("{}/echo", upstream.url()),
+                "header_auth": ["X-Provider-Token", "oauth.access_token"],
+            }).to_string()}),
+        )
+        .await
+        .map(|out| serde_json::from_str::<Value>(out.as_str().unwrap()).unwrap())
+        .unwrap();
+    assert_eq!(echo["status"], 200, "{echo}");
+    let received = upstream.last_request().expect("the upstream got a request");
+    let token = received["headers"]["x-provider-token"].as_str().unwrap();
+    assert_eq!(token.split('.').count(), 3, "the connection's JWT: {token}");
+    assert!(received["headers"].get("authorization").is_none(), "{received}");
+    let body: Value = serde_json::from_str(echo["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["headers"]["x-provider-token"], "[redacted]", "{body}");
+    assert!(!echo.to_string().contains(token));
+
+    // A connection without OAuth2 asking for its token is refused, saying why.
+    let plain = host
+        .connect(
+            "other/probe",
+            Credentials::from([("client_secret", "x")]),
+            settings(&upstream),
+        )
+        .unwrap();
+    let refused = plain
+        .call_json(
+            "actions.execute",
+            &json!({"name": "request", "input": json!({
+                "url": format!("{}/echo", upstream.url()),
+                "header_auth": ["X-Provider-Token", "oauth.access_token"],
+            }).to_string()}),
+        )
+        .await;
+    let refused: Value = serde_json::from_str(refused.unwrap().as_str().unwrap()).unwrap();
+    assert_eq!(refused["error"], "denied", "{refused}");
+    assert!(
+        refused["detail"].as_str().unwrap().contains("no OAuth2 session"),
+        "{refused}"
+    );
+}
+
 #[tokio::test]
 async fn tokens_are_refreshed_before_they_expire() {
     let upstream = Hostile::start().await.unwrap();

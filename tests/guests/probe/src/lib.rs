@@ -22,6 +22,9 @@ struct RequestSpec {
     body: Option<String>,
     basic: Option<(String, String)>,
     query_auth: Option<(String, String)>,
+    /// A header carrying a credential field (`oauth.access_token`: the
+    /// connection's OAuth2 token): header name, field.
+    header_auth: Option<(String, String)>,
     /// service, region, key-id field, secret field
     sigv4: Option<(String, String, String, String)>,
     /// Authenticate with the connection's OAuth2 token (managed by the host).
@@ -69,6 +72,9 @@ fn request(input: RequestSpec) -> Value {
     }
     if let Some((user, password)) = input.basic {
         request = request.basic_auth(&user, &password);
+    }
+    if let Some((name, field)) = input.header_auth {
+        request = request.header_auth(&name, &field, None);
     }
     if let Some((param, field)) = input.query_auth {
         request = request.query_auth(&param, &field);
