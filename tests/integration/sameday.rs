@@ -295,9 +295,25 @@ async fn refused_tokens_bad_input_and_throttling() {
         "{message}"
     );
 
-    // A 429 is waited out by the host (GETs are retried).
+    // A 429 is waited out by the host (GETs are retried), as is a 5xx on a
+    // read; a 5xx on the AWB POST (Sameday honours no idempotency key) is
+    // not repeated: a retryable `provider` error for the caller.
     mock.throttle(1);
     courier.get_tracking(&label.tracking_number).await.unwrap();
+    mock.fail(500, 1);
+    courier.get_tracking(&label.tracking_number).await.unwrap();
+    let posts = mock.requests().iter().filter(|r| r.path == "/api/awb").count();
+    mock.fail(500, 1);
+    let down = courier.generate_awb(&request(vec![parcel("1")])).await;
+    assert!(
+        matches!(down, Err(CallError::Connector(ConnectorError::Provider(ref f))) if f.status == Some(500)),
+        "{down:?}"
+    );
+    assert_eq!(
+        mock.requests().iter().filter(|r| r.path == "/api/awb").count(),
+        posts + 1,
+        "sent once"
+    );
 
     // Wrong credentials: a failed test, and auth errors from calls.
     let (_host2, wrong) = sameday(&mock, "not-the-password", &[]).await;

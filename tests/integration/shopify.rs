@@ -202,6 +202,26 @@ async fn orders_and_products_are_paged_to_the_end_and_mapped() {
         "a single variant's SKU is the product's"
     );
 
+    // Shopify down: every operation is safe to repeat, so the host retries.
+    mock.fail(503, 1);
+    shop.get_order("1001").await.unwrap();
+    // A frozen (unpaid) or locked store is not a passing failure.
+    for status in [402, 423] {
+        mock.fail(status, 1);
+        let frozen = shop.get_order("1001").await;
+        assert!(
+            matches!(frozen, Err(CallError::Connector(ConnectorError::Permanent(ref f))) if f.message.contains(&status.to_string())),
+            "{frozen:?}"
+        );
+    }
+    mock.fail(503, 9);
+    let down = shop.get_order("1001").await;
+    assert!(
+        matches!(down, Err(CallError::Connector(ConnectorError::Provider(_)))),
+        "{down:?}"
+    );
+    mock.fail(503, 0);
+
     // Every request carried the token and an idempotency key (safe to repeat).
     for request in mock.requests() {
         assert_eq!(request.method, "POST");

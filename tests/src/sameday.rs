@@ -72,6 +72,8 @@ struct Inner {
     awbs: Vec<Awb>,
     /// Answers still to throttle with a 429.
     throttle: u32,
+    /// Answers still to fail with this status (Sameday down).
+    failing: Option<(u16, u32)>,
 }
 
 #[derive(Clone)]
@@ -126,6 +128,12 @@ impl MockSameday {
     /// Revokes every token, as an expiry on Sameday's side would.
     pub fn revoke_tokens(&self) {
         self.shared.inner.lock().expect("mock state").tokens.clear();
+    }
+
+    /// The next `n` requests are answered `status` (a 5xx: Sameday's own
+    /// failure, `{"code", "message"}`).
+    pub fn fail(&self, status: u16, n: u32) {
+        self.shared.inner.lock().expect("mock state").failing = Some((status, n));
     }
 
     /// The next `n` requests are answered 429.
@@ -206,6 +214,10 @@ fn failure(status: u16, message: &str) -> Response {
 fn admit(shared: &Shared, method: &Method, path: &str, query: &str, headers: &HeaderMap) -> Result<(), Response> {
     shared.log.record_parts(method, path, query, headers);
     let mut inner = shared.inner.lock().expect("mock state");
+    if let Some((status, left)) = inner.failing.filter(|(_, left)| *left > 0) {
+        inner.failing = Some((status, left - 1));
+        return Err(failure(status, "Internal Server Error"));
+    }
     if inner.throttle > 0 {
         inner.throttle -= 1;
         let mut response = failure(429, "Too Many Requests");

@@ -88,6 +88,8 @@ struct Inner {
     /// `@idempotent` keys already answered.
     idempotent: HashMap<String, Value>,
     throttled: u32,
+    /// Answers still to fail with this HTTP status.
+    failing: Option<(u16, u32)>,
     next: u64,
     /// The store's host as `shop` names it, and the codes not yet exchanged.
     shop: String,
@@ -268,6 +270,7 @@ impl MockShopify {
                 subscriptions: Vec::new(),
                 idempotent: HashMap::new(),
                 throttled: 0,
+                failing: None,
                 next: 0,
                 shop: String::new(),
                 codes: Vec::new(),
@@ -351,6 +354,12 @@ impl MockShopify {
         let mut inner = self.shared.inner.lock().expect("mock state");
         inner.budget.available = 0.0;
         inner.budget.at = Instant::now();
+    }
+
+    /// The next `n` requests are answered HTTP `status` with Shopify's error
+    /// body (503: Shopify down; 402: the store is frozen; 423: locked).
+    pub fn fail(&self, status: u16, n: u32) {
+        self.shared.inner.lock().expect("mock state").failing = Some((status, n));
     }
 
     /// How many answers were `THROTTLED`.
@@ -535,6 +544,22 @@ async fn graphql(
             ),
         )
             .into_response();
+    }
+    {
+        let mut inner = shared.inner.lock().expect("mock state");
+        if let Some((status, left)) = inner.failing.filter(|(_, left)| *left > 0) {
+            inner.failing = Some((status, left - 1));
+            let message = match status {
+                402 => "Unavailable Shop",
+                423 => "Locked",
+                _ => "Service Unavailable",
+            };
+            return (
+                StatusCode::from_u16(status).expect("a status"),
+                axum::Json(json!({ "errors": message })),
+            )
+                .into_response();
+        }
     }
     let Ok(request) = serde_json::from_slice::<Value>(&body) else {
         return (
