@@ -279,6 +279,12 @@ impl Call {
         check(self.errors, response)
     }
 
+    /// A `multipart/form-data` body (file uploads).
+    pub fn multipart(mut self, form: crate::http::Multipart) -> Self {
+        self.request = self.request.multipart(form);
+        self
+    }
+
     /// Sends it and reads the body as `T`, in one pass.
     pub fn json<T: DeserializeOwned>(self) -> Result<T> {
         self.send()?.json()

@@ -108,6 +108,12 @@ impl Request {
             .body(body)
     }
 
+    /// A `multipart/form-data` body (file uploads), with its content type.
+    pub fn multipart(self, form: Multipart) -> Self {
+        let (content_type, body) = form.finish();
+        self.header("content-type", content_type).body(body)
+    }
+
     /// HTTP Basic authentication from two credential fields.
     pub fn basic_auth(self, user_field: &str, password_field: &str) -> Self {
         self.auth(wit::Auth::Basic(wit::BasicAuth {
@@ -321,5 +327,116 @@ impl Response {
         } else {
             format!("HTTP {}: {}", self.status, snippet.trim())
         }
+    }
+}
+
+/// A `multipart/form-data` body (RFC 7578): text fields and files, for
+/// providers that take uploads that way (Telegram's `sendDocument`, OpenAI's
+/// transcriptions). The boundary is random, 128 bits.
+#[derive(Debug, Clone)]
+pub struct Multipart {
+    boundary: String,
+    body: Vec<u8>,
+}
+
+impl Default for Multipart {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A field or file name as a quoted parameter: quotes and line breaks
+/// escaped as browsers do (WHATWG HTML's form encoding).
+fn quoted(name: &str) -> String {
+    name.replace('"', "%22").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+impl Multipart {
+    /// An empty form.
+    pub fn new() -> Self {
+        use std::hash::{BuildHasher, Hasher};
+        // RandomState is seeded from the host's randomness (wasi:random).
+        let word = || std::collections::hash_map::RandomState::new().build_hasher().finish();
+        Self {
+            boundary: format!("patchbay-{:016x}{:016x}", word(), word()),
+            body: Vec::new(),
+        }
+    }
+
+    fn part(&mut self, disposition: String, content_type: Option<&str>, data: &[u8]) {
+        self.body
+            .extend_from_slice(format!("--{}\r\n", self.boundary).as_bytes());
+        self.body.extend_from_slice(disposition.as_bytes());
+        if let Some(content_type) = content_type {
+            self.body
+                .extend_from_slice(format!("\r\ncontent-type: {content_type}").as_bytes());
+        }
+        self.body.extend_from_slice(b"\r\n\r\n");
+        self.body.extend_from_slice(data);
+        self.body.extend_from_slice(b"\r\n");
+    }
+
+    /// A text field.
+    pub fn text(mut self, name: &str, value: &str) -> Self {
+        self.part(
+            format!("content-disposition: form-data; name=\"{}\"", quoted(name)),
+            None,
+            value.as_bytes(),
+        );
+        self
+    }
+
+    /// A file.
+    pub fn file(mut self, name: &str, filename: &str, content_type: &str, data: &[u8]) -> Self {
+        let content_type = if content_type.trim().is_empty() {
+            "application/octet-stream"
+        } else {
+            content_type
+        };
+        self.part(
+            format!(
+                "content-disposition: form-data; name=\"{}\"; filename=\"{}\"",
+                quoted(name),
+                quoted(filename)
+            ),
+            Some(content_type),
+            data,
+        );
+        self
+    }
+
+    /// The content type (with the boundary) and the body.
+    pub fn finish(mut self) -> (String, Vec<u8>) {
+        self.body
+            .extend_from_slice(format!("--{}--\r\n", self.boundary).as_bytes());
+        (format!("multipart/form-data; boundary={}", self.boundary), self.body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Multipart;
+
+    #[test]
+    fn multipart_bodies_are_well_formed() {
+        let (content_type, body) = Multipart::new()
+            .text("chat_id", "42")
+            .file(
+                "document",
+                "r\u{e9}sum\u{e9} \"v2\".pdf",
+                "application/pdf",
+                b"%PDF-1.4\r\n--x",
+            )
+            .finish();
+        let boundary = content_type.strip_prefix("multipart/form-data; boundary=").unwrap();
+        let text = String::from_utf8_lossy(&body);
+        assert!(text.starts_with(&format!(
+            "--{boundary}\r\ncontent-disposition: form-data; name=\"chat_id\"\r\n\r\n42\r\n"
+        )));
+        assert!(text.contains(
+            "filename=\"r\u{e9}sum\u{e9} %22v2%22.pdf\"\r\ncontent-type: application/pdf\r\n\r\n%PDF-1.4\r\n--x\r\n"
+        ));
+        assert!(text.ends_with(&format!("--{boundary}--\r\n")));
+        assert_ne!(Multipart::new().boundary, Multipart::new().boundary);
     }
 }

@@ -22,6 +22,7 @@ mod serve;
 mod shopify;
 mod stripe;
 mod support;
+mod telegram;
 mod vault;
 mod wasi_http;
 mod webhooks;

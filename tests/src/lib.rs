@@ -11,4 +11,5 @@ pub mod ollama;
 pub mod sameday;
 pub mod shopify;
 pub mod stripe;
+pub mod telegram;
 pub mod woocommerce;
