@@ -1,13 +1,11 @@
 //! The Discord plugin (TypeScript, componentize-js) through the host against
 //! the mock Discord API.
 
-use patchbay::types::{
-    Attachment, Channel, ConnectorError, DeliveryStatus, InboundMessage, OutboundMessage, ProviderMeta,
-};
+use patchbay::types::{Attachment, Channel, ConnectorError, DeliveryStatus, InboundMessage, ProviderMeta};
 use patchbay::{CallError, Connection, Credentials, Host, Settings};
 use patchbay_tests::discord::{BOT_TOKEN, CHANNEL, LIMITED_CHANNEL, MockDiscord, OTHER_CHANNEL, UNKNOWN_CHANNEL};
 
-use crate::support::host;
+use crate::support::{host, outbound};
 
 async fn discord(mock: &MockDiscord, token: &str) -> (Host, Connection) {
     let host = host().await;
@@ -19,21 +17,6 @@ async fn discord(mock: &MockDiscord, token: &str) -> (Host, Connection) {
         )
         .unwrap();
     (host, conn)
-}
-
-fn message(id: &str, to: &[&str], body: &str) -> OutboundMessage {
-    OutboundMessage {
-        message_id: id.into(),
-        channel: Channel::Chat,
-        to: to.iter().map(|s| s.to_string()).collect(),
-        reply_to: None,
-        subject: None,
-        body: body.into(),
-        html_body: None,
-        template_id: None,
-        template_vars: Vec::new(),
-        attachments: Vec::new(),
-    }
 }
 
 #[tokio::test]
@@ -64,7 +47,7 @@ async fn sends_with_a_nonce_so_a_resend_posts_nothing_twice() {
     let mock = MockDiscord::start().await.unwrap();
     let (_host, conn) = discord(&mock, BOT_TOKEN).await;
     let messaging = conn.messaging().unwrap();
-    let mut hello = message("order-1042-shipped", &[CHANNEL], "Order #1042 has shipped.");
+    let mut hello = outbound("order-1042-shipped", &[CHANNEL], "Order #1042 has shipped.");
     hello.subject = Some("Shipping update".into());
 
     let report = messaging.send(&hello).await.unwrap();
@@ -91,7 +74,7 @@ async fn sends_with_a_nonce_so_a_resend_posts_nothing_twice() {
 
     let long_id = "x".repeat(40);
     messaging
-        .send(&message(&long_id, &[CHANNEL], "hashed nonce"))
+        .send(&outbound(&long_id, &[CHANNEL], "hashed nonce"))
         .await
         .unwrap();
     let nonce = mock.created()[1].payload["nonce"].as_str().unwrap().to_string();
@@ -105,7 +88,7 @@ async fn several_channels_attachments_and_replies() {
     let messaging = conn.messaging().unwrap();
 
     let both = messaging
-        .send(&message("m-2", &[CHANNEL, OTHER_CHANNEL], "to both"))
+        .send(&outbound("m-2", &[CHANNEL, OTHER_CHANNEL], "to both"))
         .await
         .unwrap();
     let created = mock.created();
@@ -115,7 +98,7 @@ async fn several_channels_attachments_and_replies() {
         (CHANNEL, OTHER_CHANNEL)
     );
 
-    let mut invoice = message("m-3", &[CHANNEL], "Your invoice");
+    let mut invoice = outbound("m-3", &[CHANNEL], "Your invoice");
     let pdf = b"%PDF-1.7\n\x00\x01binary".to_vec();
     invoice.attachments = vec![Attachment {
         filename: "invoice-1042.pdf".into(),
@@ -166,13 +149,13 @@ async fn discord_errors_become_typed_connector_errors() {
     let (_host, conn) = discord(&mock, BOT_TOKEN).await;
     let messaging = conn.messaging().unwrap();
 
-    match messaging.send(&message("e-1", &[UNKNOWN_CHANNEL], "hi")).await {
+    match messaging.send(&outbound("e-1", &[UNKNOWN_CHANNEL], "hi")).await {
         Err(CallError::Connector(ConnectorError::NotFound(m))) => {
             assert!(m.contains("Unknown Channel (code 10003)"), "{m}")
         }
         other => panic!("expected not-found, got {other:?}"),
     }
-    match messaging.send(&message("e-2", &[LIMITED_CHANNEL], "hi")).await {
+    match messaging.send(&outbound("e-2", &[LIMITED_CHANNEL], "hi")).await {
         Err(CallError::Connector(ConnectorError::RateLimited(after))) => assert_eq!(after, Some(65)),
         other => panic!("expected rate-limited, got {other:?}"),
     }
@@ -182,15 +165,15 @@ async fn discord_errors_become_typed_connector_errors() {
         "a 65 s Retry-After is not waited out by the host"
     );
     let too_long = "a".repeat(2001);
-    match messaging.send(&message("e-3", &[CHANNEL], &too_long)).await {
+    match messaging.send(&outbound("e-3", &[CHANNEL], &too_long)).await {
         Err(CallError::Connector(ConnectorError::Validation(m))) => assert!(m.contains("2000"), "{m}"),
         other => panic!("expected validation, got {other:?}"),
     }
-    match messaging.send(&message("e-4", &["#general"], "hi")).await {
+    match messaging.send(&outbound("e-4", &["#general"], "hi")).await {
         Err(CallError::Connector(ConnectorError::Validation(m))) => assert!(m.contains("snowflake"), "{m}"),
         other => panic!("expected validation, got {other:?}"),
     }
-    let mut sms = message("e-5", &[CHANNEL], "hi");
+    let mut sms = outbound("e-5", &[CHANNEL], "hi");
     sms.channel = Channel::Sms;
     assert!(matches!(
         messaging.send(&sms).await,
@@ -206,7 +189,7 @@ async fn discord_errors_become_typed_connector_errors() {
     match refused
         .messaging()
         .unwrap()
-        .send(&message("e-6", &[CHANNEL], "hi"))
+        .send(&outbound("e-6", &[CHANNEL], "hi"))
         .await
     {
         Err(CallError::Connector(ConnectorError::Auth(m))) => assert!(m.contains("401"), "{m}"),
@@ -222,9 +205,9 @@ async fn a_bulk_send_reports_each_message_and_goes_on_after_a_failure() {
         .messaging()
         .unwrap()
         .send_bulk(&[
-            message("b-1", &[CHANNEL], "first"),
-            message("b-2", &[UNKNOWN_CHANNEL], "lost"),
-            message("b-3", &[OTHER_CHANNEL], "third"),
+            outbound("b-1", &[CHANNEL], "first"),
+            outbound("b-2", &[UNKNOWN_CHANNEL], "lost"),
+            outbound("b-3", &[OTHER_CHANNEL], "third"),
         ])
         .await
         .unwrap();

@@ -69,6 +69,22 @@ pub fn woo(host: &Host, shop: &MockShop) -> Connection {
         .expect("connects")
 }
 
+/// A plain chat message `id` to `to`, nothing but its body.
+pub fn outbound(id: &str, to: &[&str], body: &str) -> patchbay::types::OutboundMessage {
+    patchbay::types::OutboundMessage {
+        message_id: id.into(),
+        channel: patchbay::types::Channel::Chat,
+        to: to.iter().map(|s| s.to_string()).collect(),
+        reply_to: None,
+        subject: None,
+        body: body.into(),
+        html_body: None,
+        template_id: None,
+        template_vars: Vec::new(),
+        attachments: Vec::new(),
+    }
+}
+
 /// A chat message with only a role and content.
 pub fn say(role: patchbay::types::ChatRole, content: &str) -> patchbay::types::ChatMessage {
     patchbay::types::ChatMessage {

@@ -4,13 +4,13 @@
 //! and updates by webhook with the secret token — directly and through
 //! `patchbay serve`.
 
-use patchbay::types::{Attachment, Channel, ConnectorError, DeliveryStatus, Header, OutboundMessage};
+use patchbay::types::{Attachment, ConnectorError, DeliveryStatus, Header, OutboundMessage};
 use patchbay::{CallError, ConnectOptions, Connection, Credentials, Host, Settings};
 use patchbay_tests::telegram::{BLOCKED_CHAT, CHANNEL, GROUP_CHAT, MockTelegram, TOKEN, USER_CHAT, param, text_update};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::support::host;
+use crate::support::{host, outbound};
 
 const SECRET: &str = "patchbay-webhook_Secret-42";
 
@@ -30,19 +30,10 @@ async fn telegram(mock: &MockTelegram, token: &str) -> (Host, Connection) {
     (host, connection)
 }
 
+/// A message with id `m-1` to `to`.
 fn message(to: &[String], body: &str) -> OutboundMessage {
-    OutboundMessage {
-        message_id: "m-1".into(),
-        channel: Channel::Chat,
-        to: to.to_vec(),
-        reply_to: None,
-        subject: None,
-        body: body.into(),
-        html_body: None,
-        template_id: None,
-        template_vars: Vec::new(),
-        attachments: Vec::new(),
-    }
+    let to: Vec<&str> = to.iter().map(String::as_str).collect();
+    outbound("m-1", &to, body)
 }
 
 #[tokio::test]
