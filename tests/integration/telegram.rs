@@ -296,3 +296,89 @@ async fn updates_reach_the_service_once_per_update_id() {
     assert_eq!(list.len(), 1, "{}", events.1);
     assert_eq!(list[0]["message"]["type"], "message.received", "{}", events.1);
 }
+
+/// The emulator's URL (`tests/with-telegram-server.sh`).
+fn emulator() -> String {
+    std::env::var("PATCHBAY_TELEGRAM_SERVER").expect(
+        "PATCHBAY_TELEGRAM_SERVER is not set: run the tests through `just test` \
+         (tests/with-telegram-server.sh starts telegram-test-api)",
+    )
+}
+
+/// Against telegram-test-api, a Bot API emulator from npm: what it
+/// implements (getMe, sendMessage, setWebhook) takes the plugin's requests
+/// as the Bot API does, and the messages reach the chat as sent.
+#[tokio::test]
+async fn against_telegram_test_api_messages_reach_the_chat() {
+    let base = emulator();
+    let host = host().await;
+    let conn = host
+        .connect_with(
+            "messaging/telegram",
+            Credentials::from([("bot_token", TOKEN), ("webhook_secret", SECRET)]),
+            Settings::from([("api_base".to_string(), base.clone())]),
+            ConnectOptions {
+                signing_fields: vec!["webhook_secret".into()],
+                ..ConnectOptions::default()
+            },
+        )
+        .unwrap();
+    let test = conn.test().await.unwrap();
+    assert!(test.success && test.message == "Connected as @TestNameBot", "{test:?}");
+
+    let messaging = conn.messaging().unwrap();
+    let chat = "424201";
+    messaging
+        .send(&message(&[chat.into()], "Your order shipped"))
+        .await
+        .unwrap();
+    let mut html = message(&[chat.into()], "plain");
+    html.html_body = Some("<b>Order 1001</b> shipped".into());
+    messaging.send(&html).await.unwrap();
+    let update = json!({
+        "update_id": 1,
+        "message": {"message_id": 9, "from": {"id": 424201, "first_name": "TestName", "is_bot": false},
+            "chat": {"id": 424201, "type": "private"}, "date": 1_764_496_800, "text": "thanks"},
+    });
+    let event = &conn
+        .webhooks()
+        .unwrap()
+        .parse(&[], &serde_json::to_vec(&update).unwrap())
+        .await
+        .unwrap()[0];
+    let to: Value = serde_json::from_str(&event.payload_json).unwrap();
+    conn.call_json("messaging.reply", &json!({"to": to, "body": "You're welcome"}))
+        .await
+        .unwrap();
+
+    // What the chat received, through the emulator's client API.
+    let received: Value = reqwest::Client::new()
+        .post(format!("{base}/getUpdates"))
+        .json(&json!({"token": TOKEN, "chatId": chat}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let messages: Vec<Value> = received["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["message"].clone())
+        .collect();
+    assert_eq!(messages.len(), 3, "{received}");
+    assert_eq!(messages[0]["text"], "Your order shipped");
+    assert_eq!(messages[1]["parse_mode"], "HTML");
+    assert_eq!(messages[1]["text"], "<b>Order 1001</b> shipped");
+    assert_eq!(messages[2]["text"], "You're welcome");
+    assert_eq!(messages[2]["reply_parameters"]["message_id"], 9);
+
+    let registration = conn
+        .webhooks()
+        .unwrap()
+        .register("https://patchbay.example.com/v1/webhooks/whk_e", &[])
+        .await
+        .unwrap();
+    assert_eq!(registration.url, "https://patchbay.example.com/v1/webhooks/whk_e");
+}
