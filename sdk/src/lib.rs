@@ -60,6 +60,7 @@ pub mod log;
 pub mod paging;
 #[cfg(test)]
 mod status_cases;
+pub mod text;
 pub mod time;
 
 pub use error::{Error, ErrorExt, Result};

@@ -14,6 +14,7 @@ pub mod updates;
 
 use patchbay_sdk::http::Multipart;
 use patchbay_sdk::prelude::*;
+use patchbay_sdk::text::split;
 use patchbay_sdk::time::rfc3339;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -34,34 +35,6 @@ struct Sent {
     message_id: i64,
     #[serde(default)]
     date: Option<i64>,
-}
-
-/// Splits `text` into pieces of at most `max` characters, at a line break
-/// or a space when there is one in the last quarter of a piece.
-pub fn split(text: &str, max: usize) -> Vec<String> {
-    let chars: Vec<char> = text.chars().collect();
-    let mut pieces = Vec::new();
-    let mut start = 0;
-    while chars.len() - start > max {
-        let window = &chars[start..start + max];
-        let cut = window
-            .iter()
-            .rposition(|c| *c == '\n')
-            .or_else(|| window.iter().rposition(|c| *c == ' '))
-            .filter(|at| *at >= max * 3 / 4)
-            .map_or(max, |at| at + 1);
-        pieces.push(
-            chars[start..start + cut]
-                .iter()
-                .collect::<String>()
-                .trim_end()
-                .to_string(),
-        );
-        start += cut;
-    }
-    pieces.push(chars[start..].iter().collect::<String>().trim_end().to_string());
-    pieces.retain(|p| !p.is_empty());
-    pieces
 }
 
 /// A chat id as Telegram takes one: a number, or `@channelusername`.
@@ -283,33 +256,6 @@ patchbay_sdk::export!(Telegram: messaging, webhooks);
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn long_texts_split_at_a_line_or_a_space() {
-        assert_eq!(split("short", 10), ["short"]);
-        let text = format!("{}\n{}", "a".repeat(3500), "b".repeat(1000));
-        let pieces = split(&text, MAX_TEXT);
-        assert_eq!(pieces.len(), 2);
-        assert_eq!(pieces[0], "a".repeat(3500), "cut at the line break");
-        let words = "word ".repeat(2000);
-        let pieces = split(&words, MAX_TEXT);
-        assert!(
-            pieces
-                .iter()
-                .all(|p| p.chars().count() <= MAX_TEXT && p.ends_with("word"))
-        );
-        assert_eq!(pieces.concat().replace(' ', ""), words.replace(' ', ""));
-        let solid = "x".repeat(9000);
-        assert_eq!(
-            split(&solid, MAX_TEXT).iter().map(|p| p.len()).collect::<Vec<_>>(),
-            [4096, 4096, 808]
-        );
-        assert_eq!(
-            split("é".repeat(5000).as_str(), MAX_TEXT)[0].chars().count(),
-            4096,
-            "characters, not bytes"
-        );
-    }
 
     #[test]
     fn chats_are_ids_or_channel_names() {
