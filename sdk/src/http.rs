@@ -252,6 +252,14 @@ impl From<wit::Response> for Response {
     }
 }
 
+/// The first value of parameter `name` in a query string (`a=1&b=x%20y`),
+/// decoded — as a webhook handshake reads `hub.challenge`.
+pub fn query_param(query: &str, name: &str) -> Option<String> {
+    form_urlencoded::parse(query.trim_start_matches('?').as_bytes())
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+}
+
 /// The first value of header `name` (compared case-insensitively) in a
 /// list: a response's, or a webhook delivery's.
 pub fn header_value<'a>(headers: &'a [Header], name: &str) -> Option<&'a str> {
@@ -438,5 +446,16 @@ mod tests {
         ));
         assert!(text.ends_with(&format!("--{boundary}--\r\n")));
         assert_ne!(Multipart::new().boundary, Multipart::new().boundary);
+    }
+
+    #[test]
+    fn query_params_are_decoded() {
+        let query = "hub.mode=subscribe&hub.verify_token=a%20b+c&hub.challenge=1158201444";
+        assert_eq!(super::query_param(query, "hub.verify_token").as_deref(), Some("a b c"));
+        assert_eq!(
+            super::query_param(&format!("?{query}"), "hub.mode").as_deref(),
+            Some("subscribe")
+        );
+        assert_eq!(super::query_param(query, "missing"), None);
     }
 }

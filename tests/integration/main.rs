@@ -26,4 +26,5 @@ mod telegram;
 mod vault;
 mod wasi_http;
 mod webhooks;
+mod whatsapp;
 mod woocommerce;

@@ -12,4 +12,5 @@ pub mod sameday;
 pub mod shopify;
 pub mod stripe;
 pub mod telegram;
+pub mod whatsapp;
 pub mod woocommerce;
