@@ -58,6 +58,22 @@ impl ConnectorError {
         })
     }
 
+    /// The error's text as a person reads it (the provider's message), for
+    /// a delivery report or a bulk result.
+    pub fn message(&self) -> String {
+        match self {
+            Self::Auth(m)
+            | Self::Config(m)
+            | Self::Validation(m)
+            | Self::Unsupported(m)
+            | Self::WebhookVerification(m)
+            | Self::NotFound(m) => m.clone(),
+            Self::Provider(f) | Self::Permanent(f) => f.message.clone(),
+            Self::RateLimited(Some(seconds)) => format!("rate limited: retry after {seconds} s"),
+            Self::RateLimited(None) => "rate limited".into(),
+        }
+    }
+
     /// Whether trying again later may succeed.
     pub fn is_retryable(&self) -> bool {
         matches!(self, Self::RateLimited(_) | Self::Provider(_))

@@ -49,6 +49,7 @@ pub mod bindings;
 pub mod client;
 pub mod config;
 pub mod crypto;
+pub mod delivery;
 mod error;
 mod export;
 pub mod feed;

@@ -187,22 +187,7 @@ impl Messaging for Telegram {
     /// chat that does not exist) is `rejected` or `failed` in its report and
     /// the others still go. A refused token stops the batch.
     fn send_bulk(messages: Vec<OutboundMessage>) -> Result<Vec<DeliveryReport>> {
-        messages
-            .iter()
-            .map(|message| match send_one(message) {
-                Ok(report) => Ok(report),
-                Err(error @ (Error::Auth(_) | Error::Config(_))) => Err(error),
-                Err(error) => Ok(DeliveryReport {
-                    message_id: message.message_id.clone(),
-                    status: match error {
-                        Error::Validation(_) | Error::NotFound(_) | Error::Permanent(_) => DeliveryStatus::Rejected,
-                        _ => DeliveryStatus::Failed,
-                    },
-                    error: Some(updates::describe(&error)),
-                    delivered_at: None,
-                }),
-            })
-            .collect()
+        patchbay_sdk::delivery::send_each(&messages, send_one)
     }
 
     fn reply(to: InboundMessage, body: String) -> Result<DeliveryReport> {

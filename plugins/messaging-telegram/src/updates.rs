@@ -47,16 +47,6 @@ const UPDATE_TYPES: &[&str] = &[
     "chat_join_request",
 ];
 
-/// An error as a delivery report's text.
-pub fn describe(error: &Error) -> String {
-    match error {
-        Error::Validation(m) | Error::NotFound(m) | Error::Auth(m) | Error::Config(m) => m.clone(),
-        Error::Permanent(f) | Error::Provider(f) => f.message.clone(),
-        Error::RateLimited(Some(seconds)) => format!("rate limited: retry after {seconds} s"),
-        other => format!("{other:?}"),
-    }
-}
-
 /// Checks `X-Telegram-Bot-Api-Secret-Token` against the secret, in
 /// constant time (through `crypto`).
 pub fn verify(headers: &[Header]) -> Result<()> {

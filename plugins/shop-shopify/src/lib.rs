@@ -433,7 +433,7 @@ impl BulkUpdate for Shopify {
                 errors.push(BulkError {
                     index: index as u32,
                     id: update.product_id.clone(),
-                    message: error_text(&error),
+                    message: error.message(),
                 });
             }
         }
@@ -446,7 +446,7 @@ impl BulkUpdate for Shopify {
                 errors.extend(list.iter().map(|(index, variant, _)| BulkError {
                     index: *index as u32,
                     id: number(variant),
-                    message: error_text(&error),
+                    message: error.message(),
                 }));
             }
         }
@@ -464,7 +464,7 @@ impl BulkUpdate for Shopify {
                 Err(error @ (Error::Validation(_) | Error::NotFound(_))) => errors.push(BulkError {
                     index: index as u32,
                     id: update.product_id.clone(),
-                    message: error_text(&error),
+                    message: error.message(),
                 }),
                 Err(other) => return Err(other),
             }
@@ -476,13 +476,6 @@ impl BulkUpdate for Shopify {
 
 /// A variant's new price: the update's index, the variant, the price.
 type PriceChange = (usize, String, String);
-
-fn error_text(error: &Error) -> String {
-    match error {
-        Error::Validation(m) | Error::NotFound(m) | Error::Auth(m) | Error::Config(m) => m.clone(),
-        other => format!("{other:?}"),
-    }
-}
 
 fn result(total: u32, mut errors: Vec<BulkError>) -> BulkResult {
     errors.sort_by_key(|e| e.index);
