@@ -404,7 +404,7 @@ async fn test_connection(
     ),
     request_body(content = Object, description = "The arguments by parameter name, e.g. `{\"query\": {\"limit\": 10}}`"),
     responses(
-        (status = 200, description = "The function's result", body = Object),
+        (status = 200, description = "The function's result", body = serde_json::Value),
         (status = 404, description = "No such connection or function, or the provider says not found", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Disabled, not connected, or misconfigured", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is over the limit", body = Problem, content_type = "application/problem+json"),
