@@ -22,6 +22,30 @@ pub fn verify_hmac(algorithm: HashAlgorithm, secret_field: &str, message: &[u8],
     wit::verify_hmac(algorithm, secret_field, message, signature).map_err(from_crypto_error)
 }
 
+/// Checks a webhook delivery signed the WooCommerce and Shopify way: the
+/// header `header` holds the base64 HMAC of the raw body keyed by the
+/// credential `secret_field`. Each refusal is a `webhook-verification`
+/// error naming the header: missing, not base64, or not matching.
+pub fn verify_base64_hmac(
+    headers: &[crate::types::Header],
+    header: &str,
+    algorithm: HashAlgorithm,
+    secret_field: &str,
+    body: &[u8],
+) -> Result<()> {
+    use base64::Engine as _;
+    let signature = crate::http::header_value(headers, header)
+        .ok_or_else(|| Error::WebhookVerification(format!("no {header} header")))?;
+    let signature = base64::engine::general_purpose::STANDARD
+        .decode(signature.trim())
+        .map_err(|_| Error::WebhookVerification(format!("{header} is not base64")))?;
+    if verify_hmac(algorithm, secret_field, body, &signature)? {
+        Ok(())
+    } else {
+        Err(Error::WebhookVerification(format!("{header} does not match the body")))
+    }
+}
+
 /// Checks in constant time that `candidate` equals the credential `secret_field`.
 pub fn verify_secret(secret_field: &str, candidate: &str) -> Result<bool> {
     wit::verify_secret(secret_field, candidate).map_err(from_crypto_error)

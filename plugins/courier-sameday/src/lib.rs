@@ -443,6 +443,33 @@ fn optional_time(value: Option<&str>) -> Option<String> {
         .map(rfc3339)
 }
 
+/// A Sameday shipment as the contract has it: Sameday's answers carry no
+/// sender, recipient, parcel sizes or expected delivery.
+fn sameday_shipment(
+    tracking_number: String,
+    status: ShipmentStatus,
+    events: Vec<TrackingEvent>,
+    extra: Value,
+    raw_payload: String,
+) -> Shipment {
+    Shipment {
+        tracking_number: tracking_number.clone(),
+        status,
+        carrier: "Sameday".into(),
+        sender: None,
+        recipient: None,
+        parcels: Vec::new(),
+        events,
+        estimated_delivery: None,
+        extra: extra.to_string(),
+        provider_meta: ProviderMeta {
+            provider: "sameday".into(),
+            raw_id: tracking_number,
+            raw_payload,
+        },
+    }
+}
+
 fn shipment(awb: &str, history: &Raw<History>) -> Shipment {
     let summary = &history.expedition_summary;
     let events = events(history.expedition_history.clone());
@@ -474,16 +501,11 @@ fn shipment(awb: &str, history: &Raw<History>) -> Shipment {
     } else {
         summary.awb_number.clone()
     };
-    Shipment {
-        tracking_number: tracking_number.clone(),
+    sameday_shipment(
+        tracking_number,
         status,
-        carrier: "Sameday".into(),
-        sender: None,
-        recipient: None,
-        parcels: Vec::new(),
         events,
-        estimated_delivery: None,
-        extra: json!({
+        json!({
             "sameday_status": history.expedition_status.as_ref().map(Status::verbatim),
             "delivered_at": optional_time(summary.delivered_at.as_deref()),
             "last_delivery_attempt": optional_time(summary.last_delivery_attempt.as_deref()),
@@ -493,14 +515,9 @@ fn shipment(awb: &str, history: &Raw<History>) -> Shipment {
             "cash_on_delivery": json_decimal(&summary.cash_on_delivery),
             "service_payment": json_decimal(&summary.service_payment),
             "parcels": parcels,
-        })
-        .to_string(),
-        provider_meta: ProviderMeta {
-            provider: "sameday".into(),
-            raw_id: tracking_number,
-            raw_payload: history.raw().to_string(),
-        },
-    }
+        }),
+        history.raw().to_string(),
+    )
 }
 
 /// The `get-shipments` cursor: the window and the page, fixed at the first
@@ -562,22 +579,13 @@ fn shipments_of(statuses: &[Raw<Status>]) -> Vec<Shipment> {
             parcels.sort_unstable();
             parcels.dedup();
             let raw = format!("[{}]", group.iter().map(|s| s.raw()).collect::<Vec<_>>().join(","));
-            Shipment {
-                tracking_number: awb.clone(),
+            sameday_shipment(
+                awb,
                 status,
-                carrier: "Sameday".into(),
-                sender: None,
-                recipient: None,
-                parcels: Vec::new(),
                 events,
-                estimated_delivery: None,
-                extra: json!({ "parcels": parcels, "source": "status-sync" }).to_string(),
-                provider_meta: ProviderMeta {
-                    provider: "sameday".into(),
-                    raw_id: awb,
-                    raw_payload: raw,
-                },
-            }
+                json!({ "parcels": parcels, "source": "status-sync" }),
+                raw,
+            )
         })
         .collect()
 }

@@ -6,7 +6,6 @@
 //! `webhookSubscriptionCreate`, one per topic.
 //! <https://shopify.dev/docs/apps/build/webhooks>
 
-use base64::Engine as _;
 use patchbay_sdk::crypto::{self, HashAlgorithm};
 use patchbay_sdk::prelude::*;
 use serde::Deserialize;
@@ -34,18 +33,7 @@ fn header<'a>(headers: &'a [Header], name: &str) -> Option<&'a str> {
 
 /// Checks `X-Shopify-Hmac-Sha256` against the raw body.
 pub fn verify(headers: &[Header], body: &[u8]) -> Result<()> {
-    let signature = header(headers, "x-shopify-hmac-sha256")
-        .ok_or_else(|| Error::WebhookVerification("no X-Shopify-Hmac-Sha256 header".into()))?;
-    let signature = base64::engine::general_purpose::STANDARD
-        .decode(signature)
-        .map_err(|_| Error::WebhookVerification("X-Shopify-Hmac-Sha256 is not base64".into()))?;
-    if crypto::verify_hmac(HashAlgorithm::Sha256, SECRET, body, &signature)? {
-        Ok(())
-    } else {
-        Err(Error::WebhookVerification(
-            "X-Shopify-Hmac-Sha256 does not match the body".into(),
-        ))
-    }
+    crypto::verify_base64_hmac(headers, "X-Shopify-Hmac-Sha256", HashAlgorithm::Sha256, SECRET, body)
 }
 
 /// The normalized type of a Shopify topic.

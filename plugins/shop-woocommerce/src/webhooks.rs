@@ -9,7 +9,6 @@
 //! in the query, which WordPress reads like the body); the plugin never
 //! sees it.
 
-use base64::Engine as _;
 use patchbay_sdk::crypto::{self, HashAlgorithm};
 use patchbay_sdk::http::header_value as header;
 use patchbay_sdk::prelude::*;
@@ -57,18 +56,7 @@ pub fn handshake(request: &InboundRequest) -> Result<HandshakeOutcome> {
 /// Checks `X-WC-Webhook-Signature` (a ping never gets here: the handshake
 /// answers it).
 pub fn verify(headers: &[Header], body: &[u8]) -> Result<()> {
-    let signature = header(headers, "x-wc-webhook-signature")
-        .ok_or_else(|| Error::WebhookVerification("no X-WC-Webhook-Signature header".into()))?;
-    let signature = base64::engine::general_purpose::STANDARD
-        .decode(signature.trim())
-        .map_err(|_| Error::WebhookVerification("X-WC-Webhook-Signature is not base64".into()))?;
-    if crypto::verify_hmac(HashAlgorithm::Sha256, SECRET, body, &signature)? {
-        Ok(())
-    } else {
-        Err(Error::WebhookVerification(
-            "X-WC-Webhook-Signature does not match the body".into(),
-        ))
-    }
+    crypto::verify_base64_hmac(headers, "X-WC-Webhook-Signature", HashAlgorithm::Sha256, SECRET, body)
 }
 
 /// The normalized type of a WooCommerce topic.
