@@ -279,6 +279,19 @@ impl Call {
         check(self.errors, response)
     }
 
+    /// Sends it and hands over a 2xx body as it arrives (server-sent
+    /// events: [`Streamed::events`](crate::http::Streamed::events)); any
+    /// other answer is read whole and mapped as the client says.
+    pub fn stream(self) -> Result<crate::http::Streamed> {
+        let streamed = self.request.send_streamed()?;
+        if streamed.is_success() {
+            return Ok(streamed);
+        }
+        Err(check(self.errors, streamed.into_response()?).err().unwrap_or_else(|| {
+            Error::provider("the provider's answer changed from an error to a success while it was read")
+        }))
+    }
+
     /// A `multipart/form-data` body (file uploads).
     pub fn multipart(mut self, form: crate::http::Multipart) -> Self {
         self.request = self.request.multipart(form);

@@ -63,6 +63,17 @@ pub fn from_hex(text: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
+/// Bytes of a standard base64 text (with or without padding), as providers
+/// return generated files inline; `None` when it is not one.
+pub fn from_base64(text: &str) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    let text = text.trim();
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(text))
+        .ok()
+}
+
 /// A digest of `data`.
 pub fn digest(algorithm: HashAlgorithm, data: &[u8]) -> Vec<u8> {
     wit::digest(algorithm, data)

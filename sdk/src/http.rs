@@ -214,6 +214,74 @@ impl Request {
     pub fn send_raw(self) -> core::result::Result<Response, HttpError> {
         wit::send(&self.inner).map(Response::from)
     }
+
+    /// Sends the request and hands over the body of a 2xx answer as it
+    /// arrives ([`Streamed::read`], [`Streamed::events`]) instead of whole:
+    /// for server-sent events and other long answers. The host's policy is
+    /// [`send`](Self::send)'s up to the response head; an answer that is not
+    /// 2xx was read whole (and retried) by the host.
+    pub fn send_streamed(self) -> Result<Streamed> {
+        wit::send_streamed(&self.inner).map(Streamed::from).map_err(from_http_error)
+    }
+}
+
+/// A response whose body is read as it arrives ([`Request::send_streamed`]).
+/// Dropping it closes the connection: the provider stops sending.
+#[derive(Debug)]
+pub struct Streamed {
+    /// The HTTP status.
+    pub status: u16,
+    /// The headers.
+    pub headers: Vec<Header>,
+    body: wit::BodyStream,
+}
+
+impl From<wit::StreamedResponse> for Streamed {
+    fn from(r: wit::StreamedResponse) -> Self {
+        Self {
+            status: r.status,
+            headers: r.headers,
+            body: r.body,
+        }
+    }
+}
+
+impl Streamed {
+    /// The first value of a header, compared case-insensitively.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        header_value(&self.headers, name)
+    }
+
+    /// Whether the status is 2xx.
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The next bytes of the body, at most `max`, waiting until some
+    /// arrive; `None` at its end.
+    pub fn read(&self, max: u32) -> Result<Option<Vec<u8>>> {
+        self.body.read(max).map_err(from_http_error)
+    }
+
+    /// The rest of the body, read whole, as a [`Response`] (an error answer,
+    /// or a short one).
+    pub fn into_response(self) -> Result<Response> {
+        let mut body = Vec::new();
+        while let Some(chunk) = self.read(64 * 1024)? {
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Response {
+            status: self.status,
+            headers: self.headers,
+            body,
+        })
+    }
+
+    /// The body as server-sent events, each as soon as it is complete.
+    pub fn events(self) -> crate::sse::Events {
+        let body = self.body;
+        crate::sse::Events::new(move || body.read(16 * 1024).map_err(from_http_error))
+    }
 }
 
 /// Maps why the host could not get a response to the plugin's error.
@@ -250,6 +318,17 @@ impl From<wit::Response> for Response {
             body: r.body,
         }
     }
+}
+
+/// A fresh idempotency key for one request (`patchbay-{operation}-` and 128
+/// random bits): the host sends it in `Idempotency-Key` on every attempt
+/// and may then retry a POST, which providers either answer with the first
+/// result (Stripe) or can repeat without harm (an LLM completion).
+pub fn idempotency_key(operation: &str) -> String {
+    use std::hash::{BuildHasher, Hasher};
+    // RandomState is seeded from the host's randomness (wasi:random).
+    let word = || std::collections::hash_map::RandomState::new().build_hasher().finish();
+    format!("patchbay-{operation}-{:016x}{:016x}", word(), word())
 }
 
 /// The first value of parameter `name` in a query string (`a=1&b=x%20y`),
@@ -423,7 +502,13 @@ impl Multipart {
 
 #[cfg(test)]
 mod tests {
-    use super::Multipart;
+    use super::{Multipart, idempotency_key};
+
+    #[test]
+    fn idempotency_keys_differ() {
+        assert_ne!(idempotency_key("refund"), idempotency_key("refund"));
+        assert!(idempotency_key("refund").starts_with("patchbay-refund-"));
+    }
 
     #[test]
     fn multipart_bodies_are_well_formed() {

@@ -57,8 +57,10 @@ pub mod http;
 #[rustfmt::skip]
 mod ports;
 pub mod kv;
+pub mod llm;
 pub mod log;
 pub mod paging;
+pub mod sse;
 #[cfg(test)]
 mod status_cases;
 pub mod text;
@@ -67,7 +69,7 @@ pub mod time;
 pub use error::{Error, ErrorExt, Result};
 
 /// The contract version this SDK builds plugins against.
-pub const CONTRACT_VERSION: &str = "0.1.2";
+pub const CONTRACT_VERSION: &str = "0.1.3";
 
 /// The normalized types of the contract, shared by every port and capability.
 pub mod types {

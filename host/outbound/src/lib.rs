@@ -21,6 +21,7 @@ mod pipeline;
 pub mod ratelimit;
 pub mod reflection;
 pub mod retry;
+mod stream;
 mod timeouts;
 
 use std::sync::Arc;
@@ -38,6 +39,7 @@ pub use pipeline::{Pipeline, guarded_client};
 pub use ratelimit::{BudgetRefusal, CostBudget};
 pub use reflection::Reflections;
 pub use retry::RetryPolicy;
+pub use stream::{BodyStream, StreamedResponse};
 
 use patchbay_secrets::Credentials;
 
@@ -235,4 +237,20 @@ impl std::fmt::Debug for dyn TokenSource {
 pub trait OutboundPolicy: Send + Sync + 'static {
     /// Sends a request on behalf of a plugin, applying the policy.
     async fn send(&self, ctx: &RequestContext, request: OutboundRequest) -> Result<OutboundResponse, OutboundError>;
+
+    /// Sends a request like [`send`](Self::send), handing over the body of
+    /// a 2xx answer as it arrives. The default reads it whole first, for
+    /// policies that have no network of their own (tests, embedders).
+    async fn send_streamed(
+        &self,
+        ctx: &RequestContext,
+        request: OutboundRequest,
+    ) -> Result<StreamedResponse, OutboundError> {
+        let response = self.send(ctx, request).await?;
+        Ok(StreamedResponse {
+            status: response.status,
+            headers: response.headers,
+            body: BodyStream::from_bytes(response.body),
+        })
+    }
 }

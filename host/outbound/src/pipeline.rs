@@ -24,7 +24,8 @@ use super::reflection::Reflections;
 use super::retry;
 use super::timeouts::{self, AttemptTimeouts, ConnectSignal};
 use super::{
-    OutboundError, OutboundPolicy, OutboundRequest, OutboundResponse, RequestContext, RetryMode, TimeoutPhase, Timeouts,
+    BodyStream, OutboundError, OutboundPolicy, OutboundRequest, OutboundResponse, RequestContext, RetryMode,
+    StreamedResponse, TimeoutPhase, Timeouts,
 };
 use patchbay_secrets::template;
 use patchbay_store::{CircuitStore, RateQuota, RateStore, Reservation};
@@ -269,7 +270,8 @@ impl Pipeline {
         prepared: &Prepared,
         reflections: &Reflections,
         timeouts: AttemptTimeouts,
-    ) -> Result<OutboundResponse, Attempt> {
+        streamed: Option<BodyDeadline>,
+    ) -> Result<(OutboundResponse, Option<BodyStream>), Attempt> {
         network::check_url(&prepared.url, self.limits.allow_private_network)
             .map_err(|blocked| Attempt::unsent(OutboundError::Denied(blocked.to_string())))?;
         let client = self.client_for(timeouts.connect);
@@ -305,6 +307,24 @@ impl Pipeline {
                     )
                 })
                 .collect();
+            if let Some(deadline) = streamed
+                && (200..300).contains(&status)
+            {
+                let body = BodyStream::network(
+                    response,
+                    reflections.scrubber(),
+                    limit,
+                    timeouts.between_bytes,
+                    deadline.at,
+                    deadline.is_call_deadline,
+                );
+                let head = OutboundResponse {
+                    status,
+                    headers,
+                    body: Vec::new(),
+                };
+                return Ok((head, Some(body)));
+            }
             // An upstream that echoes the request must not hand a secret
             // back: the body is scrubbed as it is read, the headers once the
             // redirects (whose `Location` may carry one) are followed.
@@ -332,7 +352,7 @@ impl Pipeline {
                 scrubber.push(&chunk, &mut body);
             }
             scrubber.finish(&mut body);
-            Ok(OutboundResponse { status, headers, body })
+            Ok((OutboundResponse { status, headers, body }, None))
         };
         tokio::time::timeout(timeouts.total, exchange).await.map_err(|_| {
             let what = if timeouts.total_is_deadline {
@@ -346,6 +366,15 @@ impl Pipeline {
             )
         })?
     }
+}
+
+/// Until when a streamed body may arrive: the call's deadline, or the
+/// request's own timeout when the plugin set one (the host's default
+/// request timeout would cut off a long stream that keeps flowing).
+#[derive(Debug, Clone, Copy)]
+struct BodyDeadline {
+    at: Instant,
+    is_call_deadline: bool,
 }
 
 /// A failed attempt, and whether anything reached the server (a request
@@ -444,7 +473,8 @@ impl Pipeline {
         ctx: &RequestContext,
         mut prepared: Prepared,
         asked: &Timeouts,
-    ) -> Result<OutboundResponse, Attempt> {
+        streamed: bool,
+    ) -> Result<(OutboundResponse, Option<BodyStream>), Attempt> {
         let mut hops = 0;
         loop {
             let remaining = ctx.deadline.saturating_duration_since(Instant::now());
@@ -456,13 +486,26 @@ impl Pipeline {
             }
             let timeouts = AttemptTimeouts::new(&self.limits, asked, remaining);
             let reflections = ctx.reflections.with(prepared.injected.iter().map(String::as_str));
-            let response = self.send_once(&prepared, &reflections, timeouts).await?;
+            let body_deadline = streamed.then(|| match asked.total {
+                Some(total) => BodyDeadline {
+                    at: (Instant::now() + total).min(ctx.deadline),
+                    is_call_deadline: false,
+                },
+                None => BodyDeadline {
+                    at: ctx.deadline,
+                    is_call_deadline: true,
+                },
+            });
+            let (response, body) = self.send_once(&prepared, &reflections, timeouts, body_deadline).await?;
+            if body.is_some() {
+                return Ok((scrub_headers(response, &reflections), body));
+            }
             let location = is_redirect(response.status)
                 .then(|| response.headers.iter().find(|(n, _)| n == "location"))
                 .flatten()
                 .map(|(_, v)| v.clone());
             let Some(location) = location else {
-                return Ok(scrub_headers(response, &reflections));
+                return Ok((scrub_headers(response, &reflections), None));
             };
             let next = prepared.url.join(&location).map_err(|e| {
                 Attempt::sent(OutboundError::InvalidRequest(format!(
@@ -531,6 +574,33 @@ fn ceil_seconds(wait: Duration) -> u32 {
 #[async_trait::async_trait]
 impl OutboundPolicy for Pipeline {
     async fn send(&self, ctx: &RequestContext, request: OutboundRequest) -> Result<OutboundResponse, OutboundError> {
+        self.deliver(ctx, request, None).await
+    }
+
+    async fn send_streamed(
+        &self,
+        ctx: &RequestContext,
+        request: OutboundRequest,
+    ) -> Result<StreamedResponse, OutboundError> {
+        let mut body = None;
+        let head = self.deliver(ctx, request, Some(&mut body)).await?;
+        Ok(StreamedResponse {
+            status: head.status,
+            headers: head.headers,
+            body: body.unwrap_or_else(|| BodyStream::from_bytes(head.body)),
+        })
+    }
+}
+
+impl Pipeline {
+    /// The policy around one request; a 2xx body goes into `stream` as it
+    /// arrives when there is one, else is read whole.
+    async fn deliver(
+        &self,
+        ctx: &RequestContext,
+        request: OutboundRequest,
+        mut stream: Option<&mut Option<BodyStream>>,
+    ) -> Result<OutboundResponse, OutboundError> {
         crate::headers::check(&request.headers, &ctx.forwarding_headers)?;
         ctx.grant.check(&request.url).map_err(OutboundError::Denied)?;
         self.circuit
@@ -577,7 +647,16 @@ impl OutboundPolicy for Pipeline {
                 method = %prepared.method, host = prepared.url.host_str().unwrap_or_default(), attempt
             );
             let started = Instant::now();
-            let result = self.exchange(ctx, prepared.clone(), &asked).instrument(span).await;
+            let result = self
+                .exchange(ctx, prepared.clone(), &asked, stream.is_some())
+                .instrument(span)
+                .await
+                .map(|(response, body)| {
+                    if let (Some(slot), Some(body)) = (stream.as_deref_mut(), body) {
+                        *slot = Some(body);
+                    }
+                    response
+                });
             self.observe(ctx, &result, started.elapsed());
             if let Some(outcome) = outcome(&result) {
                 self.circuit

@@ -136,7 +136,12 @@ impl CostBudget {
 /// answering 429: Shopify's `X-Shopify-Shop-Api-Call-Limit: 39/40` (leaky
 /// bucket nearly full: wait for one leak, half a second at 2 rps), and the
 /// common `X-RateLimit-Remaining: 0` with `X-RateLimit-Reset-After` (seconds,
-/// Discord) or `X-RateLimit-Reset` (Unix time, GitHub).
+/// Discord) or `X-RateLimit-Reset` (Unix time, GitHub). Windows of requests
+/// and of tokens (LLM APIs): OpenAI's `x-ratelimit-remaining-requests: 0`
+/// with `x-ratelimit-reset-requests: 6m0s` (a duration), Anthropic's
+/// `anthropic-ratelimit-tokens-remaining: 0` with
+/// `anthropic-ratelimit-tokens-reset` (an RFC 3339 time); an exhausted
+/// window pauses until it resets, the longest of them when several are.
 pub fn header_pause(headers: &[(String, String)], now_unix: u64) -> Option<Duration> {
     let get = |name: &str| {
         headers
@@ -144,6 +149,9 @@ pub fn header_pause(headers: &[(String, String)], now_unix: u64) -> Option<Durat
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.trim())
     };
+    if let Some(pause) = window_pause(&get, now_unix) {
+        return (!pause.is_zero()).then(|| pause.min(Duration::from_secs(3600)));
+    }
     if let Some((used, max)) = get("x-shopify-shop-api-call-limit").and_then(|v| v.split_once('/')) {
         let (used, max) = (used.trim().parse::<u32>().ok()?, max.trim().parse::<u32>().ok()?);
         if max > 0 && used * 10 >= max * 9 {
@@ -168,9 +176,126 @@ pub fn header_pause(headers: &[(String, String)], now_unix: u64) -> Option<Durat
     ))
 }
 
+/// The pause the request and token windows of LLM APIs ask for: zero when
+/// none is exhausted, `None` when the answer has no such headers.
+fn window_pause<'a>(get: &impl Fn(&str) -> Option<&'a str>, now_unix: u64) -> Option<Duration> {
+    let exhausted = |remaining: &str| remaining.parse::<f64>().is_ok_and(|left| left <= 0.0);
+    let mut pause = None;
+    for kind in ["requests", "tokens"] {
+        if let Some(remaining) = get(&format!("x-ratelimit-remaining-{kind}")) {
+            let reset = get(&format!("x-ratelimit-reset-{kind}")).and_then(go_duration);
+            let wait = reset.filter(|_| exhausted(remaining)).unwrap_or_default();
+            pause = pause.max(Some(wait));
+        }
+    }
+    for kind in ["requests", "tokens", "input-tokens", "output-tokens"] {
+        if let Some(remaining) = get(&format!("anthropic-ratelimit-{kind}-remaining")) {
+            let reset = get(&format!("anthropic-ratelimit-{kind}-reset"))
+                .and_then(rfc3339_unix)
+                .map(|at| Duration::from_secs(at.saturating_sub(now_unix)));
+            let wait = reset.filter(|_| exhausted(remaining)).unwrap_or_default();
+            pause = pause.max(Some(wait));
+        }
+    }
+    pause
+}
+
+/// A Go duration as OpenAI writes its resets: `1s`, `6m0s`, `20ms`, `1h2m3.5s`.
+fn go_duration(text: &str) -> Option<Duration> {
+    let mut total = 0.0_f64;
+    let mut rest = text.trim();
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let number_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
+        let number: f64 = rest[..number_len].parse().ok()?;
+        rest = &rest[number_len..];
+        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let seconds = match &rest[..unit_len] {
+            "h" => 3600.0,
+            "m" => 60.0,
+            "s" => 1.0,
+            "ms" => 1e-3,
+            "us" | "\u{b5}s" => 1e-6,
+            "ns" => 1e-9,
+            _ => return None,
+        };
+        total += number * seconds;
+        rest = &rest[unit_len..];
+    }
+    total.is_finite().then(|| Duration::from_secs_f64(total.min(1e9)))
+}
+
+/// An RFC 3339 time (`2026-12-01T10:00:30Z`, `…+02:00`; fractions of a
+/// second ignored) as Unix seconds.
+fn rfc3339_unix(text: &str) -> Option<u64> {
+    let (date, time) = text.trim().split_once(['T', 't', ' '])?;
+    let mut date = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
+    let (year, month, day) = (date.next()??, date.next()??, date.next()??);
+    let zone_at = time.find(['Z', 'z', '+', '-'])?;
+    let (clock, zone) = time.split_at(zone_at);
+    let mut clock = clock.split(':');
+    let hour: i64 = clock.next()?.parse().ok()?;
+    let minute: i64 = clock.next()?.parse().ok()?;
+    let second: i64 = clock.next()?.split('.').next()?.parse().ok()?;
+    let offset = match zone {
+        "Z" | "z" => 0,
+        _ => {
+            let sign = if zone.starts_with('-') { -1 } else { 1 };
+            let (h, m) = zone[1..].split_once(':')?;
+            sign * (h.parse::<i64>().ok()? * 3600 + m.parse::<i64>().ok()? * 60)
+        }
+    };
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    // Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's days_from_civil).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    let days = era * 146_097 + day_of_era - 719_468;
+    u64::try_from(days * 86_400 + hour * 3600 + minute * 60 + second - offset).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn llm_windows_pause_until_the_exhausted_one_resets() {
+        let h = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect()
+        };
+        let openai = h(&[
+            ("x-ratelimit-remaining-requests", "0"),
+            ("x-ratelimit-reset-requests", "1s"),
+            ("x-ratelimit-remaining-tokens", "0"),
+            ("x-ratelimit-reset-tokens", "6m0s"),
+        ]);
+        assert_eq!(header_pause(&openai, 0), Some(Duration::from_secs(360)));
+        let fine = h(&[
+            ("x-ratelimit-remaining-requests", "4999"),
+            ("x-ratelimit-reset-requests", "12ms"),
+            ("x-ratelimit-remaining-tokens", "159976"),
+            ("x-ratelimit-reset-tokens", "9ms"),
+        ]);
+        assert_eq!(header_pause(&fine, 0), None);
+        assert_eq!(go_duration("1h2m3.5s"), Some(Duration::from_secs_f64(3723.5)));
+        assert_eq!(go_duration("20ms"), Some(Duration::from_millis(20)));
+        assert_eq!(go_duration("soon"), None);
+        let now = rfc3339_unix("2026-12-01T10:00:00Z").unwrap();
+        assert_eq!(now, 1_796_119_200);
+        let anthropic = h(&[
+            ("anthropic-ratelimit-requests-remaining", "12"),
+            ("anthropic-ratelimit-requests-reset", "2026-12-01T10:00:01Z"),
+            ("anthropic-ratelimit-tokens-remaining", "0"),
+            ("anthropic-ratelimit-tokens-reset", "2026-12-01T12:00:30+02:00"),
+        ]);
+        assert_eq!(header_pause(&anthropic, now), Some(Duration::from_secs(30)));
+    }
 
     fn shopify() -> CostBudget {
         CostBudget {

@@ -148,6 +148,7 @@ impl Reflections {
         let hold = self.forms.iter().map(Vec::len).max().unwrap_or(1) - 1;
         Scrubber {
             automaton: self.automaton.clone(),
+            forms: Arc::clone(&self.forms),
             hold,
             pending: Vec::new(),
         }
@@ -155,10 +156,13 @@ impl Reflections {
 }
 
 /// Scrubs a body as it streams: [`push`](Self::push) each chunk,
-/// [`finish`](Self::finish) at the end. Holds back at most the longest
-/// form minus one byte, so a secret split across two chunks is still found.
+/// [`finish`](Self::finish) at the end. Holds back only a tail that could
+/// still be the start of a secret (at most the longest form minus one
+/// byte), so a secret split across two chunks is still found and a streamed
+/// body (server-sent events) is not delayed by a chunk.
 pub struct Scrubber {
     automaton: Option<Arc<AhoCorasick>>,
+    forms: Arc<[Vec<u8>]>,
     hold: usize,
     pending: Vec<u8>,
 }
@@ -171,9 +175,16 @@ impl Scrubber {
             return;
         };
         self.pending.extend_from_slice(chunk);
-        // Every form starting before `safe` ends inside `pending`, so the
-        // longest match starting there is already decided.
-        let safe = self.pending.len().saturating_sub(self.hold);
+        // A match starting before `safe` is decided: no form starting there
+        // can still grow past the end of `pending`. Only a tail that is the
+        // beginning of some form can (and only the last `hold` bytes may be).
+        let len = self.pending.len();
+        let safe = (len.saturating_sub(self.hold)..len)
+            .find(|&start| {
+                let tail = &self.pending[start..];
+                self.forms.iter().any(|form| form.len() > tail.len() && form.starts_with(tail))
+            })
+            .unwrap_or(len);
         let mut emitted = 0;
         for found in ac.find_iter(&self.pending) {
             if found.start() >= safe {
@@ -318,6 +329,23 @@ mod tests {
         for size in 1..=body.len().min(40) {
             assert_eq!(scrub_in_chunks(&r, &body, size), whole, "chunks of {size}");
         }
+    }
+
+    #[test]
+    fn only_a_tail_that_could_begin_a_secret_is_held_back() {
+        let r = Reflections::new(["topsecret-value"]);
+        let mut scrubber = r.scrubber();
+        let mut out = Vec::new();
+        scrubber.push(b"data: {\"delta\":\"hello\"}\n\n", &mut out);
+        assert_eq!(out, b"data: {\"delta\":\"hello\"}\n\n", "an event passes at once");
+        out.clear();
+        scrubber.push(b"data: to", &mut out);
+        assert_eq!(out, b"data: ", "`to` may begin the secret");
+        scrubber.push(b"psecret-value!", &mut out);
+        assert_eq!(out, b"data: [redacted]!");
+        scrubber.push(b" top", &mut out);
+        scrubber.finish(&mut out);
+        assert_eq!(out, b"data: [redacted]! top");
     }
 
     #[test]

@@ -117,10 +117,13 @@ impl CallState {
         }
     }
 
-    /// What `http` sees: the call's door, which `wasi:http` shares.
+    /// What `http` sees: the call's door, which `wasi:http` shares, and the
+    /// resource table its streamed bodies live in.
     pub(crate) fn http_view(&mut self) -> HttpView<'_> {
         HttpView {
             door: self.http_hooks.door(),
+            table: &mut self.table,
+            caller_gone: self.ctx.stream.as_ref().is_some_and(|sink| sink.is_closed()),
         }
     }
 

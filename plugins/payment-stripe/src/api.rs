@@ -64,15 +64,6 @@ fn stripe_error(response: &Response) -> Option<Error> {
     })
 }
 
-/// A fresh idempotency key for one POST: the host sends it on every retry of
-/// that request, and Stripe answers a replay with the first result.
-pub fn idempotency_key(operation: &str) -> String {
-    use std::hash::{BuildHasher, Hasher};
-    // RandomState is seeded from the host's randomness (wasi:random).
-    let word = || std::collections::hash_map::RandomState::new().build_hasher().finish();
-    format!("patchbay-{operation}-{:016x}{:016x}", word(), word())
-}
-
 /// A Stripe list: `{"object": "list", "data": [...], "has_more": bool}`.
 #[derive(Deserialize)]
 pub struct List<T> {
@@ -139,11 +130,5 @@ mod tests {
             stripe_error(&response(502, serde_json::json!("<html>"))).is_none(),
             "not Stripe's body: the status table"
         );
-    }
-
-    #[test]
-    fn idempotency_keys_differ() {
-        assert_ne!(idempotency_key("refund"), idempotency_key("refund"));
-        assert!(idempotency_key("refund").starts_with("patchbay-refund-"));
     }
 }

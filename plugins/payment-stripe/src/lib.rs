@@ -18,7 +18,8 @@ use patchbay_sdk::time::{rfc3339, unix};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::api::{List, client, idempotency_key};
+use crate::api::{List, client};
+use patchbay_sdk::http::idempotency_key;
 
 /// The Stripe adapter.
 pub struct Stripe;

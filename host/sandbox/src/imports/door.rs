@@ -9,7 +9,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Instant;
 
 use crate::grant::CallGrant;
-use patchbay_outbound::{OutboundError, OutboundPolicy, OutboundRequest, OutboundResponse, RequestContext};
+use patchbay_outbound::{
+    OutboundError, OutboundPolicy, OutboundRequest, OutboundResponse, RequestContext, StreamedResponse,
+};
 
 /// A call's door to the outbound pipeline; cheap to clone, shared by both
 /// HTTP imports so they count against one request limit.
@@ -81,10 +83,38 @@ impl HttpDoor {
 
     /// Sends one request that [`admit`](Self::admit) counted already.
     pub(crate) async fn send_admitted(&self, outbound: OutboundRequest) -> Result<OutboundResponse, OutboundError> {
+        let (connection, ctx) = self.context()?;
+        let sent = Sent::of(&outbound);
+        let started = Instant::now();
+        let result = self.outbound.send(&ctx, outbound).await;
+        self.log(connection, &sent, result.as_ref().map(|r| r.status), started);
+        result.map_err(|error| scrub(error, &connection.redactor))
+    }
+
+    /// Counts and sends one request whose 2xx body is handed over as it
+    /// arrives. Errors of its reads are scrubbed like the request's.
+    pub(crate) async fn send_streamed(&self, outbound: OutboundRequest) -> Result<StreamedResponse, OutboundError> {
+        self.admit()?;
+        let (connection, ctx) = self.context()?;
+        let sent = Sent::of(&outbound);
+        let started = Instant::now();
+        let result = self.outbound.send_streamed(&ctx, outbound).await;
+        self.log(connection, &sent, result.as_ref().map(|r| r.status), started);
+        result.map_err(|error| scrub(error, &connection.redactor))
+    }
+
+    /// Scrubs an error met while reading a streamed body.
+    pub(crate) fn scrub(&self, error: OutboundError) -> OutboundError {
+        match &self.connection {
+            Some(connection) => scrub(error, &connection.redactor),
+            None => error,
+        }
+    }
+
+    /// The connection's grant and the pipeline's view of it.
+    fn context(&self) -> Result<(&Arc<CallGrant>, RequestContext), OutboundError> {
         let connection = self.grant()?;
-        let (method, path) = (outbound.method.clone(), outbound.url.path().to_string());
-        let host = outbound.url.host_str().unwrap_or_default().to_string();
-        let request_ctx = RequestContext {
+        let ctx = RequestContext {
             provider: self.provider.to_string(),
             connection_id: connection.id.clone(),
             call_id: self.call_id.clone(),
@@ -101,29 +131,55 @@ impl HttpDoor {
             forwarding_headers: connection.forwarding_headers.clone(),
             cost_budget: connection.cost_budget.clone(),
         };
-        let started = Instant::now();
-        let result = self.outbound.send(&request_ctx, outbound).await;
+        Ok((connection, ctx))
+    }
+
+    /// Logs one request, its path and any error scrubbed.
+    fn log(
+        &self,
+        connection: &CallGrant,
+        sent: &Sent,
+        result: Result<u16, &OutboundError>,
+        started: Instant,
+    ) {
         let redact = |text: &str| connection.redactor.scrub(text);
         let elapsed_ms = started.elapsed().as_millis() as u64;
         let (provider, call) = (&self.provider, &self.call_id);
-        match &result {
-            Ok(response) => tracing::debug!(
+        let Sent { method, host, path } = sent;
+        match result {
+            Ok(status) => tracing::debug!(
                 provider = %provider, connection = %connection.id, call = %call,
-                %method, host = %host, path = %redact(&path), status = response.status, elapsed_ms,
+                %method, host = %host, path = %redact(path), status, elapsed_ms,
                 "outbound request"
             ),
             Err(OutboundError::Denied(why)) => tracing::warn!(
                 provider = %provider, connection = %connection.id, call = %call,
-                %method, host = %host, path = %redact(&path), reason = %redact(why),
+                %method, host = %host, path = %redact(path), reason = %redact(why),
                 "outbound request denied"
             ),
             Err(error) => tracing::info!(
                 provider = %provider, connection = %connection.id, call = %call,
-                %method, host = %host, path = %redact(&path), error = %redact(&error.to_string()), elapsed_ms,
+                %method, host = %host, path = %redact(path), error = %redact(&error.to_string()), elapsed_ms,
                 "outbound request failed"
             ),
         }
-        result.map_err(|error| scrub(error, &connection.redactor))
+    }
+}
+
+/// What the log says of a request.
+struct Sent {
+    method: reqwest::Method,
+    host: String,
+    path: String,
+}
+
+impl Sent {
+    fn of(request: &OutboundRequest) -> Self {
+        Self {
+            method: request.method.clone(),
+            host: request.url.host_str().unwrap_or_default().to_string(),
+            path: request.url.path().to_string(),
+        }
     }
 }
 

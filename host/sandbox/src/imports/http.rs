@@ -2,14 +2,24 @@
 
 use url::Url;
 
-use wasmtime::component::HasData;
+use wasmtime::component::{HasData, Resource, ResourceTable};
 
 use super::HttpDoor;
 
-/// What `http` sees of a call: its door to the outbound pipeline.
+/// What `http` sees of a call: its door to the outbound pipeline, where its
+/// streamed bodies are kept, and whether the caller of a streamed call
+/// stopped listening.
 pub(crate) struct HttpView<'a> {
     pub door: &'a HttpDoor,
+    pub table: &'a mut ResourceTable,
+    pub caller_gone: bool,
 }
+
+/// A streamed body as the call's resource table holds it.
+pub(crate) struct GuestBody(BodyStream);
+
+/// Largest read of a streamed body the guest may ask for at once.
+const MAX_READ: usize = 1024 * 1024;
 
 /// Links `http` to an [`HttpView`].
 pub(crate) struct Http;
@@ -17,9 +27,11 @@ pub(crate) struct Http;
 impl HasData for Http {
     type Data<'a> = HttpView<'a>;
 }
-use patchbay_contract::bindings::patchbay::connector::http::{self as wit, HttpError, Method, Request, Response};
+use patchbay_contract::bindings::patchbay::connector::http::{
+    self as wit, BodyStream as WitBody, HttpError, Method, Request, Response, StreamedResponse,
+};
 use patchbay_contract::bindings::patchbay::connector::types::Header;
-use patchbay_outbound::{AuthScheme, OutboundError, OutboundRequest, RetryMode, Timeouts};
+use patchbay_outbound::{AuthScheme, BodyStream, OutboundError, OutboundRequest, RetryMode, Timeouts};
 
 fn method(method: &Method) -> Result<reqwest::Method, HttpError> {
     Ok(match method {
@@ -114,7 +126,36 @@ fn guest_error(error: OutboundError) -> HttpError {
     }
 }
 
+fn guest_headers(headers: Vec<(String, String)>) -> Vec<Header> {
+    headers.into_iter().map(|(name, value)| Header { name, value }).collect()
+}
+
 impl wit::Host for HttpView<'_> {
+    async fn send_streamed(&mut self, request: Request) -> wasmtime::Result<Result<StreamedResponse, HttpError>> {
+        let outbound = match outbound_request(request) {
+            Ok(outbound) => outbound,
+            Err(error) => return Ok(Err(error)),
+        };
+        let response = match self.door.send_streamed(outbound).await {
+            Ok(response) => response,
+            Err(error) => return Ok(Err(guest_error(error))),
+        };
+        // The table's capacity bounds how many bodies a call holds open.
+        let body = match self.table.push(GuestBody(response.body)) {
+            Ok(body) => body,
+            Err(_) => {
+                return Ok(Err(HttpError::Denied(
+                    "this call holds too many open resources: drop the bodies it has read".into(),
+                )));
+            }
+        };
+        Ok(Ok(StreamedResponse {
+            status: response.status,
+            headers: guest_headers(response.headers),
+            body: Resource::new_own(body.rep()),
+        }))
+    }
+
     async fn send(&mut self, request: Request) -> wasmtime::Result<Result<Response, HttpError>> {
         let outbound = match outbound_request(request) {
             Ok(outbound) => outbound,
@@ -124,13 +165,35 @@ impl wit::Host for HttpView<'_> {
         Ok(result
             .map(|r| Response {
                 status: r.status,
-                headers: r
-                    .headers
-                    .into_iter()
-                    .map(|(name, value)| Header { name, value })
-                    .collect(),
+                headers: guest_headers(r.headers),
                 body: r.body,
             })
             .map_err(guest_error))
+    }
+}
+
+impl wit::HostBodyStream for HttpView<'_> {
+    async fn read(
+        &mut self,
+        body: Resource<WitBody>,
+        max: u32,
+    ) -> wasmtime::Result<Result<Option<Vec<u8>>, HttpError>> {
+        let held = Resource::<GuestBody>::new_borrow(body.rep());
+        let caller_gone = self.caller_gone;
+        let GuestBody(stream) = self.table.get_mut(&held)?;
+        if caller_gone {
+            // Nobody reads the chunks any more: close the upstream request.
+            *stream = BodyStream::from_bytes(Vec::new());
+            return Ok(Err(HttpError::Connection(
+                "the caller stopped listening: the response was closed".into(),
+            )));
+        }
+        let read = stream.read((max as usize).min(MAX_READ)).await;
+        Ok(read.map_err(|error| guest_error(self.door.scrub(error))))
+    }
+
+    async fn drop(&mut self, body: Resource<WitBody>) -> wasmtime::Result<()> {
+        self.table.delete(Resource::<GuestBody>::new_own(body.rep()))?;
+        Ok(())
     }
 }
