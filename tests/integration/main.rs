@@ -10,6 +10,7 @@ mod discord;
 mod feeds;
 mod gemini;
 mod oauth;
+mod openai;
 mod ollama;
 mod pipeline;
 mod registry;

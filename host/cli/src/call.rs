@@ -140,13 +140,39 @@ pub(crate) async fn run(args: Args) -> Result<(), Failure> {
                 .map_err(|e| Failure::of(e.kind(), e.to_string()))?
         }
     };
-    let output = connection.call_json(&target, &input).await;
+    let output = if target == "streaming.stream-complete" {
+        stream(&connection, &target, &input).await
+    } else {
+        connection.call_json(&target, &input).await
+    };
     if let Some(path) = &args.metrics {
         std::fs::write(path, host.metrics_text())
             .map_err(|e| Failure::fault(format!("cannot write the metrics to {}: {e}", path.display())))?;
     }
     print_json(&output.map_err(Failure::from_call)?);
     Ok(())
+}
+
+/// A streamed completion: its text goes to stderr as it arrives (what a
+/// person at the terminal watches), the whole answer to stdout as JSON.
+async fn stream(connection: &patchbay::Connection, target: &str, input: &Value) -> Result<Value, patchbay::CallError> {
+    let (sink, mut chunks) = tokio::sync::mpsc::unbounded_channel::<patchbay::types::StreamChunk>();
+    let printer = tokio::spawn(async move {
+        use std::io::Write as _;
+        let mut printed = false;
+        while let Some(chunk) = chunks.recv().await {
+            let mut stderr = std::io::stderr().lock();
+            let _ = stderr.write_all(chunk.content_delta.as_bytes());
+            let _ = stderr.flush();
+            printed |= !chunk.content_delta.is_empty();
+        }
+        if printed {
+            eprintln!();
+        }
+    });
+    let output = connection.call_json_streaming(target, input, sink).await;
+    let _ = printer.await;
+    output
 }
 
 fn settings(args: &Args) -> Result<Settings, Failure> {

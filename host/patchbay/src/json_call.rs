@@ -31,6 +31,24 @@ impl Connection {
     /// # Ok(()) }
     /// ```
     pub async fn call_json(&self, target: &str, input: &Value) -> Result<Value, CallError> {
+        self.call_json_with(target, input, CallOptions::default()).await
+    }
+
+    /// [`call_json`](Self::call_json) for a function that streams
+    /// (`streaming.stream-complete`): each chunk goes to `sink` as the plugin
+    /// emits it, before the call returns. Dropping the receiver stops the
+    /// call: the plugin's next read of the provider's answer fails, and the
+    /// upstream request is closed.
+    pub async fn call_json_streaming(
+        &self,
+        target: &str,
+        input: &Value,
+        sink: tokio::sync::mpsc::UnboundedSender<patchbay_contract::types::StreamChunk>,
+    ) -> Result<Value, CallError> {
+        self.call_json_with(target, input, CallOptions { stream: Some(sink) }).await
+    }
+
+    async fn call_json_with(&self, target: &str, input: &Value, options: CallOptions) -> Result<Value, CallError> {
         let (interface, function) = target.split_once('.').ok_or_else(|| {
             CallError::Unsupported(format!(
                 "{target:?} is not of the form port.function, e.g. shop.get-orders"
@@ -45,7 +63,7 @@ impl Connection {
             )));
         }
         let index = self.plugin.func_index(interface, function)?;
-        self.run(CallOptions::default(), |store, instance, _| {
+        self.run(options, |store, instance, _| {
             Box::pin(async move {
                 let func = instance
                     .get_func(&mut *store, index)

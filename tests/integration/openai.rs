@@ -1,0 +1,290 @@
+//! The OpenAI plugin through the host, against aimock (npm
+//! `@copilotkit/aimock`, started by `tests/with-llm-server.sh` with the
+//! fixtures of `tests/aimock/server.mjs`): chat with tools and structured
+//! output, a completion streamed chunk by chunk to the caller, a caller that
+//! stops listening, embeddings, transcription, images, the model list, and
+//! OpenAI's errors and rate-limit headers paced by the host.
+
+use std::time::Duration;
+
+use patchbay::types::{ChatRole, ConnectorError, ImageOptions, ToolCall, ToolDefinition, TranscriptionOptions};
+use patchbay::{CallError, Connection, Credentials, Host, Settings};
+use serde_json::{Value, json};
+
+use crate::support::{host, no_options, say};
+
+/// The key aimock accepts (`tests/aimock/server.mjs`).
+pub const KEY: &str = "sk-patchbay-test-key-0123456789";
+
+/// aimock's base URL (`tests/with-llm-server.sh`).
+pub fn llm_server() -> String {
+    std::env::var("PATCHBAY_LLM_SERVER").expect(
+        "PATCHBAY_LLM_SERVER is not set: run the tests through `just test` \
+         (tests/with-llm-server.sh starts aimock)",
+    )
+}
+
+/// The requests aimock received whose body mentions `needle`.
+pub async fn journal(needle: &str) -> Vec<Value> {
+    let entries: Vec<Value> = reqwest::Client::new()
+        .get(format!("{}/__aimock/journal", llm_server()))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    entries
+        .into_iter()
+        .filter(|entry| entry["body"].to_string().contains(needle))
+        .collect()
+}
+
+async fn openai(key: &str, settings: &[(&str, &str)]) -> (Host, Connection) {
+    let host = host().await;
+    let mut all = Settings::from([("api_base".to_string(), format!("{}/v1", llm_server()))]);
+    for (name, value) in settings {
+        all.insert(name.to_string(), value.to_string());
+    }
+    let connection = host
+        .connect("llm/openai", Credentials::from([("api_key", key)]), all)
+        .unwrap();
+    (host, connection)
+}
+
+#[tokio::test]
+async fn chat_with_tools_and_structured_output() {
+    let (_host, conn) = openai(KEY, &[]).await;
+    let test = conn.test().await.unwrap();
+    assert!(test.success, "{test:?}");
+    let (_host2, wrong) = openai("sk-wrong", &[]).await;
+    let refused = wrong.test().await.unwrap();
+    assert!(!refused.success && refused.message.contains("Invalid API key"), "{refused:?}");
+
+    let llm = conn.llm().unwrap();
+    let mut options = no_options();
+    options.max_tokens = Some(64);
+    options.temperature = Some(0.2);
+    let answer = llm
+        .complete(&[say(ChatRole::User, "patchbay: say hello")], None, &options)
+        .await
+        .unwrap();
+    assert_eq!(answer.content, "Hello from the mock.");
+    assert_eq!(answer.model, "gpt-4o-mini", "the connection's default model");
+    assert_eq!(answer.finish_reason.as_deref(), Some("stop"));
+    assert!(answer.usage.is_some_and(|u| u.total_tokens > 0), "{answer:?}");
+    let sent = &journal("patchbay: say hello").await[0];
+    assert_eq!(sent["body"]["max_completion_tokens"], 64);
+    assert_eq!(sent["body"]["temperature"], json!(0.2));
+    assert!(sent["headers"]["idempotency-key"].as_str().is_some_and(|k| k.starts_with("patchbay-chat-")));
+
+    // A tool call, then the answer with the tool's result.
+    let mut tools = no_options();
+    tools.tools.push(ToolDefinition {
+        name: "get_weather".into(),
+        description: "The weather of a city".into(),
+        parameters_json: r#"{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}"#.into(),
+    });
+    tools.tool_choice = Some("auto".into());
+    let mut conversation = vec![
+        say(ChatRole::System, "Answer briefly."),
+        say(ChatRole::User, "patchbay: weather in Paris"),
+    ];
+    let call = llm.complete(&conversation, Some("gpt-4o"), &tools).await.unwrap();
+    assert_eq!(call.finish_reason.as_deref(), Some("tool_calls"));
+    assert_eq!(call.model, "gpt-4o");
+    let [ToolCall { id, name, arguments_json }] = call.tool_calls.as_slice() else {
+        panic!("one tool call: {call:?}")
+    };
+    assert_eq!((id.as_str(), name.as_str()), ("call_weather_1", "get_weather"));
+    assert_eq!(serde_json::from_str::<Value>(arguments_json).unwrap(), json!({"city": "Paris"}));
+    let mut assistant = say(ChatRole::Assistant, "");
+    assistant.tool_calls = call.tool_calls.clone();
+    let mut result = say(ChatRole::Tool, r#"{"celsius": 18}"#);
+    result.tool_call_id = Some(id.clone());
+    conversation.extend([assistant, result]);
+    let answer = llm.complete(&conversation, Some("gpt-4o"), &tools).await.unwrap();
+    assert_eq!(answer.content, "It is 18 C in Paris.");
+    let sent = journal("patchbay: weather in Paris").await;
+    let last = &sent.last().unwrap()["body"];
+    assert_eq!(last["tools"][0]["function"]["name"], "get_weather");
+    assert_eq!(last["messages"][2]["tool_calls"][0]["id"], "call_weather_1");
+    assert_eq!(last["messages"][3]["role"], "tool");
+
+    let mut structured = no_options();
+    structured.response_schema =
+        Some(r#"{"type":"object","properties":{"name":{"type":"string"},"age":{"type":"integer"}}}"#.into());
+    let answer = llm
+        .complete(&[say(ChatRole::User, "patchbay: structured")], None, &structured)
+        .await
+        .unwrap();
+    assert_eq!(serde_json::from_str::<Value>(&answer.content).unwrap(), json!({"name": "Ada", "age": 36}));
+
+    let models = llm.list_models().await.unwrap();
+    let embedding = models.iter().find(|m| m.id == "text-embedding-3-small").expect("the embedding model");
+    assert_eq!(embedding.capabilities, ["embedding"]);
+    assert!(models.iter().any(|m| m.id == "gpt-4o" && m.capabilities.contains(&"tools".to_string())), "{models:?}");
+}
+
+#[tokio::test]
+async fn a_streamed_completion_reaches_the_caller_chunk_by_chunk() {
+    let (_host, conn) = openai(KEY, &[]).await;
+    let (sink, mut chunks) = tokio::sync::mpsc::unbounded_channel();
+    let call = tokio::spawn(async move {
+        conn.streaming()
+            .unwrap()
+            .stream_complete(&[say(ChatRole::User, "patchbay: slow story")], None, &no_options(), sink)
+            .await
+    });
+    // aimock sends a token every 50 ms: the first one must reach the caller
+    // while the rest are still on their way.
+    let first = chunks.recv().await.expect("a first chunk");
+    assert!(!first.content_delta.is_empty(), "{first:?}");
+    assert!(!call.is_finished(), "the first chunk arrived only after the whole answer");
+    let mut text = first.content_delta.clone();
+    let mut count = 1;
+    let mut last = first;
+    while let Some(chunk) = chunks.recv().await {
+        text.push_str(&chunk.content_delta);
+        count += 1;
+        last = chunk;
+    }
+    let answer = call.await.unwrap().unwrap();
+    assert!(count > 5, "{count} chunks");
+    assert_eq!(text, answer.content);
+    assert!(answer.content.starts_with("Once upon a time"), "{answer:?}");
+    assert_eq!(last.finish_reason.as_deref(), Some("stop"), "the last chunk says why it ended");
+    assert!(answer.usage.is_some(), "usage comes at the end: {answer:?}");
+    let sent = &journal("patchbay: slow story").await[0]["body"];
+    assert_eq!(sent["stream"], true);
+    assert_eq!(sent["stream_options"]["include_usage"], true);
+}
+
+#[tokio::test]
+async fn a_caller_that_stops_listening_stops_the_upstream_request() {
+    let (_host, conn) = openai(KEY, &[]).await;
+    let (sink, mut chunks) = tokio::sync::mpsc::unbounded_channel();
+    let call = tokio::spawn(async move {
+        conn.streaming()
+            .unwrap()
+            .stream_complete(&[say(ChatRole::User, "patchbay: slow story")], None, &no_options(), sink)
+            .await
+    });
+    chunks.recv().await.expect("a first chunk");
+    drop(chunks);
+    let error = tokio::time::timeout(Duration::from_secs(5), call)
+        .await
+        .expect("the call ends without reading the rest of the story")
+        .unwrap()
+        .unwrap_err();
+    assert!(error.to_string().contains("stopped listening"), "{error}");
+}
+
+#[tokio::test]
+async fn a_stream_cut_short_is_an_error_not_a_short_answer() {
+    let (_host, conn) = openai(KEY, &[]).await;
+    let (sink, _chunks) = tokio::sync::mpsc::unbounded_channel();
+    let error = conn
+        .streaming()
+        .unwrap()
+        .stream_complete(&[say(ChatRole::User, "patchbay: cut short")], None, &no_options(), sink)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, CallError::Connector(ConnectorError::Provider(_))),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn embeddings_transcription_and_images() {
+    let (_host, conn) = openai(KEY, &[]).await;
+    let embedded = conn
+        .embedding()
+        .unwrap()
+        .embed(&["patchbay: first text".into(), "patchbay: second text".into()], None)
+        .await
+        .unwrap();
+    assert_eq!(embedded.embeddings.len(), 2);
+    assert_eq!(embedded.embeddings[0], vec![0.25, -0.5, 1.0]);
+    assert!(!embedded.embeddings[1].is_empty());
+    let sent = &journal("patchbay: second text").await[0]["body"];
+    assert_eq!(sent["model"], "text-embedding-3-small");
+    // aimock's journal keeps the inputs joined.
+    assert_eq!(sent["embeddingInput"], "patchbay: first text patchbay: second text");
+    let empty = conn.embedding().unwrap().embed(&[], None).await.unwrap_err();
+    assert!(matches!(empty, CallError::Connector(ConnectorError::Validation(_))), "{empty:?}");
+
+    let audio: Vec<u8> = (0..48_000u32).map(|i| (i % 251) as u8).collect();
+    let options = TranscriptionOptions {
+        model: None,
+        language: Some("en".into()),
+        prompt: Some("Patchbay".into()),
+    };
+    let transcript = conn
+        .transcription()
+        .unwrap()
+        .transcribe(&audio, "memo.wav", &options)
+        .await
+        .unwrap();
+    assert_eq!(transcript.text, "Patchbay carries the audio.");
+    assert_eq!(transcript.language.as_deref(), Some("english"));
+    assert_eq!(transcript.duration_seconds, Some(2.5));
+
+    let images = conn
+        .image_generation()
+        .unwrap()
+        .generate_images(
+            "patchbay: a red bicycle",
+            &ImageOptions {
+                model: Some("dall-e-3".into()),
+                size: Some("1024x1024".into()),
+                count: Some(2),
+                quality: Some("hd".into()),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(images.images.len(), 2);
+    assert_eq!(images.images[0].url.as_deref(), Some("https://images.example/1.png"));
+    assert_eq!(images.images[0].revised_prompt.as_deref(), Some("A red bicycle, studio light"));
+    assert_eq!(images.images[1].data.as_deref(), Some(&b"\x89PNG\r\n\x1a\n"[..]));
+    let sent = &journal("patchbay: a red bicycle").await[0]["body"];
+    assert_eq!(sent["model"], "dall-e-3");
+}
+
+#[tokio::test]
+async fn openai_errors_and_rate_limit_headers_are_honoured() {
+    let (_host, conn) = openai(KEY, &[]).await;
+    let llm = conn.llm().unwrap();
+    let bad = llm
+        .complete(&[say(ChatRole::User, "patchbay: bad request")], None, &no_options())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&bad, CallError::Connector(ConnectorError::Validation(m)) if m.contains("param temperature")),
+        "{bad:?}"
+    );
+    // A 429 whose x-ratelimit-* headers say the tokens are spent for six
+    // minutes: the host does not hammer the API within the call, pauses the
+    // connection, and the next call is refused without reaching OpenAI.
+    let limited = llm
+        .complete(&[say(ChatRole::User, "patchbay: rate limited")], None, &no_options())
+        .await
+        .unwrap_err();
+    let CallError::Connector(ConnectorError::RateLimited(Some(wait))) = limited else {
+        panic!("rate-limited with a wait: {limited:?}")
+    };
+    assert!((300..=360).contains(&wait), "{wait} s");
+    assert_eq!(journal("patchbay: rate limited").await.len(), 1, "one request reached OpenAI");
+    let paused = llm
+        .complete(&[say(ChatRole::User, "patchbay: say hello while paused")], None, &no_options())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(paused, CallError::Connector(ConnectorError::RateLimited(Some(_)))),
+        "{paused:?}"
+    );
+    assert!(journal("while paused").await.is_empty(), "the paused connection sent nothing");
+}
