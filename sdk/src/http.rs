@@ -221,7 +221,9 @@ impl Request {
     /// [`send`](Self::send)'s up to the response head; an answer that is not
     /// 2xx was read whole (and retried) by the host.
     pub fn send_streamed(self) -> Result<Streamed> {
-        wit::send_streamed(&self.inner).map(Streamed::from).map_err(from_http_error)
+        wit::send_streamed(&self.inner)
+            .map(Streamed::from)
+            .map_err(from_http_error)
     }
 }
 

@@ -100,7 +100,11 @@ mod tests {
         let calls = parts.finish().unwrap();
         assert_eq!(calls.len(), 2);
         assert_eq!(
-            (calls[0].id.as_str(), calls[0].name.as_str(), calls[0].arguments_json.as_str()),
+            (
+                calls[0].id.as_str(),
+                calls[0].name.as_str(),
+                calls[0].arguments_json.as_str()
+            ),
             ("call_a", "get_weather", "{\"city\":\"Paris\"}")
         );
         assert_eq!(calls[1].arguments_json, "{}");

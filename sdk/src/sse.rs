@@ -65,7 +65,9 @@ pub struct Events {
 
 impl std::fmt::Debug for Events {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Events").field("buffered", &self.buffer.len()).finish_non_exhaustive()
+        f.debug_struct("Events")
+            .field("buffered", &self.buffer.len())
+            .finish_non_exhaustive()
     }
 }
 
@@ -177,12 +179,15 @@ mod tests {
 
     fn events_of(chunks: &[&str]) -> Vec<Event> {
         let mut chunks: std::collections::VecDeque<Vec<u8>> = chunks.iter().map(|c| c.as_bytes().to_vec()).collect();
-        Events::new(move || Ok(chunks.pop_front())).map(|e| e.unwrap()).collect()
+        Events::new(move || Ok(chunks.pop_front()))
+            .map(|e| e.unwrap())
+            .collect()
     }
 
     #[test]
     fn events_are_read_across_chunks_with_any_line_ending() {
-        let whole = "event: message_start\ndata: {\"a\":1}\n\n: a comment\ndata: one\r\ndata:two\r\n\r\nid: 7\rdata: three\r\r";
+        let whole =
+            "event: message_start\ndata: {\"a\":1}\n\n: a comment\ndata: one\r\ndata:two\r\n\r\nid: 7\rdata: three\r\r";
         let expected = vec![
             Event {
                 event: "message_start".into(),

@@ -60,7 +60,10 @@ async fn chat_with_tools_and_structured_output() {
     assert!(test.success, "{test:?}");
     let (_host2, wrong) = openai("sk-wrong", &[]).await;
     let refused = wrong.test().await.unwrap();
-    assert!(!refused.success && refused.message.contains("Invalid API key"), "{refused:?}");
+    assert!(
+        !refused.success && refused.message.contains("Invalid API key"),
+        "{refused:?}"
+    );
 
     let llm = conn.llm().unwrap();
     let mut options = no_options();
@@ -77,7 +80,11 @@ async fn chat_with_tools_and_structured_output() {
     let sent = &journal("patchbay: say hello").await[0];
     assert_eq!(sent["body"]["max_completion_tokens"], 64);
     assert_eq!(sent["body"]["temperature"], json!(0.2));
-    assert!(sent["headers"]["idempotency-key"].as_str().is_some_and(|k| k.starts_with("patchbay-chat-")));
+    assert!(
+        sent["headers"]["idempotency-key"]
+            .as_str()
+            .is_some_and(|k| k.starts_with("patchbay-chat-"))
+    );
 
     // A tool call, then the answer with the tool's result.
     let mut tools = no_options();
@@ -94,11 +101,21 @@ async fn chat_with_tools_and_structured_output() {
     let call = llm.complete(&conversation, Some("gpt-4o"), &tools).await.unwrap();
     assert_eq!(call.finish_reason.as_deref(), Some("tool_calls"));
     assert_eq!(call.model, "gpt-4o");
-    let [ToolCall { id, name, arguments_json }] = call.tool_calls.as_slice() else {
+    let [
+        ToolCall {
+            id,
+            name,
+            arguments_json,
+        },
+    ] = call.tool_calls.as_slice()
+    else {
         panic!("one tool call: {call:?}")
     };
     assert_eq!((id.as_str(), name.as_str()), ("call_weather_1", "get_weather"));
-    assert_eq!(serde_json::from_str::<Value>(arguments_json).unwrap(), json!({"city": "Paris"}));
+    assert_eq!(
+        serde_json::from_str::<Value>(arguments_json).unwrap(),
+        json!({"city": "Paris"})
+    );
     let mut assistant = say(ChatRole::Assistant, "");
     assistant.tool_calls = call.tool_calls.clone();
     let mut result = say(ChatRole::Tool, r#"{"celsius": 18}"#);
@@ -119,12 +136,23 @@ async fn chat_with_tools_and_structured_output() {
         .complete(&[say(ChatRole::User, "patchbay: structured")], None, &structured)
         .await
         .unwrap();
-    assert_eq!(serde_json::from_str::<Value>(&answer.content).unwrap(), json!({"name": "Ada", "age": 36}));
+    assert_eq!(
+        serde_json::from_str::<Value>(&answer.content).unwrap(),
+        json!({"name": "Ada", "age": 36})
+    );
 
     let models = llm.list_models().await.unwrap();
-    let embedding = models.iter().find(|m| m.id == "text-embedding-3-small").expect("the embedding model");
+    let embedding = models
+        .iter()
+        .find(|m| m.id == "text-embedding-3-small")
+        .expect("the embedding model");
     assert_eq!(embedding.capabilities, ["embedding"]);
-    assert!(models.iter().any(|m| m.id == "gpt-4o" && m.capabilities.contains(&"tools".to_string())), "{models:?}");
+    assert!(
+        models
+            .iter()
+            .any(|m| m.id == "gpt-4o" && m.capabilities.contains(&"tools".to_string())),
+        "{models:?}"
+    );
 }
 
 #[tokio::test]
@@ -134,14 +162,22 @@ async fn a_streamed_completion_reaches_the_caller_chunk_by_chunk() {
     let call = tokio::spawn(async move {
         conn.streaming()
             .unwrap()
-            .stream_complete(&[say(ChatRole::User, "patchbay: slow story")], None, &no_options(), sink)
+            .stream_complete(
+                &[say(ChatRole::User, "patchbay: slow story")],
+                None,
+                &no_options(),
+                sink,
+            )
             .await
     });
     // aimock sends a token every 50 ms: the first one must reach the caller
     // while the rest are still on their way.
     let first = chunks.recv().await.expect("a first chunk");
     assert!(!first.content_delta.is_empty(), "{first:?}");
-    assert!(!call.is_finished(), "the first chunk arrived only after the whole answer");
+    assert!(
+        !call.is_finished(),
+        "the first chunk arrived only after the whole answer"
+    );
     let mut text = first.content_delta.clone();
     let mut count = 1;
     let mut last = first;
@@ -154,7 +190,11 @@ async fn a_streamed_completion_reaches_the_caller_chunk_by_chunk() {
     assert!(count > 5, "{count} chunks");
     assert_eq!(text, answer.content);
     assert!(answer.content.starts_with("Once upon a time"), "{answer:?}");
-    assert_eq!(last.finish_reason.as_deref(), Some("stop"), "the last chunk says why it ended");
+    assert_eq!(
+        last.finish_reason.as_deref(),
+        Some("stop"),
+        "the last chunk says why it ended"
+    );
     assert!(answer.usage.is_some(), "usage comes at the end: {answer:?}");
     let sent = &journal("patchbay: slow story").await[0]["body"];
     assert_eq!(sent["stream"], true);
@@ -168,7 +208,12 @@ async fn a_caller_that_stops_listening_stops_the_upstream_request() {
     let call = tokio::spawn(async move {
         conn.streaming()
             .unwrap()
-            .stream_complete(&[say(ChatRole::User, "patchbay: slow story")], None, &no_options(), sink)
+            .stream_complete(
+                &[say(ChatRole::User, "patchbay: slow story")],
+                None,
+                &no_options(),
+                sink,
+            )
             .await
     });
     chunks.recv().await.expect("a first chunk");
@@ -214,7 +259,10 @@ async fn embeddings_transcription_and_images() {
     // aimock's journal keeps the inputs joined.
     assert_eq!(sent["embeddingInput"], "patchbay: first text patchbay: second text");
     let empty = conn.embedding().unwrap().embed(&[], None).await.unwrap_err();
-    assert!(matches!(empty, CallError::Connector(ConnectorError::Validation(_))), "{empty:?}");
+    assert!(
+        matches!(empty, CallError::Connector(ConnectorError::Validation(_))),
+        "{empty:?}"
+    );
 
     let audio: Vec<u8> = (0..48_000u32).map(|i| (i % 251) as u8).collect();
     let options = TranscriptionOptions {
@@ -248,7 +296,10 @@ async fn embeddings_transcription_and_images() {
         .unwrap();
     assert_eq!(images.images.len(), 2);
     assert_eq!(images.images[0].url.as_deref(), Some("https://images.example/1.png"));
-    assert_eq!(images.images[0].revised_prompt.as_deref(), Some("A red bicycle, studio light"));
+    assert_eq!(
+        images.images[0].revised_prompt.as_deref(),
+        Some("A red bicycle, studio light")
+    );
     assert_eq!(images.images[1].data.as_deref(), Some(&b"\x89PNG\r\n\x1a\n"[..]));
     let sent = &journal("patchbay: a red bicycle").await[0]["body"];
     assert_eq!(sent["model"], "dall-e-3");
@@ -277,14 +328,25 @@ async fn openai_errors_and_rate_limit_headers_are_honoured() {
         panic!("rate-limited with a wait: {limited:?}")
     };
     assert!((300..=360).contains(&wait), "{wait} s");
-    assert_eq!(journal("patchbay: rate limited").await.len(), 1, "one request reached OpenAI");
+    assert_eq!(
+        journal("patchbay: rate limited").await.len(),
+        1,
+        "one request reached OpenAI"
+    );
     let paused = llm
-        .complete(&[say(ChatRole::User, "patchbay: say hello while paused")], None, &no_options())
+        .complete(
+            &[say(ChatRole::User, "patchbay: say hello while paused")],
+            None,
+            &no_options(),
+        )
         .await
         .unwrap_err();
     assert!(
         matches!(paused, CallError::Connector(ConnectorError::RateLimited(Some(_)))),
         "{paused:?}"
     );
-    assert!(journal("while paused").await.is_empty(), "the paused connection sent nothing");
+    assert!(
+        journal("while paused").await.is_empty(),
+        "the paused connection sent nothing"
+    );
 }

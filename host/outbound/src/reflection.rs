@@ -182,7 +182,9 @@ impl Scrubber {
         let safe = (len.saturating_sub(self.hold)..len)
             .find(|&start| {
                 let tail = &self.pending[start..];
-                self.forms.iter().any(|form| form.len() > tail.len() && form.starts_with(tail))
+                self.forms
+                    .iter()
+                    .any(|form| form.len() > tail.len() && form.starts_with(tail))
             })
             .unwrap_or(len);
         let mut emitted = 0;

@@ -32,6 +32,8 @@ struct Upstream {
     budget: Arc<Mutex<Option<(f64, Instant)>>>,
     /// Queries `/graphql` ran (not throttled).
     ran: Arc<AtomicU32>,
+    /// Event streams `/events` finished sending.
+    streams_done: Arc<AtomicU32>,
 }
 
 impl Upstream {
@@ -128,6 +130,34 @@ async fn big(Path(bytes): Path<usize>) -> Vec<u8> {
     vec![b'x'; bytes]
 }
 
+/// Server-sent events, one every `ms` milliseconds, `count` in all; the
+/// third echoes the connection's token, split across two writes.
+async fn events(State(up): State<Upstream>, Path((count, ms)): Path<(usize, u64)>) -> Response {
+    let stream = futures::stream::unfold(0usize, move |sent| {
+        let up = up.clone();
+        async move {
+            if sent == count {
+                up.streams_done.fetch_add(1, Ordering::SeqCst);
+                return None;
+            }
+            if sent > 0 {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+            }
+            let event = match sent {
+                2 => format!("data: {}", &TOKEN[..5]),
+                3 => format!("{} echoed\n\n", &TOKEN[5..]),
+                n => format!("data: event {n}\n\n"),
+            };
+            Some((Ok::<_, std::io::Error>(event.into_bytes()), sent + 1))
+        }
+    });
+    (
+        [("content-type", "text/event-stream")],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response()
+}
+
 async fn start() -> (String, Upstream) {
     let upstream = Upstream::default();
     let app = Router::new()
@@ -139,6 +169,7 @@ async fn start() -> (String, Upstream) {
         .route("/big/{bytes}", get(big))
         .route("/trickle/{bytes}/{ms}", get(trickle))
         .route("/slow/{ms}", get(slow))
+        .route("/events/{count}/{ms}", get(events))
         .route("/graphql/{start}", axum::routing::post(graphql))
         .with_state(upstream.clone());
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
@@ -685,4 +716,94 @@ async fn connect_first_byte_between_bytes_and_total_timeouts_each_cut_off_and_sa
         "{message}"
     );
     assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+/// A streamed body reaches the reader event by event, before the upstream
+/// has finished, with the connection's secret scrubbed even when it is
+/// split across writes; the size limit, the between-bytes timeout and the
+/// call's deadline still cut off a hostile upstream mid-stream; an error
+/// answer is read whole and retried like any other.
+#[tokio::test]
+async fn streamed_bodies_arrive_as_sent_under_the_same_limits() {
+    let (url, up) = start().await;
+    let ctx = context(&[&url]);
+    let pipeline = pipeline(true);
+    let mut streamed = pipeline
+        .send_streamed(&ctx, get_request(&format!("{url}/events/6/150")))
+        .await
+        .unwrap();
+    assert_eq!(streamed.status, 200);
+    let first = streamed.body.read(1024).await.unwrap().unwrap();
+    assert_eq!(first, b"data: event 0\n\n");
+    assert_eq!(
+        up.streams_done.load(Ordering::SeqCst),
+        0,
+        "the first event is not held back until the body ends"
+    );
+    let rest = String::from_utf8(streamed.body.read_to_end().await.unwrap()).unwrap();
+    assert_eq!(
+        rest,
+        "data: event 1\n\ndata: [redacted] echoed\n\ndata: event 4\n\ndata: event 5\n\n"
+    );
+    assert_eq!(streamed.body.read(10).await.unwrap(), None);
+
+    // Over the size limit (64 KiB here): refused at once when the length
+    // is announced, while reading when it is not.
+    let announced = pipeline
+        .send_streamed(&ctx, get_request(&format!("{url}/big/200000")))
+        .await
+        .unwrap_err();
+    assert_eq!(announced, OutboundError::TooLarge(64 * 1024));
+    let mut unannounced = pipeline
+        .send_streamed(&ctx, get_request(&format!("{url}/events/6000/0")))
+        .await
+        .unwrap();
+    assert_eq!(
+        unannounced.body.read_to_end().await.unwrap_err(),
+        OutboundError::TooLarge(64 * 1024)
+    );
+
+    // A stream that stalls: the between-bytes timeout.
+    let strict = Pipeline::new(
+        HttpLimits {
+            idle_timeout: Duration::from_millis(300),
+            allow_private_network: true,
+            ..HttpLimits::default()
+        },
+        CircuitConfig::default(),
+        Arc::new(MemoryStore::new()),
+        Arc::new(MemoryStore::new()),
+        Arc::new(OutboundMetrics::unregistered()),
+    )
+    .unwrap();
+    let mut stalled = strict
+        .send_streamed(&ctx, get_request(&format!("{url}/trickle/5/1000")))
+        .await
+        .unwrap();
+    assert!(matches!(
+        stalled.body.read_to_end().await,
+        Err(OutboundError::Timeout(TimeoutPhase::BetweenBytes, _))
+    ));
+
+    // One that keeps flowing past the call's deadline: cut off there, and
+    // not by the host's request timeout (30 s) — a stream may run long.
+    let mut short = context(&[&url]);
+    short.deadline = Instant::now() + Duration::from_millis(600);
+    let mut endless = pipeline
+        .send_streamed(&short, get_request(&format!("{url}/events/100/100")))
+        .await
+        .unwrap();
+    let Err(OutboundError::Timeout(TimeoutPhase::Total, message)) = endless.body.read_to_end().await else {
+        panic!("cut off at the deadline")
+    };
+    assert!(message.contains("deadline"), "{message}");
+
+    // A 503 is not streamed: read whole and retried, as `send` does.
+    let mut answered = pipeline
+        .send_streamed(&ctx, get_request(&format!("{url}/status/streamed/503")))
+        .await
+        .unwrap();
+    assert_eq!(answered.status, 503);
+    answered.body.read_to_end().await.unwrap();
+    assert_eq!(up.hits.load(Ordering::SeqCst), 4, "first attempt and three retries");
 }

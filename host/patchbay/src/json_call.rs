@@ -45,7 +45,8 @@ impl Connection {
         input: &Value,
         sink: tokio::sync::mpsc::UnboundedSender<patchbay_contract::types::StreamChunk>,
     ) -> Result<Value, CallError> {
-        self.call_json_with(target, input, CallOptions { stream: Some(sink) }).await
+        self.call_json_with(target, input, CallOptions { stream: Some(sink) })
+            .await
     }
 
     async fn call_json_with(&self, target: &str, input: &Value, options: CallOptions) -> Result<Value, CallError> {

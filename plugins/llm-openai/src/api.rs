@@ -149,7 +149,10 @@ mod tests {
             serde_json::json!({"error": {"message": "The model `gpt-9` does not exist", "type": "invalid_request_error", "code": "model_not_found"}}),
         );
         assert!(matches!(model, Error::NotFound(_)), "{model:?}");
-        let down = error(500, serde_json::json!({"error": {"message": "The server had an error", "type": "server_error"}}));
+        let down = error(
+            500,
+            serde_json::json!({"error": {"message": "The server had an error", "type": "server_error"}}),
+        );
         assert!(matches!(down, Error::Provider(_)), "{down:?}");
         assert!(openai_error(&response(502, serde_json::json!("<html>"))).is_none());
     }

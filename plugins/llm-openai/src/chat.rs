@@ -493,22 +493,40 @@ mod tests {
         let body = body(&messages, "gpt-4o-mini", &options(), true).unwrap();
         assert_eq!(body["messages"][0], json!({"role": "system", "content": "Be brief."}));
         assert_eq!(body["messages"][2]["content"], Value::Null);
-        assert_eq!(body["messages"][2]["tool_calls"][0]["function"]["arguments"], r#"{"city":"Paris"}"#);
-        assert_eq!(body["messages"][3], json!({"role": "tool", "tool_call_id": "call_1", "content": "18 C"}));
+        assert_eq!(
+            body["messages"][2]["tool_calls"][0]["function"]["arguments"],
+            r#"{"city":"Paris"}"#
+        );
+        assert_eq!(
+            body["messages"][3],
+            json!({"role": "tool", "tool_call_id": "call_1", "content": "18 C"})
+        );
         assert_eq!(body["temperature"], json!(0.7));
         assert_eq!(body["stop"], json!(["END"]));
-        assert_eq!(body["tools"][0]["function"]["parameters"]["properties"]["city"]["type"], "string");
-        assert_eq!(body["tool_choice"], json!({"type": "function", "function": {"name": "get_weather"}}));
+        assert_eq!(
+            body["tools"][0]["function"]["parameters"]["properties"]["city"]["type"],
+            "string"
+        );
+        assert_eq!(
+            body["tool_choice"],
+            json!({"type": "function", "function": {"name": "get_weather"}})
+        );
         assert_eq!(body["stream_options"], json!({"include_usage": true}));
         assert_eq!(body["seed"], 7);
         let mut orphan = text(ChatRole::Tool, "x");
         orphan.tool_call_id = None;
         let error = super::body(&[orphan], "m", &options(), false).unwrap_err();
-        assert!(matches!(&error, Error::Validation(m) if m.contains("messages[0]")), "{error:?}");
+        assert!(
+            matches!(&error, Error::Validation(m) if m.contains("messages[0]")),
+            "{error:?}"
+        );
         let mut bad = options();
         bad.response_schema = Some("[1]".into());
         let error = super::body(&messages, "m", &bad, false).unwrap_err();
-        assert!(matches!(&error, Error::Validation(m) if m.contains("response-schema")), "{error:?}");
+        assert!(
+            matches!(&error, Error::Validation(m) if m.contains("response-schema")),
+            "{error:?}"
+        );
     }
 
     #[test]
@@ -534,7 +552,8 @@ mod tests {
         assert_eq!(response.usage.unwrap().total_tokens, 12);
         assert_eq!(last.tool_calls.len(), 1);
         let mut cut = Assembly::default();
-        cut.take(r#"{"choices":[{"index":0,"delta":{"content":"Hel"}}]}"#).unwrap();
+        cut.take(r#"{"choices":[{"index":0,"delta":{"content":"Hel"}}]}"#)
+            .unwrap();
         assert!(cut.finish("m").is_err(), "a stream cut short is an error");
         let mut failed = Assembly::default();
         let error = failed

@@ -44,7 +44,9 @@ pub fn embed(inputs: Vec<String>, model: Option<String>) -> Result<EmbeddingResu
         return Err(Error::Validation("inputs: at least one text is needed".into()));
     }
     if let Some(i) = inputs.iter().position(|input| input.is_empty()) {
-        return Err(Error::Validation(format!("inputs[{i}]: an empty text cannot be embedded")));
+        return Err(Error::Validation(format!(
+            "inputs[{i}]: an empty text cannot be embedded"
+        )));
     }
     let model = api::model(model, "embedding_model", "text-embedding-3-small")?;
     let answer: Embeddings = client()?
@@ -81,7 +83,10 @@ pub fn embed(inputs: Vec<String>, model: Option<String>) -> Result<EmbeddingResu
 
 /// The content type of an audio file by its extension, as OpenAI lists them.
 fn audio_type(filename: &str) -> &'static str {
-    let extension = filename.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    let extension = filename
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
     match extension.as_str() {
         "mp3" | "mpga" | "mpeg" => "audio/mpeg",
         "mp4" | "m4a" => "audio/mp4",
@@ -172,7 +177,9 @@ pub fn generate(prompt: String, options: ImageOptions) -> Result<ImageResult> {
     body.insert("prompt".into(), json!(prompt));
     if let Some(count) = options.count {
         if count == 0 || count > 10 {
-            return Err(Error::Validation(format!("options.count: {count} is not between 1 and 10")));
+            return Err(Error::Validation(format!(
+                "options.count: {count} is not between 1 and 10"
+            )));
         }
         body.insert("n".into(), json!(count));
     }
@@ -193,9 +200,9 @@ pub fn generate(prompt: String, options: ImageOptions) -> Result<ImageResult> {
         .enumerate()
         .map(|(i, image)| {
             let data = match image.b64_json.as_deref() {
-                Some(text) => Some(from_base64(text).ok_or_else(|| {
-                    Error::provider(format!("image {i}: b64_json is not base64"))
-                })?),
+                Some(text) => Some(
+                    from_base64(text).ok_or_else(|| Error::provider(format!("image {i}: b64_json is not base64")))?,
+                ),
                 None => None,
             };
             if data.is_none() && image.url.is_none() {

@@ -135,13 +135,7 @@ impl HttpDoor {
     }
 
     /// Logs one request, its path and any error scrubbed.
-    fn log(
-        &self,
-        connection: &CallGrant,
-        sent: &Sent,
-        result: Result<u16, &OutboundError>,
-        started: Instant,
-    ) {
+    fn log(&self, connection: &CallGrant, sent: &Sent, result: Result<u16, &OutboundError>, started: Instant) {
         let redact = |text: &str| connection.redactor.scrub(text);
         let elapsed_ms = started.elapsed().as_millis() as u64;
         let (provider, call) = (&self.provider, &self.call_id);

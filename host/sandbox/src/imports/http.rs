@@ -127,7 +127,10 @@ fn guest_error(error: OutboundError) -> HttpError {
 }
 
 fn guest_headers(headers: Vec<(String, String)>) -> Vec<Header> {
-    headers.into_iter().map(|(name, value)| Header { name, value }).collect()
+    headers
+        .into_iter()
+        .map(|(name, value)| Header { name, value })
+        .collect()
 }
 
 impl wit::Host for HttpView<'_> {
