@@ -23,6 +23,14 @@ pub fn require(name: &str) -> Result<String> {
     get(name)?.ok_or_else(|| Error::Config(format!("the setting {name:?} is required")))
 }
 
+/// Reads a setting, trimmed, or `default` when it is unset or blank.
+pub fn get_or(name: &str, default: &str) -> Result<String> {
+    Ok(get(name)?
+        .map(|value| value.trim().to_string())
+        .filter(|value| !value.is_empty())
+        .unwrap_or_else(|| default.to_string()))
+}
+
 /// Every readable setting and non-secret credential, as `(name, value)`.
 pub fn entries() -> Vec<(String, String)> {
     wit::entries().into_iter().map(|e| (e.name, e.value)).collect()

@@ -1,9 +1,43 @@
-//! What LLM plugins share: handing streamed chunks to the caller, and
-//! putting together tool calls that providers stream in pieces.
+//! What LLM plugins share: the model a call uses, the contract's JSON
+//! fields, handing streamed chunks to the caller, and putting together tool
+//! calls that providers stream in pieces.
+
+use serde_json::{Map, Value};
 
 use crate::bindings::imports::patchbay::connector::stream_sink;
 use crate::types::{StreamChunk, ToolCall};
-use crate::{Error, Result};
+use crate::{Error, Result, config};
+
+/// The model a call names, or else the connection's setting `setting`,
+/// or else `default`.
+pub fn model(asked: Option<String>, setting: &str, default: &str) -> Result<String> {
+    match asked.map(|m| m.trim().to_string()).filter(|m| !m.is_empty()) {
+        Some(model) => Ok(model),
+        None => config::get_or(setting, default),
+    }
+}
+
+/// One of the contract's `json` fields (`parameters-json`,
+/// `response-schema`, `extra`) that must hold an object: `None` when empty
+/// or `null`, a `validation` error naming `place` otherwise.
+pub fn json_object(text: &str, place: &str) -> Result<Option<Map<String, Value>>> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(object)) => Ok(Some(object)),
+        Ok(Value::Null) => Ok(None),
+        Ok(_) => Err(Error::Validation(format!("{place}: expected a JSON object"))),
+        Err(e) => Err(Error::Validation(format!("{place}: not valid JSON: {e}"))),
+    }
+}
+
+/// A sampling parameter (`temperature`, `top-p`) as JSON, without the
+/// noise of its `f32` (0.7, not 0.699999988).
+pub fn sampling(value: f32) -> Value {
+    let rounded = (f64::from(value) * 1e6).round() / 1e6;
+    serde_json::Number::from_f64(rounded).map_or(Value::Null, Value::Number)
+}
 
 /// Hands one chunk of a streamed answer to the caller, at once and in
 /// order (`stream-sink.emit`).
@@ -89,6 +123,19 @@ impl ToolCallParts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_fields_and_sampling_parameters() {
+        assert!(json_object("", "x").unwrap().is_none());
+        assert!(json_object("null", "x").unwrap().is_none());
+        assert_eq!(json_object(r#"{"a":1}"#, "x").unwrap().unwrap()["a"], 1);
+        let error = json_object("[1]", "options.extra").unwrap_err();
+        assert!(
+            matches!(&error, Error::Validation(m) if m.starts_with("options.extra")),
+            "{error:?}"
+        );
+        assert_eq!(sampling(0.7), serde_json::json!(0.7));
+    }
 
     #[test]
     fn streamed_tool_calls_are_put_together_by_index() {

@@ -21,6 +21,11 @@ mock.on({ userMessage: "patchbay: weather in Paris", hasToolResult: true }, { co
 
 mock.on({ userMessage: "patchbay: structured", responseFormat: "json_schema" }, { content: '{"name":"Ada","age":36}' });
 
+// A JSON answer through Anthropic's forced tool.
+mock.on({ userMessage: "patchbay: anthropic json", toolName: "respond_with_json" }, {
+    toolCalls: [{ id: "toolu_json_1", name: "respond_with_json", arguments: { name: "Ada", age: 36 } }],
+});
+
 // A long answer streamed at 20 tokens a second: the caller must see the first
 // tokens long before the last ones leave the server.
 mock.onMessage(

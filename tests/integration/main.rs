@@ -2,6 +2,7 @@
 //! loopback to mock provider servers. Build the plugins first:
 //! `just build-plugins` (or `just test`, which does).
 
+mod anthropic;
 mod architecture;
 mod bridge;
 mod calls;

@@ -11,35 +11,9 @@ use patchbay::types::{ChatRole, ConnectorError, ImageOptions, ToolCall, ToolDefi
 use patchbay::{CallError, Connection, Credentials, Host, Settings};
 use serde_json::{Value, json};
 
-use crate::support::{host, no_options, say};
+use crate::support::{LLM_KEY as KEY, host, journal, llm_server, no_options, say};
 
-/// The key aimock accepts (`tests/aimock/server.mjs`).
-pub const KEY: &str = "sk-patchbay-test-key-0123456789";
-
-/// aimock's base URL (`tests/with-llm-server.sh`).
-pub fn llm_server() -> String {
-    std::env::var("PATCHBAY_LLM_SERVER").expect(
-        "PATCHBAY_LLM_SERVER is not set: run the tests through `just test` \
-         (tests/with-llm-server.sh starts aimock)",
-    )
-}
-
-/// The requests aimock received whose body mentions `needle`.
-pub async fn journal(needle: &str) -> Vec<Value> {
-    let entries: Vec<Value> = reqwest::Client::new()
-        .get(format!("{}/__aimock/journal", llm_server()))
-        .bearer_auth(KEY)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    entries
-        .into_iter()
-        .filter(|entry| entry["body"].to_string().contains(needle))
-        .collect()
-}
+const CHAT: &str = "/v1/chat/completions";
 
 async fn openai(key: &str, settings: &[(&str, &str)]) -> (Host, Connection) {
     let host = host().await;
@@ -77,7 +51,7 @@ async fn chat_with_tools_and_structured_output() {
     assert_eq!(answer.model, "gpt-4o-mini", "the connection's default model");
     assert_eq!(answer.finish_reason.as_deref(), Some("stop"));
     assert!(answer.usage.is_some_and(|u| u.total_tokens > 0), "{answer:?}");
-    let sent = &journal("patchbay: say hello").await[0];
+    let sent = &journal(CHAT, "patchbay: say hello").await[0];
     assert_eq!(sent["body"]["max_completion_tokens"], 64);
     assert_eq!(sent["body"]["temperature"], json!(0.2));
     assert!(
@@ -123,7 +97,7 @@ async fn chat_with_tools_and_structured_output() {
     conversation.extend([assistant, result]);
     let answer = llm.complete(&conversation, Some("gpt-4o"), &tools).await.unwrap();
     assert_eq!(answer.content, "It is 18 C in Paris.");
-    let sent = journal("patchbay: weather in Paris").await;
+    let sent = journal(CHAT, "patchbay: weather in Paris").await;
     let last = &sent.last().unwrap()["body"];
     assert_eq!(last["tools"][0]["function"]["name"], "get_weather");
     assert_eq!(last["messages"][2]["tool_calls"][0]["id"], "call_weather_1");
@@ -196,7 +170,7 @@ async fn a_streamed_completion_reaches_the_caller_chunk_by_chunk() {
         "the last chunk says why it ended"
     );
     assert!(answer.usage.is_some(), "usage comes at the end: {answer:?}");
-    let sent = &journal("patchbay: slow story").await[0]["body"];
+    let sent = &journal(CHAT, "patchbay: slow story").await[0]["body"];
     assert_eq!(sent["stream"], true);
     assert_eq!(sent["stream_options"]["include_usage"], true);
 }
@@ -254,7 +228,7 @@ async fn embeddings_transcription_and_images() {
     assert_eq!(embedded.embeddings.len(), 2);
     assert_eq!(embedded.embeddings[0], vec![0.25, -0.5, 1.0]);
     assert!(!embedded.embeddings[1].is_empty());
-    let sent = &journal("patchbay: second text").await[0]["body"];
+    let sent = &journal("/v1/embeddings", "patchbay: second text").await[0]["body"];
     assert_eq!(sent["model"], "text-embedding-3-small");
     // aimock's journal keeps the inputs joined.
     assert_eq!(sent["embeddingInput"], "patchbay: first text patchbay: second text");
@@ -301,7 +275,7 @@ async fn embeddings_transcription_and_images() {
         Some("A red bicycle, studio light")
     );
     assert_eq!(images.images[1].data.as_deref(), Some(&b"\x89PNG\r\n\x1a\n"[..]));
-    let sent = &journal("patchbay: a red bicycle").await[0]["body"];
+    let sent = &journal("/v1/images/generations", "patchbay: a red bicycle").await[0]["body"];
     assert_eq!(sent["model"], "dall-e-3");
 }
 
@@ -329,7 +303,7 @@ async fn openai_errors_and_rate_limit_headers_are_honoured() {
     };
     assert!((300..=360).contains(&wait), "{wait} s");
     assert_eq!(
-        journal("patchbay: rate limited").await.len(),
+        journal(CHAT, "patchbay: rate limited").await.len(),
         1,
         "one request reached OpenAI"
     );
@@ -346,7 +320,7 @@ async fn openai_errors_and_rate_limit_headers_are_honoured() {
         "{paused:?}"
     );
     assert!(
-        journal("while paused").await.is_empty(),
+        journal(CHAT, "while paused").await.is_empty(),
         "the paused connection sent nothing"
     );
 }

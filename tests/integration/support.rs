@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use patchbay::{Connection, Credentials, Host, HostBuilder, Limits, Settings};
 use patchbay_tests::woocommerce::MockShop;
+use serde_json::Value;
 
 /// The workspace root.
 pub fn workspace() -> PathBuf {
@@ -108,4 +109,34 @@ pub fn no_options() -> patchbay::types::CompletionOptions {
         response_schema: None,
         extra: String::new(),
     }
+}
+
+/// The key aimock accepts (`tests/aimock/server.mjs`).
+pub const LLM_KEY: &str = "sk-patchbay-test-key-0123456789";
+
+/// aimock's base URL (`tests/with-llm-server.sh`).
+pub fn llm_server() -> String {
+    std::env::var("PATCHBAY_LLM_SERVER").expect(
+        "PATCHBAY_LLM_SERVER is not set: run the tests through `just test` \
+         (tests/with-llm-server.sh starts aimock)",
+    )
+}
+
+/// The requests to `path` aimock received whose body mentions `needle`
+/// (its journal keeps bodies as it read them: OpenAI's raw, others in
+/// OpenAI's shape).
+pub async fn journal(path: &str, needle: &str) -> Vec<Value> {
+    let entries: Vec<Value> = reqwest::Client::new()
+        .get(format!("{}/__aimock/journal", llm_server()))
+        .bearer_auth(LLM_KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    entries
+        .into_iter()
+        .filter(|entry| entry["path"] == path && entry["body"].to_string().contains(needle))
+        .collect()
 }

@@ -21,22 +21,6 @@ pub fn client() -> Result<Client> {
     Ok(client)
 }
 
-/// A setting with a default, trimmed.
-pub fn setting(name: &str, default: &str) -> Result<String> {
-    Ok(config::get(name)?
-        .map(|value| value.trim().to_string())
-        .filter(|value| !value.is_empty())
-        .unwrap_or_else(|| default.to_string()))
-}
-
-/// The model a call names, or the connection's default from `setting`.
-pub fn model(asked: Option<String>, setting_name: &str, default: &str) -> Result<String> {
-    match asked.map(|m| m.trim().to_string()).filter(|m| !m.is_empty()) {
-        Some(model) => Ok(model),
-        None => self::setting(setting_name, default),
-    }
-}
-
 #[derive(Deserialize)]
 struct Body {
     error: Detail,

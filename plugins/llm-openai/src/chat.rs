@@ -4,32 +4,12 @@
 //! <https://platform.openai.com/docs/api-reference/chat>
 
 use patchbay_sdk::http::idempotency_key;
-use patchbay_sdk::llm::{self, ToolCallParts};
+use patchbay_sdk::llm::{self, ToolCallParts, json_object, sampling};
 use patchbay_sdk::prelude::*;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use crate::api::{self, Detail, client};
-
-/// A `json` value of the contract: JSON text that must hold an object
-/// (empty means none).
-pub fn json_object(text: &str, place: &str) -> Result<Option<Map<String, Value>>> {
-    if text.trim().is_empty() {
-        return Ok(None);
-    }
-    match serde_json::from_str::<Value>(text) {
-        Ok(Value::Object(object)) => Ok(Some(object)),
-        Ok(Value::Null) => Ok(None),
-        Ok(_) => Err(Error::Validation(format!("{place}: expected a JSON object"))),
-        Err(e) => Err(Error::Validation(format!("{place}: not valid JSON: {e}"))),
-    }
-}
-
-/// A sampling parameter as JSON, without f32 noise (0.7, not 0.699999988).
-fn number(value: f32) -> Value {
-    let rounded = (f64::from(value) * 1e6).round() / 1e6;
-    serde_json::Number::from_f64(rounded).map_or(Value::Null, Value::Number)
-}
+use crate::api::{Detail, client};
 
 fn message(index: usize, message: &ChatMessage) -> Result<Value> {
     let mut wire = Map::new();
@@ -98,13 +78,13 @@ pub fn body(messages: &[ChatMessage], model: &str, options: &CompletionOptions, 
         .collect::<Result<Vec<_>>>()?;
     body.insert("messages".into(), Value::Array(wire));
     if let Some(t) = options.temperature {
-        body.insert("temperature".into(), number(t));
+        body.insert("temperature".into(), sampling(t));
     }
     if let Some(p) = options.top_p {
-        body.insert("top_p".into(), number(p));
+        body.insert("top_p".into(), sampling(p));
     }
     if let Some(max) = options.max_tokens {
-        let name = api::setting("max_tokens_parameter", "max_completion_tokens")?;
+        let name = config::get_or("max_tokens_parameter", "max_completion_tokens")?;
         body.insert(name, json!(max));
     }
     if !options.stop.is_empty() {
@@ -268,7 +248,7 @@ fn answer(completion: Completion, asked_model: &str) -> Result<LlmResponse> {
 
 /// A whole completion.
 pub fn complete(messages: Vec<ChatMessage>, model: Option<String>, options: CompletionOptions) -> Result<LlmResponse> {
-    let model = api::model(model, "default_model", "gpt-4o-mini")?;
+    let model = llm::model(model, "default_model", "gpt-4o-mini")?;
     let body = body(&messages, &model, &options, false)?;
     // A completion changes nothing at OpenAI: the key lets the host retry
     // the POST after a 429 or a 5xx.
@@ -422,7 +402,7 @@ impl Assembly {
 /// arrives; the last chunk carries the tool calls and the finish reason,
 /// the return value the whole answer with its token usage.
 pub fn stream(messages: Vec<ChatMessage>, model: Option<String>, options: CompletionOptions) -> Result<LlmResponse> {
-    let model = api::model(model, "default_model", "gpt-4o-mini")?;
+    let model = llm::model(model, "default_model", "gpt-4o-mini")?;
     let body = body(&messages, &model, &options, true)?;
     let events = client()?
         .post("chat/completions")

@@ -10,7 +10,8 @@ use patchbay_sdk::prelude::*;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use crate::api::{self, client};
+use crate::api::client;
+use patchbay_sdk::llm;
 
 /// The largest audio file OpenAI transcribes.
 pub const MAX_AUDIO_BYTES: usize = 25 * 1024 * 1024;
@@ -48,7 +49,7 @@ pub fn embed(inputs: Vec<String>, model: Option<String>) -> Result<EmbeddingResu
             "inputs[{i}]: an empty text cannot be embedded"
         )));
     }
-    let model = api::model(model, "embedding_model", "text-embedding-3-small")?;
+    let model = llm::model(model, "embedding_model", "text-embedding-3-small")?;
     let answer: Embeddings = client()?
         .post("embeddings")
         .idempotency_key(idempotency_key("embed"))
@@ -123,7 +124,7 @@ pub fn transcribe(audio: Vec<u8>, filename: String, options: TranscriptionOption
     } else {
         filename
     };
-    let model = api::model(options.model, "transcription_model", "whisper-1")?;
+    let model = llm::model(options.model, "transcription_model", "whisper-1")?;
     // Only whisper-1 tells the language and duration (verbose_json).
     let format = if model == "whisper-1" { "verbose_json" } else { "json" };
     let mut form = Multipart::new()
@@ -171,7 +172,7 @@ pub fn generate(prompt: String, options: ImageOptions) -> Result<ImageResult> {
     if prompt.trim().is_empty() {
         return Err(Error::Validation("prompt: empty".into()));
     }
-    let model = api::model(options.model, "image_model", "gpt-image-1")?;
+    let model = llm::model(options.model, "image_model", "gpt-image-1")?;
     let mut body = Map::new();
     body.insert("model".into(), json!(model));
     body.insert("prompt".into(), json!(prompt));
