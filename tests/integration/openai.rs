@@ -324,3 +324,60 @@ async fn openai_errors_and_rate_limit_headers_are_honoured() {
         "the paused connection sent nothing"
     );
 }
+
+/// `patchbay call … streaming.stream-complete` prints the text on stderr as
+/// it arrives, while the call is still running, and the whole answer as
+/// JSON on stdout.
+#[tokio::test]
+async fn the_cli_shows_a_streamed_completion_as_it_arrives() {
+    use std::io::Read as _;
+    use std::process::{Command, Stdio};
+    let db = tempfile::tempdir().unwrap();
+    let input = json!({
+        "messages": [{"role": "user", "content": "patchbay: slow story", "tool-calls": []}],
+        "options": {"stop": [], "tools": [], "extra": ""},
+    });
+    let mut child = Command::new(crate::cli::patchbay())
+        .args([
+            "call",
+            "llm/openai",
+            "streaming.stream-complete",
+            "--plugins",
+            crate::support::plugins_dir().to_str().unwrap(),
+            "--database",
+            db.path().join("state.db").to_str().unwrap(),
+            "--setting",
+            &format!("api_base={}/v1", llm_server()),
+            "--credential",
+            &format!("api_key={KEY}"),
+            "--json",
+            &input.to_string(),
+            "--allow-private-network",
+        ])
+        .env("RUST_LOG", "error")
+        .env("PATCHBAY_CACHE", crate::support::workspace().join("target/test-compile-cache-cli"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let (first, mut child) = tokio::task::spawn_blocking(move || {
+        let mut first = [0u8; 16];
+        stderr.read_exact(&mut first).unwrap();
+        let running = child.try_wait().unwrap().is_none();
+        let mut rest = String::new();
+        stderr.read_to_string(&mut rest).unwrap();
+        ((String::from_utf8_lossy(&first).into_owned() + &rest, running), child)
+    })
+    .await
+    .unwrap();
+    let (printed, running_after_first) = first;
+    assert!(running_after_first, "the first words were printed only after the call ended");
+    assert!(printed.starts_with("Once upon a time"), "{printed}");
+    let mut stdout = String::new();
+    child.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
+    assert!(child.wait().unwrap().success(), "{printed}");
+    let answer: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(answer["content"].as_str().unwrap().trim(), printed.trim());
+    assert_eq!(answer["finish-reason"], "stop");
+}
