@@ -267,6 +267,13 @@ impl Call {
         self
     }
 
+    /// Lets the host fill these credential fields' placeholders into the
+    /// body ([`Request::body_secrets`]).
+    pub fn body_secrets(mut self, fields: &[&str]) -> Self {
+        self.request = self.request.body_secrets(fields);
+        self
+    }
+
     /// Changes the request in any other way.
     pub fn with(mut self, change: impl FnOnce(Request) -> Request) -> Self {
         self.request = change(self.request);

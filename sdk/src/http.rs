@@ -180,6 +180,15 @@ impl Request {
         })
     }
 
+    /// Lets the host fill the `{{secret.NAME}}` placeholders of these
+    /// credential fields into the body (a login that takes a password in
+    /// JSON or a form), encoded as the body's content type wants; the plugin
+    /// never reads them. Name only the fields the request needs, and never
+    /// on a request whose body carries text the plugin did not write.
+    pub fn body_secrets(self, fields: &[&str]) -> Self {
+        self.header("patchbay-body-secrets", fields.join(", "))
+    }
+
     /// Limits this request to `ms` milliseconds (never beyond the call's deadline).
     pub fn timeout_ms(mut self, ms: u32) -> Self {
         self.options().timeout_ms = Some(ms);

@@ -355,7 +355,10 @@ async fn the_cli_shows_a_streamed_completion_as_it_arrives() {
             "--allow-private-network",
         ])
         .env("RUST_LOG", "error")
-        .env("PATCHBAY_CACHE", crate::support::workspace().join("target/test-compile-cache-cli"))
+        .env(
+            "PATCHBAY_CACHE",
+            crate::support::workspace().join("target/test-compile-cache-cli"),
+        )
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -372,7 +375,10 @@ async fn the_cli_shows_a_streamed_completion_as_it_arrives() {
     .await
     .unwrap();
     let (printed, running_after_first) = first;
-    assert!(running_after_first, "the first words were printed only after the call ended");
+    assert!(
+        running_after_first,
+        "the first words were printed only after the call ended"
+    );
     assert!(printed.starts_with("Once upon a time"), "{printed}");
     let mut stdout = String::new();
     child.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();

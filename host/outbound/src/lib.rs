@@ -35,7 +35,7 @@ pub use circuit::{CircuitBreaker, CircuitConfig};
 pub use limits::HttpLimits;
 pub use metrics::OutboundMetrics;
 pub use patchbay_store::RateQuota;
-pub use pipeline::{Pipeline, guarded_client};
+pub use pipeline::{BODY_SECRETS_HEADER, Pipeline, guarded_client};
 pub use ratelimit::{BudgetRefusal, CostBudget};
 pub use reflection::Reflections;
 pub use retry::RetryPolicy;

@@ -152,7 +152,15 @@ struct Prepared {
     /// Values the host derived and put in (auth headers, query values):
     /// scrubbed from the response besides the connection's secrets.
     injected: Vec<String>,
+    /// Whether the body carries credentials the host filled in: it never
+    /// follows a redirect to another origin.
+    body_secrets: bool,
 }
+
+/// The request header in which a plugin names the credential fields whose
+/// `{{secret.NAME}}` placeholders the host fills into the body (a login
+/// that takes a password in JSON); never sent.
+pub const BODY_SECRETS_HEADER: &str = "patchbay-body-secrets";
 
 /// The connection's OAuth2 access token; `rejected` is one the provider refused.
 async fn oauth_token(ctx: &RequestContext, rejected: Option<&str>) -> Result<String, OutboundError> {
@@ -201,15 +209,44 @@ fn prepare(
         body: request.body,
         credential_headers: Vec::new(),
         injected: Vec::new(),
+        body_secrets: false,
     };
+    let mut body_fields: Vec<String> = Vec::new();
     for (name, value) in request.headers {
         let name = name.to_ascii_lowercase();
+        if name == BODY_SECRETS_HEADER {
+            body_fields.extend(value.split(',').map(|f| f.trim().to_string()).filter(|f| !f.is_empty()));
+            continue;
+        }
         if template::has_secret(&value) {
             let value = template::fill_secrets(&value, credentials).map_err(|e| denied(e.into()))?;
             prepared.credential_headers.push(name.clone());
             prepared.headers.push((name, value));
         } else {
             prepared.headers.push((name, value));
+        }
+    }
+    if !body_fields.is_empty()
+        && let Some(body) = &prepared.body
+    {
+        let content_type = prepared
+            .headers
+            .iter()
+            .find(|(n, _)| n == "content-type")
+            .map(|(_, v)| v.as_str());
+        let encoding = template::BodyEncoding::for_content_type(content_type);
+        let fields: Vec<&str> = body_fields.iter().map(String::as_str).collect();
+        match template::fill_body_secrets(body, &fields, encoding, credentials).map_err(|e| denied(e.into()))? {
+            Some((filled_body, values)) => {
+                prepared.body_secrets = !values.is_empty();
+                prepared.injected.extend(values);
+                prepared.body = Some(filled_body);
+            }
+            None => {
+                return Err(OutboundError::InvalidRequest(format!(
+                    "{BODY_SECRETS_HEADER} names credential fields, but the body is not text"
+                )));
+            }
         }
     }
     let oauth_header = request.auth.as_ref().and_then(AuthScheme::oauth_header);
@@ -522,7 +559,8 @@ impl Pipeline {
                     self.limits.max_redirects
                 ))));
             }
-            if next.origin() != prepared.url.origin() {
+            let cross_origin = next.origin() != prepared.url.origin();
+            if cross_origin {
                 let strip = std::mem::take(&mut prepared.credential_headers);
                 prepared.headers.retain(|(n, _)| !strip.contains(n) && n != "cookie");
             }
@@ -534,6 +572,12 @@ impl Pipeline {
                 prepared
                     .headers
                     .retain(|(n, _)| n != "content-type" && n != "content-length");
+            }
+            if cross_origin && prepared.body_secrets && prepared.body.is_some() {
+                return Err(Attempt::sent(OutboundError::Denied(
+                    "redirect refused: the body carries the connection's credentials and would go to another origin"
+                        .into(),
+                )));
             }
             prepared.url = next;
         }

@@ -97,6 +97,23 @@ async fn redirect(Path(to): Path<String>) -> Response {
     (StatusCode::FOUND, [("location", to)], "").into_response()
 }
 
+/// A 307: the method and the body go along.
+async fn keep_method(Path(to): Path<String>) -> Response {
+    let to = to.replace('!', "/");
+    (StatusCode::TEMPORARY_REDIRECT, [("location", to)], "").into_response()
+}
+
+/// Records the headers and the body it received, answers "ok".
+async fn login(State(up): State<Upstream>, headers: HeaderMap, body: String) -> &'static str {
+    let mut out = String::new();
+    for (name, value) in &headers {
+        out.push_str(&format!("{name}: {}\n", value.to_str().unwrap_or("?")));
+    }
+    out.push_str(&body);
+    up.seen.lock().unwrap().push(out);
+    "ok"
+}
+
 async fn echo(State(up): State<Upstream>, uri: Uri, headers: HeaderMap) -> String {
     let mut out = format!("{uri}\n");
     for (name, value) in &headers {
@@ -170,6 +187,8 @@ async fn start() -> (String, Upstream) {
         .route("/trickle/{bytes}/{ms}", get(trickle))
         .route("/slow/{ms}", get(slow))
         .route("/events/{count}/{ms}", get(events))
+        .route("/login", axum::routing::post(login))
+        .route("/keep-method/{to}", axum::routing::post(keep_method))
         .route("/graphql/{start}", axum::routing::post(graphql))
         .with_state(upstream.clone());
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
@@ -806,4 +825,61 @@ async fn streamed_bodies_arrive_as_sent_under_the_same_limits() {
     assert_eq!(answered.status, 503);
     answered.body.read_to_end().await.unwrap();
     assert_eq!(up.hits.load(Ordering::SeqCst), 4, "first attempt and three retries");
+}
+
+/// A login that takes the password in its JSON body: the plugin names the
+/// field in `patchbay-body-secrets` and writes the placeholder; the host
+/// fills it in, JSON-escaped, and sends neither the header nor the
+/// placeholder. Unnamed placeholders (text the plugin did not write) stay as
+/// they are, and the filled body never follows a redirect to another origin.
+#[tokio::test]
+async fn named_body_secrets_are_filled_in_and_never_leave_the_origin() {
+    let (url, up) = start().await;
+    let (other, other_up) = start().await;
+    let pipeline = pipeline(true);
+    let mut ctx = context(&[&url, &other]);
+    ctx.credentials = Arc::new(Credentials::from([("token", TOKEN), ("password", "pa\"ss-word")]));
+    let login = |to: String, named: &str| OutboundRequest {
+        method: reqwest::Method::POST,
+        headers: vec![
+            ("content-type".into(), "application/json".into()),
+            ("patchbay-body-secrets".into(), named.into()),
+        ],
+        body: Some(br#"{"password":"{{secret.password}}","message":"{{secret.token}}"}"#.to_vec()),
+        ..get_request(&to)
+    };
+    pipeline
+        .send(&ctx, login(format!("{url}/login"), "password"))
+        .await
+        .unwrap();
+    let seen = up.seen.lock().unwrap().pop().unwrap();
+    assert!(
+        seen.ends_with(r#"{"password":"pa\"ss-word","message":"{{secret.token}}"}"#),
+        "{seen}"
+    );
+    assert!(
+        !seen.contains("patchbay-body-secrets"),
+        "the header is the host's: {seen}"
+    );
+
+    // Not named: nothing is filled in.
+    pipeline.send(&ctx, login(format!("{url}/login"), "")).await.unwrap();
+    assert!(up.seen.lock().unwrap().pop().unwrap().contains("{{secret.password}}"));
+    // A named field the connection lacks is refused before sending.
+    let mut absent = login(format!("{url}/login"), "password, absent");
+    absent.body = Some(br#"{"password":"{{secret.absent}}"}"#.to_vec());
+    let refused = pipeline.send(&ctx, absent).await.unwrap_err();
+    assert!(
+        matches!(&refused, OutboundError::Denied(why) if why.contains("\"absent\"")),
+        "{refused:?}"
+    );
+
+    // A 307 to another origin would carry the password along: refused.
+    let away = format!("{url}/keep-method/{}", format!("{other}/login").replace('/', "!"));
+    let refused = pipeline.send(&ctx, login(away, "password")).await.unwrap_err();
+    assert!(
+        matches!(&refused, OutboundError::Denied(why) if why.contains("another origin")),
+        "{refused:?}"
+    );
+    assert!(!other_up.saw("pa\"ss-word"), "the password stayed behind");
 }

@@ -6,6 +6,7 @@
 //! | form                     | where                          | filled with              |
 //! |--------------------------|--------------------------------|--------------------------|
 //! | `{{secret.NAME}}`        | request URL, header values     | the credential `NAME`    |
+//! | `{{secret.NAME}}`        | a request body, for the fields its `patchbay-body-secrets` header names | the credential, encoded as the body's type wants |
 //! | `{{secret.oauth.code}}`… | plugin-described token requests| what the host learned    |
 //! | `{{setting.NAME}}`       | allowed hosts, OAuth2 endpoints| the setting `NAME`       |
 //!
@@ -107,6 +108,76 @@ pub fn fill_secrets(text: &str, credentials: &Credentials) -> Result<String, Tem
     )
 }
 
+/// How a value is written into a body: as the body's content type holds
+/// text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyEncoding {
+    /// Inside a JSON string: escaped as JSON escapes it.
+    Json,
+    /// A form value (`application/x-www-form-urlencoded`): percent-encoded.
+    Form,
+    /// Any other text: as it is.
+    Raw,
+}
+
+impl BodyEncoding {
+    /// The encoding a `Content-Type` calls for.
+    pub fn for_content_type(content_type: Option<&str>) -> Self {
+        let content_type = content_type.unwrap_or_default().to_ascii_lowercase();
+        if content_type.contains("json") {
+            Self::Json
+        } else if content_type.contains("x-www-form-urlencoded") {
+            Self::Form
+        } else {
+            Self::Raw
+        }
+    }
+
+    fn encode(self, value: &str) -> String {
+        match self {
+            Self::Json => {
+                let quoted = serde_json::to_string(value).unwrap_or_default();
+                quoted[1..quoted.len().saturating_sub(1)].to_string()
+            }
+            Self::Form => url::form_urlencoded::byte_serialize(value.as_bytes()).collect(),
+            Self::Raw => value.to_string(),
+        }
+    }
+}
+
+/// Fills the `{{secret.NAME}}` placeholders of a body whose `NAME` is one
+/// of `allowed` (the fields the request named); other placeholders stay as
+/// they are: a body may carry text the plugin did not write (a message), and
+/// only what the plugin named is filled. `None` when the body is not UTF-8.
+pub fn fill_body_secrets(
+    body: &[u8],
+    allowed: &[&str],
+    encoding: BodyEncoding,
+    credentials: &Credentials,
+) -> Result<Option<(Vec<u8>, Vec<String>)>, TemplateError> {
+    let Ok(text) = std::str::from_utf8(body) else {
+        return Ok(None);
+    };
+    let mut filled = Vec::new();
+    let out = fill(
+        text,
+        "secret",
+        || TemplateError::Unterminated { kind: "secret".into() },
+        |name| {
+            if !allowed.contains(&name) {
+                return Ok(format!("{{{{secret.{name}}}}}"));
+            }
+            let value = credentials
+                .get(name)
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| TemplateError::MissingCredential(name.to_string()))?;
+            filled.push(value.to_string());
+            Ok(encoding.encode(value))
+        },
+    )?;
+    Ok(Some((out.into_bytes(), filled)))
+}
+
 /// Fills `{{secret.NAME}}` placeholders in a URL. Placeholders may sit in
 /// the path or the query (Telegram puts its token in the path); the origin
 /// was checked against the allowlist with placeholders intact, and may not
@@ -128,6 +199,39 @@ pub fn fill_url_secrets(url: &Url, credentials: &Credentials) -> Result<Url, Tem
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn body_secrets_are_filled_only_for_the_named_fields_and_encoded_for_the_body() {
+        use super::*;
+        let credentials = Credentials::from([("password", "p\"ss wörd&"), ("other", "o-secret")]);
+        let body = br#"{"password":"{{secret.password}}","note":"{{secret.other}}"}"#;
+        let (json, filled) = fill_body_secrets(body, &["password"], BodyEncoding::Json, &credentials)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(json).unwrap(),
+            r#"{"password":"p\"ss wörd&","note":"{{secret.other}}"}"#
+        );
+        assert_eq!(filled, ["p\"ss wörd&"]);
+        let (form, _) = fill_body_secrets(
+            b"user=a&pass={{secret.password}}",
+            &["password"],
+            BodyEncoding::Form,
+            &credentials,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(form, b"user=a&pass=p%22ss+w%C3%B6rd%26");
+        assert_eq!(
+            fill_body_secrets(b"{{secret.missing}}", &["missing"], BodyEncoding::Raw, &credentials).unwrap_err(),
+            TemplateError::MissingCredential("missing".into())
+        );
+        assert!(
+            fill_body_secrets(&[0xff, 0xfe], &["password"], BodyEncoding::Raw, &credentials)
+                .unwrap()
+                .is_none()
+        );
+    }
+
     use super::*;
 
     #[test]
