@@ -10,6 +10,7 @@ mod cli;
 mod discord;
 mod feeds;
 mod gemini;
+mod matrix;
 mod oauth;
 mod ollama;
 mod openai;
