@@ -132,7 +132,12 @@ fn rand_suffix() -> u64 {
 
 /// Runs the plugin's `sync` action.
 async fn sync(conn: &Connection, input: Value) -> Value {
-    let output = conn.actions().unwrap().execute("sync", &input.to_string()).await.unwrap();
+    let output = conn
+        .actions()
+        .unwrap()
+        .execute("sync", &input.to_string())
+        .await
+        .unwrap();
     serde_json::from_str(&output).unwrap()
 }
 
@@ -140,16 +145,25 @@ async fn sync(conn: &Connection, input: Value) -> Value {
 async fn a_bot_joins_receives_replies_and_sends_files_on_synapse() {
     let (_host, bot) = matrix(BOT.1).await;
     let test = bot.test().await.unwrap();
-    assert!(test.success && test.message == "Logged in as @patchbay-bot:localhost", "{test:?}");
+    assert!(
+        test.success && test.message == "Logged in as @patchbay-bot:localhost",
+        "{test:?}"
+    );
     let (_host2, wrong) = matrix("not-the-password").await;
     let refused = wrong.test().await.unwrap();
-    assert!(!refused.success && refused.message.contains("M_FORBIDDEN"), "{refused:?}");
+    assert!(
+        !refused.success && refused.message.contains("M_FORBIDDEN"),
+        "{refused:?}"
+    );
 
     let reader = Person::login(READER).await;
     let room = reader.room_with_bot().await;
     // The first sync joins the room the bot was invited to.
     let first = sync(&bot, json!({})).await;
-    assert!(first["joined"].as_array().unwrap().iter().any(|r| r == &json!(room)), "{first}");
+    assert!(
+        first["joined"].as_array().unwrap().iter().any(|r| r == &json!(room)),
+        "{first}"
+    );
 
     let asked = reader.say(&room, "hello bot, where is order 1001?").await;
     let received = sync(&bot, json!({"wait-ms": 5000})).await;
@@ -169,14 +183,20 @@ async fn a_bot_joins_receives_replies_and_sends_files_on_synapse() {
 
     // The received message, as the sync gave it, is what `reply` takes.
     let replied = bot
-        .call_json("messaging.reply", &json!({"to": message, "body": "It shipped this morning."}))
+        .call_json(
+            "messaging.reply",
+            &json!({"to": message, "body": "It shipped this morning."}),
+        )
         .await
         .unwrap();
     assert_eq!(replied["status"], "sent");
     let seen = reader.messages(&room).await;
     let reply = seen.iter().find(|e| e["event_id"] == replied["message-id"]).unwrap();
     assert_eq!(reply["content"]["body"], "It shipped this morning.");
-    assert_eq!(reply["content"]["m.relates_to"]["m.in_reply_to"]["event_id"], json!(asked));
+    assert_eq!(
+        reply["content"]["m.relates_to"]["m.in_reply_to"]["event_id"],
+        json!(asked)
+    );
     assert_eq!(reply["sender"], "@patchbay-bot:localhost");
 
     let messaging = bot.messaging().unwrap();
@@ -216,7 +236,11 @@ async fn a_bot_joins_receives_replies_and_sends_files_on_synapse() {
 
     // Refusals: a room the bot is not in; something that is no room.
     let outsider_room = reader
-        .call(reqwest::Method::POST, "createRoom", Some(json!({"preset": "private_chat"})))
+        .call(
+            reqwest::Method::POST,
+            "createRoom",
+            Some(json!({"preset": "private_chat"})),
+        )
         .await["room_id"]
         .as_str()
         .unwrap()
@@ -225,14 +249,26 @@ async fn a_bot_joins_receives_replies_and_sends_files_on_synapse() {
         .send(&outbound("m-2", &[&outsider_room], "hello?"))
         .await
         .unwrap_err();
-    assert!(matches!(error, CallError::Connector(ConnectorError::Permanent(_))), "{error:?}");
-    let error = messaging.send(&outbound("m-3", &["general"], "hello?")).await.unwrap_err();
-    assert!(matches!(error, CallError::Connector(ConnectorError::Validation(_))), "{error:?}");
+    assert!(
+        matches!(error, CallError::Connector(ConnectorError::Permanent(_))),
+        "{error:?}"
+    );
+    let error = messaging
+        .send(&outbound("m-3", &["general"], "hello?"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, CallError::Connector(ConnectorError::Validation(_))),
+        "{error:?}"
+    );
     let error = messaging
         .send(&outbound("m-4", &["#nowhere:localhost"], "hello?"))
         .await
         .unwrap_err();
-    assert!(matches!(error, CallError::Connector(ConnectorError::NotFound(_))), "{error:?}");
+    assert!(
+        matches!(error, CallError::Connector(ConnectorError::NotFound(_))),
+        "{error:?}"
+    );
 }
 
 /// Between the plugin and Synapse, a proxy loses the homeserver's answer to

@@ -145,6 +145,9 @@ impl BodyEncoding {
     }
 }
 
+/// A body with its secrets filled in, and the values that went in.
+pub type FilledBody = (Vec<u8>, Vec<String>);
+
 /// Fills the `{{secret.NAME}}` placeholders of a body whose `NAME` is one
 /// of `allowed` (the fields the request named); other placeholders stay as
 /// they are: a body may carry text the plugin did not write (a message), and
@@ -154,7 +157,7 @@ pub fn fill_body_secrets(
     allowed: &[&str],
     encoding: BodyEncoding,
     credentials: &Credentials,
-) -> Result<Option<(Vec<u8>, Vec<String>)>, TemplateError> {
+) -> Result<Option<FilledBody>, TemplateError> {
     let Ok(text) = std::str::from_utf8(body) else {
         return Ok(None);
     };

@@ -145,15 +145,15 @@ pub fn body(messages: &[ChatMessage], model: &str, options: &CompletionOptions, 
     };
     // A JSON answer: Anthropic's documented way is a tool whose input is
     // the answer, which the model is made to call.
-    if let Some(schema) = options.response_schema.as_deref() {
-        if let Some(schema) = json_object(schema, "options.response-schema")? {
-            tools.push(json!({
-                "name": ANSWER_TOOL,
-                "description": "Give the answer as JSON following this schema.",
-                "input_schema": schema,
-            }));
-            tool_choice = Some(json!({ "type": "tool", "name": ANSWER_TOOL }));
-        }
+    if let Some(schema) = options.response_schema.as_deref()
+        && let Some(schema) = json_object(schema, "options.response-schema")?
+    {
+        tools.push(json!({
+            "name": ANSWER_TOOL,
+            "description": "Give the answer as JSON following this schema.",
+            "input_schema": schema,
+        }));
+        tool_choice = Some(json!({ "type": "tool", "name": ANSWER_TOOL }));
     }
     if !tools.is_empty() {
         body.insert("tools".into(), Value::Array(tools));
@@ -313,12 +313,10 @@ enum Event {
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum Delta {
-    TextDelta {
-        text: String,
-    },
-    InputJsonDelta {
-        partial_json: String,
-    },
+    #[serde(rename = "text_delta")]
+    Text { text: String },
+    #[serde(rename = "input_json_delta")]
+    InputJson { partial_json: String },
     #[serde(other)]
     Other,
 }
@@ -382,9 +380,9 @@ impl Assembly {
                 Block::Other => {}
             },
             Event::ContentBlockDelta { index, delta } => match delta {
-                Delta::TextDelta { text: delta } => text = delta,
-                Delta::InputJsonDelta { partial_json } if self.answer_block == Some(index) => text = partial_json,
-                Delta::InputJsonDelta { partial_json } => self.tools.push(index, None, None, &partial_json),
+                Delta::Text { text: delta } => text = delta,
+                Delta::InputJson { partial_json } if self.answer_block == Some(index) => text = partial_json,
+                Delta::InputJson { partial_json } => self.tools.push(index, None, None, &partial_json),
                 Delta::Other => {}
             },
             Event::MessageDelta { delta, usage } => {

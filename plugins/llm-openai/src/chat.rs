@@ -125,13 +125,13 @@ pub fn body(messages: &[ChatMessage], model: &str, options: &CompletionOptions, 
         };
         body.insert("tool_choice".into(), choice);
     }
-    if let Some(schema) = options.response_schema.as_deref() {
-        if let Some(schema) = json_object(schema, "options.response-schema")? {
-            body.insert(
-                "response_format".into(),
-                json!({ "type": "json_schema", "json_schema": { "name": "response", "schema": schema } }),
-            );
-        }
+    if let Some(schema) = options.response_schema.as_deref()
+        && let Some(schema) = json_object(schema, "options.response-schema")?
+    {
+        body.insert(
+            "response_format".into(),
+            json!({ "type": "json_schema", "json_schema": { "name": "response", "schema": schema } }),
+        );
     }
     if stream {
         body.insert("stream".into(), json!(true));

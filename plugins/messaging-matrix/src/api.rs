@@ -19,12 +19,16 @@ const USER_KEY: &str = "session.user-id";
 
 /// The homeserver's client-server API.
 pub fn client() -> Result<Client> {
-    Ok(Client::from_setting("homeserver")?.path("_matrix/client/v3").errors(matrix_error))
+    Ok(Client::from_setting("homeserver")?
+        .path("_matrix/client/v3")
+        .errors(matrix_error))
 }
 
 /// The homeserver's media upload API.
 pub fn media() -> Result<Client> {
-    Ok(Client::from_setting("homeserver")?.path("_matrix/media/v3").errors(matrix_error))
+    Ok(Client::from_setting("homeserver")?
+        .path("_matrix/media/v3")
+        .errors(matrix_error))
 }
 
 #[derive(Deserialize)]
@@ -59,9 +63,10 @@ fn matrix_error(response: &Response) -> Option<Error> {
             status: Some(response.status),
             message,
         }),
-        (_, "M_BAD_JSON" | "M_NOT_JSON" | "M_INVALID_PARAM" | "M_TOO_LARGE" | "M_UNRECOGNIZED" | "M_INVALID_USERNAME") => {
-            Error::Validation(message)
-        }
+        (
+            _,
+            "M_BAD_JSON" | "M_NOT_JSON" | "M_INVALID_PARAM" | "M_TOO_LARGE" | "M_UNRECOGNIZED" | "M_INVALID_USERNAME",
+        ) => Error::Validation(message),
         (status, _) => Error::from_status(status, message, response.retry_after()),
     })
 }
@@ -176,7 +181,10 @@ mod tests {
     #[test]
     fn matrix_errors_map_to_connector_errors() {
         assert!(matches!(
-            refusal(401, json!({"errcode": "M_UNKNOWN_TOKEN", "error": "Invalid access token passed."})),
+            refusal(
+                401,
+                json!({"errcode": "M_UNKNOWN_TOKEN", "error": "Invalid access token passed."})
+            ),
             Error::Auth(_)
         ));
         assert!(matches!(
@@ -184,7 +192,10 @@ mod tests {
             Error::Permanent(_)
         ));
         assert!(matches!(
-            refusal(429, json!({"errcode": "M_LIMIT_EXCEEDED", "error": "Too Many Requests", "retry_after_ms": 1500})),
+            refusal(
+                429,
+                json!({"errcode": "M_LIMIT_EXCEEDED", "error": "Too Many Requests", "retry_after_ms": 1500})
+            ),
             Error::RateLimited(Some(2))
         ));
         assert!(matches!(

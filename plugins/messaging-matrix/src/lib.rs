@@ -57,7 +57,13 @@ fn room_id(to: &str) -> Result<String> {
 pub fn transaction_id(message_id: &str, room: &str, part: usize) -> String {
     // FNV-1a over the three: stable across builds, unlike std's hasher.
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in message_id.bytes().chain([0]).chain(room.bytes()).chain([0]).chain(part.to_le_bytes()) {
+    for byte in message_id
+        .bytes()
+        .chain([0])
+        .chain(room.bytes())
+        .chain([0])
+        .chain(part.to_le_bytes())
+    {
         hash ^= u64::from(byte);
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
@@ -73,7 +79,12 @@ pub fn transaction_id(message_id: &str, room: &str, part: usize) -> String {
 fn put_event(room: &str, txn: &str, event_type: &str, content: &Value) -> Result<String> {
     let sent: Sent = authorized(|| {
         api::client()?
-            .put(&format!("rooms/{}/send/{}/{}", segment(room), segment(event_type), segment(txn)))
+            .put(&format!(
+                "rooms/{}/send/{}/{}",
+                segment(room),
+                segment(event_type),
+                segment(txn)
+            ))
             .body_json(content)
     })?
     .json()?;
@@ -127,7 +138,12 @@ fn send_to_room(room: &str, message: &OutboundMessage, reply_to: Option<&str>) -
             "url": uri,
             "info": { "mimetype": attachment.content_type, "size": attachment.data.len() },
         });
-        events.push(put_event(room, &transaction_id(&message.message_id, room, part), "m.room.message", &content)?);
+        events.push(put_event(
+            room,
+            &transaction_id(&message.message_id, room, part),
+            "m.room.message",
+            &content,
+        )?);
         part += 1;
     }
     let text = message.body.trim();
@@ -136,7 +152,12 @@ fn send_to_room(room: &str, message: &OutboundMessage, reply_to: Option<&str>) -
             return Err(Error::Validation("the message has no text and no attachment".into()));
         }
         let content = text_content(&message.body, message.html_body.as_deref(), reply_to);
-        events.push(put_event(room, &transaction_id(&message.message_id, room, part), "m.room.message", &content)?);
+        events.push(put_event(
+            room,
+            &transaction_id(&message.message_id, room, part),
+            "m.room.message",
+            &content,
+        )?);
     }
     Ok(events)
 }
@@ -262,7 +283,10 @@ impl Actions for Matrix {
             .ok_or_else(|| Error::Validation("input: expected a JSON object".into()))?;
         match name.as_str() {
             "sync" => {
-                if let Some(unknown) = object.keys().find(|k| !["since", "wait-ms", "keep"].contains(&k.as_str())) {
+                if let Some(unknown) = object
+                    .keys()
+                    .find(|k| !["since", "wait-ms", "keep"].contains(&k.as_str()))
+                {
                     return Err(Error::Validation(format!("input.{unknown}: not an input of sync")));
                 }
                 let since = match object.get("since") {
@@ -272,10 +296,9 @@ impl Actions for Matrix {
                 };
                 let wait = match object.get("wait-ms") {
                     None | Some(Value::Null) => 0,
-                    Some(v) => v
-                        .as_u64()
-                        .and_then(|v| u32::try_from(v).ok())
-                        .ok_or_else(|| Error::Validation("input.wait-ms: expected a whole number of milliseconds".into()))?,
+                    Some(v) => v.as_u64().and_then(|v| u32::try_from(v).ok()).ok_or_else(|| {
+                        Error::Validation("input.wait-ms: expected a whole number of milliseconds".into())
+                    })?,
                 };
                 let keep = match object.get("keep") {
                     None | Some(Value::Null) => true,
@@ -310,7 +333,9 @@ impl Actions for Matrix {
                 .json()?;
                 Ok(json!({ "room-id": joined.room_id }).to_string())
             }
-            other => Err(Error::Unsupported(format!("{other:?} is not an action of matrix (sync, join)"))),
+            other => Err(Error::Unsupported(format!(
+                "{other:?} is not an action of matrix (sync, join)"
+            ))),
         }
     }
 }
@@ -350,7 +375,10 @@ mod tests {
         assert_ne!(a, transaction_id("order-1001", "!other:localhost", 0));
         assert!(a.starts_with("patchbay.order-1001.0."));
         let odd = transaction_id("a/b c", "!r:l", 0);
-        assert!(odd.chars().all(|c| c.is_ascii_alphanumeric() || ".-_".contains(c)), "{odd}");
+        assert!(
+            odd.chars().all(|c| c.is_ascii_alphanumeric() || ".-_".contains(c)),
+            "{odd}"
+        );
     }
 
     #[test]

@@ -120,7 +120,11 @@ pub fn sync(since: Option<String>, wait_ms: u32, keep: bool) -> Result<Received>
     let mut invited = Vec::new();
     for room in sync.rooms.invite.keys() {
         if auto_join {
-            authorized(|| Ok(crate::api::client()?.post(&format!("rooms/{}/join", segment(room))).body_json(&json!({}))?))?;
+            authorized(|| {
+                crate::api::client()?
+                    .post(&format!("rooms/{}/join", segment(room)))
+                    .body_json(&json!({}))
+            })?;
             joined.push(room.clone());
         } else {
             invited.push(room.clone());
@@ -134,7 +138,12 @@ pub fn sync(since: Option<String>, wait_ms: u32, keep: bool) -> Result<Received>
             gaps.push(room.clone());
         }
         let events = timeline.and_then(|t| t.get("events")).and_then(Value::as_array);
-        messages.extend(events.into_iter().flatten().filter_map(|event| inbound(room, event, &own)));
+        messages.extend(
+            events
+                .into_iter()
+                .flatten()
+                .filter_map(|event| inbound(room, event, &own)),
+        );
     }
     messages.sort_by(|a, b| a.received_at.cmp(&b.received_at));
     if keep && !sync.next_batch.is_empty() {
@@ -167,7 +176,10 @@ mod tests {
         assert_eq!(message.received_at.as_deref(), Some("2026-12-01T10:00:00Z"));
         let extra: Value = serde_json::from_str(&message.extra).unwrap();
         assert_eq!(extra["formatted_body"], "<b>hello</b> bot");
-        assert!(inbound("!r", &event, "@reader:localhost").is_none(), "not the account's own");
+        assert!(
+            inbound("!r", &event, "@reader:localhost").is_none(),
+            "not the account's own"
+        );
         let member = json!({"type": "m.room.member", "event_id": "$m", "sender": "@x:y", "content": {}});
         assert!(inbound("!r", &member, "@bot:localhost").is_none());
     }
