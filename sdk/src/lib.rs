@@ -59,6 +59,7 @@ mod ports;
 pub mod kv;
 pub mod llm;
 pub mod log;
+pub mod mail;
 pub mod paging;
 pub mod sse;
 #[cfg(test)]

@@ -23,6 +23,7 @@ mod scaffold;
 mod security;
 mod serve;
 mod shopify;
+mod smtp;
 mod stripe;
 mod support;
 mod telegram;

@@ -132,6 +132,7 @@ pub const HOST_IMPORTS: &[&str] = &[
     "log",
     "config",
     "crypto",
+    "smtp",
     "stream-sink",
     "types",
     "shop-types",

@@ -8,6 +8,7 @@
 //! | `https://api.example.com:8443`   | that host, HTTPS, port 8443                     |
 //! | `http://127.0.0.1:8080`          | that address, HTTP, port 8080                   |
 //! | `https://*.myshopify.com`        | any subdomain (not the bare domain), HTTPS, 443 |
+//! | `smtp://mail.example.com:465`    | that mail server, port 465 (587 when omitted)   |
 //! | `{{setting.NAME}}`               | the origin held by the connection's setting     |
 //!
 //! Anything else is rejected: a missing scheme, a path, user info, a
@@ -64,8 +65,11 @@ impl HostPattern {
             .split_once("://")
             .ok_or_else(|| invalid(pattern, "needs a scheme, e.g. https://api.example.com"))?;
         let scheme = scheme.to_ascii_lowercase();
-        if scheme != "http" && scheme != "https" {
-            return Err(invalid(pattern, format!("scheme {scheme:?} is not http or https")));
+        if default_port(&scheme).is_none() {
+            return Err(invalid(
+                pattern,
+                format!("scheme {scheme:?} is not one the host serves ({})", SCHEMES.join(", ")),
+            ));
         }
         let authority = rest.strip_suffix('/').unwrap_or(rest);
         if authority.contains(['/', '?', '#']) {
@@ -94,7 +98,7 @@ impl HostPattern {
             .host_str()
             .ok_or_else(|| invalid(pattern, "no host"))?
             .to_ascii_lowercase();
-        let port = url.port_or_known_default().ok_or_else(|| invalid(pattern, "no port"))?;
+        let port = port_of(&url).ok_or_else(|| invalid(pattern, "no port"))?;
         // Found by the host_patterns fuzzer: the URL parser decodes `%2A`
         // into a `*` that the check above did not see.
         if parsed_host.contains('*') {
@@ -132,7 +136,7 @@ impl HostPattern {
                     && host[..host.len() - suffix.len()].ends_with('.')
             }
         };
-        host_ok && url.scheme() == self.scheme && url.port_or_known_default() == Some(self.port)
+        host_ok && url.scheme() == self.scheme && port_of(url) == Some(self.port)
     }
 }
 
@@ -144,6 +148,26 @@ impl fmt::Display for HostPattern {
         };
         write!(f, "{}://{}:{}", self.scheme, host, self.port)
     }
+}
+
+/// The schemes a pattern may name: HTTP for the `http` door, `smtp` for the
+/// SMTP door.
+pub const SCHEMES: &[&str] = &["https", "http", "smtp"];
+
+/// The port a scheme means when none is written: 443, 80, and 587 for SMTP
+/// submission; `None` for a scheme the host does not serve.
+pub fn default_port(scheme: &str) -> Option<u16> {
+    match scheme {
+        "https" => Some(443),
+        "http" => Some(80),
+        "smtp" => Some(587),
+        _ => None,
+    }
+}
+
+/// A URL's port, or its scheme's default.
+fn port_of(url: &Url) -> Option<u16> {
+    url.port().or_else(|| default_port(url.scheme()))
 }
 
 /// Resolves `{{setting.NAME}}` patterns against a connection's settings.
@@ -178,13 +202,14 @@ pub fn resolve_pattern(pattern: &str, settings: &BTreeMap<String, String>) -> Re
     })?;
     // Found by the manifest fuzzer: `ftp://…` resolved, to fail later as a
     // pattern with no word of the setting that caused it.
-    if !matches!(url.scheme(), "http" | "https") {
+    if default_port(url.scheme()).is_none() {
         return Err(invalid(
             pattern,
             format!(
-                "the setting {:?} is a {}: URL ({value:?}); it must be http or https",
+                "the setting {:?} is a {}: URL ({value:?}); it must be one of {}",
                 name.trim(),
-                url.scheme()
+                url.scheme(),
+                SCHEMES.join(", ")
             ),
         ));
     }
@@ -229,7 +254,10 @@ impl HostGrant {
 
     /// Checks a URL; the error says why it is refused.
     pub fn check(&self, url: &Url) -> Result<(), String> {
-        let origin = url.origin().ascii_serialization();
+        let origin = match (url.host_str(), port_of(url)) {
+            (Some(host), Some(port)) if !url.origin().is_tuple() => format!("{}://{host}:{port}", url.scheme()),
+            _ => url.origin().ascii_serialization(),
+        };
         if !self.declared.iter().any(|p| p.matches(url)) {
             return Err(if self.declared.is_empty() {
                 format!("{origin} is not allowed: the plugin declares no allowed hosts")

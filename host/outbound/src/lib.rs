@@ -21,6 +21,7 @@ mod pipeline;
 pub mod ratelimit;
 pub mod reflection;
 pub mod retry;
+mod smtp;
 mod stream;
 mod timeouts;
 
@@ -39,6 +40,7 @@ pub use pipeline::{BODY_SECRETS_HEADER, Pipeline, guarded_client};
 pub use ratelimit::{BudgetRefusal, CostBudget};
 pub use reflection::Reflections;
 pub use retry::RetryPolicy;
+pub use smtp::{MailError, MailLogin, MailReply, MailSecurity, OutboundMail};
 pub use stream::{BodyStream, StreamedResponse};
 
 use patchbay_secrets::Credentials;
@@ -252,5 +254,19 @@ pub trait OutboundPolicy: Send + Sync + 'static {
             headers: response.headers,
             body: BodyStream::from_bytes(response.body),
         })
+    }
+
+    /// Sends one message through the SMTP door. The default refuses: a
+    /// policy without a network of its own sends no mail.
+    async fn send_mail(&self, ctx: &RequestContext, mail: OutboundMail) -> Result<MailReply, MailError> {
+        let _ = (ctx, mail);
+        Err(MailError::Denied("this outbound policy sends no mail".into()))
+    }
+
+    /// Connects, secures and logs in to a mail server, sending nothing: a
+    /// connection check (`mail.message` and the envelope are ignored).
+    async fn check_mail(&self, ctx: &RequestContext, mail: OutboundMail) -> Result<(), MailError> {
+        let _ = (ctx, mail);
+        Err(MailError::Denied("this outbound policy sends no mail".into()))
     }
 }

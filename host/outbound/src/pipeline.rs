@@ -24,8 +24,8 @@ use super::reflection::Reflections;
 use super::retry;
 use super::timeouts::{self, AttemptTimeouts, ConnectSignal};
 use super::{
-    BodyStream, OutboundError, OutboundPolicy, OutboundRequest, OutboundResponse, RequestContext, RetryMode,
-    StreamedResponse, TimeoutPhase, Timeouts,
+    BodyStream, MailError, MailReply, OutboundError, OutboundMail, OutboundPolicy, OutboundRequest, OutboundResponse,
+    RequestContext, RetryMode, StreamedResponse, TimeoutPhase, Timeouts,
 };
 use patchbay_secrets::template;
 use patchbay_store::{CircuitStore, RateQuota, RateStore, Reservation};
@@ -80,6 +80,16 @@ impl Pipeline {
     /// The limits in force.
     pub fn limits(&self) -> &HttpLimits {
         &self.limits
+    }
+
+    /// Where rate budgets are kept.
+    pub(crate) fn rates(&self) -> &Arc<dyn RateStore> {
+        &self.rates
+    }
+
+    /// The counters.
+    pub(crate) fn metrics(&self) -> &OutboundMetrics {
+        &self.metrics
     }
 
     /// The client whose connect timeout is `connect`: the host's own, or
@@ -633,6 +643,14 @@ impl OutboundPolicy for Pipeline {
             headers: head.headers,
             body: body.unwrap_or_else(|| BodyStream::from_bytes(head.body)),
         })
+    }
+
+    async fn send_mail(&self, ctx: &RequestContext, mail: OutboundMail) -> Result<MailReply, MailError> {
+        self.deliver_mail(ctx, mail, true).await
+    }
+
+    async fn check_mail(&self, ctx: &RequestContext, mail: OutboundMail) -> Result<(), MailError> {
+        self.deliver_mail(ctx, mail, false).await.map(|_| ())
     }
 }
 

@@ -883,3 +883,73 @@ async fn named_body_secrets_are_filled_in_and_never_leave_the_origin() {
     );
     assert!(!other_up.saw("pa\"ss-word"), "the password stayed behind");
 }
+
+/// The SMTP door refuses before connecting: a server outside the grant, a
+/// login without TLS, a private address unless allowed, a credential field
+/// the connection lacks, a malformed address.
+#[tokio::test]
+async fn the_smtp_door_refuses_what_the_policy_forbids_before_connecting() {
+    use patchbay_outbound::{MailError, MailLogin, MailSecurity, OutboundMail};
+    let mail = |server: &str, security: MailSecurity, login: Option<(&str, &str)>| OutboundMail {
+        server: Url::parse(server).unwrap(),
+        security,
+        login: login.map(|(user, password)| MailLogin {
+            user_field: user.into(),
+            password_field: password.into(),
+        }),
+        envelope_from: "shop@example.com".into(),
+        envelope_to: vec!["ada@example.org".into()],
+        message: b"Subject: hi\r\n\r\nhello\r\n".to_vec(),
+    };
+    let strict = pipeline(false);
+    let ctx = context(&["smtp://mail.example.com:587", "smtp://127.0.0.1:2525"]);
+    let outside = strict
+        .send_mail(&ctx, mail("smtp://other.example.com:587", MailSecurity::StartTls, None))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&outside, MailError::Denied(why) if why.contains("smtp://other.example.com:587")),
+        "{outside:?}"
+    );
+    let clear = strict
+        .send_mail(
+            &ctx,
+            mail("smtp://mail.example.com", MailSecurity::None, Some(("token", "token"))),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&clear, MailError::Denied(why) if why.contains("never sent in clear")),
+        "{clear:?}"
+    );
+    let private = strict
+        .send_mail(&ctx, mail("smtp://127.0.0.1:2525", MailSecurity::StartTls, None))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&private, MailError::Denied(why) if why.contains("loopback")),
+        "{private:?}"
+    );
+    let unknown = pipeline(true)
+        .send_mail(
+            &ctx,
+            mail(
+                "smtp://127.0.0.1:2525",
+                MailSecurity::StartTls,
+                Some(("token", "absent")),
+            ),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&unknown, MailError::Denied(why) if why.contains("\"absent\"")),
+        "{unknown:?}"
+    );
+    let mut bad = mail("smtp://mail.example.com", MailSecurity::StartTls, None);
+    bad.envelope_to = vec!["not an address".into()];
+    let bad = strict.send_mail(&ctx, bad).await.unwrap_err();
+    assert!(
+        matches!(&bad, MailError::InvalidRequest(why) if why.starts_with("envelope-to[0]")),
+        "{bad:?}"
+    );
+}

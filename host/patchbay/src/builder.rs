@@ -157,6 +157,13 @@ impl HostBuilder {
         self
     }
 
+    /// Trusts a certificate authority (PEM) for the SMTP door besides the
+    /// public roots: the CA of a private mail relay.
+    pub fn mail_root_certificate(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.http_limits.mail_root_certificates.push(pem.into());
+        self
+    }
+
     /// Overrides a provider's rate limit (its manifest hint by default).
     pub fn rate_limit(mut self, provider: impl Into<String>, per_second: f64, burst: u32) -> Self {
         self.rates.insert(provider.into(), RateQuota { per_second, burst });

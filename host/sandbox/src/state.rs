@@ -17,6 +17,7 @@ use crate::imports::crypto::CryptoView;
 use crate::imports::http::HttpView;
 use crate::imports::kv::KvView;
 use crate::imports::log::LogView;
+use crate::imports::smtp::SmtpView;
 use crate::imports::stream_sink::StreamView;
 use crate::imports::{HttpDoor, PipelineHooks, TypesView};
 use crate::limits::Limits;
@@ -124,6 +125,13 @@ impl CallState {
             door: self.http_hooks.door(),
             table: &mut self.table,
             caller_gone: self.ctx.stream.as_ref().is_some_and(|sink| sink.is_closed()),
+        }
+    }
+
+    /// What `smtp` sees: the call's door, shared with `http`.
+    pub(crate) fn smtp_view(&mut self) -> SmtpView<'_> {
+        SmtpView {
+            door: self.http_hooks.door(),
         }
     }
 

@@ -10,7 +10,8 @@ use std::time::Instant;
 
 use crate::grant::CallGrant;
 use patchbay_outbound::{
-    OutboundError, OutboundPolicy, OutboundRequest, OutboundResponse, RequestContext, StreamedResponse,
+    MailError, MailReply, OutboundError, OutboundMail, OutboundPolicy, OutboundRequest, OutboundResponse,
+    RequestContext, StreamedResponse,
 };
 
 /// A call's door to the outbound pipeline; cheap to clone, shared by both
@@ -103,6 +104,54 @@ impl HttpDoor {
         result.map_err(|error| scrub(error, &connection.redactor))
     }
 
+    /// Counts and sends one message through the SMTP door, under the same
+    /// grant, limits and logs as the HTTP requests of the call.
+    pub(crate) async fn send_mail(&self, mail: OutboundMail) -> Result<MailReply, MailError> {
+        self.mail(mail, true).await
+    }
+
+    /// Connects, secures and logs in to a mail server, sending nothing.
+    pub(crate) async fn check_mail(&self, mail: OutboundMail) -> Result<(), MailError> {
+        self.mail(mail, false).await.map(|_| ())
+    }
+
+    async fn mail(&self, mail: OutboundMail, send: bool) -> Result<MailReply, MailError> {
+        self.admit().map_err(|e| match e {
+            OutboundError::Denied(m) => MailError::Denied(m),
+            other => MailError::Denied(other.to_string()),
+        })?;
+        let (connection, ctx) = self.context().map_err(|e| MailError::Denied(e.to_string()))?;
+        let server = format!(
+            "{}:{}",
+            mail.server.host_str().unwrap_or_default(),
+            mail.server.port().unwrap_or(587)
+        );
+        let recipients = mail.envelope_to.len();
+        let started = Instant::now();
+        let result = if send {
+            self.outbound.send_mail(&ctx, mail).await
+        } else {
+            self.outbound.check_mail(&ctx, mail).await.map(|()| MailReply {
+                code: 250,
+                message: "connected".into(),
+            })
+        };
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        let (provider, call) = (&self.provider, &self.call_id);
+        let redact = |text: &str| connection.redactor.scrub(text);
+        match &result {
+            Ok(reply) => tracing::debug!(
+                provider = %provider, connection = %connection.id, call = %call,
+                server = %server, recipients, code = reply.code, elapsed_ms, "mail sent"
+            ),
+            Err(error) => tracing::info!(
+                provider = %provider, connection = %connection.id, call = %call,
+                server = %server, recipients, error = %redact(&error.to_string()), elapsed_ms, "mail not sent"
+            ),
+        }
+        result.map_err(|error| scrub_mail(error, &connection.redactor))
+    }
+
     /// Scrubs an error met while reading a streamed body.
     pub(crate) fn scrub(&self, error: OutboundError) -> OutboundError {
         match &self.connection {
@@ -174,6 +223,25 @@ impl Sent {
             host: request.url.host_str().unwrap_or_default().to_string(),
             path: request.url.path().to_string(),
         }
+    }
+}
+
+/// A mail server's replies can echo what it was sent: never hand a secret back.
+fn scrub_mail(error: MailError, redactor: &patchbay_secrets::Redactor) -> MailError {
+    let reply = |r: MailReply| MailReply {
+        code: r.code,
+        message: redactor.scrub(&r.message),
+    };
+    match error {
+        MailError::Denied(m) => MailError::Denied(redactor.scrub(&m)),
+        MailError::Timeout(m) => MailError::Timeout(redactor.scrub(&m)),
+        MailError::Connection(m) => MailError::Connection(redactor.scrub(&m)),
+        MailError::Tls(m) => MailError::Tls(redactor.scrub(&m)),
+        MailError::Auth(r) => MailError::Auth(reply(r)),
+        MailError::Refused(r) => MailError::Refused(reply(r)),
+        MailError::CircuitOpen(m) => MailError::CircuitOpen(redactor.scrub(&m)),
+        MailError::InvalidRequest(m) => MailError::InvalidRequest(redactor.scrub(&m)),
+        other @ MailError::RateLimited(_) => other,
     }
 }
 

@@ -12,6 +12,7 @@ mod door;
 pub(crate) mod http;
 pub(crate) mod kv;
 pub(crate) mod log;
+pub(crate) mod smtp;
 pub(crate) mod stream_sink;
 mod wasi_http;
 
