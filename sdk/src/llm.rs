@@ -5,7 +5,7 @@
 use serde_json::{Map, Value};
 
 use crate::bindings::imports::patchbay::connector::stream_sink;
-use crate::types::{StreamChunk, ToolCall};
+use crate::types::{LlmResponse, StreamChunk, ToolCall};
 use crate::{Error, Result, config};
 
 /// The model a call names, or else the connection's setting `setting`,
@@ -55,6 +55,33 @@ pub fn emit_text(text: &str) {
             finish_reason: None,
         });
     }
+}
+
+/// A provider's stream being put together into the answer: each event's
+/// data goes in, the text it adds comes out (to hand on at once).
+pub trait Assembly {
+    /// Takes one event's data; the text it adds.
+    fn take(&mut self, data: &str) -> Result<String>;
+    /// Whether the provider said the stream is over.
+    fn is_done(&self) -> bool;
+    /// The whole answer, and the last chunk, which says why it ended.
+    fn finish(self, asked_model: &str) -> Result<(LlmResponse, StreamChunk)>;
+}
+
+/// Relays a streamed answer to the caller: each event into `assembly`, its
+/// text to the caller as it arrives, until the provider says it is over;
+/// then the last chunk, and the whole answer for the return value.
+pub fn relay(events: crate::sse::Events, mut assembly: impl Assembly, asked_model: &str) -> Result<LlmResponse> {
+    for event in events {
+        let text = assembly.take(&event?.data)?;
+        emit_text(&text);
+        if assembly.is_done() {
+            break;
+        }
+    }
+    let (response, last) = assembly.finish(asked_model)?;
+    emit(&last);
+    Ok(response)
 }
 
 /// Tool calls streamed in pieces, each piece naming the call's index in

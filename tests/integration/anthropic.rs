@@ -9,7 +9,7 @@ use patchbay::types::{ChatRole, ConnectorError, ToolDefinition};
 use patchbay::{CallError, Connection, Credentials, Host, Settings};
 use serde_json::{Value, json};
 
-use crate::support::{LLM_KEY as KEY, host, journal, llm_server, no_options, say};
+use crate::support::{LLM_KEY as KEY, host, journal, llm_server, no_options, say, stream_to_the_end};
 
 const MESSAGES: &str = "/v1/messages";
 
@@ -140,35 +140,7 @@ async fn overloaded_529_is_retried_by_the_host() {
 #[tokio::test]
 async fn a_streamed_message_reaches_the_caller_event_by_event() {
     let (_host, conn) = anthropic(KEY).await;
-    let (sink, mut chunks) = tokio::sync::mpsc::unbounded_channel();
-    let call = tokio::spawn(async move {
-        conn.streaming()
-            .unwrap()
-            .stream_complete(
-                &[say(ChatRole::User, "patchbay: slow story")],
-                None,
-                &no_options(),
-                sink,
-            )
-            .await
-    });
-    let first = chunks.recv().await.expect("a first chunk");
-    assert!(
-        !call.is_finished(),
-        "the first chunk arrived only after the whole answer"
-    );
-    let mut text = first.content_delta;
-    let mut last = None;
-    let mut count = 1;
-    while let Some(chunk) = chunks.recv().await {
-        text.push_str(&chunk.content_delta);
-        count += 1;
-        last = Some(chunk);
-    }
-    let answer = call.await.unwrap().unwrap();
-    assert!(count > 5, "{count} chunks");
-    assert_eq!(text, answer.content);
+    let answer = stream_to_the_end(conn, "patchbay: slow story").await;
     assert!(answer.content.starts_with("Once upon a time"));
-    assert_eq!(last.unwrap().finish_reason.as_deref(), Some("stop"));
     assert!(!journal(MESSAGES, "patchbay: slow story").await.is_empty());
 }

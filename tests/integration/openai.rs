@@ -11,7 +11,7 @@ use patchbay::types::{ChatRole, ConnectorError, ImageOptions, ToolCall, ToolDefi
 use patchbay::{CallError, Connection, Credentials, Host, Settings};
 use serde_json::{Value, json};
 
-use crate::support::{LLM_KEY as KEY, host, journal, llm_server, no_options, say};
+use crate::support::{LLM_KEY as KEY, host, journal, llm_server, no_options, say, start_stream, stream_to_the_end};
 
 const CHAT: &str = "/v1/chat/completions";
 
@@ -132,43 +132,10 @@ async fn chat_with_tools_and_structured_output() {
 #[tokio::test]
 async fn a_streamed_completion_reaches_the_caller_chunk_by_chunk() {
     let (_host, conn) = openai(KEY, &[]).await;
-    let (sink, mut chunks) = tokio::sync::mpsc::unbounded_channel();
-    let call = tokio::spawn(async move {
-        conn.streaming()
-            .unwrap()
-            .stream_complete(
-                &[say(ChatRole::User, "patchbay: slow story")],
-                None,
-                &no_options(),
-                sink,
-            )
-            .await
-    });
     // aimock sends a token every 50 ms: the first one must reach the caller
     // while the rest are still on their way.
-    let first = chunks.recv().await.expect("a first chunk");
-    assert!(!first.content_delta.is_empty(), "{first:?}");
-    assert!(
-        !call.is_finished(),
-        "the first chunk arrived only after the whole answer"
-    );
-    let mut text = first.content_delta.clone();
-    let mut count = 1;
-    let mut last = first;
-    while let Some(chunk) = chunks.recv().await {
-        text.push_str(&chunk.content_delta);
-        count += 1;
-        last = chunk;
-    }
-    let answer = call.await.unwrap().unwrap();
-    assert!(count > 5, "{count} chunks");
-    assert_eq!(text, answer.content);
+    let answer = stream_to_the_end(conn, "patchbay: slow story").await;
     assert!(answer.content.starts_with("Once upon a time"), "{answer:?}");
-    assert_eq!(
-        last.finish_reason.as_deref(),
-        Some("stop"),
-        "the last chunk says why it ended"
-    );
     assert!(answer.usage.is_some(), "usage comes at the end: {answer:?}");
     let sent = &journal(CHAT, "patchbay: slow story").await[0]["body"];
     assert_eq!(sent["stream"], true);
@@ -178,18 +145,7 @@ async fn a_streamed_completion_reaches_the_caller_chunk_by_chunk() {
 #[tokio::test]
 async fn a_caller_that_stops_listening_stops_the_upstream_request() {
     let (_host, conn) = openai(KEY, &[]).await;
-    let (sink, mut chunks) = tokio::sync::mpsc::unbounded_channel();
-    let call = tokio::spawn(async move {
-        conn.streaming()
-            .unwrap()
-            .stream_complete(
-                &[say(ChatRole::User, "patchbay: slow story")],
-                None,
-                &no_options(),
-                sink,
-            )
-            .await
-    });
+    let (call, mut chunks) = start_stream(conn, "patchbay: slow story");
     chunks.recv().await.expect("a first chunk");
     drop(chunks);
     let error = tokio::time::timeout(Duration::from_secs(5), call)

@@ -140,3 +140,52 @@ pub async fn journal(path: &str, needle: &str) -> Vec<Value> {
         .filter(|entry| entry["path"] == path && entry["body"].to_string().contains(needle))
         .collect()
 }
+
+/// A streamed completion of `prompt` running on `conn`: the call, and the
+/// chunks as they arrive.
+pub fn start_stream(
+    conn: Connection,
+    prompt: &str,
+) -> (
+    tokio::task::JoinHandle<Result<patchbay::types::LlmResponse, patchbay::CallError>>,
+    tokio::sync::mpsc::UnboundedReceiver<patchbay::types::StreamChunk>,
+) {
+    let (sink, chunks) = tokio::sync::mpsc::unbounded_channel();
+    let ask = vec![say(patchbay::types::ChatRole::User, prompt)];
+    let call = tokio::spawn(async move {
+        conn.streaming()
+            .expect("the plugin streams")
+            .stream_complete(&ask, None, &no_options(), sink)
+            .await
+    });
+    (call, chunks)
+}
+
+/// Streams `prompt` to the end and checks what a caller sees: the first
+/// chunk arrives while the call still runs, the chunks' text is the
+/// answer's, and the last chunk says why it ended. The answer.
+pub async fn stream_to_the_end(conn: Connection, prompt: &str) -> patchbay::types::LlmResponse {
+    let (call, mut chunks) = start_stream(conn, prompt);
+    let first = chunks.recv().await.expect("a first chunk");
+    assert!(
+        !call.is_finished(),
+        "the first chunk arrived only after the whole answer"
+    );
+    let mut text = first.content_delta.clone();
+    let mut count = 1;
+    let mut last = first;
+    while let Some(chunk) = chunks.recv().await {
+        text.push_str(&chunk.content_delta);
+        count += 1;
+        last = chunk;
+    }
+    let answer = call.await.unwrap().unwrap();
+    assert!(count > 5, "{count} chunks");
+    assert_eq!(text, answer.content);
+    assert_eq!(
+        last.finish_reason.as_deref(),
+        Some("stop"),
+        "the last chunk says why it ended"
+    );
+    answer
+}

@@ -357,9 +357,10 @@ impl Assembly {
             done: false,
         }
     }
+}
 
-    /// Takes one event's data; the text it adds, to hand on at once.
-    pub fn take(&mut self, data: &str) -> Result<String> {
+impl llm::Assembly for Assembly {
+    fn take(&mut self, data: &str) -> Result<String> {
         let event: Event = serde_json::from_str(data)
             .map_err(|e| Error::provider(format!("a streamed event is not the expected JSON: {e}")))?;
         let mut text = String::new();
@@ -403,13 +404,11 @@ impl Assembly {
         Ok(text)
     }
 
-    /// Whether `message_stop` arrived.
-    pub fn is_done(&self) -> bool {
+    fn is_done(&self) -> bool {
         self.done
     }
 
-    /// The whole answer, and the last chunk that says why it ended.
-    pub fn finish(self, asked_model: &str) -> Result<(LlmResponse, StreamChunk)> {
+    fn finish(self, asked_model: &str) -> Result<(LlmResponse, StreamChunk)> {
         let Some(stop_reason) = self.stop_reason.filter(|_| self.done) else {
             return Err(Error::provider(
                 "the stream ended before the answer was complete (no message_stop)",
@@ -455,22 +454,13 @@ pub fn stream(messages: Vec<ChatMessage>, model: Option<String>, options: Comple
         .body_json(&body)?
         .stream()?
         .events();
-    let mut assembly = Assembly::new(options.response_schema.is_some());
-    for event in events {
-        let text = assembly.take(&event?.data)?;
-        llm::emit_text(&text);
-        if assembly.is_done() {
-            break;
-        }
-    }
-    let (response, last) = assembly.finish(&model)?;
-    llm::emit(&last);
-    Ok(response)
+    llm::relay(events, Assembly::new(options.response_schema.is_some()), &model)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use patchbay_sdk::llm::Assembly as _;
 
     fn say(role: ChatRole, content: &str) -> ChatMessage {
         ChatMessage {

@@ -321,9 +321,8 @@ pub struct Assembly {
     done: bool,
 }
 
-impl Assembly {
-    /// Takes one event's data; the text it adds, to hand on at once.
-    pub fn take(&mut self, data: &str) -> Result<String> {
+impl llm::Assembly for Assembly {
+    fn take(&mut self, data: &str) -> Result<String> {
         if data.trim() == "[DONE]" {
             self.done = true;
             return Ok(String::new());
@@ -365,13 +364,11 @@ impl Assembly {
         Ok(text)
     }
 
-    /// Whether `[DONE]` arrived.
-    pub fn is_done(&self) -> bool {
+    fn is_done(&self) -> bool {
         self.done
     }
 
-    /// The whole answer, and the last chunk that says why it ended.
-    pub fn finish(self, asked_model: &str) -> Result<(LlmResponse, StreamChunk)> {
+    fn finish(self, asked_model: &str) -> Result<(LlmResponse, StreamChunk)> {
         let Some(finish_reason) = self.finish_reason else {
             return Err(Error::provider(
                 "the stream ended before the answer was complete (no finish reason)",
@@ -410,22 +407,13 @@ pub fn stream(messages: Vec<ChatMessage>, model: Option<String>, options: Comple
         .body_json(&body)?
         .stream()?
         .events();
-    let mut assembly = Assembly::default();
-    for event in events {
-        let text = assembly.take(&event?.data)?;
-        llm::emit_text(&text);
-        if assembly.is_done() {
-            break;
-        }
-    }
-    let (response, last) = assembly.finish(&model)?;
-    llm::emit(&last);
-    Ok(response)
+    llm::relay(events, Assembly::default(), &model)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use patchbay_sdk::llm::Assembly as _;
 
     fn options() -> CompletionOptions {
         CompletionOptions {
