@@ -382,3 +382,110 @@ async fn against_telegram_test_api_messages_reach_the_chat() {
         .unwrap();
     assert_eq!(registration.url, "https://patchbay.example.com/v1/webhooks/whk_e");
 }
+
+/// Long polling for a bot without a webhook: `get-updates` returns the
+/// updates as the webhook would deliver them and keeps the offset that
+/// confirms them, so the next call gets only what is new; `keep: false`
+/// reads the same again; with a webhook set, Telegram's 409 says why.
+#[tokio::test]
+async fn updates_are_received_by_long_polling_with_the_offset_kept() {
+    let mock = MockTelegram::start().await.unwrap();
+    let (_host, conn) = telegram(&mock, TOKEN).await;
+    let actions = conn.actions().unwrap();
+    let poll = |input: Value| {
+        let actions = conn.actions().unwrap();
+        async move {
+            let output = actions.execute("get-updates", &input.to_string()).await.unwrap();
+            serde_json::from_str::<Value>(&output).unwrap()
+        }
+    };
+    assert_eq!(actions.list_actions().await.unwrap()[0].name, "get-updates");
+    mock.incoming(USER_CHAT, "where is order 1001?");
+    mock.incoming(USER_CHAT, "and 1002?");
+    let first = poll(json!({})).await;
+    let updates = first["updates"].as_array().unwrap();
+    assert_eq!(updates.len(), 2, "{first}");
+    assert_eq!(updates[0]["event-type"], "message.received");
+    assert_eq!(updates[0]["payload"]["body"], "where is order 1001?");
+    assert_eq!(updates[1]["payload"]["conversation-id"], USER_CHAT.to_string());
+    // What a poll returns is what `reply` takes.
+    conn.call_json(
+        "messaging.reply",
+        &json!({"to": updates[1]["payload"], "body": "It shipped."}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(param(&mock.sent()[0], "text"), Some(&json!("It shipped.")));
+
+    assert!(
+        poll(json!({})).await["updates"].as_array().unwrap().is_empty(),
+        "confirmed by the offset"
+    );
+    mock.incoming(USER_CHAT, "thanks");
+    let peek = poll(json!({"keep": false, "limit": 10})).await;
+    assert_eq!(peek["updates"].as_array().unwrap().len(), 1);
+    let again = poll(json!({})).await;
+    assert_eq!(again["updates"][0]["payload"]["body"], "thanks", "not kept: read again");
+    let offsets = mock.offsets();
+    assert_eq!(offsets[0], None, "the first poll starts from Telegram's oldest");
+    assert_eq!(offsets[1], Some(1003), "one past the last update received");
+
+    let bad = actions
+        .execute("get-updates", &json!({"timeout": 90}).to_string())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(bad, CallError::Connector(ConnectorError::Validation(_))),
+        "{bad:?}"
+    );
+    conn.webhooks()
+        .unwrap()
+        .register("https://patchbay.example.com/v1/webhooks/whk_1", &[])
+        .await
+        .unwrap();
+    let conflict = actions.execute("get-updates", &"{}".to_string()).await.unwrap_err();
+    assert!(conflict.to_string().contains("webhook is active"), "{conflict}");
+}
+
+/// Against telegram-test-api: a user's message, sent through the
+/// emulator's client API, reaches the bot by long polling.
+#[tokio::test]
+async fn against_telegram_test_api_a_users_message_arrives_by_polling() {
+    let base = emulator();
+    let host = host().await;
+    let conn = host
+        .connect(
+            "messaging/telegram",
+            Credentials::from([("bot_token", TOKEN)]),
+            Settings::from([("api_base".to_string(), base.clone())]),
+        )
+        .unwrap();
+    let chat = 424_299;
+    let sent: Value = reqwest::Client::new()
+        .post(format!("{base}/sendMessage"))
+        .json(&json!({
+            "botToken": TOKEN,
+            "date": 1_764_496_800,
+            "from": {"id": chat, "first_name": "Grace", "username": "grace", "is_bot": false},
+            "chat": {"id": chat, "first_name": "Grace", "username": "grace", "type": "private"},
+            "text": "polling works?",
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(sent["ok"], true, "{sent}");
+    let output = conn.actions().unwrap().execute("get-updates", &"{}".to_string()).await.unwrap();
+    let polled: Value = serde_json::from_str(&output).unwrap();
+    let mine: Vec<&Value> = polled["updates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["payload"]["conversation-id"] == json!(chat.to_string()))
+        .collect();
+    assert_eq!(mine.len(), 1, "{polled}");
+    assert_eq!(mine[0]["payload"]["body"], "polling works?");
+    assert_eq!(mine[0]["payload"]["sender-name"], "Grace");
+}

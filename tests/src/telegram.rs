@@ -57,6 +57,11 @@ struct Inner {
     next_message: i64,
     webhook: Option<(String, String, Value)>,
     throttle: u32,
+    /// Updates waiting for `getUpdates`, oldest first.
+    pending: Vec<Value>,
+    next_update: i64,
+    /// The offsets `getUpdates` was asked with.
+    offsets: Vec<Option<i64>>,
 }
 
 #[derive(Clone, Default)]
@@ -89,6 +94,29 @@ impl MockTelegram {
     /// What the bot sent, in order.
     pub fn sent(&self) -> Vec<SentMessage> {
         self.shared.0.lock().expect("mock state").sent.clone()
+    }
+
+    /// A user writes `text` to the bot in `chat`: an update for `getUpdates`.
+    pub fn incoming(&self, chat: i64, text: &str) {
+        let mut inner = self.shared.0.lock().expect("mock state");
+        inner.next_update += 1;
+        inner.next_message += 1;
+        let update = json!({
+            "update_id": 1000 + inner.next_update,
+            "message": {
+                "message_id": inner.next_message,
+                "from": {"id": chat, "is_bot": false, "first_name": "Ada", "username": "ada"},
+                "chat": {"id": chat, "type": "private", "username": "ada"},
+                "date": chrono::Utc::now().timestamp(),
+                "text": text,
+            },
+        });
+        inner.pending.push(update);
+    }
+
+    /// The offsets `getUpdates` was asked with, in order.
+    pub fn offsets(&self) -> Vec<Option<i64>> {
+        self.shared.0.lock().expect("mock state").offsets.clone()
     }
 
     /// The webhook: URL, secret token, allowed updates.
@@ -272,6 +300,26 @@ async fn method(
                 .unwrap_or_else(|| params["allowed_updates"].clone());
             inner.webhook = Some((url, secret, allowed));
             axum::Json(json!({"ok": true, "result": true, "description": "Webhook was set"})).into_response()
+        }
+        // https://core.telegram.org/bots/api#getupdates: an offset confirms
+        // every update before it; while a webhook is set, 409.
+        "getUpdates" => {
+            if inner.webhook.is_some() {
+                return refuse(
+                    409,
+                    "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+                    None,
+                );
+            }
+            let offset = params["offset"].as_i64();
+            inner.offsets.push(offset);
+            if let Some(offset) = offset {
+                inner
+                    .pending
+                    .retain(|u| u["update_id"].as_i64().unwrap_or_default() >= offset);
+            }
+            let limit = params["limit"].as_u64().unwrap_or(100).clamp(1, 100) as usize;
+            ok(Value::Array(inner.pending.iter().take(limit).cloned().collect()))
         }
         "getWebhookInfo" => {
             let (url, _, allowed) = inner.webhook.clone().unwrap_or_default();

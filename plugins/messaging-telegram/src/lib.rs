@@ -236,7 +236,75 @@ impl Webhooks for Telegram {
     }
 }
 
-patchbay_sdk::export!(Telegram: messaging, webhooks);
+impl Actions for Telegram {
+    fn list_actions() -> Vec<ActionSpec> {
+        vec![ActionSpec {
+            name: "get-updates".into(),
+            description: "Receives updates by long polling (getUpdates), for a bot without a webhook: the messages \
+                          since the last call, each as the webhook would deliver it; the offset that confirms them \
+                          is kept by the connection."
+                .into(),
+            input_schema: json!({
+                "type": "object",
+                "properties": {
+                    "timeout": { "type": "integer", "minimum": 0, "maximum": 50, "description": "Seconds Telegram may wait for an update (0 answers at once)." },
+                    "limit": { "type": "integer", "minimum": 1, "maximum": 100 },
+                    "keep": { "type": "boolean", "description": "Whether to keep the next offset (default true); false reads the same updates again next time." },
+                },
+                "additionalProperties": false,
+            })
+            .to_string(),
+            output_schema: json!({
+                "type": "object",
+                "properties": {
+                    "updates": { "type": "array", "items": { "type": "object" } },
+                    "offset": { "type": ["integer", "null"] },
+                },
+            })
+            .to_string(),
+        }]
+    }
+
+    fn execute(name: String, input: Json) -> Result<Json> {
+        if name != "get-updates" {
+            return Err(Error::Unsupported(format!(
+                "{name:?} is not an action of telegram (get-updates)"
+            )));
+        }
+        let input: Value = if input.trim().is_empty() {
+            json!({})
+        } else {
+            serde_json::from_str(&input).map_err(|e| Error::Validation(format!("input: not valid JSON: {e}")))?
+        };
+        let object = input
+            .as_object()
+            .ok_or_else(|| Error::Validation("input: expected a JSON object".into()))?;
+        if let Some(unknown) = object
+            .keys()
+            .find(|k| !["timeout", "limit", "keep"].contains(&k.as_str()))
+        {
+            return Err(Error::Validation(format!(
+                "input.{unknown}: not an input of get-updates"
+            )));
+        }
+        let number = |name: &str, default: u32, max: u32| match object.get(name) {
+            None | Some(Value::Null) => Ok(default),
+            Some(value) => value
+                .as_u64()
+                .and_then(|v| u32::try_from(v).ok())
+                .filter(|v| *v <= max)
+                .ok_or_else(|| Error::Validation(format!("input.{name}: expected a whole number up to {max}"))),
+        };
+        let keep = match object.get("keep") {
+            None | Some(Value::Null) => true,
+            Some(Value::Bool(keep)) => *keep,
+            Some(_) => return Err(Error::Validation("input.keep: expected true or false".into())),
+        };
+        Ok(updates::poll(number("timeout", 0, 50)?, number("limit", 100, 100)?, keep)?.to_string())
+    }
+}
+
+patchbay_sdk::export!(Telegram: messaging, webhooks, actions);
 
 #[cfg(test)]
 mod tests {

@@ -207,6 +207,64 @@ pub fn parse(body: &[u8]) -> Result<Vec<WebhookEvent>> {
     }])
 }
 
+/// Where the offset of the next `getUpdates` is kept: one past the last
+/// update received, which confirms it to Telegram.
+pub const OFFSET_KEY: &str = "updates.offset";
+
+/// `getUpdates` (long polling, for a bot without a webhook): from the kept
+/// offset, waiting up to `timeout` seconds for news; each update as the
+/// webhook would deliver it (`parse`). The next offset is kept unless `keep`
+/// is false; Telegram forgets the updates before it once it is asked with it.
+pub fn poll(timeout: u32, limit: u32, keep: bool) -> Result<Value> {
+    let offset = match kv::get_string(OFFSET_KEY)? {
+        Some(text) => Some(
+            text.parse::<i64>()
+                .map_err(|_| Error::provider(format!("the kept update offset is not a number: {text:?}")))?,
+        ),
+        None => None,
+    };
+    let timeout = timeout.min(50);
+    let mut body = json!({ "timeout": timeout, "limit": limit.clamp(1, 100) });
+    if let Some(offset) = offset {
+        body["offset"] = json!(offset);
+    }
+    let updates: Vec<Value> = crate::api::client()?
+        .post("getUpdates")
+        .body_json(&body)?
+        // Telegram holds the request for up to `timeout` seconds.
+        .timeout_ms(timeout * 1000 + 15_000)
+        .json::<Answer>()?
+        .result;
+    let mut next = offset;
+    let mut events = Vec::new();
+    for update in &updates {
+        let id = update
+            .get("update_id")
+            .and_then(Value::as_i64)
+            .ok_or_else(|| Error::provider("Telegram sent an update without update_id"))?;
+        next = Some(next.map_or(id + 1, |n: i64| n.max(id + 1)));
+        for event in parse(update.to_string().as_bytes())? {
+            events.push(json!({
+                "update-id": id,
+                "event-type": event.event_type,
+                "provider-event-type": event.provider_event_type,
+                "payload": serde_json::from_str::<Value>(&event.payload_json).unwrap_or(Value::Null),
+                "occurred-at": event.occurred_at,
+            }));
+        }
+    }
+    if keep && let Some(next) = next {
+        kv::set(OFFSET_KEY, next.to_string().as_bytes(), None)?;
+    }
+    Ok(json!({ "updates": events, "offset": next }))
+}
+
+#[derive(Deserialize)]
+struct Answer {
+    #[serde(default)]
+    result: Vec<Value>,
+}
+
 /// `setWebhook`: Telegram keeps one URL per bot; the secret token goes in
 /// the query as a placeholder the host fills in.
 pub fn register(url: String, events: Vec<String>) -> Result<Registration> {
