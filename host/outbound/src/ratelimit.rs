@@ -246,10 +246,21 @@ fn rfc3339_unix(text: &str) -> Option<u64> {
         _ => {
             let sign = if zone.starts_with('-') { -1 } else { 1 };
             let (h, m) = zone[1..].split_once(':')?;
-            sign * (h.parse::<i64>().ok()? * 3600 + m.parse::<i64>().ok()? * 60)
+            let (h, m) = (h.parse::<i64>().ok()?, m.parse::<i64>().ok()?);
+            if !(0..24).contains(&h) || !(0..60).contains(&m) {
+                return None;
+            }
+            sign * (h * 3600 + m * 60)
         }
     };
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+    let in_range = (1970..=9999).contains(&year)
+        && (1..=12).contains(&month)
+        && (1..=31).contains(&day)
+        && (0..=23).contains(&hour)
+        && (0..=59).contains(&minute)
+        && (0..=60).contains(&second)
+        && offset.abs() < 86_400;
+    if !in_range {
         return None;
     }
     // Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's days_from_civil).

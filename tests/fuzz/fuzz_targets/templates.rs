@@ -1,6 +1,7 @@
 //! `{{secret.NAME}}` / `{{setting.NAME}}` templates: never a panic on any
 //! text; a value is put in verbatim, never read as a template itself (one
-//! pass); and a URL's placeholders never change its origin.
+//! pass); a URL's placeholders never change its origin; a body gets only
+//! the fields its request names, and a JSON string stays JSON.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -29,6 +30,22 @@ fuzz_target!(|data: &[u8]| {
             .expect("a declared field fills");
         assert_eq!(filled, format!("{prefix}{value}{suffix}"));
     }
+    // Bodies: only named fields are filled; what is filled into a JSON
+    // string keeps the body JSON and the value intact.
+    let json = template::BodyEncoding::Json;
+    if let Ok(Some((body, filled))) = template::fill_body_secrets(text.as_bytes(), &["key"], json, &credentials) {
+        assert!(filled.iter().all(|v| v == "k3y"), "only the named field: {filled:?}");
+        if !text.contains("{{secret.key") {
+            assert_eq!(body, text.as_bytes(), "nothing named, nothing changed");
+        }
+    }
+    let body = format!("{{\"password\":\"{{{{secret.token}}}}\",\"note\":{}}}", serde_json::json!(prefix));
+    let (filled, _) = template::fill_body_secrets(body.as_bytes(), &["token"], json, &credentials)
+        .expect("a declared field fills")
+        .expect("text");
+    let parsed: serde_json::Value = serde_json::from_slice(&filled).expect("still JSON");
+    assert_eq!(parsed["password"], serde_json::json!(value));
+    assert_eq!(parsed["note"], serde_json::json!(prefix), "other text untouched");
     if let Ok(url) = url::Url::parse(&text)
         && let Ok(filled) = template::fill_url_secrets(&url, &credentials)
     {
