@@ -477,7 +477,12 @@ async fn against_telegram_test_api_a_users_message_arrives_by_polling() {
         .await
         .unwrap();
     assert_eq!(sent["ok"], true, "{sent}");
-    let output = conn.actions().unwrap().execute("get-updates", &"{}".to_string()).await.unwrap();
+    let output = conn
+        .actions()
+        .unwrap()
+        .execute("get-updates", &"{}".to_string())
+        .await
+        .unwrap();
     let polled: Value = serde_json::from_str(&output).unwrap();
     let mine: Vec<&Value> = polled["updates"]
         .as_array()

@@ -161,23 +161,31 @@ pub fn fill_body_secrets(
     let Ok(text) = std::str::from_utf8(body) else {
         return Ok(None);
     };
+    let opening = opening("secret");
     let mut filled = Vec::new();
-    let out = fill(
-        text,
-        "secret",
-        || TemplateError::Unterminated { kind: "secret".into() },
-        |name| {
-            if !allowed.contains(&name) {
-                return Ok(format!("{{{{secret.{name}}}}}"));
-            }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(&opening) {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + opening.len()..];
+        let Some(end) = after.find("}}") else {
+            return Err(TemplateError::Unterminated { kind: "secret".into() });
+        };
+        let name = after[..end].trim();
+        if allowed.contains(&name) {
             let value = credentials
                 .get(name)
                 .filter(|v| !v.is_empty())
                 .ok_or_else(|| TemplateError::MissingCredential(name.to_string()))?;
             filled.push(value.to_string());
-            Ok(encoding.encode(value))
-        },
-    )?;
+            out.push_str(&encoding.encode(value));
+        } else {
+            // Not named: left exactly as it was.
+            out.push_str(&rest[start..start + opening.len() + end + 2]);
+        }
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
     Ok(Some((out.into_bytes(), filled)))
 }
 

@@ -33,7 +33,11 @@ fuzz_target!(|data: &[u8]| {
         .into_iter()
         .enumerate()
         .map(|(i, (name, value))| {
-            let name = if i % 2 == 0 { NAMES[i / 2 % NAMES.len()].to_string() } else { name };
+            let name = if i % 2 == 0 {
+                NAMES[i / 2 % NAMES.len()].to_string()
+            } else {
+                name
+            };
             (name, value)
         })
         .collect();
