@@ -318,14 +318,20 @@ impl Call {
     pub fn test_connection(self, connected: impl FnOnce(Response) -> Result<ConnectionTest>) -> Result<ConnectionTest> {
         match self.send() {
             Ok(response) => connected(response),
-            Err(Error::Auth(why)) => Ok(ConnectionTest {
-                success: false,
-                message: format!("the provider refused the credentials: {why}"),
-                details: "{}".into(),
-            }),
+            Err(Error::Auth(why)) => refused(format!("the provider refused the credentials: {why}")),
             Err(other) => Err(other),
         }
     }
+}
+
+/// A connection check the provider failed for its credentials: `success:
+/// false` with `message`, no details (any other error stays an error).
+pub fn refused(message: impl Into<String>) -> Result<ConnectionTest> {
+    Ok(ConnectionTest {
+        success: false,
+        message: message.into(),
+        details: "{}".into(),
+    })
 }
 
 /// A successful connection check with a message and no details.

@@ -32,6 +32,66 @@ pub fn json_object(text: &str, place: &str) -> Result<Option<Map<String, Value>>
     }
 }
 
+/// The tool call a `tool` message answers (`messages[index]`), required.
+pub fn tool_call_id(index: usize, message: &crate::types::ChatMessage) -> Result<&str> {
+    message
+        .tool_call_id
+        .as_deref()
+        .filter(|id| !id.is_empty())
+        .ok_or_else(|| {
+            Error::Validation(format!(
+                "messages[{index}]: a tool message needs the tool-call-id it answers"
+            ))
+        })
+}
+
+/// The JSON Schema of tool `index`'s arguments; a tool without one takes
+/// an empty object.
+pub fn tool_parameters(index: usize, tool: &crate::types::ToolDefinition) -> Result<Map<String, Value>> {
+    Ok(json_object(
+        &tool.parameters_json,
+        &format!("options.tools[{index}].parameters-json"),
+    )?
+    .unwrap_or_else(|| {
+        let mut empty = Map::new();
+        empty.insert("type".into(), Value::from("object"));
+        empty.insert("properties".into(), Value::Object(Map::new()));
+        empty
+    }))
+}
+
+/// What `completion-options.tool-choice` asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToolChoice<'a> {
+    /// The model decides.
+    Auto,
+    /// No tool.
+    None,
+    /// Some tool.
+    Required,
+    /// This tool.
+    Tool(&'a str),
+}
+
+/// The tool choice of `options`, checked: `auto`, `none`, `required` or the
+/// name of one of its tools; `None` when not set.
+pub fn tool_choice(options: &crate::types::CompletionOptions) -> Result<Option<ToolChoice<'_>>> {
+    let Some(choice) = options.tool_choice.as_deref().map(str::trim).filter(|c| !c.is_empty()) else {
+        return Ok(None);
+    };
+    Ok(Some(match choice {
+        "auto" => ToolChoice::Auto,
+        "none" => ToolChoice::None,
+        "required" => ToolChoice::Required,
+        name if options.tools.iter().any(|t| t.name == name) => ToolChoice::Tool(name),
+        other => {
+            return Err(Error::Validation(format!(
+                "options.tool-choice: {other:?} is neither auto, none, required nor one of the tools"
+            )));
+        }
+    }))
+}
+
 /// A sampling parameter (`temperature`, `top-p`) as JSON, without the
 /// noise of its `f32` (0.7, not 0.699999988).
 pub fn sampling(value: f32) -> Value {

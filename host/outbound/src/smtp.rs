@@ -338,9 +338,9 @@ fn map_error(error: &lettre::transport::smtp::Error, scrub: &dyn Fn(&str) -> Str
     if error.is_timeout() {
         return MailError::Timeout(format!("smtp timeout: {}", scrub(&error.to_string())));
     }
-    if matches!(code, Some(530 | 534 | 535 | 538 | 454)) && error.to_string().to_ascii_lowercase().contains("auth")
-        || matches!(code, Some(535))
-    {
+    // 535 is a refused login; 454, 530, 534 and 538 are when they say so.
+    let login_refused = code == Some(535) || (matches!(code, Some(454 | 530 | 534 | 538)) && lower.contains("auth"));
+    if login_refused {
         return MailError::Auth(reply_of(error, scrub));
     }
     if error.is_transient() || error.is_permanent() {

@@ -48,6 +48,17 @@ pub fn fill<E>(
     unterminated: impl FnOnce() -> E,
     mut value: impl FnMut(&str) -> Result<String, E>,
 ) -> Result<String, E> {
+    fill_with(text, kind, unterminated, |name, _| value(name))
+}
+
+/// [`fill`], the replacement seeing the placeholder as written too (to
+/// leave it as it was).
+fn fill_with<E>(
+    text: &str,
+    kind: &str,
+    unterminated: impl FnOnce() -> E,
+    mut value: impl FnMut(&str, &str) -> Result<String, E>,
+) -> Result<String, E> {
     let opening = opening(kind);
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
@@ -57,7 +68,8 @@ pub fn fill<E>(
         let Some(end) = after.find("}}") else {
             return Err(unterminated());
         };
-        out.push_str(&value(after[..end].trim())?);
+        let written = &rest[start..start + opening.len() + end + 2];
+        out.push_str(&value(after[..end].trim(), written)?);
         rest = &after[end + 2..];
     }
     out.push_str(rest);
@@ -161,31 +173,24 @@ pub fn fill_body_secrets(
     let Ok(text) = std::str::from_utf8(body) else {
         return Ok(None);
     };
-    let opening = opening("secret");
     let mut filled = Vec::new();
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find(&opening) {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + opening.len()..];
-        let Some(end) = after.find("}}") else {
-            return Err(TemplateError::Unterminated { kind: "secret".into() });
-        };
-        let name = after[..end].trim();
-        if allowed.contains(&name) {
+    let out = fill_with(
+        text,
+        "secret",
+        || TemplateError::Unterminated { kind: "secret".into() },
+        |name, written| {
+            if !allowed.contains(&name) {
+                // Not named: left exactly as it was.
+                return Ok(written.to_string());
+            }
             let value = credentials
                 .get(name)
                 .filter(|v| !v.is_empty())
                 .ok_or_else(|| TemplateError::MissingCredential(name.to_string()))?;
             filled.push(value.to_string());
-            out.push_str(&encoding.encode(value));
-        } else {
-            // Not named: left exactly as it was.
-            out.push_str(&rest[start..start + opening.len() + end + 2]);
-        }
-        rest = &after[end + 2..];
-    }
-    out.push_str(rest);
+            Ok(encoding.encode(value))
+        },
+    )?;
     Ok(Some((out.into_bytes(), filled)))
 }
 

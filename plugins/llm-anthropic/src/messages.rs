@@ -6,7 +6,7 @@
 //! <https://docs.anthropic.com/en/docs/build-with-claude/streaming>
 
 use patchbay_sdk::http::idempotency_key;
-use patchbay_sdk::llm::{self, ToolCallParts, json_object, sampling};
+use patchbay_sdk::llm::{self, ToolCallParts, ToolChoice, json_object, sampling};
 use patchbay_sdk::prelude::*;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -28,15 +28,7 @@ fn blocks(index: usize, message: &ChatMessage) -> Result<Vec<Value>> {
     let mut blocks = Vec::new();
     match message.role {
         ChatRole::Tool => {
-            let id = message
-                .tool_call_id
-                .as_deref()
-                .filter(|id| !id.is_empty())
-                .ok_or_else(|| {
-                    Error::Validation(format!(
-                        "messages[{index}]: a tool message needs the tool-call-id it answers"
-                    ))
-                })?;
+            let id = llm::tool_call_id(index, message)?;
             blocks.push(json!({ "type": "tool_result", "tool_use_id": id, "content": message.content }));
         }
         _ => {
@@ -120,29 +112,16 @@ pub fn body(messages: &[ChatMessage], model: &str, options: &CompletionOptions, 
         .iter()
         .enumerate()
         .map(|(i, tool)| {
-            let schema = json_object(&tool.parameters_json, &format!("options.tools[{i}].parameters-json"))?
-                .unwrap_or_else(|| {
-                    json!({ "type": "object", "properties": {} })
-                        .as_object()
-                        .cloned()
-                        .unwrap_or_default()
-                });
+            let schema = llm::tool_parameters(i, tool)?;
             Ok(json!({ "name": tool.name, "description": tool.description, "input_schema": schema }))
         })
         .collect::<Result<Vec<_>>>()?;
-    let choice = options.tool_choice.as_deref().map(str::trim).filter(|c| !c.is_empty());
-    let mut tool_choice = match choice {
-        None => None,
-        Some("auto") => Some(json!({ "type": "auto" })),
-        Some("none") => Some(json!({ "type": "none" })),
-        Some("required") => Some(json!({ "type": "any" })),
-        Some(name) if options.tools.iter().any(|t| t.name == name) => Some(json!({ "type": "tool", "name": name })),
-        Some(other) => {
-            return Err(Error::Validation(format!(
-                "options.tool-choice: {other:?} is neither auto, none, required nor one of the tools"
-            )));
-        }
-    };
+    let mut tool_choice = llm::tool_choice(options)?.map(|choice| match choice {
+        ToolChoice::Auto => json!({ "type": "auto" }),
+        ToolChoice::None => json!({ "type": "none" }),
+        ToolChoice::Required => json!({ "type": "any" }),
+        ToolChoice::Tool(name) => json!({ "type": "tool", "name": name }),
+    });
     // A JSON answer: Anthropic's documented way is a tool whose input is
     // the answer, which the model is made to call.
     if let Some(schema) = options.response_schema.as_deref()

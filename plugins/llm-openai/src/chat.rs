@@ -4,7 +4,7 @@
 //! <https://platform.openai.com/docs/api-reference/chat>
 
 use patchbay_sdk::http::idempotency_key;
-use patchbay_sdk::llm::{self, ToolCallParts, json_object, sampling};
+use patchbay_sdk::llm::{self, ToolCallParts, ToolChoice, json_object, sampling};
 use patchbay_sdk::prelude::*;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -42,16 +42,7 @@ fn message(index: usize, message: &ChatMessage) -> Result<Value> {
             wire.insert("content".into(), content);
         }
         ChatRole::Tool => {
-            let id = message
-                .tool_call_id
-                .as_deref()
-                .filter(|id| !id.is_empty())
-                .ok_or_else(|| {
-                    Error::Validation(format!(
-                        "messages[{index}]: a tool message needs the tool-call-id it answers"
-                    ))
-                })?;
-            wire.insert("tool_call_id".into(), json!(id));
+            wire.insert("tool_call_id".into(), json!(llm::tool_call_id(index, message)?));
             wire.insert("content".into(), json!(message.content));
         }
         _ => {
@@ -96,13 +87,7 @@ pub fn body(messages: &[ChatMessage], model: &str, options: &CompletionOptions, 
             .iter()
             .enumerate()
             .map(|(i, tool)| {
-                let parameters = json_object(&tool.parameters_json, &format!("options.tools[{i}].parameters-json"))?
-                    .unwrap_or_else(|| {
-                        let mut empty = Map::new();
-                        empty.insert("type".into(), json!("object"));
-                        empty.insert("properties".into(), json!({}));
-                        empty
-                    });
+                let parameters = llm::tool_parameters(i, tool)?;
                 Ok(json!({
                     "type": "function",
                     "function": { "name": tool.name, "description": tool.description, "parameters": parameters },
@@ -111,17 +96,12 @@ pub fn body(messages: &[ChatMessage], model: &str, options: &CompletionOptions, 
             .collect::<Result<Vec<_>>>()?;
         body.insert("tools".into(), Value::Array(tools));
     }
-    if let Some(choice) = options.tool_choice.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+    if let Some(choice) = llm::tool_choice(options)? {
         let choice = match choice {
-            "auto" | "none" | "required" => json!(choice),
-            name if options.tools.iter().any(|t| t.name == name) => {
-                json!({ "type": "function", "function": { "name": name } })
-            }
-            other => {
-                return Err(Error::Validation(format!(
-                    "options.tool-choice: {other:?} is neither auto, none, required nor one of the tools"
-                )));
-            }
+            ToolChoice::Auto => json!("auto"),
+            ToolChoice::None => json!("none"),
+            ToolChoice::Required => json!("required"),
+            ToolChoice::Tool(name) => json!({ "type": "function", "function": { "name": name } }),
         };
         body.insert("tool_choice".into(), choice);
     }

@@ -21,11 +21,9 @@ impl Connector for OpenAi {
     fn test_connection() -> Result<ConnectionTest> {
         match media::count() {
             Ok(n) => connected(format!("Connected: the key may use {n} models")),
-            Err(Error::Auth(why)) => Ok(ConnectionTest {
-                success: false,
-                message: format!("the provider refused the credentials: {why}"),
-                details: "{}".into(),
-            }),
+            Err(Error::Auth(why)) => {
+                patchbay_sdk::client::refused(format!("the provider refused the credentials: {why}"))
+            }
             Err(other) => Err(other),
         }
     }

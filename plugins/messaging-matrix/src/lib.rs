@@ -182,11 +182,7 @@ impl Connector for Matrix {
                 let who: WhoAmI = response.json()?;
                 patchbay_sdk::client::connected(format!("Logged in as {}", who.user_id))
             }
-            Err(Error::Auth(why)) => Ok(ConnectionTest {
-                success: false,
-                message: format!("the homeserver refused the login: {why}"),
-                details: "{}".into(),
-            }),
+            Err(Error::Auth(why)) => patchbay_sdk::client::refused(format!("the homeserver refused the login: {why}")),
             Err(other) => Err(other),
         }
     }

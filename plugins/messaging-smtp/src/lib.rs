@@ -130,11 +130,7 @@ impl Connector for Smtp {
     fn test_connection() -> Result<ConnectionTest> {
         match server()?.check() {
             Ok(()) => patchbay_sdk::client::connected("Logged in to the SMTP server"),
-            Err(Error::Auth(why)) => Ok(ConnectionTest {
-                success: false,
-                message: why,
-                details: "{}".into(),
-            }),
+            Err(Error::Auth(why)) => patchbay_sdk::client::refused(why),
             Err(other) => Err(other),
         }
     }

@@ -168,11 +168,9 @@ impl Connector for Telegram {
                 ),
                 details: json!({ "id": me.id, "username": me.username, "name": me.first_name }).to_string(),
             }),
-            Err(Error::Auth(message)) => Ok(ConnectionTest {
-                success: false,
-                message: format!("Telegram refused the bot token: {message}"),
-                details: "{}".into(),
-            }),
+            Err(Error::Auth(message)) => {
+                patchbay_sdk::client::refused(format!("Telegram refused the bot token: {message}"))
+            }
             Err(other) => Err(other),
         }
     }
