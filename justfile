@@ -64,15 +64,20 @@ build-python-plugins: plugin-toolchains
         target/venv-plugins/bin/python sdk/python/build.py "$dir"; \
     done
 
-# Build the C plugins (a patchbay.toml and src/*.c: wit-bindgen c, zig, yyjson).
+# Build the C plugins (a patchbay.toml and src/*.c: `patchbay c` bindings, zig, yyjson).
 build-c-plugins: plugin-toolchains
     @mkdir -p {{plugins_dir}}
-    @if ls plugins/*/src/*.c >/dev/null 2>&1; then echo "==> building patchbay-c (C bindings and componentization)"; cargo build -p patchbay-c --quiet; fi
+    @if ls plugins/*/src/*.c >/dev/null 2>&1; then echo "==> building the patchbay CLI (its \`c\` commands make the bindings and the component)"; cargo build -p patchbay-cli --bin patchbay --quiet; fi
     @for dir in plugins/*/; do \
         [ -f "$dir/patchbay.toml" ] && ls "$dir"src/*.c >/dev/null 2>&1 || continue; \
-        echo "==> building $(basename "$dir") (C: wit-bindgen c, zig, yyjson)"; \
-        target/venv-plugins/bin/python sdk/c/build.py "$dir" --out "{{plugins_dir}}/$(basename "$dir").wasm"; \
+        echo "==> building $(basename "$dir") (C: patchbay c bindings, zig, yyjson)"; \
+        PATCHBAY=target/debug/patchbay target/venv-plugins/bin/python sdk/c/build.py "$dir" --out "{{plugins_dir}}/$(basename "$dir").wasm"; \
     done
+
+# The SDKs as packages in target/sdk-packages: rust/ (cargo package), js/ (npm pack), python/ (a wheel), c/ (a source tarball).
+package-sdks: setup plugin-toolchains
+    @echo "==> packaging the SDKs into target/sdk-packages (Rust, TypeScript, Python, C)"
+    PYTHON=target/venv-plugins/bin/python sdk/package.sh
 
 # Build the host (the `patchbay` CLI) and the mock servers.
 build:
@@ -134,8 +139,8 @@ test-sdks: plugin-toolchains
     @echo "==> SDK tests: TypeScript (node --test), Python (unittest), C (zig, native)"
     cd sdk/js && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; } && npm test --silent
     target/venv-plugins/bin/python -m unittest discover -s sdk/python/tests
-    cargo build -p patchbay-c --quiet
-    target/venv-plugins/bin/python sdk/c/tests/run_tests.py
+    cargo build -p patchbay-cli --bin patchbay --quiet
+    PATCHBAY=target/debug/patchbay target/venv-plugins/bin/python sdk/c/tests/run_tests.py
 
 # Install what `serve-check` needs: Debian's chromium (apt), playwright-core (npm), schemathesis (PyPI, target/venv-serve-check).
 serve-check-tools:
@@ -162,7 +167,7 @@ fuzz seconds="300" *targets: fuzz-tools build-plugins
     tests/fuzz/run.sh {{seconds}} {{targets}}
 
 # Run every check and test: lints, contract bindings, SDK and guest unit tests, host and integration tests, the fuzz targets briefly, the service end to end.
-test: build-plugins lint check-contract build test-sdks fuzz-tools
+test: build-plugins lint check-contract build test-sdks package-sdks fuzz-tools
     @echo "==> guest unit tests and the Rust SDK's (native)"
     cd plugins && cargo test --workspace --quiet --target "$(rustc -vV | sed -n 's/^host: //p')"
     @echo "==> doc tests (host)"

@@ -7,36 +7,40 @@
    naming the key) and generated into C with a weak ``unsupported`` default
    for every operation the plugin does not define
    (generated/patchbay_main.c);
-1. C bindings for the plugin's world (``patchbay-c bindings``: wit-bindgen c,
+1. C bindings for the plugin's world (``patchbay c bindings``: wit-bindgen c,
    world renamed to ``plugin``) into PLUGIN_DIR/generated;
 2. compiles the plugin, the bindings, the SDK (sdk/c) and yyjson with zig
    (``python -m ziglang cc --target=wasm32-wasi -mexec-model=reactor``);
-3. turns the core module into a component (``patchbay-c componentize``, with
+3. turns the core module into a component (``patchbay c componentize``, with
    the WASI preview1 reactor adapter).
 
 The sources are PLUGIN_DIR/src/*.c; the world is the family's (llm →
 llm-provider); the component goes to --out, by default
 PLUGIN_DIR/dist/<family>-<name>.wasm.
 
-yyjson (the JSON library the SDK uses) comes from its PyPI source
-distribution, pinned by SHA-256, unpacked under target/c-deps.
-``PATCHBAY_C_TOOL`` names the patchbay-c binary (default:
-target/debug/patchbay-c, built by ``cargo build -p patchbay-c``).
+The contract is the SDK's own (``patchbay_build/wit``, the version
+``PATCHBAY_CONTRACT_VERSION`` names). yyjson (the JSON library the SDK uses)
+is in the SDK's ``yyjson/``: the source tarball carries it; in a checkout it
+comes from yyjson's PyPI source distribution, pinned by SHA-256, on the first
+build. ``PATCHBAY`` names the ``patchbay`` binary (default: ``patchbay`` on
+PATH).
 """
 
 import hashlib
 import io
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
 import urllib.request
 from pathlib import Path
 
-SDK = Path(__file__).resolve().parent
-ROOT = SDK.parent.parent
-sys.path.insert(0, str(SDK.parent / "python"))
+SDK = Path(__file__).parent.absolute()
+# patchbay_build, the manifest and contract helpers the Python SDK's build
+# shares: a directory of the tarball, a link to sdk/python's in a checkout.
+sys.path.insert(0, str(SDK))
 
 from patchbay_build import c_exports, contract  # noqa: E402
 from patchbay_build.manifest import ManifestError, read  # noqa: E402
@@ -55,10 +59,11 @@ def run(step: str, command: list) -> None:
 
 
 def yyjson() -> Path:
-    """yyjson.c/.h from the PyPI sdist of the `yyjson` package (which vendors them)."""
+    """yyjson.c/.h: the SDK's yyjson/, fetched from the PyPI sdist of the
+    `yyjson` package (which vendors them) when missing."""
     name, version, sha256 = YYJSON
-    target = ROOT / "target" / "c-deps" / f"yyjson-{version}"
-    if (target / "yyjson.c").is_file():
+    target = SDK / "yyjson"
+    if (target / "yyjson.c").is_file() and version in (target / "VERSION").read_text():
         return target
     print(f"    fetching {name} {version} (C sources) from PyPI", flush=True)
     index = os.environ.get("PIP_INDEX_URL", "https://pypi.org/simple").rstrip("/")
@@ -76,16 +81,16 @@ def yyjson() -> Path:
             (target / member).write_bytes(source.read())
         license_ = archive.extractfile(f"{name}-{version}/LICENSE")
         (target / "LICENSE").write_bytes(license_.read())
+    (target / "VERSION").write_text(f"{name} {version} (PyPI sdist, sha256 {sha256})\n")
     return target
 
 
-def wit_dir(plugin: Path) -> Path:
-    if os.environ.get("PATCHBAY_WIT"):
-        return Path(os.environ["PATCHBAY_WIT"]).resolve()
-    for directory in [plugin, *plugin.parents]:
-        if (directory / "wit" / "worlds.wit").is_file():
-            return directory / "wit"
-    fail("cannot find the contract's wit/ directory; set PATCHBAY_WIT")
+def patchbay() -> str:
+    """The patchbay binary: $PATCHBAY, else patchbay on PATH."""
+    tool = os.environ.get("PATCHBAY") or shutil.which("patchbay")
+    if not tool or not Path(tool).is_file():
+        fail(f"the patchbay binary is missing ({tool or 'not on PATH'}): set PATCHBAY or put patchbay on PATH")
+    return tool
 
 
 def main() -> None:
@@ -109,17 +114,14 @@ def main() -> None:
     world = contract.PORT_WORLDS[manifest["family"]]
     sources = sorted((plugin / "src").glob("*.c")) or fail(f"no C sources in {plugin / 'src'}")
     out = Path(out_arg).resolve() if out_arg else plugin / "dist" / f"{manifest['family']}-{manifest['name']}.wasm"
-    tool = Path(os.environ.get("PATCHBAY_C_TOOL", ROOT / "target" / "debug" / "patchbay-c"))
-    if not tool.is_file():
-        fail(f"{tool} is missing: cargo build -p patchbay-c")
+    tool = patchbay()
     generated = plugin / "generated"
     json_dir = yyjson()
-    wit = wit_dir(plugin)
-    run(f"bindings for {world} (wit-bindgen c)", [tool, "bindings", "--wit", wit, "--world", world,
+    wit = contract.WIT
+    run(f"bindings for {world} (wit-bindgen c)", [tool, "c", "bindings", "--wit", wit, "--world", world,
                                                   "--out", generated])
     (generated / "patchbay_main.c").write_text(c_exports.module(manifest, contract.world_exports(wit, world)))
-    core = ROOT / "target" / "c-build" / f"{plugin.name}.core.wasm"
-    core.parent.mkdir(parents=True, exist_ok=True)
+    core = generated / "plugin.core.wasm"
     run("compile (zig cc, wasm32-wasi reactor)", [
         sys.executable, "-m", "ziglang", "cc", "--target=wasm32-wasi", "-mexec-model=reactor",
         "-O2", "-g0", "-s", "-std=c11", "-Wall", "-Werror", "-Wno-unused-function",
@@ -128,7 +130,7 @@ def main() -> None:
         json_dir / "yyjson.c", "-o", core,
     ])
     out.parent.mkdir(parents=True, exist_ok=True)
-    run("componentize (wit-component, preview1 reactor adapter)", [tool, "componentize", "--module", core,
+    run("componentize (wit-component, preview1 reactor adapter)", [tool, "c", "componentize", "--module", core,
                                                                      "--out", out])
     print(f"    {out} ({out.stat().st_size} bytes)")
 

@@ -1,99 +1,14 @@
 #!/usr/bin/env python3
-"""Builds a Python Patchbay plugin into a component with componentize-py.
+"""Builds a Python Patchbay plugin from a checkout: ``python sdk/python/build.py
+PLUGIN_DIR [--bindings]``, the same as ``python -m patchbay_build`` with the
+``patchbay-sdk`` package installed (see ``patchbay_build/build.py``)."""
 
-    python sdk/python/build.py PLUGIN_DIR            componentize
-    python sdk/python/build.py PLUGIN_DIR --bindings generate wit_world/ for editors
-
-The manifest is PLUGIN_DIR/patchbay.toml (checked here: a mistake stops the
-build, naming the key); its version defaults to the package's. Build settings
-come from PLUGIN_DIR/pyproject.toml, all optional:
-
-    [tool.patchbay]
-    world = "llm-provider"      # default: the family's (llm → llm-provider)
-    module = "app"              # the module with the plugin's classes, in src/
-    out = "dist/plugin.wasm"    # relative to the plugin
-
-The build generates the module componentize-py exports
-(generated/entry/patchbay_main.py): the manifest, and every operation of the
-world routed to the plugin's classes; what a class leaves out answers
-``unsupported``, and an exception that is not a connector error is
-``permanent``.
-
-The contract's wit/ directory is found by walking up from the plugin, or
-given with PATCHBAY_WIT. componentize-py comes from the same environment as
-this interpreter (``pip install -r sdk/python/requirements.txt``).
-"""
-
-import os
-import shutil
-import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
-SDK = Path(__file__).resolve().parent
-sys.path.insert(0, str(SDK))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from patchbay_build import contract, python_exports  # noqa: E402
-from patchbay_build.manifest import ManifestError, read  # noqa: E402
-from patchbay_sdk import CONTRACT_VERSION  # noqa: E402
-
-
-def fail(message: str) -> None:
-    print(f"patchbay-py: {message}", file=sys.stderr)
-    sys.exit(1)
-
-
-def wit_dir(plugin: Path) -> Path:
-    if os.environ.get("PATCHBAY_WIT"):
-        return Path(os.environ["PATCHBAY_WIT"]).resolve()
-    for directory in [plugin, *plugin.parents]:
-        if (directory / "wit" / "worlds.wit").is_file():
-            return directory / "wit"
-    fail("cannot find the contract's wit/ directory; set PATCHBAY_WIT")
-
-
-def main() -> None:
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    if len(args) != 1:
-        fail("usage: build.py PLUGIN_DIR [--bindings]")
-    plugin = Path(args[0]).resolve()
-    project = plugin / "pyproject.toml"
-    if not project.is_file():
-        fail(f"no pyproject.toml in {plugin}")
-    pyproject = tomllib.loads(project.read_text())
-    settings = pyproject.get("tool", {}).get("patchbay", {})
-    try:
-        manifest = read(plugin / "patchbay.toml", pyproject.get("project", {}).get("version"))
-    except ManifestError as error:
-        fail(str(error))
-    manifest["contract-version"] = CONTRACT_VERSION
-    world = settings.get("world") or contract.PORT_WORLDS[manifest["family"]]
-    module = settings.get("module", "app")
-    out = (plugin / settings.get("out", f"dist/{manifest['family']}-{manifest['name']}.wasm")).resolve()
-    tool = shutil.which("componentize-py", path=str(Path(sys.executable).parent)) or shutil.which("componentize-py")
-    if tool is None:
-        fail("componentize-py is not installed: pip install -r sdk/python/requirements.txt")
-    wit = wit_dir(plugin)
-    generated = plugin / "generated" / "entry"
-    generated.mkdir(parents=True, exist_ok=True)
-    try:
-        interfaces = contract.world_exports(wit, world)
-    except ValueError as error:
-        fail(str(error))
-    (generated / "patchbay_main.py").write_text(python_exports.module(manifest, module, interfaces))
-    if "--bindings" in sys.argv:
-        command = [tool, "-d", str(wit), "-w", world, "bindings", str(plugin / "generated")]
-    else:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        command = [tool, "-d", str(wit), "-w", world, "componentize", "patchbay_main",
-                   "-p", str(generated), "-p", str(plugin / "src"), "-p", str(SDK), "-o", str(out)]
-    print(f"    componentize-py {world} ({module})", flush=True)
-    if subprocess.run(command).returncode != 0:
-        fail("componentize-py failed")
-    if "--bindings" not in sys.argv:
-        print(f"    {out} ({out.stat().st_size} bytes)")
-
+from patchbay_build.build import main  # noqa: E402
 
 if __name__ == "__main__":
     main()

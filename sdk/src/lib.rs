@@ -140,6 +140,11 @@ mod tests {
             "the Rust SDK's CONTRACT_VERSION is the contract's"
         );
         for (path, line) in [
+            ("Cargo.toml", format!("contract = \"{}\"", super::CONTRACT_VERSION)),
+            (
+                "js/package.json",
+                format!("\"contract\": \"{}\"", super::CONTRACT_VERSION),
+            ),
             (
                 "js/src/index.ts",
                 format!("CONTRACT_VERSION = \"{}\"", super::CONTRACT_VERSION),

@@ -1,5 +1,6 @@
 //! `patchbay`: inspect plugins, list providers, call any operation, manage
-//! stored connections and the vault, scaffold new plugins.
+//! stored connections and the vault, scaffold new plugins (the contract is
+//! carried in the binary: `patchbay wit`).
 //!
 //! The command line. Exit codes scripts can rely on:
 //!
@@ -10,9 +11,11 @@
 //! | 2    | invalid invocation: arguments, input JSON, provider, settings   |
 //! | 3    | plugin or host fault: load failure, trap, limit, deadline       |
 
+mod c_build;
 mod call;
 mod compile;
 mod connections;
+mod contract;
 mod host_options;
 mod inspect;
 mod new;
@@ -148,6 +151,10 @@ enum Command {
     Vault(Box<connections::VaultArgs>),
     /// Create a plugin for a family in Rust, TypeScript, Python or C that builds and passes its own test.
     New(new::Args),
+    /// Write the contract (the `.wit` files this binary carries) into a directory.
+    Wit(contract::Args),
+    /// Build steps of a C plugin (the C SDK's build.py runs them): bindings, componentize.
+    C(c_build::Args),
     /// Run the host as a multi-tenant HTTP service (API under /v1, OpenAPI at /openapi.json).
     Serve(Box<serve::Args>),
     /// The service's API keys: create (shown once), list, revoke.
@@ -282,6 +289,8 @@ fn main() -> ExitCode {
             Command::Connections(args) => connections::run(*args).await,
             Command::Vault(args) => connections::run_vault(*args).await,
             Command::New(args) => new::run(args).await,
+            Command::Wit(args) => contract::run(args),
+            Command::C(args) => c_build::run(args),
             Command::Serve(args) => serve::run(*args).await,
             Command::Keys(args) => serve::run_keys(*args).await,
             Command::Webhooks(args) => webhooks::run(*args).await,

@@ -3,11 +3,10 @@
 natively: the cases become a C program (one check per case) compiled with
 zig against the generated bindings, the SDK and yyjson.
 
-    python sdk/c/tests/run_tests.py     (zig from sdk/c/requirements.txt; patchbay-c built)
+    python sdk/c/tests/run_tests.py     (zig from sdk/c/requirements.txt; PATCHBAY: the patchbay binary)
 """
 
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -15,7 +14,6 @@ from pathlib import Path
 
 C_SDK = Path(__file__).resolve().parents[1]
 SDK = C_SDK.parent
-ROOT = SDK.parent
 sys.path.insert(0, str(C_SDK))
 
 import build  # noqa: E402  (yyjson, the same pinned sources as plugin builds)
@@ -98,11 +96,11 @@ def program(cases: dict) -> str:
 
 def main() -> None:
     cases = json.loads((SDK / "status-cases.json").read_text())
-    tool = Path(os.environ.get("PATCHBAY_C_TOOL", ROOT / "target" / "debug" / "patchbay-c"))
+    tool = build.patchbay()
     json_dir = build.yyjson()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        subprocess.run([str(tool), "bindings", "--wit", str(ROOT / "wit"), "--world", "llm-provider",
+        subprocess.run([tool, "c", "bindings", "--wit", str(build.contract.WIT), "--world", "llm-provider",
                         "--out", str(work / "generated")], check=True, stdout=subprocess.DEVNULL)
         (work / "status_cases.c").write_text(program(cases).replace("#include <stdlib.h>",
                                                                      "#include <stdlib.h>\n#include <string.h>"))

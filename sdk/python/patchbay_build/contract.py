@@ -1,12 +1,14 @@
-"""The contract as the builds need it: which interfaces a world exports
-(from ``wit/worlds.wit``) and each interface's operations (from
-``sdk/ports.json``, which a test keeps in step with ``wit/``)."""
+"""The contract as the builds need it, from the copy this package carries:
+which interfaces a world exports (from ``wit/worlds.wit``) and each
+interface's operations (from ``ports.json``, which a test keeps in step with
+``wit/``)."""
 
 import json
 import re
 from pathlib import Path
 
-SDK = Path(__file__).resolve().parents[2]
+DATA = Path(__file__).parent
+WIT = DATA / "wit"
 
 PORT_WORLDS = {
     "shop": "shop-provider",
@@ -22,7 +24,7 @@ PORT_WORLDS = {
 
 def ports() -> dict:
     """Each exportable interface: its operations, their names and params."""
-    return json.loads((SDK / "ports.json").read_text())
+    return json.loads((DATA / "ports.json").read_text())
 
 
 def world_exports(wit: Path, world: str) -> list:

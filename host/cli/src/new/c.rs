@@ -6,8 +6,8 @@
 use wit_parser::{Type, TypeDefKind};
 
 use super::port::{Function, Port, Returns, snake};
-use super::shared::render;
-use super::{Plan, Scaffold};
+use super::shared::{python_env, render};
+use super::{Plan, SDK_VERSION, Scaffold, Vendor};
 
 /// The C type of a value, and whether it is passed by value.
 fn c_type(port: &Port, ty: &Type) -> (String, bool) {
@@ -139,20 +139,29 @@ fn operations(plan: &Plan) -> String {
 
 const PLUGIN_C: &str = include_str!("../../templates/c/plugin.c");
 
-pub(crate) fn scaffold(plan: &Plan) -> Scaffold {
+pub(crate) fn scaffold(plan: &Plan) -> Result<Scaffold, String> {
     let operations = operations(plan);
     let extra = [("operations", operations.as_str())];
-    Scaffold {
+    let tarball = format!("patchbay-c-sdk-{SDK_VERSION}.tar.gz");
+    let package = plan.package("c", &tarball)?.ok_or_else(|| {
+        format!(
+            "the C SDK is a source tarball ({tarball}), not a registry package: pass --sdk-packages DIR \
+             (or set PATCHBAY_SDK_PACKAGES) to a directory with c/{tarball} in it"
+        )
+    })?;
+    let sdk = format!("vendor/patchbay-c-sdk-{SDK_VERSION}");
+    Ok(Scaffold {
         files: vec![
             ("src/plugin.c".into(), render(PLUGIN_C, plan, &extra)),
-            (".gitignore".into(), "generated/\ndist/\n".into()),
+            (".gitignore".into(), "generated/\ndist/\n.venv/\n".into()),
         ],
-        build: render(
-            "# zig from sdk/c/requirements.txt (PYTHON: an interpreter that has it); patchbay-c from\n# `cargo build -p patchbay-c` in the checkout (PATCHBAY_C_TOOL names another)\n\"${PYTHON:-python3}\" @root@/sdk/c/build.py .",
-            plan,
-            &[],
+        vendor: vec![Vendor::Unpack(package)],
+        build: format!(
+            "{}\n# The bindings and the componentization are `patchbay c` commands: PATCHBAY names the binary\n\
+             # (default: patchbay on PATH).\n\"$PYTHON\" {sdk}/build.py .",
+            python_env(&format!("{sdk}/requirements.txt"))
         ),
         language: "C",
-        sdk_doc: "sdk/c/README.md",
-    }
+        sdk_doc: "the C SDK's source tarball (unpacked in vendor/)",
+    })
 }

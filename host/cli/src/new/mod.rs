@@ -1,7 +1,9 @@
 //! `patchbay new NAME --family F --lang rust|ts|python|c`: a plugin that
-//! builds and passes its own test. The port's operations come from the
-//! contract itself (`wit/`, read with wit-parser), so every family and every
-//! language gets the right world and the right signatures. Each operation
+//! builds and passes its own test, in any directory. The port's operations
+//! come from the contract the binary carries (read with wit-parser), so every
+//! family and every language gets the right world and the right signatures.
+//! The plugin depends on its language's SDK package by name and version (the
+//! CLI's); `--sdk-packages DIR` vendors local package files instead. Each operation
 //! answers `unsupported` until it is written; `test-connection` calls the
 //! provider's `GET {base_url}/health` with the `api_key` credential as a
 //! bearer token, and `test/mock_server.py` is the stub of that provider.
@@ -14,6 +16,7 @@ mod rust;
 mod sdk;
 mod shared;
 mod ts;
+mod vendor;
 
 use std::path::{Path, PathBuf};
 
@@ -45,25 +48,38 @@ pub(crate) struct Args {
     /// The language.
     #[arg(long, value_enum)]
     lang: Lang,
-    /// Where to create the plugin (default: plugins/<family>-<name> in the
-    /// Patchbay checkout, else ./<family>-<name>). Must not exist.
+    /// Where to create the plugin (default: ./<family>-<name>). Must not exist.
     #[arg(long)]
     dir: Option<PathBuf>,
-    /// The Patchbay checkout with wit/ and sdk/ (default: found by walking up
-    /// from the current directory).
-    #[arg(long, env = "PATCHBAY_ROOT")]
-    root: Option<PathBuf>,
+    /// A directory of SDK packages (what `just package-sdks` writes:
+    /// rust/, js/, python/, c/) to vendor into the plugin instead of the
+    /// published packages. The C SDK is only a source tarball, so a C plugin
+    /// needs it.
+    #[arg(long, env = "PATCHBAY_SDK_PACKAGES")]
+    sdk_packages: Option<PathBuf>,
 }
 
 /// What a language writes: files relative to the plugin directory.
 pub(crate) struct Scaffold {
     pub files: Vec<(String, String)>,
+    /// SDK packages for `vendor/`.
+    pub vendor: Vec<Vendor>,
     /// The commands that build `dist/<family>-<name>.wasm` (the body of build.sh).
     pub build: String,
     /// The language, for the README.
     pub language: &'static str,
-    /// The SDK's documentation, relative to the checkout.
+    /// Where the language's SDK is documented.
     pub sdk_doc: &'static str,
+}
+
+/// An SDK package that goes into the plugin's `vendor/` directory.
+pub(crate) enum Vendor {
+    /// The file itself (an npm tarball, a wheel), which the language's
+    /// package manager installs.
+    Copy(PathBuf),
+    /// A `.tar.gz` (a `.crate`, the C SDK) unpacked there: its top
+    /// directory becomes `vendor/<name>-<version>`.
+    Unpack(PathBuf),
 }
 
 /// What every language's generator knows.
@@ -71,11 +87,15 @@ pub(crate) struct Plan<'a> {
     pub name: &'a str,
     pub family: &'a str,
     pub port: &'a Port,
-    /// The checkout, as the plugin should refer to it (relative when inside).
-    pub root: String,
     /// `<family>-<name>`.
     pub artifact: String,
+    /// The directory of SDK packages to vendor, if any.
+    pub packages: Option<&'a Path>,
 }
+
+/// The version of every SDK package this binary scaffolds with: the SDKs
+/// are released with the CLI, so they share its version.
+pub(crate) const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 impl Plan<'_> {
     /// `Acme` from `acme`, `Acme Cloud` from `acme-cloud`.
@@ -92,6 +112,22 @@ impl Plan<'_> {
             .collect::<Vec<_>>()
             .join(" ")
     }
+
+    /// The package file `file` in the packages directory's `lang/`, when
+    /// one was given: `Ok(None)` without a packages directory, an error
+    /// naming what is missing.
+    pub fn package(&self, lang: &str, file: &str) -> Result<Option<PathBuf>, String> {
+        let Some(packages) = self.packages else { return Ok(None) };
+        let path = packages.join(lang).join(file);
+        if path.is_file() {
+            Ok(Some(path))
+        } else {
+            Err(format!(
+                "{} is missing: the SDK packages directory must hold {lang}/{file} (`just package-sdks` writes it for SDK version {SDK_VERSION})",
+                path.display()
+            ))
+        }
+    }
 }
 
 fn valid_name(name: &str) -> bool {
@@ -104,29 +140,6 @@ fn valid_name(name: &str) -> bool {
         && !name.ends_with('-')
 }
 
-/// The checkout: a directory with `wit/worlds.wit` and `sdk/`.
-fn find_root(start: &Path) -> Option<PathBuf> {
-    start
-        .ancestors()
-        .find(|dir| dir.join("wit/worlds.wit").is_file() && dir.join("sdk/Cargo.toml").is_file())
-        .map(Path::to_path_buf)
-}
-
-/// `root` as seen from `dir`: `../..` when `dir` is inside it, else absolute.
-fn relative(root: &Path, dir: &Path) -> String {
-    match dir.strip_prefix(root) {
-        Ok(inside) => {
-            let depth = inside.components().count();
-            if depth == 0 {
-                ".".into()
-            } else {
-                vec![".."; depth].join("/")
-            }
-        }
-        Err(_) => root.display().to_string(),
-    }
-}
-
 pub(crate) async fn run(args: Args) -> Result<(), Failure> {
     if !valid_name(&args.name) {
         return Err(Failure::usage(format!(
@@ -135,43 +148,40 @@ pub(crate) async fn run(args: Args) -> Result<(), Failure> {
         )));
     }
     let cwd = std::env::current_dir().map_err(|e| Failure::fault(format!("no current directory: {e}")))?;
-    let root = match args.root {
-        Some(root) => root,
-        None => find_root(&cwd).ok_or_else(|| {
-            Failure::usage("not inside a Patchbay checkout (no wit/worlds.wit and sdk/ above): pass --root")
-        })?,
-    };
-    let root = std::fs::canonicalize(&root)
-        .map_err(|e| Failure::usage(format!("cannot use {} as the Patchbay checkout: {e}", root.display())))?;
-    let port = Port::load(&root.join("wit"), &args.family).map_err(Failure::usage)?;
+    let port = Port::load(&args.family).map_err(Failure::usage)?;
     let artifact = format!("{}-{}", args.family, args.name);
     let dir = match args.dir {
         Some(dir) if dir.is_absolute() => dir,
         Some(dir) => cwd.join(dir),
-        None if cwd.starts_with(&root) => root.join("plugins").join(&artifact),
         None => cwd.join(&artifact),
     };
     if dir.exists() {
         return Err(Failure::usage(format!("{} already exists", dir.display())));
     }
-    let parent = dir.parent().unwrap_or(&dir);
-    std::fs::create_dir_all(parent).map_err(|e| Failure::failed(format!("cannot create {}: {e}", parent.display())))?;
-    let dir_canonical = std::fs::canonicalize(parent)
-        .map(|p| p.join(dir.file_name().unwrap_or_default()))
-        .unwrap_or(dir.clone());
+    let packages = match &args.sdk_packages {
+        Some(packages) if !packages.is_dir() => {
+            return Err(Failure::usage(format!(
+                "the SDK packages directory {} does not exist",
+                packages.display()
+            )));
+        }
+        Some(packages) => Some(cwd.join(packages)),
+        None => None,
+    };
     let plan = Plan {
         name: &args.name,
         family: &args.family,
         port: &port,
-        root: relative(&root, &dir_canonical),
         artifact,
+        packages: packages.as_deref(),
     };
     let scaffold = match args.lang {
         Lang::Rust => rust::scaffold(&plan),
         Lang::Ts => ts::scaffold(&plan),
         Lang::Python => python::scaffold(&plan),
         Lang::C => c::scaffold(&plan),
-    };
+    }
+    .map_err(Failure::usage)?;
     let mut files = scaffold.files;
     files.extend(shared::files(
         &plan,
@@ -193,12 +203,22 @@ pub(crate) async fn run(args: Args) -> Result<(), Failure> {
             let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755));
         }
     }
+    for package in &scaffold.vendor {
+        vendor::add(&dir.join("vendor"), package).map_err(Failure::failed)?;
+    }
     println!(
-        "created {} ({} plugin, {} port)",
+        "created {} ({} plugin, {} port, contract {})",
         dir.display(),
         args.family,
-        port.interface
+        port.interface,
+        crate::contract::version()
     );
+    if !scaffold.vendor.is_empty() {
+        println!(
+            "  SDK:   vendored from {} into vendor/",
+            packages.as_deref().unwrap_or(&dir).display()
+        );
+    }
     println!("  build: cd {} && ./build.sh", dir.display());
     println!("  test:  python3 test/test_plugin.py   (PATCHBAY= the patchbay binary, default: patchbay on PATH)");
     Ok(())
@@ -209,9 +229,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_and_relative_roots() {
+    fn names() {
         assert!(valid_name("acme-cloud") && !valid_name("Acme") && !valid_name("-x") && !valid_name(""));
-        assert_eq!(relative(Path::new("/r"), Path::new("/r/plugins/llm-x")), "../..");
-        assert_eq!(relative(Path::new("/r"), Path::new("/elsewhere/x")), "/r");
     }
 }

@@ -1,8 +1,9 @@
-//! A family's port as the contract defines it, read from `wit/`.
-
-use std::path::Path;
+//! A family's port as the contract defines it, read from the contract this
+//! binary carries.
 
 use wit_parser::{Resolve, Type, TypeDefKind, TypeId};
+
+use crate::contract;
 
 /// The port interface of a family and its operations.
 pub(crate) struct Port {
@@ -49,20 +50,17 @@ const FAMILIES: [(&str, &str, &str); 8] = [
 
 impl Port {
     /// The port of a family.
-    pub fn load(wit: &Path, family: &str) -> Result<Self, String> {
+    pub fn load(family: &str) -> Result<Self, String> {
         let Some((_, interface, world)) = FAMILIES.iter().find(|(f, ..)| *f == family) else {
             let known: Vec<&str> = FAMILIES.iter().map(|(f, ..)| *f).collect();
             return Err(format!("unknown family {family:?}; one of: {}", known.join(", ")));
         };
-        Self::interface(wit, interface, world)
+        Self::interface(interface, world)
     }
 
     /// Any interface of the contract, e.g. a capability such as `webhooks`.
-    pub fn interface(wit: &Path, interface: &str, world: &str) -> Result<Self, String> {
-        let mut resolve = Resolve::default();
-        let (package, _) = resolve
-            .push_dir(wit)
-            .map_err(|e| format!("cannot read the contract in {}: {e:#}", wit.display()))?;
+    pub fn interface(interface: &str, world: &str) -> Result<Self, String> {
+        let (resolve, package) = contract::resolve()?;
         let id = resolve.packages[package]
             .interfaces
             .get(interface)

@@ -1,8 +1,8 @@
 //! A Python plugin on sdk/python (componentize-py).
 
 use super::port::{pascal, snake};
-use super::shared::render;
-use super::{Plan, Scaffold};
+use super::shared::{python_env, render};
+use super::{Plan, SDK_VERSION, Scaffold, Vendor};
 
 /// The port's operations as the methods a class may define, for the docstring.
 fn operations(plan: &Plan) -> String {
@@ -20,22 +20,28 @@ const PYPROJECT: &str = include_str!("../../templates/python/pyproject.toml");
 
 const APP: &str = include_str!("../../templates/python/app.py");
 
-pub(crate) fn scaffold(plan: &Plan) -> Scaffold {
+pub(crate) fn scaffold(plan: &Plan) -> Result<Scaffold, String> {
     let operations = operations(plan);
     let class = pascal(&plan.port.interface);
     let extra = [("operations", operations.as_str()), ("class", class.as_str())];
-    Scaffold {
+    let wheel = format!("patchbay_sdk-{SDK_VERSION}-py3-none-any.whl");
+    let (requirement, vendor) = match plan.package("python", &wheel)? {
+        Some(path) => (format!("./vendor/{wheel}"), vec![Vendor::Copy(path)]),
+        None => (format!("patchbay-sdk=={SDK_VERSION}"), Vec::new()),
+    };
+    Ok(Scaffold {
         files: vec![
             ("pyproject.toml".into(), render(PYPROJECT, plan, &[])),
             ("src/app.py".into(), render(APP, plan, &extra)),
-            (".gitignore".into(), "generated/\ndist/\n__pycache__/\n".into()),
+            (
+                "requirements.txt".into(),
+                format!("# The Patchbay SDK and its build (componentize-py comes with it).\n{requirement}\n"),
+            ),
+            (".gitignore".into(), "generated/\ndist/\n__pycache__/\n.venv/\n".into()),
         ],
-        build: render(
-            "# componentize-py from sdk/python/requirements.txt (PYTHON: an interpreter that has it)\n\"${PYTHON:-python3}\" @root@/sdk/python/build.py .",
-            plan,
-            &[],
-        ),
+        vendor,
+        build: format!("{}\n\"$PYTHON\" -m patchbay_build .", python_env("requirements.txt")),
         language: "Python",
-        sdk_doc: "sdk/python/README.md",
-    }
+        sdk_doc: "the `patchbay-sdk` Python package",
+    })
 }

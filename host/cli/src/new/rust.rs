@@ -4,7 +4,7 @@ use wit_parser::{Type, TypeDefKind};
 
 use super::port::{Port, Returns, pascal, snake};
 use super::shared::render;
-use super::{Plan, Scaffold};
+use super::{Plan, SDK_VERSION, Scaffold, Vendor};
 
 /// The Rust SDK's type for a contract type; named types get `qualify` in
 /// front (`$crate::types::` in code generated into the SDK).
@@ -74,7 +74,26 @@ const CARGO: &str = include_str!("../../templates/rust/Cargo.toml.in");
 
 const LIB: &str = include_str!("../../templates/rust/lib.rs.in");
 
-pub(crate) fn scaffold(plan: &Plan) -> Scaffold {
+/// The `[patch.crates-io]` table that builds the SDK from `vendor/`, and
+/// the packages to unpack there, when a packages directory was given.
+fn vendored(plan: &Plan) -> Result<(String, Vec<Vendor>), String> {
+    let mut patch = String::new();
+    let mut vendor = Vec::new();
+    for name in ["patchbay-sdk", "patchbay-sdk-macros"] {
+        let file = format!("{name}-{SDK_VERSION}.crate");
+        if let Some(path) = plan.package("rust", &file)? {
+            if patch.is_empty() {
+                patch += "\n# The SDK from vendor/ (unpacked by `patchbay new --sdk-packages`) until it\n# is on crates.io: delete this table and vendor/ to use the published crates.\n[patch.crates-io]\n";
+            }
+            patch += &format!("{name} = {{ path = \"vendor/{name}-{SDK_VERSION}\" }}\n");
+            vendor.push(Vendor::Unpack(path));
+        }
+    }
+    Ok((patch, vendor))
+}
+
+pub(crate) fn scaffold(plan: &Plan) -> Result<Scaffold, String> {
+    let (patch, vendor) = vendored(plan)?;
     let type_name = pascal(plan.name);
     let family_variant = pascal(plan.family);
     let operations = operations(plan);
@@ -85,17 +104,21 @@ pub(crate) fn scaffold(plan: &Plan) -> Scaffold {
         ("family_variant", family_variant.as_str()),
         ("operations", operations.as_str()),
     ];
-    Scaffold {
+    Ok(Scaffold {
         files: vec![
-            ("Cargo.toml".into(), render(CARGO, plan, &[])),
+            ("Cargo.toml".into(), render(CARGO, plan, &[("patch", &patch)])),
             ("src/lib.rs".into(), render(LIB, plan, &extra)),
             (".gitignore".into(), "/target\n/dist\n".into()),
         ],
+        vendor,
         build: format!(
-            "cargo build --release --target wasm32-wasip2 --quiet\nmkdir -p dist\ncp \"${{CARGO_TARGET_DIR:-target}}/wasm32-wasip2/release/{crate_file}.wasm\" dist/{}.wasm",
+            "rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2\n\
+             cargo build --release --target wasm32-wasip2 --quiet\n\
+             mkdir -p dist\n\
+             cp \"${{CARGO_TARGET_DIR:-target}}/wasm32-wasip2/release/{crate_file}.wasm\" dist/{}.wasm",
             plan.artifact
         ),
         language: "Rust",
-        sdk_doc: "sdk/README.md",
-    }
+        sdk_doc: "the `patchbay-sdk` crate",
+    })
 }

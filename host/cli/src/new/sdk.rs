@@ -6,8 +6,6 @@
 //! (`sdk/ports.json`). A test keeps both in step with `wit/`; run it with
 //! `PATCHBAY_BLESS=1` to rewrite them after changing the contract.
 
-use std::path::Path;
-
 use super::c::{CReturn, signature};
 use super::port::{Port, Returns, camel, pascal, snake};
 use super::rust::qualified_type;
@@ -56,15 +54,12 @@ fn doc_lines(docs: Option<&str>, indent: &str) -> String {
     .unwrap_or_default()
 }
 
-fn load_all(wit: &Path) -> Result<Vec<Port>, String> {
-    EXPORTS
-        .iter()
-        .map(|name| Port::interface(wit, name, "everything"))
-        .collect()
+fn load_all() -> Result<Vec<Port>, String> {
+    EXPORTS.iter().map(|name| Port::interface(name, "everything")).collect()
 }
 
 /// `sdk/src/ports.rs`.
-pub(crate) fn rust_ports(wit: &Path) -> Result<String, String> {
+pub(crate) fn rust_ports() -> Result<String, String> {
     let mut out = String::from(
         "// @generated from wit/ by `patchbay-cli`'s test `the_sdk_is_generated_from_the_contract`\n\
          // (PATCHBAY_BLESS=1 rewrites it). Do not edit.\n\
@@ -78,7 +73,7 @@ pub(crate) fn rust_ports(wit: &Path) -> Result<String, String> {
              Error::Unsupported(format!(\"{operation} is not supported by this plugin\"))\n\
          }\n",
     );
-    for port in load_all(wit)? {
+    for port in load_all()? {
         let name = trait_name(&port.interface);
         out += "\n";
         out += &doc_lines(port.docs.as_deref(), "");
@@ -149,9 +144,9 @@ pub(crate) fn rust_ports(wit: &Path) -> Result<String, String> {
 
 /// `sdk/ports.json`: each interface's operations, with the names each
 /// language's bindings give them and what they return.
-pub(crate) fn ports_json(wit: &Path) -> Result<String, String> {
+pub(crate) fn ports_json() -> Result<String, String> {
     let mut interfaces = serde_json::Map::new();
-    for port in load_all(wit)? {
+    for port in load_all()? {
         let functions: Vec<serde_json::Value> = port
             .functions
             .iter()
@@ -198,12 +193,8 @@ mod tests {
     #[test]
     fn the_sdk_is_generated_from_the_contract() {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let wit = root.join("wit");
         let bless = std::env::var_os("PATCHBAY_BLESS").is_some();
-        for (path, generated) in [
-            ("sdk/src/ports.rs", rust_ports(&wit)),
-            ("sdk/ports.json", ports_json(&wit)),
-        ] {
+        for (path, generated) in [("sdk/src/ports.rs", rust_ports()), ("sdk/ports.json", ports_json())] {
             let generated = generated.expect("the contract reads");
             let file = root.join(path);
             if bless {

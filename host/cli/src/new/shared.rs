@@ -21,15 +21,39 @@ pub(crate) fn render(template: &str, plan: &Plan, extra: &[(&str, &str)]) -> Str
         .replace("@port@", &plan.port.interface)
         .replace("@world@", &plan.port.world)
         .replace("@display@", &plan.display_name())
-        .replace("@root@", &plan.root);
+        .replace("@sdk_version@", super::SDK_VERSION)
+        .replace("@contract@", crate::contract::version());
     for (key, value) in extra {
         out = out.replace(&format!("@{key}@"), value);
     }
     out
 }
 
+/// build.sh lines that pick the build's Python: `$PYTHON` if set (with
+/// `requirements` installed), else `.venv`, made from `requirements` on the
+/// first build and again when the file changes.
+pub(crate) fn python_env(requirements: &str) -> String {
+    format!(
+        "# The build's Python: $PYTHON if set (with {requirements} installed), else .venv, made here.\n\
+         if [ -z \"${{PYTHON:-}}\" ]; then\n\
+         \x20 if [ ! -f .venv/installed ] || [ {requirements} -nt .venv/installed ]; then\n\
+         \x20   echo \"==> installing {requirements} in .venv (pip)\"\n\
+         \x20   python3 -m venv .venv && .venv/bin/pip install --quiet --disable-pip-version-check -r {requirements} && touch .venv/installed\n\
+         \x20 fi\n\
+         \x20 PYTHON=.venv/bin/python\n\
+         fi"
+    )
+}
+
 pub(crate) fn files(plan: &Plan, build: &str, language: &str, sdk_doc: &str) -> Vec<(String, String)> {
-    let extra = [("build", build), ("language", language), ("sdk_doc", sdk_doc)];
+    let indented: Vec<String> = build.lines().map(|line| format!("  {line}")).collect();
+    let extra = [
+        ("build", indented.join("\n").as_str()),
+        ("language", language),
+        ("sdk_doc", sdk_doc),
+    ]
+    .map(|(k, v)| (k, v.to_string()));
+    let extra: Vec<(&str, &str)> = extra.iter().map(|(k, v)| (*k, v.as_str())).collect();
     vec![
         ("patchbay.toml".into(), render(MANIFEST, plan, &[])),
         ("README.md".into(), render(README, plan, &extra)),
