@@ -218,7 +218,17 @@ pub struct SigV4Request<'a> {
     /// Headers that will be sent (all are signed).
     pub headers: &'a [(String, String)],
     /// The body.
-    pub body: &'a [u8],
+    pub body: SigV4Payload<'a>,
+}
+
+/// The payload a SigV4 signature covers.
+#[derive(Debug, Clone, Copy)]
+pub enum SigV4Payload<'a> {
+    /// The body's bytes.
+    Bytes(&'a [u8]),
+    /// The hex SHA-256 of a body streamed from a blob (hashed beforehand
+    /// from its file).
+    Sha256(&'a str),
 }
 
 /// Signs a request with AWS Signature Version 4; returns the headers to add
@@ -270,7 +280,10 @@ pub fn sigv4_headers(
         request.method,
         request.url,
         request.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
-        SignableBody::Bytes(request.body),
+        match request.body {
+            SigV4Payload::Bytes(bytes) => SignableBody::Bytes(bytes),
+            SigV4Payload::Sha256(hash) => SignableBody::Precomputed(hash.to_string()),
+        },
     )
     .map_err(|e| AuthError::Unavailable(format!("cannot sign this request with SigV4: {e}")))?;
     let (instructions, _signature) = sign(signable, &params)
@@ -311,7 +324,7 @@ mod sigv4_tests {
             method: "GET",
             url: "https://iam.amazonaws.com/?Action=ListUsers&Version=2010-05-08",
             headers: &headers,
-            body: b"",
+            body: SigV4Payload::Bytes(b""),
         };
         let signed = sigv4_headers(request, &scheme, &credentials, time).unwrap();
         let get = |name: &str| signed.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());

@@ -12,6 +12,7 @@
 
 pub mod allowlist;
 pub mod auth;
+pub mod blob;
 pub mod circuit;
 pub mod headers;
 mod limits;
@@ -32,6 +33,7 @@ use url::Url;
 
 pub use allowlist::{HostGrant, HostPattern, PatternError};
 pub use auth::AuthScheme;
+pub use blob::{Blob, BlobRange, BlobWriter};
 pub use circuit::{CircuitBreaker, CircuitConfig};
 pub use limits::HttpLimits;
 pub use metrics::OutboundMetrics;
@@ -68,7 +70,7 @@ pub struct OutboundRequest {
     /// Headers; values may hold placeholders.
     pub headers: Vec<(String, String)>,
     /// Body.
-    pub body: Option<Vec<u8>>,
+    pub body: Option<RequestBody>,
     /// How to authenticate.
     pub auth: Option<AuthScheme>,
     /// Timeouts the plugin asked for; each may only tighten the host's.
@@ -77,6 +79,43 @@ pub struct OutboundRequest {
     pub retry: RetryMode,
     /// Idempotency key, sent as `Idempotency-Key`.
     pub idempotency_key: Option<String>,
+}
+
+/// The body of a request: bytes in hand, or a range of a [`Blob`] that the
+/// pipeline streams from its file (again on each retry).
+#[derive(Debug, Clone)]
+pub enum RequestBody {
+    /// Bytes in hand.
+    Bytes(Vec<u8>),
+    /// A blob's bytes, read as they are sent.
+    Blob(BlobRange),
+}
+
+impl RequestBody {
+    /// Its length in bytes.
+    pub fn len(&self) -> u64 {
+        match self {
+            Self::Bytes(bytes) => bytes.len() as u64,
+            Self::Blob(range) => range.len(),
+        }
+    }
+
+    /// Whether it holds no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl From<Vec<u8>> for RequestBody {
+    fn from(bytes: Vec<u8>) -> Self {
+        Self::Bytes(bytes)
+    }
+}
+
+impl From<BlobRange> for RequestBody {
+    fn from(range: BlobRange) -> Self {
+        Self::Blob(range)
+    }
 }
 
 /// The timeouts of one request, each optional: the host's
@@ -128,6 +167,21 @@ pub struct OutboundResponse {
     pub headers: Vec<(String, String)>,
     /// Body.
     pub body: Vec<u8>,
+}
+
+/// The answer of [`OutboundPolicy::send_to_blob`]: a 2xx body is in
+/// `blob`, any other is read whole into `body` (under the response size
+/// limit), as [`OutboundPolicy::send`] reads it.
+#[derive(Debug)]
+pub struct BlobResponse {
+    /// Status code.
+    pub status: u16,
+    /// Headers.
+    pub headers: Vec<(String, String)>,
+    /// The body of an answer that is not 2xx; empty otherwise.
+    pub body: Vec<u8>,
+    /// The body of a 2xx answer.
+    pub blob: Option<Blob>,
 }
 
 /// Why no response was obtained; each variant reaches the guest as the
@@ -253,6 +307,40 @@ pub trait OutboundPolicy: Send + Sync + 'static {
             status: response.status,
             headers: response.headers,
             body: BodyStream::from_bytes(response.body),
+        })
+    }
+
+    /// Sends a request like [`send`](Self::send), writing the body of a
+    /// 2xx answer into `into` as it arrives, under the blob size limit
+    /// ([`HttpLimits::max_blob_bytes`]) instead of the response limit, in
+    /// bounded memory. The default reads it whole first, for policies that
+    /// have no network of their own.
+    async fn send_to_blob(
+        &self,
+        ctx: &RequestContext,
+        request: OutboundRequest,
+        mut into: BlobWriter,
+    ) -> Result<BlobResponse, OutboundError> {
+        let response = self.send(ctx, request).await?;
+        if !(200..300).contains(&response.status) {
+            return Ok(BlobResponse {
+                status: response.status,
+                headers: response.headers,
+                body: response.body,
+                blob: None,
+            });
+        }
+        let blob = async {
+            into.write(&response.body).await?;
+            into.finish().await
+        }
+        .await
+        .map_err(|e| OutboundError::Connection(format!("cannot write the response into a blob: {e}")))?;
+        Ok(BlobResponse {
+            status: response.status,
+            headers: response.headers,
+            body: Vec::new(),
+            blob: Some(blob),
         })
     }
 

@@ -16,6 +16,9 @@ pub struct HttpLimits {
     pub request_timeout: Duration,
     /// Largest response body accepted, in bytes; enforced while reading.
     pub max_response_bytes: u64,
+    /// Largest response body written into a blob
+    /// ([`OutboundPolicy::send_to_blob`](crate::OutboundPolicy::send_to_blob)), in bytes.
+    pub max_blob_bytes: u64,
     /// Redirects followed before giving up.
     pub max_redirects: u32,
     /// Whether private, loopback and link-local addresses may be reached
@@ -34,6 +37,7 @@ impl Default for HttpLimits {
             idle_timeout: Duration::from_secs(15),
             request_timeout: Duration::from_secs(30),
             max_response_bytes: 16 * 1024 * 1024,
+            max_blob_bytes: 64 * 1024 * 1024 * 1024,
             max_redirects: 10,
             allow_private_network: false,
             mail_root_certificates: Vec::new(),

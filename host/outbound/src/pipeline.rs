@@ -24,8 +24,9 @@ use super::reflection::Reflections;
 use super::retry;
 use super::timeouts::{self, AttemptTimeouts, ConnectSignal};
 use super::{
-    BodyStream, MailError, MailReply, OutboundError, OutboundMail, OutboundPolicy, OutboundRequest, OutboundResponse,
-    RequestContext, RetryMode, StreamedResponse, TimeoutPhase, Timeouts,
+    BlobResponse, BlobWriter, BodyStream, MailError, MailReply, OutboundError, OutboundMail, OutboundPolicy,
+    OutboundRequest, OutboundResponse, RequestBody, RequestContext, RetryMode, StreamedResponse, TimeoutPhase,
+    Timeouts,
 };
 use patchbay_secrets::template;
 use patchbay_store::{CircuitStore, RateQuota, RateStore, Reservation};
@@ -157,7 +158,7 @@ struct Prepared {
     method: reqwest::Method,
     url: Url,
     headers: Vec<(String, String)>,
-    body: Option<Vec<u8>>,
+    body: Option<RequestBody>,
     credential_headers: Vec<String>,
     /// Values the host derived and put in (auth headers, query values):
     /// scrubbed from the response besides the connection's secrets.
@@ -206,7 +207,7 @@ impl Prepared {
     }
 }
 
-fn prepare(
+async fn prepare(
     ctx: &RequestContext,
     request: OutboundRequest,
     oauth_token: Option<&str>,
@@ -237,7 +238,14 @@ fn prepare(
         }
     }
     if !body_fields.is_empty()
-        && let Some(body) = &prepared.body
+        && let Some(RequestBody::Blob(_)) = &prepared.body
+    {
+        return Err(OutboundError::InvalidRequest(format!(
+            "{BODY_SECRETS_HEADER} names credential fields, but the body is a blob: the host fills secrets only into bodies in hand"
+        )));
+    }
+    if !body_fields.is_empty()
+        && let Some(RequestBody::Bytes(body)) = &prepared.body
     {
         let content_type = prepared
             .headers
@@ -250,7 +258,7 @@ fn prepare(
             Some((filled_body, values)) => {
                 prepared.body_secrets = !values.is_empty();
                 prepared.injected.extend(values);
-                prepared.body = Some(filled_body);
+                prepared.body = Some(RequestBody::Bytes(filled_body));
             }
             None => {
                 return Err(OutboundError::InvalidRequest(format!(
@@ -286,11 +294,22 @@ fn prepare(
     }
     if let Some(scheme @ AuthScheme::AwsSigV4 { service, .. }) = &request.auth {
         ctx.may_sign_for(service).map_err(OutboundError::Denied)?;
+        let hash = match &prepared.body {
+            Some(RequestBody::Blob(range)) => Some(range.sha256_hex().await.map_err(|e| {
+                OutboundError::InvalidRequest(format!("cannot read the blob to sign its payload: {e}"))
+            })?),
+            _ => None,
+        };
+        let body = match (&prepared.body, &hash) {
+            (_, Some(hash)) => auth::SigV4Payload::Sha256(hash),
+            (Some(RequestBody::Bytes(bytes)), None) => auth::SigV4Payload::Bytes(bytes),
+            _ => auth::SigV4Payload::Bytes(b""),
+        };
         let signable = auth::SigV4Request {
             method: prepared.method.as_str(),
             url: prepared.url.as_str(),
             headers: &prepared.headers,
-            body: prepared.body.as_deref().unwrap_or_default(),
+            body,
         };
         let signed =
             auth::sigv4_headers(signable, scheme, credentials, std::time::SystemTime::now()).map_err(denied)?;
@@ -317,7 +336,7 @@ impl Pipeline {
         prepared: &Prepared,
         reflections: &Reflections,
         timeouts: AttemptTimeouts,
-        streamed: Option<BodyDeadline>,
+        streamed: Option<Streamed>,
     ) -> Result<(OutboundResponse, Option<BodyStream>), Attempt> {
         network::check_url(&prepared.url, self.limits.allow_private_network)
             .map_err(|blocked| Attempt::unsent(OutboundError::Denied(blocked.to_string())))?;
@@ -326,12 +345,33 @@ impl Pipeline {
         for (name, value) in &prepared.headers {
             builder = builder.header(name.as_str(), value.as_str());
         }
-        if let Some(body) = &prepared.body {
-            builder = builder.body(body.clone());
+        // A blob is read from its file as it is sent; each chunk taken
+        // restarts the first-byte clock, which runs out only when the
+        // upstream stops reading or, once all is sent, does not answer.
+        let (progress, mut uploading) = tokio::sync::watch::channel(());
+        let mut uploads = false;
+        match &prepared.body {
+            Some(RequestBody::Bytes(bytes)) => builder = builder.body(bytes.clone()),
+            Some(RequestBody::Blob(range)) => {
+                use futures::StreamExt as _;
+                uploads = true;
+                let chunks = range.chunks().inspect(move |_| {
+                    progress.send_replace(());
+                });
+                builder = builder
+                    .header(reqwest::header::CONTENT_LENGTH, range.len())
+                    .body(reqwest::Body::wrap_stream(chunks));
+            }
+            None => {}
         }
-        let limit = self.limits.max_response_bytes;
+        // The client's own total would cut off a long body: this attempt's
+        // is the one in force, enforced below (and by a body stream) where
+        // the phase can be named; the client's only backs it up.
+        builder = builder.timeout(timeouts.total + Duration::from_secs(1));
+        let limit = streamed.map_or(self.limits.max_response_bytes, |s| s.limit);
         let exchange = async {
-            let mut response = match timeouts::head(builder.send(), &timeouts).await {
+            let mut response = match timeouts::head(builder.send(), &timeouts, uploads.then_some(&mut uploading)).await
+            {
                 Some(sent) => sent.map_err(|e| transport_error(e, timeouts.connect))?,
                 None => {
                     return Err(timed_out(
@@ -340,10 +380,15 @@ impl Pipeline {
                     ));
                 }
             };
+            let status = response.status().as_u16();
+            let limit = if (200..300).contains(&status) {
+                limit
+            } else {
+                self.limits.max_response_bytes
+            };
             if response.content_length().is_some_and(|len| len > limit) {
                 return Err(Attempt::sent(OutboundError::TooLarge(limit)));
             }
-            let status = response.status().as_u16();
             let headers = response
                 .headers()
                 .iter()
@@ -362,8 +407,8 @@ impl Pipeline {
                     reflections.scrubber(),
                     limit,
                     timeouts.between_bytes,
-                    deadline.at,
-                    deadline.is_call_deadline,
+                    deadline.deadline.at,
+                    deadline.deadline.is_call_deadline,
                 );
                 let head = OutboundResponse {
                     status,
@@ -422,6 +467,14 @@ impl Pipeline {
 struct BodyDeadline {
     at: Instant,
     is_call_deadline: bool,
+}
+
+/// How a 2xx body is handed over as it arrives: until when, and up to how
+/// many bytes (the response limit, or the blob limit).
+#[derive(Debug, Clone, Copy)]
+struct Streamed {
+    deadline: BodyDeadline,
+    limit: u64,
 }
 
 /// A failed attempt, and whether anything reached the server (a request
@@ -520,7 +573,7 @@ impl Pipeline {
         ctx: &RequestContext,
         mut prepared: Prepared,
         asked: &Timeouts,
-        streamed: bool,
+        streamed: Option<u64>,
     ) -> Result<(OutboundResponse, Option<BodyStream>), Attempt> {
         let mut hops = 0;
         loop {
@@ -531,9 +584,12 @@ impl Pipeline {
                     "total timeout: the call's deadline has passed".into(),
                 )));
             }
-            let timeouts = AttemptTimeouts::new(&self.limits, asked, remaining);
+            let mut timeouts = AttemptTimeouts::new(&self.limits, asked, remaining);
             let reflections = ctx.reflections.with(prepared.injected.iter().map(String::as_str));
-            let body_deadline = streamed.then(|| match asked.total {
+            // A body handed over as it arrives, or sent from a blob, may take
+            // as long as the call (or the plugin's own total): the host's
+            // request timeout is for bodies in hand.
+            let long = match asked.total {
                 Some(total) => BodyDeadline {
                     at: (Instant::now() + total).min(ctx.deadline),
                     is_call_deadline: false,
@@ -542,8 +598,13 @@ impl Pipeline {
                     at: ctx.deadline,
                     is_call_deadline: true,
                 },
-            });
-            let (response, body) = self.send_once(&prepared, &reflections, timeouts, body_deadline).await?;
+            };
+            if streamed.is_some() || matches!(prepared.body, Some(RequestBody::Blob(_))) {
+                timeouts.total = long.at.saturating_duration_since(Instant::now());
+                timeouts.total_is_deadline = long.is_call_deadline;
+            }
+            let streamed = streamed.map(|limit| Streamed { deadline: long, limit });
+            let (response, body) = self.send_once(&prepared, &reflections, timeouts, streamed).await?;
             if body.is_some() {
                 return Ok((scrub_headers(response, &reflections), body));
             }
@@ -631,13 +692,47 @@ impl OutboundPolicy for Pipeline {
         self.deliver(ctx, request, None).await
     }
 
+    async fn send_to_blob(
+        &self,
+        ctx: &RequestContext,
+        request: OutboundRequest,
+        mut into: BlobWriter,
+    ) -> Result<BlobResponse, OutboundError> {
+        let mut body = None;
+        let head = self
+            .deliver(ctx, request, Some((&mut body, self.limits.max_blob_bytes)))
+            .await?;
+        let Some(mut body) = body else {
+            return Ok(BlobResponse {
+                status: head.status,
+                headers: head.headers,
+                body: head.body,
+                blob: None,
+            });
+        };
+        let unwritable =
+            |e: std::io::Error| OutboundError::Connection(format!("cannot write the response into a blob: {e}"));
+        while let Some(chunk) = body.read(crate::blob::CHUNK).await? {
+            into.write(&chunk).await.map_err(unwritable)?;
+        }
+        let blob = into.finish().await.map_err(unwritable)?;
+        Ok(BlobResponse {
+            status: head.status,
+            headers: head.headers,
+            body: Vec::new(),
+            blob: Some(blob),
+        })
+    }
+
     async fn send_streamed(
         &self,
         ctx: &RequestContext,
         request: OutboundRequest,
     ) -> Result<StreamedResponse, OutboundError> {
         let mut body = None;
-        let head = self.deliver(ctx, request, Some(&mut body)).await?;
+        let head = self
+            .deliver(ctx, request, Some((&mut body, self.limits.max_response_bytes)))
+            .await?;
         Ok(StreamedResponse {
             status: head.status,
             headers: head.headers,
@@ -661,7 +756,7 @@ impl Pipeline {
         &self,
         ctx: &RequestContext,
         request: OutboundRequest,
-        mut stream: Option<&mut Option<BodyStream>>,
+        mut stream: Option<(&mut Option<BodyStream>, u64)>,
     ) -> Result<OutboundResponse, OutboundError> {
         crate::headers::check(&request.headers, &ctx.forwarding_headers)?;
         ctx.grant.check(&request.url).map_err(OutboundError::Denied)?;
@@ -677,7 +772,7 @@ impl Pipeline {
             Some(_) => Some(oauth_token(ctx, None).await?),
             None => None,
         };
-        let mut prepared = prepare(ctx, request, token.as_deref())?;
+        let mut prepared = prepare(ctx, request, token.as_deref()).await?;
         let mut refreshed = false;
         let safe_to_repeat = retry_mode == RetryMode::Automatic && (retry::idempotent(&prepared.method) || keyed);
         let policy = &ctx.retry;
@@ -710,12 +805,12 @@ impl Pipeline {
             );
             let started = Instant::now();
             let result = self
-                .exchange(ctx, prepared.clone(), &asked, stream.is_some())
+                .exchange(ctx, prepared.clone(), &asked, stream.as_ref().map(|(_, limit)| *limit))
                 .instrument(span)
                 .await
                 .map(|(response, body)| {
-                    if let (Some(slot), Some(body)) = (stream.as_deref_mut(), body) {
-                        *slot = Some(body);
+                    if let (Some((slot, _)), Some(body)) = (stream.as_mut(), body) {
+                        **slot = Some(body);
                     }
                     response
                 });

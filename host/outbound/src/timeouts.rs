@@ -71,8 +71,14 @@ tokio::task_local! {
 /// Waits for the response head of `send` (a `reqwest` send): the
 /// first-byte clock runs from the start while no connection is being made,
 /// stops while one is (the connector's own timeout governs that), and
-/// restarts when it is made. `None` when the first-byte timeout ran out.
-pub(crate) async fn head<F: Future>(send: F, timeouts: &AttemptTimeouts) -> Option<F::Output> {
+/// restarts when it is made; while a body is uploaded, each chunk taken
+/// (a change on `uploading`) restarts it too. `None` when the first-byte
+/// timeout ran out.
+pub(crate) async fn head<F: Future>(
+    send: F,
+    timeouts: &AttemptTimeouts,
+    mut uploading: Option<&mut watch::Receiver<()>>,
+) -> Option<F::Output> {
     let (tx, mut rx) = watch::channel(Connection::NotAsked);
     let send = ATTEMPT.scope(tx, send);
     tokio::pin!(send);
@@ -91,6 +97,14 @@ pub(crate) async fn head<F: Future>(send: F, timeouts: &AttemptTimeouts) -> Opti
                     };
                 }
                 Err(_) => watching = false,
+            },
+            Ok(()) = async {
+                match uploading.as_deref_mut() {
+                    Some(progress) => progress.changed().await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                head_by = head_by.max(Instant::now() + timeouts.first_byte);
             },
             () = tokio::time::sleep_until(head_by) => return None,
         }

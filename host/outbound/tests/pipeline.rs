@@ -143,6 +143,43 @@ async fn slow(Path(ms): Path<u64>) -> &'static str {
     "late"
 }
 
+/// Reads a body as it arrives and records its length, its SHA-256 and the
+/// `content-length` and `x-amz-content-sha256` it came with; with
+/// `fail_first` 1, the first upload is answered 503 once read.
+async fn upload(
+    State(up): State<Upstream>,
+    Path(fail_first): Path<u8>,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Response {
+    use futures::StreamExt as _;
+    use sha2::Digest as _;
+    let mut digest = sha2::Sha256::new();
+    let mut len = 0usize;
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.unwrap();
+        len += chunk.len();
+        digest.update(&chunk);
+    }
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default()
+    };
+    up.seen.lock().unwrap().push(format!(
+        "{len} {} {} {}",
+        hex::encode(digest.finalize()),
+        header("content-length"),
+        header("x-amz-content-sha256")
+    ));
+    if fail_first == 1 && up.hits.fetch_add(1, Ordering::SeqCst) == 0 {
+        return (StatusCode::SERVICE_UNAVAILABLE, "try again").into_response();
+    }
+    "stored".into_response()
+}
+
 async fn big(Path(bytes): Path<usize>) -> Vec<u8> {
     vec![b'x'; bytes]
 }
@@ -190,6 +227,7 @@ async fn start() -> (String, Upstream) {
         .route("/login", axum::routing::post(login))
         .route("/keep-method/{to}", axum::routing::post(keep_method))
         .route("/graphql/{start}", axum::routing::post(graphql))
+        .route("/upload/{fail_first}", axum::routing::put(upload))
         .with_state(upstream.clone());
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
@@ -200,13 +238,17 @@ async fn start() -> (String, Upstream) {
 }
 
 fn pipeline(allow_private_network: bool) -> Pipeline {
+    pipeline_with(HttpLimits {
+        max_response_bytes: 64 * 1024,
+        allow_private_network,
+        ..HttpLimits::default()
+    })
+}
+
+fn pipeline_with(limits: HttpLimits) -> Pipeline {
     let store = Arc::new(MemoryStore::new());
     Pipeline::new(
-        HttpLimits {
-            max_response_bytes: 64 * 1024,
-            allow_private_network,
-            ..HttpLimits::default()
-        },
+        limits,
         CircuitConfig::default(),
         store.clone(),
         store,
@@ -313,7 +355,7 @@ fn shopify_budget() -> CostBudget {
 fn graphql_request(url: &str, query: &str) -> OutboundRequest {
     OutboundRequest {
         method: reqwest::Method::POST,
-        body: Some(query.as_bytes().to_vec()),
+        body: Some(query.as_bytes().to_vec().into()),
         ..get_request(url)
     }
 }
@@ -845,7 +887,11 @@ async fn named_body_secrets_are_filled_in_and_never_leave_the_origin() {
             ("content-type".into(), "application/json".into()),
             ("patchbay-body-secrets".into(), named.into()),
         ],
-        body: Some(br#"{"password":"{{secret.password}}","message":"{{secret.token}}"}"#.to_vec()),
+        body: Some(
+            br#"{"password":"{{secret.password}}","message":"{{secret.token}}"}"#
+                .to_vec()
+                .into(),
+        ),
         ..get_request(&to)
     };
     pipeline
@@ -867,7 +913,7 @@ async fn named_body_secrets_are_filled_in_and_never_leave_the_origin() {
     assert!(up.seen.lock().unwrap().pop().unwrap().contains("{{secret.password}}"));
     // A named field the connection lacks is refused before sending.
     let mut absent = login(format!("{url}/login"), "password, absent");
-    absent.body = Some(br#"{"password":"{{secret.absent}}"}"#.to_vec());
+    absent.body = Some(br#"{"password":"{{secret.absent}}"}"#.to_vec().into());
     let refused = pipeline.send(&ctx, absent).await.unwrap_err();
     assert!(
         matches!(&refused, OutboundError::Denied(why) if why.contains("\"absent\"")),
@@ -952,4 +998,174 @@ async fn the_smtp_door_refuses_what_the_policy_forbids_before_connecting() {
         matches!(&bad, MailError::InvalidRequest(why) if why.starts_with("envelope-to[0]")),
         "{bad:?}"
     );
+}
+
+/// A file of `len` bytes in `dir` whose bytes are not all alike.
+fn patterned_file(dir: &std::path::Path, len: usize) -> (std::path::PathBuf, Vec<u8>) {
+    let content: Vec<u8> = (0..len).map(|i| (i * 7 % 253) as u8).collect();
+    let path = dir.join("content.bin");
+    std::fs::write(&path, &content).unwrap();
+    (path, content)
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+fn put(url: &str, body: impl Into<patchbay_outbound::RequestBody>) -> OutboundRequest {
+    OutboundRequest {
+        method: reqwest::Method::PUT,
+        body: Some(body.into()),
+        ..get_request(url)
+    }
+}
+
+/// A blob body goes out from its file with its length, whole or as a byte
+/// range, and a retried request sends it again from the file.
+#[tokio::test]
+async fn blob_bodies_stream_from_their_file_and_are_sent_again_on_a_retry() {
+    let (url, up) = start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (path, content) = patterned_file(dir.path(), 6 * 1024 * 1024 + 13);
+    let blob = patchbay_outbound::Blob::from_file(&path).unwrap();
+    let response = pipeline(true)
+        .send(&context(&[&url]), put(&format!("{url}/upload/1"), blob.whole()))
+        .await
+        .unwrap();
+    assert_eq!(response.status, 200, "the 503 was retried");
+    let whole = format!("{} {} {} ", content.len(), sha256_hex(&content), content.len());
+    assert_eq!(*up.seen.lock().unwrap(), [whole.clone(), whole]);
+
+    let part = blob.range(1000, 3 * 1024 * 1024).unwrap();
+    pipeline(true)
+        .send(&context(&[&url]), put(&format!("{url}/upload/0"), part))
+        .await
+        .unwrap();
+    let slice = &content[1000..1000 + 3 * 1024 * 1024];
+    assert_eq!(
+        up.seen.lock().unwrap()[2],
+        format!("{} {} {} ", slice.len(), sha256_hex(slice), slice.len())
+    );
+}
+
+/// SigV4 signs a blob body by its SHA-256, read from the file before
+/// sending, as S3 wants it in `x-amz-content-sha256`; secrets are never
+/// filled into a blob.
+#[tokio::test]
+async fn sigv4_signs_a_blob_by_its_hash_and_blobs_carry_no_secrets() {
+    let (url, up) = start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (path, content) = patterned_file(dir.path(), 700 * 1024);
+    let blob = patchbay_outbound::Blob::from_file(&path).unwrap();
+    let mut ctx = context(&[&url]);
+    ctx.credentials = Arc::new(Credentials::from([("key", "AKIDEXAMPLE"), ("secret", "s3cr3t")]));
+    let mut request = put(&format!("{url}/upload/0"), blob.whole());
+    request.auth = Some(AuthScheme::AwsSigV4 {
+        service: "s3".into(),
+        region: "us-east-1".into(),
+        key_id_field: "key".into(),
+        secret_field: "secret".into(),
+        session_token_field: None,
+    });
+    assert_eq!(pipeline(true).send(&ctx, request).await.unwrap().status, 200);
+    let hash = sha256_hex(&content);
+    assert_eq!(
+        up.seen.lock().unwrap()[0],
+        format!("{} {hash} {} {hash}", content.len(), content.len())
+    );
+
+    let mut request = put(&format!("{url}/upload/0"), blob.whole());
+    request.headers.push(("patchbay-body-secrets".into(), "token".into()));
+    match pipeline(true).send(&context(&[&url]), request).await {
+        Err(OutboundError::InvalidRequest(why)) => assert!(why.contains("the body is a blob"), "{why}"),
+        other => panic!("expected invalid-request, got {other:?}"),
+    }
+}
+
+/// A 2xx answer is written into a blob past the response size limit, in
+/// chunks, scrubbed of the connection's secrets, under the blob limit; an
+/// answer that is not 2xx comes back whole in `body`.
+#[tokio::test]
+async fn answers_are_written_into_blobs_under_the_blob_limit() {
+    let (url, _up) = start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = pipeline(true);
+    let ctx = context(&[&url]);
+    let writer = || patchbay_outbound::BlobWriter::create(dir.path()).unwrap();
+    let big = format!("{url}/big/{}", 5 * 1024 * 1024);
+    match pipeline.send(&ctx, get_request(&big)).await {
+        Err(OutboundError::TooLarge(limit)) => assert_eq!(limit, 64 * 1024),
+        other => panic!("a body in hand keeps the response limit: {other:?}"),
+    }
+    let answer = pipeline.send_to_blob(&ctx, get_request(&big), writer()).await.unwrap();
+    assert_eq!(answer.status, 200);
+    let blob = answer.blob.expect("a 2xx body is in the blob");
+    assert_eq!(blob.len(), 5 * 1024 * 1024);
+    assert_eq!(std::fs::read(blob.path()).unwrap(), vec![b'x'; 5 * 1024 * 1024]);
+    drop(blob);
+
+    let mut echo = get_request(&format!("{url}/echo"));
+    echo.auth = Some(AuthScheme::Bearer { field: "token".into() });
+    let answer = pipeline.send_to_blob(&ctx, echo, writer()).await.unwrap();
+    let echoed = String::from_utf8(std::fs::read(answer.blob.unwrap().path()).unwrap()).unwrap();
+    assert!(echoed.contains("authorization: Bearer [redacted]"), "{echoed}");
+    assert!(!echoed.contains(TOKEN));
+
+    let answer = pipeline
+        .send_to_blob(&ctx, get_request(&format!("{url}/status/k/404")), writer())
+        .await
+        .unwrap();
+    assert_eq!((answer.status, answer.body.as_slice()), (404, &b"status"[..]));
+    assert!(answer.blob.is_none());
+
+    let small = pipeline_with(HttpLimits {
+        max_blob_bytes: 1024 * 1024,
+        allow_private_network: true,
+        ..HttpLimits::default()
+    });
+    match small.send_to_blob(&ctx, get_request(&big), writer()).await {
+        Err(OutboundError::TooLarge(limit)) => assert_eq!(limit, 1024 * 1024),
+        other => panic!("expected too-large, got {other:?}"),
+    }
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no blob file is left behind"
+    );
+}
+
+/// A body written into a blob may take as long as the call: the host's
+/// request timeout is for bodies in hand, the between-bytes timeout still
+/// cuts off a stall.
+#[tokio::test]
+async fn a_long_body_into_a_blob_is_bounded_by_the_call_not_the_request_timeout() {
+    let (url, _up) = start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = pipeline_with(HttpLimits {
+        request_timeout: Duration::from_millis(400),
+        idle_timeout: Duration::from_millis(300),
+        allow_private_network: true,
+        ..HttpLimits::default()
+    });
+    let ctx = context(&[&url]);
+    let trickle = format!("{url}/trickle/8/100");
+    match pipeline.send(&ctx, get_request(&trickle)).await {
+        Err(OutboundError::Timeout(TimeoutPhase::Total, _)) => {}
+        other => panic!("a body in hand keeps the request timeout: {other:?}"),
+    }
+    let writer = patchbay_outbound::BlobWriter::create(dir.path()).unwrap();
+    let answer = pipeline
+        .send_to_blob(&ctx, get_request(&trickle), writer)
+        .await
+        .unwrap();
+    assert_eq!(answer.blob.unwrap().len(), 8);
+    let writer = patchbay_outbound::BlobWriter::create(dir.path()).unwrap();
+    match pipeline
+        .send_to_blob(&ctx, get_request(&format!("{url}/trickle/3/600")), writer)
+        .await
+    {
+        Err(OutboundError::Timeout(TimeoutPhase::BetweenBytes, _)) => {}
+        other => panic!("a stall is cut off: {other:?}"),
+    }
 }

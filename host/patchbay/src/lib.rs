@@ -73,9 +73,9 @@ pub use webhooks::{EndpointError, EndpointInfo, INGRESS_PREFIX, NewEndpoint, SEC
 /// [`OutboundPolicy`](outbound::OutboundPolicy) implements.
 pub mod outbound {
     pub use patchbay_outbound::{
-        AuthScheme, CircuitConfig, HostGrant, HostPattern, HttpLimits, Method, OutboundError, OutboundPolicy,
-        OutboundRequest, OutboundResponse, PatternError, RateQuota, Reflections, RequestContext, RetryMode,
-        RetryPolicy, TimeoutPhase, Timeouts, TokenSource,
+        AuthScheme, Blob, BlobRange, BlobResponse, BlobWriter, CircuitConfig, HostGrant, HostPattern, HttpLimits,
+        Method, OutboundError, OutboundPolicy, OutboundRequest, OutboundResponse, PatternError, RateQuota, Reflections,
+        RequestBody, RequestContext, RetryMode, RetryPolicy, TimeoutPhase, Timeouts, TokenSource,
     };
 }
 

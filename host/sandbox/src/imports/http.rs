@@ -31,7 +31,7 @@ use patchbay_contract::bindings::patchbay::connector::http::{
     self as wit, BodyStream as WitBody, HttpError, Method, Request, Response, StreamedResponse,
 };
 use patchbay_contract::bindings::patchbay::connector::types::Header;
-use patchbay_outbound::{AuthScheme, BodyStream, OutboundError, OutboundRequest, RetryMode, Timeouts};
+use patchbay_outbound::{AuthScheme, BodyStream, OutboundError, OutboundRequest, RequestBody, RetryMode, Timeouts};
 
 fn method(method: &Method) -> Result<reqwest::Method, HttpError> {
     Ok(match method {
@@ -97,7 +97,7 @@ fn outbound_request(request: Request) -> Result<OutboundRequest, HttpError> {
         method: method(&request.method)?,
         url,
         headers: request.headers.into_iter().map(|h| (h.name, h.value)).collect(),
-        body: request.body,
+        body: request.body.map(RequestBody::Bytes),
         auth: request.auth.map(auth),
         timeouts: Timeouts {
             total: options

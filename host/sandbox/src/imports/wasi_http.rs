@@ -23,7 +23,9 @@ use url::Url;
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 
 use super::HttpDoor;
-use patchbay_outbound::{OutboundError, OutboundRequest, OutboundResponse, RetryMode, TimeoutPhase, Timeouts};
+use patchbay_outbound::{
+    OutboundError, OutboundRequest, OutboundResponse, RequestBody, RetryMode, TimeoutPhase, Timeouts,
+};
 
 /// The header a `wasi:http` guest uses to ask for keyed retries of a
 /// non-idempotent request, as with `http.send`'s `idempotency-key` option.
@@ -150,7 +152,7 @@ async fn outbound_request(
         method: parts.method,
         url,
         headers,
-        body: (!body.is_empty()).then(|| body.to_vec()),
+        body: (!body.is_empty()).then(|| RequestBody::Bytes(body.to_vec())),
         auth: None,
         timeouts,
         retry: RetryMode::Automatic,

@@ -1,0 +1,359 @@
+//! Blobs: contents of any size held by the host in a file, never in a
+//! sandbox. A request body may name a blob, whole or a byte range of it (a
+//! part of a multipart upload), and a response body may be written into one
+//! ([`OutboundPolicy::send_to_blob`]); the bytes move between the file and
+//! the network in chunks of [`CHUNK`] bytes, so memory stays bounded
+//! whatever the size, and a retried request reads its body again from the
+//! file.
+//!
+//! A blob is immutable once made: [`Blob::from_file`] takes an existing
+//! file as it is (it must not change while requests read it),
+//! [`Blob::from_reader`] and [`BlobWriter`] spool into a temporary file that
+//! is deleted when the last handle to the blob is dropped.
+//!
+//! [`OutboundPolicy::send_to_blob`]: crate::OutboundPolicy::send_to_blob
+
+use std::io::{self, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::Stream;
+use sha2::{Digest as _, Sha256};
+use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncSeekExt as _, AsyncWriteExt as _};
+
+/// How many bytes a blob is read or written by at a time.
+pub const CHUNK: usize = 256 * 1024;
+
+/// Immutable contents held by the host in a file. Cloning is cheap (the
+/// clones share the file).
+#[derive(Clone)]
+pub struct Blob {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    len: u64,
+    /// A spooled file, deleted with the last handle; `None` for a file the
+    /// blob was made from, which stays.
+    _temporary: Option<tempfile::TempPath>,
+}
+
+impl std::fmt::Debug for Blob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Blob")
+            .field("path", &self.inner.path)
+            .field("len", &self.inner.len)
+            .finish()
+    }
+}
+
+impl Blob {
+    /// The contents of an existing file, which must not change while the
+    /// blob is in use (requests read it when they send, again on a retry).
+    pub fn from_file(path: impl Into<PathBuf>) -> io::Result<Self> {
+        let path = path.into();
+        let metadata = std::fs::metadata(&path)?;
+        if !metadata.is_file() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{} is not a regular file", path.display()),
+            ));
+        }
+        Ok(Self {
+            inner: Arc::new(Inner {
+                path,
+                len: metadata.len(),
+                _temporary: None,
+            }),
+        })
+    }
+
+    /// Everything `reader` yields, spooled into a temporary file in `dir`
+    /// (a stream can be read once; a retried request needs its body again).
+    pub async fn from_reader(dir: &Path, mut reader: impl AsyncRead + Unpin) -> io::Result<Self> {
+        let mut writer = BlobWriter::create(dir)?;
+        let mut buffer = vec![0; CHUNK];
+        loop {
+            let n = reader.read(&mut buffer).await?;
+            if n == 0 {
+                break;
+            }
+            writer.write(&buffer[..n]).await?;
+        }
+        writer.finish().await
+    }
+
+    /// Its size in bytes.
+    pub fn len(&self) -> u64 {
+        self.inner.len
+    }
+
+    /// Whether it holds no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.inner.len == 0
+    }
+
+    /// The file that holds it (a temporary one is deleted with the blob).
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// The whole blob as a range.
+    pub fn whole(&self) -> BlobRange {
+        BlobRange {
+            blob: self.clone(),
+            start: 0,
+            len: self.inner.len,
+        }
+    }
+
+    /// `len` bytes from `start`; refused when they do not lie inside the blob.
+    pub fn range(&self, start: u64, len: u64) -> Result<BlobRange, String> {
+        match start.checked_add(len) {
+            Some(end) if end <= self.inner.len => Ok(BlobRange {
+                blob: self.clone(),
+                start,
+                len,
+            }),
+            _ => Err(format!(
+                "bytes {start}..{} lie outside the blob's {} bytes",
+                start.saturating_add(len),
+                self.inner.len
+            )),
+        }
+    }
+
+    /// Reads at most `max` bytes from `offset` (fewer at the end; none past it).
+    pub async fn read_at(&self, offset: u64, max: usize) -> io::Result<Vec<u8>> {
+        let available = self.inner.len.saturating_sub(offset);
+        let want = usize::try_from(available).unwrap_or(usize::MAX).min(max);
+        let mut buffer = vec![0; want];
+        if want == 0 {
+            return Ok(buffer);
+        }
+        let mut file = tokio::fs::File::open(&self.inner.path).await?;
+        file.seek(SeekFrom::Start(offset)).await?;
+        file.read_exact(&mut buffer).await?;
+        Ok(buffer)
+    }
+}
+
+/// A byte range of a blob: what a request body names.
+#[derive(Debug, Clone)]
+pub struct BlobRange {
+    blob: Blob,
+    start: u64,
+    len: u64,
+}
+
+impl BlobRange {
+    /// The blob.
+    pub fn blob(&self) -> &Blob {
+        &self.blob
+    }
+
+    /// Where the range starts in the blob.
+    pub fn start(&self) -> u64 {
+        self.start
+    }
+
+    /// Its length in bytes.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether it holds no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The range's bytes, chunk by chunk, read from the file as the
+    /// consumer asks for them. A file that became shorter than the blob is
+    /// an error, not a short body.
+    pub fn chunks(&self) -> impl Stream<Item = io::Result<Bytes>> + Send + 'static {
+        struct State {
+            path: PathBuf,
+            file: Option<tokio::fs::File>,
+            start: u64,
+            left: u64,
+        }
+        let state = State {
+            path: self.blob.inner.path.clone(),
+            file: None,
+            start: self.start,
+            left: self.len,
+        };
+        futures::stream::try_unfold(state, |mut state| async move {
+            if state.left == 0 {
+                return Ok(None);
+            }
+            let file = match &mut state.file {
+                Some(file) => file,
+                None => {
+                    let mut file = tokio::fs::File::open(&state.path).await?;
+                    file.seek(SeekFrom::Start(state.start)).await?;
+                    state.file.insert(file)
+                }
+            };
+            let want = usize::try_from(state.left).unwrap_or(usize::MAX).min(CHUNK);
+            let mut buffer = vec![0; want];
+            let mut filled = 0;
+            while filled < want {
+                let n = file.read(&mut buffer[filled..]).await?;
+                if n == 0 {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        format!("{} became shorter than the blob made from it", state.path.display()),
+                    ));
+                }
+                filled += n;
+            }
+            state.left -= want as u64;
+            Ok(Some((Bytes::from(buffer), state)))
+        })
+    }
+
+    /// The SHA-256 of the range, hex-encoded (what a SigV4 signature over a
+    /// streamed payload names); read from the file without holding it.
+    pub async fn sha256_hex(&self) -> io::Result<String> {
+        use futures::TryStreamExt as _;
+        let mut digest = Sha256::new();
+        let mut chunks = std::pin::pin!(self.chunks());
+        while let Some(chunk) = chunks.try_next().await? {
+            digest.update(&chunk);
+        }
+        Ok(hex::encode(digest.finalize()))
+    }
+}
+
+/// A blob being written, in a temporary file; [`finish`](Self::finish)
+/// seals it. Dropped unfinished, the file is deleted.
+pub struct BlobWriter {
+    file: tokio::fs::File,
+    path: tempfile::TempPath,
+    len: u64,
+}
+
+impl std::fmt::Debug for BlobWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlobWriter").field("len", &self.len).finish()
+    }
+}
+
+impl BlobWriter {
+    /// A new, empty blob in a temporary file in `dir`.
+    pub fn create(dir: &Path) -> io::Result<Self> {
+        let (file, path) = tempfile::Builder::new()
+            .prefix("patchbay-blob-")
+            .tempfile_in(dir)?
+            .into_parts();
+        Ok(Self {
+            file: tokio::fs::File::from_std(file),
+            path,
+            len: 0,
+        })
+    }
+
+    /// Appends bytes.
+    pub async fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.file.write_all(bytes).await?;
+        self.len += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// How many bytes were written so far.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether nothing was written yet.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Seals the blob.
+    pub async fn finish(mut self) -> io::Result<Blob> {
+        self.file.flush().await?;
+        self.file.sync_data().await?;
+        Ok(Blob {
+            inner: Arc::new(Inner {
+                path: self.path.to_path_buf(),
+                len: self.len,
+                _temporary: Some(self.path),
+            }),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use futures::TryStreamExt as _;
+
+    use super::*;
+
+    fn pattern(len: usize) -> Vec<u8> {
+        (0..len).map(|i| (i % 251) as u8).collect()
+    }
+
+    #[tokio::test]
+    async fn ranges_read_exactly_their_bytes_chunk_by_chunk() {
+        let dir = tempfile::tempdir().unwrap();
+        let content = pattern(CHUNK * 2 + 17);
+        let blob = Blob::from_reader(dir.path(), &content[..]).await.unwrap();
+        assert_eq!(blob.len(), content.len() as u64);
+        let whole: Vec<Bytes> = blob.whole().chunks().try_collect().await.unwrap();
+        assert_eq!(whole.iter().map(Bytes::len).collect::<Vec<_>>(), [CHUNK, CHUNK, 17]);
+        assert_eq!(whole.concat(), content);
+        let part = blob.range(CHUNK as u64 - 3, 10).unwrap();
+        let bytes: Vec<Bytes> = part.chunks().try_collect().await.unwrap();
+        assert_eq!(bytes.concat(), &content[CHUNK - 3..CHUNK + 7]);
+        assert_eq!(blob.read_at(5, 4).await.unwrap(), &content[5..9]);
+        assert!(blob.read_at(blob.len(), 4).await.unwrap().is_empty());
+        assert_eq!(
+            blob.whole().sha256_hex().await.unwrap(),
+            hex::encode(Sha256::digest(&content))
+        );
+    }
+
+    #[tokio::test]
+    async fn ranges_outside_the_blob_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let blob = Blob::from_reader(dir.path(), &b"0123456789"[..]).await.unwrap();
+        assert!(blob.range(0, 10).is_ok());
+        assert!(blob.range(10, 0).is_ok());
+        let err = blob.range(5, 6).unwrap_err();
+        assert_eq!(err, "bytes 5..11 lie outside the blob's 10 bytes");
+        assert!(blob.range(u64::MAX, 2).is_err());
+    }
+
+    #[tokio::test]
+    async fn a_file_that_shrinks_is_an_error_not_a_short_body() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data");
+        std::fs::write(&path, pattern(1000)).unwrap();
+        let blob = Blob::from_file(&path).unwrap();
+        std::fs::write(&path, pattern(10)).unwrap();
+        let err = blob.whole().chunks().try_collect::<Vec<_>>().await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+        assert!(Blob::from_file(dir.path()).is_err(), "a directory is not a blob");
+    }
+
+    #[tokio::test]
+    async fn spooled_files_go_with_the_last_handle() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut writer = BlobWriter::create(dir.path()).unwrap();
+        writer.write(b"abc").await.unwrap();
+        let blob = writer.finish().await.unwrap();
+        let path = blob.path().to_path_buf();
+        let copy = blob.clone();
+        drop(blob);
+        assert!(path.exists());
+        drop(copy);
+        assert!(!path.exists(), "the spooled file is deleted with the blob");
+        let abandoned = BlobWriter::create(dir.path()).unwrap();
+        drop(abandoned);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+}
