@@ -184,6 +184,37 @@ pub struct BlobResponse {
     pub blob: Option<Blob>,
 }
 
+impl BlobResponse {
+    /// The answer `head` with `body`, the body of a 2xx answer, written
+    /// into `into` chunk by chunk; without one, the answer keeps its body.
+    pub(crate) async fn written(
+        head: OutboundResponse,
+        body: Option<BodyStream>,
+        mut into: BlobWriter,
+    ) -> Result<Self, OutboundError> {
+        let Some(mut body) = body else {
+            return Ok(Self {
+                status: head.status,
+                headers: head.headers,
+                body: head.body,
+                blob: None,
+            });
+        };
+        let unwritable =
+            |e: std::io::Error| OutboundError::Connection(format!("cannot write the response into a blob: {e}"));
+        while let Some(chunk) = body.read(blob::CHUNK).await? {
+            into.write(&chunk).await.map_err(unwritable)?;
+        }
+        let blob = into.finish().await.map_err(unwritable)?;
+        Ok(Self {
+            status: head.status,
+            headers: head.headers,
+            body: Vec::new(),
+            blob: Some(blob),
+        })
+    }
+}
+
 /// Why no response was obtained; each variant reaches the guest as the
 /// matching `http-error` case.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -319,29 +350,13 @@ pub trait OutboundPolicy: Send + Sync + 'static {
         &self,
         ctx: &RequestContext,
         request: OutboundRequest,
-        mut into: BlobWriter,
+        into: BlobWriter,
     ) -> Result<BlobResponse, OutboundError> {
-        let response = self.send(ctx, request).await?;
-        if !(200..300).contains(&response.status) {
-            return Ok(BlobResponse {
-                status: response.status,
-                headers: response.headers,
-                body: response.body,
-                blob: None,
-            });
-        }
-        let blob = async {
-            into.write(&response.body).await?;
-            into.finish().await
-        }
-        .await
-        .map_err(|e| OutboundError::Connection(format!("cannot write the response into a blob: {e}")))?;
-        Ok(BlobResponse {
-            status: response.status,
-            headers: response.headers,
-            body: Vec::new(),
-            blob: Some(blob),
-        })
+        let mut response = self.send(ctx, request).await?;
+        let body = (200..300)
+            .contains(&response.status)
+            .then(|| BodyStream::from_bytes(std::mem::take(&mut response.body)));
+        BlobResponse::written(response, body, into).await
     }
 
     /// Sends one message through the SMTP door. The default refuses: a

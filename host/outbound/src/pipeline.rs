@@ -696,32 +696,13 @@ impl OutboundPolicy for Pipeline {
         &self,
         ctx: &RequestContext,
         request: OutboundRequest,
-        mut into: BlobWriter,
+        into: BlobWriter,
     ) -> Result<BlobResponse, OutboundError> {
         let mut body = None;
         let head = self
             .deliver(ctx, request, Some((&mut body, self.limits.max_blob_bytes)))
             .await?;
-        let Some(mut body) = body else {
-            return Ok(BlobResponse {
-                status: head.status,
-                headers: head.headers,
-                body: head.body,
-                blob: None,
-            });
-        };
-        let unwritable =
-            |e: std::io::Error| OutboundError::Connection(format!("cannot write the response into a blob: {e}"));
-        while let Some(chunk) = body.read(crate::blob::CHUNK).await? {
-            into.write(&chunk).await.map_err(unwritable)?;
-        }
-        let blob = into.finish().await.map_err(unwritable)?;
-        Ok(BlobResponse {
-            status: head.status,
-            headers: head.headers,
-            body: Vec::new(),
-            blob: Some(blob),
-        })
+        BlobResponse::written(head, body, into).await
     }
 
     async fn send_streamed(
