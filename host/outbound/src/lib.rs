@@ -91,21 +91,6 @@ pub enum RequestBody {
     Blob(BlobRange),
 }
 
-impl RequestBody {
-    /// Its length in bytes.
-    pub fn len(&self) -> u64 {
-        match self {
-            Self::Bytes(bytes) => bytes.len() as u64,
-            Self::Blob(range) => range.len(),
-        }
-    }
-
-    /// Whether it holds no bytes.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
 impl From<Vec<u8>> for RequestBody {
     fn from(bytes: Vec<u8>) -> Self {
         Self::Bytes(bytes)

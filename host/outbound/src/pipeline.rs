@@ -294,16 +294,16 @@ async fn prepare(
     }
     if let Some(scheme @ AuthScheme::AwsSigV4 { service, .. }) = &request.auth {
         ctx.may_sign_for(service).map_err(OutboundError::Denied)?;
-        let hash = match &prepared.body {
-            Some(RequestBody::Blob(range)) => Some(range.sha256_hex().await.map_err(|e| {
-                OutboundError::InvalidRequest(format!("cannot read the blob to sign its payload: {e}"))
-            })?),
-            _ => None,
-        };
-        let body = match (&prepared.body, &hash) {
-            (_, Some(hash)) => auth::SigV4Payload::Sha256(hash),
-            (Some(RequestBody::Bytes(bytes)), None) => auth::SigV4Payload::Bytes(bytes),
-            _ => auth::SigV4Payload::Bytes(b""),
+        let hash;
+        let body = match &prepared.body {
+            Some(RequestBody::Blob(range)) => {
+                hash = range.sha256_hex().await.map_err(|e| {
+                    OutboundError::InvalidRequest(format!("cannot read the blob to sign its payload: {e}"))
+                })?;
+                auth::SigV4Payload::Sha256(&hash)
+            }
+            Some(RequestBody::Bytes(bytes)) => auth::SigV4Payload::Bytes(bytes),
+            None => auth::SigV4Payload::Bytes(b""),
         };
         let signable = auth::SigV4Request {
             method: prepared.method.as_str(),
@@ -348,13 +348,13 @@ impl Pipeline {
         // A blob is read from its file as it is sent; each chunk taken
         // restarts the first-byte clock, which runs out only when the
         // upstream stops reading or, once all is sent, does not answer.
-        let (progress, mut uploading) = tokio::sync::watch::channel(());
-        let mut uploads = false;
+        let mut uploading = None;
         match &prepared.body {
             Some(RequestBody::Bytes(bytes)) => builder = builder.body(bytes.clone()),
             Some(RequestBody::Blob(range)) => {
                 use futures::StreamExt as _;
-                uploads = true;
+                let (progress, taken) = tokio::sync::watch::channel(());
+                uploading = Some(taken);
                 let chunks = range.chunks().inspect(move |_| {
                     progress.send_replace(());
                 });
@@ -368,10 +368,8 @@ impl Pipeline {
         // is the one in force, enforced below (and by a body stream) where
         // the phase can be named; the client's only backs it up.
         builder = builder.timeout(timeouts.total + Duration::from_secs(1));
-        let limit = streamed.map_or(self.limits.max_response_bytes, |s| s.limit);
         let exchange = async {
-            let mut response = match timeouts::head(builder.send(), &timeouts, uploads.then_some(&mut uploading)).await
-            {
+            let mut response = match timeouts::head(builder.send(), &timeouts, uploading.as_mut()).await {
                 Some(sent) => sent.map_err(|e| transport_error(e, timeouts.connect))?,
                 None => {
                     return Err(timed_out(
@@ -381,10 +379,11 @@ impl Pipeline {
                 }
             };
             let status = response.status().as_u16();
-            let limit = if (200..300).contains(&status) {
-                limit
-            } else {
-                self.limits.max_response_bytes
+            // A 2xx body handed over as it arrives has its own limit (a blob's
+            // may be larger); any other is read whole under the response limit.
+            let limit = match streamed {
+                Some(streamed) if (200..300).contains(&status) => streamed.limit,
+                _ => self.limits.max_response_bytes,
             };
             if response.content_length().is_some_and(|len| len > limit) {
                 return Err(Attempt::sent(OutboundError::TooLarge(limit)));
@@ -698,10 +697,7 @@ impl OutboundPolicy for Pipeline {
         request: OutboundRequest,
         into: BlobWriter,
     ) -> Result<BlobResponse, OutboundError> {
-        let mut body = None;
-        let head = self
-            .deliver(ctx, request, Some((&mut body, self.limits.max_blob_bytes)))
-            .await?;
+        let (head, body) = self.deliver_streamed(ctx, request, self.limits.max_blob_bytes).await?;
         BlobResponse::written(head, body, into).await
     }
 
@@ -710,9 +706,8 @@ impl OutboundPolicy for Pipeline {
         ctx: &RequestContext,
         request: OutboundRequest,
     ) -> Result<StreamedResponse, OutboundError> {
-        let mut body = None;
-        let head = self
-            .deliver(ctx, request, Some((&mut body, self.limits.max_response_bytes)))
+        let (head, body) = self
+            .deliver_streamed(ctx, request, self.limits.max_response_bytes)
             .await?;
         Ok(StreamedResponse {
             status: head.status,
@@ -731,6 +726,19 @@ impl OutboundPolicy for Pipeline {
 }
 
 impl Pipeline {
+    /// [`deliver`](Self::deliver) with a 2xx body handed over as it
+    /// arrives, up to `limit` bytes; other answers are read whole.
+    async fn deliver_streamed(
+        &self,
+        ctx: &RequestContext,
+        request: OutboundRequest,
+        limit: u64,
+    ) -> Result<(OutboundResponse, Option<BodyStream>), OutboundError> {
+        let mut body = None;
+        let head = self.deliver(ctx, request, Some((&mut body, limit))).await?;
+        Ok((head, body))
+    }
+
     /// The policy around one request; a 2xx body goes into `stream` as it
     /// arrives when there is one, else is read whole.
     async fn deliver(
