@@ -21,7 +21,7 @@ pub mod connector {
         path: ["wit", "src/worlds.wit"],
         world: "patchbay:sdk/connector",
         with: {
-            "patchbay:connector/types@0.1.3": crate::bindings::imports::patchbay::connector::types,
+            "patchbay:connector/types@0.1.4": crate::bindings::imports::patchbay::connector::types,
         },
         pub_export_macro: true,
         export_macro_name: "__export_connector",
@@ -35,8 +35,8 @@ pub mod shop {
         path: ["wit", "src/worlds.wit"],
         world: "patchbay:sdk/shop",
         with: {
-            "patchbay:connector/types@0.1.3": crate::bindings::imports::patchbay::connector::types,
-            "patchbay:connector/shop-types@0.1.3": crate::bindings::imports::patchbay::connector::shop_types,
+            "patchbay:connector/types@0.1.4": crate::bindings::imports::patchbay::connector::types,
+            "patchbay:connector/shop-types@0.1.4": crate::bindings::imports::patchbay::connector::shop_types,
         },
         pub_export_macro: true,
         export_macro_name: "__export_shop",
@@ -50,8 +50,8 @@ pub mod courier {
         path: ["wit", "src/worlds.wit"],
         world: "patchbay:sdk/courier",
         with: {
-            "patchbay:connector/types@0.1.3": crate::bindings::imports::patchbay::connector::types,
-            "patchbay:connector/courier-types@0.1.3": crate::bindings::imports::patchbay::connector::courier_types,
+            "patchbay:connector/types@0.1.4": crate::bindings::imports::patchbay::connector::types,
+            "patchbay:connector/courier-types@0.1.4": crate::bindings::imports::patchbay::connector::courier_types,
         },
         pub_export_macro: true,
         export_macro_name: "__export_courier",
@@ -65,8 +65,8 @@ pub mod payment {
         path: ["wit", "src/worlds.wit"],
         world: "patchbay:sdk/payment",
         with: {
-            "patchbay:connector/types@0.1.3": crate::bindings::imports::patchbay::connector::types,
-            "patchbay:connector/payment-types@0.1.3": crate::bindings::imports::patchbay::connector::payment_types,
+            "patchbay:connector/types@0.1.4": crate::bindings::imports::patchbay::connector::types,
+            "patchbay:connector/payment-types@0.1.4": crate::bindings::imports::patchbay::connector::payment_types,
         },
         pub_export_macro: true,
         export_macro_name: "__export_payment",
@@ -80,8 +80,8 @@ pub mod messaging {
         path: ["wit", "src/worlds.wit"],
         world: "patchbay:sdk/messaging",
         with: {
-            "patchbay:connector/types@0.1.3": crate::bindings::imports::patchbay::connector::types,
-            "patchbay:connector/messaging-types@0.1.3": crate::bindings::imports::patchbay::connector::messaging_types,
+            "patchbay:connector/types@0.1.4": crate::bindings::imports::patchbay::connector::types,
+            "patchbay:connector/messaging-types@0.1.4": crate::bindings::imports::patchbay::connector::messaging_types,
         },
         pub_export_macro: true,
         export_macro_name: "__export_messaging",
@@ -95,8 +95,8 @@ pub mod storage {
         path: ["wit", "src/worlds.wit"],
         world: "patchbay:sdk/storage",
         with: {
-            "patchbay:connector/types@0.1.3": crate::bindings::imports::patchbay::connector::types,
-            "patchbay:connector/storage-types@0.1.3": crate::bindings::imports::patchbay::connector::storage_types,
+            "patchbay:connector/types@0.1.4": crate::bindings::imports::patchbay::connector::types,
+            "patchbay:connector/storage-types@0.1.4": crate::bindings::imports::patchbay::connector::storage_types,
         },
         pub_export_macro: true,
         export_macro_name: "__export_storage",
@@ -110,8 +110,8 @@ pub mod llm {
         path: ["wit", "src/worlds.wit"],
         world: "patchbay:sdk/llm",
         with: {
-            "patchbay:connector/types@0.1.3": crate::bindings::imports::patchbay::connector::types,
-            "patchbay:connector/llm-types@0.1.3": crate::bindings::imports::patchbay::connector::llm_types,
+            "patchbay:connector/types@0.1.4": crate::bindings::imports::patchbay::connector::types,
+            "patchbay:connector/llm-types@0.1.4": crate::bindings::imports::patchbay::connector::llm_types,
         },
         pub_export_macro: true,
         export_macro_name: "__export_llm",
@@ -125,9 +125,9 @@ pub mod feed {
         path: ["wit", "src/worlds.wit"],
         world: "patchbay:sdk/feed",
         with: {
-            "patchbay:connector/types@0.1.3": crate::bindings::imports::patchbay::connector::types,
-            "patchbay:connector/shop-types@0.1.3": crate::bindings::imports::patchbay::connector::shop_types,
-            "patchbay:connector/feed-types@0.1.3": crate::bindings::imports::patchbay::connector::feed_types,
+            "patchbay:connector/types@0.1.4": crate::bindings::imports::patchbay::connector::types,
+            "patchbay:connector/shop-types@0.1.4": crate::bindings::imports::patchbay::connector::shop_types,
+            "patchbay:connector/feed-types@0.1.4": crate::bindings::imports::patchbay::connector::feed_types,
         },
         pub_export_macro: true,
         export_macro_name: "__export_feed",
@@ -141,7 +141,7 @@ pub mod webhooks {
         path: ["wit", "src/worlds.wit"],
         world: "patchbay:sdk/webhooks",
         with: {
-            "patchbay:connector/types@0.1.3": crate::bindings::imports::patchbay::connector::types,
+            "patchbay:connector/types@0.1.4": crate::bindings::imports::patchbay::connector::types,
         },
         pub_export_macro: true,
         export_macro_name: "__export_webhooks",
@@ -155,7 +155,7 @@ pub mod oauth {
         path: ["wit", "src/worlds.wit"],
         world: "patchbay:sdk/oauth",
         with: {
-            "patchbay:connector/types@0.1.3": crate::bindings::imports::patchbay::connector::types,
+            "patchbay:connector/types@0.1.4": crate::bindings::imports::patchbay::connector::types,
         },
         pub_export_macro: true,
         export_macro_name: "__export_oauth",
@@ -169,8 +169,8 @@ pub mod bulk_update {
         path: ["wit", "src/worlds.wit"],
         world: "patchbay:sdk/bulk-update",
         with: {
-            "patchbay:connector/types@0.1.3": crate::bindings::imports::patchbay::connector::types,
-            "patchbay:connector/shop-types@0.1.3": crate::bindings::imports::patchbay::connector::shop_types,
+            "patchbay:connector/types@0.1.4": crate::bindings::imports::patchbay::connector::types,
+            "patchbay:connector/shop-types@0.1.4": crate::bindings::imports::patchbay::connector::shop_types,
         },
         pub_export_macro: true,
         export_macro_name: "__export_bulk_update",
@@ -184,7 +184,7 @@ pub mod invoice_attachment {
         path: ["wit", "src/worlds.wit"],
         world: "patchbay:sdk/invoice-attachment",
         with: {
-            "patchbay:connector/types@0.1.3": crate::bindings::imports::patchbay::connector::types,
+            "patchbay:connector/types@0.1.4": crate::bindings::imports::patchbay::connector::types,
         },
         pub_export_macro: true,
         export_macro_name: "__export_invoice_attachment",
@@ -198,8 +198,8 @@ pub mod product_feed {
         path: ["wit", "src/worlds.wit"],
         world: "patchbay:sdk/product-feed",
         with: {
-            "patchbay:connector/types@0.1.3": crate::bindings::imports::patchbay::connector::types,
-            "patchbay:connector/feed-types@0.1.3": crate::bindings::imports::patchbay::connector::feed_types,
+            "patchbay:connector/types@0.1.4": crate::bindings::imports::patchbay::connector::types,
+            "patchbay:connector/feed-types@0.1.4": crate::bindings::imports::patchbay::connector::feed_types,
         },
         pub_export_macro: true,
         export_macro_name: "__export_product_feed",
@@ -213,8 +213,8 @@ pub mod embedding {
         path: ["wit", "src/worlds.wit"],
         world: "patchbay:sdk/embedding",
         with: {
-            "patchbay:connector/types@0.1.3": crate::bindings::imports::patchbay::connector::types,
-            "patchbay:connector/llm-types@0.1.3": crate::bindings::imports::patchbay::connector::llm_types,
+            "patchbay:connector/types@0.1.4": crate::bindings::imports::patchbay::connector::types,
+            "patchbay:connector/llm-types@0.1.4": crate::bindings::imports::patchbay::connector::llm_types,
         },
         pub_export_macro: true,
         export_macro_name: "__export_embedding",
@@ -228,8 +228,8 @@ pub mod transcription {
         path: ["wit", "src/worlds.wit"],
         world: "patchbay:sdk/transcription",
         with: {
-            "patchbay:connector/types@0.1.3": crate::bindings::imports::patchbay::connector::types,
-            "patchbay:connector/llm-types@0.1.3": crate::bindings::imports::patchbay::connector::llm_types,
+            "patchbay:connector/types@0.1.4": crate::bindings::imports::patchbay::connector::types,
+            "patchbay:connector/llm-types@0.1.4": crate::bindings::imports::patchbay::connector::llm_types,
         },
         pub_export_macro: true,
         export_macro_name: "__export_transcription",
@@ -243,8 +243,8 @@ pub mod streaming {
         path: ["wit", "src/worlds.wit"],
         world: "patchbay:sdk/streaming",
         with: {
-            "patchbay:connector/types@0.1.3": crate::bindings::imports::patchbay::connector::types,
-            "patchbay:connector/llm-types@0.1.3": crate::bindings::imports::patchbay::connector::llm_types,
+            "patchbay:connector/types@0.1.4": crate::bindings::imports::patchbay::connector::types,
+            "patchbay:connector/llm-types@0.1.4": crate::bindings::imports::patchbay::connector::llm_types,
         },
         pub_export_macro: true,
         export_macro_name: "__export_streaming",
@@ -258,8 +258,8 @@ pub mod image_generation {
         path: ["wit", "src/worlds.wit"],
         world: "patchbay:sdk/image-generation",
         with: {
-            "patchbay:connector/types@0.1.3": crate::bindings::imports::patchbay::connector::types,
-            "patchbay:connector/llm-types@0.1.3": crate::bindings::imports::patchbay::connector::llm_types,
+            "patchbay:connector/types@0.1.4": crate::bindings::imports::patchbay::connector::types,
+            "patchbay:connector/llm-types@0.1.4": crate::bindings::imports::patchbay::connector::llm_types,
         },
         pub_export_macro: true,
         export_macro_name: "__export_image_generation",
@@ -273,7 +273,7 @@ pub mod actions {
         path: ["wit", "src/worlds.wit"],
         world: "patchbay:sdk/actions",
         with: {
-            "patchbay:connector/types@0.1.3": crate::bindings::imports::patchbay::connector::types,
+            "patchbay:connector/types@0.1.4": crate::bindings::imports::patchbay::connector::types,
         },
         pub_export_macro: true,
         export_macro_name: "__export_actions",
@@ -287,7 +287,7 @@ pub mod webhook_handshake {
         path: ["wit", "src/worlds.wit"],
         world: "patchbay:sdk/webhook-handshake",
         with: {
-            "patchbay:connector/types@0.1.3": crate::bindings::imports::patchbay::connector::types,
+            "patchbay:connector/types@0.1.4": crate::bindings::imports::patchbay::connector::types,
         },
         pub_export_macro: true,
         export_macro_name: "__export_webhook_handshake",
@@ -301,7 +301,7 @@ pub mod oauth_callback {
         path: ["wit", "src/worlds.wit"],
         world: "patchbay:sdk/oauth-callback",
         with: {
-            "patchbay:connector/types@0.1.3": crate::bindings::imports::patchbay::connector::types,
+            "patchbay:connector/types@0.1.4": crate::bindings::imports::patchbay::connector::types,
         },
         pub_export_macro: true,
         export_macro_name: "__export_oauth_callback",
@@ -328,6 +328,21 @@ pub mod manifest_extension {
         pub_export_macro: true,
         export_macro_name: "__export_manifest_extension",
         default_bindings_module: "::patchbay_sdk::__private::bindings::manifest_extension",
+        runtime_path: "::patchbay_sdk::__private::wit_bindgen::rt",
+    });
+}
+
+pub mod blob_storage {
+    wit_bindgen::generate!({
+        path: ["wit", "src/worlds.wit"],
+        world: "patchbay:sdk/blob-storage",
+        with: {
+            "patchbay:connector/types@0.1.4": crate::bindings::imports::patchbay::connector::types,
+            "patchbay:connector/blobs@0.1.4": crate::bindings::imports::patchbay::connector::blobs,
+        },
+        pub_export_macro: true,
+        export_macro_name: "__export_blob_storage",
+        default_bindings_module: "::patchbay_sdk::__private::bindings::blob_storage",
         runtime_path: "::patchbay_sdk::__private::wit_bindgen::rt",
     });
 }

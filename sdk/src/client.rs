@@ -299,6 +299,32 @@ impl Call {
         }))
     }
 
+    /// Sends it with the contents of `body` as its body (see
+    /// [`Request::send_blob`](crate::http::Request::send_blob)); a non-2xx
+    /// response is an error, mapped as the client says.
+    pub fn send_blob(self, body: &crate::blob::Blob) -> Result<Response> {
+        let response = self.request.send_blob(body)?;
+        check(self.errors, response)
+    }
+
+    /// Sends it and has the host write a 2xx body into a new blob (see
+    /// [`Request::send_into_blob`](crate::http::Request::send_into_blob)): a
+    /// download of any size. Any other answer is mapped as the client says.
+    pub fn blob(self) -> Result<crate::blob::Blob> {
+        let answer = self.request.send_into_blob()?;
+        if let (true, Some(blob)) = ((200..300).contains(&answer.status), answer.blob) {
+            return Ok(blob);
+        }
+        let response = Response {
+            status: answer.status,
+            headers: answer.headers,
+            body: answer.body,
+        };
+        Err(check(self.errors, response)
+            .err()
+            .unwrap_or_else(|| Error::provider("the host answered a success without its body")))
+    }
+
     /// A `multipart/form-data` body (file uploads).
     pub fn multipart(mut self, form: crate::http::Multipart) -> Self {
         self.request = self.request.multipart(form);

@@ -24,7 +24,7 @@ pub trait Connector {
 /// `feed`, `actions`, `webhooks`, `webhook_handshake`, `oauth`,
 /// `bulk_update`, `invoice_attachment`, `product_feed`, `embedding`,
 /// `transcription`, `streaming`, `image_generation`, `manifest_extension`,
-/// `rate_signals`, `oauth_callback`.
+/// `rate_signals`, `oauth_callback`, `blob_storage`.
 ///
 /// ```ignore
 /// patchbay_sdk::export!(WooCommerce: shop);
@@ -120,6 +120,9 @@ macro_rules! __adapt_interface {
     ($plugin:ident, oauth_callback) => {
         $crate::__adapt_oauth_callback!($plugin);
     };
+    ($plugin:ident, blob_storage) => {
+        $crate::__adapt_blob_storage!($plugin);
+    };
     ($plugin:ident, $other:ident) => {
         compile_error!(concat!(
             "patchbay_sdk::export!: unknown interface `",
@@ -153,6 +156,7 @@ macro_rules! __export_interface {
     ($plugin:ident, manifest_extension) => { $crate::__private::bindings::manifest_extension::__export_manifest_extension!($plugin with_types_in ::patchbay_sdk::__private::bindings::manifest_extension); };
     ($plugin:ident, rate_signals) => { $crate::__private::bindings::rate_signals::__export_rate_signals!($plugin with_types_in ::patchbay_sdk::__private::bindings::rate_signals); };
     ($plugin:ident, oauth_callback) => { $crate::__private::bindings::oauth_callback::__export_oauth_callback!($plugin with_types_in ::patchbay_sdk::__private::bindings::oauth_callback); };
+    ($plugin:ident, blob_storage) => { $crate::__private::bindings::blob_storage::__export_blob_storage!($plugin with_types_in ::patchbay_sdk::__private::bindings::blob_storage); };
     ($plugin:ident, $other:ident) => {
         compile_error!(concat!("patchbay_sdk::export!: unknown interface `", stringify!($other), "`"));
     };

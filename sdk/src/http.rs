@@ -224,6 +224,31 @@ impl Request {
         wit::send(&self.inner).map(Response::from)
     }
 
+    /// Sends the request with the contents of `body` as its body, streamed
+    /// by the host from its file (with its `content-length`); any body set
+    /// before is an error. A retry sends the blob again; an AWS SigV4
+    /// signature covers its SHA-256. (Contract 0.1.4.)
+    pub fn send_blob(self, body: &crate::blob::Blob) -> Result<Response> {
+        wit::send_blob(&self.inner, body)
+            .map(Response::from)
+            .map_err(from_http_error)
+    }
+
+    /// Sends the request and has the host write the body of a 2xx answer
+    /// into a new blob as it arrives, under the host's blob size limit, not
+    /// the response limit: a download of any size. An answer that is not
+    /// 2xx is read whole into [`BlobResponse::body`]. (Contract 0.1.4.)
+    pub fn send_into_blob(self) -> Result<BlobResponse> {
+        wit::send_into_blob(&self.inner)
+            .map(|r| BlobResponse {
+                status: r.status,
+                headers: r.headers,
+                body: r.body,
+                blob: r.blob,
+            })
+            .map_err(from_http_error)
+    }
+
     /// Sends the request and hands over the body of a 2xx answer as it
     /// arrives ([`Streamed::read`], [`Streamed::events`]) instead of whole:
     /// for server-sent events and other long answers. The host's policy is
@@ -233,6 +258,28 @@ impl Request {
         wit::send_streamed(&self.inner)
             .map(Streamed::from)
             .map_err(from_http_error)
+    }
+}
+
+/// A response whose 2xx body the host wrote into a blob
+/// ([`Request::send_into_blob`]).
+#[derive(Debug)]
+pub struct BlobResponse {
+    /// The HTTP status.
+    pub status: u16,
+    /// The headers.
+    pub headers: Vec<Header>,
+    /// The body of an answer that is not 2xx (an error document); empty
+    /// for a 2xx answer.
+    pub body: Vec<u8>,
+    /// The body of a 2xx answer.
+    pub blob: Option<crate::blob::Blob>,
+}
+
+impl BlobResponse {
+    /// The first value of a header, compared case-insensitively.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        header_value(&self.headers, name)
     }
 }
 

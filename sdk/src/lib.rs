@@ -46,6 +46,7 @@ extern crate self as patchbay_sdk;
 
 #[doc(hidden)]
 pub mod bindings;
+pub mod blob;
 pub mod client;
 pub mod config;
 pub mod crypto;
@@ -64,13 +65,14 @@ pub mod paging;
 pub mod sse;
 #[cfg(test)]
 mod status_cases;
+pub mod storage;
 pub mod text;
 pub mod time;
 
 pub use error::{Error, ErrorExt, Result};
 
 /// The contract version this SDK builds plugins against.
-pub const CONTRACT_VERSION: &str = "0.1.3";
+pub const CONTRACT_VERSION: &str = "0.1.4";
 
 /// The normalized types of the contract, shared by every port and capability.
 pub mod types {
@@ -100,6 +102,7 @@ pub mod types {
         HandshakeOutcome, InboundRequest, Reply,
     };
     pub use crate::bindings::webhooks::exports::patchbay::connector::webhooks::{Registration, WebhookEvent};
+    pub use crate::blob::Blob;
 }
 
 /// Every plugin implements [`Connector`].
@@ -110,9 +113,9 @@ pub use patchbay_sdk_macros::manifest;
 /// What a plugin implements besides [`Connector`]: the port of its family,
 /// and any capabilities. Each operation it leaves out answers `unsupported`.
 pub use ports::{
-    Actions, BulkUpdate, Courier, Embedding, Feed, ImageGeneration, InvoiceAttachment, Llm, ManifestExtension,
-    Messaging, OAuth, OAuthCallback, Payment, ProductFeed, RateSignals, Shop, Storage, Streaming, Transcription,
-    WebhookHandshake, Webhooks,
+    Actions, BlobStorage, BulkUpdate, Courier, Embedding, Feed, ImageGeneration, InvoiceAttachment, Llm,
+    ManifestExtension, Messaging, OAuth, OAuthCallback, Payment, ProductFeed, RateSignals, Shop, Storage, Streaming,
+    Transcription, WebhookHandshake, Webhooks,
 };
 
 /// Everything a plugin usually needs, in one import.
@@ -120,9 +123,9 @@ pub mod prelude {
     pub use crate::http::{Method, Request, Response};
     pub use crate::types::*;
     pub use crate::{
-        Actions, BulkUpdate, Connector, Courier, Embedding, Error, ErrorExt, Feed, ImageGeneration, InvoiceAttachment,
-        Llm, ManifestExtension, Messaging, OAuth, OAuthCallback, Payment, ProductFeed, RateSignals, Result, Shop,
-        Storage, Streaming, Transcription, WebhookHandshake, Webhooks, config, crypto, kv, log, paging,
+        Actions, BlobStorage, BulkUpdate, Connector, Courier, Embedding, Error, ErrorExt, Feed, ImageGeneration,
+        InvoiceAttachment, Llm, ManifestExtension, Messaging, OAuth, OAuthCallback, Payment, ProductFeed, RateSignals,
+        Result, Shop, Storage, Streaming, Transcription, WebhookHandshake, Webhooks, config, crypto, kv, log, paging,
     };
 }
 

@@ -677,3 +677,43 @@ macro_rules! __adapt_oauth_callback {
         }
     };
 }
+
+/// Capability of a storage adapter: files of any size, passed by
+/// reference (`blobs`), so that a file larger than the plugin's memory can
+/// be saved and read. The storage port's `save` and `open` carry whole
+/// files in the plugin's memory and stay for small ones.
+pub trait BlobStorage {
+    /// Stores a file from a blob, replacing any previous content; returns
+    /// the name it was stored under. A failure leaves no partial file (or
+    /// says in its message that it could not clean up).
+    fn save_blob(name: String, content: &Blob) -> Result<String> {
+        Err(unsupported("blob-storage.save-blob"))
+    }
+    /// Reads a whole file into a blob.
+    fn open_blob(name: String) -> Result<Blob> {
+        Err(unsupported("blob-storage.open-blob"))
+    }
+    /// Reads `length` bytes of a file from `offset` into a blob (fewer at
+    /// the end of the file): a resumed download, a look at a part.
+    fn open_range(name: String, offset: u64, length: u64) -> Result<Blob> {
+        Err(unsupported("blob-storage.open-range"))
+    }
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __adapt_blob_storage {
+    ($plugin:ident) => {
+        impl $crate::__private::bindings::blob_storage::exports::patchbay::connector::blob_storage::Guest for $plugin {
+            fn save_blob(name: String, content: &$crate::types::Blob) -> $crate::Result<String> {
+                <$plugin as $crate::BlobStorage>::save_blob(name, content)
+            }
+            fn open_blob(name: String) -> $crate::Result<$crate::types::Blob> {
+                <$plugin as $crate::BlobStorage>::open_blob(name)
+            }
+            fn open_range(name: String, offset: u64, length: u64) -> $crate::Result<$crate::types::Blob> {
+                <$plugin as $crate::BlobStorage>::open_range(name, offset, length)
+            }
+        }
+    };
+}

@@ -66,7 +66,7 @@ async fn inspect_reports_family_capabilities_and_allowed_hosts() {
     );
     assert_eq!(doc["allowed-hosts"], serde_json::json!(["{{setting.domain}}"]));
     assert_eq!(doc["forwarding-headers"], serde_json::json!([]));
-    assert_eq!(doc["contract-version"], "0.1.3");
+    assert_eq!(doc["contract-version"], "0.1.4");
     assert_eq!(doc["manifest"]["credentials"][0]["secret"], true);
     let schema = &doc["functions"]["shop.get-orders"]["params"]["query"];
     assert_eq!(schema["type"], "object");
@@ -139,7 +139,7 @@ async fn inspect_lists_the_commerce_plugins_with_their_capabilities() {
         assert_eq!(doc["provider"], provider);
         assert_eq!(doc["port"], port);
         assert_eq!(doc["capabilities"], serde_json::json!(capabilities), "{file}");
-        assert_eq!(doc["contract-version"], "0.1.3");
+        assert_eq!(doc["contract-version"], "0.1.4");
         if file == "shop-shopify" {
             assert_eq!(
                 doc["cost-budget"]["available"],
@@ -175,7 +175,7 @@ async fn inspect_shows_the_typescript_python_and_c_adapters() {
         let doc = stdout_json(&output);
         assert_eq!(doc["provider"], provider);
         assert_eq!(doc["port"], port);
-        assert_eq!(doc["contract-version"], "0.1.3");
+        assert_eq!(doc["contract-version"], "0.1.4");
         assert_eq!(doc["manifest"]["credentials"][0]["name"].as_str(), credential, "{file}");
         assert!(doc["functions"][format!("{port}.{}", if port == "llm" { "complete" } else { "send" })].is_object());
     }

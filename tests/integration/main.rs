@@ -17,6 +17,7 @@ mod openai;
 mod pipeline;
 mod registry;
 mod reload;
+mod s3;
 mod sameday;
 mod sandbox;
 mod scaffold;

@@ -91,7 +91,7 @@ async fn the_woocommerce_plugin_exports_exactly_its_port_and_webhooks_and_import
         plugin.capabilities(),
         [Interface::Webhooks, Interface::WebhookHandshake]
     );
-    assert_eq!(plugin.contract_version(), "0.1.3");
+    assert_eq!(plugin.contract_version(), "0.1.4");
     for import in plugin.imports() {
         let allowed = import.starts_with("patchbay:connector/")
             || ["wasi:io/", "wasi:clocks/", "wasi:random/", "wasi:cli/"]
@@ -119,7 +119,7 @@ async fn an_unknown_contract_version_is_refused_naming_both_versions() {
         .unwrap_err()
         .to_string();
     assert!(
-        error.contains("targets contract version 0.2.0; this host serves 0.1.0, 0.1.1, 0.1.2, 0.1.3"),
+        error.contains("targets contract version 0.2.0; this host serves 0.1.0, 0.1.1, 0.1.2, 0.1.3, 0.1.4"),
         "{error}"
     );
 }

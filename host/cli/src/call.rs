@@ -48,6 +48,15 @@ pub(crate) struct Args {
     /// (repeatable).
     #[arg(long = "signing", value_name = "FIELD", conflicts_with = "connection")]
     signing_fields: Vec<String>,
+    /// A file argument, NAME=@FILE (repeatable; NAME=- reads stdin): passed
+    /// by reference as a blob (`blob-storage.save-blob`'s `content`), never
+    /// loaded whole.
+    #[arg(long = "blob", value_name = "NAME=@FILE")]
+    blobs: Vec<String>,
+    /// Where a file the plugin answers with is written
+    /// (`blob-storage.open-blob`); the JSON answer names its size.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
     /// Write the host's metrics (OpenMetrics text) to this file after the call.
     #[arg(long, value_name = "FILE")]
     metrics: Option<PathBuf>,
@@ -143,13 +152,77 @@ pub(crate) async fn run(args: Args) -> Result<(), Failure> {
     let output = if target == "streaming.stream-complete" {
         stream(&connection, &target, &input).await
     } else {
-        connection.call_json(&target, &input).await
+        let blobs = blob_arguments(&connection, &args.blobs).await?;
+        match connection.call_json_blobs(&target, &input, blobs).await {
+            Ok(answer) => {
+                write_output(args.output.as_deref(), &answer.blobs).await?;
+                Ok(answer.value)
+            }
+            Err(error) => Err(error),
+        }
     };
     if let Some(path) = &args.metrics {
         std::fs::write(path, host.metrics_text())
             .map_err(|e| Failure::fault(format!("cannot write the metrics to {}: {e}", path.display())))?;
     }
     print_json(&output.map_err(Failure::from_call)?);
+    Ok(())
+}
+
+/// The `--blob NAME=@FILE` arguments: files taken as they are, stdin
+/// spooled into a blob.
+async fn blob_arguments(
+    connection: &patchbay::Connection,
+    specs: &[String],
+) -> Result<std::collections::BTreeMap<String, patchbay::outbound::BlobRange>, Failure> {
+    let mut blobs = std::collections::BTreeMap::new();
+    for spec in specs {
+        let (name, source) = pair(spec, "blob")?;
+        let blob = if source == "-" {
+            connection
+                .blob_from_reader(tokio::io::stdin())
+                .await
+                .map_err(|e| Failure::usage(format!("--blob {name}=-: cannot read stdin: {e}")))?
+        } else {
+            let path = source.strip_prefix('@').ok_or_else(|| {
+                Failure::usage(format!("--blob {name}={source}: give a file as @FILE, or - for stdin"))
+            })?;
+            patchbay::outbound::Blob::from_file(path)
+                .map_err(|e| Failure::usage(format!("--blob {name}=@{path}: {e}")))?
+        };
+        if blobs.insert(name.clone(), blob.whole()).is_some() {
+            return Err(Failure::usage(format!("--blob {name} is given twice")));
+        }
+    }
+    Ok(blobs)
+}
+
+/// Writes the file the plugin answered with to `--output`.
+async fn write_output(
+    output: Option<&std::path::Path>,
+    blobs: &[patchbay::outbound::BlobRange],
+) -> Result<(), Failure> {
+    use futures::TryStreamExt as _;
+    use tokio::io::AsyncWriteExt as _;
+    let Some(blob) = blobs.first() else {
+        return match output {
+            Some(_) => Err(Failure::usage("--output: the answer holds no file to write")),
+            None => Ok(()),
+        };
+    };
+    let Some(path) = output else {
+        return Err(Failure::usage(format!(
+            "the answer is a file of {} bytes: give --output FILE to keep it",
+            blob.len()
+        )));
+    };
+    let unwritable = |e: std::io::Error| Failure::fault(format!("cannot write {}: {e}", path.display()));
+    let mut file = tokio::fs::File::create(path).await.map_err(unwritable)?;
+    let mut chunks = std::pin::pin!(blob.chunks());
+    while let Some(chunk) = chunks.try_next().await.map_err(unwritable)? {
+        file.write_all(&chunk).await.map_err(unwritable)?;
+    }
+    file.flush().await.map_err(unwritable)?;
     Ok(())
 }
 

@@ -13,7 +13,7 @@ mod embedded {
 
 pub(crate) use embedded::FILES;
 
-/// The contract's version, e.g. `0.1.3`.
+/// The contract's version, e.g. `0.1.4`.
 pub(crate) fn version() -> &'static str {
     FILES
         .iter()

@@ -36,6 +36,7 @@ macro_rules! for_each_interface {
             ManifestExtension => "manifest-extension", manifest_extension, false;
             RateSignals => "rate-signals", rate_signals, false;
             OAuthCallback => "oauth-callback", oauth_callback, false;
+            BlobStorage => "blob-storage", blob_storage, false;
         }
     };
 }
@@ -116,18 +117,19 @@ pub const CONTRACT_PACKAGE: &str = "patchbay:connector";
 
 /// The contract version this host's bindings are generated from: the one
 /// place the host names it.
-pub const CONTRACT_VERSION: &str = "0.1.3";
+pub const CONTRACT_VERSION: &str = "0.1.4";
 
 /// Contract versions this host serves: every release of the `0.1` line,
 /// which only added to `0.1.0` (`@since` in `wit/`). A `0.1.0` plugin's
 /// imports are linked to the newest implementation and its exports are
 /// found by semver-compatible lookup, as wasmtime does for WASI.
-pub const SUPPORTED_CONTRACT_VERSIONS: &[&str] = &["0.1.0", "0.1.1", "0.1.2", CONTRACT_VERSION];
+pub const SUPPORTED_CONTRACT_VERSIONS: &[&str] = &["0.1.0", "0.1.1", "0.1.2", "0.1.3", CONTRACT_VERSION];
 
 /// Interfaces of the contract that the host provides as imports (with
 /// functions) or that only define types (checked against `wit/` by a test).
 pub const HOST_IMPORTS: &[&str] = &[
     "http",
+    "blobs",
     "kv",
     "log",
     "config",

@@ -265,7 +265,12 @@ pub fn sigv4_headers(
     .into();
     let mut settings = SigningSettings::default();
     if service == "s3" {
+        // S3 signs the SHA-256 of the payload in a header, and its canonical
+        // URI is the path as sent: encoded once (the plugin's encoding of
+        // the object key), never normalized (`a//b` and `a/../b` are keys).
         settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+        settings.percent_encoding_mode = aws_sigv4::http_request::PercentEncodingMode::Single;
+        settings.uri_path_normalization_mode = aws_sigv4::http_request::UriPathNormalizationMode::Disabled;
     }
     let params = aws_sigv4::sign::v4::SigningParams::builder()
         .identity(&identity)
@@ -337,5 +342,73 @@ mod sigv4_tests {
                  Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7"
             )
         );
+    }
+
+    /// The GET Object example of AWS's S3 Signature Version 4 documentation
+    /// (examplebucket, `Range: bytes=0-9`, 2013-05-24).
+    #[test]
+    fn matches_the_documented_s3_example() {
+        let credentials = Credentials::from([
+            ("key", "AKIAIOSFODNN7EXAMPLE"),
+            ("secret", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+        ]);
+        let scheme = AuthScheme::AwsSigV4 {
+            service: "s3".into(),
+            region: "us-east-1".into(),
+            key_id_field: "key".into(),
+            secret_field: "secret".into(),
+            session_token_field: None,
+        };
+        let headers = vec![("range".to_string(), "bytes=0-9".to_string())];
+        let time = httpdate::parse_http_date("Fri, 24 May 2013 00:00:00 GMT").unwrap();
+        let request = SigV4Request {
+            method: "GET",
+            url: "https://examplebucket.s3.amazonaws.com/test.txt",
+            headers: &headers,
+            body: SigV4Payload::Bytes(b""),
+        };
+        let signed = sigv4_headers(request, &scheme, &credentials, time).unwrap();
+        let get = |name: &str| signed.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+        assert_eq!(
+            get("x-amz-content-sha256"),
+            Some("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        );
+        assert_eq!(
+            get("authorization"),
+            Some(
+                "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, \
+                 SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, \
+                 Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"
+            )
+        );
+    }
+
+    /// An S3 key's path is signed as sent: `a//b` is a key of its own, not
+    /// `a/b`, so the signature must not normalize it away.
+    #[test]
+    fn an_s3_path_is_signed_as_sent() {
+        let credentials = Credentials::from([("key", "AKIDEXAMPLE"), ("secret", "secret")]);
+        let scheme = |service: &str| AuthScheme::AwsSigV4 {
+            service: service.into(),
+            region: "us-east-1".into(),
+            key_id_field: "key".into(),
+            secret_field: "secret".into(),
+            session_token_field: None,
+        };
+        let time = httpdate::parse_http_date("Fri, 24 May 2013 00:00:00 GMT").unwrap();
+        let sign = |service: &str, path: &str| {
+            let url = format!("https://examplebucket.s3.amazonaws.com{path}");
+            let request = SigV4Request {
+                method: "GET",
+                url: &url,
+                headers: &[],
+                body: SigV4Payload::Bytes(b""),
+            };
+            let signed = sigv4_headers(request, &scheme(service), &credentials, time).unwrap();
+            signed.into_iter().find(|(n, _)| n == "authorization").unwrap().1
+        };
+        assert_ne!(sign("s3", "/a//b"), sign("s3", "/a/b"));
+        // Other services normalize the path: `a//b` signs as `a/b`.
+        assert_eq!(sign("iam", "/a//b"), sign("iam", "/a/b"));
     }
 }

@@ -111,18 +111,7 @@ impl Blob {
 
     /// `len` bytes from `start`; refused when they do not lie inside the blob.
     pub fn range(&self, start: u64, len: u64) -> Result<BlobRange, String> {
-        match start.checked_add(len) {
-            Some(end) if end <= self.inner.len => Ok(BlobRange {
-                blob: self.clone(),
-                start,
-                len,
-            }),
-            _ => Err(format!(
-                "bytes {start}..{} lie outside the blob's {} bytes",
-                start.saturating_add(len),
-                self.inner.len
-            )),
-        }
+        self.whole().slice(start, len)
     }
 
     /// Reads at most `max` bytes from `offset` (fewer at the end; none past it).
@@ -167,6 +156,31 @@ impl BlobRange {
     /// Whether it holds no bytes.
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+
+    /// `len` bytes from `offset` within this range, as a range of the same
+    /// blob; refused when they do not lie inside this range.
+    pub fn slice(&self, offset: u64, len: u64) -> Result<BlobRange, String> {
+        match offset.checked_add(len) {
+            Some(end) if end <= self.len => Ok(BlobRange {
+                blob: self.blob.clone(),
+                start: self.start + offset,
+                len,
+            }),
+            _ => Err(format!(
+                "bytes {offset}..{} lie outside the blob's {} bytes",
+                offset.saturating_add(len),
+                self.len
+            )),
+        }
+    }
+
+    /// Reads at most `max` bytes from `offset` within this range (fewer at
+    /// its end; none past it).
+    pub async fn read_at(&self, offset: u64, max: usize) -> io::Result<Vec<u8>> {
+        let available = self.len.saturating_sub(offset);
+        let want = usize::try_from(available).unwrap_or(usize::MAX).min(max);
+        self.blob.read_at(self.start.saturating_add(offset), want).await
     }
 
     /// The range's bytes, chunk by chunk, read from the file as the

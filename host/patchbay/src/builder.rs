@@ -61,6 +61,7 @@ pub struct HostBuilder {
     rate_store: Option<Arc<dyn RateStore>>,
     sigv4: BTreeMap<String, Arc<[String]>>,
     all_hosts: Option<Vec<String>>,
+    blob_dir: Option<PathBuf>,
 }
 
 /// The key of the hashes that identify credentials: derived from the vault
@@ -123,7 +124,18 @@ impl HostBuilder {
             rate_store: None,
             sigv4: BTreeMap::new(),
             all_hosts: None,
+            blob_dir: None,
         }
+    }
+
+    /// Spools blobs in `dir`: the answers plugins write into blobs and the
+    /// streams [`Connection::blob_from_reader`](crate::Connection::blob_from_reader)
+    /// takes, each in a temporary file deleted with its last handle. Default: the system's temporary directory. It needs room for
+    /// the largest file in flight (see
+    /// [`HttpLimits::max_blob_bytes`](crate::outbound::HttpLimits)).
+    pub fn blob_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.blob_dir = Some(dir.into());
+        self
     }
 
     /// Keeps every kind of state in these stores (a backend of your choice;
@@ -363,6 +375,7 @@ impl HostBuilder {
             limits: self.limits,
             plugin_limits,
             metrics: Arc::clone(&metrics.calls),
+            blob_dir: self.blob_dir.unwrap_or_else(std::env::temp_dir).into(),
         };
         let sandbox = Arc::new(Sandbox::new(services, self.pooling).map_err(|e| HostError::Engine(format!("{e:#}")))?);
         let hash_key = hash_key(&stores, vault_key.as_ref()).await?;

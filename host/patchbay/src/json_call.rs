@@ -1,15 +1,31 @@
 //! Any exported function called with JSON in and JSON out: the arguments
 //! are converted through the component's own parameter types, the result
-//! back to JSON (see [`patchbay_contract::bridge`]).
+//! back to JSON (see [`patchbay_contract::bridge`]). Blob arguments
+//! (`blob-storage.save-blob`'s `content`) are handed over beside the JSON,
+//! by parameter name; a blob answer becomes `{"blob": N, "size": BYTES}` in
+//! the JSON and the blob itself is `blobs[N]` of the [`JsonAnswer`].
+
+use std::collections::BTreeMap;
 
 use patchbay_contract::Interface;
 use patchbay_contract::bridge::{self, BridgeError};
 use patchbay_contract::types::{ConnectorError, ProviderFailure};
-use patchbay_sandbox::{CallError, CallOptions, trapped};
-use serde_json::Value;
-use wasmtime::component::{Type, Val};
+use patchbay_outbound::BlobRange;
+use patchbay_sandbox::{CallError, CallOptions, CallState, trapped};
+use serde_json::{Value, json};
+use wasmtime::Store;
+use wasmtime::component::{ResourceAny, Type, Val};
 
 use crate::connection::Connection;
+
+/// The answer of [`Connection::call_json_blobs`].
+#[derive(Debug, Default)]
+pub struct JsonAnswer {
+    /// The result as JSON; a blob in it is `{"blob": N, "size": BYTES}`.
+    pub value: Value,
+    /// The blobs the answer names, by their `N`.
+    pub blobs: Vec<BlobRange>,
+}
 
 impl Connection {
     /// Calls `interface.function` (e.g. `shop.get-orders`) with JSON
@@ -31,7 +47,10 @@ impl Connection {
     /// # Ok(()) }
     /// ```
     pub async fn call_json(&self, target: &str, input: &Value) -> Result<Value, CallError> {
-        self.call_json_with(target, input, CallOptions::default()).await
+        let answer = self
+            .call_json_with(target, input, BTreeMap::new(), CallOptions::default())
+            .await?;
+        Ok(answer.value)
     }
 
     /// [`call_json`](Self::call_json) for a function that streams
@@ -45,11 +64,42 @@ impl Connection {
         input: &Value,
         sink: tokio::sync::mpsc::UnboundedSender<patchbay_contract::types::StreamChunk>,
     ) -> Result<Value, CallError> {
-        self.call_json_with(target, input, CallOptions { stream: Some(sink) })
-            .await
+        let options = CallOptions { stream: Some(sink) };
+        let answer = self.call_json_with(target, input, BTreeMap::new(), options).await?;
+        Ok(answer.value)
     }
 
-    async fn call_json_with(&self, target: &str, input: &Value, options: CallOptions) -> Result<Value, CallError> {
+    /// [`call_json`](Self::call_json) for a function that takes or answers
+    /// blobs (`blob-storage`): `blobs` holds the blob arguments by parameter
+    /// name (they are not in `input`); a blob the plugin answers with is
+    /// `{"blob": N, "size": BYTES}` in the JSON and `blobs[N]` of the answer.
+    ///
+    /// ```no_run
+    /// # async fn demo(conn: patchbay::Connection) -> anyhow::Result<()> {
+    /// use patchbay::outbound::Blob;
+    /// use serde_json::json;
+    /// let backup = Blob::from_file("backup.tar")?;
+    /// let blobs = [("content".to_string(), backup.whole())].into();
+    /// conn.call_json_blobs("blob-storage.save-blob", &json!({ "name": "nightly/backup.tar" }), blobs)
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn call_json_blobs(
+        &self,
+        target: &str,
+        input: &Value,
+        blobs: BTreeMap<String, BlobRange>,
+    ) -> Result<JsonAnswer, CallError> {
+        self.call_json_with(target, input, blobs, CallOptions::default()).await
+    }
+
+    async fn call_json_with(
+        &self,
+        target: &str,
+        input: &Value,
+        mut blobs: BTreeMap<String, BlobRange>,
+        options: CallOptions,
+    ) -> Result<JsonAnswer, CallError> {
         let (interface, function) = target.split_once('.').ok_or_else(|| {
             CallError::Unsupported(format!(
                 "{target:?} is not of the form port.function, e.g. shop.get-orders"
@@ -70,29 +120,102 @@ impl Connection {
                     .get_func(&mut *store, index)
                     .ok_or_else(|| CallError::Unsupported(format!("`{interface}.{function}` is not a function")))?;
                 let ty = func.ty(&*store);
-                let params = arguments(ty.params().map(|(n, t)| (n.to_string(), t)).collect(), input)?;
+                let params: Vec<(String, Type)> = ty.params().map(|(n, t)| (n.to_string(), t)).collect();
+                let params = blob_arguments(store, params, input, &mut blobs)?;
                 let types: Vec<Type> = ty.results().collect();
                 let mut results = vec![Val::Bool(false); types.len()];
                 trapped(func.call_async(&mut *store, &params, &mut results).await)?;
-                match (types.first(), results.first()) {
-                    (None, _) | (_, None) => Ok(Value::Null),
+                let mut answer = JsonAnswer::default();
+                answer.value = match (types.first(), results.first_mut()) {
+                    (None, _) | (_, None) => Value::Null,
                     (Some(Type::Result(result_ty)), Some(Val::Result(outcome)))
                         if is_connector_error(result_ty.err()) =>
                     {
                         match outcome {
-                            Ok(ok) => Ok(match (result_ty.ok(), ok) {
+                            Ok(ok) => match (result_ty.ok(), ok) {
+                                (Some(Type::Own(_)), Some(blob)) => taken(store, blob, &mut answer.blobs)?,
                                 (Some(t), Some(v)) => bridge::from_val(&t, v),
                                 _ => Value::Null,
-                            }),
-                            Err(err) => Err(CallError::Connector(connector_error(err.as_deref()))),
+                            },
+                            Err(err) => return Err(CallError::Connector(connector_error(err.as_deref()))),
                         }
                     }
-                    (Some(ty), Some(val)) => Ok(bridge::from_val(ty, val)),
-                }
+                    (Some(Type::Own(_)), Some(blob)) => taken(store, blob, &mut answer.blobs)?,
+                    (Some(ty), Some(val)) => bridge::from_val(ty, val),
+                };
+                Ok(answer)
             })
         })
         .await
     }
+}
+
+fn is_blob(ty: &Type) -> bool {
+    matches!(ty, Type::Own(_) | Type::Borrow(_))
+}
+
+/// The parameter values: blob parameters from `blobs` (lent to the call),
+/// the others from the JSON `input`.
+fn blob_arguments(
+    store: &mut Store<CallState>,
+    params: Vec<(String, Type)>,
+    input: &Value,
+    blobs: &mut BTreeMap<String, BlobRange>,
+) -> Result<Vec<Val>, CallError> {
+    let (resources, plain): (Vec<_>, Vec<_>) = params.iter().cloned().partition(|(_, ty)| is_blob(ty));
+    for (name, _) in &resources {
+        if input.get(name).is_some() {
+            return Err(BridgeError {
+                path: name.clone(),
+                message: "is a blob: hand it over as a file (the CLI: --blob NAME=@FILE), not in the JSON".into(),
+            }
+            .into());
+        }
+    }
+    if let Some(name) = blobs.keys().find(|name| !resources.iter().any(|(n, _)| n == *name)) {
+        return Err(BridgeError {
+            path: name.clone(),
+            message: format!(
+                "is not a blob parameter; the blob parameters are {}",
+                if resources.is_empty() {
+                    "none".to_string()
+                } else {
+                    resources.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
+                }
+            ),
+        }
+        .into());
+    }
+    let mut plain = arguments(plain, input)?.into_iter();
+    let mut values = Vec::with_capacity(params.len());
+    for (name, ty) in &params {
+        if !is_blob(ty) {
+            values.extend(plain.next());
+            continue;
+        }
+        let range = blobs.remove(name).ok_or_else(|| BridgeError {
+            path: name.clone(),
+            message: "is required: a blob (the CLI: --blob NAME=@FILE)".into(),
+        })?;
+        let lent = trapped(store.data_mut().lend_blob(range))?;
+        values.push(Val::Resource(trapped(ResourceAny::try_from_resource(
+            lent,
+            &mut *store,
+        ))?));
+    }
+    Ok(values)
+}
+
+/// Takes a blob the plugin answered with: `{"blob": N, "size": BYTES}`.
+fn taken(store: &mut Store<CallState>, val: &Val, blobs: &mut Vec<BlobRange>) -> Result<Value, CallError> {
+    let Val::Resource(any) = val else {
+        return Ok(Value::Null);
+    };
+    let resource = trapped(any.try_into_resource(&mut *store))?;
+    let range = trapped(store.data_mut().take_blob(resource))?;
+    let value = json!({ "blob": blobs.len(), "size": range.len() });
+    blobs.push(range);
+    Ok(value)
 }
 
 /// Converts a JSON object of named arguments into parameter values.

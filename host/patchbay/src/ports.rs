@@ -3,6 +3,7 @@
 use patchbay_contract::Interface;
 use patchbay_contract::bindings::exports::patchbay::connector as exports;
 use patchbay_contract::types::*;
+use patchbay_outbound::BlobRange;
 use patchbay_sandbox::{CallError, CallOptions, answered, trapped};
 
 use crate::connection::Connection;
@@ -145,6 +146,73 @@ handle! {
         fn size => call_size(name: &str) -> u64;
         /// Files in a directory, with details.
         fn list_files => call_list_files(path: &str) -> Vec<FileInfo>;
+    }
+}
+
+/// Capability: files of any size, passed by reference. The contents stay
+/// in host files: a [`BlobRange`] to save is read as the plugin's requests
+/// send it, and a file read comes back as one.
+pub struct BlobStoragePort<'a> {
+    conn: &'a Connection,
+    guest: &'a exports::blob_storage::GuestIndices,
+}
+
+impl Connection {
+    /// The `blob-storage` interface, when the plugin exports it.
+    pub fn blob_storage(&self) -> Result<BlobStoragePort<'_>, CallError> {
+        match self.plugin.guests.blob_storage.as_ref() {
+            Some(guest) => Ok(BlobStoragePort { conn: self, guest }),
+            None => Err(CallError::Unsupported(format!(
+                "{} does not export `blob-storage`",
+                self.plugin.key()
+            ))),
+        }
+    }
+}
+
+impl BlobStoragePort<'_> {
+    /// Stores `content` (a whole [`Blob`](crate::outbound::Blob) or a
+    /// range of one) as `name`; returns the name it was stored under.
+    pub async fn save_blob(&self, name: &str, content: BlobRange) -> Result<String, CallError> {
+        let guest = self.guest;
+        self.conn
+            .run(CallOptions::default(), move |store, instance, _| {
+                Box::pin(async move {
+                    let blob = trapped(store.data_mut().lend_blob(content))?;
+                    let guest = trapped(guest.load(&mut *store, instance))?;
+                    answered(guest.call_save_blob(&mut *store, name, blob).await)
+                })
+            })
+            .await
+    }
+
+    /// Reads the file `name` into a blob.
+    pub async fn open_blob(&self, name: &str) -> Result<BlobRange, CallError> {
+        self.read(name, None).await
+    }
+
+    /// Reads `length` bytes of the file `name` from `offset` into a blob
+    /// (fewer at the end of the file).
+    pub async fn open_range(&self, name: &str, offset: u64, length: u64) -> Result<BlobRange, CallError> {
+        self.read(name, Some((offset, length))).await
+    }
+
+    /// Reads a file, or a range of it, and takes the blob the plugin answers.
+    async fn read(&self, name: &str, range: Option<(u64, u64)>) -> Result<BlobRange, CallError> {
+        let guest = self.guest;
+        self.conn
+            .run(CallOptions::default(), move |store, instance, _| {
+                Box::pin(async move {
+                    let loaded = trapped(guest.load(&mut *store, instance))?;
+                    let answer = match range {
+                        None => loaded.call_open_blob(&mut *store, name).await,
+                        Some((offset, length)) => loaded.call_open_range(&mut *store, name, offset, length).await,
+                    };
+                    let blob = answered(answer)?;
+                    trapped(store.data_mut().take_blob(blob))
+                })
+            })
+            .await
     }
 }
 

@@ -55,6 +55,7 @@ pub(crate) fn linker(engine: &Engine) -> wasmtime::Result<Linker<CallState>> {
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
     wit::http::add_to_linker::<CallState, imports::http::Http>(&mut linker, CallState::http_view)?;
+    wit::blobs::add_to_linker::<CallState, imports::blobs::Blobs>(&mut linker, CallState::blobs_view)?;
     wit::smtp::add_to_linker::<CallState, imports::smtp::Smtp>(&mut linker, CallState::smtp_view)?;
     wit::kv::add_to_linker::<CallState, imports::kv::Kv>(&mut linker, CallState::kv_view)?;
     wit::log::add_to_linker::<CallState, imports::log::Log>(&mut linker, CallState::log_view)?;

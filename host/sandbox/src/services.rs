@@ -24,6 +24,9 @@ pub struct Services {
     pub plugin_limits: BTreeMap<String, Limits>,
     /// Call counters.
     pub metrics: Arc<CallMetrics>,
+    /// Where the answers plugins write into blobs are spooled (each in a
+    /// temporary file deleted with its last handle).
+    pub blob_dir: Arc<std::path::Path>,
 }
 
 /// The services, and what the sandbox derives from them.

@@ -12,6 +12,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::grant::CallGrant;
+use crate::imports::blobs::BlobsView;
 use crate::imports::config::ConfigView;
 use crate::imports::crypto::CryptoView;
 use crate::imports::http::HttpView;
@@ -90,6 +91,7 @@ impl CallState {
             Arc::clone(&ctx.services.outbound),
             ctx.deadline,
             ctx.limits.max_http_requests_per_call,
+            Arc::clone(&ctx.services.blob_dir),
         );
         let http_hooks = PipelineHooks::new(door, limits.max_wasi_http_bytes_per_call);
         // `wasi:http` fields live on the host: small ones, and not too many
@@ -126,6 +128,30 @@ impl CallState {
             table: &mut self.table,
             caller_gone: self.ctx.stream.as_ref().is_some_and(|sink| sink.is_closed()),
         }
+    }
+
+    /// What `blobs` sees: the resource table its blobs live in.
+    pub(crate) fn blobs_view(&mut self) -> BlobsView<'_> {
+        BlobsView { table: &mut self.table }
+    }
+
+    /// Lends `range` to the guest: a blob argument of an exported function.
+    /// Fails when the call holds too many resources.
+    pub fn lend_blob(
+        &mut self,
+        range: patchbay_outbound::BlobRange,
+    ) -> wasmtime::Result<wasmtime::component::Resource<patchbay_contract::bindings::patchbay::connector::blobs::Blob>>
+    {
+        crate::imports::blobs::lend(&mut self.table, range)
+            .ok_or_else(|| wasmtime::Error::msg(crate::imports::blobs::TOO_MANY))
+    }
+
+    /// Takes a blob the guest handed over (an exported function's answer).
+    pub fn take_blob(
+        &mut self,
+        blob: wasmtime::component::Resource<patchbay_contract::bindings::patchbay::connector::blobs::Blob>,
+    ) -> wasmtime::Result<patchbay_outbound::BlobRange> {
+        crate::imports::blobs::take(&mut self.table, blob)
     }
 
     /// What `smtp` sees: the call's door, shared with `http`.

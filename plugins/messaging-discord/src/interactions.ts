@@ -10,9 +10,9 @@
 // a deferred update, and each becomes a `message.received` event.
 
 import { ConnectorError, config, crypto, kv } from "@patchbay/sdk";
-import type { Header } from "patchbay:connector/types@0.1.3";
-import type { HandshakeOutcome, InboundRequest, Reply } from "patchbay:connector/webhook-handshake@0.1.3";
-import type { Registration, WebhookEvent } from "patchbay:connector/webhooks@0.1.3";
+import type { Header } from "patchbay:connector/types@0.1.4";
+import type { HandshakeOutcome, InboundRequest, Reply } from "patchbay:connector/webhook-handshake@0.1.4";
+import type { Registration, WebhookEvent } from "patchbay:connector/webhooks@0.1.4";
 import { api } from "./api.js";
 
 /** Interaction types. */

@@ -2,7 +2,7 @@
 // https://discord.com/developers/docs/resources/message#create-message
 
 import { ConnectorError } from "@patchbay/sdk";
-import type { OutboundMessage, DeliveryReport, Attachment } from "patchbay:connector/messaging-types@0.1.3";
+import type { OutboundMessage, DeliveryReport, Attachment } from "patchbay:connector/messaging-types@0.1.4";
 
 /** Discord's limit on `content`. */
 export const MAX_CONTENT = 2000;

@@ -1,8 +1,8 @@
 // Discord bots: send messages to channels and reply in them.
 
 import { ConnectorError, connected } from "@patchbay/sdk";
-import type { ConnectionTest } from "patchbay:connector/types@0.1.3";
-import type { DeliveryReport, InboundMessage, OutboundMessage } from "patchbay:connector/messaging-types@0.1.3";
+import type { ConnectionTest } from "patchbay:connector/types@0.1.4";
+import type { DeliveryReport, InboundMessage, OutboundMessage } from "patchbay:connector/messaging-types@0.1.4";
 import { api } from "./api.js";
 import * as interactions from "./interactions.js";
 import { channelId, content, createBody, report } from "./messages.js";

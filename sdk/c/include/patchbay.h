@@ -16,7 +16,7 @@
 
 #include "plugin.h"
 
-#define PATCHBAY_CONTRACT_VERSION "0.1.3"
+#define PATCHBAY_CONTRACT_VERSION "0.1.4"
 
 typedef patchbay_connector_types_connector_error_t pb_error_t;
 

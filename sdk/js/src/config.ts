@@ -1,6 +1,6 @@
 // The connection's settings and non-secret credentials.
 
-import * as host from "patchbay:connector/config@0.1.3";
+import * as host from "patchbay:connector/config@0.1.4";
 import { ConnectorError } from "./errors.js";
 
 /** A setting or non-secret credential, or `undefined` when unset. */

@@ -2,7 +2,7 @@
 // holds the keys (credential fields the operator designated for signing);
 // the plugin names them.
 
-import * as host from "patchbay:connector/crypto@0.1.3";
+import * as host from "patchbay:connector/crypto@0.1.4";
 import { ConnectorError } from "./errors.js";
 
 export type HashAlgorithm = host.HashAlgorithm;

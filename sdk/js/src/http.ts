@@ -4,7 +4,7 @@
 // routes `wasi:http` through the same pipeline), but only this helper has
 // auth schemes and the host's typed errors.
 
-import { send } from "patchbay:connector/http@0.1.3";
+import { send } from "patchbay:connector/http@0.1.4";
 import { ConnectorError, fromHttpError } from "./errors.js";
 import type { HttpError } from "./errors.js";
 

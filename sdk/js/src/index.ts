@@ -21,4 +21,4 @@ export * as config from "./config.js";
 export * as crypto from "./crypto.js";
 
 /** The contract version this SDK targets (the build puts it in the manifest). */
-export const CONTRACT_VERSION = "0.1.3";
+export const CONTRACT_VERSION = "0.1.4";

@@ -1,6 +1,6 @@
 // Key-value storage scoped to the connection (the host enforces quotas).
 
-import * as host from "patchbay:connector/kv@0.1.3";
+import * as host from "patchbay:connector/kv@0.1.4";
 import { ConnectorError } from "./errors.js";
 
 const encoder = new TextEncoder();

@@ -1,6 +1,6 @@
 // Structured logs; the host scrubs secrets and caps records per call.
 
-import { write } from "patchbay:connector/log@0.1.3";
+import { write } from "patchbay:connector/log@0.1.4";
 
 type Fields = Record<string, string | number | boolean>;
 

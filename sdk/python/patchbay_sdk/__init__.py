@@ -10,5 +10,5 @@ result. ``errors.guard`` turns any other exception into a ``provider`` error
 instead of a trap.
 """
 
-CONTRACT_VERSION = "0.1.3"
+CONTRACT_VERSION = "0.1.4"
 """The contract version this SDK targets; put it in the manifest."""

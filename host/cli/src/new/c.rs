@@ -26,6 +26,12 @@ fn c_type(port: &Port, ty: &Type) -> (String, bool) {
         Type::F64 => ("double".into(), true),
         Type::Char => ("uint32_t".into(), true),
         Type::String => ("plugin_string_t".into(), false),
+        // A resource handle is a small value: `own` or `borrow` by name.
+        Type::Id(_) if port.resource(ty).is_some() => {
+            let (name, borrowed) = port.resource(ty).expect("matched a resource");
+            let how = if borrowed { "borrow" } else { "own" };
+            (format!("{prefix}_{how}_{}_t", snake(name)), true)
+        }
         Type::Id(id) => match (port.name(*id), port.kind(*id)) {
             (Some(name), _) => (format!("{prefix}_{}_t", snake(name)), is_enum(port, *id)),
             (None, TypeDefKind::List(inner)) => (

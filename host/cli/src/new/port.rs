@@ -96,6 +96,23 @@ impl Port {
         self.resolve.types[id].name.as_deref()
     }
 
+    /// The resource a type names (through `use` aliases), and whether by
+    /// a borrowed handle: `borrow<blob>` → `(blob, true)`.
+    pub fn resource(&self, ty: &Type) -> Option<(&str, bool)> {
+        let Type::Id(id) = ty else {
+            return None;
+        };
+        match self.kind(*id) {
+            TypeDefKind::Resource => self.name(*id).map(|n| (n, false)),
+            TypeDefKind::Type(inner) => self.resource(inner),
+            TypeDefKind::Handle(wit_parser::Handle::Borrow(inner)) => {
+                self.resource(&Type::Id(*inner)).map(|(n, _)| (n, true))
+            }
+            TypeDefKind::Handle(wit_parser::Handle::Own(inner)) => self.resource(&Type::Id(*inner)),
+            _ => None,
+        }
+    }
+
     /// Whether a type is a string (through aliases such as `json`).
     pub fn is_string(&self, ty: &Type) -> bool {
         match ty {

@@ -27,6 +27,11 @@ pub(crate) fn qualified_type(port: &Port, ty: &Type, qualify: &str) -> String {
         Type::F64 => "f64".into(),
         Type::Char => "char".into(),
         Type::String => "String".into(),
+        // A resource (the blobs of `blob-storage`): by reference when borrowed.
+        Type::Id(_) if port.resource(ty).is_some() => {
+            let (name, borrowed) = port.resource(ty).expect("matched a resource");
+            format!("{}{qualify}{}", if borrowed { "&" } else { "" }, pascal(name))
+        }
         Type::Id(id) => match (port.name(*id), port.kind(*id)) {
             (Some(name), _) => format!("{qualify}{}", pascal(name)),
             (None, TypeDefKind::List(inner)) => format!("Vec<{}>", qualified_type(port, inner, qualify)),

@@ -12,7 +12,7 @@ use super::rust::qualified_type;
 
 /// The interfaces a plugin may export besides `connector`, in the
 /// contract's order, with the world each is tested in.
-pub(crate) const EXPORTS: [&str; 21] = [
+pub(crate) const EXPORTS: [&str; 22] = [
     "shop",
     "courier",
     "payment",
@@ -34,6 +34,7 @@ pub(crate) const EXPORTS: [&str; 21] = [
     "manifest-extension",
     "rate-signals",
     "oauth-callback",
+    "blob-storage",
 ];
 
 /// The Rust SDK's name for an interface's trait.

@@ -3,7 +3,7 @@
 // they leave out answers `unsupported`.
 
 import { Client, auth, connected } from "@patchbay/sdk";
-import type { ConnectionTest } from "patchbay:connector/types@0.1.3";
+import type { ConnectionTest } from "patchbay:connector/types@0.1.4";
 
 // The provider's API: the base URL from the base_url setting, the api_key
 // credential as a bearer token (the host fills it in).

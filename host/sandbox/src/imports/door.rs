@@ -4,14 +4,15 @@
 //! call's limit, puts the connection's policy around it, sends it through the
 //! host's pipeline, logs it (scrubbed), and scrubs what goes back.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Instant;
 
 use crate::grant::CallGrant;
 use patchbay_outbound::{
-    MailError, MailReply, OutboundError, OutboundMail, OutboundPolicy, OutboundRequest, OutboundResponse,
-    RequestContext, StreamedResponse,
+    BlobResponse, BlobWriter, MailError, MailReply, OutboundError, OutboundMail, OutboundPolicy, OutboundRequest,
+    OutboundResponse, RequestContext, StreamedResponse,
 };
 
 /// A call's door to the outbound pipeline; cheap to clone, shared by both
@@ -25,12 +26,14 @@ pub(crate) struct HttpDoor {
     deadline: Instant,
     limit: u32,
     sent: Arc<AtomicU32>,
+    blob_dir: Arc<Path>,
 }
 
 impl HttpDoor {
     /// The door of one call of `provider` on behalf of `connection` (none
     /// while a manifest is read: every request is denied), sending at most
-    /// `limit` requests through `outbound` before `deadline`.
+    /// `limit` requests through `outbound` before `deadline`, writing
+    /// answers into blobs in `blob_dir`.
     pub(crate) fn new(
         provider: Arc<str>,
         call_id: String,
@@ -38,6 +41,7 @@ impl HttpDoor {
         outbound: Arc<dyn OutboundPolicy>,
         deadline: Instant,
         limit: u32,
+        blob_dir: Arc<Path>,
     ) -> Self {
         Self {
             provider,
@@ -47,6 +51,7 @@ impl HttpDoor {
             deadline,
             limit,
             sent: Arc::new(AtomicU32::new(0)),
+            blob_dir,
         }
     }
 
@@ -100,6 +105,22 @@ impl HttpDoor {
         let sent = Sent::of(&outbound);
         let started = Instant::now();
         let result = self.outbound.send_streamed(&ctx, outbound).await;
+        self.log(connection, &sent, result.as_ref().map(|r| r.status), started);
+        result.map_err(|error| scrub(error, &connection.redactor))
+    }
+
+    /// Counts and sends one request whose 2xx body is written into a new
+    /// blob in the host's blob directory.
+    pub(crate) async fn send_to_blob(&self, outbound: OutboundRequest) -> Result<BlobResponse, OutboundError> {
+        self.admit()?;
+        let (connection, ctx) = self.context()?;
+        let into = BlobWriter::create(&self.blob_dir).map_err(|e| {
+            tracing::error!(dir = %self.blob_dir.display(), error = %e, "cannot create a blob");
+            OutboundError::Connection("the host cannot create a blob for the answer; see the host log".into())
+        })?;
+        let sent = Sent::of(&outbound);
+        let started = Instant::now();
+        let result = self.outbound.send_to_blob(&ctx, outbound, into).await;
         self.log(connection, &sent, result.as_ref().map(|r| r.status), started);
         result.map_err(|error| scrub(error, &connection.redactor))
     }

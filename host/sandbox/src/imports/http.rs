@@ -5,6 +5,7 @@ use url::Url;
 use wasmtime::component::{HasData, Resource, ResourceTable};
 
 use super::HttpDoor;
+use super::blobs;
 
 /// What `http` sees of a call: its door to the outbound pipeline, where its
 /// streamed bodies are kept, and whether the caller of a streamed call
@@ -28,7 +29,8 @@ impl HasData for Http {
     type Data<'a> = HttpView<'a>;
 }
 use patchbay_contract::bindings::patchbay::connector::http::{
-    self as wit, BodyStream as WitBody, HttpError, Method, Request, Response, StreamedResponse,
+    self as wit, Blob as WitBlob, BlobResponse, BodyStream as WitBody, HttpError, Method, Request, Response,
+    StreamedResponse,
 };
 use patchbay_contract::bindings::patchbay::connector::types::Header;
 use patchbay_outbound::{AuthScheme, BodyStream, OutboundError, OutboundRequest, RequestBody, RetryMode, Timeouts};
@@ -133,7 +135,59 @@ fn guest_headers(headers: Vec<(String, String)>) -> Vec<Header> {
         .collect()
 }
 
+fn guest_response(response: patchbay_outbound::OutboundResponse) -> Response {
+    Response {
+        status: response.status,
+        headers: guest_headers(response.headers),
+        body: response.body,
+    }
+}
+
 impl wit::Host for HttpView<'_> {
+    async fn send_blob(
+        &mut self,
+        request: Request,
+        body: Resource<WitBlob>,
+    ) -> wasmtime::Result<Result<Response, HttpError>> {
+        if request.body.is_some() {
+            return Ok(Err(HttpError::InvalidRequest(
+                "send-blob sends the blob as the body: the request's own body must be none".into(),
+            )));
+        }
+        let range = blobs::held(self.table, &body)?.clone();
+        let mut outbound = match outbound_request(request) {
+            Ok(outbound) => outbound,
+            Err(error) => return Ok(Err(error)),
+        };
+        outbound.body = Some(RequestBody::Blob(range));
+        let result = self.door.send(outbound).await;
+        Ok(result.map(guest_response).map_err(guest_error))
+    }
+
+    async fn send_into_blob(&mut self, request: Request) -> wasmtime::Result<Result<BlobResponse, HttpError>> {
+        let outbound = match outbound_request(request) {
+            Ok(outbound) => outbound,
+            Err(error) => return Ok(Err(error)),
+        };
+        let response = match self.door.send_to_blob(outbound).await {
+            Ok(response) => response,
+            Err(error) => return Ok(Err(guest_error(error))),
+        };
+        let blob = match response.blob {
+            Some(blob) => match blobs::lend(self.table, blob.whole()) {
+                Some(held) => Some(held),
+                None => return Ok(Err(HttpError::Denied(blobs::TOO_MANY.into()))),
+            },
+            None => None,
+        };
+        Ok(Ok(BlobResponse {
+            status: response.status,
+            headers: guest_headers(response.headers),
+            body: response.body,
+            blob,
+        }))
+    }
+
     async fn send_streamed(&mut self, request: Request) -> wasmtime::Result<Result<StreamedResponse, HttpError>> {
         let outbound = match outbound_request(request) {
             Ok(outbound) => outbound,
@@ -165,13 +219,7 @@ impl wit::Host for HttpView<'_> {
             Err(error) => return Ok(Err(error)),
         };
         let result = self.door.send(outbound).await;
-        Ok(result
-            .map(|r| Response {
-                status: r.status,
-                headers: guest_headers(r.headers),
-                body: r.body,
-            })
-            .map_err(guest_error))
+        Ok(result.map(guest_response).map_err(guest_error))
     }
 }
 

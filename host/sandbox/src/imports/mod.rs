@@ -6,6 +6,7 @@
 //! Guest-visible failures (a denied request, a full quota, a secret field)
 //! are returned as the interface's typed errors; only host faults trap.
 
+pub(crate) mod blobs;
 pub(crate) mod config;
 pub(crate) mod crypto;
 mod door;
