@@ -172,11 +172,11 @@ test: build-plugins lint check-contract build test-sdks package-sdks fuzz-tools
     cd plugins && cargo test --workspace --quiet --target "$(rustc -vV | sed -n 's/^host: //p')"
     @echo "==> doc tests (host)"
     cargo test --workspace --doc --quiet
-    @echo "==> host and integration tests (with the OAuth2 test server, localstripe, telegram-test-api, aimock, Synapse, aiosmtpd and moto on loopback)"
+    @echo "==> host and integration tests (with the OAuth2 test server, localstripe, telegram-test-api, aimock, Synapse, aiosmtpd, moto and wsgidav on loopback)"
     @if command -v cargo-nextest >/dev/null; then \
-        bash tests/with-oauth-server.sh bash tests/with-localstripe.sh bash tests/with-telegram-server.sh bash tests/with-llm-server.sh bash tests/with-synapse.sh bash tests/with-smtp-server.sh bash tests/with-s3-server.sh cargo nextest run --workspace --no-fail-fast; \
+        bash tests/with-oauth-server.sh bash tests/with-localstripe.sh bash tests/with-telegram-server.sh bash tests/with-llm-server.sh bash tests/with-synapse.sh bash tests/with-smtp-server.sh bash tests/with-s3-server.sh bash tests/with-webdav-server.sh cargo nextest run --workspace --no-fail-fast; \
     else \
-        bash tests/with-oauth-server.sh bash tests/with-localstripe.sh bash tests/with-telegram-server.sh bash tests/with-llm-server.sh bash tests/with-synapse.sh bash tests/with-smtp-server.sh bash tests/with-s3-server.sh cargo test --workspace --no-fail-fast; \
+        bash tests/with-oauth-server.sh bash tests/with-localstripe.sh bash tests/with-telegram-server.sh bash tests/with-llm-server.sh bash tests/with-synapse.sh bash tests/with-smtp-server.sh bash tests/with-s3-server.sh bash tests/with-webdav-server.sh cargo test --workspace --no-fail-fast; \
     fi
     @echo "==> fuzz targets: seeds and regressions, then a few seconds each"
     tests/fuzz/run.sh 10

@@ -311,9 +311,18 @@ impl Call {
     /// [`Request::send_into_blob`](crate::http::Request::send_into_blob)): a
     /// download of any size. Any other answer is mapped as the client says.
     pub fn blob(self) -> Result<crate::blob::Blob> {
+        let answer = self.blob_response()?;
+        answer
+            .blob
+            .ok_or_else(|| Error::provider("the host answered a success without its body"))
+    }
+
+    /// [`blob`](Self::blob) with the answer's status and headers (a `206`
+    /// and its `Content-Range` for a ranged read).
+    pub fn blob_response(self) -> Result<crate::http::BlobResponse> {
         let answer = self.request.send_into_blob()?;
-        if let (true, Some(blob)) = ((200..300).contains(&answer.status), answer.blob) {
-            return Ok(blob);
+        if (200..300).contains(&answer.status) {
+            return Ok(answer);
         }
         let response = Response {
             status: answer.status,
@@ -322,7 +331,7 @@ impl Call {
         };
         Err(check(self.errors, response)
             .err()
-            .unwrap_or_else(|| Error::provider("the host answered a success without its body")))
+            .unwrap_or_else(|| Error::provider("the provider's error answer was taken for a success")))
     }
 
     /// A `multipart/form-data` body (file uploads).

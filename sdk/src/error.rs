@@ -50,6 +50,43 @@ impl ConnectorError {
         })
     }
 
+    /// The same error with `context` after its message (`…; the partial
+    /// file was removed`), its kind and status kept: what a plugin did
+    /// about a failure, told with it.
+    ///
+    /// ```
+    /// use patchbay_sdk::Error;
+    /// let error = Error::provider("part 3 failed").with_context("the upload was aborted");
+    /// assert_eq!(error.message(), "part 3 failed; the upload was aborted");
+    /// ```
+    #[must_use]
+    pub fn with_context(self, context: &str) -> Self {
+        let add = |message: String| format!("{message}; {context}");
+        match self {
+            Self::Provider(f) => Self::Provider(ProviderFailure {
+                status: f.status,
+                message: add(f.message),
+            }),
+            Self::Permanent(f) => Self::Permanent(ProviderFailure {
+                status: f.status,
+                message: add(f.message),
+            }),
+            Self::Auth(m) => Self::Auth(add(m)),
+            Self::Config(m) => Self::Config(add(m)),
+            Self::Validation(m) => Self::Validation(add(m)),
+            Self::Unsupported(m) => Self::Unsupported(add(m)),
+            Self::WebhookVerification(m) => Self::WebhookVerification(add(m)),
+            Self::NotFound(m) => Self::NotFound(add(m)),
+            Self::RateLimited(after) => Self::Provider(ProviderFailure {
+                status: Some(429),
+                message: add(match after {
+                    Some(seconds) => format!("rate limited, retry after {seconds} s"),
+                    None => "rate limited".to_string(),
+                }),
+            }),
+        }
+    }
+
     /// A failure that retrying will not fix, without an HTTP status.
     pub fn permanent(message: impl Into<String>) -> Self {
         Self::Permanent(ProviderFailure {

@@ -1,6 +1,7 @@
 //! What every storage adapter needs the same way: file names normalized
 //! under the connection's root (and refused when they climb out of it),
-//! content types from file names, the last segment of a path.
+//! paths encoded into URLs and decoded from listings, content types from
+//! file names, the last segment of a path.
 
 use crate::{Error, Result};
 
@@ -54,6 +55,53 @@ pub fn join(root: &str, path: &str) -> String {
 pub fn file_name(path: &str) -> &str {
     let path = path.trim_end_matches('/');
     path.rsplit('/').next().unwrap_or(path)
+}
+
+/// Percent-encodes every byte but RFC 3986's unreserved characters
+/// (`A-Z a-z 0-9 - _ . ~`), and `/` too unless `keep_slash`: a path in a
+/// URL exactly as S3 signs it and WebDAV servers read it.
+///
+/// ```
+/// use patchbay_sdk::storage::encode;
+/// assert_eq!(encode("été 2026/a+b.txt", true), "%C3%A9t%C3%A9%202026/a%2Bb.txt");
+/// assert_eq!(encode("a/b", false), "a%2Fb");
+/// ```
+pub fn encode(text: &str, keep_slash: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(byte as char),
+            b'/' if keep_slash => out.push('/'),
+            other => out.push_str(&format!("%{other:02X}")),
+        }
+    }
+    out
+}
+
+/// Decodes `%XX` escapes (a path from a server's listing); an invalid
+/// escape stays as written, invalid UTF-8 is replaced.
+pub fn decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(high), Some(low)) => {
+                out.push((high * 16 + low) as u8);
+                i += 3;
+            }
+            (byte, _, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The MIME type of a file name's extension, for the common kinds of file
@@ -132,5 +180,8 @@ mod tests {
         assert_eq!(file_name("a/b/"), "b");
         assert_eq!(content_type("x/Report.PDF"), Some("application/pdf"));
         assert_eq!(content_type("x/noext"), None);
+        assert_eq!(decode("/d/%C3%A9t%C3%A9%202026.txt"), "/d/été 2026.txt");
+        assert_eq!(decode("100%"), "100%");
+        assert_eq!(decode(&encode("a b/ü?#%", true)), "a b/ü?#%");
     }
 }

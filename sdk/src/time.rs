@@ -32,6 +32,32 @@ pub fn now() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
+/// Unix seconds of an HTTP date (RFC 9110's IMF-fixdate, `Wed, 02 Dec 2026
+/// 01:40:42 GMT`), as `Last-Modified` and WebDAV's `getlastmodified` carry it.
+///
+/// ```
+/// use patchbay_sdk::time::{http_date, rfc3339};
+/// assert_eq!(rfc3339(http_date("Wed, 02 Dec 2026 01:40:42 GMT").unwrap()), "2026-12-02T01:40:42Z");
+/// ```
+pub fn http_date(text: &str) -> Result<i64> {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let bad = || Error::Validation(format!("{text:?} is not an HTTP date"));
+    let date = text.trim().split_once(", ").map_or(text.trim(), |(_, rest)| rest);
+    let mut parts = date.split_whitespace();
+    let (day, month, year, clock) = (parts.next(), parts.next(), parts.next(), parts.next());
+    let month = month
+        .and_then(|m| MONTHS.iter().position(|name| name.eq_ignore_ascii_case(m)))
+        .ok_or_else(bad)?;
+    let (Some(day), Some(year), Some(clock), Some("GMT" | "UTC"), None) =
+        (day, year, clock, parts.next(), parts.next())
+    else {
+        return Err(bad());
+    };
+    unix(&format!("{year}-{:02}-{day:0>2}T{clock}Z", month + 1)).map_err(|_| bad())
+}
+
 /// Unix seconds of an RFC 3339 time (`2026-11-30T10:00:00Z`, an offset, or
 /// a date alone); ISO 8601's basic offsets (`+0200`, `+02`) are read too,
 /// as some providers send them.

@@ -16,7 +16,7 @@ use patchbay::types::ConnectorError;
 use patchbay::{CallError, Connection, Credentials, Host, Limits, Settings};
 use sha2::Digest as _;
 
-use crate::support::{builder, plugins_dir, workspace};
+use crate::support::{builder, generated, large_size, plugins_dir, rss, workspace};
 
 fn endpoint() -> String {
     std::env::var("PATCHBAY_S3_ENDPOINT").unwrap_or_else(|_| {
@@ -65,65 +65,13 @@ async fn connect(host: &Host, bucket: &str, extra: &[(&str, &str)]) -> Connectio
         .unwrap()
 }
 
-/// A host whose plugins have 64 MiB of memory and ten minutes a call, and
-/// whose requests may wait five minutes for an answer: an S3 server takes
-/// its time to assemble a large multipart upload before it answers.
-async fn small_host() -> Host {
-    let patient = Duration::from_secs(300);
-    builder()
-        .plugins_dir(plugins_dir())
-        .http_limits(HttpLimits {
-            first_byte_timeout: patient,
-            request_timeout: patient,
-            allow_private_network: true,
-            ..HttpLimits::default()
-        })
-        .limits(Limits {
-            max_memory_bytes: 64 * 1024 * 1024,
-            call_timeout: Duration::from_secs(600),
-            pool_instances: 16,
-            ..Limits::default()
-        })
-        .build()
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn the_whole_storage_port_against_moto() {
     let host = crate::support::host().await;
     let conn = connect(&host, &bucket("port-suite").await, &[]).await;
     let test = conn.test().await.unwrap();
     assert!(test.success, "{test:?}");
-    let storage = conn.storage().unwrap();
-
-    let name = "reports/été 2026/q1 + q2.pdf";
-    let content = b"%PDF-1.7 quarterly report".to_vec();
-    assert_eq!(storage.save(name, &content).await.unwrap(), name);
-    assert!(storage.exists(name).await.unwrap());
-    assert_eq!(storage.size(name).await.unwrap(), content.len() as u64);
-    assert_eq!(storage.open(name).await.unwrap(), content);
-    // The same file through a normalized path.
-    assert_eq!(storage.open("/reports/./été 2026//q1 + q2.pdf").await.unwrap(), content);
-    storage.save("reports/summary.txt", b"three lines").await.unwrap();
-
-    let top = storage.listdir("").await.unwrap();
-    assert_eq!(top.directories, ["reports"]);
-    assert!(top.files.is_empty(), "{top:?}");
-    let reports = storage.listdir("reports").await.unwrap();
-    assert_eq!(reports.directories, ["été 2026"]);
-    assert_eq!(reports.files, ["summary.txt"]);
-    let files = storage.list_files("reports").await.unwrap();
-    let dir = files.iter().find(|f| f.is_directory).unwrap();
-    assert_eq!((dir.path.as_str(), dir.name.as_str()), ("reports/été 2026", "été 2026"));
-    let file = files.iter().find(|f| !f.is_directory).unwrap();
-    assert_eq!(file.path, "reports/summary.txt");
-    assert_eq!(file.size, 11);
-    assert_eq!(file.content_type.as_deref(), Some("text/plain"));
-    assert!(
-        file.modified_at.as_deref().is_some_and(|t| t.starts_with("20")),
-        "{file:?}"
-    );
+    crate::storage::port_suite(&conn).await;
 
     // The objects live under the root folder, in the bucket's own listing.
     let listing = reqwest::get(format!("{}/port-suite?list-type=2", endpoint()))
@@ -137,30 +85,12 @@ async fn the_whole_storage_port_against_moto() {
         "{listing}"
     );
 
-    storage.delete(name).await.unwrap();
-    assert!(!storage.exists(name).await.unwrap());
-    let gone = storage.delete(name).await.unwrap_err();
-    assert!(
-        matches!(gone, CallError::Connector(ConnectorError::NotFound(_))),
-        "{gone:?}"
-    );
+    let storage = conn.storage().unwrap();
     let missing = storage.open("nothing-here.txt").await.unwrap_err();
     assert!(
         matches!(&missing, CallError::Connector(ConnectorError::NotFound(m)) if m.contains("NoSuchKey")),
         "{missing:?}"
     );
-    let missing = storage.size("nothing-here.txt").await.unwrap_err();
-    assert!(
-        matches!(missing, CallError::Connector(ConnectorError::NotFound(_))),
-        "{missing:?}"
-    );
-    for climbing in ["../outside.txt", "reports/../../outside.txt"] {
-        let refused = storage.save(climbing, b"x").await.unwrap_err();
-        assert!(
-            matches!(&refused, CallError::Connector(ConnectorError::Validation(m)) if m.contains("climbs out")),
-            "{climbing}: {refused:?}"
-        );
-    }
 
     // A bucket that does not exist is the provider's NoSuchBucket.
     let nowhere = connect(&host, "no-such-bucket", &[]).await;
@@ -191,94 +121,13 @@ async fn listings_follow_continuation_tokens() {
     assert_eq!(storage.list_files("many").await.unwrap().len(), 1001);
 }
 
-/// Writes `size` bytes of a repeatable pattern to a file, and their SHA-256.
-fn generated(size: u64) -> (tempfile::NamedTempFile, String) {
-    let mut file = tempfile::NamedTempFile::new().unwrap();
-    let mut digest = sha2::Sha256::new();
-    let mut block = vec![0u8; 1024 * 1024];
-    let mut written = 0;
-    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-    while written < size {
-        for byte in block.iter_mut() {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            *byte = seed as u8;
-        }
-        let n = (size - written).min(block.len() as u64) as usize;
-        file.write_all(&block[..n]).unwrap();
-        digest.update(&block[..n]);
-        written += n as u64;
-    }
-    file.flush().unwrap();
-    (file, hex::encode(digest.finalize()))
-}
-
-async fn sha256(blob: &patchbay::outbound::BlobRange) -> String {
-    blob.sha256_hex().await.unwrap()
-}
-
-/// The process's resident memory: now, and its peak so far, in bytes.
-fn rss() -> (u64, u64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            .unwrap_or(0)
-            * 1024
-    };
-    (field("VmRSS:"), field("VmHWM:"))
-}
-
-/// The size of the large-file round trip: 2 GiB, or PATCHBAY_LARGE_FILE_MB.
-fn large_size() -> u64 {
-    std::env::var("PATCHBAY_LARGE_FILE_MB")
-        .ok()
-        .and_then(|mb| mb.parse::<u64>().ok())
-        .unwrap_or(2048)
-        * 1024
-        * 1024
-}
-
 #[tokio::test]
 async fn a_large_file_round_trips_through_blobs_with_64_mib_of_guest_memory() {
     let size = large_size();
     let (file, hash) = generated(size);
-    let host = small_host().await;
+    let host = crate::storage::small_host().await;
     let conn = connect(&host, &bucket("large-files").await, &[]).await;
-    let blobs = conn.blob_storage().unwrap();
-    let (rss_before, _) = rss();
-
-    let blob = Blob::from_file(file.path()).unwrap();
-    let saved = blobs.save_blob("backups/nightly dump.tar", blob.whole()).await.unwrap();
-    assert_eq!(saved, "backups/nightly dump.tar");
-    assert_eq!(conn.storage().unwrap().size(&saved).await.unwrap(), size);
-    let read = blobs.open_blob(&saved).await.unwrap();
-    assert_eq!(read.len(), size);
-    assert_eq!(sha256(&read).await, hash, "the file read back is the file saved");
-
-    // A ranged read: one part's worth from the middle.
-    let offset = size / 2 + 12_345;
-    let range = blobs.open_range(&saved, offset, 1_000_000).await.unwrap();
-    assert_eq!(
-        sha256(&range).await,
-        sha256(&blob.range(offset, 1_000_000).unwrap()).await
-    );
-    // Past the end: fewer bytes.
-    let tail = blobs.open_range(&saved, size - 10, 1_000).await.unwrap();
-    assert_eq!(tail.len(), 10);
-
-    let (_, peak) = rss();
-    let growth = peak.saturating_sub(rss_before);
-    println!(
-        "{} MiB round trip through storage/s3: peak host RSS growth {} MiB",
-        size >> 20,
-        growth >> 20
-    );
-    // Bounded memory: the file never sits whole in the host either.
-    assert!(growth < 512 * 1024 * 1024, "peak RSS grew by {} MiB", growth >> 20);
+    crate::storage::large_round_trip(&conn, "storage/s3", &file, &hash, size).await;
 }
 
 #[tokio::test]
@@ -293,7 +142,7 @@ async fn a_failed_multipart_upload_is_aborted_and_says_so() {
         .unwrap()
         .set_len(11 * 1024 * 1024)
         .unwrap();
-    let host = small_host().await;
+    let host = crate::storage::small_host().await;
     let name = bucket("aborted-uploads").await;
     let conn = connect(&host, &name, &[("part_size_mb", "5")]).await;
     let failed = conn

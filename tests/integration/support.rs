@@ -1,10 +1,12 @@
 //! Shared helpers: where the built plugins are, and hosts wired to mocks.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use patchbay::{Connection, Credentials, Host, HostBuilder, Limits, Settings};
 use patchbay_tests::woocommerce::MockShop;
 use serde_json::Value;
+use sha2::Digest as _;
 
 /// The workspace root.
 pub fn workspace() -> PathBuf {
@@ -188,4 +190,51 @@ pub async fn stream_to_the_end(conn: Connection, prompt: &str) -> patchbay::type
         "the last chunk says why it ended"
     );
     answer
+}
+
+/// Writes `size` bytes of a repeatable pattern to a file, and their SHA-256.
+pub fn generated(size: u64) -> (tempfile::NamedTempFile, String) {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    let mut digest = sha2::Sha256::new();
+    let mut block = vec![0u8; 1024 * 1024];
+    let mut written = 0;
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+    while written < size {
+        for byte in block.iter_mut() {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            *byte = seed as u8;
+        }
+        let n = (size - written).min(block.len() as u64) as usize;
+        file.write_all(&block[..n]).unwrap();
+        digest.update(&block[..n]);
+        written += n as u64;
+    }
+    file.flush().unwrap();
+    (file, hex::encode(digest.finalize()))
+}
+
+/// The process's resident memory: now, and its peak so far, in bytes.
+pub fn rss() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .unwrap_or(0)
+            * 1024
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// The size of the large-file round trip: 2 GiB, or PATCHBAY_LARGE_FILE_MB.
+pub fn large_size() -> u64 {
+    std::env::var("PATCHBAY_LARGE_FILE_MB")
+        .ok()
+        .and_then(|mb| mb.parse::<u64>().ok())
+        .unwrap_or(2048)
+        * 1024
+        * 1024
 }

@@ -142,7 +142,7 @@ impl Bucket {
 
     /// The URL of an object, with `query` (already encoded) when not empty.
     pub fn object_url(&self, key: &str, query: &str) -> String {
-        let mut url = format!("{}/{}", self.base, encode(key, true));
+        let mut url = format!("{}/{}", self.base, storage::encode(key, true));
         if !query.is_empty() {
             url.push('?');
             url.push_str(query);
@@ -164,25 +164,11 @@ impl Bucket {
     }
 }
 
-/// Percent-encodes as S3 signs: every byte but `A-Z a-z 0-9 - _ . ~`, and
-/// `/` too unless `keep_slash`.
-pub fn encode(text: &str, keep_slash: bool) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(byte as char),
-            b'/' if keep_slash => out.push('/'),
-            other => out.push_str(&format!("%{other:02X}")),
-        }
-    }
-    out
-}
-
 /// A query string from pairs, each encoded as S3 signs them.
 pub fn query(pairs: &[(&str, &str)]) -> String {
     pairs
         .iter()
-        .map(|(name, value)| format!("{}={}", encode(name, false), encode(value, false)))
+        .map(|(name, value)| format!("{}={}", storage::encode(name, false), storage::encode(value, false)))
         .collect::<Vec<_>>()
         .join("&")
 }

@@ -131,7 +131,7 @@ impl Api {
                 why.message()
             ),
         };
-        Err(with_context(failure, &outcome))
+        Err(failure.with_context(&outcome))
     }
 
     /// Sends each part of `content`; their numbers and ETags.
@@ -150,27 +150,6 @@ impl Api {
             sent.push((part.number, etag));
         }
         Ok(sent)
-    }
-}
-
-/// `error` with `context` added to its message, its kind kept.
-fn with_context(error: Error, context: &str) -> Error {
-    use patchbay_sdk::types::ProviderFailure;
-    let add = |message: String| format!("{message}; {context}");
-    match error {
-        Error::Provider(f) => Error::Provider(ProviderFailure {
-            status: f.status,
-            message: add(f.message),
-        }),
-        Error::Permanent(f) => Error::Permanent(ProviderFailure {
-            status: f.status,
-            message: add(f.message),
-        }),
-        Error::Auth(m) => Error::Auth(add(m)),
-        Error::Validation(m) => Error::Validation(add(m)),
-        Error::NotFound(m) => Error::NotFound(add(m)),
-        Error::Config(m) => Error::Config(add(m)),
-        other => other,
     }
 }
 
@@ -357,11 +336,5 @@ mod tests {
         assert!(matches!(error("EntityTooSmall", 400), Error::Validation(_)));
         assert!(matches!(error("InternalError", 500), Error::Provider(_)));
         assert!(s3_error(&answer(404, "")).is_none());
-    }
-
-    #[test]
-    fn context_keeps_the_kind() {
-        let error = with_context(Error::provider("part 3 failed"), "the multipart upload was aborted");
-        assert!(matches!(error, Error::Provider(f) if f.message == "part 3 failed; the multipart upload was aborted"));
     }
 }
