@@ -15,6 +15,7 @@ mod native;
 mod seed;
 mod service;
 mod stats;
+mod storage;
 mod webhooks;
 
 use std::path::{Path, PathBuf};
@@ -206,14 +207,19 @@ fn main() {
         .unwrap();
     let mut report = Report { text: String::new() };
     // One section alone, spliced into the existing file in its place.
-    let only = [("--only-service", "6"), ("--only-webhooks", "7")]
-        .into_iter()
-        .find(|(flag, _)| args.iter().any(|a| a == flag));
+    let only = [
+        ("--only-service", "6"),
+        ("--only-webhooks", "7"),
+        ("--only-storage", "8"),
+    ]
+    .into_iter()
+    .find(|(flag, _)| args.iter().any(|a| a == flag));
     if let Some((_, number)) = only {
         runtime.block_on(async {
             match number {
                 "6" => service::service_throughput(&mut report).await,
-                _ => webhooks::webhook_throughput(&mut report).await,
+                "7" => webhooks::webhook_throughput(&mut report).await,
+                _ => storage::storage_throughput(&mut report).await,
             }
         });
         let existing = std::fs::read_to_string(&out).unwrap_or_default();
@@ -231,6 +237,7 @@ fn main() {
         seed::against_the_seed(&mut report, python.as_deref()).await;
         service::service_throughput(&mut report).await;
         webhooks::webhook_throughput(&mut report).await;
+        storage::storage_throughput(&mut report).await;
     });
     let document = format!(
         "# Benchmarks\n\nWritten by `just bench` ({}); numbers from one run on the machine below. \

@@ -14,6 +14,7 @@
 //! | `variant`                 | `{"case": payload}`, or `"case"` for a case without   |
 //! | `result<T, E>`            | `{"ok": T}` or `{"err": E}`                            |
 //! | `flags`                   | an array of flag names                                |
+//! | `borrow<blob>`, `blob`    | none here: blobs travel beside the JSON (`patchbay::Connection::call_json_blobs`) |
 //!
 //! Errors name the offending place: `query.since: expected a string or null, found 42`.
 

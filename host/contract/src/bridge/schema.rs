@@ -74,6 +74,21 @@ pub fn schema(ty: &Type) -> Value {
             "items": { "type": "string", "enum": flags.names().collect::<Vec<_>>() },
             "uniqueItems": true
         }),
+        // Blobs travel beside the JSON: an argument by parameter name, an
+        // answer as its index among the answer's blobs and its size.
+        Type::Borrow(_) => json!({
+            "description": "a file passed by reference (a blob), handed over beside the JSON arguments, not in them"
+        }),
+        Type::Own(_) => json!({
+            "type": "object",
+            "description": "a file passed by reference (a blob): its index among the answer's blobs, and its size",
+            "properties": {
+                "blob": { "type": "integer", "minimum": 0 },
+                "size": { "type": "integer", "minimum": 0 }
+            },
+            "required": ["blob", "size"],
+            "additionalProperties": false
+        }),
         other => json!({ "description": format!("{other:?} has no JSON form") }),
     }
 }
