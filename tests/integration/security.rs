@@ -506,3 +506,54 @@ async fn a_trickling_upstream_is_cut_off_by_the_between_bytes_timeout() {
     assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
     assert_eq!(up.hits("trickle"), 1, "not retried: the plugin said no retry");
 }
+
+/// Issue 18: a plugin abusing the blobs it is lent. Slices are resources of
+/// the call, bounded by its table: hoarding them ends in a typed refusal,
+/// not the host's memory. A read is at most 1 MiB whatever it asks, past
+/// the end is out of range, and no slice reaches outside its blob. A
+/// request cannot carry a body and a blob, and a blob goes nowhere the
+/// grant does not allow.
+#[tokio::test]
+async fn a_plugin_abusing_blobs_gets_typed_refusals() {
+    let up = Hostile::start().await.unwrap();
+    let (_plugins, _host, connection) = hostile(Default::default(), &up.url()).await;
+    let (file, _) = crate::support::generated(3 * 1024 * 1024);
+    let blob = patchbay::outbound::Blob::from_file(file.path()).unwrap();
+    let storage = connection.blob_storage().unwrap();
+    let attack = |name: &'static str| {
+        let (storage, blob) = (&storage, blob.whole());
+        async move {
+            let out = storage.save_blob(name, blob).await.unwrap();
+            serde_json::from_str::<Value>(&out).unwrap()
+        }
+    };
+
+    let hoard = attack("hoard-slices").await;
+    let held = hoard["held"].as_u64().unwrap();
+    assert!((900..1024).contains(&held), "{hoard}");
+    assert!(
+        hoard["refusal"].as_str().unwrap().contains("too many open resources"),
+        "{hoard}"
+    );
+
+    let peek = attack("peek-beyond").await;
+    assert!(peek["past-the-end"].as_str().unwrap().contains("OutOfRange"), "{peek}");
+    assert_eq!(peek["all-at-once"], 1024 * 1024, "{peek}");
+    assert!(peek["slice-outside"].as_str().unwrap().contains("OutOfRange"), "{peek}");
+    assert!(
+        peek["slice-overflow"].as_str().unwrap().contains("OutOfRange"),
+        "{peek}"
+    );
+
+    let smuggle = attack("smuggle").await;
+    assert!(
+        smuggle["body-and-blob"]
+            .as_str()
+            .unwrap()
+            .contains("the request's own body must be none"),
+        "{smuggle}"
+    );
+    assert!(smuggle["elsewhere"].as_str().unwrap().contains("denied"), "{smuggle}");
+    // The host goes on: the connection still answers.
+    assert!(connection.test().await.unwrap().success);
+}

@@ -305,6 +305,12 @@ impl BlobStorage for S3 {
 
 patchbay_sdk::export!(S3: storage, blob_storage);
 
+/// The XML readers and writer, for the fuzz target `storage_xml` (not an API).
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::xml::{complete, error, listing, upload_id};
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

