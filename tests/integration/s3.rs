@@ -8,15 +8,13 @@
 //! against AWS's published examples (host/outbound/src/auth.rs).
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
-use std::time::Duration;
 
-use patchbay::outbound::{Blob, HttpLimits};
+use patchbay::outbound::Blob;
 use patchbay::types::ConnectorError;
-use patchbay::{CallError, Connection, Credentials, Host, Limits, Settings};
+use patchbay::{CallError, Connection, Credentials, Host, Settings};
 use sha2::Digest as _;
 
-use crate::support::{builder, generated, large_size, plugins_dir, rss, workspace};
+use crate::support::{generated, large_size, plugins_dir, workspace};
 
 fn endpoint() -> String {
     std::env::var("PATCHBAY_S3_ENDPOINT").unwrap_or_else(|_| {
@@ -134,14 +132,7 @@ async fn a_large_file_round_trips_through_blobs_with_64_mib_of_guest_memory() {
 async fn a_failed_multipart_upload_is_aborted_and_says_so() {
     // 3 parts of 5 MiB; the file shrinks after the blob is made, so the
     // third part cannot be read.
-    let (file, _) = generated(14 * 1024 * 1024);
-    let blob = Blob::from_file(file.path()).unwrap();
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(file.path())
-        .unwrap()
-        .set_len(11 * 1024 * 1024)
-        .unwrap();
+    let (_file, blob) = patchbay_tests::files::shrinking(14 * 1024 * 1024, 11 * 1024 * 1024);
     let host = crate::storage::small_host().await;
     let name = bucket("aborted-uploads").await;
     let conn = connect(&host, &name, &[("part_size_mb", "5")]).await;

@@ -7,25 +7,18 @@
 
 use std::time::Duration;
 
-use patchbay::outbound::{Blob, HttpLimits};
+use patchbay::outbound::Blob;
 use patchbay::types::ConnectorError;
 use patchbay::{CallError, Connection, Host, Limits};
 
 use crate::support::{builder, plugins_dir, rss};
 
 /// A host whose plugins have 64 MiB of memory and ten minutes a call, and
-/// whose requests may wait five minutes for an answer: an S3 server takes
-/// its time to assemble a large multipart upload before it answers.
+/// whose requests may wait for a large upload to be assembled.
 pub async fn small_host() -> Host {
-    let patient = Duration::from_secs(300);
     builder()
         .plugins_dir(plugins_dir())
-        .http_limits(HttpLimits {
-            first_byte_timeout: patient,
-            request_timeout: patient,
-            allow_private_network: true,
-            ..HttpLimits::default()
-        })
+        .http_limits(patchbay_tests::files::patient_http_limits())
         .limits(Limits {
             max_memory_bytes: 64 * 1024 * 1024,
             call_timeout: Duration::from_secs(600),

@@ -1,12 +1,10 @@
 //! Shared helpers: where the built plugins are, and hosts wired to mocks.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use patchbay::{Connection, Credentials, Host, HostBuilder, Limits, Settings};
 use patchbay_tests::woocommerce::MockShop;
 use serde_json::Value;
-use sha2::Digest as _;
 
 /// The workspace root.
 pub fn workspace() -> PathBuf {
@@ -192,28 +190,7 @@ pub async fn stream_to_the_end(conn: Connection, prompt: &str) -> patchbay::type
     answer
 }
 
-/// Writes `size` bytes of a repeatable pattern to a file, and their SHA-256.
-pub fn generated(size: u64) -> (tempfile::NamedTempFile, String) {
-    let mut file = tempfile::NamedTempFile::new().unwrap();
-    let mut digest = sha2::Sha256::new();
-    let mut block = vec![0u8; 1024 * 1024];
-    let mut written = 0;
-    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-    while written < size {
-        for byte in block.iter_mut() {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            *byte = seed as u8;
-        }
-        let n = (size - written).min(block.len() as u64) as usize;
-        file.write_all(&block[..n]).unwrap();
-        digest.update(&block[..n]);
-        written += n as u64;
-    }
-    file.flush().unwrap();
-    (file, hex::encode(digest.finalize()))
-}
+pub use patchbay_tests::files::generated;
 
 /// The process's resident memory: now, and its peak so far, in bytes.
 pub fn rss() -> (u64, u64) {

@@ -7,7 +7,6 @@
 
 use std::path::PathBuf;
 
-use patchbay::outbound::Blob;
 use patchbay::{Connection, Credentials, Host, Settings};
 
 use crate::support::{generated, large_size};
@@ -82,14 +81,7 @@ async fn a_large_file_round_trips_through_blobs_with_64_mib_of_guest_memory() {
 async fn an_upload_cut_off_midway_leaves_no_partial_file() {
     // The file shrinks after the blob is made: the host cannot send all it
     // announced, and the upload is cut off.
-    let (file, _) = generated(12 * 1024 * 1024);
-    let blob = Blob::from_file(file.path()).unwrap();
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(file.path())
-        .unwrap()
-        .set_len(5 * 1024 * 1024)
-        .unwrap();
+    let (_file, blob) = patchbay_tests::files::shrinking(12 * 1024 * 1024, 5 * 1024 * 1024);
     let host = crate::storage::small_host().await;
     let disk = folder("cut off");
     let conn = connect(&host, "cut off", &env("PATCHBAY_WEBDAV_PASSWORD"));

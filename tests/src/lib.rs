@@ -4,6 +4,7 @@
 #![recursion_limit = "256"]
 
 pub mod discord;
+pub mod files;
 pub mod gemini;
 pub mod hostile;
 pub mod mock;

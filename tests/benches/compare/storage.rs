@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use futures::StreamExt as _;
-use patchbay::outbound::{Blob, HttpLimits};
+use patchbay::outbound::Blob;
 use patchbay::{Connection, Credentials, Host, Limits, Settings};
 use tokio::io::AsyncWriteExt as _;
 
@@ -26,35 +26,10 @@ fn slower(plugin: &Stats, native: &Stats) -> String {
     format!("{:.2}×", plugin.median().as_secs_f64() / native.median().as_secs_f64())
 }
 
-/// A file of `bytes` pseudo-random bytes.
-fn generated(bytes: u64) -> tempfile::NamedTempFile {
-    use std::io::Write as _;
-    let mut file = tempfile::NamedTempFile::new().unwrap();
-    let mut block = vec![0u8; 1024 * 1024];
-    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-    for _ in 0..bytes / block.len() as u64 {
-        for byte in block.iter_mut() {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            *byte = seed as u8;
-        }
-        file.write_all(&block).unwrap();
-    }
-    file.flush().unwrap();
-    file
-}
-
 async fn host() -> Host {
-    let patient = Duration::from_secs(300);
     Host::builder()
         .plugins_dir(workspace().join("target/plugins"))
-        .http_limits(HttpLimits {
-            first_byte_timeout: patient,
-            request_timeout: patient,
-            allow_private_network: true,
-            ..HttpLimits::default()
-        })
+        .http_limits(patchbay_tests::files::patient_http_limits())
         .limits(Limits {
             max_memory_bytes: 64 * 1024 * 1024,
             call_timeout: Duration::from_secs(600),
@@ -117,7 +92,7 @@ pub async fn storage_throughput(report: &mut Report) {
         return;
     };
     let bytes = SIZE_MIB * 1024 * 1024;
-    let file = generated(bytes);
+    let (file, _) = patchbay_tests::files::generated(bytes);
     let blob = Blob::from_file(file.path()).unwrap();
     let host = host().await;
     let client = reqwest::Client::new();
