@@ -151,6 +151,7 @@ async fn a_failed_multipart_upload_is_aborted_and_says_so() {
         .text()
         .await
         .unwrap();
+    assert!(uploads.contains("<ListMultipartUploadsResult"), "{uploads}");
     assert!(!uploads.contains("<Upload>"), "an upload was left behind: {uploads}");
 }
 
