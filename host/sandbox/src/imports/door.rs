@@ -89,39 +89,51 @@ impl HttpDoor {
 
     /// Sends one request that [`admit`](Self::admit) counted already.
     pub(crate) async fn send_admitted(&self, outbound: OutboundRequest) -> Result<OutboundResponse, OutboundError> {
-        let (connection, ctx) = self.context()?;
-        let sent = Sent::of(&outbound);
-        let started = Instant::now();
-        let result = self.outbound.send(&ctx, outbound).await;
-        self.log(connection, &sent, result.as_ref().map(|r| r.status), started);
-        result.map_err(|error| scrub(error, &connection.redactor))
+        let policy = &self.outbound;
+        self.under_policy(
+            outbound,
+            async |ctx, request| policy.send(ctx, request).await,
+            |r| r.status,
+        )
+        .await
     }
 
     /// Counts and sends one request whose 2xx body is handed over as it
     /// arrives. Errors of its reads are scrubbed like the request's.
     pub(crate) async fn send_streamed(&self, outbound: OutboundRequest) -> Result<StreamedResponse, OutboundError> {
         self.admit()?;
-        let (connection, ctx) = self.context()?;
-        let sent = Sent::of(&outbound);
-        let started = Instant::now();
-        let result = self.outbound.send_streamed(&ctx, outbound).await;
-        self.log(connection, &sent, result.as_ref().map(|r| r.status), started);
-        result.map_err(|error| scrub(error, &connection.redactor))
+        let policy = &self.outbound;
+        let send = async |ctx: &RequestContext, request| policy.send_streamed(ctx, request).await;
+        self.under_policy(outbound, send, |r| r.status).await
     }
 
     /// Counts and sends one request whose 2xx body is written into a new
     /// blob in the host's blob directory.
     pub(crate) async fn send_to_blob(&self, outbound: OutboundRequest) -> Result<BlobResponse, OutboundError> {
         self.admit()?;
-        let (connection, ctx) = self.context()?;
         let into = BlobWriter::create(&self.blob_dir).map_err(|e| {
             tracing::error!(dir = %self.blob_dir.display(), error = %e, "cannot create a blob");
             OutboundError::Connection("the host cannot create a blob for the answer; see the host log".into())
         })?;
+        let policy = &self.outbound;
+        let send = async |ctx: &RequestContext, request| policy.send_to_blob(ctx, request, into).await;
+        self.under_policy(outbound, send, |r| r.status).await
+    }
+
+    /// One request through `send` under the connection's grant: logged with
+    /// its answer's status (by `status`) or its error, the error scrubbed
+    /// of the connection's secrets.
+    async fn under_policy<R>(
+        &self,
+        outbound: OutboundRequest,
+        send: impl AsyncFnOnce(&RequestContext, OutboundRequest) -> Result<R, OutboundError>,
+        status: impl Fn(&R) -> u16,
+    ) -> Result<R, OutboundError> {
+        let (connection, ctx) = self.context()?;
         let sent = Sent::of(&outbound);
         let started = Instant::now();
-        let result = self.outbound.send_to_blob(&ctx, outbound, into).await;
-        self.log(connection, &sent, result.as_ref().map(|r| r.status), started);
+        let result = send(&ctx, outbound).await;
+        self.log(connection, &sent, result.as_ref().map(status), started);
         result.map_err(|error| scrub(error, &connection.redactor))
     }
 
