@@ -681,7 +681,9 @@ const BUDGET_ONLY_QUOTA: RateQuota = RateQuota {
     burst: 100_000,
 };
 
-fn ceil_seconds(wait: Duration) -> u32 {
+/// A wait in whole seconds, rounded up (what `Retry-After` and a guest's
+/// `rate-limited` say).
+pub(crate) fn ceil_seconds(wait: Duration) -> u32 {
     u32::try_from(wait.as_millis().div_ceil(1000)).unwrap_or(u32::MAX)
 }
 

@@ -20,7 +20,7 @@ use url::Url;
 use super::RequestContext;
 use super::circuit::Outcome;
 use super::network;
-use super::pipeline::Pipeline;
+use super::pipeline::{Pipeline, ceil_seconds};
 use patchbay_store::Reservation;
 
 /// How a mail session is secured.
@@ -206,9 +206,7 @@ impl Pipeline {
             match self.rates().reserve(&ctx.rate_key, quota, max_wait).await {
                 Ok(Reservation::Granted(wait)) => tokio::time::sleep(wait).await,
                 Ok(Reservation::Refused(wait)) => {
-                    return Err(MailError::RateLimited(Some(
-                        u32::try_from(wait.as_millis().div_ceil(1000)).unwrap_or(u32::MAX),
-                    )));
+                    return Err(MailError::RateLimited(Some(ceil_seconds(wait))));
                 }
                 Err(error) => tracing::warn!(%error, connection = %ctx.connection_id, "cannot reserve a rate budget"),
             }
