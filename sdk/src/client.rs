@@ -311,10 +311,7 @@ impl Call {
     /// [`Request::send_into_blob`](crate::http::Request::send_into_blob)): a
     /// download of any size. Any other answer is mapped as the client says.
     pub fn blob(self) -> Result<crate::blob::Blob> {
-        let answer = self.blob_response()?;
-        answer
-            .blob
-            .ok_or_else(|| Error::provider("the host answered a success without its body"))
+        self.blob_response()?.into_blob()
     }
 
     /// [`blob`](Self::blob) with the answer's status and headers (a `206`

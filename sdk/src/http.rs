@@ -281,6 +281,13 @@ impl BlobResponse {
     pub fn header(&self, name: &str) -> Option<&str> {
         header_value(&self.headers, name)
     }
+
+    /// The blob of a 2xx answer (check the status first: an error answer
+    /// has none, and is an error here).
+    pub fn into_blob(self) -> Result<crate::blob::Blob> {
+        self.blob
+            .ok_or_else(|| Error::provider(format!("the answer ({}) has no body in a blob", self.status)))
+    }
 }
 
 /// A response whose body is read as it arrives ([`Request::send_streamed`]).

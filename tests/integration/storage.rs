@@ -133,3 +133,19 @@ pub async fn large_round_trip(conn: &Connection, adapter: &str, file: &tempfile:
     // Bounded memory: the file never sits whole in the host either.
     assert!(growth < 512 * 1024 * 1024, "peak RSS grew by {} MiB", growth >> 20);
 }
+
+/// Saves, through `blob-storage`, a blob of `size` bytes whose file shrinks
+/// to `kept` bytes first, so that the upload is cut off midway: the save
+/// fails, its error says `cleanup` happened, and no file `half.bin` is left.
+pub async fn a_cut_off_save_cleans_up(conn: &Connection, size: u64, kept: u64, cleanup: &str) {
+    let (_file, blob) = patchbay_tests::files::shrinking(size, kept);
+    let failed = conn
+        .blob_storage()
+        .unwrap()
+        .save_blob("half.bin", blob.whole())
+        .await
+        .unwrap_err();
+    let message = failed.to_string();
+    assert!(message.contains(cleanup), "{message}");
+    assert!(!conn.storage().unwrap().exists("half.bin").await.unwrap());
+}

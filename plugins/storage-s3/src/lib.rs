@@ -66,6 +66,16 @@ impl Api {
         self.client.call(method, &self.bucket.object_url(key, query))
     }
 
+    /// A request that creates the object `key` (`PUT`, or `POST ?uploads`),
+    /// with the content type of its name, as S3 will serve it back.
+    fn creating(&self, method: Method, key: &str, query: &str) -> Call {
+        let call = self.object(method, key, query);
+        match storage::content_type(key) {
+            Some(kind) => call.header("content-type", kind),
+            None => call,
+        }
+    }
+
     /// `HEAD` of an object: its headers, or `None` when there is none.
     fn head(&self, key: &str) -> Result<Option<Response>> {
         match self.object(Method::Head, key, "").send() {
@@ -102,11 +112,8 @@ impl Api {
     /// Uploads `content` to `key` in parts, aborting the upload when a
     /// step fails (and saying so).
     fn upload_in_parts(&self, key: &str, content: &Blob, size: u64) -> Result<()> {
-        let mut start = self.object(Method::Post, key, "uploads");
-        if let Some(kind) = storage::content_type(key) {
-            start = start.header("content-type", kind);
-        }
-        let upload_id = xml::upload_id(&start.send()?.text())?;
+        let start = self.creating(Method::Post, key, "uploads").send()?;
+        let upload_id = xml::upload_id(&start.text())?;
         let id_query = query(&[("uploadId", &upload_id)]);
         let uploaded = self.send_parts(key, content, size, &upload_id).and_then(|parts| {
             let response = self
@@ -176,11 +183,7 @@ impl Storage for S3 {
     fn save(name: String, content: Vec<u8>) -> Result<String> {
         let api = Api::new()?;
         let key = api.bucket.key(&name)?;
-        let mut put = api.object(Method::Put, &key, "");
-        if let Some(kind) = storage::content_type(&key) {
-            put = put.header("content-type", kind);
-        }
-        put.body(content).send()?;
+        api.creating(Method::Put, &key, "").body(content).send()?;
         Ok(api.bucket.relative(&key).to_string())
     }
 
@@ -273,11 +276,7 @@ impl BlobStorage for S3 {
         let key = api.bucket.key(&name)?;
         let size = content.size();
         if size <= api.bucket.part_size {
-            let mut put = api.object(Method::Put, &key, "");
-            if let Some(kind) = storage::content_type(&key) {
-                put = put.header("content-type", kind);
-            }
-            put.send_blob(content)?;
+            api.creating(Method::Put, &key, "").send_blob(content)?;
         } else {
             api.upload_in_parts(&key, content, size)?;
         }

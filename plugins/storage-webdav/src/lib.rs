@@ -105,13 +105,18 @@ impl Dav {
         }
     }
 
+    /// What is at a normalized path: `None` when nothing is.
+    fn entry(&self, path: &str) -> Result<Option<Entry>> {
+        Ok(self
+            .propfind(path, false, "0")?
+            .and_then(|entries| entries.into_iter().next()))
+    }
+
     /// The entry of a file; `not-found` when there is none, `validation`
     /// for a directory.
     fn file(&self, name: &str) -> Result<Entry> {
-        let path = storage::normalize(name, false)?;
         let entry = self
-            .propfind(&path, false, "0")?
-            .and_then(|entries| entries.into_iter().next())
+            .entry(&storage::normalize(name, false)?)?
             .ok_or_else(|| Error::NotFound(format!("no file {name:?}")))?;
         if entry.is_directory {
             return Err(Error::Validation(format!("{name:?} is a directory, not a file")));
@@ -221,11 +226,9 @@ impl Storage for WebDav {
 
     fn exists(name: String) -> Result<bool> {
         let dav = Dav::new()?;
-        match dav.file(&name) {
-            Ok(_) => Ok(true),
-            Err(Error::NotFound(_) | Error::Validation(_)) if storage::normalize(&name, false).is_ok() => Ok(false),
-            Err(other) => Err(other),
-        }
+        let path = storage::normalize(&name, false)?;
+        // A directory is not a file.
+        Ok(dav.entry(&path)?.is_some_and(|entry| !entry.is_directory))
     }
 
     fn listdir(path: String) -> Result<DirectoryListing> {
@@ -300,10 +303,9 @@ impl BlobStorage for WebDav {
             .get(&dav.url(&path, false))
             .header("range", format!("bytes={offset}-{last}"))
             .blob_response()?;
-        let blob = answer
-            .blob
-            .ok_or_else(|| Error::provider("the host answered a success without its body"))?;
-        if answer.status == 206 {
+        let ranged = answer.status == 206;
+        let blob = answer.into_blob()?;
+        if ranged {
             return Ok(blob);
         }
         // A server without range support answers 200 with the whole file:
