@@ -118,7 +118,7 @@ check-contract:
         echo "    $world: TypeScript and Python bindings generated"; \
     done
 
-# Benchmarks in release mode, written to BENCHMARKS.md (installs bapp-connectors in target/venv-bench to compare, wrk from apt for §6 and §7, moto and wsgidav for §8); `just bench --only-service`, `--only-webhooks` or `--only-storage` rewrites §6, §7 or §8 alone.
+# Benchmarks in release mode, written to BENCHMARKS.md (installs bapp-connectors in target/venv-bench to compare, wrk from apt for §6 and §7, moto, wsgidav, OpenSSH and pyftpdlib for §8); `just bench --only-service`, `--only-webhooks` or `--only-storage` rewrites §6, §7 or §8 alone.
 bench *args: build-plugins
     @if ! command -v wrk >/dev/null; then \
         echo "==> installing wrk (apt), the load generator of §6"; \
@@ -132,7 +132,7 @@ bench *args: build-plugins
     cd plugins && CARGO_PROFILE_RELEASE_OPT_LEVEL=3 cargo build --release -p shop-woocommerce --quiet --target-dir ../target/guests-o3
     @mkdir -p target/bench && cp target/guests-o3/wasm32-wasip2/release/shop_woocommerce.wasm target/bench/shop-woocommerce.wasm
     @echo "==> benchmarks (release build; the first build takes a while)"
-    bash tests/with-s3-server.sh bash tests/with-webdav-server.sh cargo bench -p patchbay-tests --features bench --bench compare -- --out {{root}}/BENCHMARKS.md --python {{root}}/target/venv-bench/bin/python {{args}}
+    bash tests/with-s3-server.sh bash tests/with-webdav-server.sh bash tests/with-sftp-server.sh bash tests/with-ftp-server.sh cargo bench -p patchbay-tests --features bench --bench compare -- --out {{root}}/BENCHMARKS.md --python {{root}}/target/venv-bench/bin/python {{args}}
 
 # The SDKs against the shared cases (sdk/status-cases.json, sdk/manifest-cases/) in TypeScript, Python and C (Rust: the guest unit tests).
 test-sdks: plugin-toolchains
@@ -172,11 +172,11 @@ test: build-plugins lint check-contract build test-sdks package-sdks fuzz-tools
     cd plugins && cargo test --workspace --quiet --target "$(rustc -vV | sed -n 's/^host: //p')"
     @echo "==> doc tests (host)"
     cargo test --workspace --doc --quiet
-    @echo "==> host and integration tests (with the OAuth2 test server, localstripe, telegram-test-api, aimock, Synapse, aiosmtpd, moto and wsgidav on loopback)"
+    @echo "==> host and integration tests (with the OAuth2 test server, localstripe, telegram-test-api, aimock, Synapse, aiosmtpd, moto, wsgidav, OpenSSH and pyftpdlib on loopback)"
     @if command -v cargo-nextest >/dev/null; then \
-        bash tests/with-oauth-server.sh bash tests/with-localstripe.sh bash tests/with-telegram-server.sh bash tests/with-llm-server.sh bash tests/with-synapse.sh bash tests/with-smtp-server.sh bash tests/with-s3-server.sh bash tests/with-webdav-server.sh cargo nextest run --workspace --no-fail-fast; \
+        bash tests/with-oauth-server.sh bash tests/with-localstripe.sh bash tests/with-telegram-server.sh bash tests/with-llm-server.sh bash tests/with-synapse.sh bash tests/with-smtp-server.sh bash tests/with-s3-server.sh bash tests/with-webdav-server.sh bash tests/with-sftp-server.sh bash tests/with-ftp-server.sh cargo nextest run --workspace --no-fail-fast; \
     else \
-        bash tests/with-oauth-server.sh bash tests/with-localstripe.sh bash tests/with-telegram-server.sh bash tests/with-llm-server.sh bash tests/with-synapse.sh bash tests/with-smtp-server.sh bash tests/with-s3-server.sh bash tests/with-webdav-server.sh cargo test --workspace --no-fail-fast; \
+        bash tests/with-oauth-server.sh bash tests/with-localstripe.sh bash tests/with-telegram-server.sh bash tests/with-llm-server.sh bash tests/with-synapse.sh bash tests/with-smtp-server.sh bash tests/with-s3-server.sh bash tests/with-webdav-server.sh bash tests/with-sftp-server.sh bash tests/with-ftp-server.sh cargo test --workspace --no-fail-fast; \
     fi
     @echo "==> fuzz targets: seeds and regressions, then a few seconds each"
     tests/fuzz/run.sh 10

@@ -54,6 +54,7 @@ pub mod delivery;
 mod error;
 mod export;
 pub mod feed;
+pub mod files;
 pub mod http;
 #[rustfmt::skip]
 mod ports;

@@ -557,3 +557,71 @@ async fn a_plugin_abusing_blobs_gets_typed_refusals() {
     // The host goes on: the connection still answers.
     assert!(connection.test().await.unwrap().success);
 }
+
+/// Issue 18: a plugin never receives the password of a file server. The
+/// hostile plugin, given the real SFTP and FTP passwords as its `token`,
+/// tries to read it, to send it as the user name so that the refusal
+/// echoes it, and to have it sent in clear (plain FTP): what it gets back
+/// holds no trace of it, the attempts in clear are refused before anything
+/// is sent, and the honest login still works (the door did get it).
+#[tokio::test]
+async fn a_file_server_password_never_reaches_the_plugin() {
+    for (base, user, password, host_key, scheme) in [
+        (
+            env_var("PATCHBAY_SFTP_URL"),
+            env_var("PATCHBAY_SFTP_USER"),
+            env_var("PATCHBAY_SFTP_PASSWORD"),
+            env_var("PATCHBAY_SFTP_HOST_KEY"),
+            "Sftp",
+        ),
+        (
+            env_var("PATCHBAY_FTP_URL"),
+            env_var("PATCHBAY_FTP_USER"),
+            env_var("PATCHBAY_FTP_PASSWORD"),
+            String::new(),
+            "Ftp",
+        ),
+    ] {
+        let plugins = guests(&["hostile"]);
+        let host = builder()
+            .plugins_dir(plugins.path())
+            .door_root_certificate(std::fs::read(env_var("PATCHBAY_FTP_CA")).unwrap())
+            .build()
+            .await
+            .unwrap();
+        let connection = host
+            .connect_with(
+                "other/hostile",
+                Credentials::from([("token", password.as_str()), ("user", user.as_str())]),
+                Settings::from([("base".to_string(), base.clone()), ("host_key".to_string(), host_key)]),
+                patchbay::ConnectOptions {
+                    id: None,
+                    public_fields: vec!["user".into()],
+                    signing_fields: vec![],
+                },
+            )
+            .unwrap();
+        let seen = attack(&connection, "steal-login").await;
+        let text = seen.to_string();
+        assert!(!text.contains(&password), "{scheme}: the password reached the plugin: {text}");
+        let seen: Vec<&str> = seen.as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+        assert!(seen[0].contains("Err"), "{scheme}: config refused the secret: {seen:?}");
+        // The password as the user name: refused by the server, the echo scrubbed.
+        assert!(seen[1].contains("Auth") && seen[1].contains("[redacted]"), "{scheme}: {seen:?}");
+        // The honest login works: the door had the password all along.
+        assert!(seen[3].contains("Ok("), "{scheme}: {seen:?}");
+        if scheme == "Ftp" {
+            // Plain FTP with any login: refused before anything is sent.
+            for attempt in &seen[5..] {
+                assert!(
+                    attempt.starts_with("Ftp: Err(Config(\"denied by host policy"),
+                    "{attempt}"
+                );
+            }
+        }
+    }
+}
+
+fn env_var(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run the tests through `just test`"))
+}

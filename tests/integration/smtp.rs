@@ -25,7 +25,7 @@ fn env(name: &str) -> String {
 async fn mailer(password: &str, trust: bool) -> (Host, Connection) {
     let mut host = builder().plugins_dir(plugins_dir());
     if trust {
-        host = host.mail_root_certificate(std::fs::read(env("PATCHBAY_SMTP_CA")).unwrap());
+        host = host.door_root_certificate(std::fs::read(env("PATCHBAY_SMTP_CA")).unwrap());
     }
     let host = host.build().await.unwrap();
     let connection = host

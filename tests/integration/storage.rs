@@ -9,25 +9,32 @@ use std::time::Duration;
 
 use patchbay::outbound::Blob;
 use patchbay::types::ConnectorError;
-use patchbay::{CallError, Connection, Host, Limits};
+use patchbay::{CallError, Connection, Host, HostBuilder, Limits};
 
 use crate::support::{builder, plugins_dir, rss};
 
 /// A host whose plugins have 64 MiB of memory and ten minutes a call, and
 /// whose requests may wait for a large upload to be assembled.
 pub async fn small_host() -> Host {
-    builder()
-        .plugins_dir(plugins_dir())
-        .http_limits(patchbay_tests::files::patient_http_limits())
-        .limits(Limits {
-            max_memory_bytes: 64 * 1024 * 1024,
-            call_timeout: Duration::from_secs(600),
-            pool_instances: 16,
-            ..Limits::default()
-        })
-        .build()
-        .await
-        .unwrap()
+    small_host_with(|builder| builder).await
+}
+
+/// [`small_host`], with more of the builder's settings from `more`.
+pub async fn small_host_with(more: impl FnOnce(HostBuilder) -> HostBuilder) -> Host {
+    more(
+        builder()
+            .plugins_dir(plugins_dir())
+            .http_limits(patchbay_tests::files::patient_http_limits())
+            .limits(Limits {
+                max_memory_bytes: 64 * 1024 * 1024,
+                call_timeout: Duration::from_secs(600),
+                pool_instances: 16,
+                ..Limits::default()
+            }),
+    )
+    .build()
+    .await
+    .unwrap()
 }
 
 /// The storage port, from an empty root.

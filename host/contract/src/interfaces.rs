@@ -135,6 +135,7 @@ pub const HOST_IMPORTS: &[&str] = &[
     "config",
     "crypto",
     "smtp",
+    "file-transfer",
     "stream-sink",
     "types",
     "shop-types",

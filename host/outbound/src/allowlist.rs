@@ -9,6 +9,8 @@
 //! | `http://127.0.0.1:8080`          | that address, HTTP, port 8080                   |
 //! | `https://*.myshopify.com`        | any subdomain (not the bare domain), HTTPS, 443 |
 //! | `smtp://mail.example.com:465`    | that mail server, port 465 (587 when omitted)   |
+//! | `sftp://files.example.com`       | that SSH server, port 22                        |
+//! | `ftp://ftp.example.com`          | that FTP server, port 21 (`ftps://`: 990)       |
 //! | `{{setting.NAME}}`               | the origin held by the connection's setting     |
 //!
 //! Anything else is rejected: a missing scheme, a path, user info, a
@@ -151,8 +153,8 @@ impl fmt::Display for HostPattern {
 }
 
 /// The schemes a pattern may name: HTTP for the `http` door, `smtp` for the
-/// SMTP door.
-pub const SCHEMES: &[&str] = &["https", "http", "smtp"];
+/// SMTP door, `sftp`, `ftp` and `ftps` for the file-transfer door.
+pub const SCHEMES: &[&str] = &["https", "http", "smtp", "sftp", "ftp", "ftps"];
 
 /// The port a scheme means when none is written: 443, 80, and 587 for SMTP
 /// submission; `None` for a scheme the host does not serve.
@@ -161,6 +163,9 @@ pub fn default_port(scheme: &str) -> Option<u16> {
         "https" => Some(443),
         "http" => Some(80),
         "smtp" => Some(587),
+        "sftp" => Some(22),
+        "ftp" => Some(21),
+        "ftps" => Some(990),
         _ => None,
     }
 }
@@ -200,7 +205,7 @@ pub fn resolve_pattern(pattern: &str, settings: &BTreeMap<String, String>) -> Re
             format!("the setting {:?} is not a URL ({value:?}): {e}", name.trim()),
         )
     })?;
-    // Found by the manifest fuzzer: `ftp://…` resolved, to fail later as a
+    // Found by the manifest fuzzer: `gopher://…` resolved, to fail later as a
     // pattern with no word of the setting that caused it.
     if default_port(url.scheme()).is_none() {
         return Err(invalid(
@@ -323,7 +328,7 @@ mod tests {
             "https://*",
             "https://*.com",
             "api.example.com",
-            "ftp://x.example.com",
+            "gopher://x.example.com",
             "https://a.*.example.com",
             "https://api.example.com/v1",
             "https://u@api.example.com",

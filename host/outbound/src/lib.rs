@@ -25,6 +25,7 @@ pub mod retry;
 mod smtp;
 mod stream;
 mod timeouts;
+mod transfer;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -44,6 +45,10 @@ pub use reflection::Reflections;
 pub use retry::RetryPolicy;
 pub use smtp::{MailError, MailLogin, MailReply, MailSecurity, OutboundMail};
 pub use stream::{BodyStream, StreamedResponse};
+pub use transfer::{
+    FileEntry, FileLogin, FileProtocol, FileServer, HostKeyTrust, TransferAnswer, TransferError, TransferOp,
+    TransferSessions,
+};
 
 use patchbay_secrets::Credentials;
 
@@ -273,6 +278,17 @@ pub struct RequestContext {
 pub const SIGV4_SENSITIVE: &[&str] = &["sts", "iam", "sso", "sso-oauth", "signin"];
 
 impl RequestContext {
+    /// The value of the credential field `name`, for a door that logs in
+    /// with it (SMTP, SFTP, FTP): the plugin names the field, the host fills
+    /// it in. An absent or empty field is refused, naming it.
+    pub fn credential_field(&self, name: &str) -> Result<String, String> {
+        self.credentials
+            .get(name)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+            .ok_or_else(|| format!("the login names the credential field {name:?}, which this connection does not have"))
+    }
+
     /// Whether the connection may sign a SigV4 request for `service`.
     pub fn may_sign_for(&self, service: &str) -> Result<(), String> {
         let service = service.to_ascii_lowercase();
@@ -356,5 +372,20 @@ pub trait OutboundPolicy: Send + Sync + 'static {
     async fn check_mail(&self, ctx: &RequestContext, mail: OutboundMail) -> Result<(), MailError> {
         let _ = (ctx, mail);
         Err(MailError::Denied("this outbound policy sends no mail".into()))
+    }
+
+    /// Runs one operation through the file-transfer door (SFTP, FTP),
+    /// reusing the call's open session with the server from `sessions`. The
+    /// default refuses: a policy without a network of its own reaches no
+    /// file server.
+    async fn transfer(
+        &self,
+        ctx: &RequestContext,
+        sessions: &TransferSessions,
+        server: FileServer,
+        op: TransferOp,
+    ) -> Result<TransferAnswer, TransferError> {
+        let _ = (ctx, sessions, server, op);
+        Err(TransferError::Denied("this outbound policy reaches no file server".into()))
     }
 }

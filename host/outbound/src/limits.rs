@@ -24,9 +24,10 @@ pub struct HttpLimits {
     /// Whether private, loopback and link-local addresses may be reached
     /// (off by default; tests and local demos turn it on).
     pub allow_private_network: bool,
-    /// Certificates (PEM) the SMTP door trusts besides the public roots: the
-    /// CA of a private mail relay. HTTPS uses the public roots only.
-    pub mail_root_certificates: Vec<Vec<u8>>,
+    /// Certificates (PEM) the SMTP and FTPS doors trust besides the public
+    /// roots: the CA of a private mail relay or file server. HTTPS uses the
+    /// public roots only.
+    pub door_root_certificates: Vec<Vec<u8>>,
 }
 
 impl Default for HttpLimits {
@@ -40,7 +41,7 @@ impl Default for HttpLimits {
             max_blob_bytes: 64 * 1024 * 1024 * 1024,
             max_redirects: 10,
             allow_private_network: false,
-            mail_root_certificates: Vec::new(),
+            door_root_certificates: Vec::new(),
         }
     }
 }

@@ -172,6 +172,40 @@ impl Resolve for GuardedResolver {
     }
 }
 
+/// Why a door's server has no address it may reach.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unreachable {
+    /// DNS did not answer within the connect timeout.
+    Timeout(String),
+    /// DNS failed.
+    Unresolved(String),
+    /// Every address is refused by policy (or there is none).
+    Blocked(String),
+}
+
+/// The first address of `host` that passes [`check_ip`], resolved within
+/// `timeout`: where the SMTP and file-transfer doors connect, so that a
+/// name resolving to a private address is refused like the address itself.
+pub async fn checked_address(
+    host: &str,
+    port: u16,
+    timeout: std::time::Duration,
+    allow_private: bool,
+) -> Result<IpAddr, Unreachable> {
+    let addresses = tokio::time::timeout(timeout, tokio::net::lookup_host((host, port)))
+        .await
+        .map_err(|_| Unreachable::Timeout(format!("connect timeout: no address for {host} in time")))?
+        .map_err(|e| Unreachable::Unresolved(format!("cannot resolve {host}: {e}")))?;
+    let mut refused = None;
+    for address in addresses {
+        match check_ip(host, address.ip(), allow_private) {
+            Ok(()) => return Ok(address.ip()),
+            Err(blocked) => refused = Some(blocked.to_string()),
+        }
+    }
+    Err(Unreachable::Blocked(refused.unwrap_or_else(|| format!("{host} has no address"))))
+}
+
 /// Whether an address is refused unless private networks are allowed.
 pub fn is_blocked(ip: IpAddr) -> bool {
     blocked_reason(ip).is_some()

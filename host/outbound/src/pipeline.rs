@@ -23,6 +23,7 @@ use super::ratelimit;
 use super::reflection::Reflections;
 use super::retry;
 use super::timeouts::{self, AttemptTimeouts, ConnectSignal};
+use super::transfer::{FileServer, TransferAnswer, TransferError, TransferOp, TransferSessions};
 use super::{
     BlobResponse, BlobWriter, BodyStream, MailError, MailReply, OutboundError, OutboundMail, OutboundPolicy,
     OutboundRequest, OutboundResponse, RequestBody, RequestContext, RetryMode, StreamedResponse, TimeoutPhase,
@@ -724,6 +725,16 @@ impl OutboundPolicy for Pipeline {
 
     async fn check_mail(&self, ctx: &RequestContext, mail: OutboundMail) -> Result<(), MailError> {
         self.deliver_mail(ctx, mail, false).await.map(|_| ())
+    }
+
+    async fn transfer(
+        &self,
+        ctx: &RequestContext,
+        sessions: &TransferSessions,
+        server: FileServer,
+        op: TransferOp,
+    ) -> Result<TransferAnswer, TransferError> {
+        Pipeline::transfer(self, ctx, sessions, server, op).await
     }
 }
 

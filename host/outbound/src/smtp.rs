@@ -179,17 +179,7 @@ impl Pipeline {
         };
         let credentials = match &mail.login {
             Some(login) => {
-                let field = |name: &str| {
-                    ctx.credentials
-                        .get(name)
-                        .filter(|v| !v.is_empty())
-                        .map(str::to_string)
-                        .ok_or_else(|| {
-                            MailError::Denied(format!(
-                                "the login names the credential field {name:?}, which this connection does not have"
-                            ))
-                        })
-                };
+                let field = |name: &str| ctx.credential_field(name).map_err(MailError::Denied);
                 Some(SmtpCredentials::new(
                     field(&login.user_field)?,
                     field(&login.password_field)?,
@@ -255,26 +245,16 @@ impl Pipeline {
     ) -> Result<MailReply, MailError> {
         let limits = self.limits();
         let scrub = |text: &str| ctx.reflections.scrub_str(text);
-        let addresses = tokio::time::timeout(limits.connect_timeout, tokio::net::lookup_host((host, port)))
+        let ip = network::checked_address(host, port, limits.connect_timeout, limits.allow_private_network)
             .await
-            .map_err(|_| MailError::Timeout(format!("connect timeout: no address for {host} in time")))?
-            .map_err(|e| MailError::Connection(format!("cannot resolve {host}: {e}")))?;
-        let mut refused = None;
-        let mut chosen = None;
-        for address in addresses {
-            match network::check_ip(host, address.ip(), limits.allow_private_network) {
-                Ok(()) => {
-                    chosen = Some(address.ip());
-                    break;
-                }
-                Err(blocked) => refused = Some(blocked.to_string()),
-            }
-        }
-        let ip =
-            chosen.ok_or_else(|| MailError::Denied(refused.unwrap_or_else(|| format!("{host} has no address"))))?;
+            .map_err(|unreachable| match unreachable {
+                network::Unreachable::Timeout(m) => MailError::Timeout(m),
+                network::Unreachable::Unresolved(m) => MailError::Connection(m),
+                network::Unreachable::Blocked(m) => MailError::Denied(m),
+            })?;
         let tls = |host: &str| -> Result<TlsParameters, MailError> {
             let mut builder = TlsParameters::builder(host.to_string());
-            for pem in &limits.mail_root_certificates {
+            for pem in &limits.door_root_certificates {
                 let certificate = Certificate::from_pem(pem)
                     .map_err(|e| MailError::Tls(format!("a configured mail root certificate is unusable: {e}")))?;
                 builder = builder.add_root_certificate(certificate);

@@ -169,10 +169,11 @@ impl HostBuilder {
         self
     }
 
-    /// Trusts a certificate authority (PEM) for the SMTP door besides the
-    /// public roots: the CA of a private mail relay.
-    pub fn mail_root_certificate(mut self, pem: impl Into<Vec<u8>>) -> Self {
-        self.http_limits.mail_root_certificates.push(pem.into());
+    /// Trusts a certificate authority (PEM) for the SMTP and FTPS doors
+    /// besides the public roots: the CA of a private mail relay or file
+    /// server.
+    pub fn door_root_certificate(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.http_limits.door_root_certificates.push(pem.into());
         self
     }
 

@@ -57,6 +57,10 @@ pub(crate) fn linker(engine: &Engine) -> wasmtime::Result<Linker<CallState>> {
     wit::http::add_to_linker::<CallState, imports::http::Http>(&mut linker, CallState::http_view)?;
     wit::blobs::add_to_linker::<CallState, imports::blobs::Blobs>(&mut linker, CallState::blobs_view)?;
     wit::smtp::add_to_linker::<CallState, imports::smtp::Smtp>(&mut linker, CallState::smtp_view)?;
+    wit::file_transfer::add_to_linker::<CallState, imports::file_transfer::FileTransfer>(
+        &mut linker,
+        CallState::file_transfer_view,
+    )?;
     wit::kv::add_to_linker::<CallState, imports::kv::Kv>(&mut linker, CallState::kv_view)?;
     wit::log::add_to_linker::<CallState, imports::log::Log>(&mut linker, CallState::log_view)?;
     wit::config::add_to_linker::<CallState, imports::config::Config>(&mut linker, CallState::config_view)?;

@@ -15,6 +15,7 @@ use crate::grant::CallGrant;
 use crate::imports::blobs::BlobsView;
 use crate::imports::config::ConfigView;
 use crate::imports::crypto::CryptoView;
+use crate::imports::file_transfer::FileTransferView;
 use crate::imports::http::HttpView;
 use crate::imports::kv::KvView;
 use crate::imports::log::LogView;
@@ -158,6 +159,15 @@ impl CallState {
     pub(crate) fn smtp_view(&mut self) -> SmtpView<'_> {
         SmtpView {
             door: self.http_hooks.door(),
+        }
+    }
+
+    /// What `file-transfer` sees: the call's door, shared with `http`, and
+    /// the resource table its blobs live in.
+    pub(crate) fn file_transfer_view(&mut self) -> FileTransferView<'_> {
+        FileTransferView {
+            door: self.http_hooks.door(),
+            table: &mut self.table,
         }
     }
 

@@ -11,8 +11,9 @@ use std::time::Instant;
 
 use crate::grant::CallGrant;
 use patchbay_outbound::{
-    BlobResponse, BlobWriter, MailError, MailReply, OutboundError, OutboundMail, OutboundPolicy, OutboundRequest,
-    OutboundResponse, RequestContext, StreamedResponse,
+    BlobResponse, BlobWriter, FileServer, HostKeyTrust, MailError, MailReply, OutboundError, OutboundMail,
+    OutboundPolicy, OutboundRequest, OutboundResponse, RequestContext, StreamedResponse, TransferAnswer,
+    TransferError, TransferOp, TransferSessions,
 };
 
 /// A call's door to the outbound pipeline; cheap to clone, shared by both
@@ -27,6 +28,7 @@ pub(crate) struct HttpDoor {
     limit: u32,
     sent: Arc<AtomicU32>,
     blob_dir: Arc<Path>,
+    sessions: Arc<TransferSessions>,
 }
 
 impl HttpDoor {
@@ -52,6 +54,7 @@ impl HttpDoor {
             limit,
             sent: Arc::new(AtomicU32::new(0)),
             blob_dir,
+            sessions: Arc::new(TransferSessions::default()),
         }
     }
 
@@ -111,10 +114,7 @@ impl HttpDoor {
     /// blob in the host's blob directory.
     pub(crate) async fn send_to_blob(&self, outbound: OutboundRequest) -> Result<BlobResponse, OutboundError> {
         self.admit()?;
-        let into = BlobWriter::create(&self.blob_dir).map_err(|e| {
-            tracing::error!(dir = %self.blob_dir.display(), error = %e, "cannot create a blob");
-            OutboundError::Connection("the host cannot create a blob for the answer; see the host log".into())
-        })?;
+        let into = self.new_blob().map_err(OutboundError::Connection)?;
         let policy = &self.outbound;
         let send = async |ctx: &RequestContext, request| policy.send_to_blob(ctx, request, into).await;
         self.under_policy(outbound, send, |r| r.status).await
@@ -183,6 +183,62 @@ impl HttpDoor {
             ),
         }
         result.map_err(|error| scrub_mail(error, &connection.redactor))
+    }
+
+    /// How the host key of an SFTP server is trusted: by the connection's
+    /// setting `setting`, which the plugin names and the operator sets.
+    pub(crate) fn host_key_trust(&self, setting: Option<String>) -> HostKeyTrust {
+        match setting {
+            None => HostKeyTrust::Unnamed,
+            Some(name) => {
+                let value = self.connection.as_ref().and_then(|c| c.settings.get(&name).cloned());
+                HostKeyTrust::Setting { name, value }
+            }
+        }
+    }
+
+    /// A new blob for a download, in the host's blob directory.
+    pub(crate) fn new_blob(&self) -> Result<BlobWriter, String> {
+        BlobWriter::create(&self.blob_dir).map_err(|e| {
+            tracing::error!(dir = %self.blob_dir.display(), error = %e, "cannot create a blob");
+            "the host cannot create a blob; see the host log".to_string()
+        })
+    }
+
+    /// Counts and runs one operation through the file-transfer door, under
+    /// the same grant, limits and logs as the HTTP requests of the call, in
+    /// the call's sessions (closed when the call ends).
+    pub(crate) async fn transfer(&self, server: FileServer, op: TransferOp) -> Result<TransferAnswer, TransferError> {
+        self.admit().map_err(|e| match e {
+            OutboundError::Denied(m) => TransferError::Denied(m),
+            other => TransferError::Denied(other.to_string()),
+        })?;
+        let (connection, ctx) = self.context().map_err(|e| TransferError::Denied(e.to_string()))?;
+        let target = format!("{}://{}:{}", server.url.scheme(), server.url.host_str().unwrap_or_default(),
+            server.url.port_or_known_default().or_else(|| patchbay_outbound::allowlist::default_port(server.url.scheme())).unwrap_or(0));
+        let operation = op.name();
+        let redact = |text: &str| connection.redactor.scrub(text);
+        let paths = redact(&op.paths().join(" → "));
+        let started = Instant::now();
+        let result = self.outbound.transfer(&ctx, &self.sessions, server, op).await;
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        let (provider, call) = (&self.provider, &self.call_id);
+        match &result {
+            Ok(_) => tracing::debug!(
+                provider = %provider, connection = %connection.id, call = %call,
+                server = %target, operation, path = %paths, elapsed_ms, "file transfer"
+            ),
+            Err(TransferError::Denied(why)) => tracing::warn!(
+                provider = %provider, connection = %connection.id, call = %call,
+                server = %target, operation, path = %paths, reason = %redact(why), "file transfer denied"
+            ),
+            Err(error) => tracing::info!(
+                provider = %provider, connection = %connection.id, call = %call,
+                server = %target, operation, path = %paths, error = %redact(&error.to_string()), elapsed_ms,
+                "file transfer failed"
+            ),
+        }
+        result.map_err(|error| error.map_text(|text| connection.redactor.scrub(text)))
     }
 
     /// Scrubs an error met while reading a streamed body.

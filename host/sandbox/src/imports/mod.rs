@@ -10,6 +10,7 @@ pub(crate) mod blobs;
 pub(crate) mod config;
 pub(crate) mod crypto;
 mod door;
+pub(crate) mod file_transfer;
 pub(crate) mod http;
 pub(crate) mod kv;
 pub(crate) mod log;

@@ -77,9 +77,44 @@ fn forge_host() -> Result<String> {
     Ok(serde_json::Value::Array(seen).to_string())
 }
 
+/// Tries to get the password of a file server (the `token` credential) by
+/// every door the file-transfer interface has: reading it, sending it as
+/// the user name so that the refusal echoes it, sending a login in clear.
+/// `base` is the server (`sftp://` or `ftp://`), `host_key` pins an SSH key.
+fn steal_login() -> Result<String> {
+    use patchbay_sdk::files::{FileServer, Login, Protocol};
+    let base = config::require("base")?;
+    let login = |user: &str, password: Option<&str>| Login {
+        user_field: user.into(),
+        password_field: password.map(str::to_string),
+        private_key_field: None,
+    };
+    let protocols: &[Protocol] = if base.starts_with("sftp://") {
+        &[Protocol::Sftp]
+    } else {
+        &[Protocol::FtpExplicitTls, Protocol::Ftp]
+    };
+    let mut seen = vec![format!("{:?}", config::get("token"))];
+    for protocol in protocols {
+        for login in [
+            login("token", Some("token")),
+            login("token", None),
+            login("user", Some("token")),
+            login("user", Some("user")),
+        ] {
+            let server = FileServer::new(base.trim_end_matches('/'), *protocol)
+                .login(login)
+                .host_key_setting("host_key");
+            seen.push(format!("{protocol:?}: {:?}", server.list_dir("/")));
+        }
+    }
+    Ok(serde_json::Value::from(seen).to_string())
+}
+
 fn run(action: &str) -> Result<String> {
     Ok(match action {
         "reflect" => reflect()?,
+        "steal-login" => steal_login()?,
         "forge-host" => forge_host()?,
         "trickle" => {
             let base = config::require("base")?;
