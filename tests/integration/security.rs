@@ -614,7 +614,7 @@ async fn a_file_server_password_never_reaches_the_plugin() {
             // Plain FTP with any login: refused before anything is sent.
             for attempt in &seen[5..] {
                 assert!(
-                    attempt.starts_with("Ftp: Err(Config(\"denied by host policy"),
+                    attempt.starts_with("Protocol::Ftp: Err(") && attempt.contains("a login is never sent in clear"),
                     "{attempt}"
                 );
             }

@@ -226,16 +226,16 @@ impl FtpSession {
                     .map_err(|_| answered(format!("{path:?}")))?
                     .map_err(|e| ftp_error(e, &path))?;
                 let stopped_early = copy_into_blob(&mut stream, &mut into, length, limits).await?;
-                if stopped_early {
-                    tokio::time::timeout(idle, self.ftp.abort(stream))
-                        .await
-                        .map_err(|_| answered(format!("{path:?}")))?
-                        .map_err(|e| ftp_error(e, &path))?;
-                } else {
-                    tokio::time::timeout(idle, stream.finish())
-                        .await
-                        .map_err(|_| answered(format!("{path:?}")))?
-                        .map_err(|e| ftp_error(e, &path))?;
+                // A range ends by closing the data connection, which the
+                // server answers with 426 (or 226 when it had sent all):
+                // no ABOR, whose reply servers order differently.
+                match tokio::time::timeout(idle, stream.finish())
+                    .await
+                    .map_err(|_| answered(format!("{path:?}")))?
+                {
+                    Ok(()) => {}
+                    Err(FtpError::UnexpectedResponse(r)) if stopped_early && (400..500).contains(&r.status.code()) => {}
+                    Err(error) => return Err(ftp_error(error, &path)),
                 }
                 finish(into).await
             }
@@ -362,7 +362,12 @@ fn ftp_error(error: FtpError, place: &str) -> TransferError {
     match error {
         FtpError::UnexpectedResponse(r) => {
             let code = r.status.code();
-            let text = format!("{place}: {code} {}", reply_text(&r.body));
+            let reply = reply_text(&r.body);
+            let text = if reply.starts_with(&code.to_string()) {
+                format!("{place}: {reply}")
+            } else {
+                format!("{place}: {code} {reply}")
+            };
             let lower = text.to_ascii_lowercase();
             match code {
                 530 => TransferError::Auth(text),

@@ -462,20 +462,21 @@ impl Pipeline {
     /// and opens a session.
     async fn connect(&self, ctx: &RequestContext, server: &FileServer) -> Result<Session, TransferError> {
         let limits = self.limits();
-        let field = |name: &Option<String>| {
-            name.as_deref()
-                .map(|name| ctx.credential_field(name).map_err(TransferError::Denied))
-                .transpose()
-        };
+        // A password or a key the connection does not have is a way of
+        // logging in it does not use (both are optional in a manifest);
+        // without either, SFTP has no login (below).
+        let field = |name: &Option<String>| name.as_deref().and_then(|name| ctx.credential_field(name).ok());
         let login = server.login.as_ref();
         let user = login
             .map(|l| ctx.credential_field(&l.user_field).map_err(TransferError::Denied))
             .transpose()?;
-        let password = field(&login.and_then(|l| l.password_field.clone()))?;
-        let private_key = field(&login.and_then(|l| l.private_key_field.clone()))?;
+        let password = field(&login.and_then(|l| l.password_field.clone()));
+        let private_key = field(&login.and_then(|l| l.private_key_field.clone()));
         if server.protocol == FileProtocol::Sftp && password.is_none() && private_key.is_none() {
-            return Err(TransferError::InvalidRequest(
-                "an SFTP login needs a password field or a private key field".into(),
+            return Err(TransferError::Denied(
+                "an SFTP login needs a password or a private key: the connection has neither of the credential \
+                 fields the login names"
+                    .into(),
             ));
         }
         let ip = network::checked_address(server.host(), server.port(), limits.connect_timeout, limits.allow_private_network)
@@ -563,7 +564,13 @@ pub(crate) async fn copy_into_blob<R: tokio::io::AsyncRead + Unpin>(
             None => buffer.len(),
         };
         if want == 0 {
-            return Ok(true);
+            // At the length: stopped early only if the source has more.
+            let mut probe = [0u8; 1];
+            let more = tokio::time::timeout(idle, read.read(&mut probe))
+                .await
+                .map_err(|_| TransferError::Timeout(format!("the server sent no data for {} ms", idle.as_millis())))?
+                .map_err(|e| TransferError::Connection(format!("the download broke off: {e}")))?;
+            return Ok(more > 0);
         }
         let n = tokio::time::timeout(idle, read.read(&mut buffer[..want]))
             .await

@@ -248,13 +248,17 @@ impl SftpSession {
                         return Err(self.cleaned_up(&path, error).await);
                     }
                 };
-                if let Err(error) = tokio::time::timeout(limits.idle_timeout, file.shutdown()).await {
-                    let _ = error;
-                    return Err(self
-                        .cleaned_up(&path, TransferError::Timeout("the server did not confirm the upload".into()))
-                        .await);
+                match tokio::time::timeout(limits.idle_timeout, file.shutdown()).await {
+                    Ok(Ok(())) => Ok(TransferAnswer::Written(written)),
+                    Ok(Err(error)) => {
+                        let error = TransferError::Connection(format!("{path:?}: the upload was not confirmed: {error}"));
+                        Err(self.cleaned_up(&path, error).await)
+                    }
+                    Err(_) => {
+                        let error = TransferError::Timeout(format!("{path:?}: the server did not confirm the upload"));
+                        Err(self.cleaned_up(&path, error).await)
+                    }
                 }
-                Ok(TransferAnswer::Written(written))
             }
             TransferOp::Download {
                 path,
