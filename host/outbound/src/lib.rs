@@ -45,6 +45,7 @@ pub use reflection::Reflections;
 pub use retry::RetryPolicy;
 pub use smtp::{MailError, MailLogin, MailReply, MailSecurity, OutboundMail};
 pub use stream::{BodyStream, StreamedResponse};
+pub use transfer::fuzzing as transfer_fuzzing;
 pub use transfer::{
     FileEntry, FileLogin, FileProtocol, FileServer, HostKeyTrust, TransferAnswer, TransferError, TransferOp,
     TransferSessions,

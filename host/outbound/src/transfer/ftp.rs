@@ -88,47 +88,46 @@ impl FtpSession {
         let in_time = |what: &str| {
             TransferError::Timeout(format!("the FTP {what} was not over within {} ms", handshake.as_millis()))
         };
-        let control = async {
-            let ftp = match server.protocol {
-                FileProtocol::FtpImplicitTls => {
-                    #[allow(deprecated)]
-                    let ftp = AsyncRustlsFtpStream::connect_secure_implicit(address, connector(limits)?, &host)
+        let ftp = match server.protocol {
+            FileProtocol::FtpImplicitTls => {
+                // Connects, secures and reads the greeting in one step.
+                #[allow(deprecated)]
+                let secured = AsyncRustlsFtpStream::connect_secure_implicit(address, connector(limits)?, &host);
+                tokio::time::timeout(limits.connect_timeout + handshake, secured)
+                    .await
+                    .map_err(|_| in_time("TLS greeting"))?
+                    .map_err(|e| ftp_error(e, "the TLS greeting"))?
+            }
+            _ => {
+                let stream = tokio::time::timeout(limits.connect_timeout, tokio::net::TcpStream::connect(address))
+                    .await
+                    .map_err(|_| {
+                        TransferError::Timeout(format!(
+                            "connect timeout: {address} did not answer within {} ms",
+                            limits.connect_timeout.as_millis()
+                        ))
+                    })?
+                    .map_err(|e| TransferError::Connection(format!("cannot connect to {address}: {e}")))?;
+                let ftp = tokio::time::timeout(handshake, AsyncRustlsFtpStream::connect_with_stream(stream))
+                    .await
+                    .map_err(|_| in_time("greeting"))?
+                    .map_err(|e| ftp_error(e, "the greeting"))?;
+                if server.protocol == FileProtocol::FtpExplicitTls {
+                    tokio::time::timeout(handshake, ftp.into_secure(connector(limits)?, &host))
                         .await
-                        .map_err(|e| ftp_error(e, "the TLS greeting"))?;
-                    ftp
-                }
-                _ => {
-                    let stream = tokio::time::timeout(limits.connect_timeout, tokio::net::TcpStream::connect(address))
-                        .await
-                        .map_err(|_| {
-                            TransferError::Timeout(format!(
-                                "connect timeout: {address} did not answer within {} ms",
-                                limits.connect_timeout.as_millis()
-                            ))
-                        })?
-                        .map_err(|e| TransferError::Connection(format!("cannot connect to {address}: {e}")))?;
-                    let ftp = AsyncRustlsFtpStream::connect_with_stream(stream)
-                        .await
-                        .map_err(|e| ftp_error(e, "the greeting"))?;
-                    if server.protocol == FileProtocol::FtpExplicitTls {
-                        ftp.into_secure(connector(limits)?, &host).await.map_err(|e| match e {
+                        .map_err(|_| in_time("TLS handshake"))?
+                        .map_err(|e| match e {
                             FtpError::UnexpectedResponse(r) => TransferError::Tls(format!(
-                                "the server does not offer AUTH TLS ({} {}): nothing was sent",
-                                r.status.code(),
-                                String::from_utf8_lossy(&r.body).trim()
+                                "the server does not offer AUTH TLS ({}): nothing was sent",
+                                reply_text(&r.body)
                             )),
                             other => ftp_error(other, "AUTH TLS"),
                         })?
-                    } else {
-                        ftp
-                    }
+                } else {
+                    ftp
                 }
-            };
-            Ok::<_, TransferError>(ftp)
+            }
         };
-        let ftp = tokio::time::timeout(handshake + limits.connect_timeout, control)
-            .await
-            .map_err(|_| in_time("greeting"))??;
         let mut ftp = ftp.passive_stream_builder(passive_to(ip, limits.connect_timeout));
         let (user, password) = match user {
             Some(user) => (user, password.unwrap_or_default()),
@@ -169,14 +168,9 @@ impl FtpSession {
                 .map_err(|e| ftp_error(e, &path))?;
                 let mut entries = Vec::new();
                 for line in lines {
-                    let parsed = if self.machine_listings {
-                        ListParser::parse_mlsd(&line)
-                    } else {
-                        ListParser::parse_posix(&line).or_else(|_| ListParser::parse_dos(&line))
-                    };
-                    match parsed {
-                        Ok(file) if matches!(file.name(), "." | "..") => {}
-                        Ok(file) => entries.push(entry(&file)),
+                    match listing_line(&line, self.machine_listings) {
+                        Ok(Some(entry)) => entries.push(entry),
+                        Ok(None) => {}
                         Err(error) => tracing::debug!(%error, line, "an FTP listing line not understood"),
                     }
                 }
@@ -336,6 +330,23 @@ impl FtpSession {
             other => other,
         }
     }
+}
+
+/// One line of a listing the server sent: `MLSD` facts when it has them,
+/// else a Unix `ls -l` or a DOS line; `None` for `.` and `..`, and for a
+/// name no path could hold (empty, with a `/` or a control character).
+pub(crate) fn listing_line(line: &str, machine: bool) -> Result<Option<FileEntry>, String> {
+    let parsed = if machine {
+        ListParser::parse_mlsd(line)
+    } else {
+        ListParser::parse_posix(line).or_else(|_| ListParser::parse_dos(line))
+    };
+    let file = parsed.map_err(|e| e.to_string())?;
+    let name = file.name();
+    if !super::one_segment(name) {
+        return Ok(None);
+    }
+    Ok(Some(entry(&file)))
 }
 
 fn entry(file: &suppaftp::list::File) -> FileEntry {

@@ -341,6 +341,34 @@ fn checked_path(path: &str) -> Result<(), TransferError> {
     Ok(())
 }
 
+/// What servers and operators hand the door, parsed as the door parses
+/// it: for the fuzz target `file_transfer` (not an API).
+#[doc(hidden)]
+pub mod fuzzing {
+    use super::FileEntry;
+
+    /// A line of an FTP listing (`MLSD` facts when `machine`, else `LIST`).
+    pub fn listing_line(line: &str, machine: bool) -> Result<Option<FileEntry>, String> {
+        super::ftp::listing_line(line, machine)
+    }
+
+    /// A host key setting's value: how many keys and fingerprints it pins
+    /// (none: `accept-any`).
+    pub fn host_key_pins(value: &str) -> Result<usize, String> {
+        Ok(match super::sftp::trust("host_key", value)? {
+            super::sftp::Trust::AcceptAny => 0,
+            super::sftp::Trust::Pinned(pins) => pins.len(),
+        })
+    }
+}
+
+/// Whether a name a server listed can be one segment of a path: not
+/// empty, `.` or `..`, without a `/` or a control character. A hostile
+/// server's other names are left out of listings.
+pub(crate) fn one_segment(name: &str) -> bool {
+    !matches!(name, "" | "." | "..") && !name.contains('/') && !name.chars().any(char::is_control)
+}
+
 /// The last segment of a path.
 pub(crate) fn file_name(path: &str) -> String {
     path.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_string()
@@ -598,7 +626,133 @@ pub(crate) async fn finish(into: BlobWriter) -> Result<TransferAnswer, TransferE
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
     use super::*;
+    use crate::{CircuitConfig, HostGrant, HostPattern, OutboundMetrics, Reflections, RetryPolicy};
+    use patchbay_secrets::Credentials;
+
+    fn pipeline(limits: HttpLimits) -> Pipeline {
+        let store = Arc::new(patchbay_store::MemoryStore::new());
+        Pipeline::new(
+            limits,
+            CircuitConfig::default(),
+            store.clone(),
+            store,
+            Arc::new(OutboundMetrics::unregistered()),
+        )
+        .unwrap()
+    }
+
+    fn context(allowed: &[&str]) -> RequestContext {
+        RequestContext {
+            provider: "storage/test".into(),
+            connection_id: "c1".into(),
+            call_id: "call-1".into(),
+            grant: Arc::new(HostGrant::new(
+                allowed.iter().map(|p| HostPattern::parse(p).unwrap()).collect(),
+                None,
+            )),
+            credentials: Arc::new(Credentials::from([("user", "alice"), ("password", "s3cret")])),
+            reflections: Reflections::new(["s3cret"]),
+            deadline: Instant::now() + Duration::from_secs(20),
+            retry: Arc::new(RetryPolicy::default()),
+            rate_quota: None,
+            rate_key: "storage/test|c1".into(),
+            credentials_fingerprint: "fp".into(),
+            oauth: None,
+            sigv4_services: None,
+            forwarding_headers: Arc::from(Vec::new()),
+            cost_budget: None,
+        }
+    }
+
+    fn server(url: &str, protocol: FileProtocol) -> FileServer {
+        FileServer {
+            url: Url::parse(url).unwrap(),
+            protocol,
+            login: Some(FileLogin {
+                user_field: "user".into(),
+                password_field: Some("password".into()),
+                private_key_field: None,
+            }),
+            host_keys: HostKeyTrust::Setting {
+                name: "host_key".into(),
+                value: Some("accept-any".into()),
+            },
+        }
+    }
+
+    async fn stat(pipeline: &Pipeline, ctx: &RequestContext, server: FileServer) -> TransferError {
+        let sessions = TransferSessions::default();
+        pipeline
+            .transfer(ctx, &sessions, server, TransferOp::Stat("/a.txt".into()))
+            .await
+            .unwrap_err()
+    }
+
+    #[tokio::test]
+    async fn the_door_refuses_what_the_policy_does_not_allow_before_connecting() {
+        let open = pipeline(HttpLimits {
+            allow_private_network: true,
+            ..HttpLimits::default()
+        });
+        // A server outside the grant.
+        let ctx = context(&["sftp://files.example.com"]);
+        let refused = stat(&open, &ctx, server("sftp://127.0.0.1:1", FileProtocol::Sftp)).await;
+        assert!(matches!(&refused, TransferError::Denied(m) if m.contains("127.0.0.1")), "{refused:?}");
+        // A loopback address, private networks not allowed.
+        let closed = pipeline(HttpLimits::default());
+        let ctx = context(&["sftp://127.0.0.1:1", "ftp://127.0.0.1:1"]);
+        let refused = stat(&closed, &ctx, server("sftp://127.0.0.1:1", FileProtocol::Sftp)).await;
+        assert!(matches!(&refused, TransferError::Denied(m) if m.contains("loopback")), "{refused:?}");
+        // A login in clear, even one naming the password as the user.
+        let mut in_clear = server("ftp://127.0.0.1:1", FileProtocol::Ftp);
+        in_clear.login.as_mut().unwrap().user_field = "password".into();
+        in_clear.login.as_mut().unwrap().password_field = None;
+        let refused = stat(&open, &ctx, in_clear).await;
+        assert!(matches!(&refused, TransferError::Denied(m) if m.contains("in clear")), "{refused:?}");
+        // A protocol its URL does not match.
+        let refused = stat(&open, &ctx, server("ftp://127.0.0.1:1", FileProtocol::Sftp)).await;
+        assert!(matches!(&refused, TransferError::InvalidRequest(_)), "{refused:?}");
+        // An SSH host key nobody pinned.
+        let mut unpinned = server("sftp://127.0.0.1:1", FileProtocol::Sftp);
+        unpinned.host_keys = HostKeyTrust::Setting {
+            name: "host_key".into(),
+            value: None,
+        };
+        let refused = stat(&open, &ctx, unpinned).await;
+        assert!(matches!(&refused, TransferError::Denied(m) if m.contains("host_key")), "{refused:?}");
+    }
+
+    /// A hostile upstream that takes the connection and never says a word:
+    /// the session is cut off at the first-byte timeout, for both protocols.
+    #[tokio::test]
+    async fn a_server_that_never_speaks_is_cut_off() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                held.push(socket);
+            }
+        });
+        let silent = pipeline(HttpLimits {
+            allow_private_network: true,
+            first_byte_timeout: Duration::from_millis(300),
+            ..HttpLimits::default()
+        });
+        let sftp = format!("sftp://127.0.0.1:{port}");
+        let ftp = format!("ftp://127.0.0.1:{port}");
+        let ctx = context(&[&sftp, &ftp]);
+        for server in [server(&sftp, FileProtocol::Sftp), server(&ftp, FileProtocol::FtpExplicitTls)] {
+            let started = Instant::now();
+            let refused = stat(&silent, &ctx, server).await;
+            assert!(matches!(&refused, TransferError::Timeout(_)), "{refused:?}");
+            assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+        }
+    }
 
     #[test]
     fn paths_must_be_absolute_and_free_of_control_characters() {

@@ -20,14 +20,14 @@ use crate::HttpLimits;
 
 /// What the operator pinned.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Pin {
+pub(crate) enum Pin {
     Key(PublicKey),
     Fingerprint(String),
 }
 
 /// How the server's key is judged.
 #[derive(Debug, Clone)]
-enum Trust {
+pub(crate) enum Trust {
     AcceptAny,
     Pinned(Vec<Pin>),
 }
@@ -35,7 +35,7 @@ enum Trust {
 /// Reads a host key setting's value: `accept-any`, or lines of OpenSSH
 /// public keys (a `known_hosts` or `ssh-keyscan` line, whose host names
 /// are skipped) and `SHA256:` fingerprints; `#` starts a comment.
-fn trust(setting: &str, value: &str) -> Result<Trust, String> {
+pub(crate) fn trust(setting: &str, value: &str) -> Result<Trust, String> {
     if value.trim() == "accept-any" {
         return Ok(Trust::AcceptAny);
     }
@@ -234,7 +234,7 @@ impl SftpSession {
                 let entries = sftp.read_dir(path.clone()).await.map_err(|e| sftp_error(e, &path))?;
                 Ok(TransferAnswer::Entries(
                     entries
-                        .filter(|e| !matches!(e.file_name().as_str(), "." | ".."))
+                        .filter(|e| super::one_segment(&e.file_name()))
                         .map(|e| entry(e.file_name(), &e.metadata()))
                         .collect(),
                 ))
