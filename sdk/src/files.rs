@@ -97,7 +97,9 @@ impl FileServer {
         let blob = self.download(path, 0, None)?;
         let mut out = Vec::with_capacity(usize::try_from(blob.size()).unwrap_or(0));
         while (out.len() as u64) < blob.size() {
-            let chunk = blob.read(out.len() as u64, READ).map_err(crate::blob::from_blob_error)?;
+            let chunk = blob
+                .read(out.len() as u64, READ)
+                .map_err(crate::blob::from_blob_error)?;
             if chunk.is_empty() {
                 break;
             }
@@ -174,7 +176,11 @@ impl Tree {
         let root = crate::storage::normalize(&crate::storage::decode(path), true)?;
         Ok(Self {
             server: configure(FileServer::new(format!("{scheme}://{authority}"), protocol)),
-            root: if root.is_empty() { String::new() } else { format!("/{root}") },
+            root: if root.is_empty() {
+                String::new()
+            } else {
+                format!("/{root}")
+            },
         })
     }
 
@@ -197,7 +203,10 @@ impl Tree {
         match self.server.stat(&self.remote(""))? {
             Some(entry) if entry.is_dir => Ok(()),
             Some(_) => Err(Error::Config(format!("{} is a file, not a folder", self.remote("")))),
-            None => Err(Error::Config(format!("the folder {} does not exist on the server", self.remote("")))),
+            None => Err(Error::Config(format!(
+                "the folder {} does not exist on the server",
+                self.remote("")
+            ))),
         }
     }
 
@@ -260,7 +269,9 @@ impl Tree {
         let (remote, entry) = self.file(name)?;
         let size = entry.size.unwrap_or(u64::MAX);
         if offset >= size {
-            return Err(Error::Validation(format!("offset {offset} lies past the file's {size} bytes")));
+            return Err(Error::Validation(format!(
+                "offset {offset} lies past the file's {size} bytes"
+            )));
         }
         self.server.download(&remote, offset, Some(length.min(size - offset)))
     }
@@ -337,24 +348,6 @@ impl Tree {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_tree_is_a_folder_on_a_server() {
-        let tree = Tree::from_url("sftp://127.0.0.1:2222/home/me/été%202026/", Protocol::Sftp, |s| s).unwrap();
-        assert_eq!(tree.server().server.url, "sftp://127.0.0.1:2222");
-        assert_eq!(tree.remote(""), "/home/me/été 2026");
-        assert_eq!(tree.remote("a/b.txt"), "/home/me/été 2026/a/b.txt");
-        let top = Tree::from_url("ftp://files.example.com", Protocol::FtpExplicitTls, |s| s).unwrap();
-        assert_eq!(top.remote(""), "/");
-        assert_eq!(top.remote("a.txt"), "/a.txt");
-        assert!(Tree::from_url("sftp://me@host/x", Protocol::Sftp, |s| s).is_err());
-        assert!(Tree::from_url("files.example.com", Protocol::Sftp, |s| s).is_err());
-    }
-}
-
 /// Implements [`Storage`](crate::Storage) and
 /// [`BlobStorage`](crate::BlobStorage) for `$adapter` over the [`Tree`]
 /// that `$tree()` builds from the connection's settings: the whole of a
@@ -413,4 +406,22 @@ macro_rules! tree_storage {
             }
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tree_is_a_folder_on_a_server() {
+        let tree = Tree::from_url("sftp://127.0.0.1:2222/home/me/été%202026/", Protocol::Sftp, |s| s).unwrap();
+        assert_eq!(tree.server().server.url, "sftp://127.0.0.1:2222");
+        assert_eq!(tree.remote(""), "/home/me/été 2026");
+        assert_eq!(tree.remote("a/b.txt"), "/home/me/été 2026/a/b.txt");
+        let top = Tree::from_url("ftp://files.example.com", Protocol::FtpExplicitTls, |s| s).unwrap();
+        assert_eq!(top.remote(""), "/");
+        assert_eq!(top.remote("a.txt"), "/a.txt");
+        assert!(Tree::from_url("sftp://me@host/x", Protocol::Sftp, |s| s).is_err());
+        assert!(Tree::from_url("files.example.com", Protocol::Sftp, |s| s).is_err());
+    }
 }

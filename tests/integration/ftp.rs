@@ -42,8 +42,14 @@ fn folder(name: &str) -> PathBuf {
 fn connect(host: &Host, folder: &str, password: &str) -> Connection {
     host.connect(
         "storage/ftp",
-        Credentials::from([("username", env("PATCHBAY_FTP_USER")), ("password", password.to_string())]),
-        Settings::from([("url".to_string(), format!("{}/{}", env("PATCHBAY_FTP_URL"), folder.replace(' ', "%20")))]),
+        Credentials::from([
+            ("username", env("PATCHBAY_FTP_USER")),
+            ("password", password.to_string()),
+        ]),
+        Settings::from([(
+            "url".to_string(),
+            format!("{}/{}", env("PATCHBAY_FTP_URL"), folder.replace(' ', "%20")),
+        )]),
     )
     .unwrap()
 }
@@ -64,7 +70,10 @@ async fn the_whole_storage_port_against_pyftpdlib_over_tls() {
     crate::storage::port_suite(&conn).await;
     assert_eq!(std::fs::read(disk.join("reports/summary.txt")).unwrap(), b"three lines");
     assert!(disk.join("reports/été 2026").is_dir());
-    assert!(!disk.join("reports/été 2026/q1 + q2.pdf").exists(), "the suite deleted it");
+    assert!(
+        !disk.join("reports/été 2026/q1 + q2.pdf").exists(),
+        "the suite deleted it"
+    );
 }
 
 #[tokio::test]
@@ -103,7 +112,10 @@ async fn plain_ftp_is_for_anonymous_servers_only() {
     let in_clear = host
         .connect(
             "storage/ftp",
-            Credentials::from([("username", env("PATCHBAY_FTP_USER")), ("password", env("PATCHBAY_FTP_PASSWORD"))]),
+            Credentials::from([
+                ("username", env("PATCHBAY_FTP_USER")),
+                ("password", env("PATCHBAY_FTP_PASSWORD")),
+            ]),
             Settings::from([
                 ("url".to_string(), env("PATCHBAY_FTP_URL")),
                 ("security".to_string(), "none".to_string()),

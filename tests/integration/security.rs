@@ -603,11 +603,17 @@ async fn a_file_server_password_never_reaches_the_plugin() {
             .unwrap();
         let seen = attack(&connection, "steal-login").await;
         let text = seen.to_string();
-        assert!(!text.contains(&password), "{scheme}: the password reached the plugin: {text}");
+        assert!(
+            !text.contains(&password),
+            "{scheme}: the password reached the plugin: {text}"
+        );
         let seen: Vec<&str> = seen.as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
         assert!(seen[0].contains("Err"), "{scheme}: config refused the secret: {seen:?}");
         // The password as the user name: refused by the server, the echo scrubbed.
-        assert!(seen[1].contains("Auth") && seen[1].contains("[redacted]"), "{scheme}: {seen:?}");
+        assert!(
+            seen[1].contains("Auth") && seen[1].contains("[redacted]"),
+            "{scheme}: {seen:?}"
+        );
         // The honest login works: the door had the password all along.
         assert!(seen[3].contains("Ok("), "{scheme}: {seen:?}");
         if scheme == "Ftp" {

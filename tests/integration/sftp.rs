@@ -91,7 +91,10 @@ async fn the_whole_storage_port_against_openssh() {
     // What the suite saved is on the server's disk, folders made on the way.
     assert_eq!(std::fs::read(disk.join("reports/summary.txt")).unwrap(), b"three lines");
     assert!(disk.join("reports/été 2026").is_dir());
-    assert!(!disk.join("reports/été 2026/q1 + q2.pdf").exists(), "the suite deleted it");
+    assert!(
+        !disk.join("reports/été 2026/q1 + q2.pdf").exists(),
+        "the suite deleted it"
+    );
 }
 
 #[tokio::test]

@@ -287,7 +287,9 @@ impl RequestContext {
             .get(name)
             .filter(|v| !v.is_empty())
             .map(str::to_string)
-            .ok_or_else(|| format!("the login names the credential field {name:?}, which this connection does not have"))
+            .ok_or_else(|| {
+                format!("the login names the credential field {name:?}, which this connection does not have")
+            })
     }
 
     /// Whether the connection may sign a SigV4 request for `service`.
@@ -387,6 +389,8 @@ pub trait OutboundPolicy: Send + Sync + 'static {
         op: TransferOp,
     ) -> Result<TransferAnswer, TransferError> {
         let _ = (ctx, sessions, server, op);
-        Err(TransferError::Denied("this outbound policy reaches no file server".into()))
+        Err(TransferError::Denied(
+            "this outbound policy reaches no file server".into(),
+        ))
     }
 }

@@ -203,7 +203,9 @@ pub async fn checked_address(
             Err(blocked) => refused = Some(blocked.to_string()),
         }
     }
-    Err(Unreachable::Blocked(refused.unwrap_or_else(|| format!("{host} has no address"))))
+    Err(Unreachable::Blocked(
+        refused.unwrap_or_else(|| format!("{host} has no address")),
+    ))
 }
 
 /// Whether an address is refused unless private networks are allowed.

@@ -23,11 +23,10 @@ use super::ratelimit;
 use super::reflection::Reflections;
 use super::retry;
 use super::timeouts::{self, AttemptTimeouts, ConnectSignal};
-use super::transfer::{FileServer, TransferAnswer, TransferError, TransferOp, TransferSessions};
 use super::{
-    BlobResponse, BlobWriter, BodyStream, MailError, MailReply, OutboundError, OutboundMail, OutboundPolicy,
-    OutboundRequest, OutboundResponse, RequestBody, RequestContext, RetryMode, StreamedResponse, TimeoutPhase,
-    Timeouts,
+    BlobResponse, BlobWriter, BodyStream, FileServer, MailError, MailReply, OutboundError, OutboundMail,
+    OutboundPolicy, OutboundRequest, OutboundResponse, RequestBody, RequestContext, RetryMode, StreamedResponse,
+    TimeoutPhase, Timeouts, TransferAnswer, TransferError, TransferOp, TransferSessions,
 };
 use patchbay_secrets::template;
 use patchbay_store::{CircuitStore, RateQuota, RateStore, Reservation};

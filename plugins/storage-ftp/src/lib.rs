@@ -69,8 +69,14 @@ mod tests {
 
     #[test]
     fn the_scheme_and_the_security_setting_name_the_protocol() {
-        assert!(matches!(protocol("ftps://h/x", "explicit-tls"), Ok(Protocol::FtpImplicitTls)));
-        assert!(matches!(protocol("ftp://h/x", "explicit-tls"), Ok(Protocol::FtpExplicitTls)));
+        assert!(matches!(
+            protocol("ftps://h/x", "explicit-tls"),
+            Ok(Protocol::FtpImplicitTls)
+        ));
+        assert!(matches!(
+            protocol("ftp://h/x", "explicit-tls"),
+            Ok(Protocol::FtpExplicitTls)
+        ));
         assert!(matches!(protocol("ftp://h/x", "none"), Ok(Protocol::Ftp)));
         assert!(protocol("sftp://h/x", "none").is_err());
         assert!(protocol("ftp://h/x", "tls").is_err());

@@ -18,7 +18,9 @@ pub struct Sftp;
 fn tree() -> Result<Tree> {
     let url = config::require("url")?;
     if !url.trim().starts_with("sftp://") {
-        return Err(Error::Config(format!("the setting url is {url:?}: an sftp://host:port/folder URL")));
+        return Err(Error::Config(format!(
+            "the setting url is {url:?}: an sftp://host:port/folder URL"
+        )));
     }
     Tree::from_url(&url, Protocol::Sftp, |server| {
         server

@@ -75,12 +75,7 @@ struct Door {
 }
 
 impl Door {
-    fn new(
-        server: patchbay_outbound::FileServer,
-        path: &str,
-        credentials: Credentials,
-        roots: Vec<Vec<u8>>,
-    ) -> Self {
+    fn new(server: patchbay_outbound::FileServer, path: &str, credentials: Credentials, roots: Vec<Vec<u8>>) -> Self {
         use std::sync::Arc;
         let limits = patchbay_outbound::HttpLimits {
             door_root_certificates: roots,
@@ -95,14 +90,14 @@ impl Door {
             Arc::new(patchbay_outbound::OutboundMetrics::unregistered()),
         )
         .unwrap();
-        let origin = patchbay_outbound::HostPattern::parse(&server.url.to_string()).unwrap();
+        let origin = patchbay_outbound::HostPattern::parse(server.url.as_ref()).unwrap();
         let ctx = patchbay_outbound::RequestContext {
             provider: "storage/native".into(),
             connection_id: "native".into(),
             call_id: "native".into(),
             grant: Arc::new(patchbay_outbound::HostGrant::new(vec![origin], None)),
             credentials: Arc::new(credentials),
-            reflections: patchbay_outbound::Reflections::new(Vec::<String>::new()),
+            reflections: patchbay_outbound::Reflections::new(Vec::<&str>::new()),
             deadline: std::time::Instant::now() + Duration::from_secs(3600),
             retry: Arc::new(patchbay_outbound::RetryPolicy::default()),
             rate_quota: None,

@@ -10,10 +10,10 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject as _;
+use suppaftp::FtpError;
 use suppaftp::list::ListParser;
 use suppaftp::tokio::{AsyncRustlsConnector, AsyncRustlsFtpStream};
 use suppaftp::types::FileType;
-use suppaftp::FtpError;
 
 use super::{
     Connect, FileEntry, FileProtocol, TransferAnswer, TransferError, TransferOp, ancestry, copy_body, copy_into_blob,
@@ -46,7 +46,9 @@ fn connector(limits: &HttpLimits) -> Result<AsyncRustlsConnector, TransferError>
         .map_err(|e| TransferError::Tls(e.to_string()))?
         .with_root_certificates(roots)
         .with_no_client_auth();
-    Ok(AsyncRustlsConnector::from(suppaftp::tokio_rustls::TlsConnector::from(Arc::new(config))))
+    Ok(AsyncRustlsConnector::from(suppaftp::tokio_rustls::TlsConnector::from(
+        Arc::new(config),
+    )))
 }
 
 /// Passive data connections go to the control connection's checked
@@ -86,7 +88,10 @@ impl FtpSession {
         let address = SocketAddr::new(ip, server.port());
         let handshake = limits.first_byte_timeout;
         let in_time = |what: &str| {
-            TransferError::Timeout(format!("the FTP {what} was not over within {} ms", handshake.as_millis()))
+            TransferError::Timeout(format!(
+                "the FTP {what} was not over within {} ms",
+                handshake.as_millis()
+            ))
         };
         let ftp = match server.protocol {
             FileProtocol::FtpImplicitTls => {
@@ -276,7 +281,10 @@ impl FtpSession {
     async fn stat(&mut self, path: &str, idle: Duration) -> Result<Option<FileEntry>, TransferError> {
         let late = || TransferError::Timeout(format!("{path:?}: the FTP server did not answer in time"));
         if self.machine_listings {
-            return match tokio::time::timeout(idle, self.ftp.mlst(Some(path))).await.map_err(|_| late())? {
+            return match tokio::time::timeout(idle, self.ftp.mlst(Some(path)))
+                .await
+                .map_err(|_| late())?
+            {
                 Ok(line) => {
                     let file = ListParser::parse_mlst(line.trim()).map_err(|e| {
                         TransferError::Connection(format!("{path:?}: an MLST answer not understood ({e})"))
@@ -289,7 +297,10 @@ impl FtpSession {
                 Err(error) => Err(ftp_error(error, path)),
             };
         }
-        if let Ok(size) = tokio::time::timeout(idle, self.ftp.size(path)).await.map_err(|_| late())? {
+        if let Ok(size) = tokio::time::timeout(idle, self.ftp.size(path))
+            .await
+            .map_err(|_| late())?
+        {
             let modified = match tokio::time::timeout(idle, self.ftp.mdtm(path)).await {
                 Ok(Ok(time)) => u64::try_from(time.and_utc().timestamp()).ok(),
                 _ => None,
@@ -301,7 +312,10 @@ impl FtpSession {
                 modified,
             }));
         }
-        match tokio::time::timeout(idle, self.ftp.cwd(path)).await.map_err(|_| late())? {
+        match tokio::time::timeout(idle, self.ftp.cwd(path))
+            .await
+            .map_err(|_| late())?
+        {
             Ok(()) => {
                 let _ = tokio::time::timeout(idle, self.ftp.cwd("/")).await;
                 Ok(Some(FileEntry {
@@ -382,7 +396,9 @@ fn ftp_error(error: FtpError, place: &str) -> TransferError {
             let lower = text.to_ascii_lowercase();
             match code {
                 530 => TransferError::Auth(text),
-                550 | 450 if lower.contains("no such") || lower.contains("not found") || lower.contains("not exist") => {
+                550 | 450
+                    if lower.contains("no such") || lower.contains("not found") || lower.contains("not exist") =>
+                {
                     TransferError::NotFound(text)
                 }
                 421 | 425 | 426 => TransferError::Connection(text),

@@ -371,7 +371,11 @@ pub(crate) fn one_segment(name: &str) -> bool {
 
 /// The last segment of a path.
 pub(crate) fn file_name(path: &str) -> String {
-    path.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_string()
+    path.trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// The folders from the root down to `path` itself: `/a/b` → `/a`, `/a/b`.
@@ -421,7 +425,9 @@ impl Pipeline {
             ));
         }
         if server.protocol != FileProtocol::Sftp && login.is_some_and(|l| l.private_key_field.is_some()) {
-            return Err(TransferError::InvalidRequest("a private key logs in to SFTP only".into()));
+            return Err(TransferError::InvalidRequest(
+                "a private key logs in to SFTP only".into(),
+            ));
         }
         self.circuit()
             .admit(&ctx.connection_id, &ctx.credentials_fingerprint)
@@ -438,7 +444,9 @@ impl Pipeline {
             }
         }
         let started = Instant::now();
-        let total = limits.request_timeout.min(ctx.deadline.saturating_duration_since(started));
+        let total = limits
+            .request_timeout
+            .min(ctx.deadline.saturating_duration_since(started));
         let scrub = |text: &str| ctx.reflections.scrub_str(text);
         let mut open = sessions.open.lock().await;
         let protocol = server.protocol;
@@ -507,13 +515,18 @@ impl Pipeline {
                     .into(),
             ));
         }
-        let ip = network::checked_address(server.host(), server.port(), limits.connect_timeout, limits.allow_private_network)
-            .await
-            .map_err(|unreachable| match unreachable {
-                network::Unreachable::Timeout(m) => TransferError::Timeout(m),
-                network::Unreachable::Unresolved(m) => TransferError::Connection(m),
-                network::Unreachable::Blocked(m) => TransferError::Denied(m),
-            })?;
+        let ip = network::checked_address(
+            server.host(),
+            server.port(),
+            limits.connect_timeout,
+            limits.allow_private_network,
+        )
+        .await
+        .map_err(|unreachable| match unreachable {
+            network::Unreachable::Timeout(m) => TransferError::Timeout(m),
+            network::Unreachable::Unresolved(m) => TransferError::Connection(m),
+            network::Unreachable::Blocked(m) => TransferError::Denied(m),
+        })?;
         let connect = Connect {
             server,
             ip,
@@ -555,9 +568,8 @@ pub(crate) async fn copy_body<W: tokio::io::AsyncWrite + Unpin>(
         RequestBody::Blob(range) => {
             let mut chunks = std::pin::pin!(range.chunks());
             while let Some(chunk) = chunks.next().await {
-                let chunk = chunk.map_err(|e| {
-                    TransferError::Connection(format!("cannot read the blob being uploaded: {e}"))
-                })?;
+                let chunk = chunk
+                    .map_err(|e| TransferError::Connection(format!("cannot read the blob being uploaded: {e}")))?;
                 tokio::time::timeout(idle, write.write_all(&chunk))
                     .await
                     .map_err(|_| stalled())?
@@ -701,18 +713,27 @@ mod tests {
         // A server outside the grant.
         let ctx = context(&["sftp://files.example.com"]);
         let refused = stat(&open, &ctx, server("sftp://127.0.0.1:1", FileProtocol::Sftp)).await;
-        assert!(matches!(&refused, TransferError::Denied(m) if m.contains("127.0.0.1")), "{refused:?}");
+        assert!(
+            matches!(&refused, TransferError::Denied(m) if m.contains("127.0.0.1")),
+            "{refused:?}"
+        );
         // A loopback address, private networks not allowed.
         let closed = pipeline(HttpLimits::default());
         let ctx = context(&["sftp://127.0.0.1:1", "ftp://127.0.0.1:1"]);
         let refused = stat(&closed, &ctx, server("sftp://127.0.0.1:1", FileProtocol::Sftp)).await;
-        assert!(matches!(&refused, TransferError::Denied(m) if m.contains("loopback")), "{refused:?}");
+        assert!(
+            matches!(&refused, TransferError::Denied(m) if m.contains("loopback")),
+            "{refused:?}"
+        );
         // A login in clear, even one naming the password as the user.
         let mut in_clear = server("ftp://127.0.0.1:1", FileProtocol::Ftp);
         in_clear.login.as_mut().unwrap().user_field = "password".into();
         in_clear.login.as_mut().unwrap().password_field = None;
         let refused = stat(&open, &ctx, in_clear).await;
-        assert!(matches!(&refused, TransferError::Denied(m) if m.contains("in clear")), "{refused:?}");
+        assert!(
+            matches!(&refused, TransferError::Denied(m) if m.contains("in clear")),
+            "{refused:?}"
+        );
         // A protocol its URL does not match.
         let refused = stat(&open, &ctx, server("ftp://127.0.0.1:1", FileProtocol::Sftp)).await;
         assert!(matches!(&refused, TransferError::InvalidRequest(_)), "{refused:?}");
@@ -723,7 +744,10 @@ mod tests {
             value: None,
         };
         let refused = stat(&open, &ctx, unpinned).await;
-        assert!(matches!(&refused, TransferError::Denied(m) if m.contains("host_key")), "{refused:?}");
+        assert!(
+            matches!(&refused, TransferError::Denied(m) if m.contains("host_key")),
+            "{refused:?}"
+        );
     }
 
     /// A hostile upstream that takes the connection and never says a word:
@@ -746,7 +770,10 @@ mod tests {
         let sftp = format!("sftp://127.0.0.1:{port}");
         let ftp = format!("ftp://127.0.0.1:{port}");
         let ctx = context(&[&sftp, &ftp]);
-        for server in [server(&sftp, FileProtocol::Sftp), server(&ftp, FileProtocol::FtpExplicitTls)] {
+        for server in [
+            server(&sftp, FileProtocol::Sftp),
+            server(&ftp, FileProtocol::FtpExplicitTls),
+        ] {
             let started = Instant::now();
             let refused = stat(&silent, &ctx, server).await;
             assert!(matches!(&refused, TransferError::Timeout(_)), "{refused:?}");

@@ -46,7 +46,9 @@ pub(crate) fn trust(setting: &str, value: &str) -> Result<Trust, String> {
             continue;
         }
         if line.starts_with("SHA256:") {
-            pins.push(Pin::Fingerprint(line.split_whitespace().next().unwrap_or(line).to_string()));
+            pins.push(Pin::Fingerprint(
+                line.split_whitespace().next().unwrap_or(line).to_string(),
+            ));
             continue;
         }
         let words: Vec<&str> = line.split_whitespace().collect();
@@ -126,7 +128,10 @@ impl SftpSession {
                     server.host()
                 )));
             }
-            HostKeyTrust::Setting { name, value: Some(value) } => trust(name, value).map_err(TransferError::Denied)?,
+            HostKeyTrust::Setting {
+                name,
+                value: Some(value),
+            } => trust(name, value).map_err(TransferError::Denied)?,
         };
         if matches!(trust, Trust::AcceptAny) {
             tracing::warn!(server = %server.url, "the SFTP host key is not checked: the operator accepts any");
@@ -154,7 +159,10 @@ impl SftpSession {
         };
         let handshake = limits.first_byte_timeout;
         let in_time = |what: &str| {
-            TransferError::Timeout(format!("the SSH {what} was not over within {} ms", handshake.as_millis()))
+            TransferError::Timeout(format!(
+                "the SSH {what} was not over within {} ms",
+                handshake.as_millis()
+            ))
         };
         let connected = tokio::time::timeout(handshake, client::connect_stream(config, stream, handler))
             .await
@@ -251,7 +259,8 @@ impl SftpSession {
                 match tokio::time::timeout(limits.idle_timeout, file.shutdown()).await {
                     Ok(Ok(())) => Ok(TransferAnswer::Written(written)),
                     Ok(Err(error)) => {
-                        let error = TransferError::Connection(format!("{path:?}: the upload was not confirmed: {error}"));
+                        let error =
+                            TransferError::Connection(format!("{path:?}: the upload was not confirmed: {error}"));
                         Err(self.cleaned_up(&path, error).await)
                     }
                     Err(_) => {
@@ -296,7 +305,9 @@ impl SftpSession {
                         Err(error) if is_not_found(&error) => {}
                         Err(error) => return Err(sftp_error(error, &folder)),
                     }
-                    sftp.create_dir(folder.clone()).await.map_err(|e| sftp_error(e, &folder))?;
+                    sftp.create_dir(folder.clone())
+                        .await
+                        .map_err(|e| sftp_error(e, &folder))?;
                 }
                 Ok(TransferAnswer::Done)
             }

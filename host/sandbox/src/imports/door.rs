@@ -12,8 +12,8 @@ use std::time::Instant;
 use crate::grant::CallGrant;
 use patchbay_outbound::{
     BlobResponse, BlobWriter, FileServer, HostKeyTrust, MailError, MailReply, OutboundError, OutboundMail,
-    OutboundPolicy, OutboundRequest, OutboundResponse, RequestContext, StreamedResponse, TransferAnswer,
-    TransferError, TransferOp, TransferSessions,
+    OutboundPolicy, OutboundRequest, OutboundResponse, RequestContext, StreamedResponse, TransferAnswer, TransferError,
+    TransferOp, TransferSessions,
 };
 
 /// A call's door to the outbound pipeline; cheap to clone, shared by both
@@ -214,8 +214,16 @@ impl HttpDoor {
             other => TransferError::Denied(other.to_string()),
         })?;
         let (connection, ctx) = self.context().map_err(|e| TransferError::Denied(e.to_string()))?;
-        let target = format!("{}://{}:{}", server.url.scheme(), server.url.host_str().unwrap_or_default(),
-            server.url.port_or_known_default().or_else(|| patchbay_outbound::allowlist::default_port(server.url.scheme())).unwrap_or(0));
+        let target = format!(
+            "{}://{}:{}",
+            server.url.scheme(),
+            server.url.host_str().unwrap_or_default(),
+            server
+                .url
+                .port_or_known_default()
+                .or_else(|| patchbay_outbound::allowlist::default_port(server.url.scheme()))
+                .unwrap_or(0)
+        );
         let operation = op.name();
         let redact = |text: &str| connection.redactor.scrub(text);
         let paths = redact(&op.paths().join(" → "));
