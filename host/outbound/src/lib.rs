@@ -14,6 +14,7 @@ pub mod allowlist;
 pub mod auth;
 pub mod blob;
 pub mod circuit;
+mod door;
 pub mod headers;
 mod limits;
 mod metrics;

@@ -19,9 +19,9 @@ use url::Url;
 
 use super::RequestContext;
 use super::circuit::Outcome;
+use super::door::Unadmitted;
 use super::network;
-use super::pipeline::{Pipeline, ceil_seconds};
-use patchbay_store::Reservation;
+use super::pipeline::Pipeline;
 
 /// How a mail session is secured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,7 +139,6 @@ impl Pipeline {
         mail: OutboundMail,
         send: bool,
     ) -> Result<MailReply, MailError> {
-        let limits = self.limits();
         if mail.server.scheme() != "smtp" {
             return Err(MailError::InvalidRequest(format!(
                 "the server must be an smtp:// URL, not {:?}",
@@ -187,23 +186,11 @@ impl Pipeline {
             }
             None => None,
         };
-        self.circuit()
-            .admit(&ctx.connection_id, &ctx.credentials_fingerprint)
-            .await
-            .map_err(MailError::CircuitOpen)?;
-        if let Some(quota) = ctx.rate_quota {
-            let max_wait = ctx.deadline.saturating_duration_since(Instant::now());
-            match self.rates().reserve(&ctx.rate_key, quota, max_wait).await {
-                Ok(Reservation::Granted(wait)) => tokio::time::sleep(wait).await,
-                Ok(Reservation::Refused(wait)) => {
-                    return Err(MailError::RateLimited(Some(ceil_seconds(wait))));
-                }
-                Err(error) => tracing::warn!(%error, connection = %ctx.connection_id, "cannot reserve a rate budget"),
-            }
-        }
+        let total = self.admit_door(ctx).await.map_err(|refused| match refused {
+            Unadmitted::CircuitOpen(why) => MailError::CircuitOpen(why),
+            Unadmitted::RateLimited(after) => MailError::RateLimited(Some(after)),
+        })?;
         let started = Instant::now();
-        let remaining = ctx.deadline.saturating_duration_since(started);
-        let total = limits.request_timeout.min(remaining);
         let result = tokio::time::timeout(total, self.session(ctx, &host, port, &mail, envelope, credentials))
             .await
             .unwrap_or_else(|_| {
@@ -218,17 +205,11 @@ impl Pipeline {
             Err(MailError::Timeout(_) | MailError::Connection(_) | MailError::Tls(_)) => Some(Outcome::Failure),
             Err(_) => None,
         };
-        if let Some(outcome) = outcome {
-            self.circuit()
-                .record(&ctx.connection_id, &ctx.credentials_fingerprint, outcome)
-                .await;
-        }
         let label = match &result {
             Ok(reply) => format!("smtp-{}", reply.code),
             Err(error) => error.label(),
         };
-        self.metrics()
-            .attempt(&ctx.provider, label, started.elapsed().as_secs_f64());
+        self.record_door(ctx, outcome, label, started).await;
         result
     }
 

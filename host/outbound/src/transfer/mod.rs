@@ -21,9 +21,9 @@ use std::time::Instant;
 use url::Url;
 
 use super::circuit::Outcome;
-use super::pipeline::{Pipeline, ceil_seconds};
+use super::door::Unadmitted;
+use super::pipeline::Pipeline;
 use super::{Blob, BlobWriter, HttpLimits, RequestBody, RequestContext, network};
-use patchbay_store::Reservation;
 
 /// The protocol of a file server and how it is secured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -429,24 +429,11 @@ impl Pipeline {
                 "a private key logs in to SFTP only".into(),
             ));
         }
-        self.circuit()
-            .admit(&ctx.connection_id, &ctx.credentials_fingerprint)
-            .await
-            .map_err(TransferError::CircuitOpen)?;
-        if let Some(quota) = ctx.rate_quota {
-            let max_wait = ctx.deadline.saturating_duration_since(Instant::now());
-            match self.rates().reserve(&ctx.rate_key, quota, max_wait).await {
-                Ok(Reservation::Granted(wait)) => tokio::time::sleep(wait).await,
-                Ok(Reservation::Refused(wait)) => {
-                    return Err(TransferError::RateLimited(Some(ceil_seconds(wait))));
-                }
-                Err(error) => tracing::warn!(%error, connection = %ctx.connection_id, "cannot reserve a rate budget"),
-            }
-        }
+        let total = self.admit_door(ctx).await.map_err(|refused| match refused {
+            Unadmitted::CircuitOpen(why) => TransferError::CircuitOpen(why),
+            Unadmitted::RateLimited(after) => TransferError::RateLimited(Some(after)),
+        })?;
         let started = Instant::now();
-        let total = limits
-            .request_timeout
-            .min(ctx.deadline.saturating_duration_since(started));
         let scrub = |text: &str| ctx.reflections.scrub_str(text);
         let mut open = sessions.open.lock().await;
         let protocol = server.protocol;
@@ -480,17 +467,11 @@ impl Pipeline {
             }
             Err(_) => None,
         };
-        if let Some(outcome) = outcome {
-            self.circuit()
-                .record(&ctx.connection_id, &ctx.credentials_fingerprint, outcome)
-                .await;
-        }
         let label = match &result {
             Ok(_) => format!("{}-ok", protocol.label()),
             Err(error) => format!("{}-{}", protocol.label(), error.label()),
         };
-        self.metrics()
-            .attempt(&ctx.provider, label, started.elapsed().as_secs_f64());
+        self.record_door(ctx, outcome, label, started).await;
         result
     }
 

@@ -220,7 +220,7 @@ impl HttpDoor {
             server.url.host_str().unwrap_or_default(),
             server
                 .url
-                .port_or_known_default()
+                .port()
                 .or_else(|| patchbay_outbound::allowlist::default_port(server.url.scheme()))
                 .unwrap_or(0)
         );
