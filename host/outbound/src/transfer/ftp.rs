@@ -15,10 +15,8 @@ use suppaftp::list::ListParser;
 use suppaftp::tokio::{AsyncRustlsConnector, AsyncRustlsFtpStream};
 use suppaftp::types::FileType;
 
-use super::{
-    Connect, FileEntry, FileProtocol, TransferAnswer, TransferError, TransferOp, ancestry, copy_body, copy_into_blob,
-    file_name, finish,
-};
+use super::io::{after_cleanup, connect_tcp, copy_body, copy_into_blob, finish};
+use super::{Connect, FileEntry, FileProtocol, TransferAnswer, TransferError, TransferOp, ancestry, file_name};
 use crate::HttpLimits;
 
 /// A logged-in FTP session.
@@ -104,15 +102,7 @@ impl FtpSession {
                     .map_err(|e| ftp_error(e, "the TLS greeting"))?
             }
             _ => {
-                let stream = tokio::time::timeout(limits.connect_timeout, tokio::net::TcpStream::connect(address))
-                    .await
-                    .map_err(|_| {
-                        TransferError::Timeout(format!(
-                            "connect timeout: {address} did not answer within {} ms",
-                            limits.connect_timeout.as_millis()
-                        ))
-                    })?
-                    .map_err(|e| TransferError::Connection(format!("cannot connect to {address}: {e}")))?;
+                let stream = connect_tcp(address, limits).await?;
                 let ftp = tokio::time::timeout(handshake, AsyncRustlsFtpStream::connect_with_stream(stream))
                     .await
                     .map_err(|_| in_time("greeting"))?
@@ -333,16 +323,7 @@ impl FtpSession {
     /// Removes the partial file of an upload that failed, and says so.
     async fn cleaned_up(&mut self, path: &str, error: TransferError, idle: Duration) -> TransferError {
         let removed = tokio::time::timeout(idle, self.ftp.rm(path)).await;
-        let note = match removed {
-            Ok(Ok(())) => "the partial file was removed",
-            _ => "the partial file could not be removed",
-        };
-        match error {
-            TransferError::Connection(m) => TransferError::Connection(format!("{m}; {note}")),
-            TransferError::Timeout(m) => TransferError::Timeout(format!("{m}; {note}")),
-            TransferError::Refused(m) => TransferError::Refused(format!("{m}; {note}")),
-            other => other,
-        }
+        after_cleanup(error, matches!(removed, Ok(Ok(()))))
     }
 }
 

@@ -12,10 +12,8 @@ use russh_sftp::client::error::Error as SftpError;
 use russh_sftp::protocol::{FileAttributes, StatusCode};
 use tokio::io::{AsyncSeekExt as _, AsyncWriteExt as _};
 
-use super::{
-    Connect, FileEntry, HostKeyTrust, TransferAnswer, TransferError, TransferOp, ancestry, copy_body, copy_into_blob,
-    file_name, finish,
-};
+use super::io::{after_cleanup, connect_tcp, copy_body, copy_into_blob, finish};
+use super::{Connect, FileEntry, HostKeyTrust, TransferAnswer, TransferError, TransferOp, ancestry, file_name};
 use crate::HttpLimits;
 
 /// What the operator pinned.
@@ -137,16 +135,7 @@ impl SftpSession {
             tracing::warn!(server = %server.url, "the SFTP host key is not checked: the operator accepts any");
         }
         let address = std::net::SocketAddr::new(ip, server.port());
-        let stream = tokio::time::timeout(limits.connect_timeout, tokio::net::TcpStream::connect(address))
-            .await
-            .map_err(|_| {
-                TransferError::Timeout(format!(
-                    "connect timeout: {address} did not answer within {} ms",
-                    limits.connect_timeout.as_millis()
-                ))
-            })?
-            .map_err(|e| TransferError::Connection(format!("cannot connect to {address}: {e}")))?;
-        let _ = stream.set_nodelay(true);
+        let stream = connect_tcp(address, limits).await?;
         let config = Arc::new(client::Config {
             inactivity_timeout: Some(limits.idle_timeout.max(std::time::Duration::from_secs(1)) * 4),
             nodelay: true,
@@ -325,16 +314,7 @@ impl SftpSession {
     /// Removes the partial file of an upload that failed, and says so.
     async fn cleaned_up(&self, path: &str, error: TransferError) -> TransferError {
         let removed = tokio::time::timeout(std::time::Duration::from_secs(10), self.sftp.remove_file(path)).await;
-        let note = match removed {
-            Ok(Ok(())) => "the partial file was removed",
-            _ => "the partial file could not be removed",
-        };
-        match error {
-            TransferError::Connection(m) => TransferError::Connection(format!("{m}; {note}")),
-            TransferError::Timeout(m) => TransferError::Timeout(format!("{m}; {note}")),
-            TransferError::Refused(m) => TransferError::Refused(format!("{m}; {note}")),
-            other => other,
-        }
+        after_cleanup(error, matches!(removed, Ok(Ok(()))))
     }
 }
 
