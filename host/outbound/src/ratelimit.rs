@@ -62,7 +62,11 @@ impl BudgetReading {
         if missing <= 0.0 || self.restore_rate <= 0.0 {
             return None;
         }
-        Some(Duration::from_secs_f64(missing / self.restore_rate).min(MAX_BUDGET_PAUSE))
+        // Rate stores keep time in whole milliseconds, their `now` cut
+        // down: round the pause up and add one, so that it never ends a
+        // hair before the budget holds the cost (the provider would refuse).
+        let millis = (missing / self.restore_rate * 1000.0).ceil() + 1.0;
+        Some(Duration::from_secs_f64(millis / 1000.0).min(MAX_BUDGET_PAUSE))
     }
 }
 
@@ -339,7 +343,7 @@ mod tests {
 
         let low = br#"{"data":{},"extensions":{"cost":{"requestedQueryCost":302,
             "throttleStatus":{"maximumAvailable":1000,"currentlyAvailable":102,"restoreRate":50}}}}"#;
-        assert_eq!(budget.read(low).unwrap().pause(), Some(Duration::from_secs(4)));
+        assert_eq!(budget.read(low).unwrap().pause(), Some(Duration::from_millis(4001)));
 
         let throttled = br#"{"errors":[{"message":"Throttled","extensions":{"code":"THROTTLED",
             "documentation":"https://shopify.dev/api/usage/limits#rate-limits"}}],
@@ -347,7 +351,7 @@ mod tests {
             "throttleStatus":{"maximumAvailable":1000.0,"currentlyAvailable":2,"restoreRate":50.0}}}}"#;
         let reading = budget.read(throttled).unwrap();
         assert!(reading.refused);
-        assert_eq!(reading.pause(), Some(Duration::from_secs(15)));
+        assert_eq!(reading.pause(), Some(Duration::from_millis(15_001)));
 
         for other in [&b"<html>busy</html>"[..], b"{not json", br#"{"data":{}}"#, b"[]"] {
             assert_eq!(budget.read(other), None, "{}", String::from_utf8_lossy(other));
