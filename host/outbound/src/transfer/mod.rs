@@ -108,7 +108,8 @@ impl FileServer {
             .trim_end_matches(']')
     }
 
-    fn port(&self) -> u16 {
+    /// Its port: the URL's, or its scheme's default (22, 21, 990).
+    pub fn port(&self) -> u16 {
         self.url
             .port()
             .or_else(|| super::allowlist::default_port(self.url.scheme()))

@@ -218,11 +218,7 @@ impl HttpDoor {
             "{}://{}:{}",
             server.url.scheme(),
             server.url.host_str().unwrap_or_default(),
-            server
-                .url
-                .port()
-                .or_else(|| patchbay_outbound::allowlist::default_port(server.url.scheme()))
-                .unwrap_or(0)
+            server.port()
         );
         let operation = op.name();
         let redact = |text: &str| connection.redactor.scrub(text);
