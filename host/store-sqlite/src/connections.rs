@@ -1,7 +1,9 @@
 //! [`ConnectionStore`] and [`AuthorizationStore`]: the `connections` and
 //! `oauth_pending` tables. Secrets arrive sealed; nothing here sees one.
 
-use patchbay_store::{AuthorizationStore, ConnectionRecord, ConnectionStore, PendingAuthorization, StoreError};
+use patchbay_store::{
+    AuthorizationStore, ConnectionRecord, ConnectionStore, PendingAuthorization, StoreError, TokenLease,
+};
 use rusqlite::{OptionalExtension, Row, params};
 
 use crate::{SqliteStore, backend, now};
@@ -192,6 +194,11 @@ impl ConnectionStore for SqliteStore {
             .map_err(backend)
         })
         .await
+    }
+
+    /// Leases are held in this process: a SQLite file serves one replica.
+    async fn lease_tokens(&self, tenant: &str, id: &str) -> Result<Option<Box<dyn TokenLease>>, StoreError> {
+        self.leases.lease(self, tenant, id).await
     }
 
     async fn delete_connection(&self, tenant: &str, id: &str, kv_namespace: &str) -> Result<bool, StoreError> {

@@ -20,7 +20,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::Connection;
 
-use patchbay_store::StoreError;
+use patchbay_store::{LocalLeases, StoreError};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` counts them.
 const MIGRATIONS: &[&str] = &[
@@ -157,6 +157,7 @@ const MIGRATIONS: &[&str] = &[
 #[derive(Clone)]
 pub struct SqliteStore {
     db: Arc<Mutex<Connection>>,
+    leases: Arc<LocalLeases>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -240,6 +241,7 @@ impl SqliteStore {
         }
         Ok(Self {
             db: Arc::new(Mutex::new(db)),
+            leases: Arc::default(),
         })
     }
 
@@ -279,6 +281,11 @@ mod tests {
     #[tokio::test]
     async fn connections() {
         conformance::connections(&SqliteStore::in_memory().unwrap()).await;
+    }
+
+    #[tokio::test]
+    async fn token_leases() {
+        conformance::token_leases(&SqliteStore::in_memory().unwrap()).await;
     }
 
     #[tokio::test]

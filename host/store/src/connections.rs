@@ -78,8 +78,31 @@ pub trait ConnectionStore: Send + Sync + 'static {
         connected: bool,
         failure: Option<String>,
     ) -> Result<(), StoreError>;
+    /// Holds a tenant's connection's tokens for a refresh (waiting while
+    /// another holder has them); `None` when there is no such connection.
+    async fn lease_tokens(&self, tenant: &str, id: &str) -> Result<Option<Box<dyn TokenLease>>, StoreError>;
     /// Removes a connection with everything kept for it: its key-value data
     /// (`kv_namespace`), circuit record and pending authorizations. Whether
     /// it existed.
     async fn delete_connection(&self, tenant: &str, id: &str, kv_namespace: &str) -> Result<bool, StoreError>;
+}
+
+/// A connection's tokens held for a refresh, from
+/// [`ConnectionStore::lease_tokens`]: while it is held, no other lease of
+/// the same tokens is granted — in this process or, on a shared backend,
+/// in any replica — so a provider that rotates refresh tokens never sees
+/// two refreshes of one grant at once. Dropping it ends it, changing
+/// nothing.
+#[async_trait::async_trait]
+pub trait TokenLease: Send {
+    /// The sealed tokens as they stand under the lease.
+    fn tokens(&self) -> Option<&[u8]>;
+    /// Stores (or clears) the tokens as [`ConnectionStore::set_tokens`]
+    /// does, and ends the lease.
+    async fn store(
+        self: Box<Self>,
+        sealed: Option<Vec<u8>>,
+        connected: bool,
+        failure: Option<String>,
+    ) -> Result<(), StoreError>;
 }

@@ -172,7 +172,7 @@ impl Connections {
             }
         };
         self.token_vault(&row)?
-            .save(&tokens)
+            .save(None, &tokens)
             .await
             .map_err(|reason| ConnectionsError::Disconnected {
                 id: row.id.clone(),

@@ -107,9 +107,16 @@ impl OAuthSession {
         if let Some(tokens) = cached.as_ref().filter(|t| usable(t)) {
             return Ok(tokens.access_token.clone());
         }
-        // Another process may have refreshed already: the store is the truth.
+        // Another process may have refreshed already: the store is the
+        // truth, read under the connection's lease, so that one refresh runs
+        // at a time in every replica (a provider that rotates refresh tokens
+        // refuses the second of two concurrent refreshes).
+        let mut lease = None;
         if let Some(vault) = &self.vault {
-            *cached = vault.load().await.map_err(OAuthError::Transport)?.or(cached.take());
+            if let Some((held, stored)) = vault.lease().await.map_err(OAuthError::Transport)? {
+                *cached = stored.or(cached.take());
+                lease = Some(held);
+            }
             if let Some(tokens) = cached.as_ref().filter(|t| usable(t)) {
                 return Ok(tokens.access_token.clone());
             }
@@ -130,7 +137,7 @@ impl OAuthSession {
                     Err(revoked @ OAuthError::Revoked(_)) => {
                         *cached = None;
                         if let Some(vault) = &self.vault {
-                            vault.revoke(&revoked).await;
+                            vault.revoke(lease, &revoked).await;
                         }
                         return Err(revoked);
                     }
@@ -145,7 +152,7 @@ impl OAuthSession {
             }
         };
         if let Some(vault) = &self.vault {
-            vault.save(&tokens).await.map_err(OAuthError::Transport)?;
+            vault.save(lease, &tokens).await.map_err(OAuthError::Transport)?;
         }
         let access = tokens.access_token.clone();
         *cached = Some(tokens);

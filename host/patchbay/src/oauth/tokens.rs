@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use oauth2::basic::BasicTokenType;
 use oauth2::{AccessToken, RefreshToken, Scope, TokenResponse};
 use patchbay_secrets::SealContext;
-use patchbay_store::ConnectionStore;
+use patchbay_store::{ConnectionStore, TokenLease};
 use serde::{Deserialize, Serialize};
 
 use crate::vault_key::KeyHolder;
@@ -159,38 +159,60 @@ pub(crate) struct TokenVault {
 }
 
 impl TokenVault {
-    pub(crate) async fn load(&self) -> Result<Option<TokenSet>, String> {
-        let Some(sealed) = self
+    fn open(&self, sealed: &[u8]) -> Result<TokenSet, String> {
+        let key = self.keys.get().map_err(|e| e.to_string())?;
+        let plain = key.open(sealed, &self.context).map_err(|e| e.to_string())?;
+        serde_json::from_slice(&plain).map_err(|e| format!("the stored tokens are unreadable: {e}"))
+    }
+
+    fn seal(&self, tokens: &TokenSet) -> Result<Vec<u8>, String> {
+        let plain = serde_json::to_vec(tokens).expect("tokens serialize");
+        let key = self.keys.get().map_err(|e| e.to_string())?;
+        Ok(key.seal(&plain, &self.context))
+    }
+
+    /// Holds the tokens for a refresh (one holder at a time, in every
+    /// replica sharing the store) and reads them as they stand; `None`
+    /// when the connection is no longer stored.
+    pub(crate) async fn lease(&self) -> Result<Option<(Box<dyn TokenLease>, Option<TokenSet>)>, String> {
+        let Some(lease) = self
             .store
-            .tokens(&self.tenant, &self.connection_id)
+            .lease_tokens(&self.tenant, &self.connection_id)
             .await
             .map_err(|e| e.to_string())?
         else {
             return Ok(None);
         };
-        let key = self.keys.get().map_err(|e| e.to_string())?;
-        let plain = key.open(&sealed, &self.context).map_err(|e| e.to_string())?;
-        serde_json::from_slice(&plain)
-            .map(Some)
-            .map_err(|e| format!("the stored tokens are unreadable: {e}"))
+        let tokens = lease.tokens().map(|sealed| self.open(sealed)).transpose()?;
+        Ok(Some((lease, tokens)))
     }
 
-    pub(crate) async fn save(&self, tokens: &TokenSet) -> Result<(), String> {
-        let plain = serde_json::to_vec(tokens).expect("tokens serialize");
-        let key = self.keys.get().map_err(|e| e.to_string())?;
-        let sealed = key.seal(&plain, &self.context);
-        self.store
-            .set_tokens(&self.tenant, &self.connection_id, Some(sealed), true, None)
-            .await
-            .map_err(|e| e.to_string())
+    /// Stores new tokens, through the lease when one is held.
+    pub(crate) async fn save(&self, lease: Option<Box<dyn TokenLease>>, tokens: &TokenSet) -> Result<(), String> {
+        let sealed = self.seal(tokens)?;
+        match lease {
+            Some(lease) => lease.store(Some(sealed), true, None).await,
+            None => {
+                self.store
+                    .set_tokens(&self.tenant, &self.connection_id, Some(sealed), true, None)
+                    .await
+            }
+        }
+        .map_err(|e| e.to_string())
     }
 
-    pub(crate) async fn revoke(&self, why: &OAuthError) {
-        if let Err(error) = self
-            .store
-            .set_tokens(&self.tenant, &self.connection_id, None, false, Some(why.to_string()))
-            .await
-        {
+    /// Forgets the tokens and marks the connection disconnected, through
+    /// the lease when one is held.
+    pub(crate) async fn revoke(&self, lease: Option<Box<dyn TokenLease>>, why: &OAuthError) {
+        let result = match lease {
+            Some(lease) => lease.store(None, false, Some(why.to_string())).await,
+            None => {
+                self.store
+                    .set_tokens(&self.tenant, &self.connection_id, None, false, Some(why.to_string()))
+                    .await
+            }
+        };
+        if let Err(error) = result {
             tracing::error!(%error, connection = %self.connection_id, "cannot mark the connection disconnected");
         }
     }

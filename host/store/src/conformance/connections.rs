@@ -236,3 +236,65 @@ pub async fn connections<S: ConnectionStore + KvStore + CircuitStore + Authoriza
         .await
         .expect("a removed id can be used again");
 }
+
+/// [`ConnectionStore::lease_tokens`]: one lease of a connection's tokens
+/// at a time, the next one sees what the last stored; a dropped lease
+/// changes nothing and frees the tokens; other connections do not wait.
+pub async fn token_leases<S: ConnectionStore>(store: &S) {
+    use std::time::Duration;
+    store.insert_connection(record("acme", "leased")).await.unwrap();
+    store.insert_connection(record("acme", "other")).await.unwrap();
+    store
+        .set_tokens("acme", "leased", Some(b"sealed-tokens-1".to_vec()), true, None)
+        .await
+        .unwrap();
+    assert!(
+        store.lease_tokens("globex", "leased").await.unwrap().is_none(),
+        "another tenant's connection cannot be leased"
+    );
+    assert!(store.lease_tokens("acme", "missing").await.unwrap().is_none());
+
+    let first = store.lease_tokens("acme", "leased").await.unwrap().expect("leased");
+    assert_eq!(first.tokens(), Some(&b"sealed-tokens-1"[..]));
+    let second = store.lease_tokens("acme", "leased");
+    tokio::pin!(second);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), &mut second).await.is_err(),
+        "a second lease waits while the first is held"
+    );
+    let other = tokio::time::timeout(Duration::from_secs(5), store.lease_tokens("acme", "other"))
+        .await
+        .expect("another connection's lease does not wait")
+        .unwrap()
+        .expect("leased");
+    assert_eq!(other.tokens(), None);
+    drop(other);
+    first
+        .store(Some(b"sealed-tokens-2".to_vec()), true, None)
+        .await
+        .unwrap();
+    let second = tokio::time::timeout(Duration::from_secs(5), second)
+        .await
+        .expect("storing ends the lease")
+        .unwrap()
+        .expect("leased");
+    assert_eq!(
+        second.tokens(),
+        Some(&b"sealed-tokens-2"[..]),
+        "the next lease sees the tokens the last one stored"
+    );
+    drop(second);
+    let third = tokio::time::timeout(Duration::from_secs(5), store.lease_tokens("acme", "leased"))
+        .await
+        .expect("dropping a lease ends it")
+        .unwrap()
+        .expect("leased");
+    assert_eq!(third.tokens(), Some(&b"sealed-tokens-2"[..]), "a dropped lease changes nothing");
+    third
+        .store(None, false, Some("the provider revoked the grant".into()))
+        .await
+        .unwrap();
+    let row = store.connection("acme", "leased").await.unwrap().expect("stored");
+    assert_eq!((row.tokens, row.connected), (None, false));
+    assert_eq!(row.last_failure.as_deref(), Some("the provider revoked the grant"));
+}

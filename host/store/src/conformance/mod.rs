@@ -26,7 +26,7 @@ mod webhooks;
 pub use api_keys::api_keys;
 pub use authorizations::authorizations;
 pub use circuits::circuits;
-pub use connections::connections;
+pub use connections::{connections, token_leases};
 pub use kv::kv;
 pub use rates::rates;
 pub use vault::vault;

@@ -12,8 +12,8 @@ use webhooks::Webhooks;
 use crate::gcra::{self, Bucket};
 use crate::{
     AUTH_FAILURE, ApiKeyRecord, ApiKeyStore, AuthorizationStore, CircuitRecord, CircuitStore, ConnectionRecord,
-    ConnectionStore, KvLimits, KvStore, PendingAuthorization, RateQuota, RateStore, Reseal, Reservation, SealedSlot,
-    StoreError, VaultMeta, VaultStore, unix_now,
+    ConnectionStore, KvLimits, KvStore, LocalLeases, PendingAuthorization, RateQuota, RateStore, Reseal, Reservation, SealedSlot,
+    StoreError, TokenLease, VaultMeta, VaultStore, unix_now,
 };
 
 #[derive(Default)]
@@ -37,6 +37,7 @@ struct State {
 pub struct MemoryStore {
     state: Arc<Mutex<State>>,
     epoch: Instant,
+    leases: Arc<LocalLeases>,
 }
 
 impl Default for MemoryStore {
@@ -44,6 +45,7 @@ impl Default for MemoryStore {
         Self {
             state: Arc::default(),
             epoch: Instant::now(),
+            leases: Arc::default(),
         }
     }
 }
@@ -302,6 +304,10 @@ impl ConnectionStore for MemoryStore {
         Ok(())
     }
 
+    async fn lease_tokens(&self, tenant: &str, id: &str) -> Result<Option<Box<dyn TokenLease>>, StoreError> {
+        self.leases.lease(self, tenant, id).await
+    }
+
     async fn delete_connection(&self, tenant: &str, id: &str, kv_namespace: &str) -> Result<bool, StoreError> {
         let mut state = self.state();
         if state.connections.get(id).is_none_or(|r| r.tenant != tenant) {
@@ -475,6 +481,11 @@ mod tests {
     #[tokio::test]
     async fn connections() {
         conformance::connections(&MemoryStore::new()).await;
+    }
+
+    #[tokio::test]
+    async fn token_leases() {
+        conformance::token_leases(&MemoryStore::new()).await;
     }
 
     #[tokio::test]
