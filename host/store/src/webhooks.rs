@@ -233,6 +233,35 @@ pub enum Outcome {
     },
 }
 
+/// What a process sharing the store did, for the others' workers and
+/// feeds to wake up to (see [`WebhookStore::changes`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Change {
+    /// Jobs of this kind were queued or made ready.
+    Jobs(JobKind),
+    /// Events up to this store order were stored.
+    Events(i64),
+}
+
+impl Change {
+    /// The change as the text a backend may carry it in (`parse`, `push`,
+    /// `events:42`).
+    pub fn to_text(self) -> String {
+        match self {
+            Self::Jobs(kind) => kind.name().to_string(),
+            Self::Events(seq) => format!("events:{seq}"),
+        }
+    }
+
+    /// The change `text` names, if any.
+    pub fn from_text(text: &str) -> Option<Self> {
+        match text.strip_prefix("events:") {
+            Some(seq) => seq.parse().ok().map(Self::Events),
+            None => JobKind::from_name(text).map(Self::Jobs),
+        }
+    }
+}
+
 /// How much work waits, for the dashboard and `/metrics`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct JobCounts {
@@ -267,6 +296,14 @@ impl Pruned {
 /// The webhook inbox, events, endpoints and their jobs.
 #[async_trait::async_trait]
 pub trait WebhookStore: Send + Sync + 'static {
+    /// The changes every process sharing the backend makes (this one's
+    /// included), as they commit; `None` for a backend no other process
+    /// writes to, where the runtime's own wake-ups are enough. A receiver
+    /// that lags is told so and should look at everything again.
+    fn changes(&self) -> Option<tokio::sync::broadcast::Receiver<Change>> {
+        None
+    }
+
     /// Sets the ingress of a connection (replacing its previous token).
     async fn set_ingress(&self, record: IngressRecord) -> Result<(), StoreError>;
     /// The ingress a token hash names.
