@@ -201,7 +201,7 @@ impl PostgresStore {
 
 #[cfg(test)]
 mod tests {
-    use patchbay_store::conformance;
+    use patchbay_store::{ApiKeyRecord, ApiKeyStore as _, ConnectionStore as _, conformance};
 
     use super::*;
 
@@ -221,9 +221,99 @@ mod tests {
             client.batch_execute(&sql).await.expect("a test database is created");
         }
         let (base, _) = url.rsplit_once('/').expect("the URL names a database");
-        PostgresStore::connect(&format!("{base}/{database}"), PostgresConfig::default())
+        let url = format!("{base}/{database}");
+        PostgresStore::connect(&url, PostgresConfig::default())
             .await
             .expect("the store connects")
+    }
+
+    /// Another replica's store on `store`'s database.
+    async fn replica(name: &str) -> PostgresStore {
+        let url = std::env::var("PATCHBAY_POSTGRES_URL").expect("set");
+        let (base, _) = url.rsplit_once('/').expect("the URL names a database");
+        PostgresStore::connect(&format!("{base}/patchbay_test_{name}"), PostgresConfig::default())
+            .await
+            .expect("the store connects")
+    }
+
+    #[tokio::test]
+    async fn shared_webhooks() {
+        let a = fresh("shared_webhooks").await;
+        let b = replica("shared_webhooks").await;
+        conformance::shared_webhooks(&a, &b).await;
+    }
+
+    #[tokio::test]
+    async fn token_leases_across_replicas() {
+        let a = fresh("leases_across").await;
+        let b = replica("leases_across").await;
+        a.insert_connection(conformance::record("acme", "shop")).await.unwrap();
+        let held = a.lease_tokens("acme", "shop").await.unwrap().expect("leased");
+        let waiting = b.lease_tokens("acme", "shop");
+        tokio::pin!(waiting);
+        assert!(
+            tokio::time::timeout(Duration::from_millis(300), &mut waiting).await.is_err(),
+            "another replica waits for the row lock"
+        );
+        held.store(Some(b"rotated".to_vec()), true, None).await.unwrap();
+        let next = tokio::time::timeout(Duration::from_secs(5), waiting)
+            .await
+            .expect("the lock is released on store")
+            .unwrap()
+            .expect("leased");
+        assert_eq!(next.tokens(), Some(&b"rotated"[..]));
+    }
+
+    #[tokio::test]
+    async fn replicas_starting_together_migrate_once() {
+        let first = fresh("migrate_together").await;
+        first.drop_everything().await.unwrap();
+        let (x, y, z) = tokio::join!(
+            replica("migrate_together"),
+            replica("migrate_together"),
+            replica("migrate_together")
+        );
+        x.insert_api_key(ApiKeyRecord {
+            id: "k".into(),
+            tenant: "acme".into(),
+            admin: false,
+            hash: vec![1],
+            label: "l".into(),
+            created_at: 1,
+        })
+        .await
+        .unwrap();
+        assert_eq!(z.api_keys().await.unwrap().len(), 1);
+        drop(y);
+        let client = first.client().await.unwrap();
+        client
+            .batch_execute("UPDATE patchbay_schema SET version = 999")
+            .await
+            .unwrap();
+        let url = std::env::var("PATCHBAY_POSTGRES_URL").unwrap();
+        let (base, _) = url.rsplit_once('/').unwrap();
+        let refused = PostgresStore::connect(&format!("{base}/patchbay_test_migrate_together"), PostgresConfig::default())
+            .await
+            .expect_err("a newer schema is refused");
+        assert!(refused.to_string().contains("newer than this host understands"), "{refused}");
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_server_is_a_clear_error() {
+        let config = PostgresConfig {
+            connect_timeout: Duration::from_secs(2),
+            ..Default::default()
+        };
+        let error = PostgresStore::connect("postgres://nobody:secret-password@127.0.0.1:1/none", config)
+            .await
+            .expect_err("nothing listens on port 1");
+        let message = error.to_string();
+        assert!(message.contains("PostgreSQL"), "{message}");
+        assert!(!message.contains("secret-password"), "the password is not echoed: {message}");
+        let error = PostgresStore::connect("mysql://x", PostgresConfig::default())
+            .await
+            .expect_err("not a PostgreSQL URL");
+        assert!(error.to_string().contains("URL"), "{error}");
     }
 
     macro_rules! suites {

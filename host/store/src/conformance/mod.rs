@@ -30,7 +30,7 @@ pub use connections::{connections, token_leases};
 pub use kv::kv;
 pub use rates::rates;
 pub use vault::vault;
-pub use webhooks::{webhook_retention, webhooks};
+pub use webhooks::{shared_webhooks, webhook_retention, webhooks};
 
 /// A connection record to insert, with recognisable sealed bytes.
 pub fn record(tenant: &str, id: &str) -> ConnectionRecord {

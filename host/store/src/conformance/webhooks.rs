@@ -430,3 +430,90 @@ pub async fn webhook_retention<S: WebhookStore>(store: &S) {
         .unwrap();
     assert_eq!(stored.len(), 1);
 }
+
+/// Waits up to five seconds for `wanted` among `changes`.
+async fn announced(changes: &mut tokio::sync::broadcast::Receiver<Change>, wanted: Change) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        match tokio::time::timeout_at(deadline, changes.recv()).await {
+            Ok(Ok(change)) if change == wanted => return,
+            Ok(Ok(_)) | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {}
+            Ok(Err(closed)) => panic!("the changes stopped: {closed}"),
+            Err(_) => panic!("{wanted:?} was not announced to the other process within 5 s"),
+        }
+    }
+}
+
+/// A [`WebhookStore`] shared by processes, `a` and `b` being two of them
+/// on one backend: each hears what the other queued and stored; claims
+/// never overlap; a lease that runs out is taken over by the other, and
+/// the first holder's late finish changes nothing.
+pub async fn shared_webhooks<S: WebhookStore>(a: &S, b: &S) {
+    let mut heard_by_a = a.changes().expect("a shared backend announces changes");
+    let mut heard_by_b = b.changes().expect("a shared backend announces changes");
+    b.insert_endpoint(endpoint("e1", "acme", &[], 1)).await.unwrap();
+
+    let now = 10_000;
+    let ids = a
+        .accept_deliveries(
+            (0..5).map(|i| delivery("acme", "c1", &format!("body-{i}"))).collect(),
+            now,
+        )
+        .await
+        .unwrap();
+    announced(&mut heard_by_b, Change::Jobs(JobKind::Parse)).await;
+
+    let (claimed_a, claimed_b) = tokio::join!(
+        a.claim_jobs(JobKind::Parse, now, 1_000, 3),
+        b.claim_jobs(JobKind::Parse, now, 1_000, 3)
+    );
+    let (claimed_a, claimed_b) = (claimed_a.unwrap(), claimed_b.unwrap());
+    let mut all: Vec<i64> = claimed_a.iter().chain(&claimed_b).map(|j| j.id).collect();
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!(
+        all.len(),
+        claimed_a.len() + claimed_b.len(),
+        "no job is claimed by two processes: {claimed_a:?} {claimed_b:?}"
+    );
+    assert_eq!(all.len(), ids.len(), "together they claim every due job");
+
+    // `a` dies holding its jobs; once their leases run out, `b` takes them.
+    let later = now + 1_001;
+    let taken = b.claim_jobs(JobKind::Parse, later, 60_000, 10).await.unwrap();
+    let mut taken_ids: Vec<i64> = taken.iter().map(|j| j.id).collect();
+    taken_ids.sort_unstable();
+    let mut expected: Vec<i64> = claimed_a.iter().chain(&claimed_b).map(|j| j.id).collect();
+    expected.sort_unstable();
+    assert_eq!(taken_ids, expected, "jobs whose leases ran out are claimed again");
+    let stale = &claimed_a.first().or(claimed_b.first()).expect("claimed").clone();
+    let retaken = taken.iter().find(|j| j.id == stale.id).expect("claimed again");
+    assert_eq!(retaken.attempts, stale.attempts + 1);
+    assert_eq!(
+        a.finish_parse(stale.id, stale.attempts, vec![event("ev-stale", "order.created", "k-stale")], later)
+            .await
+            .unwrap(),
+        None,
+        "a holder whose lease ran out changes nothing"
+    );
+    let stored = b
+        .finish_parse(retaken.id, retaken.attempts, vec![event("ev-1", "order.created", "k-1")], later)
+        .await
+        .unwrap()
+        .expect("the new holder finishes it");
+    assert_eq!(stored.len(), 1);
+    announced(&mut heard_by_a, Change::Events(stored[0].seq)).await;
+    announced(&mut heard_by_a, Change::Jobs(JobKind::Push)).await;
+    assert_eq!(
+        a.events_after("acme", 0, 10).await.unwrap().iter().map(|e| &e.event.id).collect::<Vec<_>>(),
+        vec!["ev-1"],
+        "the other process reads the event"
+    );
+    let push = a.claim_jobs(JobKind::Push, later, 60_000, 10).await.unwrap();
+    assert_eq!(push.len(), 1, "the push queued by one process is claimed by the other");
+    assert!(
+        a.finish_job(push[0].id, push[0].attempts, Outcome::Done { status: Some(204) }, later)
+            .await
+            .unwrap()
+    );
+}
