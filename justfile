@@ -4,6 +4,10 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 
 root := justfile_directory()
 plugins_dir := root / "target/plugins"
+# The real servers the host and integration tests run against, each started
+# on loopback by its script (installed from apt, PyPI or npm when missing)
+# and stopped afterwards.
+test_servers := "bash tests/with-oauth-server.sh bash tests/with-localstripe.sh bash tests/with-telegram-server.sh bash tests/with-llm-server.sh bash tests/with-synapse.sh bash tests/with-smtp-server.sh bash tests/with-s3-server.sh bash tests/with-webdav-server.sh bash tests/with-sftp-server.sh bash tests/with-ftp-server.sh bash tests/with-postgres.sh bash tests/with-redis.sh"
 
 # List the recipes.
 default:
@@ -172,11 +176,11 @@ test: build-plugins lint check-contract build test-sdks package-sdks fuzz-tools
     cd plugins && cargo test --workspace --quiet --target "$(rustc -vV | sed -n 's/^host: //p')"
     @echo "==> doc tests (host)"
     cargo test --workspace --doc --quiet
-    @echo "==> host and integration tests (with the OAuth2 test server, localstripe, telegram-test-api, aimock, Synapse, aiosmtpd, moto, wsgidav, OpenSSH and pyftpdlib on loopback)"
+    @echo "==> host and integration tests (with the OAuth2 test server, localstripe, telegram-test-api, aimock, Synapse, aiosmtpd, moto, wsgidav, OpenSSH, pyftpdlib, PostgreSQL and Redis on loopback)"
     @if command -v cargo-nextest >/dev/null; then \
-        bash tests/with-oauth-server.sh bash tests/with-localstripe.sh bash tests/with-telegram-server.sh bash tests/with-llm-server.sh bash tests/with-synapse.sh bash tests/with-smtp-server.sh bash tests/with-s3-server.sh bash tests/with-webdav-server.sh bash tests/with-sftp-server.sh bash tests/with-ftp-server.sh cargo nextest run --workspace --no-fail-fast; \
+        {{test_servers}} cargo nextest run --workspace --no-fail-fast; \
     else \
-        bash tests/with-oauth-server.sh bash tests/with-localstripe.sh bash tests/with-telegram-server.sh bash tests/with-llm-server.sh bash tests/with-synapse.sh bash tests/with-smtp-server.sh bash tests/with-s3-server.sh bash tests/with-webdav-server.sh bash tests/with-sftp-server.sh bash tests/with-ftp-server.sh cargo test --workspace --no-fail-fast; \
+        {{test_servers}} cargo test --workspace --no-fail-fast; \
     fi
     @echo "==> fuzz targets: seeds and regressions, then a few seconds each"
     tests/fuzz/run.sh 10

@@ -13,9 +13,19 @@ pub(crate) struct HostOptions {
     /// The plugins directory.
     #[arg(long, global = true, env = "PATCHBAY_PLUGINS")]
     pub plugins: Option<PathBuf>,
-    /// The SQLite state file (default: $PATCHBAY_DATABASE or ~/.local/share/patchbay/patchbay.db).
-    #[arg(long, global = true)]
-    pub database: Option<PathBuf>,
+    /// Where state lives: a SQLite file, or a PostgreSQL URL
+    /// (postgres://user:password@host:port/db) that several replicas share
+    /// (default: $PATCHBAY_DATABASE or ~/.local/share/patchbay/patchbay.db).
+    #[arg(long, global = true, env = "PATCHBAY_DATABASE_URL", hide_env_values = true, value_name = "FILE|URL")]
+    pub database: Option<String>,
+    /// A Redis server (redis://[user:password@]host:port) that keeps the
+    /// rate budgets every replica shares.
+    #[arg(long, global = true, env = "PATCHBAY_REDIS_URL", hide_env_values = true, value_name = "URL")]
+    pub redis: Option<String>,
+    /// How many replicas share the rate budgets: while Redis is away each
+    /// keeps 1/N of every quota (default 1).
+    #[arg(long, global = true, env = "PATCHBAY_REPLICAS", value_name = "N")]
+    pub replicas: Option<u32>,
     /// The vault key file, created with a new key when missing
     /// (default: $PATCHBAY_VAULT_KEY_FILE or ~/.config/patchbay/vault.key).
     /// $PATCHBAY_VAULT_KEY, a base64 key, takes precedence.
@@ -29,6 +39,11 @@ pub(crate) struct HostOptions {
     /// Applies to every command that calls a plugin or a token endpoint.
     #[arg(long = "allow-host", global = true, value_name = "PATTERN")]
     pub allow_hosts: Vec<String>,
+}
+
+/// Whether `--database` names a PostgreSQL server rather than a file.
+pub(crate) fn is_postgres_url(database: &str) -> bool {
+    database.starts_with("postgres://") || database.starts_with("postgresql://")
 }
 
 /// Where the vault key is kept when no option says otherwise.
@@ -60,8 +75,15 @@ impl HostOptions {
         let mut builder = Host::builder()
             .pooling(false)
             .compile_cache(super::default_cache())
-            .allow_private_network(self.allow_private_network)
-            .database(self.database.clone().unwrap_or_else(default_database));
+            .allow_private_network(self.allow_private_network);
+        builder = match self.database.as_deref() {
+            Some(url) if is_postgres_url(url) => builder.postgres(url),
+            Some(path) => builder.database(path),
+            None => builder.database(default_database()),
+        };
+        if let Some(url) = &self.redis {
+            builder = builder.redis(url, self.replicas.unwrap_or(1));
+        }
         if !self.allow_hosts.is_empty() {
             builder = builder.restrict_all_hosts(self.allow_hosts.clone());
         }

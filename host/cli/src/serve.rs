@@ -68,6 +68,8 @@ impl Args {
         let mut host = self.host;
         host.plugins = host.plugins.or(file.plugins.clone());
         host.database = host.database.or(file.database.clone());
+        host.redis = host.redis.or(file.redis.clone());
+        host.replicas = host.replicas.or(file.replicas);
         host.vault_key_file = host.vault_key_file.or(file.vault_key_file.clone());
         host.allow_private_network |= file.allow_private_network.unwrap_or(false);
         Ok((file, host))

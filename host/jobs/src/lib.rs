@@ -114,12 +114,16 @@ impl Runtime {
             endpoints: std::sync::Mutex::default(),
             finished,
         });
-        let tasks = vec![
+        let mut tasks = vec![
             tokio::spawn(Arc::clone(&workers).parse_loop()),
             tokio::spawn(Arc::clone(&workers).commit_loop(outcomes)),
             tokio::spawn(workers.push_loop()),
             tokio::spawn(retention::run(Arc::clone(&store), config.retention)),
         ];
+        // Other replicas sharing the store queue work and store events too.
+        if let Some(changes) = store.changes() {
+            tasks.push(tokio::spawn(follow(changes, wake.clone(), feed.clone())));
+        }
         Ok(Self {
             store,
             inbox,
@@ -171,6 +175,31 @@ impl Runtime {
     pub fn shutdown(&self) {
         for task in &self.tasks.0 {
             task.abort();
+        }
+    }
+}
+
+/// Wakes this replica's workers and feed for what every replica sharing
+/// the store did (`wake`: the parse and the push workers).
+async fn follow(
+    mut changes: tokio::sync::broadcast::Receiver<patchbay::store::webhooks::Change>,
+    wake: [Arc<Notify>; 2],
+    feed: Feed,
+) {
+    use patchbay::store::webhooks::{Change, JobKind};
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        match changes.recv().await {
+            Ok(Change::Jobs(JobKind::Parse)) => wake[0].notify_one(),
+            Ok(Change::Jobs(JobKind::Push)) => wake[1].notify_one(),
+            Ok(Change::Events(seq)) => feed.stored(seq),
+            // Missed some: look at everything again.
+            Err(RecvError::Lagged(_)) => {
+                for notify in &wake {
+                    notify.notify_one();
+                }
+            }
+            Err(RecvError::Closed) => return,
         }
     }
 }

@@ -9,6 +9,8 @@ use patchbay_outbound::{CircuitConfig, HostPattern, HttpLimits, OutboundPolicy, 
 use patchbay_sandbox::{CompileCache, Limits, Sandbox, Services};
 use patchbay_secrets::VaultKey;
 use patchbay_store::{KvLimits, MemoryStore, RateStore, Stores};
+use patchbay_store_postgres::{PostgresConfig, PostgresStore};
+use patchbay_store_redis::{RedisConfig, RedisRates};
 use patchbay_store_sqlite::SqliteStore;
 
 use crate::connect::{Connector, ProviderOverrides};
@@ -23,7 +25,14 @@ use crate::vault_key::{KeyHolder, verify_key};
 enum Database {
     Memory,
     File(PathBuf),
+    Postgres(String),
     Stores(Stores),
+}
+
+/// Where rate budgets are kept, when not in process.
+enum SharedRates {
+    Store(Arc<dyn RateStore>),
+    Redis { url: String, replicas: u32 },
 }
 
 /// Configures a [`Host`].
@@ -35,7 +44,7 @@ enum Database {
 ///
 /// let host = Host::builder()
 ///     .plugins_dir("plugins")                      // every *.wasm; bad files are reported, not fatal
-///     .database("state/patchbay.db")               // SQLite; `.stores(..)` for another backend
+///     .database("state/patchbay.db")               // SQLite; `.postgres(url)` for replicas
 ///     .compile_cache("cache/compiled")             // large plugins load in milliseconds
 ///     .restrict_hosts("shop/woocommerce", ["https://shop.example.com"])
 ///     .rate_limit("shop/woocommerce", 5.0, 10)
@@ -58,7 +67,7 @@ pub struct HostBuilder {
     cache: Option<PathBuf>,
     plugin_limits: BTreeMap<String, Limits>,
     vault_key: Option<VaultKey>,
-    rate_store: Option<Arc<dyn RateStore>>,
+    rate_store: Option<SharedRates>,
     sigv4: BTreeMap<String, Arc<[String]>>,
     all_hosts: Option<Vec<String>>,
     blob_dir: Option<PathBuf>,
@@ -149,7 +158,21 @@ impl HostBuilder {
     /// Keeps rate budgets in `store` (in process by default; a shared store
     /// makes replicas share budgets and pauses).
     pub fn rate_store(mut self, store: Arc<dyn RateStore>) -> Self {
-        self.rate_store = Some(store);
+        self.rate_store = Some(SharedRates::Store(store));
+        self
+    }
+
+    /// Keeps rate budgets in the Redis server at `url`
+    /// (`redis://[user:password@]host:port[/db]`), shared by every replica
+    /// using it, with their providers' `Retry-After` pauses. While Redis
+    /// cannot be reached, each of the `replicas` keeps `1/replicas` of
+    /// every quota in process (it logs when that starts and ends); a call
+    /// never waits on Redis for more than half a second.
+    pub fn redis(mut self, url: impl Into<String>, replicas: u32) -> Self {
+        self.rate_store = Some(SharedRates::Redis {
+            url: url.into(),
+            replicas: replicas.max(1),
+        });
         self
     }
 
@@ -213,6 +236,16 @@ impl HostBuilder {
     /// Keeps state in this SQLite file (created when missing).
     pub fn database(mut self, path: impl Into<PathBuf>) -> Self {
         self.database = Database::File(path.into());
+        self
+    }
+
+    /// Keeps state in the PostgreSQL database at `url`
+    /// (`postgres://user:password@host:port/database`), which several
+    /// replicas share: connections, vault, kv, tokens (refreshed one
+    /// replica at a time), the webhook inbox and its jobs. The schema is
+    /// created or migrated when the host is built.
+    pub fn postgres(mut self, url: impl Into<String>) -> Self {
+        self.database = Database::Postgres(url.into());
         self
     }
 
@@ -299,11 +332,26 @@ impl HostBuilder {
                 Some(self.vault_key.unwrap_or_else(VaultKey::generate)),
             ),
             Database::File(path) => (Stores::all_in(SqliteStore::open(path)?), self.vault_key),
+            Database::Postgres(url) => (
+                Stores::all_in(PostgresStore::connect(&url, PostgresConfig::default()).await?),
+                self.vault_key,
+            ),
             Database::Stores(stores) => (stores, self.vault_key),
         };
-        // Rate budgets are written on every request: in process unless the
-        // embedder shares them.
-        let stores = stores.with_rates(self.rate_store.unwrap_or_else(|| Arc::new(MemoryStore::new())));
+        // Rate budgets are written on every request: in process unless they
+        // are shared.
+        let rates: Arc<dyn RateStore> = match self.rate_store {
+            Some(SharedRates::Store(store)) => store,
+            Some(SharedRates::Redis { url, replicas }) => Arc::new(RedisRates::new(
+                &url,
+                RedisConfig {
+                    replicas,
+                    ..RedisConfig::default()
+                },
+            )?),
+            None => Arc::new(MemoryStore::new()),
+        };
+        let stores = stores.with_rates(rates);
         if let Some(key) = &vault_key {
             verify_key(&*stores.vault, key).await?;
         }

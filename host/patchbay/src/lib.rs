@@ -106,13 +106,16 @@ pub mod fuzzing {
 }
 
 /// Where the host keeps its state: the store traits (implement them for
-/// another backend) and the embedded SQLite backend.
+/// another backend), the embedded SQLite backend, PostgreSQL for several
+/// replicas, and Redis for the rate budgets they share.
 pub mod store {
     pub use patchbay_store::{
         ApiKeyRecord, ApiKeyStore, AuthorizationStore, CircuitRecord, CircuitStore, ConnectionRecord, ConnectionStore,
-        KvLimits, KvStore, MemoryStore, PendingAuthorization, RateQuota, RateStore, Reservation, StoreError, Stores,
-        VaultMeta, VaultStore, WebhookStore, webhooks,
+        KvLimits, KvStore, LocalLeases, MemoryStore, PendingAuthorization, RateQuota, RateStore, Reservation, StoreError, Stores,
+        TokenLease, VaultMeta, VaultStore, WebhookStore, webhooks,
     };
+    pub use patchbay_store_postgres::{PostgresConfig, PostgresStore};
+    pub use patchbay_store_redis::{RedisConfig, RedisRates};
     pub use patchbay_store_sqlite::SqliteStore;
 }
 

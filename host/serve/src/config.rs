@@ -24,8 +24,14 @@ pub struct ConfigFile {
     pub listen: Option<SocketAddr>,
     /// The plugins directory (hot-reloaded).
     pub plugins: Option<PathBuf>,
-    /// The SQLite state file.
-    pub database: Option<PathBuf>,
+    /// The SQLite state file, or a PostgreSQL URL (`postgres://…`) that
+    /// several replicas share.
+    pub database: Option<String>,
+    /// A Redis URL (`redis://…`): rate budgets shared by every replica.
+    pub redis: Option<String>,
+    /// How many replicas share the rate budgets (each keeps 1/N of every
+    /// quota while Redis is away).
+    pub replicas: Option<u32>,
     /// The vault key file.
     pub vault_key_file: Option<PathBuf>,
     /// Whether plugins may reach private addresses.
