@@ -81,7 +81,11 @@ pub(crate) async fn run(args: Args) -> Result<(), Failure> {
     let settings = Settings::from_file(&file);
     let key = options.vault_key()?;
     // A long-lived host: instances pooled, plugins watched.
-    let host = crate::host_options::build(options.builder().pooling(true).vault_key(key)).await?;
+    let mut builder = options.builder().pooling(true).vault_key(key);
+    for (provider, limit) in file.rate_limits.iter().flatten() {
+        builder = builder.rate_limit(provider, limit.requests_per_second, limit.burst);
+    }
+    let host = crate::host_options::build(builder).await?;
     let _watcher = match &options.plugins {
         Some(dir) => Some(
             host.watch(dir)

@@ -32,6 +32,10 @@ pub struct ConfigFile {
     /// How many replicas share the rate budgets (each keeps 1/N of every
     /// quota while Redis is away).
     pub replicas: Option<u32>,
+    /// Rate limits per provider (`family/name`), replacing their
+    /// manifests' hints: `[rate-limits."shop/woocommerce"]` with
+    /// `requests-per-second` and `burst`.
+    pub rate_limits: Option<std::collections::BTreeMap<String, RateLimit>>,
     /// The vault key file.
     pub vault_key_file: Option<PathBuf>,
     /// Whether plugins may reach private addresses.
@@ -63,6 +67,21 @@ pub struct ConfigFile {
     pub webhook_retention: Option<u64>,
 }
 
+/// A provider's rate limit in the configuration file.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RateLimit {
+    /// The sustained rate.
+    pub requests_per_second: f64,
+    /// Requests allowed at once (default 1).
+    #[serde(default = "one")]
+    pub burst: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
 /// A configuration file that cannot be used.
 #[derive(Debug, thiserror::Error)]
 #[error("{path}: {message}")]
@@ -81,7 +100,15 @@ impl ConfigFile {
             message,
         };
         let text = std::fs::read_to_string(path).map_err(|e| error(format!("cannot read it: {e}")))?;
-        toml::from_str(&text).map_err(|e| error(e.to_string().trim().to_string()))
+        let file: Self = toml::from_str(&text).map_err(|e| error(e.to_string().trim().to_string()))?;
+        for (provider, limit) in file.rate_limits.iter().flatten() {
+            if !(limit.requests_per_second.is_finite() && limit.requests_per_second > 0.0) || limit.burst == 0 {
+                return Err(error(format!(
+                    "rate-limits.\"{provider}\": requests-per-second must be a positive number and burst at least 1"
+                )));
+            }
+        }
+        Ok(file)
     }
 }
 
@@ -203,5 +230,25 @@ mod tests {
         assert_eq!(settings.callback_url(), "http://0.0.0.0:9000/oauth/callback");
         let typo = toml::from_str::<ConfigFile>("listne = \"0.0.0.0:9000\"\n").unwrap_err();
         assert!(typo.to_string().contains("unknown field `listne`"), "{typo}");
+    }
+
+    #[test]
+    fn replicas_and_rate_limits_are_read_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("serve.toml");
+        std::fs::write(
+            &path,
+            "database = \"postgres://patchbay@db/patchbay\"\nredis = \"redis://cache\"\nreplicas = 3\n\
+             [rate-limits.\"shop/woocommerce\"]\nrequests-per-second = 9.5\nburst = 5\n",
+        )
+        .unwrap();
+        let file = ConfigFile::read(&path).unwrap();
+        assert_eq!(file.database.as_deref(), Some("postgres://patchbay@db/patchbay"));
+        assert_eq!((file.redis.as_deref(), file.replicas), (Some("redis://cache"), Some(3)));
+        let limit = file.rate_limits.unwrap()["shop/woocommerce"];
+        assert_eq!((limit.requests_per_second, limit.burst), (9.5, 5));
+        std::fs::write(&path, "[rate-limits.\"shop/woocommerce\"]\nrequests-per-second = 0\n").unwrap();
+        let error = ConfigFile::read(&path).unwrap_err().to_string();
+        assert!(error.contains("rate-limits.\"shop/woocommerce\""), "{error}");
     }
 }

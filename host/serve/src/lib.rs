@@ -54,7 +54,7 @@ use tracing::Instrument as _;
 use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
 
-pub use config::{ConfigError, ConfigFile, Settings};
+pub use config::{ConfigError, ConfigFile, RateLimit, Settings};
 use limits::InFlight;
 
 /// What every handler shares.
