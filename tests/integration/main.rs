@@ -18,6 +18,7 @@ mod openai;
 mod pipeline;
 mod registry;
 mod reload;
+mod replicas;
 mod s3;
 mod sameday;
 mod sandbox;

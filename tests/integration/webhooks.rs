@@ -19,11 +19,11 @@ use serde_json::{Value, json};
 
 use crate::serve::{Service, problem};
 
-const WEBHOOK_SECRET: &str = "wc-webhook-secret-5f2a";
+pub(crate) const WEBHOOK_SECRET: &str = "wc-webhook-secret-5f2a";
 
 /// What a receiver does with each request, in turn; the last repeats.
 #[derive(Clone)]
-enum Answer {
+pub(crate) enum Answer {
     Ok,
     Fail(u16),
     TooMany(u64),
@@ -31,14 +31,14 @@ enum Answer {
 
 /// One request the receiver got.
 #[derive(Debug, Clone)]
-struct Got {
-    at: Instant,
-    headers: HeaderMap,
-    body: Vec<u8>,
+pub(crate) struct Got {
+    pub at: Instant,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
 }
 
 #[derive(Clone)]
-struct Receiver {
+pub(crate) struct Receiver {
     script: Arc<Mutex<Vec<Answer>>>,
     got: Arc<Mutex<Vec<Got>>>,
 }
@@ -67,7 +67,7 @@ async fn take(State(receiver): State<Receiver>, headers: HeaderMap, body: axum::
 }
 
 impl Receiver {
-    async fn start(script: Vec<Answer>) -> (Self, String) {
+    pub(crate) async fn start(script: Vec<Answer>) -> (Self, String) {
         let receiver = Self {
             script: Arc::new(Mutex::new(script)),
             got: Arc::default(),
@@ -81,7 +81,7 @@ impl Receiver {
         (receiver, url)
     }
 
-    fn got(&self) -> Vec<Got> {
+    pub(crate) fn got(&self) -> Vec<Got> {
         self.got.lock().unwrap().clone()
     }
 
@@ -116,7 +116,7 @@ async fn service_with(plugins: &[&str]) -> Service {
 
 /// A WooCommerce connection to `shop` whose webhook secret is a signing
 /// field.
-fn connection_body(shop: &MockShop) -> Value {
+pub(crate) fn connection_body(shop: &MockShop) -> Value {
     json!({
         "provider": "shop/woocommerce",
         "credentials": {
@@ -396,17 +396,27 @@ async fn wait_for_dead_letter(service: &Service, key: &str) -> Vec<Value> {
 }
 
 /// `patchbay serve` as a process with a config file, on a fixed port.
-struct Process {
-    child: std::process::Child,
-    log: std::path::PathBuf,
+pub(crate) struct Process {
+    pub child: std::process::Child,
+    pub log: std::path::PathBuf,
 }
 
 impl Process {
     fn start(dir: &std::path::Path, config: &std::path::Path) -> Self {
-        let log = dir.join(format!("serve-{}.log", patchbay::now_ms()));
+        Self::start_with(dir, config, &[])
+    }
+
+    /// [`start`](Self::start) with more environment (`PATCHBAY_DATABASE_URL`, ...).
+    pub(crate) fn start_with(dir: &std::path::Path, config: &std::path::Path, env: &[(&str, &str)]) -> Self {
+        let log = dir.join(format!(
+            "serve-{}-{}.log",
+            patchbay::now_ms(),
+            config.file_stem().unwrap_or_default().to_string_lossy()
+        ));
         let child = std::process::Command::new(crate::cli::patchbay())
             .args(["serve", "--config"])
             .arg(config)
+            .envs(env.iter().copied())
             .env("PATCHBAY_DATABASE", dir.join("state.db"))
             .env("PATCHBAY_VAULT_KEY_FILE", dir.join("vault.key"))
             .env(
@@ -420,7 +430,7 @@ impl Process {
         Self { child, log }
     }
 
-    async fn wait_listening(&mut self) {
+    pub(crate) async fn wait_listening(&mut self) {
         for _ in 0..300 {
             if std::fs::read_to_string(&self.log)
                 .unwrap_or_default()

@@ -16,11 +16,23 @@ pub(crate) struct HostOptions {
     /// Where state lives: a SQLite file, or a PostgreSQL URL
     /// (postgres://user:password@host:port/db) that several replicas share
     /// (default: $PATCHBAY_DATABASE or ~/.local/share/patchbay/patchbay.db).
-    #[arg(long, global = true, env = "PATCHBAY_DATABASE_URL", hide_env_values = true, value_name = "FILE|URL")]
+    #[arg(
+        long,
+        global = true,
+        env = "PATCHBAY_DATABASE_URL",
+        hide_env_values = true,
+        value_name = "FILE|URL"
+    )]
     pub database: Option<String>,
     /// A Redis server (redis://[user:password@]host:port) that keeps the
     /// rate budgets every replica shares.
-    #[arg(long, global = true, env = "PATCHBAY_REDIS_URL", hide_env_values = true, value_name = "URL")]
+    #[arg(
+        long,
+        global = true,
+        env = "PATCHBAY_REDIS_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     pub redis: Option<String>,
     /// How many replicas share the rate budgets: while Redis is away each
     /// keeps 1/N of every quota (default 1).

@@ -38,7 +38,14 @@ impl CircuitStore for PostgresStore {
                      last_failure_at = CASE WHEN $5::TEXT IS NULL THEN last_failure_at ELSE $6 END,
                      updated_at = $6
                  WHERE id = $1",
-                &[&connection, &record.fingerprint, &failures, &record.disabled, &failure, &now],
+                &[
+                    &connection,
+                    &record.fingerprint,
+                    &failures,
+                    &record.disabled,
+                    &failure,
+                    &now,
+                ],
             )
             .await
             .map_err(backend)?;

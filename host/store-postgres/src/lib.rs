@@ -169,10 +169,9 @@ impl PostgresStore {
             .map_err(|e| StoreError::Backend(format!("cannot build the PostgreSQL pool: {e}")))?;
         let store_pool = pool.clone();
         let mut client = pool.get().await.map_err(|e| match e {
-            deadpool_postgres::PoolError::Timeout(_) => StoreError::Backend(format!(
-                "cannot reach PostgreSQL within {:?}",
-                config.connect_timeout
-            )),
+            deadpool_postgres::PoolError::Timeout(_) => {
+                StoreError::Backend(format!("cannot reach PostgreSQL within {:?}", config.connect_timeout))
+            }
             other => backend(other),
         })?;
         schema::migrate(&mut client).await?;
@@ -198,7 +197,6 @@ impl PostgresStore {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use patchbay_store::{ApiKeyRecord, ApiKeyStore as _, ConnectionStore as _, conformance};
@@ -212,7 +210,9 @@ mod tests {
             panic!("PATCHBAY_POSTGRES_URL is not set: run the tests through `just test` (tests/with-postgres.sh starts PostgreSQL)")
         });
         let database = format!("patchbay_test_{name}");
-        let (client, connection) = tokio_postgres::connect(&url, NoTls).await.expect("the test server answers");
+        let (client, connection) = tokio_postgres::connect(&url, NoTls)
+            .await
+            .expect("the test server answers");
         tokio::spawn(connection);
         for sql in [
             format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"),
@@ -252,7 +252,9 @@ mod tests {
         let waiting = b.lease_tokens("acme", "shop");
         tokio::pin!(waiting);
         assert!(
-            tokio::time::timeout(Duration::from_millis(300), &mut waiting).await.is_err(),
+            tokio::time::timeout(Duration::from_millis(300), &mut waiting)
+                .await
+                .is_err(),
             "another replica waits for the row lock"
         );
         held.store(Some(b"rotated".to_vec()), true, None).await.unwrap();
@@ -292,10 +294,16 @@ mod tests {
             .unwrap();
         let url = std::env::var("PATCHBAY_POSTGRES_URL").unwrap();
         let (base, _) = url.rsplit_once('/').unwrap();
-        let refused = PostgresStore::connect(&format!("{base}/patchbay_test_migrate_together"), PostgresConfig::default())
-            .await
-            .expect_err("a newer schema is refused");
-        assert!(refused.to_string().contains("newer than this host understands"), "{refused}");
+        let refused = PostgresStore::connect(
+            &format!("{base}/patchbay_test_migrate_together"),
+            PostgresConfig::default(),
+        )
+        .await
+        .expect_err("a newer schema is refused");
+        assert!(
+            refused.to_string().contains("newer than this host understands"),
+            "{refused}"
+        );
     }
 
     #[tokio::test]
@@ -309,7 +317,10 @@ mod tests {
             .expect_err("nothing listens on port 1");
         let message = error.to_string();
         assert!(message.contains("PostgreSQL"), "{message}");
-        assert!(!message.contains("secret-password"), "the password is not echoed: {message}");
+        assert!(
+            !message.contains("secret-password"),
+            "the password is not echoed: {message}"
+        );
         let error = PostgresStore::connect("mysql://x", PostgresConfig::default())
             .await
             .expect_err("not a PostgreSQL URL");

@@ -59,14 +59,19 @@ async fn with_bucket<T>(
 #[async_trait::async_trait]
 impl RateStore for PostgresStore {
     async fn reserve(&self, key: &str, quota: RateQuota, max_wait: Duration) -> Result<Reservation, StoreError> {
-        with_bucket(self, key, |bucket, now_ms| match gcra::reserve(bucket, quota, now_ms, max_wait) {
-            Ok((next, wait)) => (Some(next), Reservation::Granted(wait)),
-            Err(wait) => (None, Reservation::Refused(wait)),
+        with_bucket(self, key, |bucket, now_ms| {
+            match gcra::reserve(bucket, quota, now_ms, max_wait) {
+                Ok((next, wait)) => (Some(next), Reservation::Granted(wait)),
+                Err(wait) => (None, Reservation::Refused(wait)),
+            }
         })
         .await
     }
 
     async fn pause(&self, key: &str, pause: Duration) -> Result<(), StoreError> {
-        with_bucket(self, key, |bucket, now_ms| (Some(gcra::pause(bucket, now_ms, pause)), ())).await
+        with_bucket(self, key, |bucket, now_ms| {
+            (Some(gcra::pause(bucket, now_ms, pause)), ())
+        })
+        .await
     }
 }

@@ -121,7 +121,10 @@ impl VaultStore for PostgresStore {
                 .map_err(backend)?;
             }
             for row in tx
-                .query("SELECT id, tenant, sealed_secret FROM webhook_endpoints FOR UPDATE", &[])
+                .query(
+                    "SELECT id, tenant, sealed_secret FROM webhook_endpoints FOR UPDATE",
+                    &[],
+                )
                 .await
                 .map_err(backend)?
             {

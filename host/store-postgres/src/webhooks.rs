@@ -159,7 +159,13 @@ async fn queue_push(
 
 /// Ends one attempt of a job, inside a transaction; whether it still held
 /// the job.
-async fn finish(tx: &Transaction<'_>, id: i64, attempts: u32, outcome: Outcome, now_ms: i64) -> Result<bool, StoreError> {
+async fn finish(
+    tx: &Transaction<'_>,
+    id: i64,
+    attempts: u32,
+    outcome: Outcome,
+    now_ms: i64,
+) -> Result<bool, StoreError> {
     let attempts = i64::from(attempts);
     let (sql, state, run_at, error, last_status) = match outcome {
         Outcome::Done { status: s } => ("done", "done", None, None, status(s)),
@@ -215,7 +221,8 @@ async fn finish_parse(
     let Some(job) = job else {
         return Ok(None);
     };
-    let (tenant, connection_id, delivery_id): (String, String, Option<i64>) = (get(&job, 0)?, get(&job, 1)?, get(&job, 2)?);
+    let (tenant, connection_id, delivery_id): (String, String, Option<i64>) =
+        (get(&job, 0)?, get(&job, 1)?, get(&job, 2)?);
     let delivery_id = delivery_id.unwrap_or_default();
     if !events.is_empty() && !*events_locked {
         // Held until commit: events commit in the order of their numbers.
@@ -714,7 +721,9 @@ impl WebhookStore for PostgresStore {
         let client = self.client().await?;
         client
             .query(
-                &format!("SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE tenant = $1 ORDER BY created_at_ms, id"),
+                &format!(
+                    "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE tenant = $1 ORDER BY created_at_ms, id"
+                ),
                 &[&tenant],
             )
             .await

@@ -148,9 +148,8 @@ impl RedisRates {
     /// Tries Redis now, whatever the last failure said; whether it answers.
     pub async fn check(&self) -> bool {
         *self.away_until.lock().unwrap_or_else(|p| p.into_inner()) = None;
-        let result = self.shared(|mut connection| async move {
-            redis::cmd("PING").query_async::<String>(&mut connection).await
-        });
+        let result = self
+            .shared(|mut connection| async move { redis::cmd("PING").query_async::<String>(&mut connection).await });
         self.settle(result.await).is_some()
     }
 
@@ -274,7 +273,11 @@ impl RateStore for RedisRates {
         let redis_key = format!("{}{key}", self.config.prefix);
         let pause = millis(pause.min(LONGEST_PAUSE));
         let result = self.shared(|mut connection| async move {
-            script.key(&redis_key).arg(pause).invoke_async::<u8>(&mut connection).await
+            script
+                .key(&redis_key)
+                .arg(pause)
+                .invoke_async::<u8>(&mut connection)
+                .await
         });
         self.settle(result.await);
         Ok(())

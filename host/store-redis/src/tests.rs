@@ -50,7 +50,10 @@ async fn replicas_spend_one_budget() {
         Reservation::Granted(Duration::ZERO)
     );
     assert!(
-        matches!(one.reserve("shop", quota, Duration::ZERO).await.unwrap(), Reservation::Refused(_)),
+        matches!(
+            one.reserve("shop", quota, Duration::ZERO).await.unwrap(),
+            Reservation::Refused(_)
+        ),
         "the burst of 2 is spent by both replicas together"
     );
     two.pause("paused", Duration::from_secs(30)).await.unwrap();
@@ -164,7 +167,10 @@ async fn without_redis_each_replica_keeps_its_share_and_recovers() {
     }
     assert!(rates.is_away(), "the limiter knows Redis is away");
     assert_eq!(granted, 2, "half of the burst of 4 for each of 2 replicas");
-    assert!(started.elapsed() < Duration::from_secs(2), "calls do not wait on a dead Redis");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "calls do not wait on a dead Redis"
+    );
 
     proxy.set(FORWARD);
     tokio::time::sleep(Duration::from_millis(250)).await;
@@ -189,7 +195,10 @@ async fn a_redis_that_never_answers_costs_one_timeout() {
         "the local share decides"
     );
     let first = started.elapsed();
-    assert!(first < Duration::from_secs(2), "one timeout (300 ms), not forever: {first:?}");
+    assert!(
+        first < Duration::from_secs(2),
+        "one timeout (300 ms), not forever: {first:?}"
+    );
     assert_eq!(proxy.accepted.load(Ordering::SeqCst), 1);
     let _ = rates.reserve("shop", quota, Duration::ZERO).await.unwrap();
     assert_eq!(

@@ -259,7 +259,9 @@ pub async fn token_leases<S: ConnectionStore>(store: &S) {
     let second = store.lease_tokens("acme", "leased");
     tokio::pin!(second);
     assert!(
-        tokio::time::timeout(Duration::from_millis(300), &mut second).await.is_err(),
+        tokio::time::timeout(Duration::from_millis(300), &mut second)
+            .await
+            .is_err(),
         "a second lease waits while the first is held"
     );
     let other = tokio::time::timeout(Duration::from_secs(5), store.lease_tokens("acme", "other"))
@@ -289,7 +291,11 @@ pub async fn token_leases<S: ConnectionStore>(store: &S) {
         .expect("dropping a lease ends it")
         .unwrap()
         .expect("leased");
-    assert_eq!(third.tokens(), Some(&b"sealed-tokens-2"[..]), "a dropped lease changes nothing");
+    assert_eq!(
+        third.tokens(),
+        Some(&b"sealed-tokens-2"[..]),
+        "a dropped lease changes nothing"
+    );
     third
         .store(None, false, Some("the provider revoked the grant".into()))
         .await

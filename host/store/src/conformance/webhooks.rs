@@ -490,14 +490,24 @@ pub async fn shared_webhooks<S: WebhookStore>(a: &S, b: &S) {
     let retaken = taken.iter().find(|j| j.id == stale.id).expect("claimed again");
     assert_eq!(retaken.attempts, stale.attempts + 1);
     assert_eq!(
-        a.finish_parse(stale.id, stale.attempts, vec![event("ev-stale", "order.created", "k-stale")], later)
-            .await
-            .unwrap(),
+        a.finish_parse(
+            stale.id,
+            stale.attempts,
+            vec![event("ev-stale", "order.created", "k-stale")],
+            later
+        )
+        .await
+        .unwrap(),
         None,
         "a holder whose lease ran out changes nothing"
     );
     let stored = b
-        .finish_parse(retaken.id, retaken.attempts, vec![event("ev-1", "order.created", "k-1")], later)
+        .finish_parse(
+            retaken.id,
+            retaken.attempts,
+            vec![event("ev-1", "order.created", "k-1")],
+            later,
+        )
         .await
         .unwrap()
         .expect("the new holder finishes it");
@@ -505,7 +515,12 @@ pub async fn shared_webhooks<S: WebhookStore>(a: &S, b: &S) {
     announced(&mut heard_by_a, Change::Events(stored[0].seq)).await;
     announced(&mut heard_by_a, Change::Jobs(JobKind::Push)).await;
     assert_eq!(
-        a.events_after("acme", 0, 10).await.unwrap().iter().map(|e| &e.event.id).collect::<Vec<_>>(),
+        a.events_after("acme", 0, 10)
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| &e.event.id)
+            .collect::<Vec<_>>(),
         vec!["ev-1"],
         "the other process reads the event"
     );

@@ -12,8 +12,8 @@ use webhooks::Webhooks;
 use crate::gcra::{self, Bucket};
 use crate::{
     AUTH_FAILURE, ApiKeyRecord, ApiKeyStore, AuthorizationStore, CircuitRecord, CircuitStore, ConnectionRecord,
-    ConnectionStore, KvLimits, KvStore, LocalLeases, PendingAuthorization, RateQuota, RateStore, Reseal, Reservation, SealedSlot,
-    StoreError, TokenLease, VaultMeta, VaultStore, unix_now,
+    ConnectionStore, KvLimits, KvStore, LocalLeases, PendingAuthorization, RateQuota, RateStore, Reseal, Reservation,
+    SealedSlot, StoreError, TokenLease, VaultMeta, VaultStore, unix_now,
 };
 
 #[derive(Default)]

@@ -1,0 +1,393 @@
+//! Issue 21's replica test: three `patchbay serve` processes on one
+//! PostgreSQL database and one Redis (started by `tests/with-postgres.sh`
+//! and `tests/with-redis.sh`).
+//!
+//! 1. Calls spread over the three replicas share one rate budget: a mock
+//!    WooCommerce that allows 10 requests/s per account and answers 429
+//!    above it sees at most that, and never has to say 429.
+//! 2. One replica is `kill -9`-ed while webhooks are being ingested and
+//!    events pushed: every delivery a replica acknowledged reaches the
+//!    receiver, the jobs the dead replica held being finished by the
+//!    others once their leases run out.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use patchbay_tests::woocommerce::{MockShop, ShopConfig, order, webhook_delivery};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::webhooks::{Answer, Got, Process, Receiver, WEBHOOK_SECRET, connection_body};
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run the tests through `just test` (tests/with-postgres.sh and tests/with-redis.sh)")
+    })
+}
+
+/// The provider's limit per account: a bucket of 10 refilled at 10/s.
+const PROVIDER_RATE: f64 = 10.0;
+
+/// WooCommerce behind an account rate limit, as providers enforce one: a
+/// request beyond it is answered 429 with `Retry-After`, never forwarded.
+#[derive(Clone)]
+struct Limited {
+    shop: String,
+    http: reqwest::Client,
+    bucket: Arc<Mutex<(f64, Instant)>>,
+    /// Every request: when, and whether it was refused.
+    seen: Arc<Mutex<Vec<(Instant, bool)>>>,
+}
+
+async fn limit(State(limited): State<Limited>, request: Request) -> Response {
+    let now = Instant::now();
+    let admitted = {
+        let mut bucket = limited.bucket.lock().unwrap();
+        let (tokens, at) = *bucket;
+        let tokens = (tokens + now.duration_since(at).as_secs_f64() * PROVIDER_RATE).min(PROVIDER_RATE);
+        let admitted = tokens >= 1.0;
+        *bucket = (if admitted { tokens - 1.0 } else { tokens }, now);
+        admitted
+    };
+    limited.seen.lock().unwrap().push((now, !admitted));
+    if !admitted {
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [("retry-after", "1")],
+            Body::from(r#"{"code":"rate_limited","message":"Too many requests.","data":{"status":429}}"#),
+        )
+            .into_response();
+    }
+    let uri = request.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let mut forward = limited
+        .http
+        .request(request.method().clone(), format!("{}{uri}", limited.shop));
+    for (name, value) in request.headers() {
+        if name != "host" {
+            forward = forward.header(name, value);
+        }
+    }
+    let body = axum::body::to_bytes(request.into_body(), 1 << 20).await.unwrap();
+    let answer = forward.body(body).send().await.unwrap();
+    let status = answer.status();
+    let mut headers = HeaderMap::new();
+    for (name, value) in answer.headers() {
+        if !matches!(name.as_str(), "content-length" | "transfer-encoding" | "connection") {
+            headers.insert(name.clone(), value.clone());
+        }
+    }
+    let body = answer.bytes().await.unwrap();
+    (status, headers, body).into_response()
+}
+
+impl Limited {
+    async fn start(shop: &MockShop) -> (Self, String) {
+        let limited = Self {
+            shop: shop.url().trim_end_matches('/').to_string(),
+            http: reqwest::Client::new(),
+            bucket: Arc::new(Mutex::new((PROVIDER_RATE, Instant::now()))),
+            seen: Arc::default(),
+        };
+        let app = axum::Router::new().fallback(limit).with_state(limited.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        (limited, url)
+    }
+}
+
+/// A new database for the replicas on the test server; its URL.
+async fn database(name: &str) -> String {
+    let url = env("PATCHBAY_POSTGRES_URL");
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    for sql in [
+        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        format!("CREATE DATABASE {name}"),
+    ] {
+        client.batch_execute(&sql).await.unwrap();
+    }
+    let (base, _) = url.rsplit_once('/').unwrap();
+    format!("{base}/{name}")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test]
+async fn three_replicas_share_one_budget_and_lose_nothing_when_one_dies() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("plugins")).unwrap();
+    std::fs::copy(
+        crate::support::workspace().join("target/plugins/shop-woocommerce.wasm"),
+        dir.path().join("plugins/shop-woocommerce.wasm"),
+    )
+    .unwrap();
+    let database = database("patchbay_replicas").await;
+    let redis = env("PATCHBAY_REDIS_URL");
+    let shared = [
+        ("PATCHBAY_DATABASE_URL", database.as_str()),
+        ("PATCHBAY_REDIS_URL", redis.as_str()),
+        ("PATCHBAY_REPLICAS", "3"),
+    ];
+    let key = std::process::Command::new(crate::cli::patchbay())
+        .args(["keys", "create", "--tenant", "acme"])
+        .envs(shared)
+        .env("PATCHBAY_VAULT_KEY_FILE", dir.path().join("vault.key"))
+        .output()
+        .unwrap();
+    assert!(key.status.success(), "{}", String::from_utf8_lossy(&key.stderr));
+    let key = String::from_utf8(key.stdout).unwrap().trim().to_string();
+
+    // Three replicas: the host's budget for WooCommerce (9/s, one at a time) is
+    // below the provider's 10/s, for the whole account.
+    let ports = [free_port(), free_port(), free_port()];
+    let mut replicas: Vec<Option<Process>> = Vec::new();
+    for (i, port) in ports.iter().enumerate() {
+        let config = dir.path().join(format!("replica-{i}.toml"));
+        std::fs::write(
+            &config,
+            format!(
+                "listen = \"127.0.0.1:{port}\"\nplugins = \"{}\"\nallow-private-network = true\n\
+                 webhook-lease = 2\nwebhook-retry = [1, 1, 1, 1, 1, 1, 1, 1]\nshutdown-grace = 1\n\
+                 [rate-limits.\"shop/woocommerce\"]\nrequests-per-second = 9\nburst = 1\n",
+                dir.path().join("plugins").display()
+            ),
+        )
+        .unwrap();
+        replicas.push(Some(Process::start_with(dir.path(), &config, &shared)));
+    }
+    for replica in replicas.iter_mut().flatten() {
+        replica.wait_listening().await;
+    }
+    let bases: Vec<String> = ports.iter().map(|p| format!("http://127.0.0.1:{p}")).collect();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let api = |replica: usize, method: Method, path: &str, body: Option<Value>| {
+        let mut request = http
+            .request(method, format!("{}{path}", bases[replica]))
+            .bearer_auth(&key);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+
+    let shop = MockShop::start(ShopConfig::default(), 0).await.unwrap();
+    let (provider, provider_url) = Limited::start(&shop).await;
+    let mut body = connection_body(&shop);
+    body["settings"] = json!({"domain": provider_url, "currency": "RON"});
+    let (status, created) = api(0, Method::POST, "/v1/connections", Some(body)).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_string();
+    for replica in 1..3 {
+        let (status, seen) = api(replica, Method::GET, &format!("/v1/connections/{id}"), None).await;
+        assert_eq!(status, 200, "every replica sees the connection: {seen}");
+    }
+
+    // 1. Thirty callers, ten per replica, as fast as they are answered:
+    //    far more than the budget (each replica alone would exceed it).
+    let calls_for = Duration::from_secs(4);
+    let started = Instant::now();
+    let callers = (0..30).map(|caller| {
+        let api = &api;
+        let path = format!("/v1/connections/{id}/call/shop.get-orders");
+        async move {
+            let mut answered = Vec::new();
+            while started.elapsed() < calls_for {
+                let (status, body) = api(caller % 3, Method::POST, &path, Some(json!({"query": {"limit": 1}}))).await;
+                answered.push((status, body));
+            }
+            answered
+        }
+    });
+    let answered: Vec<(u16, Value)> = futures::future::join_all(callers).await.into_iter().flatten().collect();
+    let seen = provider.seen.lock().unwrap().clone();
+    let refused = seen.iter().filter(|(_, refused)| *refused).count();
+    assert_eq!(
+        refused,
+        0,
+        "the provider never had to answer 429 ({} requests)",
+        seen.len()
+    );
+    let busiest = seen
+        .iter()
+        .map(|(at, _)| {
+            seen.iter()
+                .filter(|(t, _)| *t >= *at && *t < *at + Duration::from_secs(1))
+                .count()
+        })
+        .max()
+        .unwrap_or(0);
+    assert!(
+        busiest <= PROVIDER_RATE as usize + 1,
+        "at most 10 requests in any second, give or take one: {busiest}"
+    );
+    let ok = answered.iter().filter(|(status, _)| *status == 200).count();
+    assert!(
+        seen.len() >= 25 && ok >= 25,
+        "the calls ran at the shared budget, not below it: {} requests, {ok} answered 200 of {}",
+        seen.len(),
+        answered.len()
+    );
+    if let Some((status, body)) = answered.iter().find(|(status, _)| *status != 200) {
+        panic!("a call failed ({status}): {body}");
+    }
+    eprintln!(
+        "rate: {} calls over three replicas, {} provider requests, at most {busiest} in a second, none refused",
+        answered.len(),
+        seen.len()
+    );
+
+    // 2. Webhooks: a sender spreads deliveries over the replicas; one of
+    // them is killed mid-stream while events are being pushed.
+    let (receiver, receiver_url) = Receiver::start(vec![Answer::Ok]).await;
+    let (status, _) = api(1, Method::POST, "/v1/endpoints", Some(json!({"url": receiver_url}))).await;
+    assert_eq!(status, 201);
+    let (_, ingress) = api(2, Method::GET, &format!("/v1/connections/{id}/webhook"), None).await;
+    let path = url::Url::parse(ingress["url"].as_str().unwrap())
+        .unwrap()
+        .path()
+        .to_string();
+    const N: u32 = 180;
+    let acknowledged = Arc::new(Mutex::new(BTreeSet::new()));
+    let sender = {
+        let acknowledged = Arc::clone(&acknowledged);
+        let bases = bases.clone();
+        tokio::spawn(async move {
+            let http = reqwest::Client::builder()
+                .timeout(Duration::from_secs(5))
+                .build()
+                .unwrap();
+            let sends: Vec<u32> = (1..=N)
+                .flat_map(|i| if i % 5 == 0 { vec![i, i] } else { vec![i] })
+                .collect();
+            futures::future::join_all(sends.chunks(sends.len().div_ceil(6)).enumerate().map(|(lane, chunk)| {
+                let (http, bases, path, acknowledged) =
+                    (http.clone(), bases.clone(), path.clone(), Arc::clone(&acknowledged));
+                let chunk = chunk.to_vec();
+                async move {
+                    let mut replica = lane % 3;
+                    for i in chunk {
+                        let (headers, body) = webhook_delivery(WEBHOOK_SECRET, "order.created", &order(i), 1);
+                        for _ in 0..400 {
+                            let mut request = http.post(format!("{}{path}", bases[replica])).body(body.clone());
+                            for (name, value) in &headers {
+                                request = request.header(name, value);
+                            }
+                            if let Ok(response) = request.send().await
+                                && response.status() == 200
+                            {
+                                acknowledged.lock().unwrap().insert(i);
+                                break;
+                            }
+                            // Not acknowledged: send again, to the next replica.
+                            replica = (replica + 1) % 3;
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                        }
+                        replica = (replica + 1) % 3;
+                    }
+                }
+            }))
+            .await;
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while acknowledged.lock().unwrap().len() < (N / 3) as usize || receiver.got().is_empty() {
+        assert!(Instant::now() < deadline, "the stream did not start");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let at_kill = acknowledged.lock().unwrap().len();
+    let mut victim = replicas[2].take().unwrap();
+    victim.child.kill().unwrap(); // SIGKILL
+    victim.child.wait().unwrap();
+    sender.await.unwrap();
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert_eq!(
+        acknowledged.len(),
+        N as usize,
+        "every delivery was acknowledged in the end"
+    );
+    assert!(at_kill < N as usize, "the kill came mid-stream ({at_kill} of {N})");
+
+    let order_of = |got: &Got| -> (String, u64) {
+        let message: Value = serde_json::from_slice(&got.body).unwrap();
+        (
+            got.headers["webhook-id"].to_str().unwrap().to_string(),
+            message["data"]["payload"]["id"].as_u64().unwrap(),
+        )
+    };
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let seen: BTreeSet<u64> = receiver.got().iter().map(|g| order_of(g).1).collect();
+        if acknowledged.iter().all(|i| seen.contains(&u64::from(*i))) {
+            break;
+        }
+        let missing: Vec<_> = acknowledged
+            .iter()
+            .filter(|i| !seen.contains(&u64::from(**i)))
+            .take(10)
+            .collect();
+        assert!(Instant::now() < deadline, "acknowledged but never pushed: {missing:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let by_id: std::collections::BTreeMap<String, u64> = receiver.got().iter().map(order_of).collect();
+    let orders: BTreeSet<u64> = by_id.values().copied().collect();
+    assert_eq!(
+        by_id.len(),
+        orders.len(),
+        "one webhook-id per order, whichever replica parsed it"
+    );
+    assert_eq!(orders.len(), N as usize);
+    // Nothing is left waiting: the dead replica's jobs were finished.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let metrics = http
+            .get(format!("{}/metrics", bases[0]))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let gauge = |name: &str| {
+            metrics
+                .lines()
+                .find_map(|line| line.strip_prefix(name)?.trim().parse::<u64>().ok())
+                .unwrap_or_else(|| panic!("{name} is missing from /metrics"))
+        };
+        let (parse, push) = (
+            gauge("patchbay_webhook_inbox_depth "),
+            gauge("patchbay_webhook_pushes_pending "),
+        );
+        if parse == 0 && push == 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "work left behind: {parse} parses and {push} pushes"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    eprintln!(
+        "webhooks: killed a replica after {at_kill} of {N} acknowledged; {} pushes received for {} events",
+        receiver.got().len(),
+        by_id.len()
+    );
+}
