@@ -90,6 +90,6 @@ impl KvStore for PostgresStore {
             )
             .await
             .map_err(backend)?;
-        rows.iter().map(|row| get(&row, 0)).collect()
+        rows.iter().map(|row| get(row, 0)).collect()
     }
 }

@@ -52,10 +52,10 @@ async fn listen(
     let driver = tokio::spawn(async move {
         let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
         while let Some(message) = messages.next().await {
-            if let AsyncMessage::Notification(note) = message? {
-                if let Some(change) = Change::from_text(note.payload()) {
-                    let _ = forward.send(change);
-                }
+            if let AsyncMessage::Notification(note) = message?
+                && let Some(change) = Change::from_text(note.payload())
+            {
+                let _ = forward.send(change);
             }
         }
         Ok(())

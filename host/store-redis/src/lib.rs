@@ -153,16 +153,17 @@ impl RedisRates {
         self.settle(result.await).is_some()
     }
 
-    /// Runs `op` on Redis within the timeout, unless Redis is away.
-    async fn shared<T, F, Fut>(&self, op: F) -> Result<T, String>
+    /// Runs `op` on Redis within the timeout, unless Redis is away
+    /// (`Err(None)`: not tried; `Err(Some(why))`: it failed).
+    async fn shared<T, F, Fut>(&self, op: F) -> Result<T, Option<String>>
     where
         F: FnOnce(MultiplexedConnection) -> Fut,
         Fut: Future<Output = redis::RedisResult<T>>,
     {
-        if let Some(until) = *self.away_until.lock().unwrap_or_else(|p| p.into_inner()) {
-            if Instant::now() < until {
-                return Err(String::new());
-            }
+        if let Some(until) = *self.away_until.lock().unwrap_or_else(|p| p.into_inner())
+            && Instant::now() < until
+        {
+            return Err(None);
         }
         let attempt = async {
             let connection = {
@@ -189,18 +190,18 @@ impl RedisRates {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(error)) => {
                 *self.connection.lock().await = None;
-                Err(error)
+                Err(Some(error))
             }
             Err(_) => {
                 *self.connection.lock().await = None;
-                Err(format!("no answer within {:?}", self.config.timeout))
+                Err(Some(format!("no answer within {:?}", self.config.timeout)))
             }
         }
     }
 
     /// Records how a Redis attempt went (logging when Redis goes away or
     /// comes back); the value when it succeeded.
-    fn settle<T>(&self, result: Result<T, String>) -> Option<T> {
+    fn settle<T>(&self, result: Result<T, Option<String>>) -> Option<T> {
         let mut away = self.away_until.lock().unwrap_or_else(|p| p.into_inner());
         match result {
             Ok(value) => {
@@ -210,8 +211,8 @@ impl RedisRates {
                 Some(value)
             }
             // Still inside the pause after a failure: nothing was tried.
-            Err(error) if error.is_empty() => None,
-            Err(error) => {
+            Err(None) => None,
+            Err(Some(error)) => {
                 if away.is_none() {
                     tracing::warn!(
                         %error,

@@ -8,11 +8,14 @@ use tokio::sync::OwnedMutexGuard;
 
 use crate::{ConnectionStore, StoreError, TokenLease};
 
-/// One lock per connection, created when first leased and forgotten when
-/// no lease holds or waits for it.
+/// A connection's lock, shared by its lease and those waiting for one.
+type Lock = tokio::sync::Mutex<()>;
+
+/// One lock per connection (tenant, id), created when first leased and
+/// forgotten when no lease holds or waits for it.
 #[derive(Default)]
 pub struct LocalLeases {
-    locks: Mutex<HashMap<(String, String), Weak<tokio::sync::Mutex<()>>>>,
+    locks: Mutex<HashMap<(String, String), Weak<Lock>>>,
 }
 
 impl std::fmt::Debug for LocalLeases {
@@ -38,7 +41,7 @@ impl LocalLeases {
             match locks.get(&key).and_then(Weak::upgrade) {
                 Some(lock) => lock,
                 None => {
-                    let lock = Arc::new(tokio::sync::Mutex::new(()));
+                    let lock = Arc::new(Lock::new(()));
                     locks.insert(key, Arc::downgrade(&lock));
                     lock
                 }
