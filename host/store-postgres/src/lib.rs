@@ -177,7 +177,13 @@ impl PostgresStore {
         schema::migrate(&mut client).await?;
         drop(client);
         let (changes, _) = broadcast::channel(1024);
-        let listener = listen::Listener::start(pg_config, changes.clone());
+        let (listening, listened) = tokio::sync::oneshot::channel();
+        let listener = listen::Listener::start(pg_config, changes.clone(), listening);
+        // Changes announced from now on reach this replica. Without a
+        // listener the workers still poll: late, not lost.
+        if tokio::time::timeout(config.connect_timeout, listened).await.is_err() {
+            tracing::warn!("PostgreSQL LISTEN is not in place yet: this replica polls for work until it is");
+        }
         Ok(Self {
             pool: store_pool,
             changes,

@@ -24,11 +24,18 @@ impl Drop for Listener {
 }
 
 impl Listener {
-    pub(crate) fn start(config: tokio_postgres::Config, changes: broadcast::Sender<Change>) -> Self {
+    /// Starts listening; `listening` is told once the first `LISTEN` is
+    /// in place.
+    pub(crate) fn start(
+        config: tokio_postgres::Config,
+        changes: broadcast::Sender<Change>,
+        listening: tokio::sync::oneshot::Sender<()>,
+    ) -> Self {
         Self(tokio::spawn(async move {
             let mut first = true;
+            let mut listening = Some(listening);
             loop {
-                match listen(&config, &changes, first).await {
+                match listen(&config, &changes, first, &mut listening).await {
                     Ok(()) => tracing::warn!("the PostgreSQL listener's connection closed; reconnecting"),
                     Err(error) => tracing::warn!(%error, "the PostgreSQL listener failed; reconnecting in 1 s"),
                 }
@@ -44,6 +51,7 @@ async fn listen(
     config: &tokio_postgres::Config,
     changes: &broadcast::Sender<Change>,
     first: bool,
+    listening: &mut Option<tokio::sync::oneshot::Sender<()>>,
 ) -> Result<(), tokio_postgres::Error> {
     let (client, mut connection) = config.connect(NoTls).await?;
     let forward = changes.clone();
@@ -64,6 +72,9 @@ async fn listen(
     if let Err(error) = client.batch_execute(&format!("LISTEN {CHANNEL}")).await {
         driver.abort();
         return Err(error);
+    }
+    if let Some(listening) = listening.take() {
+        let _ = listening.send(());
     }
     if !first {
         // What was announced while the connection was down is lost.
