@@ -122,7 +122,7 @@ check-contract:
         echo "    $world: TypeScript and Python bindings generated"; \
     done
 
-# Benchmarks in release mode, written to BENCHMARKS.md (installs bapp-connectors in target/venv-bench to compare, wrk from apt for §6 and §7, moto, wsgidav, OpenSSH and pyftpdlib for §8); `just bench --only-service`, `--only-webhooks` or `--only-storage` rewrites §6, §7 or §8 alone.
+# Benchmarks in release mode, written to BENCHMARKS.md (installs bapp-connectors in target/venv-bench to compare, wrk from apt for §6 and §7, moto, wsgidav, OpenSSH and pyftpdlib for §8, PostgreSQL and Redis for §9); `just bench --only-service`, `--only-webhooks`, `--only-storage` or `--only-replicas` rewrites §6, §7, §8 or §9 alone.
 bench *args: build-plugins
     @if ! command -v wrk >/dev/null; then \
         echo "==> installing wrk (apt), the load generator of §6"; \
@@ -136,7 +136,7 @@ bench *args: build-plugins
     cd plugins && CARGO_PROFILE_RELEASE_OPT_LEVEL=3 cargo build --release -p shop-woocommerce --quiet --target-dir ../target/guests-o3
     @mkdir -p target/bench && cp target/guests-o3/wasm32-wasip2/release/shop_woocommerce.wasm target/bench/shop-woocommerce.wasm
     @echo "==> benchmarks (release build; the first build takes a while)"
-    bash tests/with-s3-server.sh bash tests/with-webdav-server.sh bash tests/with-sftp-server.sh bash tests/with-ftp-server.sh cargo bench -p patchbay-tests --features bench --bench compare -- --out {{root}}/BENCHMARKS.md --python {{root}}/target/venv-bench/bin/python {{args}}
+    bash tests/with-s3-server.sh bash tests/with-webdav-server.sh bash tests/with-sftp-server.sh bash tests/with-ftp-server.sh bash tests/with-postgres.sh bash tests/with-redis.sh cargo bench -p patchbay-tests --features bench --bench compare -- --out {{root}}/BENCHMARKS.md --python {{root}}/target/venv-bench/bin/python {{args}}
 
 # The SDKs against the shared cases (sdk/status-cases.json, sdk/manifest-cases/) in TypeScript, Python and C (Rust: the guest unit tests).
 test-sdks: plugin-toolchains

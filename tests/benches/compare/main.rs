@@ -12,6 +12,7 @@ mod calls;
 mod load;
 mod memory;
 mod native;
+mod replicas;
 mod seed;
 mod service;
 mod stats;
@@ -211,6 +212,7 @@ fn main() {
         ("--only-service", "6"),
         ("--only-webhooks", "7"),
         ("--only-storage", "8"),
+        ("--only-replicas", "9"),
     ]
     .into_iter()
     .find(|(flag, _)| args.iter().any(|a| a == flag));
@@ -219,7 +221,8 @@ fn main() {
             match number {
                 "6" => service::service_throughput(&mut report).await,
                 "7" => webhooks::webhook_throughput(&mut report).await,
-                _ => storage::storage_throughput(&mut report).await,
+                "8" => storage::storage_throughput(&mut report).await,
+                _ => replicas::replica_throughput(&mut report).await,
             }
         });
         let existing = std::fs::read_to_string(&out).unwrap_or_default();
@@ -238,6 +241,7 @@ fn main() {
         service::service_throughput(&mut report).await;
         webhooks::webhook_throughput(&mut report).await;
         storage::storage_throughput(&mut report).await;
+        replicas::replica_throughput(&mut report).await;
     });
     let document = format!(
         "# Benchmarks\n\nWritten by `just bench` ({}); numbers from one run on the machine below. \
