@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use crate::support::builder;
 
 /// The test server's URL.
-fn oauth_server() -> String {
+pub(crate) fn oauth_server() -> String {
     std::env::var("PATCHBAY_OAUTH_SERVER").expect(
         "PATCHBAY_OAUTH_SERVER is not set: run the tests through `just test` \
          (tests/with-oauth-server.sh starts oauth2-mock-server)",
@@ -34,7 +34,7 @@ async fn host() -> Host {
     host
 }
 
-fn settings(upstream: &Hostile) -> Settings {
+pub(crate) fn settings(upstream: &Hostile) -> Settings {
     Settings::from([
         ("base".to_string(), upstream.server.url()),
         ("auth_server".to_string(), oauth_server()),
@@ -47,7 +47,7 @@ fn client(id: &str) -> Credentials {
 
 /// The claims of the bearer token the upstream received; the echo the
 /// plugin got back (`echo`) holds no token (security review: reflection).
-fn claims(upstream: &Hostile, echo: &Value) -> Value {
+pub(crate) fn claims(upstream: &Hostile, echo: &Value) -> Value {
     let body: Value = serde_json::from_str(echo["body"].as_str().unwrap_or_default())
         .unwrap_or_else(|_| panic!("the upstream did not answer with its echo: {echo}"));
     assert_eq!(
@@ -66,7 +66,7 @@ fn claims(upstream: &Hostile, echo: &Value) -> Value {
     .unwrap()
 }
 
-async fn request(connection: &patchbay::Connection, url: String) -> Value {
+pub(crate) async fn request(connection: &patchbay::Connection, url: String) -> Value {
     connection
         .call_json(
             "actions.execute",
@@ -97,7 +97,7 @@ async fn consent(url: &str) -> (String, String) {
     (get("code"), get("state"))
 }
 
-async fn authorized(connections: &Connections, upstream: &Hostile, client_id: &str) -> String {
+pub(crate) async fn authorized(connections: &Connections, upstream: &Hostile, client_id: &str) -> String {
     let id = connections
         .add(NewConnection {
             provider: "other/probe".into(),

@@ -391,3 +391,52 @@ async fn three_replicas_share_one_budget_and_lose_nothing_when_one_dies() {
         by_id.len()
     );
 }
+
+/// Two replicas on one database call through one OAuth connection at once,
+/// round after round; its tokens live 5 s (inside the refresh margin: every
+/// call refreshes) and the provider rotates refresh tokens strictly (one
+/// use each). Each refresh holds the connection's row lock, so the second
+/// replica refreshes with the token the first just stored: no call fails
+/// and the connection stays connected.
+#[tokio::test]
+async fn replicas_refresh_a_rotating_oauth_token_one_at_a_time() {
+    use crate::oauth::{authorized, claims, request};
+    let url = database("patchbay_oauth_replicas").await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        crate::support::workspace().join("target/test-plugins/probe.wasm"),
+        dir.path().join("probe.wasm"),
+    )
+    .unwrap();
+    let key = patchbay::vault::VaultKey::generate();
+    let mut hosts = Vec::new();
+    for _ in 0..2 {
+        let host = crate::support::builder()
+            .plugins_dir(dir.path())
+            .postgres(&url)
+            .vault_key(key.clone())
+            .build()
+            .await
+            .unwrap();
+        hosts.push(host);
+    }
+    let upstream = patchbay_tests::hostile::Hostile::start().await.unwrap();
+    let id = authorized(&hosts[0].connections("acme"), &upstream, "short-lived-rotating-client").await;
+    let connections = [
+        hosts[0].connections("acme").open(&id).await.unwrap(),
+        hosts[1].connections("acme").open(&id).await.unwrap(),
+    ];
+    let echo = format!("{}/echo", upstream.server.url());
+    for round in 0..5 {
+        let (a, b) = tokio::join!(
+            request(&connections[0], echo.clone()),
+            request(&connections[1], echo.clone())
+        );
+        for answer in [&a, &b] {
+            assert_eq!(answer["status"], 200, "round {round}: {answer}");
+        }
+        assert_eq!(claims(&upstream, &b)["grant"], "refresh_token");
+    }
+    let info = hosts[1].connections("acme").get(&id).await.unwrap();
+    assert!(info.connected && info.authorized, "{info:?}");
+}

@@ -14,6 +14,8 @@
 //   {"client_id": C} revokes every refresh token of client C (a user
 //   removing the app in the provider's settings);
 // - clients whose id starts with "short-lived" get tokens that expire in 5 s;
+// - clients whose id contains "rotating" have their refresh tokens rotated
+//   strictly: a refresh token works once (a second use is invalid_grant);
 // - every token carries a "jti" and a "grant" claim naming the grant that
 //   issued it, so tests can tell a refreshed token from a new one.
 import { randomUUID } from 'node:crypto';
@@ -53,6 +55,9 @@ server.service.on('beforeResponse', (response, req) => {
   }
   if (response.statusCode === 200 && response.body.refresh_token) {
     issued.set(response.body.refresh_token, client);
+  }
+  if (response.statusCode === 200 && req.body.grant_type === 'refresh_token' && client?.includes('rotating')) {
+    revoked.add(req.body.refresh_token);
   }
   if (response.statusCode === 200 && client?.startsWith('short-lived')) {
     response.body.expires_in = 5;
