@@ -18,11 +18,11 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use patchbay_tests::woocommerce::{MockShop, ShopConfig, order, webhook_delivery};
+use patchbay_tests::woocommerce::{MockShop, ShopConfig};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::webhooks::{Answer, Got, Process, Receiver, WEBHOOK_SECRET, connection_body};
+use crate::webhooks::{Answer, Process, Receiver, connection_body, send_orders, wait_pushed};
 
 fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {
@@ -101,21 +101,6 @@ impl Limited {
     }
 }
 
-/// A new database for the replicas on the test server; its URL.
-async fn database(name: &str) -> String {
-    let url = env("PATCHBAY_POSTGRES_URL");
-    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
-    tokio::spawn(connection);
-    for sql in [
-        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-        format!("CREATE DATABASE {name}"),
-    ] {
-        client.batch_execute(&sql).await.unwrap();
-    }
-    let (base, _) = url.rsplit_once('/').unwrap();
-    format!("{base}/{name}")
-}
-
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -133,7 +118,7 @@ async fn three_replicas_share_one_budget_and_lose_nothing_when_one_dies() {
         dir.path().join("plugins/shop-woocommerce.wasm"),
     )
     .unwrap();
-    let database = database("patchbay_replicas").await;
+    let database = patchbay_tests::postgres::database("patchbay_replicas").await;
     let redis = env("PATCHBAY_REDIS_URL");
     let shared = [
         ("PATCHBAY_DATABASE_URL", database.as_str()),
@@ -267,47 +252,8 @@ async fn three_replicas_share_one_budget_and_lose_nothing_when_one_dies() {
         .to_string();
     const N: u32 = 180;
     let acknowledged = Arc::new(Mutex::new(BTreeSet::new()));
-    let sender = {
-        let acknowledged = Arc::clone(&acknowledged);
-        let bases = bases.clone();
-        tokio::spawn(async move {
-            let http = reqwest::Client::builder()
-                .timeout(Duration::from_secs(5))
-                .build()
-                .unwrap();
-            let sends: Vec<u32> = (1..=N)
-                .flat_map(|i| if i % 5 == 0 { vec![i, i] } else { vec![i] })
-                .collect();
-            futures::future::join_all(sends.chunks(sends.len().div_ceil(6)).enumerate().map(|(lane, chunk)| {
-                let (http, bases, path, acknowledged) =
-                    (http.clone(), bases.clone(), path.clone(), Arc::clone(&acknowledged));
-                let chunk = chunk.to_vec();
-                async move {
-                    let mut replica = lane % 3;
-                    for i in chunk {
-                        let (headers, body) = webhook_delivery(WEBHOOK_SECRET, "order.created", &order(i), 1);
-                        for _ in 0..400 {
-                            let mut request = http.post(format!("{}{path}", bases[replica])).body(body.clone());
-                            for (name, value) in &headers {
-                                request = request.header(name, value);
-                            }
-                            if let Ok(response) = request.send().await
-                                && response.status() == 200
-                            {
-                                acknowledged.lock().unwrap().insert(i);
-                                break;
-                            }
-                            // Not acknowledged: send again, to the next replica.
-                            replica = (replica + 1) % 3;
-                            tokio::time::sleep(Duration::from_millis(50)).await;
-                        }
-                        replica = (replica + 1) % 3;
-                    }
-                }
-            }))
-            .await;
-        })
-    };
+    let ingress: Vec<String> = bases.iter().map(|base| format!("{base}{path}")).collect();
+    let sender = send_orders(ingress, N, 6, Arc::clone(&acknowledged));
     let deadline = Instant::now() + Duration::from_secs(60);
     while acknowledged.lock().unwrap().len() < (N / 3) as usize || receiver.got().is_empty() {
         assert!(Instant::now() < deadline, "the stream did not start");
@@ -326,28 +272,7 @@ async fn three_replicas_share_one_budget_and_lose_nothing_when_one_dies() {
     );
     assert!(at_kill < N as usize, "the kill came mid-stream ({at_kill} of {N})");
 
-    let order_of = |got: &Got| -> (String, u64) {
-        let message: Value = serde_json::from_slice(&got.body).unwrap();
-        (
-            got.headers["webhook-id"].to_str().unwrap().to_string(),
-            message["data"]["payload"]["id"].as_u64().unwrap(),
-        )
-    };
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        let seen: BTreeSet<u64> = receiver.got().iter().map(|g| order_of(g).1).collect();
-        if acknowledged.iter().all(|i| seen.contains(&u64::from(*i))) {
-            break;
-        }
-        let missing: Vec<_> = acknowledged
-            .iter()
-            .filter(|i| !seen.contains(&u64::from(**i)))
-            .take(10)
-            .collect();
-        assert!(Instant::now() < deadline, "acknowledged but never pushed: {missing:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let by_id: std::collections::BTreeMap<String, u64> = receiver.got().iter().map(order_of).collect();
+    let by_id = wait_pushed(&receiver, &acknowledged).await;
     let orders: BTreeSet<u64> = by_id.values().copied().collect();
     assert_eq!(
         by_id.len(),
@@ -401,7 +326,7 @@ async fn three_replicas_share_one_budget_and_lose_nothing_when_one_dies() {
 #[tokio::test]
 async fn replicas_refresh_a_rotating_oauth_token_one_at_a_time() {
     use crate::oauth::{authorized, claims, request};
-    let url = database("patchbay_oauth_replicas").await;
+    let url = patchbay_tests::postgres::database("patchbay_oauth_replicas").await;
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(
         crate::support::workspace().join("target/test-plugins/probe.wasm"),

@@ -452,6 +452,85 @@ impl Drop for Process {
     }
 }
 
+/// A provider sending orders `1..=n` as WooCommerce deliveries (every
+/// fifth twice), `lanes` at a time, to the `ingress` URLs in turn: a
+/// delivery not acknowledged is sent again, to the next URL, as providers
+/// do. `acknowledged` collects the orders as they are acknowledged.
+pub(crate) fn send_orders(
+    ingress: Vec<String>,
+    n: u32,
+    lanes: usize,
+    acknowledged: Arc<Mutex<std::collections::BTreeSet<u32>>>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .unwrap();
+        let sends: Vec<u32> = (1..=n)
+            .flat_map(|i| if i % 5 == 0 { vec![i, i] } else { vec![i] })
+            .collect();
+        let lanes = sends
+            .chunks(sends.len().div_ceil(lanes))
+            .enumerate()
+            .map(|(lane, chunk)| {
+                let (http, ingress, acknowledged) = (http.clone(), ingress.clone(), Arc::clone(&acknowledged));
+                let chunk = chunk.to_vec();
+                async move {
+                    let mut next = lane % ingress.len();
+                    for i in chunk {
+                        let (headers, body) = webhook_delivery(WEBHOOK_SECRET, "order.created", &order(i), 1);
+                        for _ in 0..400 {
+                            let mut request = http.post(&ingress[next]).body(body.clone());
+                            next = (next + 1) % ingress.len();
+                            for (name, value) in &headers {
+                                request = request.header(name, value);
+                            }
+                            if let Ok(response) = request.send().await
+                                && response.status() == 200
+                            {
+                                acknowledged.lock().unwrap().insert(i);
+                                break;
+                            }
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                        }
+                    }
+                }
+            });
+        futures::future::join_all(lanes).await;
+    })
+}
+
+/// Waits (up to 90 s) until every acknowledged order reached `receiver`;
+/// the orders it got, by `webhook-id`.
+pub(crate) async fn wait_pushed(
+    receiver: &Receiver,
+    acknowledged: &std::collections::BTreeSet<u32>,
+) -> std::collections::BTreeMap<String, u64> {
+    let order_of = |got: &Got| -> (String, u64) {
+        let message: Value = serde_json::from_slice(&got.body).unwrap();
+        (
+            got.headers["webhook-id"].to_str().unwrap().to_string(),
+            message["data"]["payload"]["id"].as_u64().unwrap(),
+        )
+    };
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let by_id: std::collections::BTreeMap<String, u64> = receiver.got().iter().map(order_of).collect();
+        let seen: std::collections::BTreeSet<u64> = by_id.values().copied().collect();
+        let missing: Vec<_> = acknowledged
+            .iter()
+            .filter(|i| !seen.contains(&u64::from(**i)))
+            .take(10)
+            .collect();
+        if missing.is_empty() {
+            return by_id;
+        }
+        assert!(Instant::now() < deadline, "acknowledged but never pushed: {missing:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Issue 15's crash test: a sender fires signed deliveries (some twice) at
 /// a server that is `kill -9`-ed and restarted mid-stream while events are
 /// being pushed to a receiver. Every delivery the sender saw acknowledged
@@ -518,42 +597,7 @@ async fn nothing_acknowledged_is_lost_when_the_server_is_killed_mid_stream() {
     // time; a delivery not acknowledged is sent again, as providers do.
     const N: u32 = 240;
     let acknowledged = Arc::new(Mutex::new(std::collections::BTreeSet::new()));
-    let sender = {
-        let acknowledged = Arc::clone(&acknowledged);
-        let ingress = ingress.clone();
-        tokio::spawn(async move {
-            let http = reqwest::Client::builder()
-                .timeout(Duration::from_secs(5))
-                .build()
-                .unwrap();
-            let sends: Vec<u32> = (1..=N)
-                .flat_map(|i| if i % 5 == 0 { vec![i, i] } else { vec![i] })
-                .collect();
-            futures::future::join_all(sends.chunks(sends.len().div_ceil(8)).map(|chunk| {
-                let (http, ingress, acknowledged) = (http.clone(), ingress.clone(), Arc::clone(&acknowledged));
-                let chunk = chunk.to_vec();
-                async move {
-                    for i in chunk {
-                        let (headers, body) = webhook_delivery(WEBHOOK_SECRET, "order.created", &order(i), 1);
-                        for _ in 0..400 {
-                            let mut request = http.post(&ingress).body(body.clone());
-                            for (name, value) in &headers {
-                                request = request.header(name, value);
-                            }
-                            if let Ok(response) = request.send().await
-                                && response.status() == 200
-                            {
-                                acknowledged.lock().unwrap().insert(i);
-                                break;
-                            }
-                            tokio::time::sleep(Duration::from_millis(50)).await;
-                        }
-                    }
-                }
-            }))
-            .await;
-        })
-    };
+    let sender = send_orders(vec![ingress.clone()], N, 8, Arc::clone(&acknowledged));
 
     // Mid-stream, while pushes are going out: kill -9, then restart.
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -577,30 +621,9 @@ async fn nothing_acknowledged_is_lost_when_the_server_is_killed_mid_stream() {
     assert!(at_kill < N as usize, "the kill came mid-stream ({at_kill} of {N})");
 
     // Every acknowledged order reaches the receiver.
-    let order_of = |got: &Got| -> (String, u64) {
-        let message: Value = serde_json::from_slice(&got.body).unwrap();
-        (
-            got.headers["webhook-id"].to_str().unwrap().to_string(),
-            message["data"]["payload"]["id"].as_u64().unwrap(),
-        )
-    };
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        let seen: std::collections::BTreeSet<u64> = receiver.got().iter().map(|g| order_of(g).1).collect();
-        if acknowledged.iter().all(|i| seen.contains(&u64::from(*i))) {
-            break;
-        }
-        let missing: Vec<_> = acknowledged
-            .iter()
-            .filter(|i| !seen.contains(&u64::from(**i)))
-            .take(10)
-            .collect();
-        assert!(Instant::now() < deadline, "acknowledged but never pushed: {missing:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let by_id = wait_pushed(&receiver, &acknowledged).await;
     // De-duplicated by webhook-id, one event per order: duplicates and
     // re-sent deliveries made no second event.
-    let by_id: std::collections::BTreeMap<String, u64> = receiver.got().iter().map(order_of).collect();
     let orders: std::collections::BTreeSet<u64> = by_id.values().copied().collect();
     assert_eq!(by_id.len(), orders.len(), "one webhook-id per order");
     assert_eq!(orders.len(), N as usize);

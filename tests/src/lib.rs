@@ -9,6 +9,7 @@ pub mod gemini;
 pub mod hostile;
 pub mod mock;
 pub mod ollama;
+pub mod postgres;
 pub mod sameday;
 pub mod shopify;
 pub mod stripe;

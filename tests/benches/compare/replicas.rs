@@ -42,21 +42,6 @@ fn env(name: &str) -> String {
         .unwrap_or_else(|_| panic!("{name} is not set: run `just bench` (it starts PostgreSQL and Redis for §9)"))
 }
 
-/// A new PostgreSQL database on the bench's server; its URL.
-async fn database(name: &str) -> String {
-    let url = env("PATCHBAY_POSTGRES_URL");
-    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
-    tokio::spawn(connection);
-    for sql in [
-        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-        format!("CREATE DATABASE {name}"),
-    ] {
-        client.batch_execute(&sql).await.unwrap();
-    }
-    let (base, _) = url.rsplit_once('/').unwrap();
-    format!("{base}/{name}")
-}
-
 async fn start(backend: Backend, count: usize, shop: &MockShop) -> Replicas {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("plugins")).unwrap();
@@ -67,7 +52,7 @@ async fn start(backend: Backend, count: usize, shop: &MockShop) -> Replicas {
     .unwrap();
     let key = patchbay::vault::VaultKey::generate();
     let url = match backend {
-        Backend::Postgres => Some(database(&format!("patchbay_bench_{count}")).await),
+        Backend::Postgres => Some(patchbay_tests::postgres::database(&format!("patchbay_bench_{count}")).await),
         Backend::Sqlite => None,
     };
     let mut hosts = Vec::new();
