@@ -554,3 +554,44 @@ async fn connections_authorize_and_callback_run_the_oauth_flow() {
         text(&replay)
     );
 }
+
+/// The database and Redis URLs carry passwords: `--help` does not show the
+/// environment's values, and a PostgreSQL server that cannot be reached is
+/// named as such, without the password.
+#[tokio::test]
+async fn database_and_redis_passwords_are_never_printed() {
+    let output = tokio::task::spawn_blocking(|| {
+        Command::new(patchbay())
+            .args(["serve", "--help"])
+            .env(
+                "PATCHBAY_DATABASE_URL",
+                "postgres://patchbay:hunter2-db@db.internal/patchbay",
+            )
+            .env(
+                "PATCHBAY_REDIS_URL",
+                "redis://default:hunter2-redis@cache.internal:6379",
+            )
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(help.contains("--database") && help.contains("--redis"), "{help}");
+    assert!(!help.contains("hunter2"), "{help}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(args(&[
+        "keys",
+        "list",
+        "--database",
+        "postgres://patchbay:hunter2-db@127.0.0.1:1/patchbay",
+        "--vault-key-file",
+        dir.path().join("vault.key").to_str().unwrap(),
+    ]))
+    .await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("PostgreSQL"), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+}

@@ -105,7 +105,10 @@ impl From<tokio_postgres::Error> for Failure {
     fn from(error: tokio_postgres::Error) -> Self {
         Self(match error.as_db_error() {
             Some(db) => format!("PostgreSQL: {} ({})", db.message(), db.code().code()),
-            None => format!("PostgreSQL: {error}"),
+            None => match std::error::Error::source(&error) {
+                Some(cause) => format!("PostgreSQL: {error}: {cause}"),
+                None => format!("PostgreSQL: {error}"),
+            },
         })
     }
 }
@@ -146,6 +149,26 @@ pub(crate) fn get<'a, T: tokio_postgres::types::FromSql<'a>>(
     row.try_get(index).map_err(backend)
 }
 
+/// Where a configuration points, for messages: hosts, ports, database and
+/// user (never the password).
+fn describe(config: &tokio_postgres::Config) -> String {
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .zip(config.get_ports().iter().chain(std::iter::repeat(&5432)))
+        .map(|(host, port)| match host {
+            tokio_postgres::config::Host::Tcp(name) => format!("{name}:{port}"),
+            tokio_postgres::config::Host::Unix(path) => format!("{}:{port}", path.display()),
+        })
+        .collect();
+    format!(
+        "{}, database {:?} as {:?}",
+        hosts.join(","),
+        config.get_dbname().unwrap_or("(the user's)"),
+        config.get_user().unwrap_or("(none)")
+    )
+}
+
 impl PostgresStore {
     /// Connects to the database at `url` (`postgres://user:password@host:port/db`),
     /// applies the schema's migrations and starts listening for other
@@ -168,11 +191,13 @@ impl PostgresStore {
             .build()
             .map_err(|e| StoreError::Backend(format!("cannot build the PostgreSQL pool: {e}")))?;
         let store_pool = pool.clone();
+        let server = describe(&pg_config);
         let mut client = pool.get().await.map_err(|e| match e {
-            deadpool_postgres::PoolError::Timeout(_) => {
-                StoreError::Backend(format!("cannot reach PostgreSQL within {:?}", config.connect_timeout))
-            }
-            other => backend(other),
+            deadpool_postgres::PoolError::Timeout(_) => StoreError::Backend(format!(
+                "cannot reach PostgreSQL at {server} within {:?}",
+                config.connect_timeout
+            )),
+            other => StoreError::Backend(format!("{} (at {server})", Failure::from(other).0)),
         })?;
         schema::migrate(&mut client).await?;
         drop(client);
