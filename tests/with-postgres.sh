@@ -11,7 +11,16 @@ bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1 || true)
 if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
     echo "==> installing the PostgreSQL test server (apt: postgresql)"
     $sudo apt-get update -qq
+    # The package's own service is not started: this script runs a private
+    # server and stops what it starts.
+    no_start=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+        $sudo chmod +x /usr/sbin/policy-rc.d
+        no_start=1
+    fi
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+    if [ -n "$no_start" ]; then $sudo rm -f /usr/sbin/policy-rc.d; fi
     bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)"
 fi
 user="postgres"

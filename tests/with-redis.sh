@@ -9,7 +9,16 @@ sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
 if ! command -v redis-server >/dev/null; then
     echo "==> installing the Redis test server (apt: redis-server)"
     $sudo apt-get update -qq
+    # The package's own service is not started: this script runs a private
+    # server and stops what it starts.
+    no_start=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+        $sudo chmod +x /usr/sbin/policy-rc.d
+        no_start=1
+    fi
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends redis-server >/dev/null
+    if [ -n "$no_start" ]; then $sudo rm -f /usr/sbin/policy-rc.d; fi
 fi
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 password="patchbay-test-$(python3 -c 'import secrets; print(secrets.token_hex(8))')"
