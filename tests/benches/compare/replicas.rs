@@ -214,8 +214,8 @@ pub async fn replica_throughput(report: &mut Report) {
          key. The replicas are hosts in one process, each with its own store connections, \
          workers and server; they, wrk, PostgreSQL, Redis and the mock shop all share the \
          machine's two cores, so three replicas here measure the cost of sharing state, not the \
-         gain of more machines. Ratios are to SQLite with one replica, in this run.\
-          Where the time goes: a PostgreSQL commit is a round trip to a server process on the same \
+         gain of more machines. Ratios are to SQLite with one replica, in this run. \
+         Where the time goes: a PostgreSQL commit is a round trip to a server process on the same \
          two cores (and its fsync), where SQLite commits in process; a call's reads (the API key, \
          the connection) go through a pool of PostgreSQL connections, where the SQLite store \
          serializes them on its one connection."
