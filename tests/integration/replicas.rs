@@ -18,11 +18,11 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use patchbay_tests::woocommerce::{MockShop, ShopConfig};
+use patchbay_tests::woocommerce::{MockShop, ShopConfig, order, webhook_delivery};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::webhooks::{Answer, Process, Receiver, connection_body, send_orders, wait_pushed};
+use crate::webhooks::{Answer, Process, Receiver, WEBHOOK_SECRET, connection_body, send_orders, wait_pushed};
 
 fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {
@@ -240,16 +240,36 @@ async fn three_replicas_share_one_budget_and_lose_nothing_when_one_dies() {
         seen.len()
     );
 
-    // 2. Webhooks: a sender spreads deliveries over the replicas; one of
-    // them is killed mid-stream while events are being pushed.
-    let (receiver, receiver_url) = Receiver::start(vec![Answer::Ok]).await;
-    let (status, _) = api(1, Method::POST, "/v1/endpoints", Some(json!({"url": receiver_url}))).await;
-    assert_eq!(status, 201);
+    // 2. Webhooks. A long-poll on one replica gets the event of a delivery
+    // another replica took (without the wake-up across replicas it could
+    // wait out its 20 s and come back empty).
     let (_, ingress) = api(2, Method::GET, &format!("/v1/connections/{id}/webhook"), None).await;
     let path = url::Url::parse(ingress["url"].as_str().unwrap())
         .unwrap()
         .path()
         .to_string();
+    let poll = api(0, Method::GET, "/v1/events?after=0&wait=20", None);
+    let deliver = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let (headers, body) = webhook_delivery(WEBHOOK_SECRET, "order.created", &order(9_999), 1);
+        let mut request = http.post(format!("{}{path}", bases[1])).body(body);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        assert_eq!(request.send().await.unwrap().status(), 200);
+    };
+    let ((status, page), ()) = tokio::join!(poll, deliver);
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(
+        page["events"][0]["message"]["data"]["payload"]["id"], 9_999,
+        "the long-poll on replica 0 got the event delivered to replica 1: {page}"
+    );
+
+    // A sender spreads deliveries over the replicas; one of them is killed
+    // mid-stream while events are being pushed.
+    let (receiver, receiver_url) = Receiver::start(vec![Answer::Ok]).await;
+    let (status, _) = api(1, Method::POST, "/v1/endpoints", Some(json!({"url": receiver_url}))).await;
+    assert_eq!(status, 201);
     const N: u32 = 180;
     let acknowledged = Arc::new(Mutex::new(BTreeSet::new()));
     let ingress: Vec<String> = bases.iter().map(|base| format!("{base}{path}")).collect();
