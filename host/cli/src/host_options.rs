@@ -34,8 +34,9 @@ pub(crate) struct HostOptions {
         value_name = "URL"
     )]
     pub redis: Option<String>,
-    /// How many replicas share the rate budgets: while Redis is away each
-    /// keeps 1/N of every quota (default 1).
+    /// How many replicas serve the same connections: when their rate
+    /// budgets are not shared (no Redis, or Redis away) each keeps 1/N of
+    /// every quota (default 1).
     #[arg(long, global = true, env = "PATCHBAY_REPLICAS", value_name = "N")]
     pub replicas: Option<u32>,
     /// The vault key file, created with a new key when missing
@@ -94,8 +95,9 @@ impl HostOptions {
             None => builder.database(default_database()),
         };
         if let Some(url) = &self.redis {
-            builder = builder.redis(url, self.replicas.unwrap_or(1));
+            builder = builder.redis(url);
         }
+        builder = builder.replicas(self.replicas.unwrap_or(1));
         if !self.allow_hosts.is_empty() {
             builder = builder.restrict_all_hosts(self.allow_hosts.clone());
         }

@@ -8,7 +8,7 @@ use std::sync::{Arc, RwLock};
 use patchbay_outbound::{CircuitConfig, HostPattern, HttpLimits, OutboundPolicy, Pipeline, RateQuota};
 use patchbay_sandbox::{CompileCache, Limits, Sandbox, Services};
 use patchbay_secrets::VaultKey;
-use patchbay_store::{KvLimits, MemoryStore, RateStore, Stores};
+use patchbay_store::{KvLimits, MemoryStore, QuotaShare, RateStore, Stores};
 use patchbay_store_postgres::{PostgresConfig, PostgresStore};
 use patchbay_store_redis::{RedisConfig, RedisRates};
 use patchbay_store_sqlite::SqliteStore;
@@ -32,7 +32,7 @@ enum Database {
 /// Where rate budgets are kept, when not in process.
 enum SharedRates {
     Store(Arc<dyn RateStore>),
-    Redis { url: String, replicas: u32 },
+    Redis(String),
 }
 
 /// Configures a [`Host`].
@@ -68,6 +68,7 @@ pub struct HostBuilder {
     plugin_limits: BTreeMap<String, Limits>,
     vault_key: Option<VaultKey>,
     rate_store: Option<SharedRates>,
+    replicas: u32,
     sigv4: BTreeMap<String, Arc<[String]>>,
     all_hosts: Option<Vec<String>>,
     blob_dir: Option<PathBuf>,
@@ -131,6 +132,7 @@ impl HostBuilder {
             plugin_limits: BTreeMap::new(),
             vault_key: None,
             rate_store: None,
+            replicas: 1,
             sigv4: BTreeMap::new(),
             all_hosts: None,
             blob_dir: None,
@@ -165,14 +167,20 @@ impl HostBuilder {
     /// Keeps rate budgets in the Redis server at `url`
     /// (`redis://[user:password@]host:port[/db]`), shared by every replica
     /// using it, with their providers' `Retry-After` pauses. While Redis
-    /// cannot be reached, each of the `replicas` keeps `1/replicas` of
-    /// every quota in process (it logs when that starts and ends); a call
-    /// never waits on Redis for more than half a second.
-    pub fn redis(mut self, url: impl Into<String>, replicas: u32) -> Self {
-        self.rate_store = Some(SharedRates::Redis {
-            url: url.into(),
-            replicas: replicas.max(1),
-        });
+    /// cannot be reached, each replica keeps its share of every quota in
+    /// process (see [`replicas`](Self::replicas); it logs when that starts
+    /// and ends); a call never waits on Redis for more than half a second.
+    pub fn redis(mut self, url: impl Into<String>) -> Self {
+        self.rate_store = Some(SharedRates::Redis(url.into()));
+        self
+    }
+
+    /// How many replicas serve the same connections (1 by default). A
+    /// replica whose rate budgets are not shared — no Redis, or Redis
+    /// away — keeps `1/replicas` of every quota, so that together they
+    /// stay within the provider's limit.
+    pub fn replicas(mut self, replicas: u32) -> Self {
+        self.replicas = replicas.max(1);
         self
     }
 
@@ -342,13 +350,14 @@ impl HostBuilder {
         // are shared.
         let rates: Arc<dyn RateStore> = match self.rate_store {
             Some(SharedRates::Store(store)) => store,
-            Some(SharedRates::Redis { url, replicas }) => Arc::new(RedisRates::new(
+            Some(SharedRates::Redis(url)) => Arc::new(RedisRates::new(
                 &url,
                 RedisConfig {
-                    replicas,
+                    replicas: self.replicas,
                     ..RedisConfig::default()
                 },
             )?),
+            None if self.replicas > 1 => Arc::new(QuotaShare::new(MemoryStore::new(), self.replicas)),
             None => Arc::new(MemoryStore::new()),
         };
         let stores = stores.with_rates(rates);

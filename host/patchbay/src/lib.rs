@@ -111,8 +111,8 @@ pub mod fuzzing {
 pub mod store {
     pub use patchbay_store::{
         ApiKeyRecord, ApiKeyStore, AuthorizationStore, CircuitRecord, CircuitStore, ConnectionRecord, ConnectionStore,
-        KvLimits, KvStore, LocalLeases, MemoryStore, PendingAuthorization, RateQuota, RateStore, Reservation,
-        StoreError, Stores, TokenLease, VaultMeta, VaultStore, WebhookStore, webhooks,
+        KvLimits, KvStore, LocalLeases, MemoryStore, PendingAuthorization, QuotaShare, RateQuota, RateStore,
+        Reservation, StoreError, Stores, TokenLease, VaultMeta, VaultStore, WebhookStore, webhooks,
     };
     pub use patchbay_store_postgres::{PostgresConfig, PostgresStore};
     pub use patchbay_store_redis::{RedisConfig, RedisRates};

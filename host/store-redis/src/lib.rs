@@ -17,7 +17,7 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use patchbay_store::{MemoryStore, RateQuota, RateStore, Reservation, StoreError};
+use patchbay_store::{MemoryStore, QuotaShare, RateQuota, RateStore, Reservation, StoreError};
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, Client, Script};
 
@@ -100,7 +100,7 @@ pub struct RedisRates {
     /// While Redis is away: until when not to try it again.
     away_until: Mutex<Option<Instant>>,
     /// This replica's shares, while Redis is away.
-    local: MemoryStore,
+    local: QuotaShare<MemoryStore>,
 }
 
 impl std::fmt::Debug for RedisRates {
@@ -131,12 +131,12 @@ impl RedisRates {
         let client = Client::open(url).map_err(|e| StoreError::Backend(format!("the Redis URL is not valid: {e}")))?;
         Ok(Self {
             client,
-            config,
             reserve: Script::new(RESERVE),
             pause: Script::new(PAUSE),
             connection: tokio::sync::Mutex::new(None),
             away_until: Mutex::new(None),
-            local: MemoryStore::new(),
+            local: QuotaShare::new(MemoryStore::new(), config.replicas),
+            config,
         })
     }
 
@@ -226,15 +226,6 @@ impl RedisRates {
             }
         }
     }
-
-    /// This replica's share of `quota`.
-    fn share(&self, quota: RateQuota) -> RateQuota {
-        let replicas = self.config.replicas.max(1);
-        RateQuota {
-            per_second: quota.per_second / f64::from(replicas),
-            burst: (quota.burst / replicas).max(1),
-        }
-    }
 }
 
 #[async_trait::async_trait]
@@ -263,7 +254,7 @@ impl RateStore for RedisRates {
                     Reservation::Refused(wait)
                 })
             }
-            None => self.local.reserve(key, self.share(quota), max_wait).await,
+            None => self.local.reserve(key, quota, max_wait).await,
         }
     }
 

@@ -41,7 +41,7 @@ pub use connections::{ConnectionRecord, ConnectionStore, TokenLease};
 pub use kv::{KvLimits, KvStore};
 pub use leases::LocalLeases;
 pub use memory::MemoryStore;
-pub use rate::{RateQuota, RateStore, Reservation};
+pub use rate::{QuotaShare, RateQuota, RateStore, Reservation};
 pub use vault::{Reseal, SealedSlot, VaultMeta, VaultStore};
 pub use webhooks::WebhookStore;
 

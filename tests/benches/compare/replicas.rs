@@ -64,7 +64,10 @@ async fn start(backend: Backend, count: usize, shop: &MockShop) -> Replicas {
             .rate_limit("shop/woocommerce", 1e6, 1_000_000)
             .plugins_dir(dir.path().join("plugins"));
         let builder = match &url {
-            Some(url) if count > 1 => builder.postgres(url).redis(env("PATCHBAY_REDIS_URL"), count as u32),
+            Some(url) if count > 1 => builder
+                .postgres(url)
+                .redis(env("PATCHBAY_REDIS_URL"))
+                .replicas(count as u32),
             Some(url) => builder.postgres(url),
             None => builder.database(dir.path().join("state.db")),
         };
