@@ -7,16 +7,16 @@
 
 use std::time::Duration;
 
-use patchbay::{Host, NewConnection};
+use patchbay::Host;
 use patchbay_tests::woocommerce::{MockShop, ShopConfig, order, webhook_delivery};
 use serde_json::json;
 
+use crate::webhooks::{SECRET, delivery_lua, webhook_connection};
 use crate::{Report, plugin_path};
 
 /// wrk connections in all, split between the replicas.
 const CONNECTIONS: usize = 48;
 const SECONDS: u64 = 8;
-const SECRET: &str = "bench-webhook-secret";
 
 /// Where the replicas keep their state.
 #[derive(Clone, Copy, PartialEq)]
@@ -74,21 +74,7 @@ async fn start(backend: Backend, count: usize, shop: &MockShop) -> Replicas {
         hosts.push(builder.build().await.unwrap());
     }
     let tenant = hosts[0].connections("bench");
-    let connection = tenant
-        .add(NewConnection {
-            provider: "shop/woocommerce".into(),
-            credentials: patchbay::Credentials::from([
-                ("consumer_key", "ck_test"),
-                ("consumer_secret", "cs_test"),
-                ("webhook_secret", SECRET),
-            ]),
-            settings: patchbay::Settings::from([("domain".to_string(), shop.url())]),
-            signing_fields: vec!["webhook_secret".into()],
-            ..NewConnection::default()
-        })
-        .await
-        .unwrap()
-        .id;
+    let connection = tenant.add(webhook_connection(shop)).await.unwrap().id;
     let token = hosts[0].webhooks("bench").ingress_token(&connection).await.unwrap();
     let key = hosts[0].api_keys().create("bench", false, "bench").await.unwrap().key;
     let (mut addresses, mut stops, mut servers) = (Vec::new(), Vec::new(), Vec::new());
@@ -162,13 +148,7 @@ impl Replicas {
 pub async fn replica_throughput(report: &mut Report) {
     let shop = MockShop::start(ShopConfig::default(), 0).await.unwrap();
     let (headers, body) = webhook_delivery(SECRET, "order.updated", &order(1), 1);
-    let mut ingest_lua = format!(
-        "wrk.method = \"POST\"\nwrk.body = {:?}\n",
-        String::from_utf8_lossy(&body)
-    );
-    for (name, value) in &headers {
-        ingest_lua.push_str(&format!("wrk.headers[{name:?}] = {value:?}\n"));
-    }
+    let ingest_lua = delivery_lua(&headers, &body);
     let mut rows = Vec::new();
     let mut baseline: Option<(f64, f64)> = None;
     for (label, backend, count) in [

@@ -16,7 +16,7 @@ const CONNECTIONS: usize = 64;
 const SECONDS: u64 = 8;
 /// Distinct events for the push figure.
 const EVENTS: u32 = 3_000;
-const SECRET: &str = "bench-webhook-secret";
+pub(crate) const SECRET: &str = "bench-webhook-secret";
 
 fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
@@ -42,9 +42,10 @@ async fn receiver() -> (String, Arc<AtomicU64>) {
     (url, count)
 }
 
-/// wrk posting one signed delivery again and again: every one is verified
-/// and stored (a repeated delivery is one event, but each is a delivery).
-async fn ingest(url: &str, headers: &[(String, String)], body: &[u8]) -> String {
+/// wrk's script posting one signed delivery again and again: every one is
+/// verified and stored (a repeated delivery is one event, but each is a
+/// delivery).
+pub(crate) fn delivery_lua(headers: &[(String, String)], body: &[u8]) -> String {
     let mut lua = format!(
         "wrk.method = \"POST\"\nwrk.body = {:?}\n",
         String::from_utf8_lossy(body)
@@ -52,7 +53,23 @@ async fn ingest(url: &str, headers: &[(String, String)], body: &[u8]) -> String 
     for (name, value) in headers {
         lua.push_str(&format!("wrk.headers[{name:?}] = {value:?}\n"));
     }
-    crate::service::wrk(url, &lua, CONNECTIONS, SECONDS).await
+    lua
+}
+
+/// A WooCommerce connection to `shop` whose webhook secret is [`SECRET`],
+/// a signing field.
+pub(crate) fn webhook_connection(shop: &MockShop) -> NewConnection {
+    NewConnection {
+        provider: "shop/woocommerce".into(),
+        credentials: patchbay::Credentials::from([
+            ("consumer_key", "ck_test"),
+            ("consumer_secret", "cs_test"),
+            ("webhook_secret", SECRET),
+        ]),
+        settings: patchbay::Settings::from([("domain".to_string(), shop.url())]),
+        signing_fields: vec!["webhook_secret".into()],
+        ..NewConnection::default()
+    }
 }
 
 pub async fn webhook_throughput(report: &mut Report) {
@@ -73,21 +90,7 @@ pub async fn webhook_throughput(report: &mut Report) {
         .unwrap();
     let shop = MockShop::start(ShopConfig::default(), 0).await.unwrap();
     let tenant = host.connections("bench");
-    let id = tenant
-        .add(NewConnection {
-            provider: "shop/woocommerce".into(),
-            credentials: patchbay::Credentials::from([
-                ("consumer_key", "ck_test"),
-                ("consumer_secret", "cs_test"),
-                ("webhook_secret", SECRET),
-            ]),
-            settings: patchbay::Settings::from([("domain".to_string(), shop.url())]),
-            signing_fields: vec!["webhook_secret".into()],
-            ..NewConnection::default()
-        })
-        .await
-        .unwrap()
-        .id;
+    let id = tenant.add(webhook_connection(&shop)).await.unwrap().id;
     let webhooks = host.webhooks("bench");
     let token = webhooks.ingress_token(&id).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -105,7 +108,7 @@ pub async fn webhook_throughput(report: &mut Report) {
 
     // Ingestion: one delivery, over and over, by wrk.
     let (headers, body) = webhook_delivery(SECRET, "order.updated", &order(1), 1);
-    let text = ingest(&ingress, &headers, &body).await;
+    let text = crate::service::wrk(&ingress, &delivery_lua(&headers, &body), CONNECTIONS, SECONDS).await;
     let value = |prefix: &str| {
         text.lines()
             .find(|l| l.trim_start().starts_with(prefix))
