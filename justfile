@@ -71,7 +71,8 @@ build-python-plugins: plugin-toolchains
 # Build the C plugins (a patchbay.toml and src/*.c: `patchbay c` bindings, zig, yyjson).
 build-c-plugins: plugin-toolchains
     @mkdir -p {{plugins_dir}}
-    @if ls plugins/*/src/*.c >/dev/null 2>&1; then echo "==> building the patchbay CLI (its \`c\` commands make the bindings and the component)"; cargo build -p patchbay-cli --bin patchbay --quiet; fi
+    @# Every binary of the workspace, as `just build` does: one feature set, so the dependency tree is compiled once.
+    @if ls plugins/*/src/*.c >/dev/null 2>&1; then echo "==> building the host's binaries (the patchbay CLI's \`c\` commands make the bindings and the component)"; cargo build --workspace --bins --quiet; fi
     @for dir in plugins/*/; do \
         [ -f "$dir/patchbay.toml" ] && ls "$dir"src/*.c >/dev/null 2>&1 || continue; \
         echo "==> building $(basename "$dir") (C: patchbay c bindings, zig, yyjson)"; \
@@ -122,7 +123,7 @@ check-contract:
         echo "    $world: TypeScript and Python bindings generated"; \
     done
 
-# Benchmarks in release mode, written to BENCHMARKS.md (installs bapp-connectors in target/venv-bench to compare, wrk from apt for §6 and §7, moto, wsgidav, OpenSSH and pyftpdlib for §8, PostgreSQL and Redis for §9); `just bench --only-service`, `--only-webhooks`, `--only-storage` or `--only-replicas` rewrites §6, §7, §8 or §9 alone.
+# Benchmarks in release mode, written to BENCHMARKS.md (installs bapp-connectors in target/venv-bench to compare, wrk from apt for §6 and §7, moto, wsgidav, OpenSSH and pyftpdlib for §8, PostgreSQL and Redis for §9); `just bench --only-overhead`, `--only-load`, `--only-memory`, `--only-seed`, `--only-service`, `--only-webhooks`, `--only-storage` or `--only-replicas` rewrites §1, §3, §4, §5, §6, §7, §8 or §9 alone.
 bench *args: build-plugins
     @if ! command -v wrk >/dev/null; then \
         echo "==> installing wrk (apt), the load generator of §6"; \
@@ -132,9 +133,14 @@ bench *args: build-plugins
     @[ -x target/venv-bench/bin/python ] && target/venv-bench/bin/python -c 'import bapp_connectors' 2>/dev/null || { \
         echo "==> installing bapp-connectors (the Python seed library) in target/venv-bench"; \
         python3 -m venv target/venv-bench && target/venv-bench/bin/pip install --quiet -r tests/benches/requirements.txt; }
-    @echo "==> the WooCommerce plugin again, optimised for speed (opt-level 3) instead of size"
-    cd plugins && CARGO_PROFILE_RELEASE_OPT_LEVEL=3 cargo build --release -p shop-woocommerce --quiet --target-dir ../target/guests-o3
-    @mkdir -p target/bench && cp target/guests-o3/wasm32-wasip2/release/shop_woocommerce.wasm target/bench/shop-woocommerce.wasm
+    @echo "==> the WooCommerce plugin again, built at the other optimisation level (opt-level 3 instead of \"s\")"
+    cd plugins && CARGO_PROFILE_RELEASE_OPT_LEVEL=3 cargo build --release -p shop-woocommerce --quiet --target-dir ../target/guests-bench-opt
+    @mkdir -p target/bench && cp target/guests-bench-opt/wasm32-wasip2/release/shop_woocommerce.wasm target/bench/shop-woocommerce-other-opt-level.wasm
+    @echo "==> the WooCommerce plugin stopping after each stage of a list call (fetch, parse, map), for §1's breakdown"
+    @for stage in fetch parse map; do \
+        (cd plugins && cargo build --release -p shop-woocommerce --features bench-stop-after-$stage --quiet --target-dir ../target/guests-bench-stages) && \
+        cp target/guests-bench-stages/wasm32-wasip2/release/shop_woocommerce.wasm target/bench/shop-woocommerce-stop-after-$stage.wasm; \
+    done
     @echo "==> benchmarks (release build; the first build takes a while)"
     bash tests/with-s3-server.sh bash tests/with-webdav-server.sh bash tests/with-sftp-server.sh bash tests/with-ftp-server.sh bash tests/with-postgres.sh bash tests/with-redis.sh cargo bench -p patchbay-tests --features bench --bench compare -- --out {{root}}/BENCHMARKS.md --python {{root}}/target/venv-bench/bin/python {{args}}
 
@@ -143,7 +149,7 @@ test-sdks: plugin-toolchains
     @echo "==> SDK tests: TypeScript (node --test), Python (unittest), C (zig, native)"
     cd sdk/js && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; } && npm test --silent
     target/venv-plugins/bin/python -m unittest discover -s sdk/python/tests
-    cargo build -p patchbay-cli --bin patchbay --quiet
+    cargo build --workspace --bins --quiet
     PATCHBAY=target/debug/patchbay target/venv-plugins/bin/python sdk/c/tests/run_tests.py
 
 # Install what `serve-check` needs: Debian's chromium (apt), playwright-core (npm), schemathesis (PyPI, target/venv-serve-check).

@@ -377,17 +377,19 @@ pub fn connected(message: impl Into<String>) -> Result<ConnectionTest> {
 
 /// A value read from JSON together with its JSON text, verbatim: the `T`
 /// for the mapping, the text for `provider-meta.raw-payload`. Reading a
-/// `Raw<T>` builds no `Value` tree and re-serializes nothing.
+/// `Raw<T>` builds no `Value` tree and re-serializes nothing; reading a
+/// list of them with [`raw_items`] (or [`Response::raw_items`]) reads the
+/// body once.
 #[derive(Debug)]
 pub struct Raw<T> {
     value: T,
-    raw: Box<RawValue>,
+    raw: Box<str>,
 }
 
 impl<T> Raw<T> {
     /// The JSON text the value was read from.
     pub fn raw(&self) -> &str {
-        self.raw.get()
+        &self.raw
     }
 
     /// The value, without its text.
@@ -407,15 +409,73 @@ impl<'de, T: DeserializeOwned> serde::Deserialize<'de> for Raw<T> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> core::result::Result<Self, D::Error> {
         let raw = Box::<RawValue>::deserialize(deserializer)?;
         let value = serde_json::from_str(raw.get()).map_err(serde::de::Error::custom)?;
-        Ok(Self { value, raw })
+        Ok(Self { value, raw: raw.into() })
     }
+}
+
+/// Reads a JSON array of `T` in one pass over `body`: each item typed
+/// straight from the bytes (no `Value` tree, no second parse), with its
+/// JSON text kept verbatim. A list page of a provider's API is read this
+/// way ([`Response::raw_items`]).
+pub fn raw_items<T: DeserializeOwned>(body: &[u8]) -> Result<Vec<Raw<T>>> {
+    let fail = |offset: usize, why: &dyn core::fmt::Display| {
+        Error::permanent(format!(
+            "the provider's response is not the expected JSON array (at byte {offset}): {why}"
+        ))
+    };
+    let skip = |mut at: usize| {
+        while body.get(at).is_some_and(u8::is_ascii_whitespace) {
+            at += 1;
+        }
+        at
+    };
+    let mut at = skip(0);
+    if body.get(at) != Some(&b'[') {
+        return Err(fail(at, &"expected `[`"));
+    }
+    at = skip(at + 1);
+    let mut items = Vec::new();
+    if body.get(at) == Some(&b']') {
+        at += 1;
+    } else {
+        loop {
+            let mut stream = serde_json::Deserializer::from_slice(&body[at..]).into_iter::<T>();
+            let value = match stream.next() {
+                Some(Ok(value)) => value,
+                Some(Err(error)) => {
+                    let why = format!(
+                        "item {} (line and column counted from its start): {error}",
+                        items.len() + 1
+                    );
+                    return Err(fail(at, &why));
+                }
+                None => return Err(fail(at, &"the array ends early")),
+            };
+            let end = at + stream.byte_offset();
+            let raw = core::str::from_utf8(&body[at..end]).map_err(|e| fail(at, &e))?;
+            items.push(Raw { value, raw: raw.into() });
+            at = skip(end);
+            match body.get(at) {
+                Some(b',') => at = skip(at + 1),
+                Some(b']') => {
+                    at += 1;
+                    break;
+                }
+                _ => return Err(fail(at, &"expected `,` or `]`")),
+            }
+        }
+    }
+    if skip(at) != body.len() {
+        return Err(fail(at, &"trailing characters after the array"));
+    }
+    Ok(items)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[derive(serde::Deserialize)]
+    #[derive(Debug, serde::Deserialize)]
     struct Order {
         id: u64,
     }
@@ -429,6 +489,32 @@ mod tests {
         assert_eq!(orders[1].raw(), r#"{"id":8}"#);
         let bad: core::result::Result<Vec<Raw<Order>>, _> = serde_json::from_str(r#"[{"id": "x"}]"#);
         assert!(bad.is_err());
+    }
+
+    #[test]
+    fn raw_items_reads_a_list_in_one_pass() {
+        let text = " [ {\"id\": 7,  \"extra\": {\"a\": [1, 2]}} ,\n{\"id\":8}]\n";
+        let orders: Vec<Raw<Order>> = raw_items(text.as_bytes()).unwrap();
+        assert_eq!(orders.len(), 2);
+        assert_eq!((orders[0].id, orders[1].id), (7, 8));
+        assert_eq!(orders[0].raw(), r#"{"id": 7,  "extra": {"a": [1, 2]}}"#);
+        assert_eq!(orders[1].raw(), r#"{"id":8}"#);
+        assert!(raw_items::<Order>(b"[]").unwrap().is_empty());
+        assert!(raw_items::<Order>(b" [ ] ").unwrap().is_empty());
+        for (bad, why) in [
+            (&b"{\"id\": 1}"[..], "expected `[`"),
+            (b"[{\"id\": 1}", "expected `,` or `]`"),
+            (b"[{\"id\": 1},]", "at byte 11): item 2"),
+            (b"[{\"id\": 1}] x", "trailing characters"),
+            (
+                b"[{\"id\": 1}, {\"id\": \"x\"}]",
+                "at byte 12): item 2 (line and column counted from its start): invalid type",
+            ),
+            (b"", "expected `[`"),
+        ] {
+            let error = raw_items::<Order>(bad).unwrap_err().to_string();
+            assert!(error.contains(why), "{:?}: {error}", String::from_utf8_lossy(bad));
+        }
     }
 
     #[test]

@@ -435,6 +435,13 @@ impl Response {
             .map_err(|e| Error::permanent(format!("the provider's response is not the expected JSON: {e}")))
     }
 
+    /// The body as a JSON array of `T`, each item with its JSON text
+    /// verbatim, read in one pass ([`crate::client::raw_items`]): a list
+    /// page whose items keep their raw payload.
+    pub fn raw_items<T: serde::de::DeserializeOwned>(&self) -> Result<Vec<crate::client::Raw<T>>> {
+        crate::client::raw_items(&self.body)
+    }
+
     /// `Retry-After` in seconds, when it is given as a number of seconds.
     /// (The host itself also honours the HTTP-date form when retrying.)
     pub fn retry_after(&self) -> Option<u32> {

@@ -2,7 +2,8 @@
 
     python bapp_orders.py --url URL --key CK --secret CS --runs N
 
-Prints {"seconds": [...], "orders": N, "version": "..."} as JSON. Used by
+Prints {"seconds": [...], "cpu_seconds": [...], "orders": N, "version": "..."}
+as JSON: wall time and this process's CPU time (user + system) per run. Used by
 `just bench` to compare Patchbay with the Python seed library.
 """
 
@@ -35,12 +36,22 @@ def main():
         credentials={"consumer_key": args.key, "consumer_secret": args.secret, "domain": args.url}
     )
     list_all(adapter)  # warm-up
-    seconds, count = [], 0
+    seconds, cpu_seconds, count = [], [], 0
     for _ in range(args.runs):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         count = list_all(adapter)
         seconds.append(time.perf_counter() - started)
-    print(json.dumps({"seconds": seconds, "orders": count, "version": importlib.metadata.version("bapp-connectors")}))
+        cpu_seconds.append(time.process_time() - cpu)
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "cpu_seconds": cpu_seconds,
+                "orders": count,
+                "version": importlib.metadata.version("bapp-connectors"),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

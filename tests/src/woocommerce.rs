@@ -150,6 +150,10 @@ pub fn product(id: u32) -> Value {
 struct Shop {
     config: ShopConfig,
     orders: Mutex<Vec<Value>>,
+    /// Order listings as served, rendered once per query and page (a real
+    /// shop's page cache): a benchmark's upstream is never its bottleneck.
+    /// Cleared by every change to an order.
+    rendered_orders: Mutex<HashMap<String, RenderedPage>>,
     products: Mutex<Vec<Value>>,
     /// Webhooks as created through the API, with their secrets.
     webhooks: Mutex<Vec<(Value, String)>>,
@@ -157,6 +161,24 @@ struct Shop {
 }
 
 type Shared = Arc<Shop>;
+
+/// A rendered page: the JSON bytes and the totals headers.
+#[derive(Clone)]
+struct RenderedPage {
+    body: axum::body::Bytes,
+    total: usize,
+    pages: usize,
+}
+
+impl IntoResponse for RenderedPage {
+    fn into_response(self) -> Response {
+        let mut response = ([(axum::http::header::CONTENT_TYPE, "application/json")], self.body).into_response();
+        let headers = response.headers_mut();
+        headers.insert("x-wp-total", HeaderValue::from(self.total));
+        headers.insert("x-wp-totalpages", HeaderValue::from(self.pages));
+        response
+    }
+}
 
 fn wc_error(status: StatusCode, code: &str, message: &str) -> Response {
     (
@@ -230,21 +252,19 @@ fn paging(query: &HashMap<String, String>) -> Result<(usize, usize), Response> {
 }
 
 /// One page of the selected items, with WooCommerce's totals headers. Only
-/// the page is cloned, so large shops stay cheap to serve.
-fn page_response(items: &[&Value], page: usize, per_page: usize) -> Response {
-    let total = items.len();
-    let pages = total.div_ceil(per_page);
+/// the page is rendered, so large shops stay cheap to serve.
+fn render_page(items: &[&Value], page: usize, per_page: usize) -> RenderedPage {
     let slice: Vec<&Value> = items
         .iter()
         .skip((page - 1) * per_page)
         .take(per_page)
         .copied()
         .collect();
-    let mut response = axum::Json(slice).into_response();
-    let headers = response.headers_mut();
-    headers.insert("x-wp-total", HeaderValue::from(total));
-    headers.insert("x-wp-totalpages", HeaderValue::from(pages));
-    response
+    RenderedPage {
+        body: serde_json::to_vec(&slice).expect("JSON values serialize").into(),
+        total: items.len(),
+        pages: items.len().div_ceil(per_page),
+    }
 }
 
 /// What every list endpoint does first: authenticate, read the paging
@@ -272,6 +292,13 @@ async fn list_orders(
         Ok(paging) => paging,
         Err(response) => return response,
     };
+    let key = ["after", "status", "order"]
+        .map(|name| query.get(name).map_or("", String::as_str))
+        .join("\n")
+        + &format!("\n{page}\n{per_page}");
+    if let Some(rendered) = shop.rendered_orders.lock().unwrap().get(&key) {
+        return rendered.clone().into_response();
+    }
     let all = shop.orders.lock().unwrap();
     let mut orders = newer_than(&all, "date_created_gmt", query.get("after"));
     if let Some(status) = query.get("status").filter(|s| *s != "any") {
@@ -281,7 +308,9 @@ async fn list_orders(
     if query.get("order").map(String::as_str) == Some("asc") {
         orders.reverse();
     }
-    page_response(&orders, page, per_page)
+    let rendered = render_page(&orders, page, per_page);
+    shop.rendered_orders.lock().unwrap().insert(key, rendered.clone());
+    rendered.into_response()
 }
 
 fn find(items: &Mutex<Vec<Value>>, id: &str) -> Option<usize> {
@@ -360,6 +389,7 @@ async fn update_order(
             );
         }
         shop.orders.lock().unwrap()[i]["status"] = status.clone();
+        shop.rendered_orders.lock().unwrap().clear();
     }
     axum::Json(shop.orders.lock().unwrap()[i].clone()).into_response()
 }
@@ -375,7 +405,7 @@ async fn list_products(
     };
     let all = shop.products.lock().unwrap();
     let products = newer_than(&all, "date_modified_gmt", query.get("modified_after"));
-    page_response(&products, page, per_page)
+    render_page(&products, page, per_page).into_response()
 }
 
 async fn update_product(
@@ -576,6 +606,7 @@ impl MockShop {
     pub async fn start(config: ShopConfig, port: u16) -> std::io::Result<Self> {
         let shop = Arc::new(Shop {
             orders: Mutex::new((1..=config.orders).map(order).collect()),
+            rendered_orders: Mutex::default(),
             products: Mutex::new((1..=config.products).map(product).collect()),
             webhooks: Mutex::default(),
             config: config.clone(),

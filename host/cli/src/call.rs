@@ -116,6 +116,10 @@ pub(crate) async fn run(args: Args) -> Result<(), Failure> {
     let mut builder = args.host.builder().limits(limits);
     if args.connection.is_some() {
         builder = builder.vault_key(args.host.vault_key()?);
+    } else if let Some(provider) = &provider {
+        // One call loads one plugin: files the compile cache knows to hold
+        // other providers are not read.
+        builder = builder.only_providers([provider.clone()]);
     }
     let host = super::host_options::build(builder).await?;
     let connection = match &args.connection {

@@ -55,6 +55,7 @@ enum SharedRates {
 /// ```
 pub struct HostBuilder {
     plugins_dir: Option<PathBuf>,
+    only_providers: Option<std::collections::BTreeSet<String>>,
     database: Database,
     limits: Limits,
     http_limits: HttpLimits,
@@ -119,6 +120,7 @@ impl HostBuilder {
     fn new() -> Self {
         Self {
             plugins_dir: None,
+            only_providers: None,
             database: Database::Memory,
             limits: Limits::default(),
             http_limits: HttpLimits::default(),
@@ -238,6 +240,16 @@ impl HostBuilder {
     /// Loads every `*.wasm` of `dir` at build time.
     pub fn plugins_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.plugins_dir = Some(dir.into());
+        self
+    }
+
+    /// Loads only these providers (`family/name`) from the plugins
+    /// directory, for a host that serves one call: with a
+    /// [compile cache](Self::compile_cache), a file the cache knows holds
+    /// another provider (and has not changed since) is not even read; a file
+    /// it does not know is loaded to find out what it holds.
+    pub fn only_providers(mut self, keys: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.only_providers = Some(keys.into_iter().map(Into::into).collect());
         self
     }
 
@@ -457,6 +469,7 @@ impl HostBuilder {
                 connector,
                 stored,
                 cache,
+                only_providers: self.only_providers,
                 metrics,
             }),
         };

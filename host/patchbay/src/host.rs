@@ -4,7 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use patchbay_sandbox::CompileCache;
+use std::collections::BTreeSet;
+
+use patchbay_sandbox::{CompileCache, FileStamp, KnownFile};
 use patchbay_secrets::{Credentials, Settings, VaultKey};
 use patchbay_store::StoreError;
 use sha2::Digest as _;
@@ -22,15 +24,37 @@ pub(crate) struct HostInner {
     pub connector: Arc<Connector>,
     pub stored: Arc<StoredParts>,
     pub cache: Option<CompileCache>,
+    /// The providers this host loads, when not all
+    /// ([`HostBuilder::only_providers`](crate::HostBuilder::only_providers)).
+    pub only_providers: Option<BTreeSet<String>>,
     pub metrics: Metrics,
 }
 
-/// A plugin file's bytes and their SHA-256 (hex), read and hashed once for
-/// change detection, the plugin's identity and the compile cache's key.
-fn read_plugin_file(path: &Path) -> std::io::Result<(Vec<u8>, String)> {
+/// A plugin file read for loading.
+struct PluginFile {
+    bytes: Vec<u8>,
+    /// SHA-256 (hex) of `bytes`: change detection, the plugin's identity and
+    /// the compile cache's key.
+    sha256: String,
+    /// The file as stamped before it was read, to remember what it holds.
+    stamp: Option<FileStamp>,
+}
+
+/// Reads a plugin file; its SHA-256 comes from the compile cache when the
+/// cache saw this very file before (same inode, size and times), else it is
+/// computed.
+fn read_plugin_file(
+    path: &Path,
+    cache: Option<&CompileCache>,
+    known: Option<KnownFile>,
+) -> std::io::Result<PluginFile> {
+    let stamp = cache.and_then(|_| CompileCache::stamp_file(path));
     let bytes = std::fs::read(path)?;
-    let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
-    Ok((bytes, sha256))
+    let sha256 = match known {
+        Some(known) if stamp.as_ref() == Some(&known.stamp) && CompileCache::stamp_file(path) == stamp => known.sha256,
+        _ => hex::encode(sha2::Sha256::digest(&bytes)),
+    };
+    Ok(PluginFile { bytes, sha256, stamp })
 }
 
 /// The Patchbay host. Cheap to clone; share it across tasks.
@@ -72,8 +96,19 @@ impl Host {
             reason: e.to_string(),
         })?;
         let mut report = ReloadReport::default();
+        let cache = self.inner.cache.as_ref();
         for file in &files {
-            let Ok((bytes, sha256)) = read_plugin_file(file) else {
+            let known = cache.and_then(|c| c.known_file(file));
+            let unwanted = |key: &str| {
+                self.inner
+                    .only_providers
+                    .as_ref()
+                    .is_some_and(|only| !only.contains(key))
+            };
+            if known.as_ref().and_then(|k| k.provider.as_deref()).is_some_and(unwanted) {
+                continue;
+            }
+            let Ok(read) = read_plugin_file(file, cache, known) else {
                 continue;
             };
             let unchanged = self
@@ -84,17 +119,24 @@ impl Host {
                 .expect("registry lock")
                 .files
                 .get(file)
-                .is_some_and(|f| f.sha256 == sha256);
+                .is_some_and(|f| f.sha256 == read.sha256);
             if unchanged {
                 continue;
             }
-            let outcome = self.load_bytes(file, &bytes, sha256.clone()).await;
-            self.inner
-                .connector
-                .registry
-                .write()
-                .expect("registry lock")
-                .record(file, sha256, outcome, &mut report);
+            let outcome = self.load_bytes(file, &read.bytes, read.sha256.clone()).await;
+            if let (Some(cache), Some(stamp)) = (cache, &read.stamp) {
+                let provider = outcome.as_ref().ok().map(Plugin::key);
+                cache.remember_file(file, stamp, &read.sha256, provider);
+            }
+            if outcome.as_ref().is_ok_and(|plugin| unwanted(plugin.key())) {
+                continue;
+            }
+            self.inner.connector.registry.write().expect("registry lock").record(
+                file,
+                read.sha256,
+                outcome,
+                &mut report,
+            );
         }
         let mut registry = self.inner.connector.registry.write().expect("registry lock");
         let gone: Vec<PathBuf> = registry
@@ -111,11 +153,13 @@ impl Host {
 
     /// Loads and checks one plugin file without registering it.
     pub async fn load_file(&self, path: &Path) -> Result<Plugin, LoadError> {
-        let (bytes, sha256) = read_plugin_file(path).map_err(|e| LoadError::Read {
+        let cache = self.inner.cache.as_ref();
+        let known = cache.and_then(|c| c.known_file(path));
+        let read = read_plugin_file(path, cache, known).map_err(|e| LoadError::Read {
             path: path.to_path_buf(),
             reason: e.to_string(),
         })?;
-        self.load_bytes(path, &bytes, sha256).await
+        self.load_bytes(path, &read.bytes, read.sha256).await
     }
 
     /// Loads a plugin whose file was read (and hashed) already.

@@ -11,11 +11,22 @@
 //! - the directory is created private (0700); an existing one must belong
 //!   to the user running the host and be writable by no one else;
 //! - a random key in the directory (`cache.key`, 0600, same checks) MACs
-//!   every artifact together with the component's hash and the engine's
-//!   (HMAC-SHA256), so an artifact planted or swapped by anyone who cannot
-//!   read the key does not load; a corrupt entry is removed and rebuilt;
+//!   every artifact file together with the component's hash and the
+//!   engine's (HMAC-SHA256), so an artifact planted or swapped by anyone who
+//!   cannot read the key does not load; a corrupt entry is removed and
+//!   rebuilt;
 //! - files are written to fresh temporary names (never following a link)
 //!   and renamed into place.
+//!
+//! The MAC covers the artifact *file* as written — its device, inode, size
+//! and modification and change times — rather than its bytes: loading a
+//! 37 MB artifact then costs a `stat` and a MAC of 80 bytes instead of
+//! reading and hashing it all, and the file is mapped, not copied
+//! ([`Component::deserialize_file`]). Any change to the file after the
+//! cache wrote it (a write, a truncation, a rename or copy over it, a
+//! `touch`) moves its change time, which no process can set back, so the
+//! MAC no longer matches and the entry is rebuilt. A cache directory copied
+//! elsewhere recompiles, as it should.
 
 use std::hash::{Hash, Hasher};
 use std::io::Write as _;
@@ -192,22 +203,23 @@ impl CompileCache {
         )
     }
 
-    /// The keyed MAC of an artifact, before finalizing: it binds the bytes
-    /// to the component and the engine they were compiled for.
-    fn keyed(&self, engine: &Engine, sha256: &str, artifact: &[u8]) -> Hmac<Sha256> {
+    /// The keyed MAC of an artifact file, before finalizing: it binds the
+    /// file, as the cache wrote it, to the component and the engine it was
+    /// compiled for.
+    fn keyed(&self, engine: &Engine, sha256: &str, file: &FileStamp) -> Hmac<Sha256> {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("HMAC takes any key length");
-        mac.update(b"patchbay compiled component\0");
+        mac.update(b"patchbay compiled component file\0");
         mac.update(sha256.as_bytes());
         mac.update(b"\0");
         mac.update(engine_key(engine).as_bytes());
         mac.update(b"\0");
-        mac.update(artifact);
+        mac.update(&file.0);
         mac
     }
 
     /// The MAC stored beside an artifact.
-    fn mac(&self, engine: &Engine, sha256: &str, artifact: &[u8]) -> Vec<u8> {
-        self.keyed(engine, sha256, artifact).finalize().into_bytes().to_vec()
+    fn mac(&self, engine: &Engine, sha256: &str, file: &FileStamp) -> Vec<u8> {
+        self.keyed(engine, sha256, file).finalize().into_bytes().to_vec()
     }
 
     /// The compiled component for `bytes` (whose SHA-256, hex, is
@@ -238,18 +250,84 @@ impl CompileCache {
         Ok((component, outcome))
     }
 
+    /// Where the cache remembers what a plugin file held.
+    fn file_entry(&self, path: &Path) -> PathBuf {
+        let name = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let digest = <Sha256 as sha2::Digest>::digest(name.as_os_str().as_encoded_bytes());
+        self.dir.join("files").join(hex::encode(digest))
+    }
+
+    fn file_mac(&self, stamp: &FileStamp, sha256: &str, provider: &str) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("HMAC takes any key length");
+        mac.update(b"patchbay plugin file\0");
+        mac.update(&stamp.0);
+        mac.update(sha256.as_bytes());
+        mac.update(b"\0");
+        mac.update(provider.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    /// What the plugin file at `path` held when the cache last saw it
+    /// unchanged ([`remember_file`](Self::remember_file)): its SHA-256 and
+    /// its provider. `None` when the file changed since (any write, rename
+    /// or touch), or was never seen. Lets a host skip hashing a plugin it
+    /// knows, and skip reading one that holds a provider it does not want.
+    pub fn known_file(&self, path: &Path) -> Option<KnownFile> {
+        let stamp = FileStamp::of(path).ok()?;
+        let text = std::fs::read_to_string(self.file_entry(path)).ok()?;
+        let mut fields = text.split('\n');
+        let (sha256, provider, mac) = (fields.next()?, fields.next()?, fields.next()?);
+        let valid = sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_hexdigit());
+        (valid && self.file_mac(&stamp, sha256, provider) == mac).then(|| KnownFile {
+            stamp,
+            sha256: sha256.to_string(),
+            provider: Some(provider.to_string()).filter(|p| !p.is_empty()),
+        })
+    }
+
+    /// The stamp of a plugin file before it is read, for
+    /// [`remember_file`](Self::remember_file).
+    pub fn stamp_file(path: &Path) -> Option<FileStamp> {
+        FileStamp::of(path).ok()
+    }
+
+    /// Remembers that the plugin file at `path`, as stamped before it was
+    /// read, holds content hashing to `sha256` and the provider `provider`
+    /// (`None`: it did not load). Nothing is remembered when the file
+    /// changed meanwhile; a failure to write is only logged.
+    pub fn remember_file(&self, path: &Path, before: &FileStamp, sha256: &str, provider: Option<&str>) {
+        if FileStamp::of(path).ok().as_ref() != Some(before) {
+            return;
+        }
+        let provider = provider.unwrap_or("");
+        let entry = self.file_entry(path);
+        let text = format!("{sha256}\n{provider}\n{}", self.file_mac(before, sha256, provider));
+        let written = std::fs::create_dir_all(entry.parent().expect("an entry has a directory"))
+            .and_then(|()| write_atomically(&entry, text.as_bytes()));
+        if let Err(error) = written {
+            tracing::debug!(dir = %self.dir.display(), %error, "cannot remember a plugin file");
+        }
+    }
+
     fn load(&self, engine: &Engine, sha256: &str, artifact: &Path, mac: &Path) -> Result<Component, String> {
-        let bytes = std::fs::read(artifact).map_err(|e| format!("unreadable: {e}"))?;
         let expected = std::fs::read(mac).map_err(|e| format!("no MAC: {e}"))?;
-        self.keyed(engine, sha256, &bytes)
+        let before = FileStamp::of(artifact)?;
+        self.keyed(engine, sha256, &before)
             .verify_slice(&expected)
             .map_err(|_| "its MAC does not match: it was not written by this cache, or was altered".to_string())?;
         // SAFETY: the artifact was produced by `Component::serialize` of an
         // engine with the same compatibility hash, for this very component:
-        // its MAC, under the cache's private key, binds the bytes to both.
+        // its MAC, under the cache's private key, binds the file as written
+        // to both, and the file is checked again once mapped. The directory
+        // is private (0700, the host's user): only that user could change
+        // the file while it is mapped.
         #[allow(unsafe_code)]
-        let component = unsafe { Component::deserialize(engine, &bytes) };
-        component.map_err(|e| format!("rejected by wasmtime: {e}"))
+        let component = unsafe { Component::deserialize_file(engine, artifact) };
+        let component = component.map_err(|e| format!("rejected by wasmtime: {e:#}"))?;
+        if FileStamp::of(artifact)? != before {
+            return Err("it changed while it was loaded".into());
+        }
+        Ok(component)
     }
 
     fn store(
@@ -261,8 +339,63 @@ impl CompileCache {
         mac: &Path,
     ) -> std::io::Result<()> {
         let bytes = component.serialize().map_err(std::io::Error::other)?;
-        write_atomically(mac, &self.mac(engine, sha256, &bytes))?;
-        write_atomically(artifact, &bytes)
+        write_atomically(artifact, &bytes)?;
+        let written = FileStamp::of(artifact).map_err(std::io::Error::other)?;
+        write_atomically(mac, &self.mac(engine, sha256, &written))
+    }
+}
+
+/// What the cache knows of a plugin file ([`CompileCache::known_file`]).
+#[derive(Debug)]
+pub struct KnownFile {
+    /// The file as stamped when it was remembered (it still is).
+    pub stamp: FileStamp,
+    /// The SHA-256 (hex) of its content.
+    pub sha256: String,
+    /// The provider (`family/name`) it holds; `None` when it did not load.
+    pub provider: Option<String>,
+}
+
+/// What identifies a file as written: device, inode, size, and modification
+/// and change times (to the nanosecond). Writing, truncating, replacing or
+/// touching the file changes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileStamp([u8; 56]);
+
+impl FileStamp {
+    fn of(path: &Path) -> Result<Self, String> {
+        let meta = std::fs::symlink_metadata(path).map_err(|e| format!("unreadable: {e}"))?;
+        if !meta.file_type().is_file() {
+            return Err("not a regular file".into());
+        }
+        let mut stamp = [0u8; 56];
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt as _;
+            let fields = [
+                meta.dev(),
+                meta.ino(),
+                meta.size(),
+                meta.mtime() as u64,
+                meta.mtime_nsec() as u64,
+                meta.ctime() as u64,
+                meta.ctime_nsec() as u64,
+            ];
+            for (slot, field) in stamp.chunks_exact_mut(8).zip(fields) {
+                slot.copy_from_slice(&field.to_le_bytes());
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let modified = meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .unwrap_or_default();
+            stamp[..8].copy_from_slice(&meta.len().to_le_bytes());
+            stamp[8..24].copy_from_slice(&modified.as_nanos().to_le_bytes());
+        }
+        Ok(Self(stamp))
     }
 }
 
@@ -324,11 +457,46 @@ mod tests {
         let (artifact, mac) = cache.paths(&engine, &sha);
         let planted = Component::from_binary(&engine, &bytes).unwrap().serialize().unwrap();
         std::fs::write(&artifact, &planted).unwrap();
-        std::fs::write(&mac, other.mac(&engine, &sha, &planted)).unwrap();
+        std::fs::write(&mac, other.mac(&engine, &sha, &FileStamp::of(&artifact).unwrap())).unwrap();
         assert_eq!(
             cache.load_or_compile(&engine, &bytes, &sha).unwrap().1,
             CacheOutcome::Rebuilt,
             "a MAC under another key is refused"
+        );
+    }
+
+    /// The MAC binds the file as the cache wrote it: the same bytes in
+    /// another file (a copy renamed over it), or the file touched, no
+    /// longer load.
+    #[test]
+    fn a_replaced_or_touched_artifact_is_rebuilt() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::default();
+        let cache = CompileCache::open(dir.path()).unwrap();
+        let bytes = wat::parse_str(COMPONENT).unwrap();
+        let sha = hex::encode(Sha256::digest(&bytes));
+        cache.load_or_compile(&engine, &bytes, &sha).unwrap();
+        let (artifact, _) = cache.paths(&engine, &sha);
+        let copy = dir.path().join("copy");
+        std::fs::copy(&artifact, &copy).unwrap();
+        std::fs::rename(&copy, &artifact).unwrap();
+        assert_eq!(
+            cache.load_or_compile(&engine, &bytes, &sha).unwrap().1,
+            CacheOutcome::Rebuilt,
+            "identical bytes in another file"
+        );
+        assert_eq!(
+            cache.load_or_compile(&engine, &bytes, &sha).unwrap().1,
+            CacheOutcome::Hit
+        );
+        let file = std::fs::File::options().write(true).open(&artifact).unwrap();
+        file.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(60))
+            .unwrap();
+        drop(file);
+        assert_eq!(
+            cache.load_or_compile(&engine, &bytes, &sha).unwrap().1,
+            CacheOutcome::Rebuilt,
+            "a touched file"
         );
     }
 
@@ -381,6 +549,40 @@ mod tests {
         };
         let refused = CompileCache::open(&foreign).unwrap_err();
         assert!(refused.to_string().contains("belongs to user"), "{refused}");
+    }
+
+    #[test]
+    fn a_plugin_file_is_known_until_it_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = CompileCache::open(dir.path().join("cache")).unwrap();
+        let plugin = dir.path().join("p.wasm");
+        std::fs::write(&plugin, b"first").unwrap();
+        assert!(cache.known_file(&plugin).is_none(), "never seen");
+        let stamp = CompileCache::stamp_file(&plugin).unwrap();
+        cache.remember_file(&plugin, &stamp, &"a".repeat(64), Some("shop/example"));
+        let known = cache.known_file(&plugin).unwrap();
+        assert_eq!(
+            (known.sha256.as_str(), known.provider.as_deref()),
+            (&*"a".repeat(64), Some("shop/example"))
+        );
+        std::fs::write(&plugin, b"second").unwrap();
+        assert!(cache.known_file(&plugin).is_none(), "rewritten");
+        // A stamp taken before a change is not remembered after it.
+        let stale = stamp;
+        cache.remember_file(&plugin, &stale, &"b".repeat(64), None);
+        assert!(cache.known_file(&plugin).is_none());
+        let stamp = CompileCache::stamp_file(&plugin).unwrap();
+        cache.remember_file(&plugin, &stamp, &"b".repeat(64), None);
+        assert_eq!(
+            cache.known_file(&plugin).unwrap().provider,
+            None,
+            "a file that did not load"
+        );
+        // An entry written under another key is not believed.
+        let other = CompileCache::open(dir.path().join("other")).unwrap();
+        other.remember_file(&plugin, &stamp, &"c".repeat(64), Some("shop/forged"));
+        std::fs::copy(other.file_entry(&plugin), cache.file_entry(&plugin)).unwrap();
+        assert!(cache.known_file(&plugin).is_none());
     }
 
     #[test]

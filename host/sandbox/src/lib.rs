@@ -32,7 +32,7 @@ mod services;
 mod spikes;
 mod state;
 
-pub use cache::{CacheError, CacheOutcome, CompileCache};
+pub use cache::{CacheError, CacheOutcome, CompileCache, FileStamp, KnownFile};
 pub use call::{CallOptions, CallTarget, GuestFuture, answered, fault_message, trapped};
 pub use error::{CallError, CpuLimitExceeded, ErrorKind};
 pub use grant::CallGrant;

@@ -71,13 +71,14 @@ impl Shop for WooCommerce {
             .query("order", "desc")
             .query_opt("after", query.since.as_deref())
             .query_opt("dates_are_gmt", query.since.as_ref().map(|_| "true"));
-        api::list(call, page, |raw| mapping::order(raw, &site))
+        let keep_raw = config::keep_raw_payload()?;
+        api::list(call, page, |raw| mapping::order_with(raw, &site, keep_raw))
     }
 
     fn get_order(order_id: String) -> Result<Order> {
         let id = numeric_id(&order_id, "order")?;
         let raw = api::client()?.get(&format!("orders/{id}")).json()?;
-        mapping::order(&raw, &api::site_url()?)
+        mapping::order_with(&raw, &api::site_url()?, config::keep_raw_payload()?)
     }
 
     fn get_products(query: ProductQuery) -> Result<ProductPage> {
@@ -87,7 +88,8 @@ impl Shop for WooCommerce {
             .get("products")
             .query_opt("modified_after", query.since.as_deref())
             .query_opt("dates_are_gmt", query.since.as_ref().map(|_| "true"));
-        api::list(call, page, |raw| mapping::product(raw, &currency))
+        let keep_raw = config::keep_raw_payload()?;
+        api::list(call, page, |raw| mapping::product_with(raw, &currency, keep_raw))
     }
 
     fn update_product_stock(product_id: String, quantity: i64) -> Result<()> {
@@ -122,7 +124,7 @@ impl Shop for WooCommerce {
         let id = numeric_id(&order_id, "order")?;
         let body = json!({ "status": mapping::wc_status(status)? });
         let raw = api::client()?.put(&format!("orders/{id}")).body_json(&body)?.json()?;
-        mapping::order(&raw, &api::site_url()?)
+        mapping::order_with(&raw, &api::site_url()?, config::keep_raw_payload()?)
     }
 }
 

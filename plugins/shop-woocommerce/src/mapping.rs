@@ -2,7 +2,7 @@
 
 use patchbay_sdk::client::Raw;
 use patchbay_sdk::prelude::*;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 /// The provider name in `provider-meta`.
@@ -31,9 +31,9 @@ struct WcLineItem {
     name: String,
     product_id: u64,
     variation_id: u64,
-    quantity: Value,
+    quantity: Amount,
     sku: Option<String>,
-    price: Value,
+    price: Amount,
     subtotal: String,
     subtotal_tax: String,
     total: String,
@@ -134,12 +134,71 @@ pub fn gmt_timestamp(value: Option<&str>) -> Option<String> {
     })
 }
 
-/// A JSON number or string as a decimal string.
-fn decimal(value: &Value) -> String {
-    match value {
-        Value::Number(n) => n.to_string(),
-        Value::String(s) if !s.is_empty() => s.clone(),
-        _ => "0".into(),
+/// A JSON number or string read straight as a decimal string (`"0"` for
+/// an empty string, `null` or anything else): WooCommerce sends prices and
+/// quantities either way.
+#[derive(Debug)]
+struct Amount(String);
+
+impl Default for Amount {
+    fn default() -> Self {
+        Self("0".into())
+    }
+}
+
+impl<'de> Deserialize<'de> for Amount {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> core::result::Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Amount;
+            fn expecting(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+                f.write_str("a number or a decimal string")
+            }
+            fn visit_u64<E>(self, n: u64) -> core::result::Result<Amount, E> {
+                Ok(Amount(n.to_string()))
+            }
+            fn visit_i64<E>(self, n: i64) -> core::result::Result<Amount, E> {
+                Ok(Amount(n.to_string()))
+            }
+            fn visit_f64<E>(self, n: f64) -> core::result::Result<Amount, E> {
+                // As serde_json writes the number: its shortest form.
+                Ok(serde_json::Number::from_f64(n).map_or_else(Amount::default, |n| Amount(n.to_string())))
+            }
+            fn visit_str<E>(self, s: &str) -> core::result::Result<Amount, E> {
+                Ok(if s.is_empty() {
+                    Amount::default()
+                } else {
+                    Amount(s.into())
+                })
+            }
+            fn visit_string<E>(self, s: String) -> core::result::Result<Amount, E> {
+                Ok(if s.is_empty() { Amount::default() } else { Amount(s) })
+            }
+            fn visit_bool<E>(self, _: bool) -> core::result::Result<Amount, E> {
+                Ok(Amount::default())
+            }
+            fn visit_unit<E>(self) -> core::result::Result<Amount, E> {
+                Ok(Amount::default())
+            }
+            fn visit_none<E>(self) -> core::result::Result<Amount, E> {
+                Ok(Amount::default())
+            }
+            fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> core::result::Result<Amount, D::Error> {
+                d.deserialize_any(self)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> core::result::Result<Amount, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Amount::default())
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> core::result::Result<Amount, A::Error> {
+                while map
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(Amount::default())
+            }
+        }
+        deserializer.deserialize_any(Visit)
     }
 }
 
@@ -198,33 +257,70 @@ fn order_item(item: &WcLineItem, currency: &str) -> OrderItem {
         product_id: product_id.to_string(),
         sku: item.sku.clone().unwrap_or_default(),
         name: item.name.clone(),
-        quantity: decimal(&item.quantity),
-        unit_price: decimal(&item.price),
+        quantity: item.quantity.0.clone(),
+        unit_price: item.price.0.clone(),
         currency: currency.to_string(),
         tax_rate: None,
         discount: None,
-        extra: json!({
-            "parent_product_id": item.product_id,
-            "variation_id": item.variation_id,
-            "subtotal": item.subtotal,
-            "subtotal_tax": item.subtotal_tax,
-            "total": item.total,
-            "total_tax": item.total_tax,
-            "tax_class": item.tax_class,
+        extra: serde_json::to_string(&ItemExtra {
+            parent_product_id: item.product_id,
+            subtotal: &item.subtotal,
+            subtotal_tax: &item.subtotal_tax,
+            tax_class: &item.tax_class,
+            total: &item.total,
+            total_tax: &item.total_tax,
+            variation_id: item.variation_id,
         })
-        .to_string(),
+        .expect("plain fields serialize"),
     }
+}
+
+/// A line item's `extra`: WooCommerce's fields the contract has no place
+/// for (keys in alphabetical order, as a JSON object map writes them).
+#[derive(Serialize)]
+struct ItemExtra<'a> {
+    parent_product_id: u64,
+    subtotal: &'a str,
+    subtotal_tax: &'a str,
+    tax_class: &'a str,
+    total: &'a str,
+    total_tax: &'a str,
+    variation_id: u64,
+}
+
+/// An order's `extra` (keys in alphabetical order).
+#[derive(Serialize)]
+struct OrderExtra<'a> {
+    customer_id: u64,
+    discount_total: &'a str,
+    number: &'a str,
+    payment_method: &'a str,
+    payment_method_title: &'a str,
+    shipping_total: &'a str,
+    total_tax: &'a str,
+    transaction_id: &'a str,
 }
 
 /// Maps one order; `site` is the shop's URL, for the back-office link.
 pub fn order(raw: &Raw<WcOrder>, site: &str) -> Result<Order> {
+    order_with(raw, site, true)
+}
+
+/// The provider's JSON for `provider-meta.raw-payload`, or `null` when the
+/// caller goes without it.
+fn payload(raw: &str, keep: bool) -> String {
+    if keep { raw.to_string() } else { "null".into() }
+}
+
+/// [`order`], with its raw payload only when `keep_raw`.
+pub fn order_with(raw: &Raw<WcOrder>, site: &str, keep_raw: bool) -> Result<Order> {
     let wc: &WcOrder = raw;
+    let id = wc.id.to_string();
     let billing = wc.billing.as_ref().filter(|a| !is_blank(a)).map(contact);
     let shipping = wc.shipping.as_ref().filter(|a| !is_blank(a)).map(contact);
     let shipping_address = shipping.as_ref().and_then(|c| c.address.clone());
     Ok(Order {
-        order_id: wc.id.to_string(),
-        external_id: non_empty(&wc.number).filter(|n| *n != wc.id.to_string()),
+        external_id: non_empty(&wc.number).filter(|n| *n != id),
         status: order_status(&wc.status),
         raw_status: wc.status.clone(),
         payment_status: payment_status(wc),
@@ -245,24 +341,25 @@ pub fn order(raw: &Raw<WcOrder>, site: &str) -> Result<Order> {
         },
         created_at: gmt_timestamp(wc.date_created_gmt.as_deref()),
         updated_at: gmt_timestamp(wc.date_modified_gmt.as_deref()),
-        external_url: format!("{site}/wp-admin/post.php?post={}&action=edit", wc.id),
+        external_url: format!("{site}/wp-admin/post.php?post={id}&action=edit"),
         customer_note: wc.customer_note.clone(),
-        extra: json!({
-            "number": wc.number,
-            "customer_id": wc.customer_id,
-            "payment_method": wc.payment_method,
-            "payment_method_title": wc.payment_method_title,
-            "transaction_id": wc.transaction_id,
-            "total_tax": wc.total_tax,
-            "shipping_total": wc.shipping_total,
-            "discount_total": wc.discount_total,
+        extra: serde_json::to_string(&OrderExtra {
+            customer_id: wc.customer_id,
+            discount_total: &wc.discount_total,
+            number: &wc.number,
+            payment_method: &wc.payment_method,
+            payment_method_title: &wc.payment_method_title,
+            shipping_total: &wc.shipping_total,
+            total_tax: &wc.total_tax,
+            transaction_id: &wc.transaction_id,
         })
-        .to_string(),
+        .expect("plain fields serialize"),
         provider_meta: ProviderMeta {
             provider: PROVIDER.into(),
-            raw_id: wc.id.to_string(),
-            raw_payload: raw.raw().to_string(),
+            raw_id: id.clone(),
+            raw_payload: payload(raw.raw(), keep_raw),
         },
+        order_id: id,
     })
 }
 
@@ -299,7 +396,7 @@ pub struct WcProduct {
     description: String,
     short_description: String,
     sku: String,
-    price: Value,
+    price: Amount,
     regular_price: String,
     sale_price: String,
     manage_stock: Value,
@@ -316,10 +413,15 @@ pub struct WcProduct {
 
 /// Maps one product; `currency` is the store's (products carry none).
 pub fn product(raw: &Raw<WcProduct>, currency: &str) -> Result<Product> {
+    product_with(raw, currency, true)
+}
+
+/// [`product`], with its raw payload only when `keep_raw`.
+pub fn product_with(raw: &Raw<WcProduct>, currency: &str, keep_raw: bool) -> Result<Product> {
     let wc: &WcProduct = raw;
-    let price = match decimal(&wc.price) {
+    let price = match &wc.price.0 {
         p if p == "0" && wc.regular_price.is_empty() => None,
-        p => Some(p),
+        p => Some(p.clone()),
     };
     let attributes = wc
         .attributes
@@ -368,7 +470,7 @@ pub fn product(raw: &Raw<WcProduct>, currency: &str) -> Result<Product> {
         provider_meta: ProviderMeta {
             provider: PROVIDER.into(),
             raw_id: wc.id.to_string(),
-            raw_payload: raw.raw().to_string(),
+            raw_payload: payload(raw.raw(), keep_raw),
         },
     })
 }

@@ -37,7 +37,7 @@ pub async fn cold_load(report: &mut Report) {
         for _ in 0..RUNS * 2 {
             cached.push(load_once(warm.path(), &file).await);
         }
-        let (compiled, cached) = (Stats { samples: compiled }, Stats { samples: cached });
+        let (compiled, cached) = (Stats::of(compiled), Stats::of(cached));
         rows.push(vec![
             name,
             format!("{:.0} KiB", size as f64 / 1024.0),

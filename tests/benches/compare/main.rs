@@ -21,6 +21,8 @@ mod webhooks;
 
 use std::path::{Path, PathBuf};
 
+use patchbay_tests::woocommerce::{MockShop, ShopConfig};
+
 /// The Markdown being written.
 pub struct Report {
     text: String,
@@ -152,9 +154,27 @@ fn serve_upstream(url_file: &Path) -> ! {
     unreachable!("the upstream serves until killed")
 }
 
-struct Upstream {
+/// A mock WooCommerce shop holding `orders`, in a process of its own, for
+/// the figures that compare clients (§1, §5): its CPU time is not the
+/// client's, and it serves each page pre-rendered.
+fn serve_shop(orders: u32, url_file: &Path) -> ! {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let config = ShopConfig {
+            orders,
+            ..ShopConfig::default()
+        };
+        let shop = MockShop::start(config, 0).await.unwrap();
+        std::fs::write(url_file, shop.url()).unwrap();
+        std::future::pending::<()>().await;
+    });
+    unreachable!("the shop serves until killed")
+}
+
+/// A server this bench started in a child process; killed when dropped.
+pub struct Upstream {
     child: std::process::Child,
-    url: String,
+    pub url: String,
 }
 
 impl Drop for Upstream {
@@ -164,24 +184,49 @@ impl Drop for Upstream {
     }
 }
 
-fn spawn_upstream() -> Upstream {
+/// Starts this bench again with `args` (a `--serve-…` mode) and waits
+/// for the URL it writes.
+fn spawn_child(args: &[&str]) -> Upstream {
     let file = tempfile::NamedTempFile::new().unwrap();
     let mut upstream = Upstream {
         child: std::process::Command::new(std::env::current_exe().unwrap())
-            .arg("--serve-upstream")
+            .args(args)
             .arg(file.path())
             .spawn()
             .unwrap(),
         url: String::new(),
     };
-    for _ in 0..100 {
+    for _ in 0..600 {
         upstream.url = std::fs::read_to_string(file.path()).unwrap_or_default();
         if !upstream.url.is_empty() {
             return upstream;
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    panic!("the upstream process did not start");
+    panic!("the {args:?} process did not start");
+}
+
+fn spawn_upstream() -> Upstream {
+    spawn_child(&["--serve-upstream"])
+}
+
+/// The mock shop of §1 and §5, in its own process.
+pub struct Shop {
+    process: Upstream,
+    pub config: ShopConfig,
+}
+
+impl Shop {
+    pub fn spawn(orders: u32) -> Self {
+        Self {
+            process: spawn_child(&["--serve-shop", &orders.to_string()]),
+            config: ShopConfig::default(),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        self.process.url.clone()
+    }
 }
 
 fn main() {
@@ -194,6 +239,17 @@ fn main() {
     };
     if let Some(file) = value("--serve-upstream") {
         serve_upstream(&file);
+    }
+    if let Some(orders) = value("--serve-shop") {
+        let orders = orders
+            .to_str()
+            .and_then(|n| n.parse().ok())
+            .expect("--serve-shop ORDERS FILE");
+        let file = args
+            .iter()
+            .position(|a| a == "--serve-shop")
+            .and_then(|i| args.get(i + 2));
+        serve_shop(orders, Path::new(file.expect("--serve-shop ORDERS FILE")));
     }
     let out = value("--out").unwrap_or_else(|| workspace().join("BENCHMARKS.md"));
     let python = value("--python").filter(|p| p.is_file());
@@ -209,6 +265,10 @@ fn main() {
     let mut report = Report { text: String::new() };
     // One section alone, spliced into the existing file in its place.
     let only = [
+        ("--only-overhead", "1"),
+        ("--only-load", "3"),
+        ("--only-memory", "4"),
+        ("--only-seed", "5"),
         ("--only-service", "6"),
         ("--only-webhooks", "7"),
         ("--only-storage", "8"),
@@ -219,6 +279,13 @@ fn main() {
     if let Some((_, number)) = only {
         runtime.block_on(async {
             match number {
+                "1" => calls::host_overhead(&mut report).await,
+                "3" => load::cold_load(&mut report).await,
+                "4" => {
+                    let upstream = spawn_upstream();
+                    memory::in_flight(&mut report, &upstream.url, &in_flight).await;
+                }
+                "5" => seed::against_the_seed(&mut report, python.as_deref()).await,
                 "6" => service::service_throughput(&mut report).await,
                 "7" => webhooks::webhook_throughput(&mut report).await,
                 "8" => storage::storage_throughput(&mut report).await,

@@ -20,8 +20,8 @@ pub struct NativePage {
 }
 
 impl NativeShop {
-    /// GETs one page of raw orders (no mapping).
-    pub async fn fetch(&self, page: u32) -> (Vec<Raw<WcOrder>>, u32) {
+    /// GETs one page: its body and the page count from `X-WP-TotalPages`.
+    pub async fn fetch(&self, page: u32) -> (bytes::Bytes, u32) {
         let response = self
             .client
             .get(format!("{}/wp-json/wc/v3/orders", self.site))
@@ -42,23 +42,27 @@ impl NativeShop {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse().ok())
             .unwrap_or(1);
-        let body = response.bytes().await.expect("a body");
-        let raw: Vec<Raw<WcOrder>> = serde_json::from_slice(&body).expect("a JSON array of orders");
-        (raw, total_pages)
+        (response.bytes().await.expect("a body"), total_pages)
     }
 
-    /// Maps raw orders as the plugin does.
-    pub fn map(&self, raw: &[Raw<WcOrder>]) -> Vec<Order> {
+    /// Reads a page's orders as the plugin does (one pass, typed, each
+    /// with its JSON text).
+    pub fn parse(body: &[u8]) -> Vec<Raw<WcOrder>> {
+        patchbay_sdk::client::raw_items(body).expect("a JSON array of orders")
+    }
+
+    /// Maps raw orders as the plugin does, with or without their raw payload.
+    pub fn map(&self, raw: &[Raw<WcOrder>], keep_raw: bool) -> Vec<Order> {
         raw.iter()
-            .map(|order| shop_woocommerce::mapping::order(order, &self.site).expect("mock orders map"))
+            .map(|order| shop_woocommerce::mapping::order_with(order, &self.site, keep_raw).expect("mock orders map"))
             .collect()
     }
 
-    /// One page, fetched and mapped.
+    /// One page, fetched, parsed and mapped.
     pub async fn page(&self, page: u32) -> NativePage {
-        let (raw, total_pages) = self.fetch(page).await;
+        let (body, total_pages) = self.fetch(page).await;
         NativePage {
-            orders: self.map(&raw),
+            orders: self.map(&Self::parse(&body), true),
             total_pages,
         }
     }

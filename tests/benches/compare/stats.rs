@@ -7,6 +7,16 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone)]
 pub struct Stats {
     pub samples: Vec<Duration>,
+    /// CPU time (user + system, every thread) this process spent per
+    /// operation over the measured runs, when it was taken.
+    pub cpu: Option<Duration>,
+}
+
+/// CPU time this process has used so far, every thread, user and system
+/// (`CLOCK_PROCESS_CPUTIME_ID`).
+pub fn process_cpu() -> Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
 }
 
 impl Stats {
@@ -32,6 +42,16 @@ impl Stats {
 
     pub fn p90(&self) -> Duration {
         self.quantile(0.9)
+    }
+
+    /// Timings without CPU time.
+    pub fn of(samples: Vec<Duration>) -> Self {
+        Self { samples, cpu: None }
+    }
+
+    /// CPU time per operation, `–` when not taken.
+    pub fn cpu_cell(&self) -> String {
+        self.cpu.map_or_else(|| "–".into(), millis)
     }
 
     /// `median (p10–p90)` in milliseconds.
@@ -62,7 +82,8 @@ pub fn ratio(a: Duration, b: Duration) -> String {
     format!("{:.2}×", a.as_secs_f64() / b.as_secs_f64())
 }
 
-/// Runs `op` `warmup` times unmeasured, then `runs` times measured.
+/// Runs `op` `warmup` times unmeasured, then `runs` times measured, with
+/// the process's CPU time per run.
 pub async fn sample<F, Fut>(warmup: usize, runs: usize, mut op: F) -> Stats
 where
     F: FnMut() -> Fut,
@@ -72,12 +93,14 @@ where
         op().await;
     }
     let mut samples = Vec::with_capacity(runs);
+    let cpu = process_cpu();
     for _ in 0..runs {
         let started = Instant::now();
         op().await;
         samples.push(started.elapsed());
     }
-    Stats { samples }
+    let cpu = Some((process_cpu() - cpu) / runs as u32);
+    Stats { samples, cpu }
 }
 
 /// Resident memory of this process, in bytes (Linux `VmRSS`).
