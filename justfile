@@ -46,10 +46,16 @@ build-rust-plugins: setup
 # Build the TypeScript plugins (npm packages, tsc, esbuild, componentize-js).
 build-ts-plugins:
     @mkdir -p {{plugins_dir}}
+    @mkdir -p target/plugin-digests
     @for dir in plugins/*/; do \
         [ -f "$dir/package.json" ] || continue; \
-        echo "==> building $(basename "$dir") (TypeScript: tsc, esbuild, componentize-js)"; \
+        name=$(basename "$dir"); digest=$(sdk/sources-digest.sh "$dir" sdk/js wit); \
+        if [ -f "{{plugins_dir}}/$name.wasm" ] && [ "$(cat "target/plugin-digests/$name" 2>/dev/null)" = "$digest" ]; then \
+            echo "==> $name (TypeScript): sources unchanged since its last build, kept"; continue; \
+        fi; \
+        echo "==> building $name (TypeScript: tsc, esbuild, componentize-js)"; \
         (cd "$dir" && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm install --no-audit --no-fund --loglevel=error; } && npm run --silent build); \
+        echo "$digest" > "target/plugin-digests/$name"; \
     done
 
 # Install componentize-py and zig (PyPI) in target/venv-plugins, for the Python and C plugins.
@@ -62,10 +68,16 @@ plugin-toolchains:
 # Build the Python plugins (componentize-py).
 build-python-plugins: plugin-toolchains
     @mkdir -p {{plugins_dir}}
+    @mkdir -p target/plugin-digests
     @for dir in plugins/*/; do \
         [ -f "$dir/pyproject.toml" ] || continue; \
-        echo "==> building $(basename "$dir") (Python: componentize-py)"; \
+        name=$(basename "$dir"); digest=$(sdk/sources-digest.sh "$dir" sdk/python wit); \
+        if [ -f "{{plugins_dir}}/$name.wasm" ] && [ "$(cat "target/plugin-digests/$name" 2>/dev/null)" = "$digest" ]; then \
+            echo "==> $name (Python): sources unchanged since its last build, kept"; continue; \
+        fi; \
+        echo "==> building $name (Python: componentize-py)"; \
         target/venv-plugins/bin/python sdk/python/build.py "$dir"; \
+        echo "$digest" > "target/plugin-digests/$name"; \
     done
 
 # Build the C plugins (a patchbay.toml and src/*.c: `patchbay c` bindings, zig, yyjson).
