@@ -161,3 +161,55 @@ async fn a_plugin_built_against_contract_0_1_0_loads_and_reaches_every_door_it_i
         );
     }
 }
+
+/// A host built for one provider (`patchbay call`) loads only that plugin
+/// when the compile cache knows what the other files hold; a file the cache
+/// does not know is loaded to find out.
+#[tokio::test]
+async fn a_host_for_one_provider_skips_files_known_to_hold_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    fs::copy(plugin("shop-woocommerce"), dir.path().join("shop.wasm")).unwrap();
+    fs::copy(plugin("payment-stripe"), dir.path().join("stripe.wasm")).unwrap();
+    // Files changed within the last second or two are not vouched for.
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let every = builder()
+        .compile_cache(cache.path())
+        .plugins_dir(dir.path())
+        .build()
+        .await
+        .unwrap();
+    assert_eq!(every.providers().len(), 2);
+
+    let one = builder()
+        .compile_cache(cache.path())
+        .plugins_dir(dir.path())
+        .only_providers(["shop/woocommerce"])
+        .build()
+        .await
+        .unwrap();
+    let keys: Vec<String> = one.providers().iter().map(|p| p.key().to_string()).collect();
+    assert_eq!(keys, ["shop/woocommerce"]);
+    assert!(one.load_failures().is_empty(), "{:?}", one.load_failures());
+    let rescan = one.reload_dir(dir.path()).await.unwrap();
+    assert_eq!(
+        rescan.skipped,
+        [dir.path().join("stripe.wasm")],
+        "the file holding another provider is not even read"
+    );
+
+    fs::write(dir.path().join("new.wasm"), b"not seen before").unwrap();
+    let again = builder()
+        .compile_cache(cache.path())
+        .plugins_dir(dir.path())
+        .only_providers(["shop/woocommerce"])
+        .build()
+        .await
+        .unwrap();
+    assert_eq!(again.providers().len(), 1);
+    let failures = again.load_failures();
+    assert!(
+        failures.len() == 1 && failures[0].contains("new.wasm"),
+        "an unknown file is read to learn what it holds: {failures:?}"
+    );
+}

@@ -106,6 +106,7 @@ impl Host {
                     .is_some_and(|only| !only.contains(key))
             };
             if known.as_ref().and_then(|k| k.provider.as_deref()).is_some_and(unwanted) {
+                report.skipped.push(file.clone());
                 continue;
             }
             let Ok(read) = read_plugin_file(file, cache, known) else {

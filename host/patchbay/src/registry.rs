@@ -36,6 +36,10 @@ pub struct ReloadReport {
     pub removed: Vec<String>,
     /// Files that failed to load (a provider they replaced keeps serving).
     pub failed: Vec<String>,
+    /// Files left unread: the compile cache knows they hold providers this
+    /// host does not load
+    /// ([`HostBuilder::only_providers`](crate::HostBuilder::only_providers)).
+    pub skipped: Vec<PathBuf>,
 }
 
 impl PluginRegistry {

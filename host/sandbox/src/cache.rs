@@ -296,7 +296,7 @@ impl CompileCache {
     /// (`None`: it did not load). Nothing is remembered when the file
     /// changed meanwhile; a failure to write is only logged.
     pub fn remember_file(&self, path: &Path, before: &FileStamp, sha256: &str, provider: Option<&str>) {
-        if FileStamp::of(path).ok().as_ref() != Some(before) {
+        if FileStamp::of(path).ok().as_ref() != Some(before) || before.is_recent() {
             return;
         }
         let provider = provider.unwrap_or("");
@@ -363,6 +363,18 @@ pub struct KnownFile {
 pub struct FileStamp([u8; 56]);
 
 impl FileStamp {
+    /// Whether the file changed less than a second ago: a write in the same
+    /// clock tick as the stamp would not move its times (file times are
+    /// as coarse as the kernel's clock tick), so a stamp this fresh does not
+    /// vouch for the content yet (git's "racily clean" entries).
+    fn is_recent(&self) -> bool {
+        let ctime = u64::from_le_bytes(self.0[40..48].try_into().expect("8 bytes"));
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        cfg!(unix) && now.saturating_sub(ctime) < 2
+    }
+
     fn of(path: &Path) -> Result<Self, String> {
         let meta = std::fs::symlink_metadata(path).map_err(|e| format!("unreadable: {e}"))?;
         if !meta.file_type().is_file() {
@@ -560,6 +572,12 @@ mod tests {
         assert!(cache.known_file(&plugin).is_none(), "never seen");
         let stamp = CompileCache::stamp_file(&plugin).unwrap();
         cache.remember_file(&plugin, &stamp, &"a".repeat(64), Some("shop/example"));
+        assert!(
+            cache.known_file(&plugin).is_none(),
+            "a file changed this very second is not vouched for"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2100));
+        cache.remember_file(&plugin, &stamp, &"a".repeat(64), Some("shop/example"));
         let known = cache.known_file(&plugin).unwrap();
         assert_eq!(
             (known.sha256.as_str(), known.provider.as_deref()),
@@ -567,6 +585,7 @@ mod tests {
         );
         std::fs::write(&plugin, b"second").unwrap();
         assert!(cache.known_file(&plugin).is_none(), "rewritten");
+        std::thread::sleep(std::time::Duration::from_millis(2100));
         // A stamp taken before a change is not remembered after it.
         let stale = stamp;
         cache.remember_file(&plugin, &stale, &"b".repeat(64), None);
