@@ -33,7 +33,7 @@ build-rust-plugins: setup
         [ -f "$dir/Cargo.toml" ] || continue; \
         wasm="target/guests/wasm32-wasip2/release/${crate//-/_}.wasm"; \
         [ -f "$wasm" ] || { echo "    skipped plugins/$crate: not a member of plugins/Cargo.toml (it has its own build.sh)"; continue; }; \
-        cp "$wasm" "{{plugins_dir}}/$crate.wasm"; \
+        cmp -s "$wasm" "{{plugins_dir}}/$crate.wasm" || cp "$wasm" "{{plugins_dir}}/$crate.wasm"; \
         echo "    target/plugins/$crate.wasm ($(stat -c %s {{plugins_dir}}/$crate.wasm) bytes)"; \
     done
     @mkdir -p target/test-plugins

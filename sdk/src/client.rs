@@ -396,6 +396,12 @@ impl<T> Raw<T> {
     pub fn into_inner(self) -> T {
         self.value
     }
+
+    /// The value and its text, the text moved out (not copied): for a
+    /// `raw-payload` built from it.
+    pub fn into_parts(self) -> (T, String) {
+        (self.value, self.raw.into())
+    }
 }
 
 impl<T> Deref for Raw<T> {

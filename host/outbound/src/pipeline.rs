@@ -419,7 +419,11 @@ impl Pipeline {
             // An upstream that echoes the request must not hand a secret
             // back: the body is scrubbed as it is read, the headers once the
             // redirects (whose `Location` may carry one) are followed.
-            let mut body = Vec::new();
+            // Sized from `Content-Length` instead of grown by doubling as the
+            // chunks arrive — up to 1 MiB: an upstream's promise reserves no
+            // more than that before its bytes arrive.
+            let expected = response.content_length().unwrap_or(0).min(limit).min(1 << 20);
+            let mut body = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
             let mut scrubber = reflections.scrubber();
             let mut received: u64 = 0;
             loop {

@@ -41,7 +41,7 @@ const BENCH_STOP: u8 = if cfg!(feature = "bench-stop-after-fetch") {
 pub fn list<T: DeserializeOwned, P: paging::Page>(
     call: Call,
     page: PageNumber,
-    map: impl Fn(&Raw<T>) -> Result<P::Item>,
+    map: impl FnMut(Raw<T>) -> Result<P::Item>,
 ) -> Result<P> {
     let response = call
         .query("page", page.number.to_string())
@@ -54,7 +54,7 @@ pub fn list<T: DeserializeOwned, P: paging::Page>(
     if BENCH_STOP == 1 {
         return Ok(page.page(Vec::new(), Some(raw.len() as u64), None));
     }
-    let items = raw.iter().map(map).collect::<Result<Vec<_>>>()?;
+    let items = raw.into_iter().map(map).collect::<Result<Vec<_>>>()?;
     if BENCH_STOP == 2 {
         return Ok(page.page(Vec::new(), Some(items.len() as u64), None));
     }

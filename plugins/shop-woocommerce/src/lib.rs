@@ -78,7 +78,7 @@ impl Shop for WooCommerce {
     fn get_order(order_id: String) -> Result<Order> {
         let id = numeric_id(&order_id, "order")?;
         let raw = api::client()?.get(&format!("orders/{id}")).json()?;
-        mapping::order_with(&raw, &api::site_url()?, config::keep_raw_payload()?)
+        mapping::order_with(raw, &api::site_url()?, config::keep_raw_payload()?)
     }
 
     fn get_products(query: ProductQuery) -> Result<ProductPage> {
@@ -124,7 +124,7 @@ impl Shop for WooCommerce {
         let id = numeric_id(&order_id, "order")?;
         let body = json!({ "status": mapping::wc_status(status)? });
         let raw = api::client()?.put(&format!("orders/{id}")).body_json(&body)?.json()?;
-        mapping::order_with(&raw, &api::site_url()?, config::keep_raw_payload()?)
+        mapping::order_with(raw, &api::site_url()?, config::keep_raw_payload()?)
     }
 }
 

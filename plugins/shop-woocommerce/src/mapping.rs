@@ -303,18 +303,23 @@ struct OrderExtra<'a> {
 
 /// Maps one order; `site` is the shop's URL, for the back-office link.
 pub fn order(raw: &Raw<WcOrder>, site: &str) -> Result<Order> {
-    order_with(raw, site, true)
+    map_order(raw, raw.raw().to_string(), site)
 }
 
-/// The provider's JSON for `provider-meta.raw-payload`, or `null` when the
-/// caller goes without it.
-fn payload(raw: &str, keep: bool) -> String {
-    if keep { raw.to_string() } else { "null".into() }
+/// [`order`], taking the order: its JSON text moves into the raw payload
+/// (not copied), or is dropped for `null` when not `keep_raw`.
+pub fn order_with(raw: Raw<WcOrder>, site: &str, keep_raw: bool) -> Result<Order> {
+    let (wc, text) = raw.into_parts();
+    map_order(&wc, payload(text, keep_raw), site)
 }
 
-/// [`order`], with its raw payload only when `keep_raw`.
-pub fn order_with(raw: &Raw<WcOrder>, site: &str, keep_raw: bool) -> Result<Order> {
-    let wc: &WcOrder = raw;
+/// The raw payload: the provider's JSON, or `null` when the caller goes
+/// without it.
+fn payload(text: String, keep: bool) -> String {
+    if keep { text } else { "null".into() }
+}
+
+fn map_order(wc: &WcOrder, raw_payload: String, site: &str) -> Result<Order> {
     let id = wc.id.to_string();
     let billing = wc.billing.as_ref().filter(|a| !is_blank(a)).map(contact);
     let shipping = wc.shipping.as_ref().filter(|a| !is_blank(a)).map(contact);
@@ -357,7 +362,7 @@ pub fn order_with(raw: &Raw<WcOrder>, site: &str, keep_raw: bool) -> Result<Orde
         provider_meta: ProviderMeta {
             provider: PROVIDER.into(),
             raw_id: id.clone(),
-            raw_payload: payload(raw.raw(), keep_raw),
+            raw_payload,
         },
         order_id: id,
     })
@@ -413,12 +418,16 @@ pub struct WcProduct {
 
 /// Maps one product; `currency` is the store's (products carry none).
 pub fn product(raw: &Raw<WcProduct>, currency: &str) -> Result<Product> {
-    product_with(raw, currency, true)
+    map_product(raw, raw.raw().to_string(), currency)
 }
 
-/// [`product`], with its raw payload only when `keep_raw`.
-pub fn product_with(raw: &Raw<WcProduct>, currency: &str, keep_raw: bool) -> Result<Product> {
-    let wc: &WcProduct = raw;
+/// [`product`], taking the product (see [`order_with`]).
+pub fn product_with(raw: Raw<WcProduct>, currency: &str, keep_raw: bool) -> Result<Product> {
+    let (wc, text) = raw.into_parts();
+    map_product(&wc, payload(text, keep_raw), currency)
+}
+
+fn map_product(wc: &WcProduct, raw_payload: String, currency: &str) -> Result<Product> {
     let price = match &wc.price.0 {
         p if p == "0" && wc.regular_price.is_empty() => None,
         p => Some(p.clone()),
@@ -470,7 +479,7 @@ pub fn product_with(raw: &Raw<WcProduct>, currency: &str, keep_raw: bool) -> Res
         provider_meta: ProviderMeta {
             provider: PROVIDER.into(),
             raw_id: wc.id.to_string(),
-            raw_payload: payload(raw.raw(), keep_raw),
+            raw_payload,
         },
     })
 }

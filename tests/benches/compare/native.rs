@@ -51,9 +51,10 @@ impl NativeShop {
         patchbay_sdk::client::raw_items(body).expect("a JSON array of orders")
     }
 
-    /// Maps raw orders as the plugin does, with or without their raw payload.
-    pub fn map(&self, raw: &[Raw<WcOrder>], keep_raw: bool) -> Vec<Order> {
-        raw.iter()
+    /// Maps raw orders as the plugin does (taking them: each order's JSON
+    /// text moves into its raw payload), with or without raw payloads.
+    pub fn map(&self, raw: Vec<Raw<WcOrder>>, keep_raw: bool) -> Vec<Order> {
+        raw.into_iter()
             .map(|order| shop_woocommerce::mapping::order_with(order, &self.site, keep_raw).expect("mock orders map"))
             .collect()
     }
@@ -62,7 +63,7 @@ impl NativeShop {
     pub async fn page(&self, page: u32) -> NativePage {
         let (body, total_pages) = self.fetch(page).await;
         NativePage {
-            orders: self.map(&Self::parse(&body), true),
+            orders: self.map(Self::parse(&body), true),
             total_pages,
         }
     }
