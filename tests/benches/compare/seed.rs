@@ -155,14 +155,33 @@ pub async fn against_the_seed(report: &mut Report, python: Option<&Path>) {
     let note = match python.map(|p| bapp(p, &shop)) {
         Some(Ok((stats, version))) => {
             rows.push(row(format!("bapp-connectors {version} (Python), sequential"), &stats));
-            let cpu_ratio = match (stats.cpu, in_sequence.cpu) {
-                (Some(seed), Some(ours)) => format!(
-                    " In CPU time the Python process spends {} per {ORDERS} orders, Patchbay's \
-                     host process {}: **{:.1}× less** for Patchbay (target ≥ 20×).",
-                    millis(seed),
-                    millis(ours),
-                    seed.as_secs_f64() / ours.as_secs_f64()
-                ),
+            let cpu_ratio = match (stats.cpu, in_sequence.cpu, native_sequence.cpu) {
+                (Some(seed), Some(ours), Some(native)) => {
+                    let less = seed.as_secs_f64() / ours.as_secs_f64();
+                    let standing = if less >= 20.0 {
+                        String::new()
+                    } else {
+                        format!(
+                            " What stands in the way: 20× would mean {} of CPU per {ORDERS} \
+                             orders, {} the CPU time of the same work natively ({}), which is \
+                             mostly serde_json reading each ~1.8 KB order into typed fields \
+                             (§1's breakdown). The seed is cheaper than its reputation because \
+                             CPython's `json` is written in C; Patchbay's remaining cost over \
+                             native is the guest's slower parse and mapping in WebAssembly and \
+                             lifting each page's orders across the canonical ABI.",
+                            millis(seed / 20),
+                            ratio(seed / 20, native),
+                            millis(native)
+                        )
+                    };
+                    format!(
+                        " In CPU time the Python process spends {} per {ORDERS} orders, \
+                         Patchbay's host process {}: **{less:.1}× less** for Patchbay (target \
+                         ≥ 20×).{standing}",
+                        millis(seed),
+                        millis(ours),
+                    )
+                }
                 _ => String::new(),
             };
             format!(
