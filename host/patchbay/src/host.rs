@@ -38,6 +38,8 @@ struct PluginFile {
     sha256: String,
     /// The file as stamped before it was read, to remember what it holds.
     stamp: Option<FileStamp>,
+    /// What the compile cache already knew of it, when that still holds.
+    known: Option<KnownFile>,
 }
 
 /// Reads a plugin file; its SHA-256 comes from the compile cache when the
@@ -50,11 +52,17 @@ fn read_plugin_file(
 ) -> std::io::Result<PluginFile> {
     let stamp = cache.and_then(|_| CompileCache::stamp_file(path));
     let bytes = std::fs::read(path)?;
-    let sha256 = match known {
-        Some(known) if stamp.as_ref() == Some(&known.stamp) && CompileCache::stamp_file(path) == stamp => known.sha256,
-        _ => hex::encode(sha2::Sha256::digest(&bytes)),
+    let known = known.filter(|known| stamp.as_ref() == Some(&known.stamp) && CompileCache::stamp_file(path) == stamp);
+    let sha256 = match &known {
+        Some(known) => known.sha256.clone(),
+        None => hex::encode(sha2::Sha256::digest(&bytes)),
     };
-    Ok(PluginFile { bytes, sha256, stamp })
+    Ok(PluginFile {
+        bytes,
+        sha256,
+        stamp,
+        known,
+    })
 }
 
 /// The Patchbay host. Cheap to clone; share it across tasks.
@@ -125,8 +133,9 @@ impl Host {
                 continue;
             }
             let outcome = self.load_bytes(file, &read.bytes, read.sha256.clone()).await;
-            if let (Some(cache), Some(stamp)) = (cache, &read.stamp) {
-                let provider = outcome.as_ref().ok().map(Plugin::key);
+            let provider = outcome.as_ref().ok().map(Plugin::key);
+            let already_known = read.known.as_ref().is_some_and(|k| k.provider.as_deref() == provider);
+            if let (Some(cache), Some(stamp), false) = (cache, &read.stamp, already_known) {
                 cache.remember_file(file, stamp, &read.sha256, provider);
             }
             if outcome.as_ref().is_ok_and(|plugin| unwanted(plugin.key())) {
