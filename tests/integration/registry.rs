@@ -181,13 +181,16 @@ async fn a_host_for_one_provider_skips_files_known_to_hold_others() {
         .unwrap();
     assert_eq!(every.providers().len(), 2);
 
-    let one = builder()
-        .compile_cache(cache.path())
-        .plugins_dir(dir.path())
-        .only_providers(["shop/woocommerce"])
-        .build()
-        .await
-        .unwrap();
+    let woocommerce_only = async || {
+        builder()
+            .compile_cache(cache.path())
+            .plugins_dir(dir.path())
+            .only_providers(["shop/woocommerce"])
+            .build()
+            .await
+            .unwrap()
+    };
+    let one = woocommerce_only().await;
     let keys: Vec<String> = one.providers().iter().map(|p| p.key().to_string()).collect();
     assert_eq!(keys, ["shop/woocommerce"]);
     assert!(one.load_failures().is_empty(), "{:?}", one.load_failures());
@@ -199,13 +202,7 @@ async fn a_host_for_one_provider_skips_files_known_to_hold_others() {
     );
 
     fs::write(dir.path().join("new.wasm"), b"not seen before").unwrap();
-    let again = builder()
-        .compile_cache(cache.path())
-        .plugins_dir(dir.path())
-        .only_providers(["shop/woocommerce"])
-        .build()
-        .await
-        .unwrap();
+    let again = woocommerce_only().await;
     assert_eq!(again.providers().len(), 1);
     let failures = again.load_failures();
     assert!(
