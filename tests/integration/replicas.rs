@@ -220,9 +220,25 @@ async fn three_replicas_share_one_budget_and_lose_nothing_when_one_dies() {
         })
         .max()
         .unwrap_or(0);
+    // Requests leave the replicas at the budget's pace but reach the
+    // provider after a pipeline and a loopback hop whose delay varies on a
+    // loaded machine: one admitted late can land in the next second's
+    // window. Each replica alone would send 9/s, all three 27/s.
     assert!(
-        busiest <= PROVIDER_RATE as usize + 1,
-        "at most 10 requests in any second, give or take one: {busiest}"
+        busiest <= PROVIDER_RATE as usize + 3,
+        "at most 10 requests in any second, give or take arrival jitter: {busiest}"
+    );
+    let span = match (
+        seen.iter().map(|(at, _)| *at).min(),
+        seen.iter().map(|(at, _)| *at).max(),
+    ) {
+        (Some(first), Some(last)) => last.duration_since(first).as_secs_f64(),
+        _ => 0.0,
+    };
+    assert!(
+        seen.len() as f64 <= 9.0 * span + 5.0,
+        "the replicas together kept to 9 requests/s: {} requests in {span:.2} s",
+        seen.len()
     );
     let ok = answered.iter().filter(|(status, _)| *status == 200).count();
     assert!(
