@@ -126,22 +126,22 @@ impl Connection {
                 let mut results = vec![Val::Bool(false); types.len()];
                 trapped(func.call_async(&mut *store, &params, &mut results).await)?;
                 let mut answer = JsonAnswer::default();
-                answer.value = match (types.first(), results.first_mut()) {
+                answer.value = match (types.into_iter().next(), results.into_iter().next()) {
                     (None, _) | (_, None) => Value::Null,
                     (Some(Type::Result(result_ty)), Some(Val::Result(outcome)))
                         if is_connector_error(result_ty.err()) =>
                     {
                         match outcome {
                             Ok(ok) => match (result_ty.ok(), ok) {
-                                (Some(Type::Own(_)), Some(blob)) => taken(store, blob, &mut answer.blobs)?,
-                                (Some(t), Some(v)) => bridge::from_val(&t, v),
+                                (Some(Type::Own(_)), Some(blob)) => taken(store, &blob, &mut answer.blobs)?,
+                                (Some(t), Some(v)) => bridge::from_val(&t, *v),
                                 _ => Value::Null,
                             },
                             Err(err) => return Err(CallError::Connector(connector_error(err.as_deref()))),
                         }
                     }
-                    (Some(Type::Own(_)), Some(blob)) => taken(store, blob, &mut answer.blobs)?,
-                    (Some(ty), Some(val)) => bridge::from_val(ty, val),
+                    (Some(Type::Own(_)), Some(blob)) => taken(store, &blob, &mut answer.blobs)?,
+                    (Some(ty), Some(val)) => bridge::from_val(&ty, val),
                 };
                 Ok(answer)
             })

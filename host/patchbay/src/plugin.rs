@@ -495,7 +495,7 @@ async fn read_manifest(
                 };
                 Ok(Declared {
                     manifest,
-                    manifest_json: bridge::from_val(&result_ty, &results[0]),
+                    manifest_json: bridge::from_val(&result_ty, results.swap_remove(0)),
                     forwarding_headers,
                     cost_budget,
                 })

@@ -20,6 +20,36 @@ const KEEP_RESIDENT: usize = 1024 * 1024;
 /// Slots whose decommits are batched into one flush.
 const DECOMMIT_BATCH: usize = 8;
 
+/// Guard pages after each linear memory.
+const MEMORY_GUARD: u64 = 64 * 1024 * 1024;
+
+/// Address space reserved per memory at which wasmtime drops the bounds
+/// check from every guest load and store: a 32-bit address plus its
+/// offset cannot leave 4 GiB plus the guard, so the guard page traps
+/// instead.
+const ELIDING_RESERVATION: u64 = 4 << 30;
+
+/// The most address space the pool may reserve for memories. Reserved,
+/// not committed: it costs page-table entries only where touched, but a
+/// 47-bit user address space is 128 TiB, and other mappings need room.
+const MAX_POOL_RESERVATION: u64 = 64 << 40;
+
+/// Address space reserved for each pooled memory: enough to elide bounds
+/// checks when the whole pool fits under [`MAX_POOL_RESERVATION`], else
+/// just the memory limit (bounds checked; as safe, slower).
+///
+/// The reservation is address space only: a guest still cannot grow past
+/// `max_memory_bytes`, which the pool enforces separately.
+fn memory_reservation(limits: &Limits) -> u64 {
+    let memories = u64::from(limits.pool_instances).saturating_mul(2);
+    let eliding = memories.saturating_mul(ELIDING_RESERVATION + MEMORY_GUARD);
+    if eliding <= MAX_POOL_RESERVATION {
+        ELIDING_RESERVATION.max(limits.max_memory_bytes as u64)
+    } else {
+        limits.max_memory_bytes as u64
+    }
+}
+
 /// Builds the engine: component model, async, epoch interruption, and the
 /// pooling allocator sized from `limits`.
 pub fn engine(limits: &Limits, pooling: bool) -> wasmtime::Result<Engine> {
@@ -50,8 +80,8 @@ pub fn engine(limits: &Limits, pooling: bool) -> wasmtime::Result<Engine> {
             .pagemap_scan(wasmtime::Enabled::Auto)
             .decommit_batch_size(DECOMMIT_BATCH);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-        config.memory_reservation(limits.max_memory_bytes as u64);
-        config.memory_guard_size(64 * 1024 * 1024);
+        config.memory_reservation(memory_reservation(limits));
+        config.memory_guard_size(MEMORY_GUARD);
     }
     Engine::new(&config)
 }
@@ -84,5 +114,24 @@ impl EpochTicker {
 impl Drop for EpochTicker {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_pool_reserves_enough_to_elide_bounds_checks() {
+        assert_eq!(memory_reservation(&Limits::default()), ELIDING_RESERVATION);
+    }
+
+    #[test]
+    fn a_pool_too_large_for_the_address_space_reserves_only_the_limit() {
+        let limits = Limits {
+            pool_instances: 100_000,
+            ..Limits::default()
+        };
+        assert_eq!(memory_reservation(&limits), limits.max_memory_bytes as u64);
     }
 }

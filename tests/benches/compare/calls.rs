@@ -11,7 +11,7 @@ use patchbay_tests::hostile::Hostile;
 use serde_json::json;
 
 use crate::native::NativeShop;
-use crate::stats::{Stats, ratio, sample};
+use crate::stats::{Op, Stats, interleaved, op, ratio, sample};
 use crate::{Report, Shop, plugin_path, test_plugin_path};
 
 const WARMUP: usize = 20;
@@ -68,15 +68,12 @@ const QUERY: OrderQuery = OrderQuery {
     limit: Some(100),
 };
 
-/// `get-orders` of 100 orders through a host over `file`, sampled.
-async fn guest_page(file: PathBuf, shop: &Shop, keep_raw: bool, expect: usize) -> Stats {
-    let host = host_with(&[file], "shop/woocommerce").await;
-    let connection = woo(&host, shop, keep_raw);
-    sample(WARMUP, RUNS, || async {
+/// `get-orders` of 100 orders on `connection`, answering `expect` orders.
+fn page(connection: &Connection, expect: usize) -> Op<'_> {
+    op(move || async move {
         let page = connection.shop().unwrap().get_orders(&QUERY).await.unwrap();
         assert_eq!(page.items.len(), expect);
     })
-    .await
 }
 
 /// A bench-only build of the WooCommerce plugin (`just bench` makes them:
@@ -99,61 +96,29 @@ fn row(what: &str, stats: &Stats, native: &Stats) -> Vec<String> {
 pub async fn host_overhead(report: &mut Report) {
     let shop = Shop::spawn(100);
     let shipped = plugin_path("shop-woocommerce");
-    let guest = guest_page(shipped.clone(), &shop, true, 100).await;
-    let guest_lean = guest_page(shipped.clone(), &shop, false, 100).await;
-    let other_level = match bench_build("shop-woocommerce-other-opt-level") {
-        Some(file) => Some(guest_page(file, &shop, true, 100).await),
+    let host = host_with(std::slice::from_ref(&shipped), "shop/woocommerce").await;
+    let (connection, connection_lean) = (woo(&host, &shop, true), woo(&host, &shop, false));
+    let other_host = match bench_build("shop-woocommerce-other-opt-level") {
+        Some(file) => Some(host_with(&[file], "shop/woocommerce").await),
         None => None,
     };
-    let mut stages = Vec::new();
+    let other_level = other_host.as_ref().map(|host| woo(host, &shop, true));
+    let mut stage_hosts = Vec::new();
     for stage in ["fetch", "parse", "map"] {
         if let Some(file) = bench_build(&format!("shop-woocommerce-stop-after-{stage}")) {
-            stages.push((stage, guest_page(file, &shop, true, 0).await));
+            stage_hosts.push((stage, host_with(&[file], "shop/woocommerce").await));
         }
     }
-    // The same call through the JSON bridge (what `patchbay serve` uses).
-    let host = host_with(std::slice::from_ref(&shipped), "shop/woocommerce").await;
-    let connection = woo(&host, &shop, true);
-    let json_input = json!({"query": {"limit": 100}});
-    let bridged = sample(WARMUP, RUNS, || async {
-        let out = connection.call_json("shop.get-orders", &json_input).await.unwrap();
-        assert_eq!(out["items"].as_array().map(Vec::len), Some(100));
-    })
-    .await;
-
+    let stage_connections: Vec<_> = stage_hosts
+        .iter()
+        .map(|(stage, host)| (*stage, woo(host, &shop, true)))
+        .collect();
     let native = native(&shop);
-    let direct = sample(WARMUP, RUNS, || async {
-        assert_eq!(native.page(1).await.orders.len(), 100);
-    })
-    .await;
-    let fetch_only = sample(WARMUP, RUNS, || async {
-        assert!(!native.fetch(1).await.0.is_empty());
-    })
-    .await;
     let (body, _) = native.fetch(1).await;
-    let parse_only = sample(WARMUP, RUNS, || async {
-        assert_eq!(NativeShop::parse(&body).len(), 100);
-    })
-    .await;
-    // Mapping takes the parsed orders, so each run parses a page first;
-    // the mapping's own time is the difference from parsing alone.
-    let parse_map = sample(WARMUP, RUNS, || async {
-        assert_eq!(native.map(NativeShop::parse(&body), true).len(), 100);
-    })
-    .await;
-    let parse_map_lean = sample(WARMUP, RUNS, || async {
-        assert_eq!(native.map(NativeShop::parse(&body), false).len(), 100);
-    })
-    .await;
-
     let probe_host = host_with(&[test_plugin_path("probe")], "other/probe").await;
     let probe = probe_host
         .connect("other/probe", Credentials::new(), Settings::new())
         .unwrap();
-    let instantiate = sample(WARMUP, RUNS, || async {
-        probe.test().await.unwrap();
-    })
-    .await;
     // The same page through the pipeline into a guest and back out as a
     // string, parsed nowhere: HTTP, pipeline and copies without the guest's work.
     let carrier = probe_host
@@ -170,11 +135,57 @@ pub async fn host_overhead(report: &mut Report) {
         "url": format!("{}/wp-json/wc/v3/orders?per_page=100&orderby=date&order=desc&page=1", shop.url()),
         "basic": ["user", "token"],
     }).to_string()});
-    let carry = sample(WARMUP, RUNS, || async {
-        let out = carrier.call_json("actions.execute", &carry_input).await.unwrap();
-        assert!(out.as_str().unwrap().contains("\"status\":200"));
-    })
-    .await;
+    let json_input = json!({"query": {"limit": 100}});
+
+    // Every operation, sampled side by side (see `interleaved`).
+    let mut names = vec!["guest", "guest_lean"];
+    let mut ops = vec![page(&connection, 100), page(&connection_lean, 100)];
+    if let Some(other) = &other_level {
+        names.push("other_level");
+        ops.push(page(other, 100));
+    }
+    for (stage, connection) in &stage_connections {
+        names.push(stage);
+        ops.push(page(connection, 0));
+    }
+    names.extend(["bridged", "direct", "fetch_only", "parse_only", "parse_map", "parse_map_lean"]);
+    ops.extend([
+        // The same call through the JSON bridge (what `patchbay serve` uses).
+        op(|| async {
+            let out = connection.call_json("shop.get-orders", &json_input).await.unwrap();
+            assert_eq!(out["items"].as_array().map(Vec::len), Some(100));
+        }),
+        op(|| async { assert_eq!(native.page(1).await.orders.len(), 100) }),
+        op(|| async { assert!(!native.fetch(1).await.0.is_empty()) }),
+        op(|| async { assert_eq!(NativeShop::parse(&body).len(), 100) }),
+        // Mapping takes the parsed orders, so each run parses a page first;
+        // the mapping's own time is the difference from parsing alone.
+        op(|| async { assert_eq!(native.map(NativeShop::parse(&body), true).len(), 100) }),
+        op(|| async { assert_eq!(native.map(NativeShop::parse(&body), false).len(), 100) }),
+    ]);
+    names.extend(["instantiate", "carry"]);
+    ops.extend([
+        op(|| async {
+            probe.test().await.unwrap();
+        }),
+        op(|| async {
+            let out = carrier.call_json("actions.execute", &carry_input).await.unwrap();
+            assert!(out.as_str().unwrap().contains("\"status\":200"));
+        }),
+    ]);
+    let mut measured: std::collections::HashMap<&str, Stats> =
+        names.iter().copied().zip(interleaved(WARMUP, RUNS, &mut ops).await).collect();
+    drop(ops);
+    let mut take = |name: &str| measured.remove(name).expect("every operation is measured");
+    let (guest, guest_lean) = (take("guest"), take("guest_lean"));
+    let (bridged, direct, fetch_only) = (take("bridged"), take("direct"), take("fetch_only"));
+    let (parse_only, parse_map) = (take("parse_only"), take("parse_map"));
+    let (parse_map_lean, instantiate, carry) = (take("parse_map_lean"), take("instantiate"), take("carry"));
+    let other_level = measured.remove("other_level");
+    let stages: Vec<(&str, Stats)> = ["fetch", "parse", "map"]
+        .into_iter()
+        .filter_map(|stage| measured.remove(stage).map(|s| (stage, s)))
+        .collect();
 
     report.section("1. Host overhead per call");
     report.para(&format!(
@@ -182,9 +193,10 @@ pub async fn host_overhead(report: &mut Report) {
          runs in a process of its own on loopback and serves the page pre-rendered: the \
          WooCommerce plugin through the host (fresh instance per call, pooling allocator) vs \
          the same parsing and mapping code compiled natively calling `reqwest` directly. \
-         {RUNS} runs after {WARMUP} warm-up runs; wall time median (p10–p90), and the CPU time \
-         of the bench process (host, guests and native client all run in it; \
-         `CLOCK_PROCESS_CPUTIME_ID` around the runs) per call.",
+         {WARMUP} warm-up runs of each, then {RUNS} rounds in which every row below runs once, \
+         in turn (so a slow spell of the machine lands on all rows alike); wall time median \
+         (p10–p90), and the CPU time of the bench process (host, guests and native client all \
+         run in it; `CLOCK_PROCESS_CPUTIME_ID` around each run) per call.",
         body.len() / 1024
     ));
     let mut rows = vec![

@@ -13,8 +13,78 @@ use crate::{Report, test_plugin_path};
 /// How long the upstream holds each request.
 const HOLD_MS: u64 = 5_000;
 
+/// One region of this process's address space: a named mapping, or a run
+/// of adjacent anonymous mappings (wasmtime reserves each pool as one
+/// mapping, which its guard pages and slots then split into many).
+struct Region {
+    name: String,
+    size: u64,
+    resident: u64,
+}
+
+/// Where resident memory sits, from `/proc/self/smaps`.
+fn regions() -> Vec<Region> {
+    let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap_or_default();
+    let mut regions: Vec<Region> = Vec::new();
+    let mut last_end = 0;
+    for line in smaps.lines() {
+        let mut words = line.split_whitespace();
+        let Some(first) = words.next() else { continue };
+        if let Some((start, end)) = first.split_once('-')
+            && let (Ok(start), Ok(end)) = (u64::from_str_radix(start, 16), u64::from_str_radix(end, 16))
+        {
+            let name = words.nth(4).unwrap_or("").to_string();
+            match regions.last_mut() {
+                Some(region) if name.is_empty() && region.name.is_empty() && start == last_end => {
+                    region.size += end - start;
+                }
+                _ => regions.push(Region {
+                    name,
+                    size: end - start,
+                    resident: 0,
+                }),
+            }
+            last_end = end;
+        } else if first == "Rss:"
+            && let (Some(kb), Some(region)) = (words.next().and_then(|kb| kb.parse::<u64>().ok()), regions.last_mut())
+        {
+            region.resident += kb * 1024;
+        }
+    }
+    regions
+}
+
+/// Resident bytes by kind: the pool's linear memories (its one reservation
+/// of terabytes), its fiber stacks (2 MiB each, `stacks` of them), the
+/// malloc heap and other anonymous memory (arenas, thread stacks), and
+/// files (code, libraries).
+fn resident_by_kind(stacks: u64) -> [(&'static str, u64); 4] {
+    let mut kinds = [
+        ("pooled linear memories", 0),
+        ("pooled fiber stacks", 0),
+        ("malloc heap, arenas and thread stacks", 0),
+        ("files (code, libraries)", 0),
+    ];
+    for region in regions() {
+        let kind = if region.name.starts_with('/') {
+            3
+        } else if !region.name.is_empty() {
+            2
+        } else if region.size >= 1 << 40 {
+            0
+        } else if region.size >= stacks * (2 << 20) {
+            1
+        } else {
+            2
+        };
+        kinds[kind].1 += region.resident;
+    }
+    kinds
+}
+
 pub async fn in_flight(report: &mut Report, upstream: &str, counts: &[usize]) {
     let mut rows = Vec::new();
+    let mut breakdown = Vec::new();
     for &n in counts {
         let dir = tempfile::tempdir().unwrap();
         std::fs::copy(test_plugin_path("probe"), dir.path().join("probe.wasm")).unwrap();
@@ -39,6 +109,8 @@ pub async fn in_flight(report: &mut Report, upstream: &str, counts: &[usize]) {
             .unwrap();
         // One call first, so the baseline includes the compiled plugin and a warm client.
         probe.test().await.unwrap();
+        let stacks = n as u64 + 64;
+        let before = resident_by_kind(stacks);
         let baseline = rss_bytes();
         let peak = Arc::new(AtomicU64::new(baseline));
         let done = Arc::new(AtomicBool::new(false));
@@ -55,6 +127,12 @@ pub async fn in_flight(report: &mut Report, upstream: &str, counts: &[usize]) {
             "url": format!("{upstream}/sleep/{HOLD_MS}"), "no_retry": true, "timeout_ms": 100_000
         }).to_string()});
         let started = Instant::now();
+        // Where the memory is while every call is held (they are all in
+        // flight well before the upstream answers the first).
+        let during = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(HOLD_MS * 3 / 4)).await;
+            resident_by_kind(stacks)
+        });
         let calls: Vec<_> = (0..n)
             .map(|_| {
                 let (probe, input) = (probe.clone(), input.clone());
@@ -69,6 +147,8 @@ pub async fn in_flight(report: &mut Report, upstream: &str, counts: &[usize]) {
             ok += usize::from(call.await.unwrap_or(false));
         }
         let wall = started.elapsed();
+        let during = during.await.unwrap();
+        breakdown.push((n, before, during));
         done.store(true, Ordering::Relaxed);
         sampler.await.unwrap();
         let peak = peak.load(Ordering::Relaxed);
@@ -101,4 +181,22 @@ pub async fn in_flight(report: &mut Report, upstream: &str, counts: &[usize]) {
         ],
         rows,
     );
+    report.para(
+        "Where the growth is, in the middle of the hold (`Rss` of `/proc/self/smaps` by \
+         region, against the baseline; the pool's memories are its one reservation of \
+         terabytes, its fiber stacks the reservation of 2 MiB per instance):",
+    );
+    let mut header = vec!["resident growth".to_string()];
+    header.extend(breakdown.iter().map(|(n, ..)| format!("{n} in flight: per call")));
+    let mut table = Vec::new();
+    for kind in 0..4 {
+        let mut row = vec![breakdown[0].1[kind].0.to_string()];
+        for (n, before, during) in &breakdown {
+            let grown = during[kind].1 as i64 - before[kind].1 as i64;
+            row.push(format!("{:.1} KiB", grown as f64 / 1024.0 / *n as f64));
+        }
+        table.push(row);
+    }
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    report.table(&header, table);
 }

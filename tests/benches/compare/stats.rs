@@ -1,6 +1,7 @@
 //! Samples, medians and spreads, and the process's resident memory.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 /// Timings of one measured operation.
@@ -101,6 +102,49 @@ where
     }
     let cpu = Some((process_cpu() - cpu) / runs as u32);
     Stats { samples, cpu }
+}
+
+/// One operation among several sampled side by side by [`interleaved`].
+pub type Op<'a> = Box<dyn FnMut() -> Pin<Box<dyn Future<Output = ()> + 'a>> + 'a>;
+
+/// Boxes `f` as an [`Op`].
+pub fn op<'a, F, Fut>(mut f: F) -> Op<'a>
+where
+    F: FnMut() -> Fut + 'a,
+    Fut: Future<Output = ()> + 'a,
+{
+    Box::new(move || Box::pin(f()))
+}
+
+/// Runs each of `ops` `warmup` times unmeasured, then `runs` rounds in
+/// which every op runs once, in turn, each timed and its CPU time taken
+/// around it. A slow spell of a shared machine lands on all of them alike,
+/// so their ratios hold where back-to-back blocks of runs would each have
+/// measured a different machine.
+pub async fn interleaved(warmup: usize, runs: usize, ops: &mut [Op<'_>]) -> Vec<Stats> {
+    for op in ops.iter_mut() {
+        for _ in 0..warmup {
+            op().await;
+        }
+    }
+    let mut samples = vec![Vec::with_capacity(runs); ops.len()];
+    let mut cpu = vec![Duration::ZERO; ops.len()];
+    for _ in 0..runs {
+        for (i, op) in ops.iter_mut().enumerate() {
+            let (started, cpu_before) = (Instant::now(), process_cpu());
+            op().await;
+            samples[i].push(started.elapsed());
+            cpu[i] += process_cpu().saturating_sub(cpu_before);
+        }
+    }
+    samples
+        .into_iter()
+        .zip(cpu)
+        .map(|(samples, cpu)| Stats {
+            samples,
+            cpu: Some(cpu / runs as u32),
+        })
+        .collect()
 }
 
 /// Resident memory of this process, in bytes (Linux `VmRSS`).

@@ -34,7 +34,7 @@ fuzz_target!(|data: &[u8]| {
 
 /// A value converted to JSON converts back to the same value.
 fn round_trip(ty: &wasmtime::component::Type, value: &wasmtime::component::Val, path: &str) {
-    let json = bridge::from_val(ty, value);
+    let json = bridge::from_val(ty, value.clone());
     match bridge::to_val(ty, &json, path) {
         Ok(again) => assert!(again == *value, "{path}: {value:?} → {json} → {again:?}"),
         Err(error) => panic!("{path}: {value:?} → {json} does not convert back: {error}"),

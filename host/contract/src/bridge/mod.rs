@@ -275,70 +275,72 @@ pub fn to_val(ty: &Type, value: &Value, path: &str) -> Result<Val, BridgeError> 
     })
 }
 
-/// Converts a component value of WIT type `ty` to JSON.
-pub fn from_val(ty: &Type, val: &Val) -> Value {
+/// Converts a component value of WIT type `ty` to JSON, consuming it: its
+/// strings and record field names move into the JSON instead of being
+/// copied (a page of orders is thousands of them).
+pub fn from_val(ty: &Type, val: Val) -> Value {
     let number = |n: f64| {
         serde_json::Number::from_f64(n)
             .map(Value::Number)
             .unwrap_or(Value::Null)
     };
     match (ty, val) {
-        (_, Val::Bool(b)) => Value::Bool(*b),
-        (_, Val::S8(n)) => Value::from(*n),
-        (_, Val::U8(n)) => Value::from(*n),
-        (_, Val::S16(n)) => Value::from(*n),
-        (_, Val::U16(n)) => Value::from(*n),
-        (_, Val::S32(n)) => Value::from(*n),
-        (_, Val::U32(n)) => Value::from(*n),
-        (_, Val::S64(n)) => Value::from(*n),
-        (_, Val::U64(n)) => Value::from(*n),
-        (_, Val::Float32(n)) => number(f64::from(*n)),
-        (_, Val::Float64(n)) => number(*n),
+        (_, Val::Bool(b)) => Value::Bool(b),
+        (_, Val::S8(n)) => Value::from(n),
+        (_, Val::U8(n)) => Value::from(n),
+        (_, Val::S16(n)) => Value::from(n),
+        (_, Val::U16(n)) => Value::from(n),
+        (_, Val::S32(n)) => Value::from(n),
+        (_, Val::U32(n)) => Value::from(n),
+        (_, Val::S64(n)) => Value::from(n),
+        (_, Val::U64(n)) => Value::from(n),
+        (_, Val::Float32(n)) => number(f64::from(n)),
+        (_, Val::Float64(n)) => number(n),
         (_, Val::Char(c)) => Value::String(c.to_string()),
-        (_, Val::String(s)) => Value::String(s.clone()),
+        (_, Val::String(s)) => Value::String(s),
         (Type::List(list), Val::List(items)) => {
             let element = list.ty();
             if matches!(element, Type::U8) {
                 let bytes: Vec<u8> = items.iter().map(|v| if let Val::U8(b) = v { *b } else { 0 }).collect();
                 Value::String(base64::engine::general_purpose::STANDARD.encode(bytes))
             } else {
-                Value::Array(items.iter().map(|v| from_val(&element, v)).collect())
+                Value::Array(items.into_iter().map(|v| from_val(&element, v)).collect())
             }
         }
         (Type::Record(record), Val::Record(fields)) => Value::Object(
             record
                 .fields()
                 .zip(fields)
-                .map(|(field, (name, v))| (name.clone(), from_val(&field.ty, v)))
+                .map(|(field, (name, v))| (name, from_val(&field.ty, v)))
                 .collect::<Map<_, _>>(),
         ),
         (Type::Tuple(tuple), Val::Tuple(items)) => {
             Value::Array(tuple.types().zip(items).map(|(t, v)| from_val(&t, v)).collect())
         }
-        (_, Val::Variant(name, None)) => Value::String(name.clone()),
+        (_, Val::Variant(name, None)) => Value::String(name),
         (Type::Variant(variant), Val::Variant(name, Some(payload))) => {
             let case_ty = variant.cases().find(|c| c.name == name).and_then(|c| c.ty);
             let payload = match case_ty {
-                Some(t) => from_val(&t, payload),
+                Some(t) => from_val(&t, *payload),
                 None => Value::Null,
             };
-            Value::Object(Map::from_iter([(name.clone(), payload)]))
+            Value::Object(Map::from_iter([(name, payload)]))
         }
-        (_, Val::Enum(name)) => Value::String(name.clone()),
+        (_, Val::Enum(name)) => Value::String(name),
         (_, Val::Option(None)) => Value::Null,
-        (Type::Option(option), Val::Option(Some(v))) => from_val(&option.ty(), v),
+        (Type::Option(option), Val::Option(Some(v))) => from_val(&option.ty(), *v),
         (Type::Result(result), Val::Result(outcome)) => {
             let (key, ty, v) = match outcome {
                 Ok(v) => ("ok", result.ok(), v),
                 Err(v) => ("err", result.err(), v),
             };
             let inner = match (ty, v) {
-                (Some(t), Some(v)) => from_val(&t, v),
+                (Some(t), Some(v)) => from_val(&t, *v),
                 _ => Value::Null,
             };
             Value::Object(Map::from_iter([(key.to_string(), inner)]))
         }
-        (_, Val::Flags(names)) => Value::Array(names.iter().cloned().map(Value::String).collect()),
+        (_, Val::Flags(names)) => Value::Array(names.into_iter().map(Value::String).collect()),
         // Types and values always agree for values the component produced;
         // anything else has no JSON form.
         _ => Value::Null,
