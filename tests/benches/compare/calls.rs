@@ -83,6 +83,23 @@ fn bench_build(name: &str) -> Option<PathBuf> {
     path.is_file().then_some(path)
 }
 
+/// How much slower a guest stage (the difference of two stage builds) runs
+/// than its native counterpart (`native` minus `native_before`), as `1.5×`.
+fn stage_ratio(
+    guest: Option<&Stats>,
+    guest_before: Option<&Stats>,
+    native: &Stats,
+    native_before: Option<&Stats>,
+) -> String {
+    let native = native
+        .median()
+        .saturating_sub(native_before.map_or(Duration::ZERO, Stats::median));
+    match (guest, guest_before) {
+        (Some(g), Some(b)) if !native.is_zero() => ratio(g.median().saturating_sub(b.median()), native),
+        _ => "–".into(),
+    }
+}
+
 /// One row: what, wall median (p10–p90), CPU per call, vs native.
 fn row(what: &str, stats: &Stats, native: &Stats) -> Vec<String> {
     vec![
@@ -148,7 +165,14 @@ pub async fn host_overhead(report: &mut Report) {
         names.push(stage);
         ops.push(page(connection, 0));
     }
-    names.extend(["bridged", "direct", "fetch_only", "parse_only", "parse_map", "parse_map_lean"]);
+    names.extend([
+        "bridged",
+        "direct",
+        "fetch_only",
+        "parse_only",
+        "parse_map",
+        "parse_map_lean",
+    ]);
     ops.extend([
         // The same call through the JSON bridge (what `patchbay serve` uses).
         op(|| async {
@@ -173,8 +197,11 @@ pub async fn host_overhead(report: &mut Report) {
             assert!(out.as_str().unwrap().contains("\"status\":200"));
         }),
     ]);
-    let mut measured: std::collections::HashMap<&str, Stats> =
-        names.iter().copied().zip(interleaved(WARMUP, RUNS, &mut ops).await).collect();
+    let mut measured: std::collections::HashMap<&str, Stats> = names
+        .iter()
+        .copied()
+        .zip(interleaved(WARMUP, RUNS, &mut ops).await)
+        .collect();
     drop(ops);
     let mut take = |name: &str| measured.remove(name).expect("every operation is measured");
     let (guest, guest_lean) = (take("guest"), take("guest_lean"));
@@ -302,15 +329,23 @@ pub async fn host_overhead(report: &mut Report) {
          native fetch (target ≤ 0.3 ms); fetched and handed back unparsed through the JSON \
          bridge (the probe row), {} over native fetch + parse — the bridge writing 181 KB \
          back out as a JSON string is most of that. What stands in the way of 1.25×: the \
-         guest parses the same bytes with the same serde_json code about twice as slowly as \
-         native code (WebAssembly without the native build's SIMD and with bounds-checked \
-         memory), maps more slowly for the same reasons, and lifting the 100 mapped orders \
-         (thousands of strings, each allocated and checked on the host) adds close to a \
-         millisecond that a native call does not have. {}",
+         guest parses the same bytes with the same serde_json code about {} as slowly as \
+         native code (WebAssembly without the native build's SIMD; its loads and stores are \
+         not bounds-checked — the pool reserves 4 GiB of address space per memory so the \
+         guard pages catch every stray access, which took this ratio from 2.2× to 2.0× in \
+         side-by-side runs), maps {} as slowly (every string through the guest's allocator), \
+         and lifting the 100 mapped orders (thousands of strings, each allocated and checked \
+         on the host) adds {} that a native call does not have. The JSON bridge costs more \
+         than the typed call's lifting: wasmtime's dynamic lifting allocates every record's \
+         field names as strings, once per order, before they become the JSON object's keys \
+         (moved, not copied). {}",
         ratio(guest.median(), direct.median()),
         ratio(guest_lean.median(), direct.median()),
         into_guest.map_or("–".into(), ms),
         ms(added),
+        stage_ratio(stage("parse"), stage("fetch"), &parse_only, None),
+        stage_ratio(stage("map"), stage("parse"), &parse_map, Some(&parse_only)),
+        step(Some(&guest), stage("map")),
         match &other_level {
             Some(other) => format!(
                 "The plugin ships built for speed (opt-level 3, set for it alone in \

@@ -13,71 +13,100 @@ use crate::{Report, test_plugin_path};
 /// How long the upstream holds each request.
 const HOLD_MS: u64 = 5_000;
 
-/// One region of this process's address space: a named mapping, or a run
-/// of adjacent anonymous mappings (wasmtime reserves each pool as one
-/// mapping, which its guard pages and slots then split into many).
-struct Region {
+/// One mapping of this process's address space (a line of
+/// `/proc/self/smaps` and its `Rss`).
+struct Mapping {
+    start: u64,
+    end: u64,
+    perms: String,
     name: String,
-    size: u64,
     resident: u64,
 }
 
-/// Where resident memory sits, from `/proc/self/smaps`.
-fn regions() -> Vec<Region> {
+fn mappings() -> Vec<Mapping> {
     let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap_or_default();
-    let mut regions: Vec<Region> = Vec::new();
-    let mut last_end = 0;
+    let mut mappings: Vec<Mapping> = Vec::new();
     for line in smaps.lines() {
         let mut words = line.split_whitespace();
         let Some(first) = words.next() else { continue };
         if let Some((start, end)) = first.split_once('-')
             && let (Ok(start), Ok(end)) = (u64::from_str_radix(start, 16), u64::from_str_radix(end, 16))
         {
-            let name = words.nth(4).unwrap_or("").to_string();
-            match regions.last_mut() {
-                Some(region) if name.is_empty() && region.name.is_empty() && start == last_end => {
-                    region.size += end - start;
-                }
-                _ => regions.push(Region {
-                    name,
-                    size: end - start,
-                    resident: 0,
-                }),
-            }
-            last_end = end;
+            let perms = words.next().unwrap_or("").to_string();
+            let name = words.nth(3).unwrap_or("").to_string();
+            mappings.push(Mapping {
+                start,
+                end,
+                perms,
+                name,
+                resident: 0,
+            });
         } else if first == "Rss:"
-            && let (Some(kb), Some(region)) = (words.next().and_then(|kb| kb.parse::<u64>().ok()), regions.last_mut())
+            && let (Some(kb), Some(mapping)) = (words.next().and_then(|kb| kb.parse::<u64>().ok()), mappings.last_mut())
         {
-            region.resident += kb * 1024;
+            mapping.resident += kb * 1024;
         }
     }
-    regions
+    mappings
 }
 
-/// Resident bytes by kind: the pool's linear memories (its one reservation
-/// of terabytes), its fiber stacks (2 MiB each, `stacks` of them), the
-/// malloc heap and other anonymous memory (arenas, thread stacks), and
-/// files (code, libraries).
-fn resident_by_kind(stacks: u64) -> [(&'static str, u64); 4] {
+/// Resident bytes by kind: the pool's linear memories, its fiber stacks,
+/// the malloc heap and other anonymous memory (arenas, thread stacks), and
+/// files (code, libraries). wasmtime reserves each pool as one mapping
+/// that its slots and guard pages split into many: a fiber stack is a
+/// read-write mapping of exactly 2 MiB right above a one-page guard; the
+/// memories are what lies in a run of adjacent anonymous mappings that
+/// spans a terabyte or holds a memfd (the module's initial memory image,
+/// mapped into each slot it instantiates).
+fn resident_by_kind() -> [(&'static str, u64); 4] {
+    const STACK: u64 = 2 << 20;
+    let mappings = mappings();
+    let anonymous = |m: &Mapping| m.name.is_empty() || m.name.starts_with("/memfd:");
+    // Runs of adjacent anonymous mappings, and whether each is the memory pool.
+    let mut pool = vec![false; mappings.len()];
+    let mut run_start = 0;
+    for i in 0..=mappings.len() {
+        let continues = i < mappings.len()
+            && i > run_start
+            && anonymous(&mappings[i])
+            && anonymous(&mappings[i - 1])
+            && mappings[i].start == mappings[i - 1].end;
+        if continues {
+            continue;
+        }
+        if i > run_start {
+            let run = &mappings[run_start..i];
+            let span = run[run.len() - 1].end - run[0].start;
+            let memfd = run.iter().any(|m| m.name.starts_with("/memfd:"));
+            if anonymous(&run[0]) && (span >= 1 << 40 || memfd) {
+                pool[run_start..i].fill(true);
+            }
+        }
+        run_start = i;
+    }
     let mut kinds = [
         ("pooled linear memories", 0),
         ("pooled fiber stacks", 0),
         ("malloc heap, arenas and thread stacks", 0),
         ("files (code, libraries)", 0),
     ];
-    for region in regions() {
-        let kind = if region.name.starts_with('/') {
-            3
-        } else if !region.name.is_empty() {
-            2
-        } else if region.size >= 1 << 40 {
-            0
-        } else if region.size >= stacks * (2 << 20) {
+    for (i, m) in mappings.iter().enumerate() {
+        let stack = m.perms.starts_with("rw")
+            && m.end - m.start == STACK
+            && i > 0
+            && mappings[i - 1].end == m.start
+            && mappings[i - 1].perms.starts_with("---")
+            && mappings[i - 1].end - mappings[i - 1].start == 4096;
+        let kind = if stack {
             1
+        } else if pool[i] {
+            0
+        } else if m.name.starts_with('/') && !m.name.starts_with("/memfd:") {
+            3
         } else {
             2
         };
-        kinds[kind].1 += region.resident;
+        kinds[kind].1 += m.resident;
     }
     kinds
 }
@@ -109,8 +138,7 @@ pub async fn in_flight(report: &mut Report, upstream: &str, counts: &[usize]) {
             .unwrap();
         // One call first, so the baseline includes the compiled plugin and a warm client.
         probe.test().await.unwrap();
-        let stacks = n as u64 + 64;
-        let before = resident_by_kind(stacks);
+        let before = resident_by_kind();
         let baseline = rss_bytes();
         let peak = Arc::new(AtomicU64::new(baseline));
         let done = Arc::new(AtomicBool::new(false));
@@ -131,7 +159,7 @@ pub async fn in_flight(report: &mut Report, upstream: &str, counts: &[usize]) {
         // flight well before the upstream answers the first).
         let during = tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(HOLD_MS * 3 / 4)).await;
-            resident_by_kind(stacks)
+            resident_by_kind()
         });
         let calls: Vec<_> = (0..n)
             .map(|_| {
@@ -182,9 +210,12 @@ pub async fn in_flight(report: &mut Report, upstream: &str, counts: &[usize]) {
         rows,
     );
     report.para(
-        "Where the growth is, in the middle of the hold (`Rss` of `/proc/self/smaps` by \
-         region, against the baseline; the pool's memories are its one reservation of \
-         terabytes, its fiber stacks the reservation of 2 MiB per instance):",
+        "Where the growth is, three quarters into the hold (`Rss` of `/proc/self/smaps` by \
+         mapping, against the baseline; the pool's memories are the slots of its one \
+         reservation, with the module's initial memory image mapped into each, its fiber \
+         stacks the 2 MiB mappings above their guard pages; the pipeline's own work runs on \
+         worker threads, not on the fiber, so that its deep polls do not stay resident per \
+         call; the split is read from the mappings' shapes, so take it as approximate):",
     );
     let mut header = vec!["resident growth".to_string()];
     header.extend(breakdown.iter().map(|(n, ..)| format!("{n} in flight: per call")));

@@ -92,21 +92,23 @@ impl HttpDoor {
 
     /// Sends one request that [`admit`](Self::admit) counted already.
     pub(crate) async fn send_admitted(&self, outbound: OutboundRequest) -> Result<OutboundResponse, OutboundError> {
-        let policy = &self.outbound;
-        self.under_policy(
-            outbound,
-            async |ctx, request| policy.send(ctx, request).await,
-            |r| r.status,
-        )
-        .await
+        let policy = Arc::clone(&self.outbound);
+        let send = async move |ctx: &RequestContext, request| {
+            let ctx = ctx.clone();
+            off_fiber(async move { policy.send(&ctx, request).await }).await
+        };
+        self.under_policy(outbound, send, |r| r.status).await
     }
 
     /// Counts and sends one request whose 2xx body is handed over as it
     /// arrives. Errors of its reads are scrubbed like the request's.
     pub(crate) async fn send_streamed(&self, outbound: OutboundRequest) -> Result<StreamedResponse, OutboundError> {
         self.admit()?;
-        let policy = &self.outbound;
-        let send = async |ctx: &RequestContext, request| policy.send_streamed(ctx, request).await;
+        let policy = Arc::clone(&self.outbound);
+        let send = async move |ctx: &RequestContext, request| {
+            let ctx = ctx.clone();
+            off_fiber(async move { policy.send_streamed(&ctx, request).await }).await
+        };
         self.under_policy(outbound, send, |r| r.status).await
     }
 
@@ -115,8 +117,11 @@ impl HttpDoor {
     pub(crate) async fn send_to_blob(&self, outbound: OutboundRequest) -> Result<BlobResponse, OutboundError> {
         self.admit()?;
         let into = self.new_blob().map_err(OutboundError::Connection)?;
-        let policy = &self.outbound;
-        let send = async |ctx: &RequestContext, request| policy.send_to_blob(ctx, request, into).await;
+        let policy = Arc::clone(&self.outbound);
+        let send = async move |ctx: &RequestContext, request| {
+            let ctx = ctx.clone();
+            off_fiber(async move { policy.send_to_blob(&ctx, request, into).await }).await
+        };
         self.under_policy(outbound, send, |r| r.status).await
     }
 
@@ -347,5 +352,30 @@ fn scrub(error: OutboundError, redactor: &patchbay_secrets::Redactor) -> Outboun
         OutboundError::CircuitOpen(m) => OutboundError::CircuitOpen(redactor.scrub(&m)),
         OutboundError::InvalidRequest(m) => OutboundError::InvalidRequest(redactor.scrub(&m)),
         other => other,
+    }
+}
+
+/// Runs `work` on a task of its own, aborted if the call drops it. The
+/// pipeline's deep chain of polls (HTTP client, retries, rate limits) then
+/// runs on a worker thread's stack instead of the guest's fiber stack,
+/// whose every touched page stays resident while the call is in flight:
+/// thousands of calls held by a slow upstream each kept tens of KiB of
+/// stack for it.
+async fn off_fiber<T: Send + 'static>(work: impl Future<Output = T> + Send + 'static) -> T {
+    struct AbortOnDrop(tokio::task::AbortHandle);
+    impl Drop for AbortOnDrop {
+        fn drop(&mut self) {
+            self.0.abort();
+        }
+    }
+    let task = tokio::spawn(work);
+    let _abort = AbortOnDrop(task.abort_handle());
+    match task.await {
+        Ok(value) => value,
+        Err(error) => match error.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            // Only this future aborts the task, and only once dropped.
+            Err(error) => unreachable!("the request's task ended without an answer: {error}"),
+        },
     }
 }
