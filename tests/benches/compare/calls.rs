@@ -326,7 +326,9 @@ pub async fn host_overhead(report: &mut Report) {
     report.para(&format!(
         "Ratio guest/native: **{}** (target ≤ 1.25×, stretch 1.10×); without raw payloads {}. \
          Host-added time for the page fetched through the pipeline into a guest: **{}** over \
-         native fetch (target ≤ 0.3 ms); fetched and handed back unparsed through the JSON \
+         native fetch (target ≤ 0.3 ms; taken in rounds with the other rows, so each fetch \
+         finds the caches as the row before it left them — sampled in blocks, a row's runs \
+         back to back, it measured 0.14 ms); fetched and handed back unparsed through the JSON \
          bridge (the probe row), {} over native fetch + parse — the bridge writing 181 KB \
          back out as a JSON string is most of that. What stands in the way of 1.25×: the \
          guest parses the same bytes with the same serde_json code about {} as slowly as \
