@@ -20,6 +20,9 @@ const KEEP_RESIDENT: usize = 1024 * 1024;
 /// Slots whose decommits are batched into one flush.
 const DECOMMIT_BATCH: usize = 8;
 
+/// Linear memories pooled per component instance.
+const MEMORIES_PER_INSTANCE: u32 = 2;
+
 /// Guard pages after each linear memory.
 const MEMORY_GUARD: u64 = 64 * 1024 * 1024;
 
@@ -41,7 +44,7 @@ const MAX_POOL_RESERVATION: u64 = 64 << 40;
 /// The reservation is address space only: a guest still cannot grow past
 /// `max_memory_bytes`, which the pool enforces separately.
 fn memory_reservation(limits: &Limits) -> u64 {
-    let memories = u64::from(limits.pool_instances).saturating_mul(2);
+    let memories = u64::from(limits.pool_instances.saturating_mul(MEMORIES_PER_INSTANCE));
     let eliding = memories.saturating_mul(ELIDING_RESERVATION + MEMORY_GUARD);
     if eliding <= MAX_POOL_RESERVATION {
         ELIDING_RESERVATION.max(limits.max_memory_bytes as u64)
@@ -61,7 +64,7 @@ pub fn engine(limits: &Limits, pooling: bool) -> wasmtime::Result<Engine> {
         let mut pool = PoolingAllocationConfig::default();
         pool.total_component_instances(limits.pool_instances)
             .total_core_instances(limits.pool_instances.saturating_mul(4))
-            .total_memories(limits.pool_instances.saturating_mul(2))
+            .total_memories(limits.pool_instances.saturating_mul(MEMORIES_PER_INSTANCE))
             .total_tables(limits.pool_instances.saturating_mul(4))
             .total_stacks(limits.pool_instances)
             .max_memory_size(limits.max_memory_bytes)

@@ -154,52 +154,65 @@ pub async fn host_overhead(report: &mut Report) {
     }).to_string()});
     let json_input = json!({"query": {"limit": 100}});
 
-    // Every operation, sampled side by side (see `interleaved`).
-    let mut names = vec!["guest", "guest_lean"];
-    let mut ops = vec![page(&connection, 100), page(&connection_lean, 100)];
+    // Every operation by name, sampled side by side (see `interleaved`).
+    let mut ops: Vec<(&str, Op)> = vec![
+        ("guest", page(&connection, 100)),
+        ("guest_lean", page(&connection_lean, 100)),
+    ];
     if let Some(other) = &other_level {
-        names.push("other_level");
-        ops.push(page(other, 100));
+        ops.push(("other_level", page(other, 100)));
     }
     for (stage, connection) in &stage_connections {
-        names.push(stage);
-        ops.push(page(connection, 0));
+        ops.push((stage, page(connection, 0)));
     }
-    names.extend([
-        "bridged",
-        "direct",
-        "fetch_only",
-        "parse_only",
-        "parse_map",
-        "parse_map_lean",
-    ]);
     ops.extend([
         // The same call through the JSON bridge (what `patchbay serve` uses).
-        op(|| async {
-            let out = connection.call_json("shop.get-orders", &json_input).await.unwrap();
-            assert_eq!(out["items"].as_array().map(Vec::len), Some(100));
-        }),
-        op(|| async { assert_eq!(native.page(1).await.orders.len(), 100) }),
-        op(|| async { assert!(!native.fetch(1).await.0.is_empty()) }),
-        op(|| async { assert_eq!(NativeShop::parse(&body).len(), 100) }),
+        (
+            "bridged",
+            op(|| async {
+                let out = connection.call_json("shop.get-orders", &json_input).await.unwrap();
+                assert_eq!(out["items"].as_array().map(Vec::len), Some(100));
+            }),
+        ),
+        (
+            "direct",
+            op(|| async { assert_eq!(native.page(1).await.orders.len(), 100) }),
+        ),
+        (
+            "fetch_only",
+            op(|| async { assert!(!native.fetch(1).await.0.is_empty()) }),
+        ),
+        (
+            "parse_only",
+            op(|| async { assert_eq!(NativeShop::parse(&body).len(), 100) }),
+        ),
         // Mapping takes the parsed orders, so each run parses a page first;
         // the mapping's own time is the difference from parsing alone.
-        op(|| async { assert_eq!(native.map(NativeShop::parse(&body), true).len(), 100) }),
-        op(|| async { assert_eq!(native.map(NativeShop::parse(&body), false).len(), 100) }),
+        (
+            "parse_map",
+            op(|| async { assert_eq!(native.map(NativeShop::parse(&body), true).len(), 100) }),
+        ),
+        (
+            "parse_map_lean",
+            op(|| async { assert_eq!(native.map(NativeShop::parse(&body), false).len(), 100) }),
+        ),
+        (
+            "instantiate",
+            op(|| async {
+                probe.test().await.unwrap();
+            }),
+        ),
+        (
+            "carry",
+            op(|| async {
+                let out = carrier.call_json("actions.execute", &carry_input).await.unwrap();
+                assert!(out.as_str().unwrap().contains("\"status\":200"));
+            }),
+        ),
     ]);
-    names.extend(["instantiate", "carry"]);
-    ops.extend([
-        op(|| async {
-            probe.test().await.unwrap();
-        }),
-        op(|| async {
-            let out = carrier.call_json("actions.execute", &carry_input).await.unwrap();
-            assert!(out.as_str().unwrap().contains("\"status\":200"));
-        }),
-    ]);
+    let (names, mut ops): (Vec<&str>, Vec<Op>) = ops.into_iter().unzip();
     let mut measured: std::collections::HashMap<&str, Stats> = names
-        .iter()
-        .copied()
+        .into_iter()
         .zip(interleaved(WARMUP, RUNS, &mut ops).await)
         .collect();
     drop(ops);

@@ -16,6 +16,9 @@ use patchbay_outbound::{
     TransferOp, TransferSessions,
 };
 
+/// The outbound pipeline a door sends through.
+type Policy = Arc<dyn OutboundPolicy>;
+
 /// A call's door to the outbound pipeline; cheap to clone, shared by both
 /// HTTP imports so they count against one request limit.
 #[derive(Clone)]
@@ -23,7 +26,7 @@ pub(crate) struct HttpDoor {
     provider: Arc<str>,
     call_id: String,
     connection: Option<Arc<CallGrant>>,
-    outbound: Arc<dyn OutboundPolicy>,
+    outbound: Policy,
     deadline: Instant,
     limit: u32,
     sent: Arc<AtomicU32>,
@@ -92,11 +95,7 @@ impl HttpDoor {
 
     /// Sends one request that [`admit`](Self::admit) counted already.
     pub(crate) async fn send_admitted(&self, outbound: OutboundRequest) -> Result<OutboundResponse, OutboundError> {
-        let policy = Arc::clone(&self.outbound);
-        let send = async move |ctx: &RequestContext, request| {
-            let ctx = ctx.clone();
-            off_fiber(async move { policy.send(&ctx, request).await }).await
-        };
+        let send = |policy: Policy, ctx: RequestContext, request| async move { policy.send(&ctx, request).await };
         self.under_policy(outbound, send, |r| r.status).await
     }
 
@@ -104,11 +103,8 @@ impl HttpDoor {
     /// arrives. Errors of its reads are scrubbed like the request's.
     pub(crate) async fn send_streamed(&self, outbound: OutboundRequest) -> Result<StreamedResponse, OutboundError> {
         self.admit()?;
-        let policy = Arc::clone(&self.outbound);
-        let send = async move |ctx: &RequestContext, request| {
-            let ctx = ctx.clone();
-            off_fiber(async move { policy.send_streamed(&ctx, request).await }).await
-        };
+        let send =
+            |policy: Policy, ctx: RequestContext, request| async move { policy.send_streamed(&ctx, request).await };
         self.under_policy(outbound, send, |r| r.status).await
     }
 
@@ -117,10 +113,8 @@ impl HttpDoor {
     pub(crate) async fn send_to_blob(&self, outbound: OutboundRequest) -> Result<BlobResponse, OutboundError> {
         self.admit()?;
         let into = self.new_blob().map_err(OutboundError::Connection)?;
-        let policy = Arc::clone(&self.outbound);
-        let send = async move |ctx: &RequestContext, request| {
-            let ctx = ctx.clone();
-            off_fiber(async move { policy.send_to_blob(&ctx, request, into).await }).await
+        let send = move |policy: Policy, ctx: RequestContext, request| async move {
+            policy.send_to_blob(&ctx, request, into).await
         };
         self.under_policy(outbound, send, |r| r.status).await
     }
@@ -128,16 +122,27 @@ impl HttpDoor {
     /// One request through `send` under the connection's grant: logged with
     /// its answer's status (by `status`) or its error, the error scrubbed
     /// of the connection's secrets.
-    async fn under_policy<R>(
+    ///
+    /// `send` runs on a task of its own, aborted if the call drops this
+    /// future: the pipeline's deep chain of polls (HTTP client, retries,
+    /// rate limits) then runs on a worker thread's stack instead of the
+    /// guest's fiber stack, whose every touched page stays resident while
+    /// the call is in flight — thousands of calls held by a slow upstream
+    /// each kept tens of KiB of stack for it.
+    async fn under_policy<R, F>(
         &self,
         outbound: OutboundRequest,
-        send: impl AsyncFnOnce(&RequestContext, OutboundRequest) -> Result<R, OutboundError>,
+        send: impl FnOnce(Policy, RequestContext, OutboundRequest) -> F,
         status: impl Fn(&R) -> u16,
-    ) -> Result<R, OutboundError> {
+    ) -> Result<R, OutboundError>
+    where
+        R: Send + 'static,
+        F: Future<Output = Result<R, OutboundError>> + Send + 'static,
+    {
         let (connection, ctx) = self.context()?;
         let sent = Sent::of(&outbound);
         let started = Instant::now();
-        let result = send(&ctx, outbound).await;
+        let result = off_fiber(send(Arc::clone(&self.outbound), ctx, outbound)).await;
         self.log(connection, &sent, result.as_ref().map(status), started);
         result.map_err(|error| scrub(error, &connection.redactor))
     }
@@ -355,12 +360,8 @@ fn scrub(error: OutboundError, redactor: &patchbay_secrets::Redactor) -> Outboun
     }
 }
 
-/// Runs `work` on a task of its own, aborted if the call drops it. The
-/// pipeline's deep chain of polls (HTTP client, retries, rate limits) then
-/// runs on a worker thread's stack instead of the guest's fiber stack,
-/// whose every touched page stays resident while the call is in flight:
-/// thousands of calls held by a slow upstream each kept tens of KiB of
-/// stack for it.
+/// Runs `work` on a task of its own, aborted if this future is dropped
+/// (see [`HttpDoor::under_policy`]).
 async fn off_fiber<T: Send + 'static>(work: impl Future<Output = T> + Send + 'static) -> T {
     struct AbortOnDrop(tokio::task::AbortHandle);
     impl Drop for AbortOnDrop {
