@@ -18,6 +18,43 @@ use wasmtime::component::{ResourceAny, Type, Val};
 
 use crate::connection::Connection;
 
+/// A function's result, still in the plugin's types: serialized (by
+/// `serde`) straight into JSON text, with record fields in their WIT order,
+/// or turned into a [`Value`] by [`into_value`](Self::into_value). What
+/// `patchbay serve` writes into a response body without building the
+/// [`Value`] tree first.
+#[derive(Debug)]
+pub struct JsonOutput(Output);
+
+#[derive(Debug)]
+enum Output {
+    Lifted(Type, Val),
+    Json(Value),
+}
+
+impl JsonOutput {
+    fn json(value: Value) -> Self {
+        Self(Output::Json(value))
+    }
+
+    /// The result as a JSON value.
+    pub fn into_value(self) -> Value {
+        match self.0 {
+            Output::Lifted(ty, val) => bridge::from_val(&ty, val),
+            Output::Json(value) => value,
+        }
+    }
+}
+
+impl serde::Serialize for JsonOutput {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match &self.0 {
+            Output::Lifted(ty, val) => bridge::JsonOf { ty, val }.serialize(s),
+            Output::Json(value) => value.serialize(s),
+        }
+    }
+}
+
 /// The answer of [`Connection::call_json_blobs`].
 #[derive(Debug, Default)]
 pub struct JsonAnswer {
@@ -47,10 +84,17 @@ impl Connection {
     /// # Ok(()) }
     /// ```
     pub async fn call_json(&self, target: &str, input: &Value) -> Result<Value, CallError> {
-        let answer = self
+        Ok(self.call_json_output(target, input).await?.into_value())
+    }
+
+    /// [`call_json`](Self::call_json) with the result left in the plugin's
+    /// types until it is written: serializing the [`JsonOutput`] (e.g. into
+    /// a response body) skips the [`Value`] tree.
+    pub async fn call_json_output(&self, target: &str, input: &Value) -> Result<JsonOutput, CallError> {
+        let (output, _) = self
             .call_json_with(target, input, BTreeMap::new(), CallOptions::default())
             .await?;
-        Ok(answer.value)
+        Ok(output)
     }
 
     /// [`call_json`](Self::call_json) for a function that streams
@@ -65,8 +109,8 @@ impl Connection {
         sink: tokio::sync::mpsc::UnboundedSender<patchbay_contract::types::StreamChunk>,
     ) -> Result<Value, CallError> {
         let options = CallOptions { stream: Some(sink) };
-        let answer = self.call_json_with(target, input, BTreeMap::new(), options).await?;
-        Ok(answer.value)
+        let (output, _) = self.call_json_with(target, input, BTreeMap::new(), options).await?;
+        Ok(output.into_value())
     }
 
     /// [`call_json`](Self::call_json) for a function that takes or answers
@@ -90,7 +134,11 @@ impl Connection {
         input: &Value,
         blobs: BTreeMap<String, BlobRange>,
     ) -> Result<JsonAnswer, CallError> {
-        self.call_json_with(target, input, blobs, CallOptions::default()).await
+        let (output, blobs) = self.call_json_with(target, input, blobs, CallOptions::default()).await?;
+        Ok(JsonAnswer {
+            value: output.into_value(),
+            blobs,
+        })
     }
 
     async fn call_json_with(
@@ -99,7 +147,7 @@ impl Connection {
         input: &Value,
         mut blobs: BTreeMap<String, BlobRange>,
         options: CallOptions,
-    ) -> Result<JsonAnswer, CallError> {
+    ) -> Result<(JsonOutput, Vec<BlobRange>), CallError> {
         let (interface, function) = target.split_once('.').ok_or_else(|| {
             CallError::Unsupported(format!(
                 "{target:?} is not of the form port.function, e.g. shop.get-orders"
@@ -125,25 +173,25 @@ impl Connection {
                 let types: Vec<Type> = ty.results().collect();
                 let mut results = vec![Val::Bool(false); types.len()];
                 trapped(func.call_async(&mut *store, &params, &mut results).await)?;
-                let mut answer = JsonAnswer::default();
-                answer.value = match (types.into_iter().next(), results.into_iter().next()) {
-                    (None, _) | (_, None) => Value::Null,
+                let mut answered = Vec::new();
+                let output = match (types.into_iter().next(), results.into_iter().next()) {
+                    (None, _) | (_, None) => JsonOutput::json(Value::Null),
                     (Some(Type::Result(result_ty)), Some(Val::Result(outcome)))
                         if is_connector_error(result_ty.err()) =>
                     {
                         match outcome {
                             Ok(ok) => match (result_ty.ok(), ok) {
-                                (Some(Type::Own(_)), Some(blob)) => taken(store, &blob, &mut answer.blobs)?,
-                                (Some(t), Some(v)) => bridge::from_val(&t, *v),
-                                _ => Value::Null,
+                                (Some(Type::Own(_)), Some(blob)) => JsonOutput::json(taken(store, &blob, &mut answered)?),
+                                (Some(t), Some(v)) => JsonOutput(Output::Lifted(t, *v)),
+                                _ => JsonOutput::json(Value::Null),
                             },
                             Err(err) => return Err(CallError::Connector(connector_error(err.as_deref()))),
                         }
                     }
-                    (Some(Type::Own(_)), Some(blob)) => taken(store, &blob, &mut answer.blobs)?,
-                    (Some(ty), Some(val)) => bridge::from_val(&ty, val),
+                    (Some(Type::Own(_)), Some(blob)) => JsonOutput::json(taken(store, &blob, &mut answered)?),
+                    (Some(ty), Some(val)) => JsonOutput(Output::Lifted(ty, val)),
                 };
-                Ok(answer)
+                Ok((output, answered))
             })
         })
         .await

@@ -59,7 +59,7 @@ pub use connections::{Authorization, ConnectionInfo, Connections, ConnectionsErr
 pub use error::{ConnectError, HostError, LoadError, Problem};
 pub use host::Host;
 pub use ingress::IngressTarget;
-pub use json_call::JsonAnswer;
+pub use json_call::{JsonAnswer, JsonOutput};
 pub use oauth::OAuthError;
 pub use patchbay_contract::{Interface, SUPPORTED_CONTRACT_VERSIONS, bridge, family_name, types};
 pub use patchbay_sandbox::{CacheOutcome, CallError, ErrorKind, Limits};

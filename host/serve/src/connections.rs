@@ -422,7 +422,7 @@ async fn call_function(
     caller: Caller,
     Path((id, function)): Path<(String, String)>,
     Body(input): Body<serde_json::Value>,
-) -> Result<Json<serde_json::Value>, Problem> {
+) -> Result<Json<patchbay::JsonOutput>, Problem> {
     if !input.is_object() {
         return Err(Problem::invalid(
             "the body is an object of arguments by parameter name, e.g. {\"query\": {}}",
@@ -447,10 +447,11 @@ async fn call(
     id: &str,
     function: &str,
     input: &serde_json::Value,
-) -> Result<serde_json::Value, Problem> {
+) -> Result<patchbay::JsonOutput, Problem> {
     let connection = state.host.connections(tenant).open(id).await?;
     let deadline = state.settings.call_timeout;
-    match tokio::time::timeout(deadline, connection.call_json(function, input)).await {
+    // Written straight from the plugin's types into the response body.
+    match tokio::time::timeout(deadline, connection.call_json_output(function, input)).await {
         Ok(result) => Ok(result?),
         Err(_) => Err(patchbay::CallError::Deadline(deadline).into()),
     }

@@ -35,6 +35,8 @@ fuzz_target!(|data: &[u8]| {
 /// A value converted to JSON converts back to the same value.
 fn round_trip(ty: &wasmtime::component::Type, value: &wasmtime::component::Val, path: &str) {
     let json = bridge::from_val(ty, value.clone());
+    let written = serde_json::to_value(bridge::JsonOf { ty, val: value }).expect("JSON keys are strings");
+    assert!(written == json, "{path}: {value:?} written as {written}, converted as {json}");
     match bridge::to_val(ty, &json, path) {
         Ok(again) => assert!(again == *value, "{path}: {value:?} → {json} → {again:?}"),
         Err(error) => panic!("{path}: {value:?} → {json} does not convert back: {error}"),

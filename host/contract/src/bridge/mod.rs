@@ -21,6 +21,7 @@
 mod schema;
 
 use base64::Engine as _;
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Map, Value};
 use wasmtime::component::{Type, Val};
 
@@ -344,5 +345,101 @@ pub fn from_val(ty: &Type, val: Val) -> Value {
         // Types and values always agree for values the component produced;
         // anything else has no JSON form.
         _ => Value::Null,
+    }
+}
+
+/// A component value of WIT type `ty`, serialized in its JSON form (the
+/// table above) straight into any serializer, without a [`Value`] tree in
+/// between: `patchbay serve` writes a function's result into the response
+/// body this way. Record fields come in their WIT order.
+/// `serde_json::to_value(JsonOf { .. })` equals [`from_val`].
+#[derive(Debug, Clone, Copy)]
+pub struct JsonOf<'a> {
+    /// The value's WIT type.
+    pub ty: &'a Type,
+    /// The value.
+    pub val: &'a Val,
+}
+
+impl JsonOf<'_> {
+    fn of<'a>(ty: &'a Type, val: &'a Val) -> JsonOf<'a> {
+        JsonOf { ty, val }
+    }
+}
+
+impl Serialize for JsonOf<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let float = |s: S, n: f64| if n.is_finite() { s.serialize_f64(n) } else { s.serialize_unit() };
+        match (self.ty, self.val) {
+            (_, Val::Bool(b)) => s.serialize_bool(*b),
+            (_, Val::S8(n)) => s.serialize_i8(*n),
+            (_, Val::U8(n)) => s.serialize_u8(*n),
+            (_, Val::S16(n)) => s.serialize_i16(*n),
+            (_, Val::U16(n)) => s.serialize_u16(*n),
+            (_, Val::S32(n)) => s.serialize_i32(*n),
+            (_, Val::U32(n)) => s.serialize_u32(*n),
+            (_, Val::S64(n)) => s.serialize_i64(*n),
+            (_, Val::U64(n)) => s.serialize_u64(*n),
+            (_, Val::Float32(n)) => float(s, f64::from(*n)),
+            (_, Val::Float64(n)) => float(s, *n),
+            (_, Val::Char(c)) => s.serialize_char(*c),
+            (_, Val::String(text)) => s.serialize_str(text),
+            (Type::List(list), Val::List(items)) => {
+                let element = list.ty();
+                if matches!(element, Type::U8) {
+                    let bytes: Vec<u8> = items.iter().map(|v| if let Val::U8(b) = v { *b } else { 0 }).collect();
+                    s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
+                } else {
+                    let mut seq = s.serialize_seq(Some(items.len()))?;
+                    for item in items {
+                        seq.serialize_element(&JsonOf::of(&element, item))?;
+                    }
+                    seq.end()
+                }
+            }
+            (Type::Record(record), Val::Record(fields)) => {
+                let mut map = s.serialize_map(Some(fields.len()))?;
+                for (field, (name, value)) in record.fields().zip(fields) {
+                    map.serialize_entry(name, &JsonOf::of(&field.ty, value))?;
+                }
+                map.end()
+            }
+            (Type::Tuple(tuple), Val::Tuple(items)) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for (ty, item) in tuple.types().zip(items) {
+                    seq.serialize_element(&JsonOf::of(&ty, item))?;
+                }
+                seq.end()
+            }
+            (_, Val::Variant(name, None)) => s.serialize_str(name),
+            (Type::Variant(variant), Val::Variant(name, Some(payload))) => {
+                let case_ty = variant.cases().find(|c| c.name == name).and_then(|c| c.ty);
+                let mut map = s.serialize_map(Some(1))?;
+                match &case_ty {
+                    Some(ty) => map.serialize_entry(name, &JsonOf::of(ty, payload))?,
+                    None => map.serialize_entry(name, &())?,
+                }
+                map.end()
+            }
+            (_, Val::Enum(name)) => s.serialize_str(name),
+            (_, Val::Option(None)) => s.serialize_unit(),
+            (Type::Option(option), Val::Option(Some(value))) => JsonOf::of(&option.ty(), value).serialize(s),
+            (Type::Result(result), Val::Result(outcome)) => {
+                let (key, ty, value) = match outcome {
+                    Ok(v) => ("ok", result.ok(), v),
+                    Err(v) => ("err", result.err(), v),
+                };
+                let mut map = s.serialize_map(Some(1))?;
+                match (&ty, value) {
+                    (Some(ty), Some(value)) => map.serialize_entry(key, &JsonOf::of(ty, value))?,
+                    _ => map.serialize_entry(key, &())?,
+                }
+                map.end()
+            }
+            (_, Val::Flags(names)) => s.collect_seq(names),
+            // Types and values always agree for values the component
+            // produced; anything else has no JSON form.
+            _ => s.serialize_unit(),
+        }
     }
 }
