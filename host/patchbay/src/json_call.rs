@@ -134,7 +134,9 @@ impl Connection {
         input: &Value,
         blobs: BTreeMap<String, BlobRange>,
     ) -> Result<JsonAnswer, CallError> {
-        let (output, blobs) = self.call_json_with(target, input, blobs, CallOptions::default()).await?;
+        let (output, blobs) = self
+            .call_json_with(target, input, blobs, CallOptions::default())
+            .await?;
         Ok(JsonAnswer {
             value: output.into_value(),
             blobs,
@@ -181,7 +183,9 @@ impl Connection {
                     {
                         match outcome {
                             Ok(ok) => match (result_ty.ok(), ok) {
-                                (Some(Type::Own(_)), Some(blob)) => JsonOutput::json(taken(store, &blob, &mut answered)?),
+                                (Some(Type::Own(_)), Some(blob)) => {
+                                    JsonOutput::json(taken(store, &blob, &mut answered)?)
+                                }
                                 (Some(t), Some(v)) => JsonOutput(Output::Lifted(t, *v)),
                                 _ => JsonOutput::json(Value::Null),
                             },

@@ -178,7 +178,10 @@ pub async fn host_overhead(report: &mut Report) {
         (
             "written",
             op(|| async {
-                let out = connection.call_json_output("shop.get-orders", &json_input).await.unwrap();
+                let out = connection
+                    .call_json_output("shop.get-orders", &json_input)
+                    .await
+                    .unwrap();
                 assert!(serde_json::to_vec(&out).unwrap().len() > body.len() / 2);
             }),
         ),
@@ -367,7 +370,9 @@ pub async fn host_overhead(report: &mut Report) {
          native code (WebAssembly without the native build's SIMD; its loads and stores are \
          not bounds-checked — the pool reserves 4 GiB of address space per memory so the \
          guard pages catch every stray access, which took this ratio from 2.2× to 2.0× in \
-         side-by-side runs), maps {} as slowly (every string through the guest's allocator), \
+         side-by-side runs), maps {} as slowly (every string through the guest's allocator; \
+         talc in place of Rust's default dlmalloc measured within 2 % of it, so the plugins \
+         keep the default), \
          and lifting the 100 mapped orders (thousands of strings, each allocated and checked \
          on the host) adds {} that a native call does not have. The JSON bridge costs more \
          than the typed call's lifting: wasmtime's dynamic lifting allocates every record's \

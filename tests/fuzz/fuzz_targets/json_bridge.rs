@@ -36,7 +36,10 @@ fuzz_target!(|data: &[u8]| {
 fn round_trip(ty: &wasmtime::component::Type, value: &wasmtime::component::Val, path: &str) {
     let json = bridge::from_val(ty, value.clone());
     let written = serde_json::to_value(bridge::JsonOf { ty, val: value }).expect("JSON keys are strings");
-    assert!(written == json, "{path}: {value:?} written as {written}, converted as {json}");
+    assert!(
+        written == json,
+        "{path}: {value:?} written as {written}, converted as {json}"
+    );
     match bridge::to_val(ty, &json, path) {
         Ok(again) => assert!(again == *value, "{path}: {value:?} → {json} → {again:?}"),
         Err(error) => panic!("{path}: {value:?} → {json} does not convert back: {error}"),

@@ -369,7 +369,13 @@ impl JsonOf<'_> {
 
 impl Serialize for JsonOf<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let float = |s: S, n: f64| if n.is_finite() { s.serialize_f64(n) } else { s.serialize_unit() };
+        let float = |s: S, n: f64| {
+            if n.is_finite() {
+                s.serialize_f64(n)
+            } else {
+                s.serialize_unit()
+            }
+        };
         match (self.ty, self.val) {
             (_, Val::Bool(b)) => s.serialize_bool(*b),
             (_, Val::S8(n)) => s.serialize_i8(*n),
