@@ -266,6 +266,7 @@ fn main() {
     // One section alone, spliced into the existing file in its place.
     let only = [
         ("--only-overhead", "1"),
+        ("--only-calls", "2"),
         ("--only-load", "3"),
         ("--only-memory", "4"),
         ("--only-seed", "5"),
@@ -280,6 +281,7 @@ fn main() {
         runtime.block_on(async {
             match number {
                 "1" => calls::host_overhead(&mut report).await,
+                "2" => calls::imports(&mut report).await,
                 "3" => load::cold_load(&mut report).await,
                 "4" => {
                     let upstream = spawn_upstream();

@@ -162,6 +162,18 @@ pub fn rss_bytes() -> u64 {
         .unwrap_or(0)
 }
 
+/// Minor page faults of this process so far (Linux `/proc/self/stat`,
+/// field 10: faults served without I/O, e.g. a page copied on write or
+/// mapped in from a memory image).
+pub fn minor_faults() -> u64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        // The command name, field 2, is in parentheses and may hold spaces.
+        .and_then(|stat| stat.rsplit_once(')').map(|(_, rest)| rest.to_string()))
+        .and_then(|rest| rest.split_whitespace().nth(7).and_then(|n| n.parse().ok()))
+        .unwrap_or(0)
+}
+
 /// Bytes as MiB.
 pub fn mib(bytes: u64) -> String {
     format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
