@@ -25,6 +25,25 @@ async fn get_orders_as_json_uses_wit_names() {
 }
 
 #[tokio::test]
+async fn the_written_output_is_the_json_value_with_fields_in_wit_order() {
+    let shop = MockShop::start(ShopConfig::default(), 0).await.unwrap();
+    let host = host().await;
+    let conn = woo(&host, &shop);
+    let input = json!({ "query": { "limit": 3 } });
+    let value = conn.call_json("shop.get-orders", &input).await.unwrap();
+    let text = serde_json::to_string(&conn.call_json_output("shop.get-orders", &input).await.unwrap()).unwrap();
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap(), value);
+    // Records are written in their WIT order (`order-page`: items, next-cursor, ...;
+    // `order`: order-id, external-id, status, ...), not sorted by name.
+    let at = |key: &str| {
+        text.find(&format!("\"{key}\":"))
+            .unwrap_or_else(|| panic!("{key} in {text}"))
+    };
+    assert!(at("items") < at("next-cursor"));
+    assert!(at("order-id") < at("external-id") && at("external-id") < at("status"));
+}
+
+#[tokio::test]
 async fn input_errors_name_the_offending_field() {
     let shop = MockShop::start(ShopConfig::default(), 0).await.unwrap();
     let host = host().await;
