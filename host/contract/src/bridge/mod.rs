@@ -302,8 +302,7 @@ pub fn from_val(ty: &Type, val: Val) -> Value {
         (Type::List(list), Val::List(items)) => {
             let element = list.ty();
             if matches!(element, Type::U8) {
-                let bytes: Vec<u8> = items.iter().map(|v| if let Val::U8(b) = v { *b } else { 0 }).collect();
-                Value::String(base64::engine::general_purpose::STANDARD.encode(bytes))
+                Value::String(base64_of(&items))
             } else {
                 Value::Array(items.into_iter().map(|v| from_val(&element, v)).collect())
             }
@@ -346,6 +345,12 @@ pub fn from_val(ty: &Type, val: Val) -> Value {
         // anything else has no JSON form.
         _ => Value::Null,
     }
+}
+
+/// A `list<u8>`'s JSON form: its bytes in standard base64.
+fn base64_of(items: &[Val]) -> String {
+    let bytes: Vec<u8> = items.iter().map(|v| if let Val::U8(b) = v { *b } else { 0 }).collect();
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 /// A component value of WIT type `ty`, serialized in its JSON form (the
@@ -393,8 +398,7 @@ impl Serialize for JsonOf<'_> {
             (Type::List(list), Val::List(items)) => {
                 let element = list.ty();
                 if matches!(element, Type::U8) {
-                    let bytes: Vec<u8> = items.iter().map(|v| if let Val::U8(b) = v { *b } else { 0 }).collect();
-                    s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
+                    s.serialize_str(&base64_of(items))
                 } else {
                     let mut seq = s.serialize_seq(Some(items.len()))?;
                     for item in items {
