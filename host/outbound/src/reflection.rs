@@ -169,36 +169,50 @@ pub struct Scrubber {
 
 impl Scrubber {
     /// Scrubs `chunk`, appending to `out` what can no longer be part of a form.
+    ///
+    /// The held-back tail and the chunk are appended to `out` and searched
+    /// there: a body without secrets (nearly every one) is copied once, and
+    /// only when a form is found is the searched part rewritten.
     pub fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
         let Some(ac) = &self.automaton else {
             out.extend_from_slice(chunk);
             return;
         };
-        self.pending.extend_from_slice(chunk);
+        let base = out.len();
+        out.extend_from_slice(&self.pending);
+        out.extend_from_slice(chunk);
+        self.pending.clear();
         // A match starting before `safe` is decided: no form starting there
-        // can still grow past the end of `pending`. Only a tail that is the
-        // beginning of some form can (and only the last `hold` bytes may be).
-        let len = self.pending.len();
+        // can still grow past the end of what has arrived. Only a tail that
+        // is the beginning of some form can (and only the last `hold` bytes
+        // may be).
+        let undecided = &out[base..];
+        let len = undecided.len();
         let safe = (len.saturating_sub(self.hold)..len)
             .find(|&start| {
-                let tail = &self.pending[start..];
+                let tail = &undecided[start..];
                 self.forms
                     .iter()
                     .any(|form| form.len() > tail.len() && form.starts_with(tail))
             })
             .unwrap_or(len);
+        let found = ac.find_iter(undecided).take_while(|found| found.start() < safe);
+        let replaced: Vec<(usize, usize)> = found.map(|found| (found.start(), found.end())).collect();
+        if replaced.is_empty() {
+            self.pending.extend_from_slice(&out[base + safe..]);
+            out.truncate(base + safe);
+            return;
+        }
+        let undecided = out.split_off(base);
         let mut emitted = 0;
-        for found in ac.find_iter(&self.pending) {
-            if found.start() >= safe {
-                break;
-            }
-            out.extend_from_slice(&self.pending[emitted..found.start()]);
+        for (start, end) in replaced {
+            out.extend_from_slice(&undecided[emitted..start]);
             out.extend_from_slice(REDACTED.as_bytes());
-            emitted = found.end();
+            emitted = end;
         }
         let keep_from = emitted.max(safe);
-        out.extend_from_slice(&self.pending[emitted..keep_from]);
-        self.pending.drain(..keep_from);
+        out.extend_from_slice(&undecided[emitted..keep_from]);
+        self.pending.extend_from_slice(&undecided[keep_from..]);
     }
 
     /// Scrubs and appends what was held back.

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 /// The provider name in `provider-meta`.
 pub const PROVIDER: &str = "woocommerce";
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(default)]
 struct WcAddress {
     first_name: String,
@@ -24,7 +24,7 @@ struct WcAddress {
     phone: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(default)]
 struct WcLineItem {
     id: u64,
@@ -42,7 +42,7 @@ struct WcLineItem {
 }
 
 /// An order as `GET /orders` serves it (the fields the mapping reads).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(default)]
 pub struct WcOrder {
     id: u64,
@@ -137,7 +137,7 @@ pub fn gmt_timestamp(value: Option<&str>) -> Option<String> {
 /// A JSON number or string read straight as a decimal string (`"0"` for
 /// an empty string, `null` or anything else): WooCommerce sends prices and
 /// quantities either way.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Amount(String);
 
 impl Default for Amount {
@@ -206,7 +206,8 @@ fn non_empty(value: &str) -> Option<String> {
     (!value.trim().is_empty()).then(|| value.to_string())
 }
 
-fn contact(address: &WcAddress) -> Contact {
+/// The contact, its fields moved out of `address` (not copied).
+fn contact(address: WcAddress) -> Contact {
     let name = format!("{} {}", address.first_name.trim(), address.last_name.trim())
         .trim()
         .to_string();
@@ -217,16 +218,16 @@ fn contact(address: &WcAddress) -> Contact {
         .join("\n");
     Contact {
         name,
-        company_name: address.company.clone(),
+        company_name: address.company,
         vat_id: String::new(),
-        email: address.email.clone().unwrap_or_default(),
-        phone: address.phone.clone().unwrap_or_default(),
+        email: address.email.unwrap_or_default(),
+        phone: address.phone.unwrap_or_default(),
         address: Some(Address {
             street,
-            city: address.city.clone(),
-            region: address.state.clone(),
-            postal_code: address.postcode.clone(),
-            country: address.country.clone(),
+            city: address.city,
+            region: address.state,
+            postal_code: address.postcode,
+            country: address.country,
             extra: "{}".into(),
         }),
         extra: "{}".into(),
@@ -246,32 +247,34 @@ fn is_blank(address: &WcAddress) -> bool {
     .all(|field| field.trim().is_empty())
 }
 
-fn order_item(item: &WcLineItem, currency: &str) -> OrderItem {
+/// The line, its fields moved out of `item` (not copied).
+fn order_item(item: WcLineItem, currency: &str) -> OrderItem {
     let product_id = if item.variation_id != 0 {
         item.variation_id
     } else {
         item.product_id
     };
+    let extra = serde_json::to_string(&ItemExtra {
+        parent_product_id: item.product_id,
+        subtotal: &item.subtotal,
+        subtotal_tax: &item.subtotal_tax,
+        tax_class: &item.tax_class,
+        total: &item.total,
+        total_tax: &item.total_tax,
+        variation_id: item.variation_id,
+    })
+    .expect("plain fields serialize");
     OrderItem {
         item_id: item.id.to_string(),
         product_id: product_id.to_string(),
-        sku: item.sku.clone().unwrap_or_default(),
-        name: item.name.clone(),
-        quantity: item.quantity.0.clone(),
-        unit_price: item.price.0.clone(),
+        sku: item.sku.unwrap_or_default(),
+        name: item.name,
+        quantity: item.quantity.0,
+        unit_price: item.price.0,
         currency: currency.to_string(),
         tax_rate: None,
         discount: None,
-        extra: serde_json::to_string(&ItemExtra {
-            parent_product_id: item.product_id,
-            subtotal: &item.subtotal,
-            subtotal_tax: &item.subtotal_tax,
-            tax_class: &item.tax_class,
-            total: &item.total,
-            total_tax: &item.total_tax,
-            variation_id: item.variation_id,
-        })
-        .expect("plain fields serialize"),
+        extra,
     }
 }
 
@@ -303,14 +306,14 @@ struct OrderExtra<'a> {
 
 /// Maps one order; `site` is the shop's URL, for the back-office link.
 pub fn order(raw: &Raw<WcOrder>, site: &str) -> Result<Order> {
-    map_order(raw, raw.raw().to_string(), site)
+    map_order((**raw).clone(), raw.raw().to_string(), site)
 }
 
 /// [`order`], taking the order: its JSON text moves into the raw payload
 /// (not copied), or is dropped for `null` when not `keep_raw`.
 pub fn order_with(raw: Raw<WcOrder>, site: &str, keep_raw: bool) -> Result<Order> {
     let (wc, text) = raw.into_parts();
-    map_order(&wc, payload(text, keep_raw), site)
+    map_order(wc, payload(text, keep_raw), site)
 }
 
 /// The raw payload: the provider's JSON, or `null` when the caller goes
@@ -319,46 +322,53 @@ fn payload(text: String, keep: bool) -> String {
     if keep { text } else { "null".into() }
 }
 
-fn map_order(wc: &WcOrder, raw_payload: String, site: &str) -> Result<Order> {
+/// The order, its fields moved out of `wc` (not copied).
+fn map_order(wc: WcOrder, raw_payload: String, site: &str) -> Result<Order> {
     let id = wc.id.to_string();
-    let billing = wc.billing.as_ref().filter(|a| !is_blank(a)).map(contact);
-    let shipping = wc.shipping.as_ref().filter(|a| !is_blank(a)).map(contact);
+    let extra = serde_json::to_string(&OrderExtra {
+        customer_id: wc.customer_id,
+        discount_total: &wc.discount_total,
+        number: &wc.number,
+        payment_method: &wc.payment_method,
+        payment_method_title: &wc.payment_method_title,
+        shipping_total: &wc.shipping_total,
+        total_tax: &wc.total_tax,
+        transaction_id: &wc.transaction_id,
+    })
+    .expect("plain fields serialize");
+    let (status, payment_status, payment_type) = (
+        order_status(&wc.status),
+        payment_status(&wc),
+        payment_type(&wc.payment_method),
+    );
+    let external_id = non_empty(&wc.number).filter(|n| *n != id);
+    let created_at = gmt_timestamp(wc.date_created_gmt.as_deref());
+    let updated_at = gmt_timestamp(wc.date_modified_gmt.as_deref());
+    let billing = wc.billing.filter(|a| !is_blank(a)).map(contact);
+    let shipping = wc.shipping.filter(|a| !is_blank(a)).map(contact);
     let shipping_address = shipping.as_ref().and_then(|c| c.address.clone());
+    let currency = wc.currency;
     Ok(Order {
-        external_id: non_empty(&wc.number).filter(|n| *n != id),
-        status: order_status(&wc.status),
-        raw_status: wc.status.clone(),
-        payment_status: payment_status(wc),
-        payment_type: payment_type(&wc.payment_method),
-        currency: wc.currency.clone(),
+        external_id,
+        status,
+        raw_status: wc.status,
+        payment_status,
+        payment_type,
         items: wc
             .line_items
-            .iter()
-            .map(|item| order_item(item, &wc.currency))
+            .into_iter()
+            .map(|item| order_item(item, &currency))
             .collect(),
+        currency,
         billing,
         shipping,
         shipping_address,
-        total: if wc.total.is_empty() {
-            "0".into()
-        } else {
-            wc.total.clone()
-        },
-        created_at: gmt_timestamp(wc.date_created_gmt.as_deref()),
-        updated_at: gmt_timestamp(wc.date_modified_gmt.as_deref()),
+        total: if wc.total.is_empty() { "0".into() } else { wc.total },
+        created_at,
+        updated_at,
         external_url: format!("{site}/wp-admin/post.php?post={id}&action=edit"),
-        customer_note: wc.customer_note.clone(),
-        extra: serde_json::to_string(&OrderExtra {
-            customer_id: wc.customer_id,
-            discount_total: &wc.discount_total,
-            number: &wc.number,
-            payment_method: &wc.payment_method,
-            payment_method_title: &wc.payment_method_title,
-            shipping_total: &wc.shipping_total,
-            total_tax: &wc.total_tax,
-            transaction_id: &wc.transaction_id,
-        })
-        .expect("plain fields serialize"),
+        customer_note: wc.customer_note,
+        extra,
         provider_meta: ProviderMeta {
             provider: PROVIDER.into(),
             raw_id: id.clone(),

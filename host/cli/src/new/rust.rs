@@ -79,6 +79,8 @@ const CARGO: &str = include_str!("../../templates/rust/Cargo.toml.in");
 
 const LIB: &str = include_str!("../../templates/rust/lib.rs.in");
 
+const CARGO_CONFIG: &str = include_str!("../../templates/rust/cargo-config.toml.in");
+
 /// The `[patch.crates-io]` table that builds the SDK from `vendor/`, and
 /// the packages to unpack there, when a packages directory was given.
 fn vendored(plan: &Plan) -> Result<(String, Vec<Vendor>), String> {
@@ -114,6 +116,7 @@ pub(crate) fn scaffold(plan: &Plan) -> Result<Scaffold, String> {
             ("Cargo.toml".into(), render(CARGO, plan, &[("patch", &patch)])),
             ("src/lib.rs".into(), render(LIB, plan, &extra)),
             (".gitignore".into(), "/target\n/dist\n".into()),
+            (".cargo/config.toml".into(), CARGO_CONFIG.into()),
         ],
         vendor,
         build: format!(
