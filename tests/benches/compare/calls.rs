@@ -372,11 +372,20 @@ pub async fn host_overhead(report: &mut Report) {
          native code (WebAssembly without the native build's SIMD; its loads and stores are \
          not bounds-checked — the pool reserves 4 GiB of address space per memory so the \
          guard pages catch every stray access, which took this ratio from 2.2× to 2.0× in \
-         side-by-side runs), maps {} as slowly (every string through the guest's allocator; \
-         talc in place of Rust's default dlmalloc measured within 2 % of it, so the plugins \
+         side-by-side runs), maps {} as slowly (every string through the guest's allocator, \
+         wasi-libc's dlmalloc; talc in its place measured within 2 % of it, so the plugins \
          keep the default), \
          and lifting the 100 mapped orders (thousands of strings, each allocated and checked \
-         on the host) adds {} that a native call does not have. The JSON bridge costs more \
+         on the host) adds {} that a native call does not have — and in it, once the answer is \
+         lifted, the guest's post-return frees every string of it one by one (about a tenth of \
+         the guest's time in a `perf` profile) although the instance is dropped next: wasmtime \
+         calls post-return itself, so skipping it would take an allocator in the SDK that \
+         knows an answer is its instance's last. Already cut, found the same way: every Rust \
+         plugin starts with a 4 MiB linear memory (`plugins/.cargo/config.toml`), where a \
+         page of 100 orders grew memory ten times a call, each grow an `mprotect` on the host; \
+         the page's UTF-8 is checked once, not again per string; the mapping moves the parsed \
+         strings into the order instead of copying them; the host copies each body chunk once \
+         while looking for reflected secrets. The JSON bridge costs more \
          than the typed call's lifting: wasmtime's dynamic lifting allocates every record's \
          field names as strings, once per order; `patchbay serve` then writes the lifted \
          value straight into the response body, where `call_json` builds a \
