@@ -35,10 +35,10 @@ macro_rules! export {
     ($plugin:ident : $($interface:ident),+ $(,)?) => {
         impl $crate::__private::bindings::connector::exports::patchbay::connector::connector::Guest for $plugin {
             fn manifest() -> $crate::types::PluginManifest {
-                $crate::manifest!()
+                $crate::__private::answer(|| $crate::manifest!())
             }
             fn test_connection() -> $crate::Result<$crate::types::ConnectionTest> {
-                <$plugin as $crate::Connector>::test_connection()
+                $crate::__private::answer(|| <$plugin as $crate::Connector>::test_connection())
             }
         }
         $( $crate::__adapt_interface!($plugin, $interface); )+

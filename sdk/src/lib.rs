@@ -44,6 +44,7 @@
 
 extern crate self as patchbay_sdk;
 
+mod answer;
 #[doc(hidden)]
 pub mod bindings;
 pub mod blob;
@@ -169,6 +170,7 @@ mod tests {
 
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::answer::answer;
     pub use crate::bindings;
     pub use wit_bindgen;
 }

@@ -47,22 +47,22 @@ macro_rules! __adapt_shop {
     ($plugin:ident) => {
         impl $crate::__private::bindings::shop::exports::patchbay::connector::shop::Guest for $plugin {
             fn get_orders(query: $crate::types::OrderQuery) -> $crate::Result<$crate::types::OrderPage> {
-                <$plugin as $crate::Shop>::get_orders(query)
+                $crate::__private::answer(|| <$plugin as $crate::Shop>::get_orders(query))
             }
             fn get_order(order_id: String) -> $crate::Result<$crate::types::Order> {
-                <$plugin as $crate::Shop>::get_order(order_id)
+                $crate::__private::answer(|| <$plugin as $crate::Shop>::get_order(order_id))
             }
             fn get_products(query: $crate::types::ProductQuery) -> $crate::Result<$crate::types::ProductPage> {
-                <$plugin as $crate::Shop>::get_products(query)
+                $crate::__private::answer(|| <$plugin as $crate::Shop>::get_products(query))
             }
             fn update_product_stock(product_id: String, quantity: i64) -> $crate::Result<()> {
-                <$plugin as $crate::Shop>::update_product_stock(product_id, quantity)
+                $crate::__private::answer(|| <$plugin as $crate::Shop>::update_product_stock(product_id, quantity))
             }
             fn update_product_price(product_id: String, price: $crate::types::Decimal, currency: String) -> $crate::Result<()> {
-                <$plugin as $crate::Shop>::update_product_price(product_id, price, currency)
+                $crate::__private::answer(|| <$plugin as $crate::Shop>::update_product_price(product_id, price, currency))
             }
             fn update_order_status(order_id: String, status: $crate::types::OrderStatus) -> $crate::Result<$crate::types::Order> {
-                <$plugin as $crate::Shop>::update_order_status(order_id, status)
+                $crate::__private::answer(|| <$plugin as $crate::Shop>::update_order_status(order_id, status))
             }
         }
     };
@@ -94,16 +94,16 @@ macro_rules! __adapt_courier {
     ($plugin:ident) => {
         impl $crate::__private::bindings::courier::exports::patchbay::connector::courier::Guest for $plugin {
             fn generate_awb(request: $crate::types::ShipmentRequest) -> $crate::Result<$crate::types::AwbLabel> {
-                <$plugin as $crate::Courier>::generate_awb(request)
+                $crate::__private::answer(|| <$plugin as $crate::Courier>::generate_awb(request))
             }
             fn get_tracking(tracking_number: String) -> $crate::Result<$crate::types::Shipment> {
-                <$plugin as $crate::Courier>::get_tracking(tracking_number)
+                $crate::__private::answer(|| <$plugin as $crate::Courier>::get_tracking(tracking_number))
             }
             fn cancel_shipment(tracking_number: String) -> $crate::Result<()> {
-                <$plugin as $crate::Courier>::cancel_shipment(tracking_number)
+                $crate::__private::answer(|| <$plugin as $crate::Courier>::cancel_shipment(tracking_number))
             }
             fn get_shipments(query: $crate::types::ShipmentQuery) -> $crate::Result<$crate::types::ShipmentPage> {
-                <$plugin as $crate::Courier>::get_shipments(query)
+                $crate::__private::answer(|| <$plugin as $crate::Courier>::get_shipments(query))
             }
         }
     };
@@ -139,19 +139,19 @@ macro_rules! __adapt_payment {
     ($plugin:ident) => {
         impl $crate::__private::bindings::payment::exports::patchbay::connector::payment::Guest for $plugin {
             fn create_checkout_session(request: $crate::types::CheckoutRequest) -> $crate::Result<$crate::types::CheckoutSession> {
-                <$plugin as $crate::Payment>::create_checkout_session(request)
+                $crate::__private::answer(|| <$plugin as $crate::Payment>::create_checkout_session(request))
             }
             fn get_payment(payment_id: String) -> $crate::Result<$crate::types::PaymentResult> {
-                <$plugin as $crate::Payment>::get_payment(payment_id)
+                $crate::__private::answer(|| <$plugin as $crate::Payment>::get_payment(payment_id))
             }
             fn refund(payment_id: String, amount: Option<$crate::types::Decimal>, reason: String) -> $crate::Result<$crate::types::RefundResult> {
-                <$plugin as $crate::Payment>::refund(payment_id, amount, reason)
+                $crate::__private::answer(|| <$plugin as $crate::Payment>::refund(payment_id, amount, reason))
             }
             fn list_payments(filter: $crate::types::PaymentFilter, cursor: Option<String>) -> $crate::Result<$crate::types::PaymentPage> {
-                <$plugin as $crate::Payment>::list_payments(filter, cursor)
+                $crate::__private::answer(|| <$plugin as $crate::Payment>::list_payments(filter, cursor))
             }
             fn capture_payment(payment_id: String) -> $crate::Result<$crate::types::PaymentResult> {
-                <$plugin as $crate::Payment>::capture_payment(payment_id)
+                $crate::__private::answer(|| <$plugin as $crate::Payment>::capture_payment(payment_id))
             }
         }
     };
@@ -179,13 +179,13 @@ macro_rules! __adapt_messaging {
     ($plugin:ident) => {
         impl $crate::__private::bindings::messaging::exports::patchbay::connector::messaging::Guest for $plugin {
             fn send(message: $crate::types::OutboundMessage) -> $crate::Result<$crate::types::DeliveryReport> {
-                <$plugin as $crate::Messaging>::send(message)
+                $crate::__private::answer(|| <$plugin as $crate::Messaging>::send(message))
             }
             fn send_bulk(messages: Vec<$crate::types::OutboundMessage>) -> $crate::Result<Vec<$crate::types::DeliveryReport>> {
-                <$plugin as $crate::Messaging>::send_bulk(messages)
+                $crate::__private::answer(|| <$plugin as $crate::Messaging>::send_bulk(messages))
             }
             fn reply(to: $crate::types::InboundMessage, body: String) -> $crate::Result<$crate::types::DeliveryReport> {
-                <$plugin as $crate::Messaging>::reply(to, body)
+                $crate::__private::answer(|| <$plugin as $crate::Messaging>::reply(to, body))
             }
         }
     };
@@ -231,25 +231,25 @@ macro_rules! __adapt_storage {
     ($plugin:ident) => {
         impl $crate::__private::bindings::storage::exports::patchbay::connector::storage::Guest for $plugin {
             fn save(name: String, content: Vec<u8>) -> $crate::Result<String> {
-                <$plugin as $crate::Storage>::save(name, content)
+                $crate::__private::answer(|| <$plugin as $crate::Storage>::save(name, content))
             }
             fn open(name: String) -> $crate::Result<Vec<u8>> {
-                <$plugin as $crate::Storage>::open(name)
+                $crate::__private::answer(|| <$plugin as $crate::Storage>::open(name))
             }
             fn delete(name: String) -> $crate::Result<()> {
-                <$plugin as $crate::Storage>::delete(name)
+                $crate::__private::answer(|| <$plugin as $crate::Storage>::delete(name))
             }
             fn exists(name: String) -> $crate::Result<bool> {
-                <$plugin as $crate::Storage>::exists(name)
+                $crate::__private::answer(|| <$plugin as $crate::Storage>::exists(name))
             }
             fn listdir(path: String) -> $crate::Result<$crate::types::DirectoryListing> {
-                <$plugin as $crate::Storage>::listdir(path)
+                $crate::__private::answer(|| <$plugin as $crate::Storage>::listdir(path))
             }
             fn size(name: String) -> $crate::Result<u64> {
-                <$plugin as $crate::Storage>::size(name)
+                $crate::__private::answer(|| <$plugin as $crate::Storage>::size(name))
             }
             fn list_files(path: String) -> $crate::Result<Vec<$crate::types::FileInfo>> {
-                <$plugin as $crate::Storage>::list_files(path)
+                $crate::__private::answer(|| <$plugin as $crate::Storage>::list_files(path))
             }
         }
     };
@@ -273,10 +273,10 @@ macro_rules! __adapt_llm {
     ($plugin:ident) => {
         impl $crate::__private::bindings::llm::exports::patchbay::connector::llm::Guest for $plugin {
             fn complete(messages: Vec<$crate::types::ChatMessage>, model: Option<String>, options: $crate::types::CompletionOptions) -> $crate::Result<$crate::types::LlmResponse> {
-                <$plugin as $crate::Llm>::complete(messages, model, options)
+                $crate::__private::answer(|| <$plugin as $crate::Llm>::complete(messages, model, options))
             }
             fn list_models() -> $crate::Result<Vec<$crate::types::ModelInfo>> {
-                <$plugin as $crate::Llm>::list_models()
+                $crate::__private::answer(|| <$plugin as $crate::Llm>::list_models())
             }
         }
     };
@@ -304,13 +304,13 @@ macro_rules! __adapt_feed {
     ($plugin:ident) => {
         impl $crate::__private::bindings::feed::exports::patchbay::connector::feed::Guest for $plugin {
             fn generate_feed(products: Vec<$crate::types::Product>, format: String) -> $crate::Result<$crate::types::FeedResult> {
-                <$plugin as $crate::Feed>::generate_feed(products, format)
+                $crate::__private::answer(|| <$plugin as $crate::Feed>::generate_feed(products, format))
             }
             fn validate_products(products: Vec<$crate::types::Product>) -> $crate::Result<$crate::types::FeedValidationResult> {
-                <$plugin as $crate::Feed>::validate_products(products)
+                $crate::__private::answer(|| <$plugin as $crate::Feed>::validate_products(products))
             }
             fn supported_formats() -> Vec<$crate::types::FeedFormat> {
-                <$plugin as $crate::Feed>::supported_formats()
+                $crate::__private::answer(|| <$plugin as $crate::Feed>::supported_formats())
             }
         }
     };
@@ -335,10 +335,10 @@ macro_rules! __adapt_actions {
     ($plugin:ident) => {
         impl $crate::__private::bindings::actions::exports::patchbay::connector::actions::Guest for $plugin {
             fn list_actions() -> Vec<$crate::types::ActionSpec> {
-                <$plugin as $crate::Actions>::list_actions()
+                $crate::__private::answer(|| <$plugin as $crate::Actions>::list_actions())
             }
             fn execute(name: String, input: $crate::types::Json) -> $crate::Result<$crate::types::Json> {
-                <$plugin as $crate::Actions>::execute(name, input)
+                $crate::__private::answer(|| <$plugin as $crate::Actions>::execute(name, input))
             }
         }
     };
@@ -376,19 +376,19 @@ macro_rules! __adapt_webhooks {
     ($plugin:ident) => {
         impl $crate::__private::bindings::webhooks::exports::patchbay::connector::webhooks::Guest for $plugin {
             fn verify(headers: Vec<$crate::types::Header>, body: Vec<u8>) -> $crate::Result<()> {
-                <$plugin as $crate::Webhooks>::verify(headers, body)
+                $crate::__private::answer(|| <$plugin as $crate::Webhooks>::verify(headers, body))
             }
             fn parse(headers: Vec<$crate::types::Header>, body: Vec<u8>) -> $crate::Result<Vec<$crate::types::WebhookEvent>> {
-                <$plugin as $crate::Webhooks>::parse(headers, body)
+                $crate::__private::answer(|| <$plugin as $crate::Webhooks>::parse(headers, body))
             }
             fn register(url: String, events: Vec<String>) -> $crate::Result<$crate::types::Registration> {
-                <$plugin as $crate::Webhooks>::register(url, events)
+                $crate::__private::answer(|| <$plugin as $crate::Webhooks>::register(url, events))
             }
             fn list_registrations() -> $crate::Result<Vec<$crate::types::Registration>> {
-                <$plugin as $crate::Webhooks>::list_registrations()
+                $crate::__private::answer(|| <$plugin as $crate::Webhooks>::list_registrations())
             }
             fn unregister(id: String) -> $crate::Result<()> {
-                <$plugin as $crate::Webhooks>::unregister(id)
+                $crate::__private::answer(|| <$plugin as $crate::Webhooks>::unregister(id))
             }
         }
     };
@@ -415,7 +415,7 @@ macro_rules! __adapt_webhook_handshake {
     ($plugin:ident) => {
         impl $crate::__private::bindings::webhook_handshake::exports::patchbay::connector::webhook_handshake::Guest for $plugin {
             fn handshake(request: $crate::types::InboundRequest) -> $crate::Result<$crate::types::HandshakeOutcome> {
-                <$plugin as $crate::WebhookHandshake>::handshake(request)
+                $crate::__private::answer(|| <$plugin as $crate::WebhookHandshake>::handshake(request))
             }
         }
     };
@@ -442,10 +442,10 @@ macro_rules! __adapt_oauth {
     ($plugin:ident) => {
         impl $crate::__private::bindings::oauth::exports::patchbay::connector::oauth::Guest for $plugin {
             fn authorize_url(params: $crate::types::AuthorizeParams) -> $crate::Result<String> {
-                <$plugin as $crate::OAuth>::authorize_url(params)
+                $crate::__private::answer(|| <$plugin as $crate::OAuth>::authorize_url(params))
             }
             fn token_request(grant: $crate::types::TokenGrant, redirect_uri: String) -> $crate::Result<$crate::types::TokenRequestSpec> {
-                <$plugin as $crate::OAuth>::token_request(grant, redirect_uri)
+                $crate::__private::answer(|| <$plugin as $crate::OAuth>::token_request(grant, redirect_uri))
             }
         }
     };
@@ -470,10 +470,10 @@ macro_rules! __adapt_bulk_update {
     ($plugin:ident) => {
         impl $crate::__private::bindings::bulk_update::exports::patchbay::connector::bulk_update::Guest for $plugin {
             fn update_products(updates: Vec<$crate::types::ProductUpdate>) -> $crate::Result<$crate::types::BulkResult> {
-                <$plugin as $crate::BulkUpdate>::update_products(updates)
+                $crate::__private::answer(|| <$plugin as $crate::BulkUpdate>::update_products(updates))
             }
             fn update_stock(updates: Vec<$crate::types::StockUpdate>) -> $crate::Result<$crate::types::BulkResult> {
-                <$plugin as $crate::BulkUpdate>::update_stock(updates)
+                $crate::__private::answer(|| <$plugin as $crate::BulkUpdate>::update_stock(updates))
             }
         }
     };
@@ -494,7 +494,7 @@ macro_rules! __adapt_invoice_attachment {
     ($plugin:ident) => {
         impl $crate::__private::bindings::invoice_attachment::exports::patchbay::connector::invoice_attachment::Guest for $plugin {
             fn attach_invoice(order_id: String, invoice: $crate::types::Invoice) -> $crate::Result<()> {
-                <$plugin as $crate::InvoiceAttachment>::attach_invoice(order_id, invoice)
+                $crate::__private::answer(|| <$plugin as $crate::InvoiceAttachment>::attach_invoice(order_id, invoice))
             }
         }
     };
@@ -514,7 +514,7 @@ macro_rules! __adapt_product_feed {
     ($plugin:ident) => {
         impl $crate::__private::bindings::product_feed::exports::patchbay::connector::product_feed::Guest for $plugin {
             fn export_products(format: String) -> $crate::Result<$crate::types::FeedResult> {
-                <$plugin as $crate::ProductFeed>::export_products(format)
+                $crate::__private::answer(|| <$plugin as $crate::ProductFeed>::export_products(format))
             }
         }
     };
@@ -534,7 +534,7 @@ macro_rules! __adapt_embedding {
     ($plugin:ident) => {
         impl $crate::__private::bindings::embedding::exports::patchbay::connector::embedding::Guest for $plugin {
             fn embed(inputs: Vec<String>, model: Option<String>) -> $crate::Result<$crate::types::EmbeddingResult> {
-                <$plugin as $crate::Embedding>::embed(inputs, model)
+                $crate::__private::answer(|| <$plugin as $crate::Embedding>::embed(inputs, model))
             }
         }
     };
@@ -554,7 +554,7 @@ macro_rules! __adapt_transcription {
     ($plugin:ident) => {
         impl $crate::__private::bindings::transcription::exports::patchbay::connector::transcription::Guest for $plugin {
             fn transcribe(audio: Vec<u8>, filename: String, options: $crate::types::TranscriptionOptions) -> $crate::Result<$crate::types::TranscriptionResult> {
-                <$plugin as $crate::Transcription>::transcribe(audio, filename, options)
+                $crate::__private::answer(|| <$plugin as $crate::Transcription>::transcribe(audio, filename, options))
             }
         }
     };
@@ -575,7 +575,7 @@ macro_rules! __adapt_streaming {
     ($plugin:ident) => {
         impl $crate::__private::bindings::streaming::exports::patchbay::connector::streaming::Guest for $plugin {
             fn stream_complete(messages: Vec<$crate::types::ChatMessage>, model: Option<String>, options: $crate::types::CompletionOptions) -> $crate::Result<$crate::types::LlmResponse> {
-                <$plugin as $crate::Streaming>::stream_complete(messages, model, options)
+                $crate::__private::answer(|| <$plugin as $crate::Streaming>::stream_complete(messages, model, options))
             }
         }
     };
@@ -595,7 +595,7 @@ macro_rules! __adapt_image_generation {
     ($plugin:ident) => {
         impl $crate::__private::bindings::image_generation::exports::patchbay::connector::image_generation::Guest for $plugin {
             fn generate_images(prompt: String, options: $crate::types::ImageOptions) -> $crate::Result<$crate::types::ImageResult> {
-                <$plugin as $crate::ImageGeneration>::generate_images(prompt, options)
+                $crate::__private::answer(|| <$plugin as $crate::ImageGeneration>::generate_images(prompt, options))
             }
         }
     };
@@ -624,7 +624,7 @@ macro_rules! __adapt_manifest_extension {
     ($plugin:ident) => {
         impl $crate::__private::bindings::manifest_extension::exports::patchbay::connector::manifest_extension::Guest for $plugin {
             fn forwarding_headers() -> Vec<String> {
-                <$plugin as $crate::ManifestExtension>::forwarding_headers()
+                $crate::__private::answer(|| <$plugin as $crate::ManifestExtension>::forwarding_headers())
             }
         }
     };
@@ -646,7 +646,7 @@ macro_rules! __adapt_rate_signals {
     ($plugin:ident) => {
         impl $crate::__private::bindings::rate_signals::exports::patchbay::connector::rate_signals::Guest for $plugin {
             fn budget() -> $crate::types::CostBudget {
-                <$plugin as $crate::RateSignals>::budget()
+                $crate::__private::answer(|| <$plugin as $crate::RateSignals>::budget())
             }
         }
     };
@@ -672,7 +672,7 @@ macro_rules! __adapt_oauth_callback {
     ($plugin:ident) => {
         impl $crate::__private::bindings::oauth_callback::exports::patchbay::connector::oauth_callback::Guest for $plugin {
             fn check_callback(params: Vec<$crate::types::Header>) -> $crate::Result<()> {
-                <$plugin as $crate::OAuthCallback>::check_callback(params)
+                $crate::__private::answer(|| <$plugin as $crate::OAuthCallback>::check_callback(params))
             }
         }
     };
@@ -706,13 +706,13 @@ macro_rules! __adapt_blob_storage {
     ($plugin:ident) => {
         impl $crate::__private::bindings::blob_storage::exports::patchbay::connector::blob_storage::Guest for $plugin {
             fn save_blob(name: String, content: &$crate::types::Blob) -> $crate::Result<String> {
-                <$plugin as $crate::BlobStorage>::save_blob(name, content)
+                $crate::__private::answer(|| <$plugin as $crate::BlobStorage>::save_blob(name, content))
             }
             fn open_blob(name: String) -> $crate::Result<$crate::types::Blob> {
-                <$plugin as $crate::BlobStorage>::open_blob(name)
+                $crate::__private::answer(|| <$plugin as $crate::BlobStorage>::open_blob(name))
             }
             fn open_range(name: String, offset: u64, length: u64) -> $crate::Result<$crate::types::Blob> {
-                <$plugin as $crate::BlobStorage>::open_range(name, offset, length)
+                $crate::__private::answer(|| <$plugin as $crate::BlobStorage>::open_range(name, offset, length))
             }
         }
     };

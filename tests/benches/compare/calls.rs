@@ -368,21 +368,22 @@ pub async fn host_overhead(report: &mut Report) {
          back to back, it measured 0.14 ms); fetched and handed back unparsed through the JSON \
          bridge (the probe row), {} over native fetch + parse — the bridge writing 181 KB \
          back out as a JSON string is most of that. What stands in the way of 1.25×: the \
-         guest parses the same bytes with the same serde_json code about {} as slowly as \
-         native code (WebAssembly without the native build's SIMD; its loads and stores are \
+         guest parses the same bytes with the same serde_json code in {} native code's time \
+         (a difference of two builds' medians, so the noisiest figure here; WebAssembly \
+         without the native build's SIMD; its loads and stores are \
          not bounds-checked — the pool reserves 4 GiB of address space per memory so the \
          guard pages catch every stray access, which took this ratio from 2.2× to 2.0× in \
-         side-by-side runs), maps {} as slowly (every string through the guest's allocator, \
+         side-by-side runs), maps in {} of its time (every string through the guest's allocator, \
          wasi-libc's dlmalloc; talc in its place measured within 2 % of it, so the plugins \
          keep the default), \
          and lifting the 100 mapped orders (thousands of strings, each allocated and checked \
-         on the host) adds {} that a native call does not have — and in it, once the answer is \
-         lifted, the guest's post-return frees every string of it one by one (about a tenth of \
-         the guest's time in a `perf` profile) although the instance is dropped next: wasmtime \
-         calls post-return itself, so skipping it would take an allocator in the SDK that \
-         knows an answer is its instance's last. Already cut, found the same way: every Rust \
-         plugin starts with a 4 MiB linear memory (`plugins/.cargo/config.toml`), where a \
-         page of 100 orders grew memory ten times a call, each grow an `mprotect` on the host; \
+         on the host) adds {} that a native call does not have. Cut where a `perf` profile \
+         showed the time: the guest's post-return freed every string of the answer one by \
+         one (about a tenth of the guest's time) although the instance is dropped next — the \
+         Rust SDK's allocator now skips the frees once an export has its answer \
+         (`sdk/src/answer.rs`); every Rust plugin starts with a 4 MiB linear memory \
+         (`plugins/.cargo/config.toml`), where a page of 100 orders grew memory ten times a \
+         call, each grow an `mprotect` on the host; \
          the page's UTF-8 is checked once, not again per string; the mapping moves the parsed \
          strings into the order instead of copying them; the host copies each body chunk once \
          while looking for reflected secrets. The JSON bridge costs more \

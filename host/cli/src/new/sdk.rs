@@ -126,7 +126,7 @@ pub(crate) fn rust_ports() -> Result<String, String> {
                 )
             };
             adapter += &format!(
-                "            fn {fname}({}){qualified_ret} {{\n                <$plugin as $crate::{name}>::{fname}({})\n            }}\n",
+                "            fn {fname}({}){qualified_ret} {{\n                $crate::__private::answer(|| <$plugin as $crate::{name}>::{fname}({}))\n            }}\n",
                 qualified.join(", "),
                 args.join(", "),
                 fname = snake(&f.name),

@@ -139,6 +139,16 @@ fn run(action: &str) -> Result<String> {
             recurse(0, &mut sink).to_string()
         }
         "huge-return" => "x".repeat(200 * 1024 * 1024),
+        // Allocates and frees 16 MiB 32 times over (512 MiB in all): within
+        // 64 MiB only if a call's own frees are not skipped.
+        "churn" => {
+            let mut sum = 0u64;
+            for round in 0..32u8 {
+                let block = vec![round; 16 * 1024 * 1024];
+                sum += u64::from(std::hint::black_box(&block)[block.len() - 1]);
+            }
+            format!("churned {sum}")
+        }
         "panic" => panic!("the hostile plugin panics on purpose"),
         "flood-log" => {
             for i in 0..20_000 {
