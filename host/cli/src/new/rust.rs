@@ -130,3 +130,25 @@ pub(crate) fn scaffold(plan: &Plan) -> Result<Scaffold, String> {
         sdk_doc: "the `patchbay-sdk` crate",
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::CARGO_CONFIG;
+
+    /// A new Rust plugin is linked as the bundled ones are: the
+    /// `[target.wasm32-wasip2]` table of its `.cargo/config.toml` is the
+    /// plugins workspace's, word for word.
+    #[test]
+    fn a_new_plugin_links_as_the_bundled_ones_do() {
+        let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let workspace =
+            std::fs::read_to_string(root.join("plugins/.cargo/config.toml")).expect("plugins/.cargo/config.toml");
+        let table = |text: &str| {
+            let start = text
+                .find("[target.wasm32-wasip2]")
+                .expect("a [target.wasm32-wasip2] table");
+            text[start..].trim_end().to_string()
+        };
+        assert_eq!(table(CARGO_CONFIG), table(&workspace));
+    }
+}
