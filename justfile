@@ -135,7 +135,7 @@ check-contract:
         echo "    $world: TypeScript and Python bindings generated"; \
     done
 
-# Benchmarks in release mode, written to BENCHMARKS.md (installs bapp-connectors in target/venv-bench to compare, wrk from apt for §6 and §7, moto, wsgidav, OpenSSH and pyftpdlib for §8, PostgreSQL and Redis for §9); `just bench --only-overhead`, `--only-calls`, `--only-load`, `--only-memory`, `--only-seed`, `--only-service`, `--only-webhooks`, `--only-storage` or `--only-replicas` rewrites §1, §2, §3, §4, §5, §6, §7, §8 or §9 alone.
+# Benchmarks in release mode, written to BENCHMARKS.md (installs bapp-connectors in target/venv-bench to compare, wrk from apt for §6 and §7, moto, wsgidav, OpenSSH and pyftpdlib for §8, PostgreSQL and Redis for §9); `just bench --only-overhead`, `--only-calls`, `--only-load`, `--only-memory`, `--only-seed`, `--only-service`, `--only-webhooks`, `--only-storage` or `--only-replicas` rewrites §1, §2, §3, §4, §5, §6, §7, §8 or §9 alone; `just bench --profile OPERATION SECONDS` loops one of §1's operations for `perf` and writes nothing.
 bench *args: build-plugins
     @if ! command -v wrk >/dev/null; then \
         echo "==> installing wrk (apt), the load generator of §6"; \

@@ -52,6 +52,10 @@ pub(crate) struct HostOptions {
     /// Applies to every command that calls a plugin or a token endpoint.
     #[arg(long = "allow-host", global = true, value_name = "PATTERN")]
     pub allow_hosts: Vec<String>,
+    /// Name every compiled plugin function in /tmp/perf-PID.map, so that
+    /// `perf record -g -p PID` shows where a plugin spends its time.
+    #[arg(long, global = true, env = "PATCHBAY_PERF_MAP")]
+    pub perf_map: bool,
 }
 
 /// Whether `--database` names a PostgreSQL server rather than a file.
@@ -88,7 +92,8 @@ impl HostOptions {
         let mut builder = Host::builder()
             .pooling(false)
             .compile_cache(super::default_cache())
-            .allow_private_network(self.allow_private_network);
+            .allow_private_network(self.allow_private_network)
+            .perf_map(self.perf_map);
         builder = match self.database.as_deref() {
             Some(url) if is_postgres_url(url) => builder.postgres(url),
             Some(path) => builder.database(path),

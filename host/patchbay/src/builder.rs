@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
 use patchbay_outbound::{CircuitConfig, HostPattern, HttpLimits, OutboundPolicy, Pipeline, RateQuota};
-use patchbay_sandbox::{CompileCache, Limits, Sandbox, Services};
+use patchbay_sandbox::{CompileCache, EngineOptions, Limits, Sandbox, Services};
 use patchbay_secrets::VaultKey;
 use patchbay_store::{KvLimits, MemoryStore, QuotaShare, RateStore, Stores};
 use patchbay_store_postgres::{PostgresConfig, PostgresStore};
@@ -64,7 +64,7 @@ pub struct HostBuilder {
     rates: BTreeMap<String, RateQuota>,
     circuit: CircuitConfig,
     outbound: Option<Arc<dyn OutboundPolicy>>,
-    pooling: bool,
+    engine: EngineOptions,
     cache: Option<PathBuf>,
     plugin_limits: BTreeMap<String, Limits>,
     vault_key: Option<VaultKey>,
@@ -129,7 +129,7 @@ impl HostBuilder {
             rates: BTreeMap::new(),
             circuit: CircuitConfig::default(),
             outbound: None,
-            pooling: true,
+            engine: EngineOptions::default(),
             cache: None,
             plugin_limits: BTreeMap::new(),
             vault_key: None,
@@ -339,7 +339,15 @@ impl HostBuilder {
 
     /// Uses the pooling instance allocator (default) or allocates on demand.
     pub fn pooling(mut self, enabled: bool) -> Self {
-        self.pooling = enabled;
+        self.engine.pooling = enabled;
+        self
+    }
+
+    /// Names every compiled plugin function in `/tmp/perf-PID.map`, so that
+    /// `perf record` attributes samples of guest code to the plugin's own
+    /// functions (off by default; for profiling).
+    pub fn perf_map(mut self, enabled: bool) -> Self {
+        self.engine.perf_map = enabled;
         self
     }
 
@@ -447,7 +455,7 @@ impl HostBuilder {
             metrics: Arc::clone(&metrics.calls),
             blob_dir: self.blob_dir.unwrap_or_else(std::env::temp_dir).into(),
         };
-        let sandbox = Arc::new(Sandbox::new(services, self.pooling).map_err(|e| HostError::Engine(format!("{e:#}")))?);
+        let sandbox = Arc::new(Sandbox::new(services, self.engine).map_err(|e| HostError::Engine(format!("{e:#}")))?);
         let hash_key = hash_key(&stores, vault_key.as_ref()).await?;
         let connector = Arc::new(Connector {
             sandbox,

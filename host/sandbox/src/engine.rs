@@ -53,14 +53,39 @@ fn memory_reservation(limits: &Limits) -> u64 {
     }
 }
 
+/// How the engine is built, beyond the limits.
+#[derive(Debug, Clone, Copy)]
+pub struct EngineOptions {
+    /// The pooling instance allocator (the default: a pool sized from the
+    /// limits, reused from call to call) or memories allocated per call.
+    pub pooling: bool,
+    /// Writes `/tmp/perf-PID.map`, naming every compiled plugin function
+    /// (`wasm[0]::function[12]::serde_json::de::...`), so that `perf`
+    /// attributes the samples of guest code to it instead of to anonymous
+    /// memory. For profiling; off by default.
+    pub perf_map: bool,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        Self {
+            pooling: true,
+            perf_map: false,
+        }
+    }
+}
+
 /// Builds the engine: component model, async, epoch interruption, and the
 /// pooling allocator sized from `limits`.
-pub fn engine(limits: &Limits, pooling: bool) -> wasmtime::Result<Engine> {
+pub fn engine(limits: &Limits, options: EngineOptions) -> wasmtime::Result<Engine> {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.epoch_interruption(true);
     config.max_wasm_stack(limits.max_wasm_stack_bytes);
-    if pooling {
+    if options.perf_map {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
+    if options.pooling {
         let mut pool = PoolingAllocationConfig::default();
         pool.total_component_instances(limits.pool_instances)
             .total_core_instances(limits.pool_instances.saturating_mul(4))

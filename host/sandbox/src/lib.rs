@@ -34,6 +34,7 @@ mod state;
 
 pub use cache::{CacheError, CacheOutcome, CompileCache, FileStamp, KnownFile};
 pub use call::{CallOptions, CallTarget, GuestFuture, answered, fault_message, trapped};
+pub use engine::EngineOptions;
 pub use error::{CallError, CpuLimitExceeded, ErrorKind};
 pub use grant::CallGrant;
 pub use limits::Limits;

@@ -9,7 +9,7 @@ use wasmtime::Engine;
 use wasmtime::component::{Component, InstancePre, Linker};
 
 use crate::cache::{CacheOutcome, CompileCache};
-use crate::engine;
+use crate::engine::{self, EngineOptions};
 use crate::linker;
 use crate::services::{Services, Shared};
 use crate::spikes::CallSpikes;
@@ -30,10 +30,10 @@ impl std::fmt::Debug for Sandbox {
 }
 
 impl Sandbox {
-    /// An engine sized from `services.limits` (the pooling allocator when
-    /// `pooling`), and a linker granting exactly what plugins may import.
-    pub fn new(services: Services, pooling: bool) -> wasmtime::Result<Self> {
-        let engine = engine::engine(&services.limits, pooling)?;
+    /// An engine sized from `services.limits` and built as `options` say,
+    /// and a linker granting exactly what plugins may import.
+    pub fn new(services: Services, options: EngineOptions) -> wasmtime::Result<Self> {
+        let engine = engine::engine(&services.limits, options)?;
         let linker = linker::linker(&engine)?;
         let spikes = CallSpikes::new(Duration::from_secs(60), services.limits.call_spike_per_minute);
         let ticker = engine::EpochTicker::start(&engine);

@@ -30,6 +30,7 @@ pub async fn host_with(files: &[std::path::PathBuf], provider: &str) -> Host {
         .plugins_dir(dir.path())
         .allow_private_network(true)
         .rate_limit(provider, 1e6, 1_000_000)
+        .perf_map(crate::profile().is_some())
         .build()
         .await
         .unwrap();
@@ -224,6 +225,12 @@ pub async fn host_overhead(report: &mut Report) {
         ),
     ]);
     let (names, mut ops): (Vec<&str>, Vec<Op>) = ops.into_iter().unzip();
+    if let Some((name, duration)) = crate::profile() {
+        let Some(index) = names.iter().position(|n| n == name) else {
+            panic!("--profile: §1 has no operation `{name}`; it has {names:?}");
+        };
+        return crate::stats::profile(name, &mut ops[index], WARMUP, *duration).await;
+    }
     let mut measured: std::collections::HashMap<&str, Stats> = names
         .into_iter()
         .zip(interleaved(WARMUP, RUNS, &mut ops).await)

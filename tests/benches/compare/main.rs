@@ -7,6 +7,11 @@
 //!
 //! Medians and spreads (p10–p90) of many runs, and ratios measured in the
 //! same run on the same machine; never one wall-clock time.
+//!
+//! `--profile OPERATION SECONDS` writes nothing: it runs one of §1's
+//! operations (`guest`, `fetch`, `direct`, ... — a wrong name lists them)
+//! in a loop for that long, with the plugins' functions named for `perf`
+//! (`/tmp/perf-PID.map`), and prints the `perf record` line to attach.
 
 mod calls;
 mod load;
@@ -20,8 +25,18 @@ mod storage;
 mod webhooks;
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Duration;
 
 use patchbay_tests::woocommerce::{MockShop, ShopConfig};
+
+/// The §1 operation `--profile` loops, and for how long.
+static PROFILE: OnceLock<(String, Duration)> = OnceLock::new();
+
+/// What `--profile` asked for, if it did.
+pub fn profile() -> Option<&'static (String, Duration)> {
+    PROFILE.get()
+}
 
 /// The Markdown being written.
 pub struct Report {
@@ -251,6 +266,12 @@ fn main() {
             .and_then(|i| args.get(i + 2));
         serve_shop(orders, Path::new(file.expect("--serve-shop ORDERS FILE")));
     }
+    if let Some(i) = args.iter().position(|a| a == "--profile") {
+        let (Some(name), Some(seconds)) = (args.get(i + 1), args.get(i + 2).and_then(|s| s.parse().ok())) else {
+            panic!("--profile OPERATION SECONDS");
+        };
+        PROFILE.set((name.clone(), Duration::from_secs(seconds))).unwrap();
+    }
     let out = value("--out").unwrap_or_else(|| workspace().join("BENCHMARKS.md"));
     let python = value("--python").filter(|p| p.is_file());
     let in_flight: Vec<usize> = if args.iter().any(|a| a == "--quick") {
@@ -263,6 +284,10 @@ fn main() {
         .build()
         .unwrap();
     let mut report = Report { text: String::new() };
+    if profile().is_some() {
+        runtime.block_on(calls::host_overhead(&mut report));
+        return;
+    }
     // One section alone, spliced into the existing file in its place.
     let only = [
         ("--only-overhead", "1"),

@@ -147,6 +147,33 @@ pub async fn interleaved(warmup: usize, runs: usize, ops: &mut [Op<'_>]) -> Vec<
         .collect()
 }
 
+/// Runs `op` in a loop for `duration` after `warmup` runs, for a profiler
+/// to attach to this process meanwhile; prints how.
+pub async fn profile(name: &str, op: &mut Op<'_>, warmup: usize, duration: Duration) {
+    for _ in 0..warmup {
+        op().await;
+    }
+    let pid = std::process::id();
+    println!(
+        "==> running `{name}` for {} s; the plugins' functions are named in /tmp/perf-{pid}.map. Profile it with:\n    \
+         perf record -e cpu-clock -g -p {pid} -- sleep {}",
+        duration.as_secs(),
+        duration.as_secs().saturating_sub(1).max(1),
+    );
+    let (started, cpu_before) = (Instant::now(), process_cpu());
+    let mut runs = 0u32;
+    while started.elapsed() < duration {
+        op().await;
+        runs += 1;
+    }
+    let runs = runs.max(1);
+    println!(
+        "==> {runs} runs: {} wall, {} CPU each",
+        millis(started.elapsed() / runs),
+        millis(process_cpu().saturating_sub(cpu_before) / runs)
+    );
+}
+
 /// Resident memory of this process, in bytes (Linux `VmRSS`).
 pub fn rss_bytes() -> u64 {
     std::fs::read_to_string("/proc/self/status")
