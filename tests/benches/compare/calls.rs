@@ -251,7 +251,8 @@ pub async fn host_overhead(report: &mut Report) {
     report.section("1. Host overhead per call");
     report.para(&format!(
         "`shop.get-orders` with 100 orders per page (≈ {} KiB of JSON) from the mock shop, which \
-         runs in a process of its own on loopback and serves the page pre-rendered: the \
+         runs in a process of its own on loopback and serves the page pre-rendered (its keys as long \
+         as the ones WooCommerce issues, since the host looks for them in every response): the \
          WooCommerce plugin through the host (fresh instance per call, pooling allocator) vs \
          the same parsing and mapping code compiled natively calling `reqwest` directly. \
          {WARMUP} warm-up runs of each, then {RUNS} rounds in which every row below runs once, \

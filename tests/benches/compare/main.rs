@@ -177,7 +177,7 @@ fn serve_shop(orders: u32, url_file: &Path) -> ! {
     runtime.block_on(async {
         let config = ShopConfig {
             orders,
-            ..ShopConfig::default()
+            ..shop_config()
         };
         let shop = MockShop::start(config, 0).await.unwrap();
         std::fs::write(url_file, shop.url()).unwrap();
@@ -225,6 +225,17 @@ fn spawn_upstream() -> Upstream {
     spawn_child(&["--serve-upstream"])
 }
 
+/// The mock shop's configuration in §1 and §5: keys as long as the ones
+/// WooCommerce issues (`ck_`/`cs_` and 40 hex digits), since the host
+/// looks for every form of them in each response.
+fn shop_config() -> ShopConfig {
+    ShopConfig {
+        consumer_key: "ck_4f1b2c3d4e5f60718293a4b5c6d7e8f901234567".into(),
+        consumer_secret: "cs_9a8b7c6d5e4f30211203f4e5d6c7b8a9f0123456".into(),
+        ..ShopConfig::default()
+    }
+}
+
 /// The mock shop of §1 and §5, in its own process.
 pub struct Shop {
     process: Upstream,
@@ -235,7 +246,7 @@ impl Shop {
     pub fn spawn(orders: u32) -> Self {
         Self {
             process: spawn_child(&["--serve-shop", &orders.to_string()]),
-            config: ShopConfig::default(),
+            config: shop_config(),
         }
     }
 
