@@ -506,15 +506,15 @@ pub async fn imports(report: &mut Report) {
             .map(|s| (s.name.clone(), "http://127.0.0.1:9".to_string()))
             .collect();
         let conn = host.connect(provider, credentials, settings).unwrap();
-        let manifest = sample(WARMUP, RUNS, || async {
+        let call = || async {
             conn.call_json("connector.manifest", &json!({})).await.unwrap();
-        })
-        .await;
+        };
+        let manifest = sample(WARMUP, RUNS, call).await;
         // Page faults per call, counted over runs of their own once the
         // pool's slots are warm.
         let before = minor_faults();
         for _ in 0..FAULT_RUNS {
-            conn.call_json("connector.manifest", &json!({})).await.unwrap();
+            call().await;
         }
         let faults = (minor_faults() - before) as f64 / FAULT_RUNS as f64;
         let size = std::fs::metadata(plugin_path(file)).map(|m| m.len()).unwrap_or(0);
@@ -536,8 +536,8 @@ pub async fn imports(report: &mut Report) {
         ],
         rows,
     );
-    report.para(
-        "Page faults are counted over 100 more calls each, once the pool's slots are warm (minor \
+    report.para(&format!(
+        "Page faults are counted over {FAULT_RUNS} more calls each, once the pool's slots are warm (minor \
          faults of the process, `/proc/self/stat`). What dominates the two large components, \
          profiled with `perf` on this machine (not part of the bench): the JavaScript engine's own \
          work in the call is about half of the TypeScript row and the page faults a third; in \
@@ -553,8 +553,8 @@ pub async fn imports(report: &mut Report) {
          64 MiB resident did not lower the Python row's faults reliably: wasmtime's scan stops \
          after 32 runs of dirty pages and releases everything past them, and the interpreter's \
          heap dirties pages more scattered than that. When the issue was filed the TypeScript \
-         and Python rows read 2.3 ms and 7 ms.",
-    );
+         and Python rows read 2.3 ms and 7 ms."
+    ));
 }
 
 /// One adapter per language: (language, file in target/plugins, provider).
