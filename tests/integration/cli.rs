@@ -265,6 +265,64 @@ async fn call_pages_through_orders_and_reports_errors_with_exit_codes() {
     assert!(String::from_utf8_lossy(&bad_field.stderr).contains("query.limit"));
 }
 
+/// `--perf-map` names the plugin's compiled functions for `perf`, in
+/// `/tmp/perf-PID.map` of the process that ran them (compiled or loaded
+/// from the cache alike).
+#[tokio::test]
+async fn perf_map_names_the_plugins_functions_for_perf() {
+    let shop = MockShop::start(ShopConfig::default(), 0).await.unwrap();
+    let db = tempfile::tempdir().unwrap();
+    let domain = format!("domain={}", shop.url());
+    let list = args(&[
+        "call",
+        "shop/woocommerce",
+        "shop.get-orders",
+        "--plugins",
+        plugins_dir().to_str().unwrap(),
+        "--database",
+        db.path().join("state.db").to_str().unwrap(),
+        "--setting",
+        &domain,
+        "--credential",
+        "consumer_key=ck_test",
+        "--credential",
+        "consumer_secret=cs_test",
+        "--json",
+        r#"{"query": {"limit": 2}}"#,
+        "--allow-private-network",
+        "--perf-map",
+    ]);
+    for _ in 0..2 {
+        let list = list.clone();
+        let (pid, output) = tokio::task::spawn_blocking(move || {
+            let child = Command::new(patchbay())
+                .args(&list)
+                .env("RUST_LOG", "error")
+                .env(
+                    "PATCHBAY_CACHE",
+                    crate::support::workspace().join("target/test-compile-cache-cli"),
+                )
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            (child.id(), child.wait_with_output().unwrap())
+        })
+        .await
+        .unwrap();
+        assert!(output.status.success(), "{}", text(&output));
+        let file = std::path::PathBuf::from(format!("/tmp/perf-{pid}.map"));
+        let map = std::fs::read_to_string(&file).unwrap_or_default();
+        let _ = std::fs::remove_file(&file);
+        assert!(
+            map.lines().any(|line| line.contains("shop_woocommerce::mapping::")),
+            "{} names no function of the plugin ({} lines)",
+            file.display(),
+            map.lines().count()
+        );
+    }
+}
+
 #[tokio::test]
 async fn compile_warms_the_cache_and_the_second_load_is_a_hit() {
     let plugins = tempfile::tempdir().unwrap();
