@@ -60,9 +60,10 @@ pub struct EngineOptions {
     /// limits, reused from call to call) or memories allocated per call.
     pub pooling: bool,
     /// Writes `/tmp/perf-PID.map`, naming every compiled plugin function
-    /// (`wasm[0]::function[12]::serde_json::de::...`), so that `perf`
-    /// attributes the samples of guest code to it instead of to anonymous
-    /// memory. For profiling; off by default.
+    /// (by the names in its name section, such as
+    /// `shop_woocommerce::mapping::map_order`), so that `perf` attributes
+    /// the samples of guest code to it instead of to anonymous memory. For
+    /// profiling; off by default.
     pub perf_map: bool,
 }
 
