@@ -204,30 +204,34 @@ async fn providers_lists_what_loaded_and_what_was_skipped() {
     );
 }
 
+/// `patchbay call shop/woocommerce shop.get-orders` against `shop`, with
+/// state in `db`, the consumer secret `secret` and the input `input`.
+fn get_orders(shop: &MockShop, db: &std::path::Path, secret: &str, input: &str) -> Vec<String> {
+    args(&[
+        "call",
+        "shop/woocommerce",
+        "shop.get-orders",
+        "--plugins",
+        plugins_dir().to_str().unwrap(),
+        "--database",
+        db.join("state.db").to_str().unwrap(),
+        "--setting",
+        &format!("domain={}", shop.url()),
+        "--credential",
+        "consumer_key=ck_test",
+        "--credential",
+        &format!("consumer_secret={secret}"),
+        "--json",
+        input,
+        "--allow-private-network",
+    ])
+}
+
 #[tokio::test]
 async fn call_pages_through_orders_and_reports_errors_with_exit_codes() {
     let shop = MockShop::start(ShopConfig::default(), 0).await.unwrap();
     let db = tempfile::tempdir().unwrap();
-    let base = |secret: &str, input: &str| {
-        args(&[
-            "call",
-            "shop/woocommerce",
-            "shop.get-orders",
-            "--plugins",
-            plugins_dir().to_str().unwrap(),
-            "--database",
-            db.path().join("state.db").to_str().unwrap(),
-            "--setting",
-            &format!("domain={}", shop.url()),
-            "--credential",
-            "consumer_key=ck_test",
-            "--credential",
-            &format!("consumer_secret={secret}"),
-            "--json",
-            input,
-            "--allow-private-network",
-        ])
-    };
+    let base = |secret: &str, input: &str| get_orders(&shop, db.path(), secret, input);
     let mut cursor: Option<String> = None;
     let mut seen = 0;
     loop {
@@ -272,26 +276,8 @@ async fn call_pages_through_orders_and_reports_errors_with_exit_codes() {
 async fn perf_map_names_the_plugins_functions_for_perf() {
     let shop = MockShop::start(ShopConfig::default(), 0).await.unwrap();
     let db = tempfile::tempdir().unwrap();
-    let domain = format!("domain={}", shop.url());
-    let list = args(&[
-        "call",
-        "shop/woocommerce",
-        "shop.get-orders",
-        "--plugins",
-        plugins_dir().to_str().unwrap(),
-        "--database",
-        db.path().join("state.db").to_str().unwrap(),
-        "--setting",
-        &domain,
-        "--credential",
-        "consumer_key=ck_test",
-        "--credential",
-        "consumer_secret=cs_test",
-        "--json",
-        r#"{"query": {"limit": 2}}"#,
-        "--allow-private-network",
-        "--perf-map",
-    ]);
+    let mut list = get_orders(&shop, db.path(), "cs_test", r#"{"query": {"limit": 2}}"#);
+    list.push("--perf-map".into());
     for _ in 0..2 {
         let list = list.clone();
         let (pid, output) = tokio::task::spawn_blocking(move || {
