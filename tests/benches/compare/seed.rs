@@ -14,7 +14,10 @@ use crate::stats::{Stats, millis, process_cpu, ratio};
 use crate::{Report, Shop, plugin_path};
 
 const ORDERS: u32 = 10_000;
-const RUNS: usize = 5;
+/// Rounds, each row once a round: the seed's CPU per run swings by half on
+/// this machine, and five runs of each row one after the other read ratios
+/// from 3.7× to 5.9× in four runs of the bench.
+const RUNS: usize = 15;
 const FAN_OUT: usize = 8;
 
 fn query(cursor: Option<String>) -> OrderQuery {
@@ -59,66 +62,99 @@ async fn fan_out(connection: &Connection) -> usize {
     first.items.len() + rest
 }
 
-async fn timed<F, Fut>(runs: usize, mut op: F) -> Stats
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = usize>,
-{
-    assert_eq!(op().await, ORDERS as usize, "warm-up lists every order");
-    let mut samples = Vec::new();
-    let cpu = process_cpu();
-    for _ in 0..runs {
-        let started = Instant::now();
-        assert_eq!(op().await, ORDERS as usize);
-        samples.push(started.elapsed());
-    }
-    let cpu = Some((process_cpu() - cpu) / runs as u32);
-    Stats { samples, cpu }
+/// One listing of every order: its wall time and the CPU time this process
+/// spent meanwhile.
+async fn measure(listing: impl std::future::Future<Output = usize>) -> (Duration, Duration) {
+    let (started, cpu) = (Instant::now(), process_cpu());
+    assert_eq!(listing.await, ORDERS as usize, "every order is listed");
+    (started.elapsed(), process_cpu().saturating_sub(cpu))
 }
 
-/// Runs the seed library's adapter in a Python process; `Err` says why not.
-fn bapp(python: &Path, shop: &Shop) -> Result<(Stats, String), String> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/bapp_orders.py");
-    let output = std::process::Command::new(python)
-        .arg(script)
-        .args(["--url", &shop.url(), "--key", &shop.config.consumer_key])
-        .args(["--secret", &shop.config.consumer_secret, "--runs", &RUNS.to_string()])
-        .output()
-        .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
-    if !output.status.success() {
-        return Err(String::from_utf8_lossy(&output.stderr).trim().to_string());
+/// The runs of one row: wall times, and the mean CPU time per run.
+fn stats(runs: Vec<(Duration, Duration)>) -> Stats {
+    let cpu = runs.iter().map(|(_, cpu)| *cpu).sum::<Duration>() / runs.len().max(1) as u32;
+    Stats {
+        samples: runs.into_iter().map(|(wall, _)| wall).collect(),
+        cpu: Some(cpu),
     }
-    let result: serde_json::Value =
-        serde_json::from_slice(&output.stdout).map_err(|e| format!("unreadable output: {e}"))?;
-    if result["orders"] != ORDERS {
-        return Err(format!("it listed {} orders, not {ORDERS}", result["orders"]));
+}
+
+/// The seed library's adapter in a Python process of its own, listing
+/// every order once for each line it is sent (`benches/bapp_orders.py`).
+struct Seed {
+    child: std::process::Child,
+    input: std::process::ChildStdin,
+    output: std::io::BufReader<std::process::ChildStdout>,
+    version: String,
+}
+
+impl Seed {
+    /// Starts it and waits for its warm-up listing; `Err` says why not.
+    fn start(python: &Path, shop: &Shop) -> Result<Self, String> {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/bapp_orders.py");
+        let mut child = std::process::Command::new(python)
+            .arg(script)
+            .args(["--url", &shop.url(), "--key", &shop.config.consumer_key])
+            .args(["--secret", &shop.config.consumer_secret])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
+        let (input, output) = (child.stdin.take().unwrap(), child.stdout.take().unwrap());
+        let mut seed = Self {
+            child,
+            input,
+            output: std::io::BufReader::new(output),
+            version: String::new(),
+        };
+        let hello = seed.answer()?;
+        seed.version = hello["version"].as_str().unwrap_or("?").to_string();
+        Ok(seed)
     }
-    let seconds = |field: &str| -> Vec<Duration> {
-        result[field]
-            .as_array()
-            .map(|all| {
-                all.iter()
-                    .map(|s| Duration::from_secs_f64(s.as_f64().unwrap_or(0.0)))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let cpu = seconds("cpu_seconds");
-    let stats = Stats {
-        samples: seconds("seconds"),
-        cpu: (!cpu.is_empty()).then(|| cpu.iter().sum::<Duration>() / cpu.len() as u32),
-    };
-    Ok((stats, result["version"].as_str().unwrap_or("?").to_string()))
+
+    /// One JSON line from the script, checked to have listed every order.
+    fn answer(&mut self) -> Result<serde_json::Value, String> {
+        use std::io::BufRead as _;
+        let mut line = String::new();
+        match self.output.read_line(&mut line) {
+            Ok(0) => return Err("it stopped (its error is above)".into()),
+            Ok(_) => {}
+            Err(e) => return Err(format!("unreadable output: {e}")),
+        }
+        let answer: serde_json::Value =
+            serde_json::from_str(&line).map_err(|e| format!("unreadable output ({e}): {line}"))?;
+        if answer["orders"] != ORDERS {
+            return Err(format!("it listed {} orders, not {ORDERS}", answer["orders"]));
+        }
+        Ok(answer)
+    }
+
+    /// One listing, timed by the script itself (its CPU time is its own process's).
+    fn run(&mut self) -> Result<(Duration, Duration), String> {
+        use std::io::Write as _;
+        self.input
+            .write_all(b"run\n")
+            .and_then(|()| self.input.flush())
+            .map_err(|e| format!("cannot ask for a run: {e}"))?;
+        let answer = self.answer()?;
+        let seconds = |field: &str| Duration::from_secs_f64(answer[field].as_f64().unwrap_or(0.0));
+        Ok((seconds("seconds"), seconds("cpu_seconds")))
+    }
+}
+
+impl Drop for Seed {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 pub async fn against_the_seed(report: &mut Report, python: Option<&Path>) {
     let shop = Shop::spawn(ORDERS);
     let host = host_with(&[plugin_path("shop-woocommerce")], "shop/woocommerce").await;
     let connection = woo(&host, &shop, true);
-    let in_sequence = timed(RUNS, || sequential(&connection)).await;
-    let fanned = timed(RUNS, || fan_out(&connection)).await;
     let native = native(&shop);
-    let native_sequence = timed(RUNS, || async {
+    let native_listing = || async {
         let (mut page, mut count) = (1, 0);
         loop {
             let listed = native.page(page).await;
@@ -128,8 +164,28 @@ pub async fn against_the_seed(report: &mut Report, python: Option<&Path>) {
             }
             page += 1;
         }
-    })
-    .await;
+    };
+    // One warm-up each (the first also renders the shop's pages), then
+    // rounds in which every row runs once, in turn: a slow spell of the
+    // machine lands on all rows alike.
+    measure(native_listing()).await;
+    measure(sequential(&connection)).await;
+    measure(fan_out(&connection)).await;
+    let mut seed = python.map(|python| Seed::start(python, &shop));
+    let mut runs: [Vec<(Duration, Duration)>; 4] = Default::default();
+    for _ in 0..RUNS {
+        runs[0].push(measure(native_listing()).await);
+        runs[1].push(measure(sequential(&connection)).await);
+        runs[2].push(measure(fan_out(&connection)).await);
+        if let Some(Ok(running)) = &mut seed {
+            match running.run() {
+                Ok(run) => runs[3].push(run),
+                Err(why) => seed = Some(Err(why)),
+            }
+        }
+    }
+    let [native_runs, sequence_runs, fanned_runs, seed_runs] = runs;
+    let (native_sequence, in_sequence, fanned) = (stats(native_runs), stats(sequence_runs), stats(fanned_runs));
     let base = native_sequence.median();
     let cpu_base = native_sequence.cpu;
     let row = |what: String, stats: &Stats| {
@@ -152,7 +208,8 @@ pub async fn against_the_seed(report: &mut Report, python: Option<&Path>) {
         row("Patchbay, sequential pages".into(), &in_sequence),
         row(format!("Patchbay, pages fanned out {FAN_OUT} at a time"), &fanned),
     ];
-    let note = match python.map(|p| bapp(p, &shop)) {
+    let seed = seed.map(|seed| seed.map(|seed| (stats(seed_runs), seed.version.clone())));
+    let note = match seed {
         Some(Ok((stats, version))) => {
             rows.push(row(format!("bapp-connectors {version} (Python), sequential"), &stats));
             let cpu_ratio = match (stats.cpu, in_sequence.cpu, native_sequence.cpu) {
@@ -195,12 +252,13 @@ pub async fn against_the_seed(report: &mut Report, python: Option<&Path>) {
     };
     report.section("5. Against the Python seed: 10,000 orders");
     report.para(&format!(
-        "Every order of a mock shop holding {ORDERS}, 100 per page, {RUNS} runs after one \
-         warm-up. The shop runs in a process of its own and serves every page pre-rendered \
+        "Every order of a mock shop holding {ORDERS}, 100 per page, one warm-up run of each \
+         row, then {RUNS} rounds in which every row lists them once, in turn (so a slow spell \
+         of the machine lands on all rows alike). The shop runs in a process of its own and serves every page pre-rendered \
          (rendered on the warm-up's request, then served as stored bytes), so its cost is \
          neither the client's CPU time nor, mostly, its wall time. CPU time is the client \
          process's own, user and system, all threads, per {ORDERS} orders: for native and \
-         Patchbay the bench process (`CLOCK_PROCESS_CPUTIME_ID` around the runs; the host and \
+         Patchbay the bench process (`CLOCK_PROCESS_CPUTIME_ID` around each run; the host and \
          its guests run in it), for the seed the Python process (`time.process_time()` around \
          each run). The seed's WooCommerce adapter runs with `domain` pointed at the same mock. \
          The manifest's rate limit (5 requests/s, a courtesy to real shops) is lifted for \
