@@ -36,7 +36,7 @@ pub const MIN_SCRUBBED_LEN: usize = 6;
 #[derive(Clone, Default)]
 pub struct Reflections {
     forms: Arc<[Vec<u8>]>,
-    automaton: Option<Arc<FormSearch>>,
+    search: Option<Arc<FormSearch>>,
     /// The last [`with`](Self::with) result, shared by the connection's
     /// requests: its auth header values rarely change between requests.
     last: Arc<Mutex<Option<LastRequest>>>,
@@ -71,10 +71,10 @@ impl Reflections {
         forms.retain(|f| f.len() >= MIN_SCRUBBED_LEN);
         forms.sort();
         forms.dedup();
-        let automaton = (!forms.is_empty()).then(|| Arc::new(FormSearch::new(&forms)));
+        let search = (!forms.is_empty()).then(|| Arc::new(FormSearch::new(&forms)));
         Self {
             forms: forms.into(),
-            automaton,
+            search,
             last: Arc::default(),
         }
     }
@@ -106,7 +106,7 @@ impl Reflections {
             // Not `self.clone()`: the cache would hold itself.
             Self {
                 forms: Arc::clone(&self.forms),
-                automaton: self.automaton.clone(),
+                search: self.search.clone(),
                 last: Arc::default(),
             }
         } else {
@@ -120,19 +120,19 @@ impl Reflections {
     /// Whether scrubbing `form` away is already implied: it contains a form
     /// this set looks for.
     fn covers(&self, form: &[u8]) -> bool {
-        self.automaton
+        self.search
             .as_ref()
             .is_some_and(|search| search.find_iter(form).next().is_some())
     }
 
     /// Whether anything is looked for.
     pub fn is_empty(&self) -> bool {
-        self.automaton.is_none()
+        self.search.is_none()
     }
 
     /// `text` with every form replaced by [`REDACTED`].
     pub fn scrub_str(&self, text: &str) -> String {
-        match &self.automaton {
+        match &self.search {
             Some(search) if search.find_iter(text.as_bytes()).next().is_some() => {
                 let mut out = Vec::with_capacity(text.len());
                 search.replace_into(text.as_bytes(), &mut out);
@@ -148,7 +148,7 @@ impl Reflections {
     pub fn scrubber(&self) -> Scrubber {
         let hold = self.forms.iter().map(Vec::len).max().unwrap_or(1) - 1;
         Scrubber {
-            automaton: self.automaton.clone(),
+            search: self.search.clone(),
             forms: Arc::clone(&self.forms),
             hold,
             pending: Vec::new(),
@@ -162,7 +162,7 @@ impl Reflections {
 /// byte), so a secret split across two chunks is still found and a streamed
 /// body (server-sent events) is not delayed by a chunk.
 pub struct Scrubber {
-    automaton: Option<Arc<FormSearch>>,
+    search: Option<Arc<FormSearch>>,
     forms: Arc<[Vec<u8>]>,
     hold: usize,
     pending: Vec<u8>,
@@ -175,7 +175,7 @@ impl Scrubber {
     /// there: a body without secrets (nearly every one) is copied once, and
     /// only when a form is found is the searched part rewritten.
     pub fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
-        let Some(search) = &self.automaton else {
+        let Some(search) = &self.search else {
             out.extend_from_slice(chunk);
             return;
         };
@@ -218,7 +218,7 @@ impl Scrubber {
 
     /// Scrubs and appends what was held back.
     pub fn finish(mut self, out: &mut Vec<u8>) {
-        match self.automaton.take() {
+        match self.search.take() {
             Some(search) => search.replace_into(&self.pending, out),
             None => out.extend_from_slice(&self.pending),
         }
@@ -448,8 +448,8 @@ mod tests {
         );
         // A value the connection's forms already cover adds nothing.
         assert!(Arc::ptr_eq(
-            r.with(["Bearer password-1"]).automaton.as_ref().unwrap(),
-            r.automaton.as_ref().unwrap()
+            r.with(["Bearer password-1"]).search.as_ref().unwrap(),
+            r.search.as_ref().unwrap()
         ));
     }
 
@@ -500,7 +500,7 @@ mod tests {
     fn more_secrets_than_teddy_holds_are_all_scrubbed() {
         let secrets: Vec<String> = (0..100).map(|i| format!("secret-number-{i:03}")).collect();
         let r = Reflections::new(secrets.iter().map(String::as_str));
-        assert!(matches!(**r.automaton.as_ref().unwrap(), FormSearch::Automaton(_)));
+        assert!(matches!(**r.search.as_ref().unwrap(), FormSearch::Automaton(_)));
         let body = secrets.join(" ");
         let scrubbed = String::from_utf8(scrub_in_chunks(&r, body.as_bytes(), 7)).unwrap();
         assert_eq!(scrubbed, vec![REDACTED; 100].join(" "));
