@@ -75,7 +75,12 @@ fn splice(existing: &str, number: &str, section: &str) -> String {
     let start = existing.find(&header);
     let end = start.and_then(|at| existing[at + 1..].find("\n## ").map(|n| at + 1 + n));
     match (start, end) {
-        (Some(start), Some(end)) => format!("{}\n{}{}", existing[..start].trim_end(), section, &existing[end..]),
+        (Some(start), Some(end)) => format!(
+            "{}\n{}\n{}",
+            existing[..start].trim_end(),
+            section.trim_end(),
+            &existing[end..]
+        ),
         (Some(start), None) => format!("{}\n{}", existing[..start].trim_end(), section),
         (None, _) => format!("{}\n{}", existing.trim_end(), section),
     }
@@ -199,9 +204,9 @@ impl Drop for Upstream {
     }
 }
 
-/// Starts this bench again with `args` (a `--serve-…` mode) and waits
-/// for the URL it writes.
-fn spawn_child(args: &[&str]) -> Upstream {
+/// Starts this bench again with `args` (a `--serve-…` mode, or
+/// `--hold-alone`) and waits for the URL (or the figure) it writes.
+pub fn spawn_child(args: &[&str]) -> Upstream {
     let file = tempfile::NamedTempFile::new().unwrap();
     let mut upstream = Upstream {
         child: std::process::Command::new(std::env::current_exe().unwrap())
@@ -294,6 +299,18 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
+    if let Some(i) = args.iter().position(|a| a == "--hold-alone") {
+        let (Some(n), Some(upstream), Some(file)) = (
+            args.get(i + 1).and_then(|n| n.parse().ok()),
+            args.get(i + 2),
+            args.get(i + 3),
+        ) else {
+            panic!("--hold-alone CALLS UPSTREAM FILE");
+        };
+        let grown = runtime.block_on(memory::reqwest_alone(n, upstream));
+        std::fs::write(file, grown.to_string()).unwrap();
+        return;
+    }
     let mut report = Report { text: String::new() };
     if profile().is_some() {
         runtime.block_on(calls::host_overhead(&mut report));

@@ -174,14 +174,26 @@ pub async fn profile(name: &str, op: &mut Op<'_>, warmup: usize, duration: Durat
     );
 }
 
-/// Resident memory of this process, in bytes (Linux `VmRSS`).
+/// Resident memory of this process, in bytes (Linux `VmRSS`): every page
+/// mapped, a page mapped in several places counted in each.
 pub fn rss_bytes() -> u64 {
+    status_bytes("VmRSS:")
+}
+
+/// This process's page tables, in bytes (Linux `VmPTE`): memory the
+/// kernel spends on mapping the process's pages, counted in no `Rss`.
+pub fn page_table_bytes() -> u64 {
+    status_bytes("VmPTE:")
+}
+
+/// A `kB` field of `/proc/self/status`, in bytes.
+fn status_bytes(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|status| {
             status
                 .lines()
-                .find(|l| l.starts_with("VmRSS:"))
+                .find(|l| l.starts_with(field))
                 .and_then(|l| l.split_whitespace().nth(1))
                 .and_then(|kb| kb.parse::<u64>().ok())
         })
