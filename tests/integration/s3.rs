@@ -221,6 +221,89 @@ async fn the_cli_saves_and_reads_files_by_reference() {
     );
 }
 
+/// A process killed while spooling an upload leaves its spool directory
+/// (nothing runs to delete it); the next host that spools beside it finds
+/// the directory's lock free and deletes it, and leaves a live one alone.
+#[tokio::test]
+async fn a_killed_process_leaves_its_spool_to_the_next_host() {
+    use std::io::Write as _;
+    let name = bucket("killed-upload").await;
+    let tmp = tempfile::tempdir().unwrap();
+    let spools = || -> Vec<std::path::PathBuf> {
+        let mut dirs: Vec<_> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.file_name().unwrap().to_str().unwrap().starts_with("patchbay-spool-"))
+            .collect();
+        dirs.sort();
+        dirs
+    };
+    let spooled = |dir: &std::path::Path| -> u64 {
+        std::fs::read_dir(dir)
+            .map(|files| files.map(|f| f.unwrap().metadata().unwrap().len()).sum())
+            .unwrap_or(0)
+    };
+    let mut child = std::process::Command::new(crate::cli::patchbay())
+        .args([
+            "call",
+            "storage/s3",
+            "blob-storage.save-blob",
+            "--json",
+            r#"{"name": "never.bin"}"#,
+        ])
+        .args(["--blob", "content=-", "--plugins"])
+        .arg(plugins_dir())
+        .arg("--allow-private-network")
+        .args(["--credential", "access_key_id=AKIAIOSFODNN7EXAMPLE"])
+        .args([
+            "--credential",
+            "secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        ])
+        .args(["--setting", &format!("bucket={name}")])
+        .args(["--setting", &format!("endpoint={}", endpoint())])
+        .env("TMPDIR", tmp.path())
+        .env("RUST_LOG", "error")
+        .env("PATCHBAY_CACHE", workspace().join("target/test-compile-cache-cli"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Half a megabyte of the upload, and stdin held open: the CLI is still
+    // spooling when it is killed.
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(&vec![b'x'; 512 * 1024]).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while spools().first().is_none_or(|dir| spooled(dir) != 512 * 1024) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the CLI never spooled its stdin: {:?}",
+            spools()
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the CLI ended before it was killed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let abandoned = spools();
+    assert_eq!(abandoned.len(), 1);
+    assert_eq!(spooled(&abandoned[0]), 512 * 1024, "killed, it deleted nothing");
+
+    let host = crate::support::builder().blob_dir(tmp.path()).build().await.unwrap();
+    let live = spools();
+    assert_eq!(live.len(), 1, "{live:?}");
+    assert_ne!(live, abandoned, "the dead process's spool is gone, the new host's made");
+    assert_eq!(spooled(&live[0]), 0);
+    // A second host beside the first leaves the first's spool alone.
+    let second = crate::support::builder().blob_dir(tmp.path()).build().await.unwrap();
+    assert_eq!(spools().len(), 2);
+    assert!(spools().contains(&live[0]));
+    drop((host, second));
+    assert!(spools().is_empty(), "a host that ends removes its spool");
+}
+
 /// Blob arguments are refused where the function takes none, by name.
 #[tokio::test]
 async fn blob_arguments_are_checked_by_name() {

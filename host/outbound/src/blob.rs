@@ -11,6 +11,10 @@
 //! [`Blob::from_reader`] and [`BlobWriter`] spool into a temporary file that
 //! is deleted when the last handle to the blob is dropped.
 //!
+//! Spooled files live in a [`Spool`]: a directory of the host's own, locked
+//! while the host lives, so that the files a crashed process left behind are
+//! found and deleted by the next host that opens a spool beside it.
+//!
 //! [`OutboundPolicy::send_to_blob`]: crate::OutboundPolicy::send_to_blob
 
 use std::io::{self, SeekFrom};
@@ -38,6 +42,9 @@ struct Inner {
     /// A spooled file, deleted with the last handle; `None` for a file the
     /// blob was made from, which stays.
     _temporary: Option<tempfile::TempPath>,
+    /// The spool holding it, kept until the file is gone (fields drop in
+    /// order: the file first).
+    _spool: Option<Spool>,
 }
 
 impl std::fmt::Debug for Blob {
@@ -66,14 +73,15 @@ impl Blob {
                 path,
                 len: metadata.len(),
                 _temporary: None,
+                _spool: None,
             }),
         })
     }
 
-    /// Everything `reader` yields, spooled into a temporary file in `dir`
+    /// Everything `reader` yields, spooled into a temporary file in `spool`
     /// (a stream can be read once; a retried request needs its body again).
-    pub async fn from_reader(dir: &Path, mut reader: impl AsyncRead + Unpin) -> io::Result<Self> {
-        let mut writer = BlobWriter::create(dir)?;
+    pub async fn from_reader(spool: &Spool, mut reader: impl AsyncRead + Unpin) -> io::Result<Self> {
+        let mut writer = BlobWriter::create(spool)?;
         let mut buffer = vec![0; CHUNK];
         loop {
             let n = reader.read(&mut buffer).await?;
@@ -248,6 +256,7 @@ pub struct BlobWriter {
     file: tokio::fs::File,
     path: tempfile::TempPath,
     len: u64,
+    spool: Spool,
 }
 
 impl std::fmt::Debug for BlobWriter {
@@ -257,16 +266,17 @@ impl std::fmt::Debug for BlobWriter {
 }
 
 impl BlobWriter {
-    /// A new, empty blob in a temporary file in `dir`.
-    pub fn create(dir: &Path) -> io::Result<Self> {
+    /// A new, empty blob in a temporary file in `spool`.
+    pub fn create(spool: &Spool) -> io::Result<Self> {
         let (file, path) = tempfile::Builder::new()
-            .prefix("patchbay-blob-")
-            .tempfile_in(dir)?
+            .prefix("blob-")
+            .tempfile_in(spool.path())?
             .into_parts();
         Ok(Self {
             file: tokio::fs::File::from_std(file),
             path,
             len: 0,
+            spool: spool.clone(),
         })
     }
 
@@ -296,9 +306,133 @@ impl BlobWriter {
                 path: self.path.to_path_buf(),
                 len: self.len,
                 _temporary: Some(self.path),
+                _spool: Some(self.spool),
             }),
         })
     }
+}
+
+/// How a spool's directory is named; `NEW` while it is being made (a name
+/// no sweep touches, so that a directory is never taken for abandoned in
+/// the moment between its making and its locking).
+const SPOOL_PREFIX: &str = "patchbay-spool-";
+const NEW_SPOOL_PREFIX: &str = ".patchbay-spool-new-";
+
+/// A host's directory for spooled blobs, inside a parent that other hosts
+/// may share (the system's temporary directory by default). The directory
+/// is locked (`flock`) for as long as a handle to it lives; opening a spool
+/// first deletes every sibling spool whose lock nobody holds — what a
+/// process that crashed or was killed left behind, which no drop ever
+/// deleted. Cloning is cheap; the directory is removed when the last
+/// handle (the host's, or a blob's that outlived it) is dropped.
+#[derive(Clone)]
+pub struct Spool {
+    inner: Arc<SpoolInner>,
+}
+
+struct SpoolInner {
+    dir: PathBuf,
+    /// The directory opened and locked: the mark that its owner lives.
+    _lock: std::fs::File,
+}
+
+impl std::fmt::Debug for Spool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Spool").field("dir", &self.inner.dir).finish()
+    }
+}
+
+/// What opening a spool cleared away.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Swept {
+    /// Abandoned spool directories deleted.
+    pub spools: usize,
+    /// Files that were in them.
+    pub files: usize,
+    /// Their bytes.
+    pub bytes: u64,
+}
+
+impl Spool {
+    /// Sweeps `parent` of abandoned spools, then makes and locks a spool
+    /// directory of this host's own in it.
+    pub fn open(parent: &Path) -> io::Result<(Self, Swept)> {
+        let swept = sweep(parent);
+        let made = tempfile::Builder::new()
+            .prefix(NEW_SPOOL_PREFIX)
+            .tempdir_in(parent)
+            .map_err(|e| with_path(e, "cannot make a spool directory in", parent))?;
+        let lock = std::fs::File::open(made.path()).map_err(|e| with_path(e, "cannot open", made.path()))?;
+        lock.lock().map_err(|e| with_path(e, "cannot lock", made.path()))?;
+        let name = made.path().file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let dir = parent.join(format!("{SPOOL_PREFIX}{}", &name[NEW_SPOOL_PREFIX.len()..]));
+        std::fs::rename(made.path(), &dir).map_err(|e| with_path(e, "cannot name the spool directory", &dir))?;
+        // Renamed: the `TempDir` guard no longer has anything to delete.
+        let _ = made.keep();
+        Ok((
+            Self {
+                inner: Arc::new(SpoolInner { dir, _lock: lock }),
+            },
+            swept,
+        ))
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.inner.dir
+    }
+}
+
+impl Drop for SpoolInner {
+    fn drop(&mut self) {
+        // Every blob in it holds a handle, so it is empty by now unless
+        // something else wrote into it; what is left, the next sweep takes.
+        if let Err(e) = std::fs::remove_dir(&self.dir)
+            && e.kind() != io::ErrorKind::NotFound
+        {
+            tracing::warn!(dir = %self.dir.display(), error = %e, "spool directory left for the next sweep");
+        }
+    }
+}
+
+/// Deletes the spool directories in `parent` whose lock nobody holds. What
+/// cannot be read or locked (another user's, say) is left alone.
+fn sweep(parent: &Path) -> Swept {
+    let mut swept = Swept::default();
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return swept;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if !name.to_str().is_some_and(|n| n.starts_with(SPOOL_PREFIX)) {
+            continue;
+        }
+        let dir = entry.path();
+        let Ok(handle) = std::fs::File::open(&dir) else {
+            continue;
+        };
+        if handle.try_lock().is_err() {
+            continue; // its host is alive
+        }
+        let (mut files, mut bytes) = (0, 0);
+        for file in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            files += 1;
+            bytes += file.metadata().map_or(0, |m| m.len());
+        }
+        match std::fs::remove_dir_all(&dir) {
+            Ok(()) => {
+                swept.spools += 1;
+                swept.files += files;
+                swept.bytes += bytes;
+            }
+            Err(e) => tracing::warn!(dir = %dir.display(), error = %e, "cannot delete an abandoned spool"),
+        }
+    }
+    swept
+}
+
+fn with_path(error: io::Error, what: &str, path: &Path) -> io::Error {
+    io::Error::new(error.kind(), format!("{what} {}: {error}", path.display()))
 }
 
 #[cfg(test)]
@@ -314,8 +448,9 @@ mod tests {
     #[tokio::test]
     async fn ranges_read_exactly_their_bytes_chunk_by_chunk() {
         let dir = tempfile::tempdir().unwrap();
+        let (spool, _) = Spool::open(dir.path()).unwrap();
         let content = pattern(CHUNK * 2 + 17);
-        let blob = Blob::from_reader(dir.path(), &content[..]).await.unwrap();
+        let blob = Blob::from_reader(&spool, &content[..]).await.unwrap();
         assert_eq!(blob.len(), content.len() as u64);
         let whole: Vec<Bytes> = blob.whole().chunks().try_collect().await.unwrap();
         assert_eq!(whole.iter().map(Bytes::len).collect::<Vec<_>>(), [CHUNK, CHUNK, 17]);
@@ -334,7 +469,8 @@ mod tests {
     #[tokio::test]
     async fn ranges_outside_the_blob_are_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let blob = Blob::from_reader(dir.path(), &b"0123456789"[..]).await.unwrap();
+        let (spool, _) = Spool::open(dir.path()).unwrap();
+        let blob = Blob::from_reader(&spool, &b"0123456789"[..]).await.unwrap();
         assert!(blob.range(0, 10).is_ok());
         assert!(blob.range(10, 0).is_ok());
         let err = blob.range(5, 6).unwrap_err();
@@ -357,17 +493,83 @@ mod tests {
     #[tokio::test]
     async fn spooled_files_go_with_the_last_handle() {
         let dir = tempfile::tempdir().unwrap();
-        let mut writer = BlobWriter::create(dir.path()).unwrap();
+        let (spool, _) = Spool::open(dir.path()).unwrap();
+        let mut writer = BlobWriter::create(&spool).unwrap();
         writer.write(b"abc").await.unwrap();
         let blob = writer.finish().await.unwrap();
         let path = blob.path().to_path_buf();
+        assert_eq!(path.parent(), Some(spool.path()));
         let copy = blob.clone();
         drop(blob);
         assert!(path.exists());
         drop(copy);
         assert!(!path.exists(), "the spooled file is deleted with the blob");
-        let abandoned = BlobWriter::create(dir.path()).unwrap();
+        let abandoned = BlobWriter::create(&spool).unwrap();
         drop(abandoned);
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        assert_eq!(std::fs::read_dir(spool.path()).unwrap().count(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_spool_outlives_its_host_while_a_blob_in_it_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let (spool, _) = Spool::open(dir.path()).unwrap();
+        let spool_dir = spool.path().to_path_buf();
+        let blob = Blob::from_reader(&spool, &b"kept"[..]).await.unwrap();
+        drop(spool);
+        // Another host opening its spool beside it must not take it for abandoned.
+        let (_other, swept) = Spool::open(dir.path()).unwrap();
+        assert_eq!(swept, Swept::default());
+        assert_eq!(blob.read_at(0, 4).await.unwrap(), &b"kept"[..]);
+        drop(blob);
+        assert!(!spool_dir.exists(), "the spool goes with its last blob");
+    }
+
+    /// What a killed process leaves: a spool directory with files in it and
+    /// nobody holding its lock (the kernel drops a dead process's locks).
+    #[tokio::test]
+    async fn spools_abandoned_by_a_dead_process_are_swept_live_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let (live, _) = Spool::open(dir.path()).unwrap();
+        let live_blob = Blob::from_reader(&live, &b"in flight"[..]).await.unwrap();
+        let dead = dir.path().join(format!("{SPOOL_PREFIX}crashed"));
+        std::fs::create_dir(&dead).unwrap();
+        std::fs::write(dead.join("blob-1"), pattern(1000)).unwrap();
+        std::fs::write(dead.join("blob-2"), pattern(24)).unwrap();
+        let unrelated = dir.path().join("someone-elses");
+        std::fs::create_dir(&unrelated).unwrap();
+        let being_made = dir.path().join(format!("{NEW_SPOOL_PREFIX}x"));
+        std::fs::create_dir(&being_made).unwrap();
+
+        let (next, swept) = Spool::open(dir.path()).unwrap();
+        assert_eq!(
+            swept,
+            Swept {
+                spools: 1,
+                files: 2,
+                bytes: 1024
+            }
+        );
+        assert!(!dead.exists());
+        assert!(
+            unrelated.exists() && being_made.exists(),
+            "only abandoned spools are touched"
+        );
+        assert_eq!(live_blob.read_at(0, 9).await.unwrap(), &b"in flight"[..]);
+        assert!(next.path().starts_with(dir.path()));
+        assert!(
+            next.path()
+                .file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with(SPOOL_PREFIX)
+        );
+        assert_ne!(next.path(), live.path());
+    }
+
+    #[test]
+    fn a_spool_that_cannot_be_made_names_where() {
+        let err = Spool::open(Path::new("/nonexistent/patchbay-parent")).unwrap_err();
+        assert!(err.to_string().contains("/nonexistent/patchbay-parent"), "{err}");
     }
 }

@@ -35,7 +35,7 @@ use url::Url;
 
 pub use allowlist::{HostGrant, HostPattern, PatternError};
 pub use auth::AuthScheme;
-pub use blob::{Blob, BlobRange, BlobWriter};
+pub use blob::{Blob, BlobRange, BlobWriter, Spool, Swept};
 pub use circuit::{CircuitBreaker, CircuitConfig};
 pub use limits::HttpLimits;
 pub use metrics::OutboundMetrics;

@@ -141,11 +141,17 @@ impl HostBuilder {
         }
     }
 
-    /// Spools blobs in `dir`: the answers plugins write into blobs and the
-    /// streams [`Connection::blob_from_reader`](crate::Connection::blob_from_reader)
-    /// takes, each in a temporary file deleted with its last handle. Default: the system's temporary directory. It needs room for
-    /// the largest file in flight (see
-    /// [`HttpLimits::max_blob_bytes`](crate::outbound::HttpLimits)).
+    /// Spools blobs in a directory of the host's own inside `dir`: the
+    /// answers plugins write into blobs and the streams
+    /// [`Connection::blob_from_reader`](crate::Connection::blob_from_reader)
+    /// takes, each in a temporary file deleted with its last handle.
+    /// Default: the system's temporary directory. It needs room for the
+    /// largest file in flight (see
+    /// [`HttpLimits::max_blob_bytes`](crate::outbound::HttpLimits)). The
+    /// host's directory is locked while it lives; building a host deletes
+    /// the spools in `dir` that no living host holds — the files of a
+    /// process that crashed or was killed mid-transfer
+    /// ([`Spool`](crate::outbound::Spool)).
     pub fn blob_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.blob_dir = Some(dir.into());
         self
@@ -446,6 +452,18 @@ impl HostBuilder {
                 )
             })
             .collect();
+        let spool_parent = self.blob_dir.unwrap_or_else(std::env::temp_dir);
+        let (spool, swept) =
+            patchbay_outbound::Spool::open(&spool_parent).map_err(|e| HostError::Spool(e.to_string()))?;
+        if swept.spools > 0 {
+            tracing::info!(
+                dir = %spool_parent.display(),
+                spools = swept.spools,
+                files = swept.files,
+                bytes = swept.bytes,
+                "deleted the blob spools of hosts that are gone (crashed or killed mid-transfer)"
+            );
+        }
         let services = Services {
             kv: Arc::clone(&stores.kv),
             kv_limits: self.kv_limits,
@@ -453,7 +471,7 @@ impl HostBuilder {
             limits: self.limits,
             plugin_limits,
             metrics: Arc::clone(&metrics.calls),
-            blob_dir: self.blob_dir.unwrap_or_else(std::env::temp_dir).into(),
+            spool,
         };
         let sandbox = Arc::new(Sandbox::new(services, self.engine).map_err(|e| HostError::Engine(format!("{e:#}")))?);
         let hash_key = hash_key(&stores, vault_key.as_ref()).await?;

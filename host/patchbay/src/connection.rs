@@ -61,14 +61,14 @@ impl Connection {
     }
 
     /// Everything `reader` yields, spooled into a blob in the host's blob
-    /// directory ([`HostBuilder::blob_dir`](crate::HostBuilder::blob_dir)):
+    /// spool ([`HostBuilder::blob_dir`](crate::HostBuilder::blob_dir)):
     /// a stream to save through [`blob_storage`](Self::blob_storage), which
     /// a retried upload can read again.
     pub async fn blob_from_reader(
         &self,
         reader: impl tokio::io::AsyncRead + Unpin,
     ) -> std::io::Result<patchbay_outbound::Blob> {
-        patchbay_outbound::Blob::from_reader(&self.sandbox.services().blob_dir, reader).await
+        patchbay_outbound::Blob::from_reader(&self.sandbox.services().spool, reader).await
     }
 
     /// Whether the plugin exports `interface` (a port or a capability).

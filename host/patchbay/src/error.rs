@@ -182,6 +182,10 @@ pub enum HostError {
     /// The HTTP client could not be built.
     #[error("cannot build the HTTP client: {0}")]
     Http(String),
+    /// The blob spool could not be made in the blob directory
+    /// ([`HostBuilder::blob_dir`](crate::HostBuilder::blob_dir)).
+    #[error("cannot spool blobs: {0}")]
+    Spool(String),
 }
 
 impl HostError {
@@ -192,7 +196,7 @@ impl HostError {
             Self::Store(_) => ErrorKind::Storage,
             Self::PluginsDir { .. } => ErrorKind::Invalid,
             Self::Vault(error) => vault_kind(error),
-            Self::Pattern(_) | Self::RateLimit { .. } | Self::CompileCache(_) => ErrorKind::Config,
+            Self::Pattern(_) | Self::RateLimit { .. } | Self::CompileCache(_) | Self::Spool(_) => ErrorKind::Config,
         }
     }
 }

@@ -76,7 +76,7 @@ pub mod outbound {
     pub use patchbay_outbound::{
         AuthScheme, Blob, BlobRange, BlobResponse, BlobWriter, CircuitConfig, HostGrant, HostPattern, HttpLimits,
         Method, OutboundError, OutboundPolicy, OutboundRequest, OutboundResponse, PatternError, RateQuota, Reflections,
-        RequestBody, RequestContext, RetryMode, RetryPolicy, TimeoutPhase, Timeouts, TokenSource,
+        RequestBody, RequestContext, RetryMode, RetryPolicy, Spool, Swept, TimeoutPhase, Timeouts, TokenSource,
     };
 }
 

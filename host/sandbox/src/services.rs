@@ -26,7 +26,7 @@ pub struct Services {
     pub metrics: Arc<CallMetrics>,
     /// Where the answers plugins write into blobs are spooled (each in a
     /// temporary file deleted with its last handle).
-    pub blob_dir: Arc<std::path::Path>,
+    pub spool: patchbay_outbound::Spool,
 }
 
 /// The services, and what the sandbox derives from them.

@@ -92,7 +92,7 @@ impl CallState {
             Arc::clone(&ctx.services.outbound),
             ctx.deadline,
             ctx.limits.max_http_requests_per_call,
-            Arc::clone(&ctx.services.blob_dir),
+            ctx.services.spool.clone(),
         );
         let http_hooks = PipelineHooks::new(door, limits.max_wasi_http_bytes_per_call);
         // `wasi:http` fields live on the host: small ones, and not too many

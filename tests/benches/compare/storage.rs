@@ -134,8 +134,8 @@ impl Door {
         .await;
     }
 
-    async fn get(&self, bytes: u64, dir: &std::path::Path) {
-        let into = patchbay_outbound::BlobWriter::create(dir).unwrap();
+    async fn get(&self, bytes: u64, spool: &patchbay_outbound::Spool) {
+        let into = patchbay_outbound::BlobWriter::create(spool).unwrap();
         let answer = self
             .run(patchbay_outbound::TransferOp::Download {
                 path: self.path.clone(),
@@ -228,7 +228,8 @@ async fn native_put(client: &reqwest::Client, server: &Server, blob: &Blob) {
 async fn native_get(client: &reqwest::Client, server: &Server, bytes: u64) {
     if let Native::Door(door) = &server.native {
         let dir = tempfile::tempdir().unwrap();
-        return door.get(bytes, dir.path()).await;
+        let (spool, _) = patchbay_outbound::Spool::open(dir.path()).unwrap();
+        return door.get(bytes, &spool).await;
     }
     let response = authorized(client, reqwest::Method::GET, server, None)
         .await

@@ -322,9 +322,10 @@ async fn sigv4_signs_a_blob_by_its_hash_and_blobs_carry_no_secrets() {
 async fn answers_are_written_into_blobs_under_the_blob_limit() {
     let (url, _up) = start().await;
     let dir = tempfile::tempdir().unwrap();
+    let (spool, _) = patchbay_outbound::Spool::open(dir.path()).unwrap();
     let pipeline = pipeline(true);
     let ctx = context(&[&url]);
-    let writer = || patchbay_outbound::BlobWriter::create(dir.path()).unwrap();
+    let writer = || patchbay_outbound::BlobWriter::create(&spool).unwrap();
     let big = format!("{url}/big/{}", 5 * 1024 * 1024);
     match pipeline.send(&ctx, get_request(&big)).await {
         Err(OutboundError::TooLarge(limit)) => assert_eq!(limit, 64 * 1024),
@@ -361,7 +362,7 @@ async fn answers_are_written_into_blobs_under_the_blob_limit() {
         other => panic!("expected too-large, got {other:?}"),
     }
     assert_eq!(
-        std::fs::read_dir(dir.path()).unwrap().count(),
+        std::fs::read_dir(spool.path()).unwrap().count(),
         0,
         "no blob file is left behind"
     );
@@ -374,6 +375,7 @@ async fn answers_are_written_into_blobs_under_the_blob_limit() {
 async fn a_long_body_into_a_blob_is_bounded_by_the_call_not_the_request_timeout() {
     let (url, _up) = start().await;
     let dir = tempfile::tempdir().unwrap();
+    let (spool, _) = patchbay_outbound::Spool::open(dir.path()).unwrap();
     let pipeline = pipeline_with(HttpLimits {
         request_timeout: Duration::from_millis(400),
         idle_timeout: Duration::from_millis(300),
@@ -386,13 +388,13 @@ async fn a_long_body_into_a_blob_is_bounded_by_the_call_not_the_request_timeout(
         Err(OutboundError::Timeout(TimeoutPhase::Total, _)) => {}
         other => panic!("a body in hand keeps the request timeout: {other:?}"),
     }
-    let writer = patchbay_outbound::BlobWriter::create(dir.path()).unwrap();
+    let writer = patchbay_outbound::BlobWriter::create(&spool).unwrap();
     let answer = pipeline
         .send_to_blob(&ctx, get_request(&trickle), writer)
         .await
         .unwrap();
     assert_eq!(answer.blob.unwrap().len(), 8);
-    let writer = patchbay_outbound::BlobWriter::create(dir.path()).unwrap();
+    let writer = patchbay_outbound::BlobWriter::create(&spool).unwrap();
     match pipeline
         .send_to_blob(&ctx, get_request(&format!("{url}/trickle/3/600")), writer)
         .await

@@ -4,7 +4,6 @@
 //! call's limit, puts the connection's policy around it, sends it through the
 //! host's pipeline, logs it (scrubbed), and scrubs what goes back.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Instant;
@@ -12,8 +11,8 @@ use std::time::Instant;
 use crate::grant::CallGrant;
 use patchbay_outbound::{
     BlobResponse, BlobWriter, FileServer, HostKeyTrust, MailError, MailReply, OutboundError, OutboundMail,
-    OutboundPolicy, OutboundRequest, OutboundResponse, RequestContext, StreamedResponse, TransferAnswer, TransferError,
-    TransferOp, TransferSessions,
+    OutboundPolicy, OutboundRequest, OutboundResponse, RequestContext, Spool, StreamedResponse, TransferAnswer,
+    TransferError, TransferOp, TransferSessions,
 };
 
 /// The outbound pipeline a door sends through.
@@ -30,7 +29,7 @@ pub(crate) struct HttpDoor {
     deadline: Instant,
     limit: u32,
     sent: Arc<AtomicU32>,
-    blob_dir: Arc<Path>,
+    spool: Spool,
     sessions: Arc<TransferSessions>,
 }
 
@@ -38,7 +37,7 @@ impl HttpDoor {
     /// The door of one call of `provider` on behalf of `connection` (none
     /// while a manifest is read: every request is denied), sending at most
     /// `limit` requests through `outbound` before `deadline`, writing
-    /// answers into blobs in `blob_dir`.
+    /// answers into blobs in `spool`.
     pub(crate) fn new(
         provider: Arc<str>,
         call_id: String,
@@ -46,7 +45,7 @@ impl HttpDoor {
         outbound: Arc<dyn OutboundPolicy>,
         deadline: Instant,
         limit: u32,
-        blob_dir: Arc<Path>,
+        spool: Spool,
     ) -> Self {
         Self {
             provider,
@@ -56,7 +55,7 @@ impl HttpDoor {
             deadline,
             limit,
             sent: Arc::new(AtomicU32::new(0)),
-            blob_dir,
+            spool,
             sessions: Arc::new(TransferSessions::default()),
         }
     }
@@ -207,10 +206,10 @@ impl HttpDoor {
         }
     }
 
-    /// A new blob for a download, in the host's blob directory.
+    /// A new blob for a download, in the host's spool.
     pub(crate) fn new_blob(&self) -> Result<BlobWriter, String> {
-        BlobWriter::create(&self.blob_dir).map_err(|e| {
-            tracing::error!(dir = %self.blob_dir.display(), error = %e, "cannot create a blob");
+        BlobWriter::create(&self.spool).map_err(|e| {
+            tracing::error!(dir = %self.spool.path().display(), error = %e, "cannot create a blob");
             "the host cannot create a blob; see the host log".to_string()
         })
     }
