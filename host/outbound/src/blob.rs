@@ -364,8 +364,10 @@ impl Spool {
             .map_err(|e| with_path(e, "cannot make a spool directory in", parent))?;
         let lock = std::fs::File::open(made.path()).map_err(|e| with_path(e, "cannot open", made.path()))?;
         lock.lock().map_err(|e| with_path(e, "cannot lock", made.path()))?;
+        // tempfile's names are the prefix and ASCII letters and digits.
         let name = made.path().file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        let dir = parent.join(format!("{SPOOL_PREFIX}{}", &name[NEW_SPOOL_PREFIX.len()..]));
+        let suffix = name.strip_prefix(NEW_SPOOL_PREFIX).unwrap_or(name);
+        let dir = parent.join(format!("{SPOOL_PREFIX}{suffix}"));
         std::fs::rename(made.path(), &dir).map_err(|e| with_path(e, "cannot name the spool directory", &dir))?;
         // Renamed: the `TempDir` guard no longer has anything to delete.
         let _ = made.keep();
