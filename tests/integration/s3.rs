@@ -152,32 +152,34 @@ async fn a_failed_multipart_upload_is_aborted_and_says_so() {
     assert!(!uploads.contains("<Upload>"), "an upload was left behind: {uploads}");
 }
 
+/// `patchbay call storage/s3 ARGS…` on `bucket` of the test server.
+fn cli_call(bucket: &str, args: &[&str]) -> std::process::Command {
+    let mut command = std::process::Command::new(crate::cli::patchbay());
+    command
+        .args(["call", "storage/s3"])
+        .args(args)
+        .arg("--plugins")
+        .arg(plugins_dir())
+        .arg("--allow-private-network")
+        .args(["--credential", "access_key_id=AKIAIOSFODNN7EXAMPLE"])
+        .args([
+            "--credential",
+            "secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        ])
+        .args(["--setting", &format!("bucket={bucket}")])
+        .args(["--setting", &format!("endpoint={}", endpoint())])
+        .env("RUST_LOG", "error")
+        .env("PATCHBAY_CACHE", workspace().join("target/test-compile-cache-cli"));
+    command
+}
+
 #[tokio::test]
 async fn the_cli_saves_and_reads_files_by_reference() {
     let name = bucket("cli-files").await;
     let (file, hash) = generated(3 * 1024 * 1024 + 17);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("read back.bin");
-    let patchbay = |args: &[&str]| {
-        let mut command = std::process::Command::new(crate::cli::patchbay());
-        command
-            .args(["call", "storage/s3"])
-            .args(args)
-            .arg("--plugins")
-            .arg(plugins_dir())
-            .arg("--allow-private-network")
-            .args(["--credential", "access_key_id=AKIAIOSFODNN7EXAMPLE"])
-            .args([
-                "--credential",
-                "secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-            ])
-            .args(["--setting", &format!("bucket={name}")])
-            .args(["--setting", &format!("endpoint={}", endpoint())]);
-        command
-            .env("RUST_LOG", "error")
-            .env("PATCHBAY_CACHE", workspace().join("target/test-compile-cache-cli"));
-        command.output().unwrap()
-    };
+    let patchbay = |args: &[&str]| cli_call(&name, args).output().unwrap();
     let saved = patchbay(&[
         "blob-storage.save-blob",
         "--json",
@@ -243,31 +245,21 @@ async fn a_killed_process_leaves_its_spool_to_the_next_host() {
             .map(|files| files.map(|f| f.unwrap().metadata().unwrap().len()).sum())
             .unwrap_or(0)
     };
-    let mut child = std::process::Command::new(crate::cli::patchbay())
-        .args([
-            "call",
-            "storage/s3",
+    let mut child = cli_call(
+        &name,
+        &[
             "blob-storage.save-blob",
             "--json",
             r#"{"name": "never.bin"}"#,
-        ])
-        .args(["--blob", "content=-", "--plugins"])
-        .arg(plugins_dir())
-        .arg("--allow-private-network")
-        .args(["--credential", "access_key_id=AKIAIOSFODNN7EXAMPLE"])
-        .args([
-            "--credential",
-            "secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        ])
-        .args(["--setting", &format!("bucket={name}")])
-        .args(["--setting", &format!("endpoint={}", endpoint())])
-        .env("TMPDIR", tmp.path())
-        .env("RUST_LOG", "error")
-        .env("PATCHBAY_CACHE", workspace().join("target/test-compile-cache-cli"))
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+            "--blob",
+            "content=-",
+        ],
+    )
+    .env("TMPDIR", tmp.path())
+    .stdin(std::process::Stdio::piped())
+    .stdout(std::process::Stdio::null())
+    .spawn()
+    .unwrap();
     // Half a megabyte of the upload, and stdin held open: the CLI is still
     // spooling when it is killed.
     let mut stdin = child.stdin.take().unwrap();
