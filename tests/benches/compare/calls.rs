@@ -376,7 +376,8 @@ pub async fn host_overhead(report: &mut Report) {
          back out as a JSON string is most of that. What stands in the way of 1.25×: the \
          guest parses the same bytes with the same serde_json code in {} native code's time \
          (a difference of two builds' medians, so the noisiest figure here; WebAssembly \
-         without the native build's SIMD; its loads and stores are \
+         without the native build's SIMD — the guest built with WebAssembly's simd128 ran \
+         slower, 1.89 ms against 1.77 ms, side by side; its loads and stores are \
          not bounds-checked — the pool reserves 4 GiB of address space per memory so the \
          guard pages catch every stray access, which took this ratio from 2.2× to 2.0× in \
          side-by-side runs), maps in {} of its time (every string through the guest's allocator, \
@@ -394,7 +395,10 @@ pub async fn host_overhead(report: &mut Report) {
          strings into the order instead of copying them; the host copies each body chunk once \
          while looking for reflected secrets, and looks for them with Teddy, aho-corasick's \
          SIMD searcher (its automaton stopped at every `c` of the page for the `ck_`/`cs_` \
-         keys: 335 µs a page for keys of WooCommerce's length, Teddy 18 µs). The JSON bridge costs more \
+         keys: 335 µs a page for keys of WooCommerce's length, Teddy 18 µs). Measured and \
+         not taken: mimalloc as the host's allocator made the call through the host 8 % \
+         faster but native code 20 % faster (its parse is bound by malloc), and cost 17 KiB \
+         more per call in flight (§4). The JSON bridge costs more \
          than the typed call's lifting: wasmtime's dynamic lifting allocates every record's \
          field names as strings, once per order; `patchbay serve` then writes the lifted \
          value straight into the response body, where `call_json` builds a \
